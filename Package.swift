@@ -1,0 +1,82 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Apus: an LLM serving cluster (router, engine-core, runner, api) talking length-prefixed protobuf-c over TCP.
+// Pure modules (ServingCore, Scheduling, Engine, Tokenization, ModelRuntime) import no networking.
+
+let package = Package(
+    name: "apus",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "apus", targets: ["apus"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // System libraries and generated code.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CApusProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
+
+        // Pure modules.
+        .target(name: "ServingCore"),
+        .target(name: "Scheduling", dependencies: ["ServingCore", "COpenSSL"]),
+        .target(name: "Engine", dependencies: ["ServingCore", "Scheduling"]),
+        .target(name: "Tokenization", dependencies: ["ServingCore"]),
+        .target(name: "ModelRuntime", dependencies: ["ServingCore", "CBLAS"]),
+
+        // The wire and the services.
+        .target(
+            name: "Wire",
+            dependencies: [
+                "CApusProto", "ServingCore", "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "EngineServer", dependencies: ["Engine", "Scheduling", "Wire"]),
+        .target(name: "RunnerServer", dependencies: ["ModelRuntime", "Wire"]),
+        .target(name: "RequestRouting", dependencies: ["Wire"]),
+        .target(
+            name: "APIServer",
+            dependencies: [
+                "Tokenization", "Wire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .executableTarget(
+            name: "apus",
+            dependencies: [
+                "Wire", "EngineServer", "RunnerServer", "RequestRouting", "APIServer", "Scheduling", "Engine",
+                "ModelRuntime", "Tokenization",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Tests mirror Sources.
+        .testTarget(name: "ServingCoreTests", dependencies: ["ServingCore"]),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "ServingCore"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Scheduling", "ServingCore"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ServingCore"]),
+        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "ServingCore"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "CApusProto", "ServingCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Wire", "ServingCore"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// The APIServer module; see DESIGN.md §8.

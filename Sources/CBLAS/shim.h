@@ -1,0 +1,7 @@
+#ifndef APUS_CBLAS_SHIM_H
+#define APUS_CBLAS_SHIM_H
+#include <cblas.h>
+/* Provided by OpenBLAS; declared here so callers can pin the thread count on small machines. */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+#endif

@@ -1,0 +1,1 @@
+// The EngineServer module; see DESIGN.md §8.

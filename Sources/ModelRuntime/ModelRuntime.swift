@@ -1,0 +1,1 @@
+// The ModelRuntime module; see DESIGN.md §8.

@@ -1,0 +1,1 @@
+// The RequestRouting module; see DESIGN.md §8.

@@ -1,0 +1,1 @@
+// The RunnerServer module; see DESIGN.md §8.

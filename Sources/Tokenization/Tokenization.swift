@@ -1,0 +1,1 @@
+// The Tokenization module; see DESIGN.md §8.
