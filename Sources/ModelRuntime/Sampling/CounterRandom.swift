@@ -1,0 +1,57 @@
+/// A counter-based random source: every number is a pure function of `(key, counter)`.
+///
+/// A seeded request keys it by `(seed, output position)` and draws one number per token index,
+/// so its sample never depends on which other rows share the batch, on chunking, or on
+/// preemption (reference §9.3, DESIGN §5). The mixing function is SplitMix64's finaliser.
+struct CounterRandom: Sendable, Equatable {
+    let key: UInt64
+
+    init(key: UInt64) {
+        self.key = key
+    }
+
+    /// The stream of a seeded request at one output position.
+    init(seed: UInt64, position: Int) {
+        self.key = Self.mix(Self.mix(seed &+ 0x9E37_79B9_7F4A_7C15) ^ (UInt64(truncatingIfNeeded: position) &* 0xD1B5_4A32_D192_ED03))
+    }
+
+    /// 64 random bits for `counter`.
+    @inline(__always)
+    func bits(_ counter: Int) -> UInt64 {
+        Self.mix(key ^ (UInt64(truncatingIfNeeded: counter) &* 0x9E37_79B9_7F4A_7C15))
+    }
+
+    /// A uniform number in the open interval (0, 1) for `counter` (never 0, never 1).
+    @inline(__always)
+    func uniform(_ counter: Int) -> Float {
+        // 24 bits + ½ ulp keeps the value strictly inside (0, 1).
+        (Float(bits(counter) >> 40) + 0.5) * (1.0 / 16_777_216.0)
+    }
+
+    @inline(__always)
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The sampler's own generator for unseeded rows: a SplitMix64 sequence that hands each row a fresh key.
+struct SplitMix64: Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        self.state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return CounterRandom.mix(state)
+    }
+
+    /// A fresh counter stream for one unseeded row.
+    mutating func nextStream() -> CounterRandom {
+        CounterRandom(key: next())
+    }
+}

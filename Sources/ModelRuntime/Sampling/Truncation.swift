@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The steps after the greedy argmax that shape a random row (reference §9.2 steps 8–10):
+/// temperature, min_p, top-k, top-p. Dropped tokens become −inf.
+enum Truncation {
+    /// Temperatures in (0, 0.01) are raised to 0.01, as vLLM does when it builds `SamplingParams`.
+    static let minimumTemperature: Float = 0.01
+
+    /// Divides every logit by `temperature` (step 8).
+    static func applyTemperature(_ logits: UnsafeMutableBufferPointer<Float>, temperature: Float) {
+        let t = max(temperature, minimumTemperature)
+        guard t != 1 else { return }
+        for i in logits.indices { logits[i] /= t }
+    }
+
+    /// Drops tokens whose probability is below `minP × max probability` (step 9).
+    static func applyMinP(_ logits: UnsafeMutableBufferPointer<Float>, minP: Float) {
+        guard minP > 0 else { return }
+        let top = maximum(logits)
+        guard top.isFinite else { return }
+        for i in logits.indices where expf(logits[i] - top) < minP {
+            logits[i] = -.infinity
+        }
+    }
+
+    /// Keeps the tokens whose logit is at least the k-th largest (ties with it survive, as in vLLM).
+    ///
+    /// `values` is scratch of `logits.count` floats. Does nothing when `k` is off (≤ 0) or ≥ vocabulary.
+    static func applyTopK(_ logits: UnsafeMutableBufferPointer<Float>, k: Int, values: UnsafeMutablePointer<Float>) {
+        guard k > 0, k < logits.count else { return }
+        let work = UnsafeMutableBufferPointer(start: values, count: logits.count)
+        _ = work.initialize(from: logits)
+        let threshold = Selection.kthLargest(work, k: k)
+        for i in logits.indices where logits[i] < threshold {
+            logits[i] = -.infinity
+        }
+    }
+
+    /// Keeps the smallest set of most probable tokens whose mass reaches `p`, at least one (step 10).
+    ///
+    /// A token survives when the mass of the tokens ranked strictly above it is below `p`. Runs in
+    /// expected O(vocabulary) with a mass-partitioning quickselect instead of a full sort.
+    /// `values` and `indices` are scratch of `logits.count` entries.
+    static func applyTopP(
+        _ logits: UnsafeMutableBufferPointer<Float>, p: Float,
+        values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>
+    ) {
+        guard p < 1 else { return }
+        let top = maximum(logits)
+        guard top.isFinite else { return }
+        // Unnormalised probabilities of the candidates (finite logits) only.
+        var n = 0
+        var total: Float = 0
+        for i in logits.indices where logits[i] > -.infinity {
+            let e = expf(logits[i] - top)
+            indices[n] = Int32(i)
+            values[i] = e
+            total += e
+            n += 1
+        }
+        let kept = Selection.topMassPrefix(
+            indices: UnsafeMutableBufferPointer(start: indices, count: n), weights: values, mass: p * total)
+        for j in kept..<n { logits[Int(indices[j])] = -.infinity }
+    }
+
+    /// The largest value; −inf for an all-masked row.
+    static func maximum(_ logits: UnsafeMutableBufferPointer<Float>) -> Float {
+        var top = -Float.infinity
+        for x in logits where x > top { top = x }
+        return top
+    }
+}
