@@ -1,9 +1,9 @@
 /// Vocabulary-sized work buffers, allocated once per `Sampler` and reused by every row.
 ///
-/// Keeps the per-row cost free of allocations (vocabularies reach 152k). `@unchecked Sendable` because
-/// `Sampler.sample` replaces a shared instance before writing (copy on write), so no two owners write one.
-/// Invariant between rows:
-/// `presence` is all zero and `counts` is all zero; whoever sets entries clears them again.
+/// Keeps the per-row cost free of allocations (vocabularies reach 152k). Invariant between rows:
+/// `presence` and `counts` are all zero; whoever sets entries clears them again.
+/// `@unchecked Sendable` because `Sampler.sample` replaces a shared instance before writing
+/// (copy on write), so no two owners ever write one.
 final class SamplerScratch: @unchecked Sendable {
     let vocabSize: Int
     /// A copy of the raw logits of the row being sampled, for its logprobs.
