@@ -10,13 +10,20 @@ protoc-c --proto_path=Protos --c_out="$out" Protos/apus/v1/*.proto
 mkdir -p "$out/target/include/apus/v1"
 for f in "$out"/apus/v1/*.pb-c.c; do cp "$f" "$out/target/$(basename "$f")"; done
 cp "$out"/apus/v1/*.pb-c.h "$out/target/include/apus/v1/"
-cat > "$out/target/include/CApusProto.h" <<'H'
+cat > "$out/target/include/apus_proto.h" <<'H'
 /* Umbrella header for the generated Apus wire schema (scripts/gen-proto.sh). */
 #include "apus/v1/frame.pb-c.h"
 #include "apus/v1/health.pb-c.h"
 #include "apus/v1/engine.pb-c.h"
 #include "apus/v1/runner.pb-c.h"
 #include "apus/v1/router.pb-c.h"
+H
+cat > "$out/target/include/module.modulemap" <<'H'
+module CApusProto {
+    header "apus_proto.h"
+    link "protobuf-c"
+    export *
+}
 H
 if [[ "${1:-}" == "--check" ]]; then
     diff -r "$out/target" Sources/CApusProto && echo "generated code is up to date"
