@@ -7,21 +7,34 @@ import Darwin
 /// Categorical sampling by exponential race (reference §9.2 step 11): the token maximising
 /// `p_i / q_i` with `q_i ~ Exp(1)` i.i.d. is distributed as `p`.
 enum ExponentialRace {
-    /// Samples one token from `softmax(logits)`; −inf tokens never win. `q_i` comes from
-    /// `random.uniform(i)`, so the draw is a pure function of the logits and the stream.
+    /// `ln 2⁻²⁵`: `1 − u ≥ 2⁻²⁵` for every uniform `CounterRandom` draws, so a token whose
+    /// `p_i / best` is below this bound can never win and needs no random number.
+    static let hopelessLogRatio: Float = -17.33
+
+    /// Samples one token from `softmax(logits)`; −inf tokens never win. `q_i = −ln random.uniform(i)`,
+    /// so the draw is a pure function of the logits and the stream.
+    ///
+    /// NOTE: a token beats the current best score `B` only if `u_i > exp(−p_i/B)`, which needs
+    /// `u_i > 1 − p_i/B`; that cheap test (and skipping hopeless tokens outright) avoids a logarithm
+    /// for almost every token. Starting from the argmax makes `B` large early.
     static func sample(_ logits: UnsafeMutableBufferPointer<Float>, random: CounterRandom) -> Int {
-        let top = Truncation.maximum(logits)
-        guard top.isFinite else { return greedy(logits) }
-        var best = -1
-        var bestScore: Float = -1
-        for i in logits.indices where logits[i] > -.infinity {
-            // Unnormalised probabilities rank the same as normalised ones.
-            let p = expf(logits[i] - top)
-            let q = -logf(random.uniform(i))
-            let score = p / q
+        let first = greedy(logits)
+        let top = logits[first]
+        guard top.isFinite else { return first }
+        var best = first
+        var bestScore = 1 / -logf(random.uniform(first))
+        var cutoff = logf(bestScore) + hopelessLogRatio
+        for i in logits.indices where i != first {
+            let d = logits[i] - top
+            guard d > cutoff else { continue }
+            let p = FastExp.exp(d)
+            let u = random.uniform(i)
+            guard u > 1 - p / bestScore else { continue }
+            let score = p / -logf(u)
             if score > bestScore {
                 bestScore = score
                 best = i
+                cutoff = logf(bestScore) + hopelessLogRatio
             }
         }
         return best

@@ -7,14 +7,12 @@ import ServingCore
 
 /// Logprobs of the raw distribution (log-softmax of the unmodified logits, reference §9.2 steps 1, 13).
 enum LogprobsComputation {
-    /// `log Σ exp(x)`, shifted by the maximum; the sum is kept in Double for long vocabularies.
+    /// `log Σ exp(x)`, shifted by the maximum.
     static func logSumExp(_ row: UnsafeBufferPointer<Float>) -> Float {
         var top = -Float.infinity
         for x in row where x > top { top = x }
         guard top.isFinite else { return top }
-        var sum: Double = 0
-        for x in row { sum += Double(expf(x - top)) }
-        return top + Float(log(sum))
+        return top + logf(FastExp.sumOfExp(row, minus: top))
     }
 
     /// The `k` largest entries, best first; among equal values the lower index first.

@@ -17,12 +17,14 @@ enum Truncation {
         for i in logits.indices { logits[i] /= t }
     }
 
-    /// Drops tokens whose probability is below `minP × max probability` (step 9).
+    /// Drops tokens whose probability is below `minP × max probability` (step 9), compared in
+    /// logit space: `p_i < minP · p_max` ⇔ `l_i < l_max + ln minP`.
     static func applyMinP(_ logits: UnsafeMutableBufferPointer<Float>, minP: Float) {
         guard minP > 0 else { return }
         let top = maximum(logits)
         guard top.isFinite else { return }
-        for i in logits.indices where expf(logits[i] - top) < minP {
+        let threshold = top + logf(minP)
+        for i in logits.indices where logits[i] < threshold {
             logits[i] = -.infinity
         }
     }
@@ -52,15 +54,20 @@ enum Truncation {
         guard p < 1 else { return }
         let top = maximum(logits)
         guard top.isFinite else { return }
-        // Unnormalised probabilities of the candidates (finite logits) only.
+        // Unnormalised probabilities (0 for masked tokens), by token id.
+        let weights = UnsafeMutableBufferPointer(start: values, count: logits.count)
+        let total = FastExp.exp(UnsafeBufferPointer(logits), minus: top, into: weights)
+        // NOTE: the tokens lighter than (1 − p)·total / vocabulary together weigh at most (1 − p)·total
+        // and rank below all others, so they are dropped without taking part in the selection.
+        let light = (1 - p) * total / Float(logits.count)
         var n = 0
-        var total: Float = 0
-        for i in logits.indices where logits[i] > -.infinity {
-            let e = expf(logits[i] - top)
-            indices[n] = Int32(i)
-            values[i] = e
-            total += e
-            n += 1
+        for i in logits.indices {
+            if weights[i] > light {
+                indices[n] = Int32(i)
+                n += 1
+            } else {
+                logits[i] = -.infinity
+            }
         }
         let kept = Selection.topMassPrefix(
             indices: UnsafeMutableBufferPointer(start: indices, count: n), weights: values, mass: p * total)
