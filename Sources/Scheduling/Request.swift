@@ -1,0 +1,97 @@
+import ServingCore
+
+/// One generation request as the scheduler tracks it (reference §1.1).
+///
+/// There is no prefill or decode phase: `numComputedTokens` simply tries to catch up with `numTokens`.
+/// The scheduler advances it when it schedules a step, resets it to 0 on preemption, and the KV-cache manager
+/// owns `blockIDs`. A final class because the running list, the waiting queue and the id map share it.
+public final class Request {
+    public let requestID: String
+    public let promptTokenIDs: [TokenID]
+    public let samplingParams: SamplingParams
+    /// nil when `ignoreEOS` is set or the model has no EOS token.
+    public let eosTokenID: TokenID?
+    /// Lower is more urgent.
+    public let priority: Int
+    public let loraName: String?
+    public let cacheSalt: String?
+    /// Position in arrival order, set by `Scheduler.addRequest` (priority ties and victims go by it).
+    public internal(set) var arrival: Int
+
+    public internal(set) var status: RequestStatus = .waiting
+    /// Prompt followed by the outputs so far.
+    public private(set) var allTokenIDs: [TokenID]
+    public private(set) var numComputedTokens: Int = 0
+    /// Prefix-cache hit tokens at first admission; −1 until then.
+    public internal(set) var numCachedTokens: Int = -1
+    public internal(set) var numPreemptions: Int = 0
+    /// The stop token id that finished the request, if any.
+    public internal(set) var stopReason: StopReason?
+    /// Chained hashes of every full block of `allTokenIDs`, extended as tokens append.
+    public private(set) var blockHashes: [BlockHash] = []
+    let blockHasher: BlockHasher?
+
+    // KV-cache manager state (reference §7: req_to_blocks and num_cached_block).
+    /// The blocks this request holds, in position order.
+    public internal(set) var blockIDs: [Int] = []
+    var numCachedBlocks: Int = 0
+    /// The last step that scheduled this request (to know when to resend all token ids).
+    var lastScheduledStep: Int = -1
+    /// Index into the scheduler's per-step arrays while scheduled; −1 otherwise.
+    var scheduledSlot: Int = -1
+
+    /// Creates a waiting request; `blockHasher` (when prefix caching is on) computes `blockHashes` up front.
+    public init(
+        requestID: String, promptTokenIDs: [TokenID], samplingParams: SamplingParams = SamplingParams(),
+        eosTokenID: TokenID? = nil, priority: Int = 0, arrival: Int = 0, loraName: String? = nil,
+        cacheSalt: String? = nil, blockHasher: BlockHasher? = nil
+    ) {
+        precondition(!promptTokenIDs.isEmpty, "a request needs at least one prompt token")
+        self.requestID = requestID
+        self.promptTokenIDs = promptTokenIDs
+        self.samplingParams = samplingParams
+        self.eosTokenID = samplingParams.ignoreEOS ? nil : eosTokenID
+        self.priority = priority
+        self.arrival = arrival
+        self.loraName = loraName
+        self.cacheSalt = cacheSalt
+        self.allTokenIDs = promptTokenIDs
+        self.blockHasher = blockHasher
+        self.allTokenIDs.reserveCapacity(promptTokenIDs.count + min(samplingParams.maxTokens, 4096))
+        updateBlockHashes()
+    }
+
+    public var numPromptTokens: Int { promptTokenIDs.count }
+    public var numTokens: Int { allTokenIDs.count }
+    public var numOutputTokens: Int { allTokenIDs.count - promptTokenIDs.count }
+    public var outputTokenIDs: ArraySlice<TokenID> { allTokenIDs[promptTokenIDs.count...] }
+    public var maxTokens: Int { samplingParams.maxTokens }
+    public var isFinished: Bool { status.isFinished }
+    /// Requests that want prompt logprobs never read the prefix cache (they still write to it).
+    public var skipReadingPrefixCache: Bool { samplingParams.promptLogprobs != nil }
+
+    /// Appends one sampled token and extends `blockHashes` if it completed a block.
+    public func appendOutputToken(_ token: TokenID) {
+        allTokenIDs.append(token)
+        if let hasher = blockHasher, allTokenIDs.count % hasher.blockSize == 0 { updateBlockHashes() }
+    }
+
+    func setNumComputedTokens(_ n: Int) {
+        precondition(n >= 0 && n <= allTokenIDs.count, "numComputedTokens \(n) out of range")
+        numComputedTokens = n
+    }
+
+    func advanceComputedTokens(by n: Int) { numComputedTokens += n }
+
+    func retreatComputedTokens(by n: Int) { numComputedTokens -= n }
+
+    private func updateBlockHashes() {
+        guard let hasher = blockHasher else { return }
+        hasher.extend(&blockHashes, tokenIDs: allTokenIDs, cacheSalt: cacheSalt, loraName: loraName)
+    }
+}
+
+extension Request: Hashable {
+    public static func == (lhs: Request, rhs: Request) -> Bool { lhs === rhs }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}

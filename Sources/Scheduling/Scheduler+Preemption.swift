@@ -1,0 +1,38 @@
+extension Scheduler {
+    /// Preemption by recompute: frees the request's blocks, resets its progress and puts it at the front
+    /// of the waiting queue. The caller has already taken it out of `running`.
+    func preempt(_ r: Request) {
+        precondition(r.status == .running, "only running requests can be preempted")
+        kvCacheManager.free(r)
+        r.status = .preempted
+        r.setNumComputedTokens(0)
+        r.numPreemptions += 1
+        numPreemptions += 1
+        waiting.prepend(r)
+        preemptedReqIDs.insert(r.requestID)
+        preemptedInOrder.append(r.requestID)
+    }
+
+    /// Sends every running request back to the waiting queue with nothing computed, for when a runner's KV
+    /// memory is lost. Preempts in reverse order so they come back in their original (FIFO) order.
+    ///
+    /// The outputs of steps still in flight are dropped: their tokens would land after the recompute starts.
+    public func preemptAllRunning() {
+        while let r = running.popLast() {
+            preempt(r)
+            r.lastScheduledStep = -1
+        }
+        inFlight.removeAll()
+        staleBeforeStep = nextStepID
+    }
+
+    /// Drops the prefix cache (reference §5). False while any request holds blocks, unless
+    /// `resetRunningRequests` first preempts every running request (then it always succeeds).
+    @discardableResult
+    public func resetPrefixCache(resetRunningRequests: Bool = false) -> Bool {
+        if resetRunningRequests { preemptAllRunning() }
+        let ok = kvCacheManager.resetPrefixCache()
+        precondition(ok || !resetRunningRequests, "blocks still held after preempting every running request")
+        return ok
+    }
+}

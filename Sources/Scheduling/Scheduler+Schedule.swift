@@ -1,0 +1,175 @@
+import ServingCore
+
+extension Scheduler {
+    /// Decides one step (reference §2): running requests first, in order, each for its full share of the
+    /// token budget or not at all (KV shortage preempts instead); then, only if nothing was preempted,
+    /// waiting requests in queue order until one does not fit.
+    public func schedule() -> SchedulerOutput {
+        let stepID = nextStepID
+        nextStepID += 1
+        var budget = config.maxNumBatchedTokens
+        // NOTE: the threshold exists so one long prefill cannot starve others; alone, a request uses it all.
+        let threshold = running.count + waiting.count > 1 ? config.longPrefillTokenThreshold : 0
+
+        var scheduledRunning: [Request] = []
+        var runningTokens: [Int] = []
+        var runningNewBlocks: [[Int]] = []
+        scheduledRunning.reserveCapacity(running.count)
+        runningTokens.reserveCapacity(running.count)
+        runningNewBlocks.reserveCapacity(running.count)
+        var preempted: [Request] = []
+
+        var i = 0
+        while i < running.count && budget > 0 {
+            let r = running[i]
+            var n = r.numTokens - r.numComputedTokens
+            if threshold > 0 && n > threshold { n = threshold }
+            n = min(n, budget, config.maxModelLen - 1 - r.numComputedTokens)
+            if n <= 0 {
+                i += 1
+                continue
+            }
+            var newBlocks: [Int]? = nil
+            while true {
+                newBlocks = kvCacheManager.allocateSlots(r, numNewTokens: n)
+                if newBlocks != nil { break }
+                let victim: Request
+                if config.policy == .priority {
+                    let v = running.indices.max { a, b in
+                        (running[a].priority, running[a].arrival) < (running[b].priority, running[b].arrival)
+                    }!
+                    victim = running.remove(at: v)
+                    if v < i { i -= 1 }
+                    if let k = scheduledRunning.firstIndex(where: { $0 === victim }) {
+                        budget += runningTokens[k]
+                        scheduledRunning.remove(at: k)
+                        runningTokens.remove(at: k)
+                        runningNewBlocks.remove(at: k)
+                    }
+                } else {
+                    victim = running.removeLast()
+                }
+                preempt(victim)
+                preempted.append(victim)
+                if victim === r { break }
+            }
+            guard let blocks = newBlocks else {
+                // A lowest-priority request that preempted itself: the ones after it may still fit.
+                if config.policy == .priority && r.status == .preempted { continue }
+                break
+            }
+            scheduledRunning.append(r)
+            runningTokens.append(n)
+            runningNewBlocks.append(blocks)
+            budget -= n
+            i += 1
+        }
+
+        var admitted: [Request] = []
+        var admittedTokens: [Int] = []
+        if preempted.isEmpty {
+            admitWaiting(budget: &budget, threshold: threshold, admitted: &admitted, tokens: &admittedTokens)
+        }
+        return makeOutput(
+            stepID: stepID, scheduledRunning: scheduledRunning, runningTokens: runningTokens,
+            runningNewBlocks: runningNewBlocks, admitted: admitted, admittedTokens: admittedTokens)
+    }
+
+    /// The requests a not-yet-updated step scheduled, in scheduling order (running first, then admissions).
+    public func scheduledRequests(stepID: Int) -> [Request] { inFlight[stepID] ?? [] }
+
+    /// Admits waiting requests in queue order while budget, `maxNumSeqs` and KV blocks allow.
+    private func admitWaiting(budget: inout Int, threshold: Int, admitted: inout [Request], tokens: inout [Int]) {
+        while budget > 0, let r = waiting.peek() {
+            if running.count >= config.maxNumSeqs { break }
+            var hitBlocks: [Int] = []
+            var hit = r.numComputedTokens
+            if hit == 0 { (hitBlocks, hit) = kvCacheManager.getComputedBlocks(r) }
+            // NOTE: numTokens, not the prompt: a resumed request recomputes its outputs too.
+            var n = r.numTokens - hit
+            if threshold > 0 && n > threshold { n = threshold }
+            if !config.enableChunkedPrefill && n > budget { break }
+            n = min(n, budget)
+            guard
+                kvCacheManager.allocateSlots(
+                    r, numNewTokens: n, numNewComputedTokens: hit - r.numComputedTokens, newComputedBlocks: hitBlocks,
+                    fullSequenceMustFit: config.reserveFullSequence) != nil
+            else { break }
+            kvCacheManager.recordPrefixCacheStats(r, numHits: hit)
+            waiting.pop()
+            running.append(r)
+            admitted.append(r)
+            tokens.append(n)
+            budget -= n
+            r.setNumComputedTokens(hit)
+            if r.numCachedTokens < 0 { r.numCachedTokens = hit }
+        }
+    }
+
+    private func makeOutput(
+        stepID: Int, scheduledRunning: [Request], runningTokens: [Int], runningNewBlocks: [[Int]],
+        admitted: [Request], admittedTokens: [Int]
+    ) -> SchedulerOutput {
+        let count = scheduledRunning.count + admitted.count
+        var numScheduled = [String: Int](minimumCapacity: count)
+        var order: [Request] = []
+        order.reserveCapacity(count)
+        var total = 0
+        var cached = CachedRequestData()
+        cached.reqIDs.reserveCapacity(count)
+        cached.newBlockIDs.reserveCapacity(count)
+        cached.numComputedTokens.reserveCapacity(count)
+        cached.numOutputTokens.reserveCapacity(count)
+        func addCached(_ r: Request, blocks: [Int], resumed: Bool) {
+            cached.reqIDs.append(r.requestID)
+            if resumed { cached.resumedReqIDs.insert(r.requestID) }
+            cached.newBlockIDs.append(blocks)
+            cached.numComputedTokens.append(r.numComputedTokens)
+            cached.numOutputTokens.append(r.numOutputTokens)
+            if r.lastScheduledStep != stepID - 1 { cached.allTokenIDs[r.requestID] = r.allTokenIDs }
+        }
+        for (k, r) in scheduledRunning.enumerated() {
+            addCached(r, blocks: runningNewBlocks[k], resumed: false)
+        }
+        var newReqs: [NewRequestData] = []
+        for r in admitted where r.status == .preempted {
+            addCached(r, blocks: r.blockIDs, resumed: true)
+        }
+        for r in admitted where r.status == .waiting {
+            newReqs.append(
+                NewRequestData(
+                    reqID: r.requestID, promptTokenIDs: r.promptTokenIDs, samplingParams: r.samplingParams,
+                    blockIDs: r.blockIDs, numComputedTokens: r.numComputedTokens, loraName: r.loraName))
+        }
+        for r in admitted { r.status = .running }
+        // Advance numComputedTokens only now: the output carries the values from before this step.
+        for (k, r) in scheduledRunning.enumerated() {
+            let n = runningTokens[k]
+            numScheduled[r.requestID] = n
+            total += n
+            r.advanceComputedTokens(by: n)
+            r.lastScheduledStep = stepID
+            order.append(r)
+        }
+        for (k, r) in admitted.enumerated() {
+            let n = admittedTokens[k]
+            numScheduled[r.requestID] = n
+            total += n
+            r.advanceComputedTokens(by: n)
+            r.lastScheduledStep = stepID
+            order.append(r)
+        }
+        precondition(total <= config.maxNumBatchedTokens, "scheduled \(total) tokens over the budget")
+        precondition(running.count <= config.maxNumSeqs, "\(running.count) running over max_num_seqs")
+        if !order.isEmpty { inFlight[stepID] = order }
+        let output = SchedulerOutput(
+            stepID: stepID, scheduledNewReqs: newReqs, scheduledCachedReqs: cached, numScheduledTokens: numScheduled,
+            totalNumScheduledTokens: total, finishedReqIDs: finishedReqIDs, preemptedReqIDs: preemptedReqIDs,
+            numCommonPrefixBlocks: running.first.map { kvCacheManager.numCommonPrefixBlocks($0) } ?? 0)
+        finishedReqIDs = []
+        preemptedReqIDs = []
+        lastPreemptedInOrder = preemptedInOrder
+        preemptedInOrder = []
+        return output
+    }
+}

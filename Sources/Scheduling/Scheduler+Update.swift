@@ -1,0 +1,83 @@
+import ServingCore
+
+extension Scheduler {
+    /// Applies one step's sampled tokens (reference §4): appends them one by one, checks stop conditions after
+    /// each, frees finished requests, and returns one output per request that produced tokens or finished.
+    ///
+    /// Partial prefill chunks (empty token lists) emit nothing. Requests aborted while the step ran are skipped.
+    /// A request preempted while its step was in flight still receives that step's tokens.
+    public func updateFromOutput(_ out: SchedulerOutput, _ result: ModelRunnerOutput) -> [EngineCoreOutput] {
+        guard let order = inFlight.removeValue(forKey: out.stepID) ?? fallbackOrder(out) else { return [] }
+        guard !order.isEmpty else { return [] }
+        let aligned =
+            result.reqIDs.count == order.count
+            && zip(result.reqIDs, order).allSatisfy { $0 == $1.requestID }
+        let index: [String: Int] =
+            aligned ? [:] : Dictionary(result.reqIDs.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+
+        var outputs: [EngineCoreOutput] = []
+        outputs.reserveCapacity(order.count)
+        var stoppedRunning = false
+        for (k, r) in order.enumerated() {
+            guard !r.isFinished else { continue }
+            guard let at = aligned ? k : index[r.requestID] else { continue }
+            var tokens = result.sampledTokenIDs[at]
+            guard !tokens.isEmpty else { continue }
+            let statusBefore = r.status
+            var stopped = false
+            for (j, t) in tokens.enumerated() {
+                r.appendOutputToken(t)
+                if checkStop(r) {
+                    stopped = true
+                    // numComputedTokens covers every returned token but the last; keep that after trimming.
+                    if statusBefore == .running { r.retreatComputedTokens(by: tokens.count - (j + 1)) }
+                    tokens.removeSubrange((j + 1)...)
+                    break
+                }
+            }
+            var newLogprobs: [PositionLogprobs]? = nil
+            if r.samplingParams.logprobs != nil, let lp = result.logprobs?[at] {
+                newLogprobs = Array(lp.prefix(tokens.count))
+            }
+            if stopped {
+                if statusBefore == .running { stoppedRunning = true } else { waiting.remove(r) }
+                freeRequest(r)
+            }
+            outputs.append(
+                EngineCoreOutput(
+                    reqID: r.requestID, newTokenIDs: tokens, newLogprobs: newLogprobs,
+                    newPromptLogprobs: result.promptLogprobs?[r.requestID], finishReason: r.status.finishReason,
+                    stopReason: r.stopReason, numCachedTokens: max(r.numCachedTokens, 0)))
+        }
+        if stoppedRunning { running.removeAll { $0.isFinished } }
+        return outputs
+    }
+
+    /// Stop checks in vLLM 0.33's order: EOS, then stop token ids, then length (`max_tokens` or
+    /// `max_model_len`). `min_tokens` is the sampler's job (it masks EOS and stop ids), not checked here.
+    func checkStop(_ r: Request) -> Bool {
+        let last = r.allTokenIDs[r.allTokenIDs.count - 1]
+        if let eos = r.eosTokenID, last == eos {
+            r.status = .finishedStopped
+            return true
+        }
+        if !r.samplingParams.stopTokenIDs.isEmpty && r.samplingParams.stopTokenIDs.contains(last) {
+            r.status = .finishedStopped
+            r.stopReason = .tokenID(last)
+            return true
+        }
+        if r.numTokens >= config.maxModelLen || r.numOutputTokens >= r.maxTokens {
+            r.status = .finishedLengthCapped
+            return true
+        }
+        return false
+    }
+
+    /// The scheduled requests of an output this scheduler no longer tracks (e.g. after `preemptAllRunning`).
+    /// Nil for outputs dropped by `preemptAllRunning`.
+    private func fallbackOrder(_ out: SchedulerOutput) -> [Request]? {
+        guard out.stepID >= staleBeforeStep else { return nil }
+        let ids = out.scheduledCachedReqs.reqIDs + out.scheduledNewReqs.map(\.reqID)
+        return ids.compactMap { requests[$0] }
+    }
+}

@@ -1,0 +1,134 @@
+import ServingCore
+
+/// The vLLM V1 scheduler (reference §2–§5, with vLLM 0.33's behaviour from §16): a pure state machine.
+///
+/// The engine loop calls `addRequest` / `finishRequests` between steps, then `schedule()`, hands the
+/// `SchedulerOutput` to the runners, and feeds their `ModelRunnerOutput` to `updateFromOutput`, which returns
+/// what to stream to clients. No I/O, no clock. Not thread-safe: one owner drives it.
+public final class Scheduler {
+    public let config: SchedulerConfig
+    public let kvCacheManager: KVCacheManager
+    let blockHasher: BlockHasher?
+
+    /// Every unfinished request by id.
+    public internal(set) var requests: [String: Request] = [:]
+    public let waiting: RequestQueue
+    /// Admitted requests, in admission order.
+    public internal(set) var running: [Request] = []
+    /// Finished since the last `schedule()`; goes to the runners in the next output.
+    public internal(set) var finishedReqIDs: Set<String> = []
+    var preemptedReqIDs: Set<String> = []
+    /// `preemptedReqIDs` in the order they happened (for the trace simulator's lines).
+    var preemptedInOrder: [String] = []
+    /// What `preemptedInOrder` held when the last output was built.
+    public internal(set) var lastPreemptedInOrder: [String] = []
+    var nextArrival = 0
+    var nextStepID = 0
+    public internal(set) var numPreemptions = 0
+    /// Scheduled requests of each step still awaiting `updateFromOutput`, in scheduling order.
+    var inFlight: [Int: [Request]] = [:]
+    /// Outputs of steps before this one were dropped by `preemptAllRunning`.
+    var staleBeforeStep = 0
+
+    /// Builds a scheduler after validating the config (throws naming the bad field).
+    public init(config: SchedulerConfig) throws(SchedulerConfigError) {
+        try config.validate()
+        self.config = config
+        self.kvCacheManager = KVCacheManager(
+            numGPUBlocks: config.numGPUBlocks, blockSize: config.blockSize, maxModelLen: config.maxModelLen,
+            enableCaching: config.enablePrefixCaching, enableKVCacheEvents: config.enableKVCacheEvents)
+        self.blockHasher =
+            config.enablePrefixCaching ? BlockHasher(blockSize: config.blockSize, seed: config.hashSeed) : nil
+        self.waiting = RequestQueue(policy: config.policy)
+    }
+
+    /// The hasher requests must be created with (nil when prefix caching is off).
+    public var requestBlockHasher: BlockHasher? { blockHasher }
+
+    /// Creates a request with this scheduler's block hasher and queues it.
+    @discardableResult
+    public func addRequest(
+        requestID: String, promptTokenIDs: [TokenID], samplingParams: SamplingParams = SamplingParams(),
+        eosTokenID: TokenID? = nil, priority: Int = 0, loraName: String? = nil, cacheSalt: String? = nil
+    ) throws(SchedulerError) -> Request {
+        let r = Request(
+            requestID: requestID, promptTokenIDs: promptTokenIDs, samplingParams: samplingParams,
+            eosTokenID: eosTokenID, priority: priority, loraName: loraName, cacheSalt: cacheSalt,
+            blockHasher: blockHasher)
+        try addRequest(r)
+        return r
+    }
+
+    /// Queues a new request (status waiting); it gets the next arrival number.
+    public func addRequest(_ request: Request) throws(SchedulerError) {
+        guard requests[request.requestID] == nil else { throw .duplicateRequestID(request.requestID) }
+        guard request.numPromptTokens < config.maxModelLen else {
+            throw .promptTooLong(request.requestID, promptLength: request.numPromptTokens, maxModelLen: config.maxModelLen)
+        }
+        precondition(request.status == .waiting && request.numComputedTokens == 0, "only fresh requests can be added")
+        precondition(
+            request.blockHasher == blockHasher, "create requests with the scheduler's requestBlockHasher")
+        request.arrival = nextArrival
+        nextArrival += 1
+        requests[request.requestID] = request
+        waiting.add(request)
+    }
+
+    /// Finishes requests from outside (client abort, stop string, error); unknown or finished ids are ignored.
+    ///
+    /// Their blocks are freed now and their ids reach the runners with the next `SchedulerOutput`.
+    public func finishRequests(_ ids: some Sequence<String>, status: RequestStatus = .finishedAborted) {
+        precondition(status.isFinished, "finishRequests needs a finished status")
+        var removeFromRunning = false
+        for id in ids {
+            guard let r = requests[id], !r.isFinished else { continue }
+            if r.status == .running {
+                removeFromRunning = true
+            } else {
+                waiting.remove(r)
+            }
+            r.status = status
+            freeRequest(r)
+        }
+        if removeFromRunning { running.removeAll { $0.isFinished } }
+    }
+
+    /// Unfinished requests, or finished ids the runners have not been told about yet.
+    public var hasRequests: Bool { !requests.isEmpty || !finishedReqIDs.isEmpty }
+    public var numUnfinishedRequests: Int { requests.count }
+
+    public var stats: SchedulerStats {
+        SchedulerStats(
+            numRunningReqs: running.count, numWaitingReqs: waiting.count, kvCacheUsage: kvCacheManager.usage,
+            prefixCacheQueries: kvCacheManager.totalPrefixCacheQueries,
+            prefixCacheHits: kvCacheManager.totalPrefixCacheHits, numPreemptions: numPreemptions,
+            numSteps: nextStepID)
+    }
+
+    /// KV-cache events since the last call, with increasing sequence numbers.
+    public func takeKVEvents() -> [SequencedKVCacheEvent] { kvCacheManager.takeEvents() }
+
+    /// Prefix-cache stats since the last call.
+    public func takePrefixCacheStats() -> PrefixCacheStats { kvCacheManager.takePrefixCacheStats() }
+
+    func freeRequest(_ r: Request) {
+        precondition(r.isFinished)
+        finishedReqIDs.insert(r.requestID)
+        kvCacheManager.free(r)
+        requests[r.requestID] = nil
+    }
+}
+
+/// Why a request could not be added.
+public enum SchedulerError: Error, Sendable, Equatable, CustomStringConvertible {
+    case duplicateRequestID(String)
+    case promptTooLong(String, promptLength: Int, maxModelLen: Int)
+
+    public var description: String {
+        switch self {
+        case .duplicateRequestID(let id): "request id \(id) is already in use"
+        case .promptTooLong(let id, let n, let m):
+            "request \(id): prompt of \(n) tokens leaves no room to generate within max_model_len \(m)"
+        }
+    }
+}

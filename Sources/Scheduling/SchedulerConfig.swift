@@ -1,0 +1,84 @@
+/// The scheduler's knobs, with vLLM's names and defaults (reference §12); checked up front by `validate()`.
+public struct SchedulerConfig: Sendable, Hashable, Codable {
+    /// Tokens per KV block.
+    public var blockSize: Int = 16
+    /// KV blocks in the pool, counting the null block 0 (usable = numGPUBlocks − 1).
+    public var numGPUBlocks: Int
+    public var maxNumSeqs: Int = 256
+    public var maxNumBatchedTokens: Int = 2048
+    public var maxModelLen: Int
+    public var enablePrefixCaching: Bool = true
+    public var enableChunkedPrefill: Bool = true
+    /// Caps the tokens one prefill takes per step when more than one request is in the system; 0 = off.
+    public var longPrefillTokenThreshold: Int = 0
+    public var policy: SchedulingPolicy = .fcfs
+    /// Admission needs room for the whole current sequence, not only its first chunk (vLLM 0.33 default).
+    public var reserveFullSequence: Bool = true
+    /// Seed of the prefix-cache root hash (every process that hashes blocks must use the same one).
+    public var hashSeed: UInt64 = 0
+    /// Record KV-cache events for `Scheduler.takeKVEvents()`.
+    public var enableKVCacheEvents: Bool = false
+
+    public init(numGPUBlocks: Int, maxModelLen: Int) {
+        self.numGPUBlocks = numGPUBlocks
+        self.maxModelLen = maxModelLen
+    }
+
+    public init(
+        blockSize: Int = 16, numGPUBlocks: Int, maxNumSeqs: Int = 256, maxNumBatchedTokens: Int = 2048,
+        maxModelLen: Int, enablePrefixCaching: Bool = true, enableChunkedPrefill: Bool = true,
+        longPrefillTokenThreshold: Int = 0, policy: SchedulingPolicy = .fcfs, reserveFullSequence: Bool = true,
+        hashSeed: UInt64 = 0, enableKVCacheEvents: Bool = false
+    ) {
+        self.blockSize = blockSize
+        self.numGPUBlocks = numGPUBlocks
+        self.maxNumSeqs = maxNumSeqs
+        self.maxNumBatchedTokens = maxNumBatchedTokens
+        self.maxModelLen = maxModelLen
+        self.enablePrefixCaching = enablePrefixCaching
+        self.enableChunkedPrefill = enableChunkedPrefill
+        self.longPrefillTokenThreshold = longPrefillTokenThreshold
+        self.policy = policy
+        self.reserveFullSequence = reserveFullSequence
+        self.hashSeed = hashSeed
+        self.enableKVCacheEvents = enableKVCacheEvents
+    }
+
+    /// Throws naming the first field out of range and what is allowed.
+    public func validate() throws(SchedulerConfigError) {
+        func fail(_ f: String, _ m: String) -> SchedulerConfigError { SchedulerConfigError(field: f, message: m) }
+        guard blockSize >= 1 else { throw fail("block_size", "block_size must be at least 1, got \(blockSize)") }
+        guard numGPUBlocks >= 2 else {
+            throw fail("num_gpu_blocks", "num_gpu_blocks must be at least 2 (block 0 is the null block), got \(numGPUBlocks)")
+        }
+        guard maxNumSeqs >= 1 else { throw fail("max_num_seqs", "max_num_seqs must be at least 1, got \(maxNumSeqs)") }
+        guard maxModelLen >= 1 else { throw fail("max_model_len", "max_model_len must be at least 1, got \(maxModelLen)") }
+        guard maxNumBatchedTokens >= maxNumSeqs else {
+            throw fail(
+                "max_num_batched_tokens",
+                "max_num_batched_tokens (\(maxNumBatchedTokens)) must be at least max_num_seqs (\(maxNumSeqs))")
+        }
+        guard enableChunkedPrefill || maxNumBatchedTokens >= maxModelLen else {
+            throw fail(
+                "max_num_batched_tokens",
+                "max_num_batched_tokens (\(maxNumBatchedTokens)) must be at least max_model_len (\(maxModelLen)) "
+                    + "when chunked prefill is disabled")
+        }
+        guard longPrefillTokenThreshold >= 0, longPrefillTokenThreshold <= maxModelLen else {
+            throw fail(
+                "long_prefill_token_threshold",
+                "long_prefill_token_threshold must be in [0, max_model_len=\(maxModelLen)], got \(longPrefillTokenThreshold)")
+        }
+    }
+}
+
+/// A scheduler setting out of range; `field` is the vLLM flag name without dashes.
+public struct SchedulerConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var field: String
+    public var message: String
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
+    public var description: String { message }
+}

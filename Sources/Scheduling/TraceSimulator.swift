@@ -1,0 +1,111 @@
+import Foundation
+import ServingCore
+
+/// Replays a trace through the real scheduler with a scripted model and no runner (`apus sim`).
+///
+/// Synchronous scheduling (one step in flight). A request with `arrival_step` k is added just before the
+/// k-th `schedule()` (steps from 0), in trace order, which is its arrival order. A request that is still
+/// prefilling after a step gets no token; every other scheduled request gets its next scripted token.
+/// `min_tokens` is passed on but has no effect here: in vLLM 0.33 only the sampler enforces it.
+///
+/// Each step yields one JSON line:
+/// `{"step", "scheduled": {id: n}, "new": [ids], "resumed": [ids], "preempted": [ids in order],
+/// "finished": {id: "stop"|"length"|"abort"}, "num_cached_tokens": {id: n} (first admissions),
+/// "kv_usage", "free_blocks"}`, where `free_blocks` (after the step's update) includes evictable cached
+/// blocks and `kv_usage = 1 − free_blocks / (num_gpu_blocks − 1)`. Replay stops once every request finished.
+public enum TraceSimulator {
+    public static let defaultMaxSteps = 100_000
+
+    /// Decodes the trace JSON and returns the per-step lines.
+    public static func run(traceJSON: Data) throws -> [String] {
+        let trace = try JSONDecoder().decode(Trace.self, from: traceJSON)
+        return try run(trace: trace)
+    }
+
+    public static func run(trace: Trace) throws -> [String] {
+        let scheduler = try Scheduler(config: trace.config.schedulerConfig)
+        let arrivals = trace.requests.enumerated().sorted { a, b in
+            (a.element.arrivalStep, a.offset) < (b.element.arrivalStep, b.offset)
+        }.map(\.element)
+        var script: [String: Trace.Request] = [:]
+        for r in trace.requests {
+            guard script.updateValue(r, forKey: r.requestID) == nil else {
+                throw TraceError("duplicate request_id \(r.requestID)")
+            }
+        }
+        var nextArrival = 0
+        var lines: [String] = []
+        let maxSteps = trace.maxSteps ?? defaultMaxSteps
+        for step in 0..<maxSteps {
+            while nextArrival < arrivals.count && arrivals[nextArrival].arrivalStep <= step {
+                let t = arrivals[nextArrival]
+                try scheduler.addRequest(
+                    requestID: t.requestID, promptTokenIDs: t.promptTokenIDs, samplingParams: t.samplingParams,
+                    eosTokenID: t.eosTokenID, priority: t.priority ?? 0)
+                nextArrival += 1
+            }
+            var finished: [(String, FinishReason)] = []
+            let aborts = trace.requests.filter { $0.abortStep == step && scheduler.requests[$0.requestID] != nil }
+            for t in aborts { finished.append((t.requestID, .abort)) }
+            scheduler.finishRequests(aborts.map(\.requestID), status: .finishedAborted)
+            if nextArrival == arrivals.count && scheduler.numUnfinishedRequests == 0 { break }
+
+            let out = scheduler.schedule()
+            let order = scheduler.scheduledRequests(stepID: out.stepID)
+            let sampled: [[TokenID]] = order.map { r in
+                guard r.numComputedTokens >= r.numTokens, let t = script[r.requestID] else { return [] }
+                let k = r.numOutputTokens
+                if let outs = t.outputTokenIDs, k < outs.count { return [outs[k]] }
+                return [t.defaultToken]
+            }
+            let result = ModelRunnerOutput(
+                stepID: out.stepID, reqIDs: order.map(\.requestID), sampledTokenIDs: sampled)
+            for o in scheduler.updateFromOutput(out, result) {
+                if let reason = o.finishReason { finished.append((o.reqID, reason)) }
+            }
+            lines.append(line(step: step, out: out, order: order, finished: finished, scheduler: scheduler))
+        }
+        return lines
+    }
+
+    static func line(
+        step: Int, out: SchedulerOutput, order: [Request], finished: [(String, FinishReason)], scheduler: Scheduler
+    ) -> String {
+        let cached = out.scheduledCachedReqs
+        let resumed = cached.reqIDs.filter { cached.resumedReqIDs.contains($0) }
+        let free = scheduler.kvCacheManager.numFreeBlocks
+        let usage = 1.0 - Double(free) / Double(scheduler.config.numGPUBlocks - 1)
+        var s = "{\"step\": \(step), \"scheduled\": "
+        s += object(order.map { ($0.requestID, String(out.numScheduledTokens[$0.requestID]!)) })
+        s += ", \"new\": " + array(out.scheduledNewReqs.map(\.reqID))
+        s += ", \"resumed\": " + array(resumed)
+        s += ", \"preempted\": " + array(scheduler.lastPreemptedInOrder)
+        s += ", \"finished\": " + object(finished.map { ($0.0, quoted($0.1.rawValue)) })
+        s += ", \"num_cached_tokens\": " + object(out.scheduledNewReqs.map { ($0.reqID, String($0.numComputedTokens)) })
+        s += ", \"kv_usage\": \(usage), \"free_blocks\": \(free)}"
+        return s
+    }
+
+    static func object(_ pairs: [(String, String)]) -> String {
+        "{" + pairs.map { quoted($0.0) + ": " + $0.1 }.joined(separator: ", ") + "}"
+    }
+
+    static func array(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ", ") + "]" }
+
+    /// A JSON string literal.
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+}
