@@ -1,0 +1,38 @@
+/// Activation buffers reused across steps; they only grow, so a steady decode loop allocates nothing.
+final class ForwardWorkspace {
+    private(set) var tokenCapacity = 0
+    private(set) var logitsCapacity = 0
+    private(set) var hidden = FloatBuffer(count: 0)
+    private(set) var normed = FloatBuffer(count: 0)
+    private(set) var qkv = FloatBuffer(count: 0)
+    private(set) var attention = FloatBuffer(count: 0)
+    private(set) var gateUp = FloatBuffer(count: 0)
+    private(set) var activation = FloatBuffer(count: 0)
+    private(set) var logits = FloatBuffer(count: 0)
+    let config: ModelConfig
+
+    init(config: ModelConfig) { self.config = config }
+
+    /// Makes room for `tokens` rows of activations and `logitsRows` rows of logits.
+    func reserve(tokens: Int, logitsRows: Int) {
+        let c = config
+        if tokens > tokenCapacity {
+            tokenCapacity = tokens
+            hidden = FloatBuffer(count: tokens * c.hiddenSize, zeroed: false)
+            normed = FloatBuffer(count: tokens * max(c.hiddenSize, c.qSize), zeroed: false)
+            qkv = FloatBuffer(count: tokens * (c.qSize + 2 * c.kvSize), zeroed: false)
+            attention = FloatBuffer(count: tokens * c.qSize, zeroed: false)
+            gateUp = FloatBuffer(count: tokens * 2 * c.intermediateSize, zeroed: false)
+            activation = FloatBuffer(count: tokens * c.intermediateSize, zeroed: false)
+        }
+        if logitsRows > logitsCapacity {
+            logitsCapacity = logitsRows
+            logits = FloatBuffer(count: logitsRows * c.vocabSize, zeroed: false)
+        }
+    }
+
+    /// Bytes held now: the peak activation memory of the largest step seen.
+    var byteCount: Int {
+        [hidden, normed, qkv, attention, gateUp, activation, logits].reduce(0) { $0 + $1.byteCount }
+    }
+}

@@ -1,0 +1,49 @@
+/// The paged KV cache: per layer one K and one V tensor of `numBlocks × blockSize × numKVHeads × headDim`.
+///
+/// Block ids come from the engine-core's allocator; token slot `s` (= block·blockSize + offset) is the row
+/// `s` of `[numBlocks·blockSize, numKVHeads·headDim]`. The cache is never cleared: a block's contents are valid
+/// as long as the engine-core says so (prefix caching reuses them across requests).
+public final class KVCache: @unchecked Sendable {
+    public let numBlocks: Int
+    public let blockSize: Int
+    public let numKVHeads: Int
+    public let headDim: Int
+    public let keys: [FloatBuffer]
+    public let values: [FloatBuffer]
+
+    public init(numLayers: Int, numBlocks: Int, blockSize: Int, numKVHeads: Int, headDim: Int) {
+        precondition(numBlocks > 0 && blockSize > 0, "empty KV cache")
+        self.numBlocks = numBlocks
+        self.blockSize = blockSize
+        self.numKVHeads = numKVHeads
+        self.headDim = headDim
+        let n = numBlocks * blockSize * numKVHeads * headDim
+        keys = (0..<numLayers).map { _ in FloatBuffer(count: n) }
+        values = (0..<numLayers).map { _ in FloatBuffer(count: n) }
+    }
+
+    public var numSlots: Int { numBlocks * blockSize }
+    public var byteCount: Int { keys.reduce(0) { $0 + $1.byteCount } * 2 }
+}
+
+/// Per-layer size of the KV cache, what the engine-core needs to size it (reference §11.1 step 2/4).
+public struct KVCacheSpec: Sendable, Equatable, Codable {
+    public var numLayers: Int
+    public var numKVHeads: Int
+    public var headDim: Int
+    /// Bytes per cached element (4: the cache is f32).
+    public var dtypeBytes: Int
+
+    public init(numLayers: Int, numKVHeads: Int, headDim: Int, dtypeBytes: Int) {
+        self.numLayers = numLayers
+        self.numKVHeads = numKVHeads
+        self.headDim = headDim
+        self.dtypeBytes = dtypeBytes
+    }
+
+    /// K and V of one block in one layer: `2 × blockSize × kvHeads × headDim × dtypeBytes`.
+    public func pageSizeBytes(blockSize: Int) -> Int { 2 * blockSize * numKVHeads * headDim * dtypeBytes }
+
+    /// One block across all layers.
+    public func bytesPerBlock(blockSize: Int) -> Int { pageSizeBytes(blockSize: blockSize) * numLayers }
+}

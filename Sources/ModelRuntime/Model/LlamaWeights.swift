@@ -1,0 +1,132 @@
+/// One decoder layer's weights, with q/k/v and gate/up fused row-wise so each is one GEMM.
+public struct LlamaLayerWeights: Sendable {
+    public var inputNorm: Tensor        // [hidden]
+    public var qkv: Tensor              // [qSize + 2·kvSize, hidden]: q rows, then k, then v
+    public var qkvBias: Tensor?         // [qSize + 2·kvSize]
+    public var o: Tensor                // [hidden, qSize]
+    public var postAttentionNorm: Tensor  // [hidden]
+    public var gateUp: Tensor           // [2·intermediate, hidden]: gate rows, then up
+    public var down: Tensor             // [hidden, intermediate]
+}
+
+/// All weights of a Llama-family model in f32, laid out as `[out, in]` like the checkpoint.
+///
+/// Field names follow the checkpoint (`model.layers.N.self_attn.q_proj.weight` …) so loading is one walk
+/// over names; `lmHead` shares the embedding's storage when `tie_word_embeddings` is set.
+public final class LlamaWeights: Sendable {
+    public let config: ModelConfig
+    public let embedTokens: Tensor      // [vocab, hidden]
+    public let layers: [LlamaLayerWeights]
+    public let norm: Tensor             // [hidden]
+    public let lmHead: Tensor           // [vocab, hidden]
+
+    init(config: ModelConfig, embedTokens: Tensor, layers: [LlamaLayerWeights], norm: Tensor, lmHead: Tensor) {
+        self.config = config
+        self.embedTokens = embedTokens
+        self.layers = layers
+        self.norm = norm
+        self.lmHead = lmHead
+    }
+
+    /// Bytes held (tied tensors counted once).
+    public var byteCount: Int {
+        var total = embedTokens.byteCount + norm.byteCount
+        if lmHead.storage !== embedTokens.storage { total += lmHead.byteCount }
+        for l in layers {
+            total += l.inputNorm.byteCount + l.qkv.byteCount + (l.qkvBias?.byteCount ?? 0) + l.o.byteCount
+            total += l.postAttentionNorm.byteCount + l.gateUp.byteCount + l.down.byteCount
+        }
+        return total
+    }
+
+    /// Loads and shape-checks every tensor the config implies from `checkpoint`.
+    public convenience init(config c: ModelConfig, checkpoint: Checkpoint) throws(ModelLoadError) {
+        var source = CheckpointSource(checkpoint: checkpoint)
+        try self.init(config: c, source: &source)
+    }
+
+    /// Random weights from `seed` (`--load-format dummy`): linear weights uniform with std 1/√fan_in, embeddings
+    /// std 1, norms 1, biases std 0.02. Identical on every machine.
+    public convenience init(dummyConfig c: ModelConfig, seed: UInt64) {
+        var source = DummySource(seed: seed)
+        // NOTE: the dummy source never throws.
+        try! self.init(config: c, source: &source)
+    }
+
+    private convenience init<S: WeightSource>(config c: ModelConfig, source: inout S) throws(ModelLoadError) {
+        let h = c.hiddenSize, i = c.intermediateSize, q = c.qSize, kv = c.kvSize
+        func one(_ name: String, _ shape: [Int], role: WeightRole) throws(ModelLoadError) -> Tensor {
+            let t = Tensor(shape: shape)
+            try source.fill(name, shape: shape, role: role, into: t.pointer)
+            return t
+        }
+        /// Fills consecutive row blocks of one fused tensor from several checkpoint tensors.
+        func fused(_ parts: [(String, [Int])], role: WeightRole) throws(ModelLoadError) -> Tensor {
+            let rows = parts.reduce(0) { $0 + $1.1[0] }
+            let t = Tensor(shape: parts[0].1.count == 2 ? [rows, parts[0].1[1]] : [rows])
+            var offset = 0
+            for (name, shape) in parts {
+                try source.fill(name, shape: shape, role: role, into: t.pointer + offset)
+                offset += shape.reduce(1, *)
+            }
+            return t
+        }
+        let embed = try one("model.embed_tokens.weight", [c.vocabSize, h], role: .embedding)
+        var layers: [LlamaLayerWeights] = []
+        for l in 0..<c.numLayers {
+            let p = "model.layers.\(l)."
+            let a = p + "self_attn."
+            let bias: Tensor? = c.attentionBias
+                ? try fused([(a + "q_proj.bias", [q]), (a + "k_proj.bias", [kv]), (a + "v_proj.bias", [kv])], role: .bias)
+                : nil
+            layers.append(LlamaLayerWeights(
+                inputNorm: try one(p + "input_layernorm.weight", [h], role: .norm),
+                qkv: try fused([(a + "q_proj.weight", [q, h]), (a + "k_proj.weight", [kv, h]),
+                                (a + "v_proj.weight", [kv, h])], role: .linear(fanIn: h)),
+                qkvBias: bias,
+                o: try one(a + "o_proj.weight", [h, q], role: .linear(fanIn: q)),
+                postAttentionNorm: try one(p + "post_attention_layernorm.weight", [h], role: .norm),
+                gateUp: try fused([(p + "mlp.gate_proj.weight", [i, h]), (p + "mlp.up_proj.weight", [i, h])],
+                                  role: .linear(fanIn: h)),
+                down: try one(p + "mlp.down_proj.weight", [h, i], role: .linear(fanIn: i))))
+        }
+        let norm = try one("model.norm.weight", [h], role: .norm)
+        let head = c.tieWordEmbeddings ? embed : try one("lm_head.weight", [c.vocabSize, h], role: .linear(fanIn: h))
+        self.init(config: c, embedTokens: embed, layers: layers, norm: norm, lmHead: head)
+    }
+}
+
+/// What a tensor is for; decides the dummy initialisation.
+enum WeightRole {
+    case embedding, norm, bias
+    case linear(fanIn: Int)
+}
+
+/// Where weights come from: a checkpoint or the dummy generator.
+protocol WeightSource {
+    mutating func fill(_ name: String, shape: [Int], role: WeightRole, into out: UnsafeMutablePointer<Float>)
+        throws(ModelLoadError)
+}
+
+struct CheckpointSource: WeightSource {
+    let checkpoint: Checkpoint
+    mutating func fill(_ name: String, shape: [Int], role: WeightRole, into out: UnsafeMutablePointer<Float>)
+        throws(ModelLoadError)
+    {
+        try checkpoint.read(name, shape: shape, into: out)
+    }
+}
+
+struct DummySource: WeightSource {
+    let seed: UInt64
+    mutating func fill(_ name: String, shape: [Int], role: WeightRole, into out: UnsafeMutablePointer<Float>) {
+        let n = shape.reduce(1, *)
+        var rng = DummyRandom(seed: DummyRandom.seed(seed, name: name))
+        switch role {
+        case .norm: out.update(repeating: 1, count: n)
+        case .embedding: rng.fillUniform(out, count: n, std: 1)
+        case .bias: rng.fillUniform(out, count: n, std: 0.02)
+        case .linear(let fanIn): rng.fillUniform(out, count: n, std: 1 / Float(fanIn).squareRoot())
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// The ModelRuntime module; see DESIGN.md §8.

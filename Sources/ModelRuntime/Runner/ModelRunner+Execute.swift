@@ -1,0 +1,76 @@
+import ServingCore
+
+extension ModelRunner {
+    /// Runs one step (reference §11.3): validate, update the persistent batch, prepare inputs, forward,
+    /// sample the rows whose prefill is complete, return tokens (none for a partial prefill chunk).
+    public func execute(_ step: RunnerStep) throws(RunnerError) -> RunnerStepOutput {
+        guard let cache = kvCache else { throw .kvCacheNotInitialized }
+        try validate(step, cache: cache)
+        updateStates(step)
+        guard step.totalNumScheduledTokens > 0 else { return RunnerStepOutput(stepID: step.stepID) }
+        let ids = batch
+        let rows = ids.map { id in
+            let s = requests[id]!
+            return InputRow(numComputedTokens: s.numComputedTokens, numScheduledTokens: step.numScheduledTokens[id]!,
+                            blockIDs: s.blockIDs, tokenIDs: s.tokenIDs)
+        }
+        let inputs = InputPreparation.prepare(rows: rows, blockSize: cache.blockSize)
+        // Logits rows: first the rows that sample (complete prefill or decode), then prompt-logprob rows.
+        var sampleRows: [Int] = []
+        var promptTargets: [(reqID: String, index: Int, target: TokenID, topK: Int)] = []
+        for (r, row) in rows.enumerated() {
+            let s = requests[ids[r]]!
+            let end = row.numComputedTokens + row.numScheduledTokens
+            if end >= s.numTokens { sampleRows.append(r) }
+            if let k = s.samplingParams.promptLogprobs {
+                for pos in row.numComputedTokens..<end where pos + 1 < s.numPromptTokens {
+                    promptTargets.append((ids[r], Int(inputs.queryStartLoc[r]) + pos - row.numComputedTokens,
+                                          s.tokenIDs[pos + 1], k))
+                }
+            }
+        }
+        let logitsIndices = sampleRows.map { inputs.logitsIndices[$0] } + promptTargets.map(\.index)
+        let logits = model.forward(inputIDs: inputs.inputIDs, positions: inputs.positions,
+                                   metadata: inputs.attentionMetadata, kvCache: cache, logitsIndices: logitsIndices)
+        let vocab = config.vocabSize
+        var output = RunnerStepOutput(stepID: step.stepID, reqIDs: ids,
+                                      sampledTokenIDs: Array(repeating: [], count: ids.count))
+        output.promptLogprobs = promptLogprobs(promptTargets, logits: logits + sampleRows.count * vocab)
+        if captureLogits {
+            capturedLogits = [:]
+            for (i, r) in sampleRows.enumerated() {
+                capturedLogits[ids[r]] = Array(UnsafeBufferPointer(start: logits + i * vocab, count: vocab))
+            }
+        }
+        let samplerRows = sampleRows.map { r in
+            let s = requests[ids[r]]!
+            return SamplerRow(params: s.samplingParams, promptTokenIDs: Array(s.promptTokenIDs),
+                              outputTokenIDs: Array(s.outputTokenIDs), eosTokenID: s.eosTokenID)
+        }
+        let sampled = sampler.sample(logits: logits, rows: samplerRows)
+        let wantsLogprobs = sampleRows.contains { requests[ids[$0]]!.samplingParams.logprobs != nil }
+        if wantsLogprobs { output.logprobs = Array(repeating: [], count: ids.count) }
+        for (r, row) in rows.enumerated() {
+            requests[ids[r]]!.numComputedTokens = row.numComputedTokens + row.numScheduledTokens
+        }
+        for (i, r) in sampleRows.enumerated() {
+            requests[ids[r]]!.tokenIDs.append(sampled[i].tokenID)
+            output.sampledTokenIDs[r] = [sampled[i].tokenID]
+            if wantsLogprobs, let lp = sampled[i].logprobs { output.logprobs![r] = [lp] }
+        }
+        return output
+    }
+
+    private func promptLogprobs(
+        _ targets: [(reqID: String, index: Int, target: TokenID, topK: Int)], logits: UnsafeMutablePointer<Float>
+    ) -> [String: [PositionLogprobs]] {
+        var result: [String: [PositionLogprobs]] = [:]
+        let vocab = config.vocabSize
+        for (i, t) in targets.enumerated() {
+            let lp = Sampler.promptLogprobs(logits: logits + i * vocab, vocabSize: vocab, targets: [t.target],
+                                            topK: t.topK)
+            result[t.reqID, default: []].append(contentsOf: lp)
+        }
+        return result
+    }
+}

@@ -1,0 +1,101 @@
+import ServingCore
+
+extension ModelRunner {
+    /// What a request will look like after this step's deltas, computed without touching state.
+    private struct Projection {
+        var numTokens: Int
+        var numBlocks: Int
+        var numComputedTokens: Int
+    }
+
+    /// Checks the whole step against the current state before anything changes, so a bad step is refused
+    /// as a unit and the runner stays usable.
+    func validate(_ step: RunnerStep, cache: KVCache) throws(RunnerError) {
+        var projected: [String: Projection] = [:]
+        func checkBlocks(_ id: String, _ blocks: [Int]) throws(RunnerError) {
+            for b in blocks where b < 0 || b >= cache.numBlocks {
+                throw .blockOutOfRange(reqID: id, blockID: b, numBlocks: cache.numBlocks)
+            }
+        }
+        func checkTokens(_ id: String, _ tokens: [TokenID]) throws(RunnerError) {
+            if let bad = tokens.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
+                throw .invalidRequest(reqID: id, reason: "token id \(bad) outside the vocabulary (\(config.vocabSize))")
+            }
+            if tokens.count > maxModelLen {
+                throw .exceedsMaxModelLen(reqID: id, tokens: tokens.count, maxModelLen: maxModelLen)
+            }
+        }
+        for new in step.newRequests {
+            guard !new.promptTokenIDs.isEmpty else { throw .invalidRequest(reqID: new.reqID, reason: "empty prompt") }
+            try checkTokens(new.reqID, new.promptTokenIDs)
+            try checkBlocks(new.reqID, new.blockIDs)
+            guard new.numComputedTokens >= 0, new.numComputedTokens <= new.promptTokenIDs.count else {
+                throw .invalidRequest(reqID: new.reqID, reason: "num_computed_tokens \(new.numComputedTokens) "
+                                      + "outside the prompt of \(new.promptTokenIDs.count)")
+            }
+            projected[new.reqID] = Projection(numTokens: new.promptTokenIDs.count, numBlocks: new.blockIDs.count,
+                                              numComputedTokens: new.numComputedTokens)
+        }
+        for delta in step.cachedRequests {
+            guard !step.finishedReqIDs.contains(delta.reqID), let state = requests[delta.reqID] else {
+                throw .unknownRequest(delta.reqID)
+            }
+            try checkBlocks(delta.reqID, delta.newBlockIDs)
+            var numTokens = state.numTokens
+            if let all = delta.allTokenIDs {
+                try checkTokens(delta.reqID, all)
+                numTokens = all.count
+            } else if state.numTokens - state.numPromptTokens > delta.numOutputTokens {
+                numTokens = state.numPromptTokens + delta.numOutputTokens
+            }
+            let blocks = delta.resumed ? delta.newBlockIDs.count : state.blockIDs.count + delta.newBlockIDs.count
+            projected[delta.reqID] = Projection(numTokens: numTokens, numBlocks: blocks,
+                                                numComputedTokens: delta.numComputedTokens)
+        }
+        for (id, n) in step.numScheduledTokens {
+            guard let p = projected[id] else { throw .unknownRequest(id) }
+            guard n >= 1 else { throw .invalidRequest(reqID: id, reason: "scheduled \(n) tokens") }
+            let end = p.numComputedTokens + n
+            guard end <= maxModelLen else { throw .exceedsMaxModelLen(reqID: id, tokens: end, maxModelLen: maxModelLen) }
+            guard p.numComputedTokens >= 0, end <= p.numTokens else {
+                throw .invalidRequest(reqID: id, reason: "scheduled \(n) tokens from position \(p.numComputedTokens) "
+                                      + "but the runner knows \(p.numTokens) tokens")
+            }
+            guard end <= p.numBlocks * cache.blockSize else {
+                throw .invalidRequest(reqID: id, reason: "\(p.numBlocks) blocks of \(cache.blockSize) cannot hold "
+                                      + "\(end) tokens")
+            }
+        }
+    }
+
+    /// The worker contract (reference §3): finished first, drop unscheduled rows (keeping their state),
+    /// then add new requests and apply cached deltas.
+    func updateStates(_ step: RunnerStep) {
+        for id in step.finishedReqIDs { requests[id] = nil }
+        batch.removeAll { step.numScheduledTokens[$0] == nil || requests[$0] == nil }
+        var inBatch = Set(batch)
+        func addToBatch(_ id: String) {
+            if step.numScheduledTokens[id] != nil, inBatch.insert(id).inserted { batch.append(id) }
+        }
+        for new in step.newRequests {
+            requests[new.reqID] = CachedRequestState(
+                reqID: new.reqID, tokenIDs: new.promptTokenIDs, numPromptTokens: new.promptTokenIDs.count,
+                samplingParams: new.samplingParams, eosTokenID: new.eosTokenID, blockIDs: new.blockIDs,
+                numComputedTokens: new.numComputedTokens)
+            addToBatch(new.reqID)
+        }
+        for delta in step.cachedRequests {
+            var s = requests[delta.reqID]!
+            if delta.resumed { s.blockIDs = delta.newBlockIDs } else { s.blockIDs += delta.newBlockIDs }
+            if let all = delta.allTokenIDs {
+                s.tokenIDs = all
+                s.numPromptTokens = min(s.numPromptTokens, all.count)
+            } else if s.numTokens - s.numPromptTokens > delta.numOutputTokens {
+                s.tokenIDs.removeLast(s.numTokens - s.numPromptTokens - delta.numOutputTokens)
+            }
+            s.numComputedTokens = delta.numComputedTokens
+            requests[delta.reqID] = s
+            addToBatch(delta.reqID)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import ServingCore
+
+/// Memory accounting from `ModelRunner.profile` (vLLM `determine_available_memory`, reference §11.1).
+public struct RunnerProfile: Sendable, Equatable {
+    public var weightsBytes: Int
+    public var peakActivationBytes: Int
+    /// `budget − weights − peak activations`; negative when the budget cannot even hold the model.
+    public var availableKVCacheBytes: Int
+}
+
+/// The model runner (vLLM `GPUModelRunner`, reference §11): owns the model, the KV cache, the persistent
+/// batch and the sampler, and turns each `RunnerStep` into sampled tokens.
+///
+/// Not thread-safe: the runner service calls it from one task at a time. A refused step (`RunnerError`)
+/// leaves every piece of state as it was.
+public final class ModelRunner {
+    public let config: ModelConfig
+    public let maxModelLen: Int
+    let model: LlamaModel
+    var sampler: Sampler
+    public private(set) var kvCache: KVCache?
+    /// Soft per-request state, kept while a request is unscheduled or preempted.
+    var requests: [String: CachedRequestState] = [:]
+    /// Persistent-batch rows in order: the requests scheduled in the latest step.
+    var batch: [String] = []
+    /// Test hook: when set, the logits of the sampled rows of the last step, copied before sampling.
+    var captureLogits = false
+    var capturedLogits: [String: [Float]] = [:]
+
+    /// Loads the model; `maxModelLen` defaults to (and is capped at) `max_position_embeddings` and any
+    /// sliding window. `blasThreads` pins OpenBLAS (default: the active processor count).
+    public init(source: ModelSource, maxModelLen: Int? = nil, blasThreads: Int? = nil, samplerSeed: UInt64 = 0)
+        throws(ModelLoadError)
+    {
+        let weights = try source.loadWeights()
+        config = weights.config
+        var limit = config.maxPositionEmbeddings
+        if let window = config.slidingWindow { limit = min(limit, window) }
+        self.maxModelLen = min(maxModelLen ?? limit, limit)
+        BLASThreads.set(blasThreads ?? ProcessInfo.processInfo.activeProcessorCount)
+        model = LlamaModel(weights: weights, maxPositions: self.maxModelLen)
+        sampler = Sampler(vocabSize: config.vocabSize, seed: samplerSeed)
+    }
+
+    public var weightsBytes: Int { model.weights.byteCount }
+
+    /// The KV layout every layer needs (one full-attention group).
+    public func kvCacheSpec() -> KVCacheSpec {
+        KVCacheSpec(numLayers: config.numLayers, numKVHeads: config.numKVHeads, headDim: config.headDim, dtypeBytes: 4)
+    }
+
+    /// Runs a dummy forward of `maxNumBatchedTokens` tokens (split into sequences of at most `maxModelLen`)
+    /// with `min(maxNumSeqs, tokens)` logits rows, then reports what is left of `memoryBudgetBytes`.
+    public func profile(maxNumBatchedTokens: Int, maxNumSeqs: Int = 256, memoryBudgetBytes: Int) -> RunnerProfile {
+        let total = max(1, maxNumBatchedTokens), blockSize = 16
+        var lengths: [Int] = []
+        var left = total
+        while left > 0 { lengths.append(min(left, maxModelLen)); left -= lengths.last! }
+        let blocksPer = lengths.map { ($0 + blockSize - 1) / blockSize }
+        let cache = KVCache(numLayers: config.numLayers, numBlocks: blocksPer.reduce(0, +), blockSize: blockSize,
+                            numKVHeads: config.numKVHeads, headDim: config.headDim)
+        var next = 0
+        let rows = zip(lengths, blocksPer).map { length, blocks in
+            defer { next += blocks }
+            return InputRow(numComputedTokens: 0, numScheduledTokens: length, blockIDs: Array(next..<next + blocks),
+                            tokenIDs: [TokenID](repeating: 0, count: length))
+        }
+        let inputs = InputPreparation.prepare(rows: rows, blockSize: blockSize)
+        _ = model.forward(inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
+                          kvCache: cache, logitsIndices: Array(0..<min(maxNumSeqs, total)))
+        let peak = model.activationBytes
+        return RunnerProfile(weightsBytes: weightsBytes, peakActivationBytes: peak,
+                             availableKVCacheBytes: memoryBudgetBytes - weightsBytes - peak)
+    }
+
+    /// Allocates the KV cache; drops all request state (old block contents are gone).
+    public func initializeKVCache(numBlocks: Int, blockSize: Int) {
+        precondition(numBlocks > 0 && blockSize > 0, "numBlocks and blockSize must be positive")
+        kvCache = nil
+        kvCache = KVCache(numLayers: config.numLayers, numBlocks: numBlocks, blockSize: blockSize,
+                          numKVHeads: config.numKVHeads, headDim: config.headDim)
+        reset()
+    }
+
+    /// Forgets every request (the engine-core will resend full data).
+    public func reset() {
+        requests.removeAll()
+        batch.removeAll()
+    }
+
+    /// Requests the runner currently holds state for.
+    public var knownRequestIDs: Set<String> { Set(requests.keys) }
+}
