@@ -2,30 +2,55 @@
 ///
 /// A seeded request keys it by `(seed, output position)` and draws one number per token index,
 /// so its sample never depends on which other rows share the batch, on chunking, or on
-/// preemption (reference §9.3, DESIGN §5). The mixing function is SplitMix64's finaliser.
+/// preemption (reference §9.3, DESIGN §5). Keys come from SplitMix64's mixer; the per-token numbers
+/// from MurmurHash3's 32-bit finaliser over a Weyl sequence, which vectorises eight lanes at a time.
 struct CounterRandom: Sendable, Equatable {
     let key: UInt64
+    private let k0: UInt32
+    private let k1: UInt32
 
     init(key: UInt64) {
         self.key = key
+        self.k0 = UInt32(truncatingIfNeeded: key)
+        self.k1 = UInt32(truncatingIfNeeded: key >> 32)
     }
 
     /// The stream of a seeded request at one output position.
     init(seed: UInt64, position: Int) {
-        self.key = Self.mix(Self.mix(seed &+ 0x9E37_79B9_7F4A_7C15) ^ (UInt64(truncatingIfNeeded: position) &* 0xD1B5_4A32_D192_ED03))
+        let seedKey = Self.mix(seed &+ 0x9E37_79B9_7F4A_7C15)
+        self.init(key: Self.mix(seedKey ^ (UInt64(truncatingIfNeeded: position) &* 0xD1B5_4A32_D192_ED03)))
     }
 
-    /// 64 random bits for `counter`.
+    /// 32 random bits for `counter`.
     @inline(__always)
-    func bits(_ counter: Int) -> UInt64 {
-        Self.mix(key ^ (UInt64(truncatingIfNeeded: counter) &* 0x9E37_79B9_7F4A_7C15))
+    func bits(_ counter: Int) -> UInt32 {
+        var h = (UInt32(truncatingIfNeeded: counter) &* 0x9E37_79B1 ^ k0) &+ k1
+        h ^= h >> 16
+        h = h &* 0x85EB_CA6B
+        h ^= h >> 13
+        h = h &* 0xC2B2_AE35
+        return h ^ (h >> 16)
     }
 
     /// A uniform number in the open interval (0, 1) for `counter` (never 0, never 1).
     @inline(__always)
     func uniform(_ counter: Int) -> Float {
         // 24 bits + ½ ulp keeps the value strictly inside (0, 1).
-        (Float(bits(counter) >> 40) + 0.5) * (1.0 / 16_777_216.0)
+        (Float(bits(counter) >> 8) + 0.5) * (1.0 / 16_777_216.0)
+    }
+
+    /// `uniform(first + j)` for j in 0..<8, computed lane-wise (identical to the scalar values).
+    @inline(__always)
+    func uniform8(from first: Int) -> SIMD8<Float> {
+        let lanes = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7) &+ UInt32(truncatingIfNeeded: first)
+        var h = (lanes &* 0x9E37_79B1 ^ k0) &+ k1
+        h ^= h &>> 16
+        h = h &* 0x85EB_CA6B
+        h ^= h &>> 13
+        h = h &* 0xC2B2_AE35
+        h ^= h &>> 16
+        let top24 = SIMD8<Int32>(truncatingIfNeeded: h &>> 8)
+        return (SIMD8<Float>(top24) + 0.5) * (1.0 / 16_777_216.0)
     }
 
     @inline(__always)

@@ -18,36 +18,62 @@ enum ExponentialRace {
     /// `u_i > 1 − p_i/B`; that cheap test (and skipping hopeless tokens outright) avoids a logarithm
     /// for almost every token. Starting from the argmax makes `B` large early.
     static func sample(_ logits: UnsafeMutableBufferPointer<Float>, random: CounterRandom) -> Int {
-        let first = greedy(logits)
-        let top = logits[first]
+        let row = UnsafeBufferPointer(logits)
+        let first = RowScan.argmax(row)
+        let top = row[first]
         guard top.isFinite else { return first }
-        var best = first
-        var bestScore = 1 / -logf(random.uniform(first))
-        var cutoff = logf(bestScore) + hopelessLogRatio
-        for i in logits.indices where i != first {
-            let d = logits[i] - top
-            guard d > cutoff else { continue }
-            let p = FastExp.exp(d)
-            let u = random.uniform(i)
-            guard u > 1 - p / bestScore else { continue }
-            let score = p / -logf(u)
-            if score > bestScore {
-                bestScore = score
-                best = i
-                cutoff = logf(bestScore) + hopelessLogRatio
+        var race = Race(best: first, score: 1 / -logf(random.uniform(first)), top: top)
+        var i = 0
+        while i + 8 <= row.count {
+            let v = RowScan.load(row, i)
+            if any(v .> race.floor) {
+                // Eight exps and uniforms at once; a lane that may win is then checked exactly.
+                let p = FastExp.exp(v - top)
+                let u = random.uniform8(from: i)
+                let contender = (v .> race.floor) .& (u .> 1 - p * race.inverseScore)
+                if any(contender) {
+                    for j in 0..<8 where contender[j] && i + j != first { race.offer(i + j, p: p[j], u: u[j]) }
+                }
             }
+            i += 8
         }
-        return best
+        while i < row.count {
+            if row[i] > race.floor && i != first {
+                let p = FastExp.exp(row[i] - top)
+                let u = random.uniform(i)
+                if u > 1 - p * race.inverseScore { race.offer(i, p: p, u: u) }
+            }
+            i += 1
+        }
+        return race.best
+    }
+
+    /// The leader of the race so far and the bounds that let most tokens be skipped.
+    private struct Race {
+        var best: Int
+        var score: Float
+        var inverseScore: Float
+        /// Logits at or below this cannot win (see `hopelessLogRatio`).
+        var floor: Float
+        let top: Float
+
+        init(best: Int, score: Float, top: Float) {
+            self.best = best
+            self.score = score
+            self.inverseScore = 1 / score
+            self.floor = top + logf(score) + ExponentialRace.hopelessLogRatio
+            self.top = top
+        }
+
+        mutating func offer(_ i: Int, p: Float, u: Float) {
+            let s = p / -logf(u)
+            guard s > score else { return }
+            self = Race(best: i, score: s, top: top)
+        }
     }
 
     /// The first index of the largest logit (reference §9.2 step 7); 0 for an all-masked row.
     static func greedy(_ logits: UnsafeMutableBufferPointer<Float>) -> Int {
-        var best = 0
-        var top = -Float.infinity
-        for i in logits.indices where logits[i] > top {
-            top = logits[i]
-            best = i
-        }
-        return best
+        RowScan.argmax(UnsafeBufferPointer(logits))
     }
 }

@@ -15,7 +15,9 @@ enum FastExp {
 
     @inline(__always)
     static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let clamped = x.clamped(lowerBound: SIMD8(repeating: lowest), upperBound: SIMD8(repeating: highest))
+        let low = SIMD8<Float>(repeating: lowest)
+        let high = SIMD8<Float>(repeating: highest)
+        let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
         let shifted = clamped * log2e + roundingMagic
         let n = shifted - roundingMagic
         let r = clamped - n * ln2Hi - n * ln2Lo

@@ -63,13 +63,15 @@ enum LogitsProcessors {
             for id in prompt { presence[Int(id)] = 1 }
             for id in output { presence[Int(id)] = 1 }
             // Visit each distinct token once: apply, then clear its flag.
-            for ids in [prompt, output] {
+            func penalise(_ ids: [TokenID]) {
                 for id in ids where presence[Int(id)] != 0 {
                     presence[Int(id)] = 0
                     let x = logits[Int(id)]
                     logits[Int(id)] = x > 0 ? x / r : x * r
                 }
             }
+            penalise(prompt)
+            penalise(output)
         }
         let frequency = params.frequencyPenalty
         let presencePenalty = params.presencePenalty

@@ -3,6 +3,37 @@
 /// Both routines are quickselects with a three-way partition (so runs of equal values cost one pass)
 /// and a fixed-sequence pivot generator, so their results are deterministic.
 enum Selection {
+    /// The `k` largest entries of `row`, best first; among equal values the lower index first.
+    ///
+    /// One pass with a small sorted buffer, skipping blocks that cannot enter it; a full sort for
+    /// k > 256. Entries that are −inf or NaN only fill up a result the finite ones leave short.
+    static func topK(_ row: UnsafeBufferPointer<Float>, k: Int) -> [Int] {
+        let k = min(k, row.count)
+        guard k > 0 else { return [] }
+        if k > 256 {
+            return Array(row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }.prefix(k))
+        }
+        var ids: [Int] = []
+        ids.reserveCapacity(k + 1)
+        var floor = -Float.infinity
+        RowScan.forEach(row, above: { floor }) { i in
+            let x = row[i]
+            if ids.count == k { ids.removeLast() }
+            // Insert after every entry ≥ x, so earlier indices win ties.
+            var at = ids.count
+            while at > 0 && row[ids[at - 1]] < x { at -= 1 }
+            ids.insert(i, at: at)
+            if ids.count == k { floor = row[ids[k - 1]] }
+        }
+        if ids.count < k {
+            for i in row.indices where !(row[i] > -.infinity) {
+                ids.append(i)
+                if ids.count == k { break }
+            }
+        }
+        return ids
+    }
+
     /// The k-th largest value of `values` (k = 1 is the maximum). Reorders `values`.
     static func kthLargest(_ values: UnsafeMutableBufferPointer<Float>, k: Int) -> Float {
         precondition(k >= 1 && k <= values.count, "k must be in 1...count")

@@ -23,10 +23,7 @@ enum Truncation {
         guard minP > 0 else { return }
         let top = maximum(logits)
         guard top.isFinite else { return }
-        let threshold = top + logf(minP)
-        for i in logits.indices where logits[i] < threshold {
-            logits[i] = -.infinity
-        }
+        RowScan.mask(logits, below: top + logf(minP))
     }
 
     /// Keeps the tokens whose logit is at least the k-th largest (ties with it survive, as in vLLM).
@@ -34,12 +31,16 @@ enum Truncation {
     /// `values` is scratch of `logits.count` floats. Does nothing when `k` is off (≤ 0) or ≥ vocabulary.
     static func applyTopK(_ logits: UnsafeMutableBufferPointer<Float>, k: Int, values: UnsafeMutablePointer<Float>) {
         guard k > 0, k < logits.count else { return }
-        let work = UnsafeMutableBufferPointer(start: values, count: logits.count)
-        _ = work.initialize(from: logits)
-        let threshold = Selection.kthLargest(work, k: k)
-        for i in logits.indices where logits[i] < threshold {
-            logits[i] = -.infinity
+        let threshold: Float
+        if k <= 256 {
+            let row = UnsafeBufferPointer(logits)
+            threshold = row[Selection.topK(row, k: k)[k - 1]]
+        } else {
+            let work = UnsafeMutableBufferPointer(start: values, count: logits.count)
+            _ = work.initialize(from: logits)
+            threshold = Selection.kthLargest(work, k: k)
         }
+        RowScan.mask(logits, below: threshold)
     }
 
     /// Keeps the smallest set of most probable tokens whose mass reaches `p`, at least one (step 10).
@@ -74,10 +75,7 @@ enum Truncation {
         for j in kept..<n { logits[Int(indices[j])] = -.infinity }
     }
 
-    /// The largest value; −inf for an all-masked row.
     static func maximum(_ logits: UnsafeMutableBufferPointer<Float>) -> Float {
-        var top = -Float.infinity
-        for x in logits where x > top { top = x }
-        return top
+        RowScan.maximum(UnsafeBufferPointer(logits))
     }
 }
