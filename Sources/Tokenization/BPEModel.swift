@@ -1,0 +1,190 @@
+import ServingCore
+import Synchronization
+
+/// A Hugging Face `BPE` model: vocabulary, merge ranks, byte fallback, unknown token and a word cache.
+///
+/// Words arrive as UTF-8 bytes. In byte-level mode (a `ByteLevel` pre-tokenizer ran) each raw byte stands for its
+/// GPT-2 alphabet character; otherwise each Unicode scalar is a starting symbol, and a scalar missing from the
+/// vocabulary becomes its `<0xNN>` byte tokens (byte fallback) or the unknown token. Merges are applied lowest rank
+/// first, leftmost first among equal ranks, with a heap (`BPEModel+Merge.swift`), so long words stay O(n log n).
+final class BPEModel: Sendable {
+    let vocab: [String: TokenID]
+    /// Token string by id (nil for ids that only exist as added tokens).
+    let tokens: [String?]
+    /// `(left << 32 | right)` → `(rank << 32 | merged id)`.
+    let merges: [UInt64: UInt64]
+    let byteLevel: Bool
+    let byteFallback: Bool
+    let fuseUnknown: Bool
+    let ignoreMerges: Bool
+    let unknownID: TokenID?
+    /// Byte-level mode: id of the alphabet character of each byte (-1 when missing).
+    private let byteLevelIDs: [TokenID]
+    /// Ids of single-scalar tokens.
+    private let scalarIDs: [UInt32: TokenID]
+    /// Ids of `<0x00>`…`<0xFF>` (-1 when missing).
+    private let byteFallbackIDs: [TokenID]
+    /// Whole-word lookup for `ignore_merges`, keyed by the raw UTF-8 bytes the token stands for.
+    private let wholeWords: [[UInt8]: TokenID]
+    private let cache = Mutex<[[UInt8]: [TokenID]]>([:])
+    private static let cacheCapacity = 20_000
+    private static let maxCachedWordLength = 256
+
+    init(json model: HFJSON.Object, byteLevel: Bool) throws {
+        guard HFJSON.string(model, "type") ?? "BPE" == "BPE" else {
+            throw TokenizerError.unsupported("model type \(HFJSON.string(model, "type") ?? "?") (only BPE)")
+        }
+        if HFJSON.string(model, "continuing_subword_prefix") != nil || HFJSON.string(model, "end_of_word_suffix") != nil {
+            throw TokenizerError.unsupported("BPE continuing_subword_prefix / end_of_word_suffix")
+        }
+        if let dropout = HFJSON.double(model, "dropout"), dropout > 0 {
+            throw TokenizerError.unsupported("BPE dropout")
+        }
+        let rawVocab = try HFJSON.required(HFJSON.object(model, "vocab"), "model.vocab")
+        var vocab: [String: TokenID] = [:]
+        vocab.reserveCapacity(rawVocab.count)
+        for (token, id) in rawVocab {
+            vocab[token] = TokenID(try HFJSON.required(HFJSON.int(id), "model.vocab id of \(token)"))
+        }
+        self.vocab = vocab
+        self.byteLevel = byteLevel
+        byteFallback = HFJSON.bool(model, "byte_fallback") ?? false
+        fuseUnknown = HFJSON.bool(model, "fuse_unk") ?? false
+        ignoreMerges = HFJSON.bool(model, "ignore_merges") ?? false
+        unknownID = HFJSON.string(model, "unk_token").flatMap { vocab[$0] }
+
+        var tokens = [String?](repeating: nil, count: Int(vocab.values.max() ?? -1) + 1)
+        var scalarIDs: [UInt32: TokenID] = [:]
+        var wholeWords: [[UInt8]: TokenID] = [:]
+        for (token, id) in vocab {
+            precondition(id >= 0, "negative token id")
+            tokens[Int(id)] = token
+            let scalars = token.unicodeScalars
+            if scalars.count == 1 { scalarIDs[scalars.first!.value] = id }
+            if ignoreMerges {
+                if byteLevel {
+                    if let bytes = ByteLevelAlphabet.decode(token) { wholeWords[bytes] = id }
+                } else {
+                    wholeWords[Array(token.utf8)] = id
+                }
+            }
+        }
+        self.tokens = tokens
+        self.scalarIDs = scalarIDs
+        self.wholeWords = wholeWords
+        byteLevelIDs = ByteLevelAlphabet.scalars.map { scalarIDs[$0.value] ?? -1 }
+        byteFallbackIDs = (0..<256).map { byte in
+            let hex = String(byte, radix: 16, uppercase: true)
+            return vocab["<0x" + (byte < 16 ? "0" : "") + hex + ">"] ?? -1
+        }
+        merges = try Self.parseMerges(HFJSON.value(model, "merges") as? [Any] ?? [], vocab: vocab)
+    }
+
+    private static func parseMerges(_ list: [Any], vocab: [String: TokenID]) throws -> [UInt64: UInt64] {
+        var merges: [UInt64: UInt64] = [:]
+        merges.reserveCapacity(list.count)
+        for (rank, entry) in list.enumerated() {
+            let left: String
+            let right: String
+            if let line = entry as? String {
+                let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+                guard parts.count == 2 else { throw TokenizerError.invalidJSON("merge \"\(line)\" is not \"a b\"") }
+                (left, right) = (String(parts[0]), String(parts[1]))
+            } else if let pair = entry as? [String], pair.count == 2 {
+                (left, right) = (pair[0], pair[1])
+            } else {
+                throw TokenizerError.invalidJSON("merge #\(rank) is neither \"a b\" nor [\"a\", \"b\"]")
+            }
+            guard let a = vocab[left], let b = vocab[right], let merged = vocab[left + right] else {
+                throw TokenizerError.invalidJSON("merge \(left) \(right) uses a token missing from the vocab")
+            }
+            merges[Self.pairKey(a, b)] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: merged))
+        }
+        return merges
+    }
+
+    @inline(__always)
+    static func pairKey(_ a: TokenID, _ b: TokenID) -> UInt64 {
+        UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
+    }
+
+    func id(of token: String) -> TokenID? { vocab[token] }
+
+    func token(of id: TokenID) -> String? {
+        id >= 0 && Int(id) < tokens.count ? tokens[Int(id)] : nil
+    }
+
+    /// Appends the ids of one pre-tokenized word (UTF-8 bytes, not empty) to `output`.
+    func tokenize(_ word: UnsafeBufferPointer<UInt8>, into output: inout [TokenID]) {
+        if word.isEmpty { return }
+        let key = Array(word)
+        if ignoreMerges, let id = wholeWords[key] {
+            output.append(id)
+            return
+        }
+        if let hit = cache.withLock({ $0[key] }) {
+            output.append(contentsOf: hit)
+            return
+        }
+        var symbols = initialSymbols(word)
+        Self.mergeAll(&symbols, merges: merges)
+        output.append(contentsOf: symbols)
+        if word.count <= Self.maxCachedWordLength {
+            cache.withLock { cache in
+                if cache.count < Self.cacheCapacity { cache[key] = symbols }
+            }
+        }
+    }
+
+    /// The starting symbols of a word, before any merge (HF `merge_word` without the merge loop).
+    private func initialSymbols(_ word: UnsafeBufferPointer<UInt8>) -> [TokenID] {
+        var symbols: [TokenID] = []
+        symbols.reserveCapacity(word.count)
+        var pendingUnknown = false
+        var i = 0
+        while i < word.count {
+            let start = i
+            let value: UInt32
+            if byteLevel {
+                let id = byteLevelIDs[Int(word[i])]
+                i += 1
+                if id >= 0 {
+                    if pendingUnknown { symbols.append(unknownID!); pendingUnknown = false }
+                    symbols.append(id)
+                    continue
+                }
+                value = ByteLevelAlphabet.scalars[Int(word[start])].value
+            } else {
+                let decoded = UTF8Scalars.decode(word, at: i)
+                i += decoded.length
+                value = decoded.value
+                if let id = scalarIDs[value] {
+                    if pendingUnknown { symbols.append(unknownID!); pendingUnknown = false }
+                    symbols.append(id)
+                    continue
+                }
+            }
+            if byteFallback, let ids = fallbackIDs(for: value) {
+                // NOTE: HF does not flush a pending unknown token before byte-fallback symbols.
+                symbols.append(contentsOf: ids)
+                continue
+            }
+            guard let unknownID else { continue }
+            if pendingUnknown && !fuseUnknown { symbols.append(unknownID) }
+            pendingUnknown = true
+        }
+        if pendingUnknown { symbols.append(unknownID!) }
+        return symbols
+    }
+
+    private func fallbackIDs(for value: UInt32) -> [TokenID]? {
+        guard let scalar = Unicode.Scalar(value) else { return nil }
+        var ids: [TokenID] = []
+        for byte in String(scalar).utf8 {
+            let id = byteFallbackIDs[Int(byte)]
+            if id < 0 { return nil }
+            ids.append(id)
+        }
+        return ids
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Small helpers for reading Hugging Face JSON files through `JSONSerialization`.
+///
+/// Only used while loading; the parsed `[String: Any]` values never escape the initialisers.
+enum HFJSON {
+    typealias Object = [String: Any]
+
+    static func parseObject(_ data: Data, what: String) throws -> Object {
+        let value: Any
+        do {
+            value = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw TokenizerError.invalidJSON("\(what) is not valid JSON (\(error))")
+        }
+        guard let object = value as? Object else { throw TokenizerError.invalidJSON("\(what) is not a JSON object") }
+        return object
+    }
+
+    /// The value at `key`, with JSON `null` read as absent.
+    static func value(_ object: Object, _ key: String) -> Any? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        return value
+    }
+
+    static func string(_ object: Object, _ key: String) -> String? { value(object, key) as? String }
+
+    static func object(_ object: Object, _ key: String) -> Object? { value(object, key) as? Object }
+
+    static func bool(_ object: Object, _ key: String) -> Bool? {
+        guard let value = value(object, key) else { return nil }
+        if let number = value as? NSNumber { return number.boolValue }
+        return value as? Bool
+    }
+
+    static func int(_ any: Any?) -> Int? {
+        guard let any, !(any is NSNull) else { return nil }
+        if let value = any as? Int { return value }
+        if let number = any as? NSNumber { return number.intValue }
+        return nil
+    }
+
+    static func double(_ any: Any?) -> Double? {
+        guard let any, !(any is NSNull) else { return nil }
+        if let value = any as? Double { return value }
+        if let number = any as? NSNumber { return number.doubleValue }
+        return nil
+    }
+
+    static func int(_ object: Object, _ key: String) -> Int? { int(value(object, key)) }
+
+    static func double(_ object: Object, _ key: String) -> Double? { double(value(object, key)) }
+
+    static func required<T>(_ value: T?, _ what: String) throws -> T {
+        guard let value else { throw TokenizerError.invalidJSON("missing or malformed \(what)") }
+        return value
+    }
+}

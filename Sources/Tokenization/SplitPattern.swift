@@ -1,0 +1,134 @@
+import Foundation
+
+/// The pattern of a `Split` pre-tokenizer: one of the three well-known regexes (hand-written scanner), another
+/// regex (NSRegularExpression, ICU syntax), or a literal string.
+enum SplitPattern: Sendable {
+    case scanner(SplitScanner.Kind)
+    case regex(RegexBox)
+    case literal([UInt8])
+
+    /// Wraps NSRegularExpression, which is immutable after creation and safe to share.
+    struct RegexBox: @unchecked Sendable {
+        let regex: NSRegularExpression
+    }
+
+    static let gpt2Regex = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+    static let llama3Regex = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    static let qwen2Regex = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+
+    init(regex pattern: String) throws {
+        switch pattern {
+        case Self.gpt2Regex: self = .scanner(.gpt2)
+        case Self.llama3Regex: self = .scanner(.llama3)
+        case Self.qwen2Regex: self = .scanner(.qwen2)
+        default:
+            do {
+                self = .regex(RegexBox(regex: try NSRegularExpression(pattern: pattern)))
+            } catch {
+                throw TokenizerError.unsupported("split regex \(pattern) (\(error))")
+            }
+        }
+    }
+
+    /// The non-overlapping matches in `bytes` (valid UTF-8), as byte ranges in order.
+    func matches(in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        switch self {
+        case .scanner(let kind):
+            return SplitScanner(kind: kind, bytes: bytes).matches()
+        case .literal(let needle):
+            return Self.literalMatches(needle, in: bytes)
+        case .regex(let box):
+            let string = String(decoding: bytes, as: UTF8.self)
+            let utf8 = string.utf8
+            return box.regex.matches(in: string, range: NSRange(string.startIndex..., in: string)).compactMap {
+                guard let range = Range($0.range, in: string), !range.isEmpty else { return nil }
+                let lower = utf8.distance(from: utf8.startIndex, to: range.lowerBound)
+                return lower..<(lower + utf8.distance(from: range.lowerBound, to: range.upperBound))
+            }
+        }
+    }
+
+    private static func literalMatches(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        guard !needle.isEmpty, bytes.count >= needle.count else { return [] }
+        var result: [Range<Int>] = []
+        var i = 0
+        while i <= bytes.count - needle.count {
+            var equal = true
+            for k in 0..<needle.count where bytes[i + k] != needle[k] {
+                equal = false
+                break
+            }
+            if equal {
+                result.append(i..<(i + needle.count))
+                i += needle.count
+            } else {
+                i += 1
+            }
+        }
+        return result
+    }
+}
+
+/// How a split keeps the matched delimiters (HF `SplitDelimiterBehavior`).
+enum SplitBehavior: String, Sendable {
+    case removed = "Removed"
+    case isolated = "Isolated"
+    case mergedWithPrevious = "MergedWithPrevious"
+    case mergedWithNext = "MergedWithNext"
+    case contiguous = "Contiguous"
+
+    /// Cuts `0..<count` into pieces given the delimiter matches; empty pieces are dropped.
+    func pieces(count: Int, matches: [Range<Int>]) -> [Range<Int>] {
+        var marked: [(Range<Int>, Bool)] = []  // (range, isMatch)
+        var last = 0
+        for match in matches {
+            if last < match.lowerBound { marked.append((last..<match.lowerBound, false)) }
+            marked.append((match, true))
+            last = match.upperBound
+        }
+        if last < count { marked.append((last..<count, false)) }
+        var result: [Range<Int>] = []
+        switch self {
+        case .isolated:
+            result = marked.map(\.0)
+        case .removed:
+            result = marked.filter { !$0.1 }.map(\.0)
+        case .mergedWithPrevious:
+            var pendingStart: Int? = nil
+            for (range, isMatch) in marked {
+                if isMatch {
+                    result.append((pendingStart ?? range.lowerBound)..<range.upperBound)
+                    pendingStart = nil
+                } else {
+                    if let start = pendingStart { result.append(start..<range.lowerBound) }
+                    pendingStart = range.lowerBound
+                }
+            }
+            if let start = pendingStart { result.append(start..<count) }
+        case .mergedWithNext:
+            var pendingStart: Int? = nil
+            for (range, isMatch) in marked {
+                if isMatch {
+                    if let start = pendingStart { result.append(start..<range.lowerBound) }
+                    pendingStart = range.lowerBound
+                } else {
+                    result.append((pendingStart ?? range.lowerBound)..<range.upperBound)
+                    pendingStart = nil
+                }
+            }
+            if let start = pendingStart { result.append(start..<count) }
+        case .contiguous:
+            var current: (Range<Int>, Bool)? = nil
+            for (range, isMatch) in marked {
+                if let open = current, open.1 == isMatch && isMatch {
+                    current = (open.0.lowerBound..<range.upperBound, true)
+                } else {
+                    if let open = current { result.append(open.0) }
+                    current = (range, isMatch)
+                }
+            }
+            if let open = current { result.append(open.0) }
+        }
+        return result.filter { !$0.isEmpty }
+    }
+}

@@ -1,1 +1,0 @@
-// The Tokenization module; see DESIGN.md §8.

@@ -1,0 +1,92 @@
+import Foundation
+import ServingCore
+
+/// A Hugging Face `tokenizer.json` tokenizer (BPE: byte-level or SentencePiece-style with byte fallback).
+///
+/// `encode` follows the `tokenizers` pipeline exactly: added tokens are cut out of the raw text first (and, for
+/// `normalized` added tokens, of the normalized text), each remaining piece is normalized, pre-tokenized and run
+/// through the BPE model, and the post-processor adds BOS/EOS when `addSpecialTokens` is true. `decode` maps ids to
+/// token strings (dropping special tokens when asked) and runs the decoder chain. Immutable and safe to share;
+/// the BPE word cache is internally locked.
+public final class Tokenizer: Sendable {
+    let model: BPEModel
+    let normalizer: Normalizer?
+    let preTokenizer: PreTokenizer?
+    let postProcessor: PostProcessor?
+    let decoder: TokenDecoder?
+    let addedTokensByID: [TokenID: AddedToken]
+    let addedTokenIDs: [String: TokenID]
+    let rawMatcher: AddedTokenMatcher
+    let normalizedMatcher: AddedTokenMatcher
+
+    public let config: TokenizerConfig?
+    public let generationConfig: GenerationConfig?
+    /// Number of ids (largest id + 1), counting added tokens.
+    public let vocabSize: Int
+    public let bosTokenID: TokenID?
+    /// `eos_token` of tokenizer_config.json, then generation_config.json's `eos_token_id`s, without duplicates.
+    public let eosTokenIDs: [TokenID]
+    /// Ids of added tokens marked `special` (what `skipSpecialTokens` removes).
+    public let specialTokenIDs: Set<TokenID>
+
+    /// The default chat template from tokenizer_config.json, if any.
+    public var chatTemplate: String? { config?.chatTemplate }
+
+    /// Loads a tokenizer from the contents of `tokenizer.json`, with the optional companion configs.
+    public init(tokenizerJSON: Data, config: TokenizerConfig?, generationConfig: GenerationConfig? = nil) throws {
+        let json = try HFJSON.parseObject(tokenizerJSON, what: "tokenizer.json")
+        self.config = config
+        self.generationConfig = generationConfig
+        normalizer = try HFJSON.object(json, "normalizer").map { try Normalizer(json: $0) }
+        preTokenizer = try HFJSON.object(json, "pre_tokenizer").map { try PreTokenizer(json: $0) }
+        decoder = try HFJSON.object(json, "decoder").map { try TokenDecoder(json: $0) }
+        model = try BPEModel(json: try HFJSON.required(HFJSON.object(json, "model"), "model"),
+                             byteLevel: preTokenizer?.isByteLevel ?? false)
+
+        let added = try (HFJSON.value(json, "added_tokens") as? [HFJSON.Object] ?? []).map { try AddedToken(json: $0) }
+        addedTokensByID = Dictionary(added.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+        addedTokenIDs = Dictionary(added.map { ($0.content, $0.id) }, uniquingKeysWith: { $1 })
+        specialTokenIDs = Set(added.filter(\.special).map(\.id))
+        let raw = added.filter { !$0.normalized }
+        let normalized = added.filter(\.normalized)
+        rawMatcher = AddedTokenMatcher(tokens: raw, patterns: raw.map(\.content))
+        normalizedMatcher = AddedTokenMatcher(
+            tokens: normalized, patterns: normalized.map { [normalizer] in normalizer?.normalize($0.content) ?? $0.content })
+        vocabSize = max(model.tokens.count, Int(added.map(\.id).max() ?? -1) + 1)
+
+        let vocab = model.vocab
+        let addedIDs = addedTokenIDs
+        let lookup: (String) -> TokenID? = { addedIDs[$0] ?? vocab[$0] }
+        let bos = config?.bosToken.flatMap(lookup) ?? generationConfig?.bosTokenID
+        bosTokenID = bos
+        var eos: [TokenID] = []
+        for id in [config?.eosToken.flatMap(lookup)].compactMap({ $0 }) + (generationConfig?.eosTokenIDs ?? [])
+        where !eos.contains(id) {
+            eos.append(id)
+        }
+        eosTokenIDs = eos
+        if config?.addBOSToken != nil || config?.addEOSToken != nil {
+            // NOTE: explicit add_bos_token / add_eos_token win over tokenizer.json, as transformers' update_post_processor.
+            postProcessor = .bosEOS(bos: config?.addBOSToken == true ? bos : nil,
+                                    eos: config?.addEOSToken == true ? config?.eosToken.flatMap(lookup) : nil)
+        } else {
+            postProcessor = try HFJSON.object(json, "post_processor").map { try PostProcessor(json: $0, tokenID: lookup) }
+        }
+    }
+
+    /// Loads `tokenizer.json`, and `tokenizer_config.json` / `generation_config.json` when present, from a model
+    /// directory.
+    public convenience init(directory: URL) throws {
+        let data = try TokenizerConfig.read(directory.appendingPathComponent("tokenizer.json"))
+        try self.init(tokenizerJSON: data, config: try TokenizerConfig(directory: directory),
+                      generationConfig: try GenerationConfig(directory: directory))
+    }
+
+    /// The id of a token string (added tokens first, then the model vocabulary).
+    public func tokenToID(_ token: String) -> TokenID? { addedTokenIDs[token] ?? model.id(of: token) }
+
+    /// The token string of an id, as stored in the vocabulary (byte-level or `▁` form, not decoded text).
+    public func idToToken(_ id: TokenID) -> String? { addedTokensByID[id]?.content ?? model.token(of: id) }
+
+    public func isSpecial(_ id: TokenID) -> Bool { specialTokenIDs.contains(id) }
+}
