@@ -126,8 +126,8 @@ extension TemplateInterpreter {
         if let index = attribute.integer { return try Python.getitem(value, .int(index)) }
         var current = value
         for part in attribute.str.split(separator: ".") {
-            current = Int(part).map { try? Python.getitem(current, .int($0)) } ?? nil
-                ?? (try Python.getitem(current, .string(String(part))))
+            let key: TemplateValue = Int(part).map(TemplateValue.int) ?? .string(String(part))
+            current = try Python.getitem(current, key)
         }
         return current
     }
