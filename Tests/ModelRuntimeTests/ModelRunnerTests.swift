@@ -1,0 +1,139 @@
+import ServingCore
+import Testing
+
+@testable import ModelRuntime
+
+@Suite("Model runner")
+struct ModelRunnerTests {
+    func tinyLlama() throws -> ModelRunner { try ModelRunner(source: .directory(Fixtures.path("tiny-llama"))) }
+
+    func newRequest(_ id: String, _ prompt: [TokenID], blocks: [Int], params: SamplingParams = .greedy)
+        -> NewRequestData
+    {
+        NewRequestData(reqID: id, promptTokenIDs: prompt, samplingParams: params, blockIDs: blocks)
+    }
+
+    @Test("the KV cache spec sizes a block as K and V of every layer in f32")
+    func kvCacheSpec() throws {
+        let spec = try tinyLlama().kvCacheSpec()
+        #expect(spec == KVCacheSpec(numLayers: 2, numKVHeads: 2, headDim: 16, dtypeBytes: 4))
+        #expect(spec.pageSizeBytes(blockSize: 16) == 2 * 16 * 2 * 16 * 4)
+        #expect(spec.bytesPerBlock(blockSize: 16) == 2 * 2 * 16 * 2 * 16 * 4)
+    }
+
+    @Test("profile leaves the budget minus weights and peak activations for the KV cache")
+    func profile() throws {
+        let runner = try tinyLlama()
+        let p = runner.profile(maxNumBatchedTokens: 300, maxNumSeqs: 8, memoryBudgetBytes: 10_000_000)
+        #expect(p.weightsBytes == runner.weightsBytes && p.weightsBytes > 300_000)
+        #expect(p.peakActivationBytes >= 300 * 64 * 4)
+        #expect(p.availableKVCacheBytes == 10_000_000 - p.weightsBytes - p.peakActivationBytes)
+    }
+
+    @Test("a partial prefill chunk returns no token; logprobs and prompt logprobs come when asked")
+    func partialChunkAndLogprobs() throws {
+        let runner = try tinyLlama()
+        runner.initializeKVCache(numBlocks: 8, blockSize: 4)
+        var params = SamplingParams.greedy
+        params.logprobs = 3
+        params.promptLogprobs = 2
+        let prompt: [TokenID] = [5, 9, 11, 40, 3]
+        let first = try runner.execute(RunnerStep(
+            stepID: 0, newRequests: [newRequest("a", prompt, blocks: [0, 1], params: params)],
+            numScheduledTokens: ["a": 3]))
+        #expect(first.reqIDs == ["a"] && first.sampledTokenIDs == [[]])
+        #expect(first.promptLogprobs["a"]?.map { $0.tokenIDs[0] } == [9, 11, 40])
+        let second = try runner.execute(RunnerStep(
+            stepID: 1, cachedRequests: [CachedRequestData(reqID: "a", numComputedTokens: 3, numOutputTokens: 0)],
+            numScheduledTokens: ["a": 2]))
+        let token = try #require(second.sampledTokenIDs.first?.first)
+        #expect(second.promptLogprobs["a"]?.map { $0.tokenIDs[0] } == [3])
+        let lp = try #require(second.logprobs?.first?.first)
+        #expect(lp.tokenIDs.count == 4 && lp.tokenIDs[0] == token && lp.sampledRank == 1)
+    }
+
+    @Test("bad steps throw a clear error and leave the runner usable")
+    func badStepsAreRefused() throws {
+        let runner = try tinyLlama()
+        let good = RunnerStep(stepID: 0, newRequests: [newRequest("a", [1, 2, 3], blocks: [0])],
+                              numScheduledTokens: ["a": 3])
+        #expect(throws: RunnerError.kvCacheNotInitialized) { try runner.execute(good) }
+        runner.initializeKVCache(numBlocks: 4, blockSize: 4)
+        let unknown = RunnerStep(
+            stepID: 0, newRequests: [newRequest("a", [1, 2, 3], blocks: [0])],
+            cachedRequests: [CachedRequestData(reqID: "ghost", numComputedTokens: 3, numOutputTokens: 1)],
+            numScheduledTokens: ["a": 3, "ghost": 1])
+        #expect(throws: RunnerError.unknownRequest("ghost")) { try runner.execute(unknown) }
+        #expect(runner.knownRequestIDs.isEmpty)
+        let outOfRange = RunnerStep(stepID: 0, newRequests: [newRequest("a", [1, 2, 3], blocks: [4])],
+                                    numScheduledTokens: ["a": 3])
+        #expect(throws: RunnerError.blockOutOfRange(reqID: "a", blockID: 4, numBlocks: 4)) {
+            try runner.execute(outOfRange)
+        }
+        let tooLong = RunnerStep(stepID: 0, newRequests: [newRequest("a", Array(repeating: 7, count: 257), blocks: [0])],
+                                 numScheduledTokens: ["a": 257])
+        #expect(throws: RunnerError.exceedsMaxModelLen(reqID: "a", tokens: 257, maxModelLen: 256)) {
+            try runner.execute(tooLong)
+        }
+        let noBlocks = RunnerStep(stepID: 0, newRequests: [newRequest("a", [1, 2, 3, 4, 5], blocks: [0])],
+                                  numScheduledTokens: ["a": 5])
+        #expect(throws: RunnerError.self) { try runner.execute(noBlocks) }
+        #expect(try runner.execute(good).sampledTokenIDs.first?.count == 1)
+    }
+
+    @Test("an unscheduled request keeps its state and continues where it left off")
+    func unscheduledRequestReturns() throws {
+        let golden = try Fixtures.golden("tiny-llama").cases
+        let runner = try tinyLlama()
+        runner.initializeKVCache(numBlocks: 64, blockSize: 4)
+        let (a, b) = (golden[0], golden[1])
+        var out = try runner.execute(RunnerStep(
+            stepID: 0, newRequests: [newRequest("a", a.prompt, blocks: [0, 1, 2]), newRequest("b", b.prompt,
+                                                                                             blocks: [10, 11, 12, 13, 14])],
+            numScheduledTokens: ["a": a.prompt.count, "b": b.prompt.count]))
+        #expect(out.reqIDs == ["a", "b"])
+        #expect(out.sampledTokenIDs == [[a.greedy[0]], [b.greedy[0]]])
+        // Step 1 schedules only b; a leaves the batch but not the runner.
+        out = try runner.execute(RunnerStep(
+            stepID: 1, cachedRequests: [CachedRequestData(reqID: "b", numComputedTokens: b.prompt.count,
+                                                          numOutputTokens: 1)],
+            numScheduledTokens: ["b": 1]))
+        #expect(out.reqIDs == ["b"] && out.sampledTokenIDs == [[b.greedy[1]]])
+        out = try runner.execute(RunnerStep(
+            stepID: 2, cachedRequests: [CachedRequestData(reqID: "a", numComputedTokens: a.prompt.count,
+                                                          numOutputTokens: 1)],
+            numScheduledTokens: ["a": 1]))
+        #expect(out.reqIDs == ["a"] && out.sampledTokenIDs == [[a.greedy[1]]])
+    }
+
+    @Test("a resumed request replaces its block table and recomputes from all its tokens")
+    func resumedRequestReplacesBlocks() throws {
+        let c = try Fixtures.golden("tiny-llama").cases[1]
+        let runner = try tinyLlama()
+        runner.initializeKVCache(numBlocks: 64, blockSize: 4)
+        _ = try runner.execute(RunnerStep(stepID: 0, newRequests: [newRequest("a", c.prompt, blocks: Array(0..<6))],
+                                          numScheduledTokens: ["a": c.prompt.count]))
+        let all = c.prompt + c.greedy.prefix(3)
+        // Preempted, then resumed into other blocks with its full token list (the runner only had one output).
+        let out = try runner.execute(RunnerStep(
+            stepID: 1,
+            cachedRequests: [CachedRequestData(reqID: "a", resumed: true, newBlockIDs: Array(40..<46),
+                                               numComputedTokens: 0, numOutputTokens: 3, allTokenIDs: all)],
+            numScheduledTokens: ["a": all.count]))
+        #expect(out.sampledTokenIDs == [[c.greedy[3]]])
+        #expect(runner.requests["a"]?.blockIDs == Array(40..<46))
+    }
+
+    @Test("finished requests are forgotten, and a reinitialized cache forgets everyone")
+    func finishedAndReset() throws {
+        let runner = try tinyLlama()
+        runner.initializeKVCache(numBlocks: 8, blockSize: 4)
+        _ = try runner.execute(RunnerStep(stepID: 0, newRequests: [newRequest("a", [1, 2], blocks: [0]),
+                                                                    newRequest("b", [3, 4], blocks: [1])],
+                                          numScheduledTokens: ["a": 2, "b": 2]))
+        let out = try runner.execute(RunnerStep(stepID: 1, finishedReqIDs: ["a"]))
+        #expect(out.reqIDs.isEmpty && runner.knownRequestIDs == ["b"])
+        runner.initializeKVCache(numBlocks: 8, blockSize: 4)
+        #expect(runner.knownRequestIDs.isEmpty)
+    }
+}
