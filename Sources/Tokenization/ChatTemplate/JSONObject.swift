@@ -36,7 +36,7 @@ extension JSONObject: ExpressibleByDictionaryLiteral {
 }
 
 extension JSONObject: Codable {
-    private struct Key: CodingKey {
+    private struct FieldKey: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
@@ -44,14 +44,14 @@ extension JSONObject: Codable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
+        let container = try decoder.container(keyedBy: FieldKey.self)
         for key in container.allKeys {
             self[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
         }
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        for (key, value) in pairs { try container.encode(value, forKey: Key(stringValue: key)) }
+        var container = encoder.container(keyedBy: FieldKey.self)
+        for (key, value) in pairs { try container.encode(value, forKey: FieldKey(stringValue: key)) }
     }
 }

@@ -20,7 +20,7 @@ extension TemplateInterpreter {
             return .dict(dict)
         case .attribute(let base, let name):
             return try Python.getattr(try evaluate(base), name)
-        case .subscript(let base, let key):
+        case .item(let base, let key):
             return try Python.getitem(try evaluate(base), try evaluate(key))
         case .slice(let base, let start, let stop, let step):
             return try Python.slice(

@@ -15,7 +15,7 @@ indirect enum TemplateExpression: Sendable {
     case tuple([TemplateExpression])
     case dict([(TemplateExpression, TemplateExpression)])
     case attribute(TemplateExpression, String)
-    case subscript(TemplateExpression, TemplateExpression)
+    case item(TemplateExpression, TemplateExpression)
     case slice(TemplateExpression, start: TemplateExpression?, stop: TemplateExpression?, step: TemplateExpression?)
     case call(TemplateExpression, TemplateArguments, SourceLocation)
     case filter(TemplateExpression, name: String, TemplateArguments, SourceLocation)

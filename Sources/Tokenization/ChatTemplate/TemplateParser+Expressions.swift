@@ -166,7 +166,7 @@ extension TemplateParser {
                 let token = advance()
                 switch token.kind {
                 case .name(let name): node = .attribute(node, name)
-                case .integer(let value): node = .subscript(node, .literal(.int(value)))
+                case .integer(let value): node = .item(node, .literal(.int(value)))
                 default: throw error("expected an attribute name after '.'")
                 }
             } else if skipOp("[") {
@@ -195,7 +195,7 @@ extension TemplateParser {
         try expectOp("]")
         guard isSlice else {
             guard let key = parts[0] else { throw error("empty subscript") }
-            return .subscript(base, key)
+            return .item(base, key)
         }
         guard parts.count <= 3 else { throw error("too many ':' in slice") }
         return .slice(
