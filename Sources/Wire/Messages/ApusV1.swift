@@ -1,0 +1,15 @@
+import ServingCore
+
+/// The Swift side of the `apus.v1` protobuf package: one `Sendable` struct per message, named as in the .proto.
+///
+/// Field names follow the proto (in camelCase, vLLM's vocabulary); scalar types mirror the proto's, so every
+/// value round-trips exactly. Proto3 `has_x` flags are Swift optionals. Where ServingCore already has the type
+/// (`SamplingParams`, `PositionLogprobs`, `FinishReason`, `StopReason`) the message uses it directly.
+/// `Frame` and `MetadataEntry` are not here: the frame codec handles them itself.
+public enum ApusV1 {
+    /// `apus.v1.SamplingParams` is ServingCore's type (`structured_output` is not carried: ServingCore has no
+    /// such field yet, so it encodes as "" and is ignored when decoding).
+    public typealias SamplingParams = ServingCore.SamplingParams
+    /// `apus.v1.PositionLogprobs` is ServingCore's type.
+    public typealias PositionLogprobs = ServingCore.PositionLogprobs
+}

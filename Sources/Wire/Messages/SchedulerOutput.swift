@@ -1,0 +1,70 @@
+import CApusProto
+
+extension ApusV1 {
+    /// `apus.v1.SchedulerOutput`: one engine step's decision, the payload of Runner/Execute
+    /// (vLLM's `SchedulerOutput`; per-request `num_scheduled_tokens` lives in each request entry).
+    public struct SchedulerOutput: Sendable, Equatable {
+        public var stepID: UInt64
+        public var scheduledNewReqs: [NewRequestData]
+        public var scheduledCachedReqs: [CachedRequestData]
+        public var totalNumScheduledTokens: UInt32
+        public var finishedReqIDs: [String]
+        public var preemptedReqIDs: [String]
+        /// Per KV cache group.
+        public var numCommonPrefixBlocks: [UInt32]
+        /// Reserved: the previous pipeline stage's hidden states.
+        public var intermediateTensors: [UInt8]
+
+        public init(
+            stepID: UInt64 = 0, scheduledNewReqs: [NewRequestData] = [], scheduledCachedReqs: [CachedRequestData] = [],
+            totalNumScheduledTokens: UInt32 = 0, finishedReqIDs: [String] = [], preemptedReqIDs: [String] = [],
+            numCommonPrefixBlocks: [UInt32] = [], intermediateTensors: [UInt8] = []
+        ) {
+            self.stepID = stepID
+            self.scheduledNewReqs = scheduledNewReqs
+            self.scheduledCachedReqs = scheduledCachedReqs
+            self.totalNumScheduledTokens = totalNumScheduledTokens
+            self.finishedReqIDs = finishedReqIDs
+            self.preemptedReqIDs = preemptedReqIDs
+            self.numCommonPrefixBlocks = numCommonPrefixBlocks
+            self.intermediateTensors = intermediateTensors
+        }
+    }
+}
+
+extension ApusV1.SchedulerOutput: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__scheduler_output__init)
+
+    func fill(_ c: inout Apus__V1__SchedulerOutput, in arena: CArena) {
+        c.step_id = stepID
+        c.n_scheduled_new_reqs = scheduledNewReqs.count
+        c.scheduled_new_reqs = arena.messages(scheduledNewReqs)
+        c.n_scheduled_cached_reqs = scheduledCachedReqs.count
+        c.scheduled_cached_reqs = arena.messages(scheduledCachedReqs)
+        c.total_num_scheduled_tokens = totalNumScheduledTokens
+        c.n_finished_req_ids = finishedReqIDs.count
+        c.finished_req_ids = arena.cStrings(finishedReqIDs)
+        c.n_preempted_req_ids = preemptedReqIDs.count
+        c.preempted_req_ids = arena.cStrings(preemptedReqIDs)
+        c.n_num_common_prefix_blocks = numCommonPrefixBlocks.count
+        c.num_common_prefix_blocks = arena.copy(numCommonPrefixBlocks)
+        c.intermediate_tensors = arena.binary(intermediateTensors)
+    }
+
+    init(c: Apus__V1__SchedulerOutput) throws(WireDecodingError) {
+        self.init(
+            stepID: c.step_id,
+            scheduledNewReqs: try CDecode.messages(
+                c.scheduled_new_reqs, c.n_scheduled_new_reqs, "SchedulerOutput.scheduled_new_reqs"),
+            scheduledCachedReqs: try CDecode.messages(
+                c.scheduled_cached_reqs, c.n_scheduled_cached_reqs, "SchedulerOutput.scheduled_cached_reqs"),
+            totalNumScheduledTokens: c.total_num_scheduled_tokens,
+            finishedReqIDs: try CDecode.strings(
+                c.finished_req_ids, c.n_finished_req_ids, "SchedulerOutput.finished_req_ids"),
+            preemptedReqIDs: try CDecode.strings(
+                c.preempted_req_ids, c.n_preempted_req_ids, "SchedulerOutput.preempted_req_ids"),
+            numCommonPrefixBlocks: try CDecode.array(
+                c.num_common_prefix_blocks, c.n_num_common_prefix_blocks, "SchedulerOutput.num_common_prefix_blocks"),
+            intermediateTensors: CDecode.bytes(c.intermediate_tensors))
+    }
+}
