@@ -1,42 +1,75 @@
+import Dispatch
 import ServingCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Turns a batch of logits rows into one token per row, following vLLM V1's sampler order
-/// (reference §9.2): raw logprobs, allowed ids, bad words, min_tokens, logit bias, penalties,
-/// greedy argmax, temperature, min_p, top-k, top-p, exponential-race sampling.
+/// (reference §9.2, see `SamplingPipeline`).
 ///
 /// The model runner owns one and calls `sample` once per step. Seeded requests draw from a
 /// counter-based stream keyed by `(seed, output position)`, so their tokens do not depend on batch
-/// composition, chunking or preemption; unseeded rows draw from the sampler's own generator.
-/// Work buffers are allocated once (vocabulary-sized), so a step allocates only its results.
+/// composition, chunking or preemption; unseeded rows draw from the sampler's own generator, one
+/// stream per row in row order. Rows run on up to `maxThreads` threads; results never depend on it.
+/// Work buffers are allocated once per thread (vocabulary-sized), so a step allocates only its results.
 public struct Sampler: Sendable {
     public let vocabSize: Int
+    /// Upper bound on threads per `sample` call; small batches stay on the calling thread.
+    public var maxThreads: Int
     private var generator: SplitMix64
-    private var scratch: SamplerScratch
+    private var workspace: SamplerWorkspace
+
+    /// Below this many logits per call, threads cost more than they save.
+    static let minimumLogitsPerThread = 1 << 17
 
     public init(vocabSize: Int, seed: UInt64 = 0) {
         precondition(vocabSize > 0, "vocabSize must be positive")
         self.vocabSize = vocabSize
+        self.maxThreads = Self.processorCount
         self.generator = SplitMix64(seed: seed)
-        self.scratch = SamplerScratch(vocabSize: vocabSize)
+        self.workspace = SamplerWorkspace(vocabSize: vocabSize)
     }
 
     /// Samples one token per row. `logits` is `rows.count × vocabSize`, row-major, and is modified in
     /// place (after the call a greedy row holds its penalised logits, a random row its truncated ones).
     public mutating func sample(logits: UnsafeMutablePointer<Float>, rows: [SamplerRow]) -> [SampledToken] {
-        if !isKnownUniquelyReferenced(&scratch) {
-            scratch = SamplerScratch(vocabSize: vocabSize)
+        guard !rows.isEmpty else { return [] }
+        // Streams are handed out in row order before any thread starts.
+        let streams = rows.map { row -> CounterRandom? in
+            if row.params.isGreedy { return nil }
+            if let seed = row.params.seed { return CounterRandom(seed: seed, position: row.outputTokenIDs.count) }
+            return generator.nextStream()
         }
-        var result: [SampledToken] = []
-        result.reserveCapacity(rows.count)
-        for (i, row) in rows.enumerated() {
-            let rowLogits = UnsafeMutableBufferPointer(start: logits + i * vocabSize, count: vocabSize)
-            result.append(sampleRow(rowLogits, row))
+        let threads = max(1, min(maxThreads, rows.count, rows.count * vocabSize / Self.minimumLogitsPerThread))
+        if !isKnownUniquelyReferenced(&workspace) {
+            workspace = SamplerWorkspace(vocabSize: vocabSize)
         }
-        return result
+        let scratches = workspace.scratches(count: threads)
+        let vocab = vocabSize
+        let input = RowsPointer(base: logits)
+        return [SampledToken](unsafeUninitializedCapacity: rows.count) { out, initialized in
+            let output = RowsPointer(base: out.baseAddress!)
+            // Worker w takes rows w, w + threads, …: disjoint logits rows and result slots.
+            let sampleRows = { @Sendable (worker: Int) in
+                for r in stride(from: worker, to: rows.count, by: threads) {
+                    let row = UnsafeMutableBufferPointer(start: input.base + r * vocab, count: vocab)
+                    (output.base + r).initialize(
+                        to: SamplingPipeline.sample(row, rows[r], random: streams[r], scratch: scratches[worker]))
+                }
+            }
+            if threads == 1 {
+                sampleRows(0)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: threads, execute: sampleRows)
+            }
+            initialized = rows.count
+        }
     }
 
     /// For each target i, the logprob and rank of `targets[i]` under row i of `logits` plus the
-    /// `topK` best tokens of that row (raw log-softmax). Used for prompt logprobs.
+    /// `topK` best tokens of that row (raw log-softmax; −1 = the whole vocabulary). Used for prompt logprobs.
     public static func promptLogprobs(
         logits: UnsafePointer<Float>, vocabSize: Int, targets: [TokenID], topK: Int
     ) -> [PositionLogprobs] {
@@ -47,46 +80,12 @@ public struct Sampler: Sendable {
         }
     }
 
-    private mutating func sampleRow(_ logits: UnsafeMutableBufferPointer<Float>, _ row: SamplerRow) -> SampledToken {
-        let params = row.params
-        if params.logprobs != nil {
-            _ = UnsafeMutableBufferPointer(start: scratch.raw, count: vocabSize).initialize(from: logits)
-        }
-        applyLogitsProcessors(logits, row)
-        let token: Int
-        if params.isGreedy {
-            token = ExponentialRace.greedy(logits)
-        } else {
-            let random = params.seed.map { CounterRandom(seed: $0, position: row.outputTokenIDs.count) }
-                ?? generator.nextStream()
-            Truncation.applyTemperature(logits, temperature: params.temperature)
-            Truncation.applyMinP(logits, minP: params.minP)
-            Truncation.applyTopK(logits, k: params.topK, values: scratch.values)
-            Truncation.applyTopP(logits, p: params.topP, values: scratch.values, indices: scratch.indices)
-            token = ExponentialRace.sample(logits, random: random)
-        }
-        let logprobs = params.logprobs.map { k in
-            LogprobsComputation.positionLogprobs(
-                UnsafeBufferPointer(start: scratch.raw, count: vocabSize), token: token, topK: k)
-        }
-        return SampledToken(tokenID: TokenID(token), logprobs: logprobs)
+    static var processorCount: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
+}
 
-    /// Steps 3–6 of the reference order, each skipped when its parameter is neutral.
-    private func applyLogitsProcessors(_ logits: UnsafeMutableBufferPointer<Float>, _ row: SamplerRow) {
-        let params = row.params
-        if let allowed = params.allowedTokenIDs {
-            LogitsProcessors.applyAllowedTokenIDs(logits, allowed: allowed)
-        }
-        if !params.badWords.isEmpty {
-            LogitsProcessors.applyBadWords(logits, badWords: params.badWords, output: row.outputTokenIDs)
-        }
-        LogitsProcessors.applyMinTokens(logits, row: row)
-        if !params.logitBias.isEmpty {
-            LogitsProcessors.applyLogitBias(logits, bias: params.logitBias)
-        }
-        LogitsProcessors.applyPenalties(
-            logits, params: params, prompt: row.promptTokenIDs, output: row.outputTokenIDs,
-            presence: scratch.presence, counts: scratch.counts)
-    }
+/// A pointer handed to sampling threads that each touch a disjoint set of its rows.
+private struct RowsPointer<Element>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Element>
 }

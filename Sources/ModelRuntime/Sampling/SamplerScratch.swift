@@ -1,9 +1,8 @@
-/// Vocabulary-sized work buffers, allocated once per `Sampler` and reused by every row.
+/// Vocabulary-sized work buffers of one sampling thread, allocated once and reused by every row.
 ///
 /// Keeps the per-row cost free of allocations (vocabularies reach 152k). Invariant between rows:
 /// `presence` and `counts` are all zero; whoever sets entries clears them again.
-/// `@unchecked Sendable` because `Sampler.sample` replaces a shared instance before writing
-/// (copy on write), so no two owners ever write one.
+/// `@unchecked Sendable` because one thread at a time uses it (see `SamplerWorkspace`).
 final class SamplerScratch: @unchecked Sendable {
     let vocabSize: Int
     /// A copy of the raw logits of the row being sampled, for its logprobs.
@@ -33,5 +32,24 @@ final class SamplerScratch: @unchecked Sendable {
         indices.deallocate()
         presence.deallocate()
         counts.deallocate()
+    }
+}
+
+/// The per-thread scratches of one `Sampler`, grown on demand.
+///
+/// `@unchecked Sendable` because `Sampler.sample` replaces a workspace it shares with a copy of itself
+/// before using it (copy on write), and hands each of its threads a different scratch.
+final class SamplerWorkspace: @unchecked Sendable {
+    let vocabSize: Int
+    private var all: [SamplerScratch] = []
+
+    init(vocabSize: Int) {
+        self.vocabSize = vocabSize
+    }
+
+    /// At least `count` scratches, the first `count` of which the caller may use, one per thread.
+    func scratches(count: Int) -> [SamplerScratch] {
+        while all.count < count { all.append(SamplerScratch(vocabSize: vocabSize)) }
+        return all
     }
 }

@@ -78,6 +78,13 @@ struct SeededSamplingTests {
         #expect(S.sampleBatch(batch, rows, sampler: &a) != fromA)
     }
 
+    @Test("an empty batch samples nothing")
+    func emptyBatch() {
+        var sampler = Sampler(vocabSize: 4)
+        var logits: [Float] = [0, 0, 0, 0]
+        #expect(logits.withUnsafeMutableBufferPointer { sampler.sample(logits: $0.baseAddress!, rows: []) }.isEmpty)
+    }
+
     @Test("a copied sampler does not share work buffers with the original")
     func copiesAreIndependent() {
         var original = Sampler(vocabSize: 4, seed: 3)
@@ -85,5 +92,28 @@ struct SeededSamplingTests {
         let logits: [Float] = [0, 1, 2, 3]
         let row = S.row(S.params { $0.logprobs = 1 })
         #expect(S.sampleOne(logits, row, sampler: &original).token == S.sampleOne(logits, row, sampler: &copy).token)
+    }
+
+    @Test("spreading rows over threads changes no token and no logprob")
+    func threadsDoNotChangeResults() {
+        let vocab = 32_768
+        var pivots = PivotSequence()
+        let logits = (0..<(8 * vocab)).map { _ in Float(pivots.next(in: 0..<1_000)) / 100 }
+        let rows = (0..<8).map { i in
+            S.row(S.params {
+                $0.seed = i % 2 == 0 ? UInt64(i) : nil
+                $0.temperature = i == 3 ? 0 : 0.8
+                $0.topP = i == 5 ? 0.9 : 1
+                $0.logprobs = i % 3 == 0 ? 3 : nil
+                $0.repetitionPenalty = i == 6 ? 1.3 : 1
+            }, prompt: [TokenID(i), 7], output: [TokenID(i * 100)])
+        }
+        func run(threads: Int) -> [SampledToken] {
+            var sampler = Sampler(vocabSize: vocab, seed: 21)
+            sampler.maxThreads = threads
+            var work = logits
+            return work.withUnsafeMutableBufferPointer { sampler.sample(logits: $0.baseAddress!, rows: rows) }
+        }
+        #expect(run(threads: 1) == run(threads: 4))
     }
 }
