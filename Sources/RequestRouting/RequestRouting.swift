@@ -1,1 +1,0 @@
-// The RequestRouting module; see DESIGN.md §8.

@@ -1,0 +1,122 @@
+/// The pure core of the router: membership and health, in-flight accounting, the prefix index and the
+/// routing policy, driven by the service with events and the current time (nanoseconds, router clock).
+///
+/// Not thread-safe by itself: the service owns one `RouterCore` and serializes calls to it (an actor or a
+/// lock). Every method is synchronous and cheap; `route` takes a few microseconds.
+/// Contract for the caller: every successful `route` is followed by exactly one final `finish` (possibly
+/// after `.retry` decisions, each followed by its own `finish`), whatever happens to the request.
+public struct RouterCore: Sendable {
+    public let config: RouterConfig
+    public internal(set) var backends: BackendSet
+    public internal(set) var ledger: DispatchLedger
+    public internal(set) var prefixIndex = PrefixIndex()
+    private var policy: any RoutingPolicy
+    private var candidates: [EngineCandidate] = []
+
+    /// A core with the policy `config.policy`; throws when `config` is out of range.
+    public init(config: RouterConfig = RouterConfig()) throws(RouterConfigError) {
+        try self.init(config: config, policy: config.policy.makePolicy(config: config))
+    }
+
+    /// A core with a custom policy (the seam); `config.policy` is ignored.
+    public init(config: RouterConfig, policy: any RoutingPolicy) throws(RouterConfigError) {
+        try config.validate()
+        self.config = config
+        self.policy = policy
+        self.backends = BackendSet(healthConfig: config.health)
+        self.ledger = DispatchLedger(maxAttempts: config.maxAttempts)
+    }
+
+    public var policyName: String { policy.name }
+
+    /// Picks an engine for a new request and records it in flight there; nil when no engine is ready.
+    public mutating func route(_ request: RoutingRequest, now: UInt64) -> EngineID? {
+        guard let chosen = choose(request, excluding: []) else { return nil }
+        ledger.dispatch(request.requestID, to: chosen.id)
+        didDispatch(request, to: chosen, now: now)
+        return chosen.id
+    }
+
+    /// Records that output of `requestID` reached the client; the request will never be retried.
+    public mutating func markFirstTokenSent(requestID: String) {
+        ledger.markFirstTokenSent(requestID)
+    }
+
+    /// The engine `requestID` is on (where an abort must go), or nil.
+    public func owner(of requestID: String) -> EngineID? {
+        ledger.entry(for: requestID)?.engine
+    }
+
+    /// Ends or retries one upstream call of `request`; feeds the outcome to the engine's passive health.
+    ///
+    /// Calling it again for a request that is already over returns `.done` and changes nothing.
+    public mutating func finish(_ request: RoutingRequest, outcome: RequestOutcome, now: UInt64) -> FinishResult {
+        let id = request.requestID
+        guard let entry = ledger.entry(for: id) else { return FinishResult(decision: .done, health: []) }
+        var health: [EngineHealthAction] = []
+        if let engine = entry.engine, let event = outcome.healthEvent {
+            health = backends.handle(event, for: engine, now: now).map { EngineHealthAction(engine: engine, action: $0) }
+        }
+        if outcome.isRetryable, ledger.canRetry(id), let next = choose(request, excluding: entry.triedEngines) {
+            ledger.retry(id, on: next.id)
+            didDispatch(request, to: next, now: now)
+            return FinishResult(decision: .retry(on: next.id, previous: entry.engine), health: health)
+        }
+        ledger.finish(id)
+        let failed = outcome.isRetryable || outcome == .engineError
+        return FinishResult(decision: failed ? .fail : .done, health: health)
+    }
+
+    /// Advances time: hung-engine detection, expiry of speculative prefix entries, finished drains.
+    public mutating func tick(now: UInt64) -> TickResult {
+        var result = TickResult()
+        prefixIndex.expireSpeculative(now: now)
+        for id in backends.ids {
+            let inFlight = ledger.inFlight(on: id)
+            for action in backends.handle(.timePassed(routerInFlight: inFlight), for: id, now: now) {
+                result.health.append(EngineHealthAction(engine: id, action: action))
+            }
+            if inFlight == 0, backends[id]?.health.state == .draining { result.drained.append(id) }
+        }
+        return result
+    }
+
+    /// Builds the candidates (ready engines not in `excluded`) and asks the policy; nil when none qualifies.
+    private mutating func choose(_ request: RoutingRequest, excluding excluded: [EngineID]) -> EngineCandidate? {
+        candidates.removeAll(keepingCapacity: true)
+        var slots: UInt64 = 0
+        for backend in backends.backends where backend.health.isDispatchable && !excluded.contains(backend.id) {
+            candidates.append(
+                EngineCandidate(
+                    id: backend.id, slot: backend.slot, load: backend.load, inFlight: ledger.inFlight(on: backend.id)))
+            slots |= 1 << UInt64(backend.slot)
+        }
+        guard !candidates.isEmpty else { return nil }
+        if policy.usesPrefixMatch && !request.blockHashes.isEmpty { fillMatches(request.blockHashes, slots: slots) }
+        let index = policy.choose(for: request, among: candidates)
+        precondition(candidates.indices.contains(index), "policy \(policy.name) chose index \(index) out of range")
+        return candidates[index]
+    }
+
+    private mutating func fillMatches(_ hashes: [BlockHashKey], slots: UInt64) {
+        var list: [EngineCandidate] = []
+        swap(&list, &candidates)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: PrefixIndex.maxSlots) { positions in
+            for (position, candidate) in list.enumerated() { positions[candidate.slot] = position }
+            prefixIndex.matchedBlocks(hashes, slots: slots) { slot, depth in list[positions[slot]].matchedBlocks = depth }
+        }
+        swap(&list, &candidates)
+    }
+
+    private mutating func didDispatch(_ request: RoutingRequest, to chosen: EngineCandidate, now: UInt64) {
+        if policy.usesPrefixMatch {
+            prefixIndex.insertSpeculative(
+                request.blockHashes, from: chosen.matchedBlocks, slot: chosen.slot,
+                deadline: now &+ config.prefixAware.speculativeTTL)
+        }
+        if chosen.inFlight == 0 {
+            // Starts the engine's hung-detection window at the moment work arrives.
+            _ = backends.handle(.timePassed(routerInFlight: 1), for: chosen.id, now: now)
+        }
+    }
+}
