@@ -35,8 +35,16 @@ struct CounterRandom: Sendable, Equatable {
     /// A uniform number in the open interval (0, 1) for `counter` (never 0, never 1).
     @inline(__always)
     func uniform(_ counter: Int) -> Float {
-        // 24 bits + ½ ulp keeps the value strictly inside (0, 1).
-        (Float(bits(counter) >> 8) + 0.5) * (1.0 / 16_777_216.0)
+        Self.uniform(bits: bits(counter))
+    }
+
+    /// The top 23 bits plus ½, scaled by 2⁻²³: in [2⁻²⁴, 1 − 2⁻²⁴], every value exact in a Float.
+    ///
+    /// NOTE: 24 bits + ½ would need 25 significant bits; the top value would round to exactly 1,
+    /// giving `q = −ln u = 0` and a token that wins the race whatever its probability.
+    @inline(__always)
+    static func uniform(bits: UInt32) -> Float {
+        (Float(bits >> 9) + 0.5) * (1.0 / 8_388_608.0)
     }
 
     /// `uniform(first + j)` for j in 0..<8, computed lane-wise (identical to the scalar values).
@@ -49,8 +57,8 @@ struct CounterRandom: Sendable, Equatable {
         h ^= h &>> 13
         h = h &* 0xC2B2_AE35
         h ^= h &>> 16
-        let top24 = SIMD8<Int32>(truncatingIfNeeded: h &>> 8)
-        return (SIMD8<Float>(top24) + 0.5) * (1.0 / 16_777_216.0)
+        let top23 = SIMD8<Int32>(truncatingIfNeeded: h &>> 9)
+        return (SIMD8<Float>(top23) + 0.5) * (1.0 / 8_388_608.0)
     }
 
     @inline(__always)

@@ -7,9 +7,11 @@ import Darwin
 /// Categorical sampling by exponential race (reference §9.2 step 11): the token maximising
 /// `p_i / q_i` with `q_i ~ Exp(1)` i.i.d. is distributed as `p`.
 enum ExponentialRace {
-    /// `ln 2⁻²⁵`: `1 − u ≥ 2⁻²⁵` for every uniform `CounterRandom` draws, so a token whose
-    /// `p_i / best` is below this bound can never win and needs no random number.
-    static let hopelessLogRatio: Float = -17.33
+    /// Just below `ln 2⁻²⁴`: `u ≤ 1 − 2⁻²⁴` for every uniform `CounterRandom` draws, so `q ≥ 2⁻²⁴`
+    /// and a token whose `p_i / best` is below this bound can never win and needs no random number.
+    static let hopelessLogRatio: Float = -16.65
+    /// Slack on the `u > 1 − p/B` pre-test, larger than its rounding error, so it never skips a winner.
+    static let preTestSlack: Float = 2.4e-7
 
     /// Samples one token from `softmax(logits)`; −inf tokens never win. `q_i = −ln random.uniform(i)`,
     /// so the draw is a pure function of the logits and the stream.
@@ -30,7 +32,7 @@ enum ExponentialRace {
                 // Eight exps and uniforms at once; a lane that may win is then checked exactly.
                 let p = FastExp.exp(v - top)
                 let u = random.uniform8(from: i)
-                let contender = (v .> race.floor) .& (u .> 1 - p * race.inverseScore)
+                let contender = (v .> race.floor) .& (u .> race.preTestBound - p * race.inverseScore)
                 if any(contender) {
                     for j in 0..<8 where contender[j] && i + j != first { race.offer(i + j, p: p[j], u: u[j]) }
                 }
@@ -41,7 +43,7 @@ enum ExponentialRace {
             if row[i] > race.floor && i != first {
                 let p = FastExp.exp(row[i] - top)
                 let u = random.uniform(i)
-                if u > 1 - p * race.inverseScore { race.offer(i, p: p, u: u) }
+                if u > race.preTestBound - p * race.inverseScore { race.offer(i, p: p, u: u) }
             }
             i += 1
         }
@@ -56,6 +58,7 @@ enum ExponentialRace {
         /// Logits at or below this cannot win (see `hopelessLogRatio`).
         var floor: Float
         let top: Float
+        let preTestBound: Float = 1 - ExponentialRace.preTestSlack
 
         init(best: Int, score: Float, top: Float) {
             self.best = best

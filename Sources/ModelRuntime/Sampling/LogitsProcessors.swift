@@ -59,6 +59,13 @@ enum LogitsProcessors {
         presence: UnsafeMutablePointer<UInt8>, counts: UnsafeMutablePointer<Int32>
     ) {
         let r = params.repetitionPenalty
+        let frequency = params.frequencyPenalty
+        let presencePenalty = params.presencePenalty
+        guard r != 1 || frequency != 0 || presencePenalty != 0 else { return }
+        // The scratch is written by token id: an id outside the vocabulary would corrupt memory.
+        for ids in [prompt, output] {
+            for id in ids { precondition(id >= 0 && Int(id) < logits.count, "token id \(id) out of vocabulary") }
+        }
         if r != 1 {
             for id in prompt { presence[Int(id)] = 1 }
             for id in output { presence[Int(id)] = 1 }
@@ -73,8 +80,6 @@ enum LogitsProcessors {
             penalise(prompt)
             penalise(output)
         }
-        let frequency = params.frequencyPenalty
-        let presencePenalty = params.presencePenalty
         guard frequency != 0 || presencePenalty != 0 else { return }
         for id in output { counts[Int(id)] += 1 }
         for id in output where counts[Int(id)] != 0 {

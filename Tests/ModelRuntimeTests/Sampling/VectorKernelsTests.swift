@@ -31,6 +31,15 @@ struct VectorKernelsTests {
         }
     }
 
+    @Test("the extreme bit patterns still map strictly inside (0, 1), so every Exp(1) draw is positive")
+    func uniformExtremes() {
+        let highest = CounterRandom.uniform(bits: .max)
+        let lowest = CounterRandom.uniform(bits: 0)
+        #expect(highest < 1 && lowest > 0)
+        #expect(-Foundation.log(highest) > 0)
+        #expect(Double(highest) == 1 - 1.0 / 16_777_216)
+    }
+
     @Test("uniforms average one half with the variance of a uniform")
     func uniformMoments() {
         let random = CounterRandom(seed: 5, position: 0)
