@@ -25,8 +25,8 @@ final class BPEModel: Sendable {
     /// Ids of `<0x00>`…`<0xFF>` (-1 when missing).
     private let byteFallbackIDs: [TokenID]
     /// Whole-word lookup for `ignore_merges`, keyed by the raw UTF-8 bytes the token stands for.
-    private let wholeWords: [[UInt8]: TokenID]
-    private let cache = Mutex<[[UInt8]: [TokenID]]>([:])
+    private let wholeWords: [WordKey: TokenID]
+    private let cache = Mutex<[WordKey: [TokenID]]>([:])
     private static let cacheCapacity = 20_000
     private static let maxCachedWordLength = 256
 
@@ -55,7 +55,7 @@ final class BPEModel: Sendable {
 
         var tokens = [String?](repeating: nil, count: Int(vocab.values.max() ?? -1) + 1)
         var scalarIDs: [UInt32: TokenID] = [:]
-        var wholeWords: [[UInt8]: TokenID] = [:]
+        var wholeWords: [WordKey: TokenID] = [:]
         for (token, id) in vocab {
             precondition(id >= 0, "negative token id")
             tokens[Int(id)] = token
@@ -63,9 +63,9 @@ final class BPEModel: Sendable {
             if scalars.count == 1 { scalarIDs[scalars.first!.value] = id }
             if ignoreMerges {
                 if byteLevel {
-                    if let bytes = ByteLevelAlphabet.decode(token) { wholeWords[bytes] = id }
+                    if let bytes = ByteLevelAlphabet.decode(token) { wholeWords[WordKey(bytes)] = id }
                 } else {
-                    wholeWords[Array(token.utf8)] = id
+                    wholeWords[WordKey(Array(token.utf8))] = id
                 }
             }
         }
@@ -117,7 +117,7 @@ final class BPEModel: Sendable {
     /// Appends the ids of one pre-tokenized word (UTF-8 bytes, not empty) to `output`.
     func tokenize(_ word: UnsafeBufferPointer<UInt8>, into output: inout [TokenID]) {
         if word.isEmpty { return }
-        let key = Array(word)
+        let key = WordKey(word)
         if ignoreMerges, let id = wholeWords[key] {
             output.append(id)
             return

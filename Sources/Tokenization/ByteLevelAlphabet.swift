@@ -18,10 +18,10 @@ enum ByteLevelAlphabet {
         return table
     }()
 
-    /// The byte a character stands for, or nil when the character is not in the alphabet.
-    static let bytes: [UInt32: UInt8] = {
-        var map: [UInt32: UInt8] = [:]
-        for (byte, scalar) in scalars.enumerated() { map[scalar.value] = UInt8(byte) }
+    /// `bytes[scalar]` is the byte a character stands for, or -1 when the character is not in the alphabet.
+    static let bytes: [Int16] = {
+        var map = [Int16](repeating: -1, count: 0x180)
+        for (byte, scalar) in scalars.enumerated() { map[Int(scalar.value)] = Int16(byte) }
         return map
     }()
 
@@ -30,8 +30,8 @@ enum ByteLevelAlphabet {
         var out: [UInt8] = []
         out.reserveCapacity(token.unicodeScalars.count)
         for scalar in token.unicodeScalars {
-            guard let byte = bytes[scalar.value] else { return nil }
-            out.append(byte)
+            guard scalar.value < 0x180, bytes[Int(scalar.value)] >= 0 else { return nil }
+            out.append(UInt8(bytes[Int(scalar.value)]))
         }
         return out
     }

@@ -8,11 +8,12 @@ enum CharacterClass {
     static let space: UInt8 = 4
     static let word: UInt8 = 8
 
-    private static let ascii: [UInt8] = (0..<128).map { classify(UInt32($0)) }
+    /// Classes of the Basic Multilingual Plane, computed once (64 KiB).
+    private static let bmp: [UInt8] = (0..<0x10000).map { classify(UInt32($0)) }
 
     @inline(__always)
     static func of(_ value: UInt32) -> UInt8 {
-        value < 128 ? ascii[Int(value)] : classify(value)
+        value < 0x10000 ? bmp[Int(value)] : classify(value)
     }
 
     static func classify(_ value: UInt32) -> UInt8 {

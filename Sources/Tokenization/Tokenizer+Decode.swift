@@ -4,6 +4,14 @@ extension Tokenizer {
     /// The text of `ids`. Unknown ids are ignored; with `skipSpecialTokens` special added tokens are dropped.
     /// Bytes that do not form complete UTF-8 characters become U+FFFD, as in `tokenizers`.
     public func decode(_ ids: [TokenID], skipSpecialTokens: Bool = true) -> String {
+        if let byteLevelBytes {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(ids.count * 4)
+            for id in ids where !(skipSpecialTokens && specialTokenIDs.contains(id)) {
+                byteLevelBytes.append(id, to: &bytes)
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         var tokens: [String] = []
         tokens.reserveCapacity(ids.count)
         for id in ids {

@@ -18,6 +18,8 @@ public final class Tokenizer: Sendable {
     let addedTokenIDs: [String: TokenID]
     let rawMatcher: AddedTokenMatcher
     let normalizedMatcher: AddedTokenMatcher
+    /// Set when the decoder is plain ByteLevel: decode copies bytes instead of building token strings.
+    let byteLevelBytes: ByteLevelTokenBytes?
 
     public let config: TokenizerConfig?
     public let generationConfig: GenerationConfig?
@@ -54,6 +56,13 @@ public final class Tokenizer: Sendable {
             tokens: normalized, patterns: normalized.map { [normalizer] in normalizer?.normalize($0.content) ?? $0.content })
         vocabSize = max(model.tokens.count, Int(added.map(\.id).max() ?? -1) + 1)
 
+        if case .byteLevel? = decoder {
+            let byID = addedTokensByID
+            let model = model
+            byteLevelBytes = ByteLevelTokenBytes(count: vocabSize) { byID[$0]?.content ?? model.token(of: $0) }
+        } else {
+            byteLevelBytes = nil
+        }
         let vocab = model.vocab
         let addedIDs = addedTokenIDs
         let lookup: (String) -> TokenID? = { addedIDs[$0] ?? vocab[$0] }
