@@ -32,7 +32,7 @@ enum Samples {
     static let manyTokens: [TokenID] = (0..<100_000).map { TokenID(truncatingIfNeeded: $0 &* 2_654_435_761) }
     static let extremeTokens: [TokenID] = [Int32.max, Int32.min, 0, -1, 1]
     static let manyBlocks: [UInt32] = (0..<100_000).map { UInt32(truncatingIfNeeded: $0 &* 40_503) } + [.max, 0]
-    static let hash32: [UInt8] = (0..<32).map { UInt8($0 &* 37 &+ 1) }
+    static let hash32: [UInt8] = (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 1) }
     static let allBytes: [UInt8] = (0..<256).map { UInt8($0) }
 
     static func logprobs(_ i: Int, topK: Int = 20) -> PositionLogprobs {

@@ -1,0 +1,107 @@
+import ServingCore
+import Testing
+@testable import Wire
+
+@Suite("Runner messages on the wire")
+struct RunnerMessagesTests {
+    @Test("Describe, Profile, InitializeCache and Reset messages round-trip empty and maximal values")
+    func setupMessages() throws {
+        try expectRoundTrips([ApusV1.DescribeRequest()])
+        try expectRoundTrips([
+            ApusV1.KVCacheSpec(),
+            ApusV1.KVCacheSpec(numLayers: .max, numKVHeads: .max, headDim: .max, dtypeBytes: .max, slidingWindow: .max),
+        ])
+        try expectRoundTrips([ApusV1.ProfileRequest(), ApusV1.ProfileRequest(maxNumBatchedTokens: .max, maxNumSeqs: .max)])
+        try expectRoundTrips([
+            ApusV1.ProfileResult(),
+            ApusV1.ProfileResult(availableKVBytes: .max, weightsBytes: .max, peakActivationBytes: .max, totalBytes: .max),
+        ])
+        try expectRoundTrips([
+            ApusV1.InitializeCacheRequest(), ApusV1.InitializeCacheRequest(numBlocks: .max, blockSize: .max),
+        ])
+        try expectRoundTrips([ApusV1.InitializeCacheResponse(), ApusV1.InitializeCacheResponse(kvCacheBytes: .max)])
+        try expectRoundTrips([ApusV1.ResetRequest()])
+        try expectRoundTrips([ApusV1.ResetResponse()])
+    }
+
+    @Test("RunnerDescription round-trips empty, maximal and unicode values")
+    func runnerDescription() throws {
+        try expectRoundTrips([
+            ApusV1.RunnerDescription(),
+            ApusV1.RunnerDescription(
+                model: Samples.longString, architecture: Samples.longString, vocabSize: .max, maxModelLen: .max,
+                kvCacheSpecs: (0..<1_000).map { ApusV1.KVCacheSpec(numLayers: UInt32($0), headDim: .max) },
+                firstLayer: .max, endLayer: .max, numLayersTotal: .max, device: Samples.longString,
+                incarnationID: Samples.longString, eosTokenIDs: Samples.extremeTokens, bosTokenID: .max,
+                weightsBytes: .max),
+            ApusV1.RunnerDescription(
+                model: Samples.unicode, architecture: "LlamaForCausalLM", kvCacheSpecs: [ApusV1.KVCacheSpec()],
+                device: "cpu · 🖥️", incarnationID: Samples.unicode2, bosTokenID: 0),
+        ])
+    }
+
+    @Test("BlockIDList round-trips empty and maximal values")
+    func blockIDList() throws {
+        try expectRoundTrips([ApusV1.BlockIDList(), ApusV1.BlockIDList(blockIDs: Samples.manyBlocks)])
+    }
+
+    static let maximalNewRequest = ApusV1.NewRequestData(
+        reqID: Samples.longString, promptTokenIDs: Samples.manyTokens, samplingParams: Samples.maximalSamplingParams,
+        eosTokenID: .max, blockIDs: [Samples.manyBlocks, [], [.max]], numComputedTokens: .max,
+        numScheduledTokens: .max, specTokenIDs: Samples.extremeTokens, loraName: Samples.unicode,
+        outputTokenIDs: Samples.manyTokens)
+
+    static let maximalCachedRequest = ApusV1.CachedRequestData(
+        reqID: Samples.longString, resumed: true, newBlockIDs: [Samples.manyBlocks, []], numComputedTokens: .max,
+        numOutputTokens: .max, numScheduledTokens: .max, newTokenIDs: Samples.extremeTokens,
+        allTokenIDs: Samples.manyTokens, specTokenIDs: Samples.extremeTokens)
+
+    @Test("NewRequestData and CachedRequestData round-trip empty, maximal and unicode values")
+    func requestData() throws {
+        try expectRoundTrips([
+            ApusV1.NewRequestData(), Self.maximalNewRequest,
+            ApusV1.NewRequestData(
+                reqID: Samples.unicode, promptTokenIDs: [1], samplingParams: Samples.unicodeSamplingParams,
+                eosTokenID: 0, blockIDs: [[0]], loraName: Samples.unicode2),
+        ])
+        try expectRoundTrips([
+            ApusV1.CachedRequestData(), Self.maximalCachedRequest,
+            ApusV1.CachedRequestData(reqID: Samples.unicode, newBlockIDs: [[1, 2], [3]], numScheduledTokens: 1),
+        ])
+    }
+
+    @Test("SchedulerOutput round-trips empty, maximal (hundreds of requests) and unicode values")
+    func schedulerOutput() throws {
+        try expectRoundTrips([
+            ApusV1.SchedulerOutput(),
+            ApusV1.SchedulerOutput(
+                stepID: .max, scheduledNewReqs: [Self.maximalNewRequest, ApusV1.NewRequestData()],
+                scheduledCachedReqs: [Self.maximalCachedRequest, ApusV1.CachedRequestData()],
+                totalNumScheduledTokens: .max, finishedReqIDs: [Samples.longString, ""],
+                preemptedReqIDs: [Samples.unicode], numCommonPrefixBlocks: [.max, 0],
+                intermediateTensors: Samples.allBytes),
+            WireMessageBenchmark.sampleSchedulerOutput(newRequests: 512, cachedRequests: 512),
+            ApusV1.SchedulerOutput(
+                stepID: 1, scheduledCachedReqs: [ApusV1.CachedRequestData(reqID: Samples.unicode2)],
+                finishedReqIDs: [Samples.unicode], preemptedReqIDs: [Samples.unicode2]),
+        ])
+    }
+
+    @Test("ModelRunnerOutput and RequestLogprobs round-trip empty, maximal and unicode values")
+    func modelRunnerOutput() throws {
+        let positions = (0..<100).map { Samples.logprobs($0) }
+        try expectRoundTrips([
+            ApusV1.RequestLogprobs(), ApusV1.RequestLogprobs(positions: positions + [Samples.maximalLogprobs]),
+        ])
+        try expectRoundTrips([
+            ApusV1.ModelRunnerOutput(),
+            ApusV1.ModelRunnerOutput(
+                stepID: .max, incarnationID: Samples.longString, reqIDs: (0..<1_024).map { "req-\($0)" },
+                sampledTokenIDs: (0..<1_024).map { [TokenID($0), .max, .min] } + [Samples.manyTokens, []],
+                logprobs: (0..<256).map { _ in positions } + [[], [Samples.maximalLogprobs]],
+                promptLogprobs: [positions, []], numNansInLogits: .max, executeTimeUS: .max),
+            ApusV1.ModelRunnerOutput(
+                stepID: 7, incarnationID: Samples.unicode, reqIDs: [Samples.unicode2], sampledTokenIDs: [[1]]),
+        ])
+    }
+}
