@@ -10,7 +10,12 @@ final class TemplateInterpreter {
         case continueLoop
     }
 
+    /// Nested macro calls allowed before rendering fails (Python raises RecursionError for runaway recursion,
+    /// e.g. Hermes' `json_to_python_type` on a `["integer", "null"]` type); keeps the Swift stack bounded.
+    static let maxMacroDepth = 64
+
     private var scopes: [[String: TemplateValue]]
+    private var macroDepth = 0
     let now: Date
 
     init(variables: [String: TemplateValue], now: Date) {
@@ -194,9 +199,16 @@ final class TemplateInterpreter {
             for (name, _) in arguments.keyword where !definition.parameters.contains(name) {
                 throw ChatTemplateError(.runtime, "macro '\(definition.name)' has no parameter named '\(name)'")
             }
+            guard macroDepth < Self.maxMacroDepth else {
+                throw ChatTemplateError(.runtime, "maximum macro recursion depth (\(Self.maxMacroDepth)) exceeded")
+            }
             let saved = scopes
             scopes = [scopes[0], scopes[1], scope]
-            defer { scopes = saved }
+            macroDepth += 1
+            defer {
+                scopes = saved
+                macroDepth -= 1
+            }
             var output = ""
             try render(definition.body, into: &output)
             return .string(output)

@@ -14,7 +14,14 @@ struct TemplateLexer {
     private var tokens: [TemplateToken] = []
 
     init(_ text: String) {
-        var scalars = Array(text.unicodeScalars)
+        // Jinja normalises every line ending in the template source to "\n" before lexing.
+        var scalars: [Unicode.Scalar] = []
+        scalars.reserveCapacity(text.unicodeScalars.count)
+        var previousWasReturn = false
+        for scalar in text.unicodeScalars {
+            if !(scalar == "\n" && previousWasReturn) { scalars.append(scalar == "\r" ? "\n" : scalar) }
+            previousWasReturn = scalar == "\r"
+        }
         if scalars.last == "\n" { scalars.removeLast() }
         source = scalars
         var starts = [0]

@@ -29,7 +29,8 @@ struct ChatTemplateFixtureCase: CustomTestStringConvertible, Sendable {
     }
 
     static let families = [
-        "llama2", "llama3", "llama3_1", "llama3_2", "qwen2_5", "mistral_v0_1", "chatml", "zephyr", "gemma",
+        "llama2", "llama3", "llama3_1", "llama3_2", "qwen2_5", "qwen3", "mistral_v0_1", "mistral_v0_3", "chatml",
+        "zephyr", "gemma", "hermes3",
     ]
 
     static func load(_ family: String) throws -> [ChatTemplateFixtureCase] {
@@ -64,23 +65,7 @@ struct ChatTemplateFixtureCase: CustomTestStringConvertible, Sendable {
             content: value["content"]?.stringValue,
             toolCalls: value["tool_calls"]?.arrayValue,
             toolCallID: value["tool_call_id"]?.stringValue,
-            name: value["name"]?.stringValue)
-    }
-}
-
-extension JSONValue {
-    var stringValue: String? {
-        if case .string(let value) = self { return value }
-        return nil
-    }
-
-    var arrayValue: [JSONValue]? {
-        if case .array(let value) = self { return value }
-        return nil
-    }
-
-    var objectValue: JSONObject? {
-        if case .object(let value) = self { return value }
-        return nil
+            name: value["name"]?.stringValue,
+            reasoningContent: value["reasoning_content"]?.stringValue)
     }
 }
