@@ -39,11 +39,22 @@ enum SplitPattern: Sendable {
             return Self.literalMatches(needle, in: bytes)
         case .regex(let box):
             let string = String(decoding: bytes, as: UTF8.self)
-            let utf8 = string.utf8
-            return box.regex.matches(in: string, range: NSRange(string.startIndex..., in: string)).compactMap {
-                guard let range = Range($0.range, in: string), !range.isEmpty else { return nil }
-                let lower = utf8.distance(from: utf8.startIndex, to: range.lowerBound)
-                return lower..<(lower + utf8.distance(from: range.lowerBound, to: range.upperBound))
+            // NOTE: NSRange is in UTF-16 units; map them to UTF-8 offsets by hand (String.Index conversions may
+            // round to Character boundaries, which splits "\r\n" or "e\u{301}" wrongly).
+            var utf8Offset: [Int] = []
+            utf8Offset.reserveCapacity(bytes.count + 1)
+            var offset = 0
+            for scalar in string.unicodeScalars {
+                utf8Offset.append(offset)
+                if scalar.value > 0xFFFF { utf8Offset.append(offset) }
+                offset += UTF8.width(scalar)
+            }
+            utf8Offset.append(offset)
+            let matches = box.regex.matches(in: string, range: NSRange(location: 0, length: utf8Offset.count - 1))
+            return matches.compactMap { match in
+                let range = match.range
+                guard range.length > 0 else { return nil }
+                return utf8Offset[range.location]..<utf8Offset[range.location + range.length]
             }
         }
     }

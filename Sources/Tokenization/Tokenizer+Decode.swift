@@ -7,7 +7,7 @@ extension Tokenizer {
         if let byteLevelBytes {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(ids.count * 4)
-            for id in ids where !(skipSpecialTokens && specialTokenIDs.contains(id)) {
+            for id in ids where !(skipSpecialTokens && skippedOnDecode.contains(id)) {
                 byteLevelBytes.append(id, to: &bytes)
             }
             return String(decoding: bytes, as: UTF8.self)
@@ -15,8 +15,8 @@ extension Tokenizer {
         var tokens: [String] = []
         tokens.reserveCapacity(ids.count)
         for id in ids {
-            if skipSpecialTokens && specialTokenIDs.contains(id) { continue }
-            if let token = idToToken(id) { tokens.append(token) }
+            if skipSpecialTokens && skippedOnDecode.contains(id) { continue }
+            if let token = addedDecodeStrings[id] ?? model.token(of: id) { tokens.append(token) }
         }
         guard let decoder else { return tokens.joined(separator: " ") }
         return decoder.decode(tokens)

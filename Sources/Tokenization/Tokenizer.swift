@@ -18,6 +18,11 @@ public final class Tokenizer: Sendable {
     let addedTokenIDs: [String: TokenID]
     let rawMatcher: AddedTokenMatcher
     let normalizedMatcher: AddedTokenMatcher
+    /// Token strings decoding uses for added tokens: the normalized content for `normalized` tokens (as HF's
+    /// `simple_id_to_token`), else the content.
+    let addedDecodeStrings: [TokenID: String]
+    /// Ids dropped by `skipSpecialTokens`: those whose decoding string is the content of a special token.
+    let skippedOnDecode: Set<TokenID>
     /// Set when the decoder is plain ByteLevel: decode copies bytes instead of building token strings.
     let byteLevelBytes: ByteLevelTokenBytes?
 
@@ -55,11 +60,21 @@ public final class Tokenizer: Sendable {
         normalizedMatcher = AddedTokenMatcher(
             tokens: normalized, patterns: normalized.map { [normalizer] in normalizer?.normalize($0.content) ?? $0.content })
         vocabSize = max(model.tokens.count, Int(added.map(\.id).max() ?? -1) + 1)
+        var decodeStrings: [TokenID: String] = [:]
+        for token in added {
+            decodeStrings[token.id] = token.normalized ? (normalizer?.normalize(token.content) ?? token.content) : token.content
+        }
+        addedDecodeStrings = decodeStrings
+        let specialContents = Set(added.filter(\.special).map(\.content))
+        var skipped = Set(decodeStrings.filter { specialContents.contains($0.value) }.keys)
+        for content in specialContents {
+            if let id = model.id(of: content), decodeStrings[id] == nil { skipped.insert(id) }
+        }
+        skippedOnDecode = skipped
 
         if case .byteLevel? = decoder {
-            let byID = addedTokensByID
             let model = model
-            byteLevelBytes = ByteLevelTokenBytes(count: vocabSize) { byID[$0]?.content ?? model.token(of: $0) }
+            byteLevelBytes = ByteLevelTokenBytes(count: vocabSize) { decodeStrings[$0] ?? model.token(of: $0) }
         } else {
             byteLevelBytes = nil
         }
@@ -97,5 +112,6 @@ public final class Tokenizer: Sendable {
     /// The token string of an id, as stored in the vocabulary (byte-level or `▁` form, not decoded text).
     public func idToToken(_ id: TokenID) -> String? { addedTokensByID[id]?.content ?? model.token(of: id) }
 
-    public func isSpecial(_ id: TokenID) -> Bool { specialTokenIDs.contains(id) }
+    /// True for ids that `skipSpecialTokens` removes when decoding.
+    public func isSpecial(_ id: TokenID) -> Bool { skippedOnDecode.contains(id) }
 }
