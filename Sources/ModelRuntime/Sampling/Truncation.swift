@@ -70,8 +70,9 @@ enum Truncation {
                 logits[i] = -.infinity
             }
         }
-        let kept = Selection.topMassPrefix(
-            indices: UnsafeMutableBufferPointer(start: indices, count: n), weights: values, mass: p * total)
+        // The heaviest token leads `indices` even when `p * total` rounds to 0, so keep at least it.
+        let kept = max(1, Selection.topMassPrefix(
+            indices: UnsafeMutableBufferPointer(start: indices, count: n), weights: values, mass: p * total))
         for j in kept..<n { logits[Int(indices[j])] = -.infinity }
     }
 

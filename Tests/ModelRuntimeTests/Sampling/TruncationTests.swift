@@ -72,6 +72,14 @@ struct TruncationTests {
         #expect(logits.filter { $0 > -.infinity }.count == 1)
     }
 
+    @Test("an unvalidated top_p of 0 still keeps the most probable token")
+    func topPZeroKeepsOne() {
+        let p = S.params { $0.topP = 0 }
+        let (token, logits) = S.sampleOne((0..<20).map { Float($0) }, S.row(p))
+        #expect(token.tokenID == 19)
+        #expect(logits.filter { $0 > -.infinity }.count == 1)
+    }
+
     @Test("top_k 1 always samples the argmax")
     func topKOne() {
         let p = S.params { $0.topK = 1 }
