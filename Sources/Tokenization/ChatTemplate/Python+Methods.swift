@@ -27,7 +27,9 @@ extension Python {
         case "keys": return .list(dict.keys.map(TemplateValue.string))
         case "values": return .list(dict.pairs.map(\.value))
         case "get":
-            guard case .string(let key)? = arguments.value(0, "key") else { return arguments.value(1, "default") ?? .none }
+            guard case .string(let key)? = arguments.value(0, "key") else {
+                return arguments.value(1, "default") ?? .none
+            }
             return dict[key] ?? arguments.value(1, "default") ?? .none
         default:
             if mutatingMethods.contains(name) {
@@ -70,7 +72,8 @@ extension Python {
             return .bool(
                 candidates.contains { candidate in
                     let needle = Array(candidate.unicodeScalars)
-                    return name == "startswith" ? scalars.starts(with: needle) : scalars.reversed().starts(with: needle.reversed())
+                    return name == "startswith"
+                        ? scalars.starts(with: needle) : scalars.reversed().starts(with: needle.reversed())
                 })
         case "split", "rsplit":
             let separator = try optionalString(arguments.value(0, "sep"))
@@ -85,20 +88,32 @@ extension Python {
             return .string(PythonString.replace(text, old, new, count: arguments.value(2, "count")?.integer ?? -1))
         case "join":
             let items = try iterate(arguments.value(0, "iterable") ?? .list([]))
-            return .string(try items.map { item -> String in
-                guard case .string(let part) = item else {
-                    throw typeError("sequence item: expected str instance, \(item.typeName) found")
-                }
-                return part
-            }.joined(separator: text))
+            return .string(
+                try items.map { item -> String in
+                    guard case .string(let part) = item else {
+                        throw typeError("sequence item: expected str instance, \(item.typeName) found")
+                    }
+                    return part
+                }.joined(separator: text))
         case "find", "count":
-            guard let needle = try optionalString(arguments.value(0, "sub")) else { throw typeError("\(name)() needs a string") }
+            guard let needle = try optionalString(arguments.value(0, "sub")) else {
+                throw typeError("\(name)() needs a string")
+            }
             return .int(name == "find" ? PythonString.find(text, needle) : PythonString.count(text, needle))
         case "removeprefix", "removesuffix":
-            guard let affix = try optionalString(arguments.value(0, "prefix")) else { throw typeError("\(name)() needs a string") }
-            if name == "removeprefix" { return .string(text.hasPrefix(affix) ? String(text.dropFirst(affix.count)) : text) }
-            return .string(text.hasSuffix(affix) ? String(text.dropLast(affix.count)) : text)
-        case "isdigit": return .bool(!text.isEmpty && text.unicodeScalars.allSatisfy { $0.properties.numericType == .decimal })
+            guard let affix = try optionalString(arguments.value(0, "prefix")) else {
+                throw typeError("\(name)() needs a string")
+            }
+            let scalars = Array(text.unicodeScalars)
+            let needle = Array(affix.unicodeScalars)
+            var kept = scalars[...]
+            if name == "removeprefix", scalars.starts(with: needle) { kept = scalars.dropFirst(needle.count) }
+            if name == "removesuffix", scalars.reversed().starts(with: needle.reversed()) {
+                kept = scalars.dropLast(needle.count)
+            }
+            return .string(String(String.UnicodeScalarView(kept)))
+        case "isdigit":
+            return .bool(!text.isEmpty && text.unicodeScalars.allSatisfy { $0.properties.numericType == .decimal })
         case "isspace": return .bool(!text.isEmpty && text.unicodeScalars.allSatisfy { $0.properties.isWhitespace })
         case "format": return .string(try PythonString.format(text, arguments))
         default: throw ChatTemplateError(.unsupported, "string method '\(name)'")

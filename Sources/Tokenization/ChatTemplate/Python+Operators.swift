@@ -89,7 +89,8 @@ extension Python {
         case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { equals($0, $1) }
         case (.dict(let a), .dict(let b)):
-            return a.count == b.count && a.pairs.allSatisfy { pair in b[pair.key].map { equals(pair.value, $0) } ?? false }
+            return a.count == b.count
+                && a.pairs.allSatisfy { pair in b[pair.key].map { equals(pair.value, $0) } ?? false }
         case (.namespace(let a), .namespace(let b)): return a === b
         case (.function(let a), .function(let b)): return a === b
         default:

@@ -141,7 +141,7 @@ enum PythonString {
             return String(result)
         }
         while index < scalars.count {
-            if (count < 0 || replaced < count), index + needle.count <= scalars.count,
+            if count < 0 || replaced < count, index + needle.count <= scalars.count,
                 scalars[index..<index + needle.count].elementsEqual(needle)
             {
                 result.append(contentsOf: new.unicodeScalars)
@@ -159,7 +159,8 @@ enum PythonString {
         let scalars = Array(text.unicodeScalars)
         let target = Array(needle.unicodeScalars)
         guard target.count <= scalars.count else { return -1 }
-        for index in 0...(scalars.count - target.count) where scalars[index..<index + target.count].elementsEqual(target) {
+        for index in 0...(scalars.count - target.count)
+        where scalars[index..<index + target.count].elementsEqual(target) {
             return index
         }
         return -1

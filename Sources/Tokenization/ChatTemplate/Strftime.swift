@@ -31,7 +31,7 @@ enum Strftime {
             case "y": result += padded((parts.year ?? 0) % 100)
             case "m": result += padded(parts.month)
             case "d": result += padded(parts.day)
-            case "-": 
+            case "-":
                 if let next = iterator.next() {
                     switch next {
                     case "d": result += String(parts.day ?? 0)

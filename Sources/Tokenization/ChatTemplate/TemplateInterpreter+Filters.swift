@@ -9,7 +9,8 @@ extension TemplateInterpreter {
         "upper",
     ]
 
-    func applyFilter(_ name: String, _ value: TemplateValue, _ arguments: TemplateCallArguments) throws -> TemplateValue {
+    func applyFilter(_ name: String, _ value: TemplateValue, _ arguments: TemplateCallArguments) throws -> TemplateValue
+    {
         switch name {
         case "trim":
             let chars = arguments.value(0, "chars").flatMap { if case .string(let s) = $0 { s } else { nil } }
@@ -27,19 +28,24 @@ extension TemplateInterpreter {
             return value.isUndefined || (boolean && !value.isTruthy) ? fallback : value
         case "replace":
             let count = arguments.value(2, "count")?.integer ?? -1
-            return .string(PythonString.replace(
-                value.str, arguments.value(0, "old")?.str ?? "", arguments.value(1, "new")?.str ?? "", count: count))
+            return .string(
+                PythonString.replace(
+                    value.str, arguments.value(0, "old")?.str ?? "", arguments.value(1, "new")?.str ?? "", count: count)
+            )
         case "int": return integerFilter(value, default: arguments.value(0, "default") ?? .int(0))
         case "float": return floatFilter(value, default: arguments.value(0, "default") ?? .double(0))
         case "abs":
             if let integer = value.integer { return .int(abs(integer)) }
-            guard let number = value.numeric else { throw Python.typeError("bad operand type for abs(): '\(value.typeName)'") }
+            guard let number = value.numeric else {
+                throw Python.typeError("bad operand type for abs(): '\(value.typeName)'")
+            }
             return .double(abs(number))
         case "round":
             guard let number = value.numeric else { throw Python.typeError("round needs a number") }
             let scale = pow(10, Double(arguments.value(0, "precision")?.integer ?? 0))
             let method = arguments.value(1, "method")?.str ?? "common"
-            let rule: FloatingPointRoundingRule = method == "ceil" ? .up : method == "floor" ? .down : .toNearestOrAwayFromZero
+            let rule: FloatingPointRoundingRule =
+                method == "ceil" ? .up : method == "floor" ? .down : .toNearestOrAwayFromZero
             return .double((number * scale).rounded(rule) / scale)
         case "tojson": return .string(try toJSON(value, arguments))
         case "first":
@@ -48,7 +54,9 @@ extension TemplateInterpreter {
             return try Python.iterate(value).last ?? .undefined(hint: "No last item, sequence was empty.")
         case "list": return .list(try Python.iterate(value))
         case "reverse":
-            if case .string(let text) = value { return .string(String(String.UnicodeScalarView(text.unicodeScalars.reversed()))) }
+            if case .string(let text) = value {
+                return .string(String(String.UnicodeScalarView(text.unicodeScalars.reversed())))
+            }
             return .list(try Python.iterate(value).reversed())
         case "join": return try joinFilter(value, arguments)
         case "items":
@@ -63,7 +71,8 @@ extension TemplateInterpreter {
         case "min", "max":
             let items = try Python.iterate(value).map { try attributeOf($0, arguments.value(1, "attribute")) }
             let sorted = try sortValues(items, caseSensitive: arguments.value(0, "case_sensitive")?.isTruthy ?? false)
-            return (name == "min" ? sorted.first : sorted.last) ?? .undefined(hint: "No \(name) item, sequence was empty.")
+            return (name == "min" ? sorted.first : sorted.last)
+                ?? .undefined(hint: "No \(name) item, sequence was empty.")
         case "sum":
             var total = arguments.value(1, "start") ?? .int(0)
             for item in try Python.iterate(value) {
@@ -164,7 +173,8 @@ extension TemplateInterpreter {
     private func sortFilter(_ value: TemplateValue, _ arguments: TemplateCallArguments) throws -> TemplateValue {
         let items = try Python.iterate(value)
         let keys = try items.map { try attributeOf($0, arguments.value(2, "attribute")) }
-        var sorted = try sortValues(items, caseSensitive: arguments.value(1, "case_sensitive")?.isTruthy ?? false, keys: keys)
+        var sorted = try sortValues(
+            items, caseSensitive: arguments.value(1, "case_sensitive")?.isTruthy ?? false, keys: keys)
         if arguments.value(0, "reverse")?.isTruthy ?? false { sorted.reverse() }
         return .list(sorted)
     }
@@ -174,7 +184,8 @@ extension TemplateInterpreter {
         let byValue = arguments.value(1, "by")?.str == "value"
         let items = dict.pairs.map { TemplateValue.tuple([.string($0.key), $0.value]) }
         let keys = dict.pairs.map { byValue ? $0.value : .string($0.key) }
-        var sorted = try sortValues(items, caseSensitive: arguments.value(0, "case_sensitive")?.isTruthy ?? false, keys: keys)
+        var sorted = try sortValues(
+            items, caseSensitive: arguments.value(0, "case_sensitive")?.isTruthy ?? false, keys: keys)
         if arguments.value(2, "reverse")?.isTruthy ?? false { sorted.reverse() }
         return .list(sorted)
     }
@@ -197,15 +208,17 @@ extension TemplateInterpreter {
         let items = try Python.iterate(value)
         if let attribute = arguments.keyword.first(where: { $0.0 == "attribute" })?.1 {
             let fallback = arguments.keyword.first { $0.0 == "default" }?.1
-            return .list(try items.map { item in
-                let result = try attributeOf(item, attribute)
-                return result.isUndefined ? (fallback ?? result) : result
-            })
+            return .list(
+                try items.map { item in
+                    let result = try attributeOf(item, attribute)
+                    return result.isUndefined ? (fallback ?? result) : result
+                })
         }
         guard case .string(let filter)? = arguments.positional.first else {
             throw ChatTemplateError(.runtime, "map needs a filter name or attribute=")
         }
-        let rest = TemplateCallArguments(positional: Array(arguments.positional.dropFirst()), keyword: arguments.keyword)
+        let rest = TemplateCallArguments(
+            positional: Array(arguments.positional.dropFirst()), keyword: arguments.keyword)
         return .list(try items.map { try applyFilter(filter, $0, rest) })
     }
 
@@ -222,11 +235,12 @@ extension TemplateInterpreter {
         }
         let test = positional.first.map(\.str)
         let testArguments = TemplateCallArguments(positional: Array(positional.dropFirst()), keyword: [])
-        return .list(try Python.iterate(value).filter { item in
-            let subject = try attributeOf(item, attribute)
-            let passes = try test.map { try applyTest($0, subject, testArguments) } ?? subject.isTruthy
-            return passes == keeps
-        })
+        return .list(
+            try Python.iterate(value).filter { item in
+                let subject = try attributeOf(item, attribute)
+                let passes = try test.map { try applyTest($0, subject, testArguments) } ?? subject.isTruthy
+                return passes == keeps
+            })
     }
 
     private func indentFilter(_ text: String, _ arguments: TemplateCallArguments) -> String {

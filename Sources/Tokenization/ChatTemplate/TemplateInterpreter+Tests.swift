@@ -38,8 +38,10 @@ extension TemplateInterpreter {
             case .string, .list, .tuple, .dict, .undefined: return true
             default: return false
             }
-        case "lower": return value.str.lowercased() == value.str && { if case .string = value { true } else { false } }()
-        case "upper": return value.str.uppercased() == value.str && { if case .string = value { true } else { false } }()
+        case "lower":
+            return value.str.lowercased() == value.str && { if case .string = value { true } else { false } }()
+        case "upper":
+            return value.str.uppercased() == value.str && { if case .string = value { true } else { false } }()
         case "odd", "even":
             guard let integer = value.integer else { throw Python.typeError("test '\(name)' needs an integer") }
             return (abs(integer) % 2 == 1) == (name == "odd")

@@ -183,8 +183,10 @@ final class TemplateInterpreter {
     private func makeMacro(_ definition: MacroDefinition) -> TemplateFunction {
         TemplateFunction(definition.name) { [unowned self] arguments in
             guard arguments.positional.count <= definition.parameters.count else {
-                throw ChatTemplateError(.runtime, "macro '\(definition.name)' takes not more than "
-                    + "\(definition.parameters.count) argument(s)")
+                throw ChatTemplateError(
+                    .runtime,
+                    "macro '\(definition.name)' takes not more than "
+                        + "\(definition.parameters.count) argument(s)")
             }
             var scope: [String: TemplateValue] = [:]
             for (position, parameter) in definition.parameters.enumerated() {

@@ -40,7 +40,12 @@ struct PythonJSONEncoder {
             }
         case .dict(let dict):
             var pairs = dict.pairs
-            if sortKeys { pairs.sort { Array($0.key.unicodeScalars).lexicographicallyPrecedes(Array($1.key.unicodeScalars), by: { $0.value < $1.value }) } }
+            if sortKeys {
+                pairs.sort {
+                    Array($0.key.unicodeScalars).lexicographicallyPrecedes(
+                        Array($1.key.unicodeScalars), by: { $0.value < $1.value })
+                }
+            }
             try writeContainer("{", "}", pairs.count, level: level, into: &output) { index, output in
                 output += PythonFormat.jsonString(pairs[index].key) + keySeparator
                 try write(pairs[index].value, level: level + 1, into: &output)
@@ -55,7 +60,10 @@ struct PythonJSONEncoder {
         element: (Int, inout String) throws -> Void
     ) throws {
         output += open
-        guard count > 0 else { return output += close }
+        guard count > 0 else {
+            output += close
+            return
+        }
         let inner = indent.map { "\n" + String(repeating: $0, count: level + 1) }
         let separator = itemSeparator + (inner ?? "")
         output += inner ?? ""

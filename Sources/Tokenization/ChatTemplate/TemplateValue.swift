@@ -117,7 +117,8 @@ enum TemplateValue {
         case .tuple(let values):
             return values.count == 1 ? "(\(values[0].repr),)" : "(" + values.map(\.repr).joined(separator: ", ") + ")"
         case .dict(let dict):
-            return "{" + dict.pairs.map { PythonFormat.stringRepr($0.key) + ": " + $0.value.repr }
+            return "{"
+                + dict.pairs.map { PythonFormat.stringRepr($0.key) + ": " + $0.value.repr }
                 .joined(separator: ", ") + "}"
         case .namespace(let namespace):
             return "<Namespace " + TemplateValue.dict(namespace.attributes).repr + ">"

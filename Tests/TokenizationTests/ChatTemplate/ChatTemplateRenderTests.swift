@@ -76,7 +76,8 @@ struct ChatTemplateRenderTests {
     @Test("one compiled template renders concurrently from many tasks")
     func concurrentRenders() async throws {
         let template = try ChatTemplate(
-            "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}")
+            "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}"
+                + "{% if add_generation_prompt %}<a>{% endif %}")
         let results = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<32 {
                 group.addTask {

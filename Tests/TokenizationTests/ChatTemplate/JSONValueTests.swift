@@ -27,7 +27,8 @@ struct JSONValueTests {
         #expect(try JSONValue(parsing: "2e3") == .double(2000))
     }
 
-    @Test("malformed input is rejected with an offset", arguments: ["{", "[1,]", "{\"a\" 1}", "tru", "\"abc", "1 2", ""])
+    @Test(
+        "malformed input is rejected with an offset", arguments: ["{", "[1,]", "{\"a\" 1}", "tru", "\"abc", "1 2", ""])
     func malformed(_ text: String) {
         #expect(throws: JSONParseError.self) { try JSONValue(parsing: text) }
     }
@@ -44,7 +45,9 @@ struct JSONValueTests {
 
     @Test("Codable round-trips through JSONEncoder and JSONDecoder")
     func codableRoundTrip() throws {
-        let value: JSONValue = ["name": "get_weather", "args": ["city": "Paris", "days": 3, "ok": true, "x": nil], "f": 0.5]
+        let value: JSONValue = [
+            "name": "get_weather", "args": ["city": "Paris", "days": 3, "ok": true, "x": nil], "f": 0.5,
+        ]
         let data = try JSONEncoder().encode(value)
         #expect(try JSONDecoder().decode(JSONValue.self, from: data) == value)
     }
