@@ -1,15 +1,14 @@
 extension PrefixIndex {
     /// Applies one sequenced KV event batch from the engine in `slot`.
     ///
-    /// In-order batches (and snapshots, see `KVEventBatch`) are applied; older ones are dropped; a gap
+    /// In-order batches (and snapshots, which may skip ahead, see `KVEventBatch`) are applied; older ones
+    /// are dropped; a gap
     /// means events were lost, so the slot's confirmed entries are cleared and the caller must subscribe
     /// again from sequence 0.
     public mutating func apply(_ batch: KVEventBatch, slot: Int) -> KVEventAction {
         let expected = nextSequence[slot]
-        if !batch.isSnapshot {
-            if batch.sequenceNumber < expected { return .ignoredStale }
-            if batch.sequenceNumber > expected { return resync(slot: slot) }
-        }
+        if batch.sequenceNumber < expected { return .ignoredStale }
+        if batch.sequenceNumber > expected && !batch.isSnapshot { return resync(slot: slot) }
         for event in batch.events { apply(event, slot: slot) }
         nextSequence[slot] = batch.sequenceNumber &+ 1
         return .applied

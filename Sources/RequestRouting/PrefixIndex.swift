@@ -5,9 +5,8 @@
 /// dispatched a request there (so a burst of one prefix does not all miss before the engine's events
 /// arrive). Speculative entries expire after a TTL unless an event confirms them first.
 ///
-/// A lookup walks the request's hash chain once, narrowing the set of engines that still match, and
-/// stops at the first block no candidate holds — the same "longest cached prefix" rule the engine's
-/// prefix cache uses, so a lookup costs O(matched blocks), not O(prompt).
+/// A lookup finds, per engine, the longest cached prefix of the request's hash chain — the same rule the
+/// engine's prefix cache applies — by binary search (see `matchedBlocks`).
 public struct PrefixIndex: Sendable {
     /// Slots are bits of a `UInt64`; the router refuses a 65th engine.
     public static let maxSlots = 64
@@ -51,17 +50,33 @@ public struct PrefixIndex: Sendable {
 
     /// Longest matched prefix, in blocks, of `hashes` on each slot in `slots` (a bit set).
     ///
-    /// Calls `report(slot, matchedBlocks)` once for every slot in `slots`.
+    /// Calls `report(slot, matchedBlocks)` once for every slot in `slots`. Assumes each engine's cached
+    /// blocks of one chain form a prefix of it (vLLM frees a request's blocks tail first, and the chain
+    /// makes a block unreachable without its parent), so a binary search per group of engines finds every
+    /// match length in O(groups · log n) lookups instead of O(n). A hole in an engine's chain can only make
+    /// its match look longer than the engine's own lookup, never route to an engine holding none of it.
     public func matchedBlocks(_ hashes: [BlockHashKey], slots: UInt64, report: (Int, Int) -> Void) {
-        var alive = slots
-        var depth = 0
-        while depth < hashes.count, alive != 0 {
-            let held = (holders[hashes[depth]]?.all ?? 0) & alive
-            Self.forEachSlot(alive & ~held) { report($0, depth) }
-            alive = held
-            depth += 1
-        }
-        Self.forEachSlot(alive) { report($0, depth) }
+        guard !hashes.isEmpty else { return Self.forEachSlot(slots) { report($0, 0) } }
+        let first = heldBy(hashes[0]) & slots
+        Self.forEachSlot(slots & ~first) { report($0, 0) }
+        search(hashes, low: 1, high: hashes.count, alive: first, report: report)
+    }
+
+    /// Every slot in `alive` holds `hashes[0..<low]` and matches at most `high` blocks; finds each match.
+    private func search(
+        _ hashes: [BlockHashKey], low: Int, high: Int, alive: UInt64, report: (Int, Int) -> Void
+    ) {
+        guard alive != 0 else { return }
+        guard low < high else { return Self.forEachSlot(alive) { report($0, low) } }
+        let middle = (low + high) / 2
+        let held = heldBy(hashes[middle]) & alive
+        search(hashes, low: low, high: middle, alive: alive & ~held, report: report)
+        search(hashes, low: middle + 1, high: high, alive: held, report: report)
+    }
+
+    @inline(__always)
+    func heldBy(_ key: BlockHashKey) -> UInt64 {
+        holders[key]?.all ?? 0
     }
 
     /// Marks `hashes[from...]` as speculatively held by `slot` until `deadline`.

@@ -52,6 +52,11 @@ public struct EngineHealthAction: Sendable, Equatable {
 public struct FinishResult: Sendable, Equatable {
     public var decision: FinishDecision
     public var health: [EngineHealthAction]
+
+    public init(decision: FinishDecision, health: [EngineHealthAction] = []) {
+        self.decision = decision
+        self.health = health
+    }
 }
 
 /// The result of `RouterCore.tick`.

@@ -1,0 +1,98 @@
+import RequestRouting
+import Testing
+
+@Suite("PrefixIndex")
+struct PrefixIndexTests {
+    static let chain = SimHashes.chain(SimHashes.contents(7, count: 10))
+
+    static func matches(_ index: PrefixIndex, _ hashes: [BlockHashKey], slots: [Int]) -> [Int: Int] {
+        var result: [Int: Int] = [:]
+        index.matchedBlocks(hashes, slots: slots.reduce(0) { $0 | (1 << UInt64($1)) }) { result[$0] = $1 }
+        return result
+    }
+
+    @Test("stored events make an engine match the longest stored prefix of a chain")
+    func storedPrefixMatches() {
+        var index = PrefixIndex()
+        #expect(index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Array(Self.chain[0..<6]))]), slot: 0) == .applied)
+        #expect(index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Array(Self.chain[0..<3]))]), slot: 5) == .applied)
+        #expect(Self.matches(index, Self.chain, slots: [0, 1, 5]) == [0: 6, 1: 0, 5: 3])
+        #expect(Self.matches(index, Array(Self.chain[0..<4]), slots: [0, 5]) == [0: 4, 5: 3])
+        index.checkInvariants()
+    }
+
+    @Test("every match length from 0 to the full chain is found exactly")
+    func everyLength() {
+        for length in 0...Self.chain.count {
+            var index = PrefixIndex()
+            _ = index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Array(Self.chain[0..<length]))]), slot: 3)
+            #expect(Self.matches(index, Self.chain, slots: [3]) == [3: length])
+        }
+    }
+
+    @Test("removed and cleared events take blocks away")
+    func removeAndClear() {
+        var index = PrefixIndex()
+        _ = index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Self.chain)]), slot: 0)
+        _ = index.apply(KVEventBatch(sequenceNumber: 1, events: [.blocksRemoved(Array(Self.chain[4...]))]), slot: 0)
+        #expect(Self.matches(index, Self.chain, slots: [0]) == [0: 4])
+        _ = index.apply(KVEventBatch(sequenceNumber: 2, events: [.allBlocksCleared]), slot: 0)
+        #expect(Self.matches(index, Self.chain, slots: [0]) == [0: 0])
+        #expect(index.count == 0)
+        index.checkInvariants()
+    }
+
+    @Test("a sequence gap clears the engine and asks to resubscribe from the start; stale batches are dropped")
+    func gapTriggersResync() {
+        var index = PrefixIndex()
+        _ = index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Self.chain)]), slot: 2)
+        #expect(index.apply(KVEventBatch(sequenceNumber: 0, events: [.allBlocksCleared]), slot: 2) == .ignoredStale)
+        #expect(index.apply(KVEventBatch(sequenceNumber: 5, events: []), slot: 2) == .resubscribe(fromSequence: 0))
+        #expect(Self.matches(index, Self.chain, slots: [2]) == [2: 0])
+        #expect(index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Self.chain)]), slot: 2) == .applied)
+        #expect(Self.matches(index, Self.chain, slots: [2]) == [2: 10])
+    }
+
+    @Test("a snapshot batch is accepted whatever its sequence number")
+    func snapshotAfterResync() {
+        var index = PrefixIndex()
+        #expect(index.resync(slot: 1) == .resubscribe(fromSequence: 0))
+        let snapshot = KVEventBatch(sequenceNumber: 900, events: [.allBlocksCleared, .blocksStored(Self.chain)])
+        #expect(index.apply(snapshot, slot: 1) == .applied)
+        #expect(index.apply(KVEventBatch(sequenceNumber: 901, events: []), slot: 1) == .applied)
+    }
+
+    @Test("speculative entries match at once and expire after their deadline unless an event confirms them")
+    func speculativeLifecycle() {
+        var index = PrefixIndex()
+        index.insertSpeculative(Self.chain, from: 0, slot: 4, deadline: 100)
+        #expect(Self.matches(index, Self.chain, slots: [4]) == [4: 10])
+        _ = index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Array(Self.chain[0..<5]))]), slot: 4)
+        index.expireSpeculative(now: 99)
+        #expect(Self.matches(index, Self.chain, slots: [4]) == [4: 10])
+        index.expireSpeculative(now: 100)
+        #expect(Self.matches(index, Self.chain, slots: [4]) == [4: 5])
+        index.checkInvariants()
+    }
+
+    @Test("clearing a slot leaves the other engines' entries alone")
+    func clearSlot() {
+        var index = PrefixIndex()
+        _ = index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Self.chain)]), slot: 0)
+        _ = index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Self.chain)]), slot: 1)
+        index.insertSpeculative(SimHashes.chain(SimHashes.contents(8, count: 3)), from: 0, slot: 0, deadline: 10)
+        index.clear(slot: 0)
+        #expect(Self.matches(index, Self.chain, slots: [0, 1]) == [0: 0, 1: 10])
+        #expect(index.count == 10)
+        index.checkInvariants()
+    }
+
+    @Test("a block hash key round-trips its 32 bytes")
+    func keyBytes() {
+        let bytes = (0..<32).map { UInt8($0 * 7 + 1) }
+        let key = BlockHashKey(bytes: bytes)
+        #expect(key.bytes == bytes)
+        #expect(key.w0 == 0x0108_0F16_1D24_2B32)
+        #expect(BlockHashKey(bytes: bytes) == key)
+    }
+}
