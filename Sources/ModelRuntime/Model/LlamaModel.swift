@@ -30,6 +30,7 @@ public final class LlamaModel: @unchecked Sendable {
                         logitsIndices: [Int]) -> UnsafeMutablePointer<Float> {
         let c = config, n = inputIDs.count, h = c.hiddenSize
         precondition(positions.count == n && metadata.numTokens == n, "batch of \(n) tokens is inconsistent")
+        precondition(logitsIndices.count <= n, "more logits rows than tokens")
         workspace.reserve(tokens: n, logitsRows: logitsIndices.count)
         let w = workspace
         let hidden = w.hidden.pointer, normed = w.normed.pointer, qkv = w.qkv.pointer

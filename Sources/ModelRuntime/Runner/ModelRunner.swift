@@ -29,7 +29,7 @@ public final class ModelRunner {
     var capturedLogits: [String: [Float]] = [:]
 
     /// Loads the model; `maxModelLen` defaults to (and is capped at) `max_position_embeddings` and any
-    /// sliding window. `blasThreads` pins OpenBLAS (default: the active processor count).
+    /// sliding window. `blasThreads` pins OpenBLAS (default `BLASThreads.defaultCount`).
     public init(source: ModelSource, maxModelLen: Int? = nil, blasThreads: Int? = nil, samplerSeed: UInt64 = 0)
         throws(ModelLoadError)
     {
@@ -38,7 +38,7 @@ public final class ModelRunner {
         var limit = config.maxPositionEmbeddings
         if let window = config.slidingWindow { limit = min(limit, window) }
         self.maxModelLen = min(maxModelLen ?? limit, limit)
-        BLASThreads.set(blasThreads ?? ProcessInfo.processInfo.activeProcessorCount)
+        BLASThreads.set(blasThreads ?? BLASThreads.defaultCount)
         model = LlamaModel(weights: weights, maxPositions: self.maxModelLen)
         sampler = Sampler(vocabSize: config.vocabSize, seed: samplerSeed)
     }

@@ -6,6 +6,8 @@ enum SafetensorsWriter {
         var name: String
         var shape: [Int]
         var values: [Float]
+        /// F32, F16 or BF16 (BF16 truncates the f32 bits).
+        var dtype = "F32"
     }
 
     /// Writes F32 tensors; `editHeader` may rewrite the header dictionary before it is serialised.
@@ -14,8 +16,17 @@ enum SafetensorsWriter {
         var data = Data()
         for item in items {
             let begin = data.count
-            item.values.withUnsafeBytes { data.append(contentsOf: $0) }
-            header[item.name] = ["dtype": "F32", "shape": item.shape, "data_offsets": [begin, data.count]]
+            switch item.dtype {
+            case "F16":
+                for v in item.values { withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            case "BF16":
+                for v in item.values {
+                    withUnsafeBytes(of: UInt16(v.bitPattern >> 16).littleEndian) { data.append(contentsOf: $0) }
+                }
+            default:
+                item.values.withUnsafeBytes { data.append(contentsOf: $0) }
+            }
+            header[item.name] = ["dtype": item.dtype, "shape": item.shape, "data_offsets": [begin, data.count]]
         }
         editHeader(&header)
         let json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
