@@ -68,24 +68,22 @@ extension ApusV1.GenerateOutput: CMessageConvertible {
     }
 
     init(c: Apus__V1__GenerateOutput) throws(WireDecodingError) {
-        let stopReason: StopReason? =
-            switch c.stop_reason_case {
-            case APUS__V1__GENERATE_OUTPUT__STOP_REASON_STOP_TOKEN_ID: .tokenID(c.stop_token_id)
-            case APUS__V1__GENERATE_OUTPUT__STOP_REASON_STOP_STRING:
-                .string(try CDecode.string(c.stop_string, "GenerateOutput.stop_string"))
-            default: nil
-            }
-        self.init(
-            requestID: try CDecode.string(c.request_id, "GenerateOutput.request_id"),
-            newTokenIDs: try CDecode.array(c.new_token_ids, c.n_new_token_ids, "GenerateOutput.new_token_ids"),
-            newLogprobs: try CDecode.messages(c.new_logprobs, c.n_new_logprobs, "GenerateOutput.new_logprobs"),
-            promptLogprobs: try CDecode.messages(
-                c.prompt_logprobs, c.n_prompt_logprobs, "GenerateOutput.prompt_logprobs"),
-            finishReason: FinishReasonWire.value(c.finish_reason),
-            stopReason: stopReason,
-            numCachedTokens: c.num_cached_tokens,
-            engineTimestampUS: c.engine_timestamp_us,
-            engineID: try CDecode.string(c.engine_id, "GenerateOutput.engine_id"),
-            errorMessage: try CDecode.string(c.error_message, "GenerateOutput.error_message"))
+        requestID = try CDecode.string(c.request_id, "GenerateOutput.request_id")
+        newTokenIDs = try CDecode.array(c.new_token_ids, c.n_new_token_ids, "GenerateOutput.new_token_ids")
+        newLogprobs = try CDecode.messages(c.new_logprobs, c.n_new_logprobs, "GenerateOutput.new_logprobs")
+        promptLogprobs = try CDecode.messages(c.prompt_logprobs, c.n_prompt_logprobs, "GenerateOutput.prompt_logprobs")
+        finishReason = FinishReasonWire.value(c.finish_reason)
+        switch c.stop_reason_case {
+        case APUS__V1__GENERATE_OUTPUT__STOP_REASON_STOP_TOKEN_ID:
+            stopReason = .tokenID(c.stop_token_id)
+        case APUS__V1__GENERATE_OUTPUT__STOP_REASON_STOP_STRING:
+            stopReason = .string(try CDecode.string(c.stop_string, "GenerateOutput.stop_string"))
+        default:
+            stopReason = nil
+        }
+        numCachedTokens = c.num_cached_tokens
+        engineTimestampUS = c.engine_timestamp_us
+        engineID = try CDecode.string(c.engine_id, "GenerateOutput.engine_id")
+        errorMessage = try CDecode.string(c.error_message, "GenerateOutput.error_message")
     }
 }

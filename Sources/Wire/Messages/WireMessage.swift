@@ -79,12 +79,8 @@ extension WireMessage {
     /// Unpacks from a byte array.
     @inlinable
     public init(decoding bytes: [UInt8]) throws(WireDecodingError) {
-        var error: WireDecodingError?
-        var value: Self?
-        bytes.withUnsafeBytes { raw in
-            do throws(WireDecodingError) { value = try Self(decoding: raw) } catch let e { error = e }
+        self = try bytes.withUnsafeBufferPointer { (buffer) throws(WireDecodingError) -> Self in
+            try Self(decoding: UnsafeRawBufferPointer(buffer))
         }
-        guard let value else { throw error! }
-        self = value
     }
 }
