@@ -100,7 +100,8 @@ extension ApusV1 {
         ]
 
         public init(rawValue: Int32) {
-            self = rawValue >= 0 && Int(rawValue) < Self.known.count ? Self.known[Int(rawValue)] : .unrecognized(rawValue)
+            self =
+                rawValue >= 0 && Int(rawValue) < Self.known.count ? Self.known[Int(rawValue)] : .unrecognized(rawValue)
         }
 
         public var rawValue: Int32 {

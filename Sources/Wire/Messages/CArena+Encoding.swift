@@ -1,11 +1,11 @@
 import CApusProto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Copies of Swift values in the arena's C memory, shaped the way protobuf-c's generated structs point at them.

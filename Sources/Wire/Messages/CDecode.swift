@@ -1,11 +1,11 @@
 import CApusProto
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Copies out of protobuf-c structs into Swift values, checking what libprotobuf-c does not.

@@ -19,8 +19,9 @@ extension CMessageConvertible {
 
     public init(cMessage: UnsafePointer<ProtobufCMessage>) throws(WireDecodingError) {
         guard cMessage.pointee.descriptor == Self.descriptor else {
-            throw WireDecodingError("expected a \(descriptorName(Self.descriptor)) message, got "
-                + (cMessage.pointee.descriptor.map { descriptorName($0) } ?? "no descriptor"))
+            throw WireDecodingError(
+                "expected a \(descriptorName(Self.descriptor)) message, got "
+                    + (cMessage.pointee.descriptor.map { descriptorName($0) } ?? "no descriptor"))
         }
         try self.init(c: UnsafeRawPointer(cMessage).assumingMemoryBound(to: CType.self).pointee)
     }

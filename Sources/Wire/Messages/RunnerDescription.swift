@@ -121,7 +121,8 @@ extension ApusV1.RunnerDescription: CMessageConvertible {
             model: try CDecode.string(c.model, "RunnerDescription.model"),
             architecture: try CDecode.string(c.architecture, "RunnerDescription.architecture"),
             vocabSize: c.vocab_size, maxModelLen: c.max_model_len,
-            kvCacheSpecs: try CDecode.messages(c.kv_cache_specs, c.n_kv_cache_specs, "RunnerDescription.kv_cache_specs"),
+            kvCacheSpecs: try CDecode.messages(
+                c.kv_cache_specs, c.n_kv_cache_specs, "RunnerDescription.kv_cache_specs"),
             firstLayer: c.first_layer, endLayer: c.end_layer, numLayersTotal: c.num_layers_total,
             device: try CDecode.string(c.device, "RunnerDescription.device"),
             incarnationID: try CDecode.string(c.incarnation_id, "RunnerDescription.incarnation_id"),

@@ -55,7 +55,9 @@ extension WireMessage {
     /// Packs a C message into `buffer`, which must hold `protobuf_c_message_get_packed_size(c)` bytes;
     /// returns the bytes written. For encoders that write straight into their own output buffer.
     @inlinable
-    public static func pack(_ c: UnsafeMutablePointer<ProtobufCMessage>, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    public static func pack(_ c: UnsafeMutablePointer<ProtobufCMessage>, into buffer: UnsafeMutableRawBufferPointer)
+        -> Int
+    {
         precondition(buffer.count >= protobuf_c_message_get_packed_size(c), "buffer too small for the packed message")
         guard let base = buffer.baseAddress else { return 0 }
         return protobuf_c_message_pack(c, base.assumingMemoryBound(to: UInt8.self))

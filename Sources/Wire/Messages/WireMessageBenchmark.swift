@@ -15,7 +15,10 @@ public enum WireMessageBenchmark {
             ("SchedulerOutput 256 new reqs x 128 tokens", sampleSchedulerOutput(newRequests: 256), 200),
             ("SchedulerOutput 256 cached reqs (decode step)", sampleSchedulerOutput(cachedRequests: 256), 2_000),
             ("ModelRunnerOutput 256 reqs", sampleModelRunnerOutput(requests: 256), 2_000),
-            ("GenerateOutput 1 token", ApusV1.GenerateOutput(requestID: "cmpl-0123456789abcdef", newTokenIDs: [42]), 200_000),
+            (
+                "GenerateOutput 1 token", ApusV1.GenerateOutput(requestID: "cmpl-0123456789abcdef", newTokenIDs: [42]),
+                200_000
+            ),
         ]
         return workloads.map { name, message, iterations in
             measure(name, message, iterations: max(1, Int(Double(iterations) * scale)), rounds: rounds)

@@ -1,5 +1,6 @@
 import ServingCore
 import Testing
+
 @testable import Wire
 
 @Suite("Engine control messages on the wire")
@@ -29,7 +30,8 @@ struct EngineControlMessagesTests {
         try expectRoundTrips([
             ApusV1.LoadReport(),
             ApusV1.LoadReport(
-                engineID: Samples.longString, numRunning: .max, numWaiting: .max, kvCacheUsage: .greatestFiniteMagnitude,
+                engineID: Samples.longString, numRunning: .max, numWaiting: .max,
+                kvCacheUsage: .greatestFiniteMagnitude,
                 prefixCacheQueries: .max, prefixCacheHits: .max, numPreemptions: .max, stepCounter: .max,
                 lastStepTimeUS: .max, numGPUBlocks: .max, numFreeBlocks: .max, numStreams: .max),
             ApusV1.LoadReport(engineID: Samples.unicode, numRunning: 3, kvCacheUsage: 0.5, prefixCacheHits: 1),
@@ -39,7 +41,8 @@ struct EngineControlMessagesTests {
     @Test("KVEvent and KVEventBatch round-trip empty, maximal and unicode values")
     func kvEvents() throws {
         let big = ApusV1.KVEvent(
-            seq: .max, kind: .stored, blockHashes: (0..<10_000).map { i in Samples.hash32.map { $0 &+ UInt8(i & 0xFF) } },
+            seq: .max, kind: .stored,
+            blockHashes: (0..<10_000).map { i in Samples.hash32.map { $0 &+ UInt8(i & 0xFF) } },
             parentBlockHash: Samples.allBytes, blockSize: .max, loraName: Samples.longString)
         let events: [ApusV1.KVEvent] = [
             ApusV1.KVEvent(), big,

@@ -1,5 +1,6 @@
 import ServingCore
 import Testing
+
 @testable import Wire
 
 @Suite("Generate messages on the wire")

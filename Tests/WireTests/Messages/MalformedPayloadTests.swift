@@ -1,6 +1,7 @@
 import CApusProto
 import ServingCore
 import Testing
+
 @testable import Wire
 
 /// Every message type this module converts, for tests that must hold for all of them.
@@ -90,14 +91,16 @@ struct MalformedPayloadTests {
         }
     }
 
-    @Test("invalid UTF-8 in any string field throws, naming the field", arguments: [
-        // GenerateRequest.request_id = FF FE
-        ("GenerateRequest.request_id", [0x0A, 0x02, 0xFF, 0xFE] as [UInt8]),
-        // GenerateRequest.sampling_params.stop[0] = FF FE (nested message, repeated string)
-        ("SamplingParams.stop", [0x1A, 0x05, 0xA2, 0x01, 0x02, 0xFF, 0xFE]),
-        // GenerateRequest.cache_salt = overlong "/" (C0 AF)
-        ("GenerateRequest.cache_salt", [0x32, 0x02, 0xC0, 0xAF]),
-    ])
+    @Test(
+        "invalid UTF-8 in any string field throws, naming the field",
+        arguments: [
+            // GenerateRequest.request_id = FF FE
+            ("GenerateRequest.request_id", [0x0A, 0x02, 0xFF, 0xFE] as [UInt8]),
+            // GenerateRequest.sampling_params.stop[0] = FF FE (nested message, repeated string)
+            ("SamplingParams.stop", [0x1A, 0x05, 0xA2, 0x01, 0x02, 0xFF, 0xFE]),
+            // GenerateRequest.cache_salt = overlong "/" (C0 AF)
+            ("GenerateRequest.cache_salt", [0x32, 0x02, 0xC0, 0xAF]),
+        ])
     func invalidUTF8InGenerateRequest(field: String, bytes: [UInt8]) {
         #expect {
             try ApusV1.GenerateRequest(decoding: bytes)

@@ -1,6 +1,7 @@
 import CApusProto
 import ServingCore
 import Testing
+
 @testable import Wire
 
 /// Swift → C (in an arena) → bytes (libprotobuf-c pack) → C (libprotobuf-c unpack) → Swift, checking on the way

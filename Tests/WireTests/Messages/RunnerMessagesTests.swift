@@ -1,5 +1,6 @@
 import ServingCore
 import Testing
+
 @testable import Wire
 
 @Suite("Runner messages on the wire")
@@ -11,10 +12,13 @@ struct RunnerMessagesTests {
             ApusV1.KVCacheSpec(),
             ApusV1.KVCacheSpec(numLayers: .max, numKVHeads: .max, headDim: .max, dtypeBytes: .max, slidingWindow: .max),
         ])
-        try expectRoundTrips([ApusV1.ProfileRequest(), ApusV1.ProfileRequest(maxNumBatchedTokens: .max, maxNumSeqs: .max)])
+        try expectRoundTrips([
+            ApusV1.ProfileRequest(), ApusV1.ProfileRequest(maxNumBatchedTokens: .max, maxNumSeqs: .max),
+        ])
         try expectRoundTrips([
             ApusV1.ProfileResult(),
-            ApusV1.ProfileResult(availableKVBytes: .max, weightsBytes: .max, peakActivationBytes: .max, totalBytes: .max),
+            ApusV1.ProfileResult(
+                availableKVBytes: .max, weightsBytes: .max, peakActivationBytes: .max, totalBytes: .max),
         ])
         try expectRoundTrips([
             ApusV1.InitializeCacheRequest(), ApusV1.InitializeCacheRequest(numBlocks: .max, blockSize: .max),

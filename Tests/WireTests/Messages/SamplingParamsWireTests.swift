@@ -1,6 +1,7 @@
 import CApusProto
 import ServingCore
 import Testing
+
 @testable import Wire
 
 @Suite("SamplingParams on the wire")

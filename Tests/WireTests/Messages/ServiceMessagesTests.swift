@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Wire
 
 @Suite("Hello, Health and Router messages on the wire")
@@ -40,7 +41,8 @@ struct ServiceMessagesTests {
         let backends = states.map { state in
             ApusV1.Backend(
                 address: "engine-\(state.rawValue).local:7000", state: state, inFlight: UInt32(state.rawValue),
-                load: state == .ready ? ApusV1.LoadReport(engineID: "e", numRunning: 4) : nil, engineID: Samples.unicode)
+                load: state == .ready ? ApusV1.LoadReport(engineID: "e", numRunning: 4) : nil, engineID: Samples.unicode
+            )
         }
         try expectRoundTrips(backends + [ApusV1.Backend()])
         try expectRoundTrips([
