@@ -8,8 +8,8 @@ struct EngineControlMessagesTests {
     @Test("Abort, GetLoad, WatchLoad, SubscribeKVEvents and GetModelInfo requests round-trip")
     func requests() throws {
         try expectRoundTrips([
-            ApusV1.AbortRequest(), ApusV1.AbortRequest(requestIDs: [Samples.unicode, "", Samples.longString]),
-            ApusV1.AbortRequest(requestIDs: (0..<10_000).map { "cmpl-\($0)-\(Samples.unicode2)" }),
+            ApusV1.AbortRequest(), ApusV1.AbortRequest(requestIDs: [MessageSamples.unicode, "", MessageSamples.longString]),
+            ApusV1.AbortRequest(requestIDs: (0..<10_000).map { "cmpl-\($0)-\(MessageSamples.unicode2)" }),
         ])
         try expectRoundTrips([ApusV1.AbortResponse(), ApusV1.AbortResponse(numAborted: .max)])
         try expectRoundTrips([ApusV1.GetLoadRequest()])
@@ -30,11 +30,11 @@ struct EngineControlMessagesTests {
         try expectRoundTrips([
             ApusV1.LoadReport(),
             ApusV1.LoadReport(
-                engineID: Samples.longString, numRunning: .max, numWaiting: .max,
+                engineID: MessageSamples.longString, numRunning: .max, numWaiting: .max,
                 kvCacheUsage: .greatestFiniteMagnitude,
                 prefixCacheQueries: .max, prefixCacheHits: .max, numPreemptions: .max, stepCounter: .max,
                 lastStepTimeUS: .max, numGPUBlocks: .max, numFreeBlocks: .max, numStreams: .max),
-            ApusV1.LoadReport(engineID: Samples.unicode, numRunning: 3, kvCacheUsage: 0.5, prefixCacheHits: 1),
+            ApusV1.LoadReport(engineID: MessageSamples.unicode, numRunning: 3, kvCacheUsage: 0.5, prefixCacheHits: 1),
         ])
     }
 
@@ -42,16 +42,16 @@ struct EngineControlMessagesTests {
     func kvEvents() throws {
         let big = ApusV1.KVEvent(
             seq: .max, kind: .stored,
-            blockHashes: (0..<10_000).map { i in Samples.hash32.map { $0 &+ UInt8(i & 0xFF) } },
-            parentBlockHash: Samples.allBytes, blockSize: .max, loraName: Samples.longString)
+            blockHashes: (0..<10_000).map { i in MessageSamples.hash32.map { $0 &+ UInt8(i & 0xFF) } },
+            parentBlockHash: MessageSamples.allBytes, blockSize: .max, loraName: MessageSamples.longString)
         let events: [ApusV1.KVEvent] = [
             ApusV1.KVEvent(), big,
-            ApusV1.KVEvent(seq: 1, kind: .removed, blockHashes: [Samples.hash32, []], loraName: Samples.unicode),
+            ApusV1.KVEvent(seq: 1, kind: .removed, blockHashes: [MessageSamples.hash32, []], loraName: MessageSamples.unicode),
             ApusV1.KVEvent(seq: 2, kind: .cleared), ApusV1.KVEvent(kind: .unrecognized(.max)),
         ]
         try expectRoundTrips(events)
         try expectRoundTrips([
-            ApusV1.KVEventBatch(), ApusV1.KVEventBatch(engineID: Samples.unicode, events: events),
+            ApusV1.KVEventBatch(), ApusV1.KVEventBatch(engineID: MessageSamples.unicode, events: events),
             ApusV1.KVEventBatch(engineID: "e", events: Array(repeating: events[2], count: 5_000)),
         ])
     }
@@ -61,12 +61,12 @@ struct EngineControlMessagesTests {
         try expectRoundTrips([
             ApusV1.ModelInfo(),
             ApusV1.ModelInfo(
-                model: Samples.longString, servedModelNames: (0..<1_000).map { "model-\($0)" }, maxModelLen: .max,
-                vocabSize: .max, blockSize: .max, numGPUBlocks: .max, eosTokenIDs: Samples.extremeTokens,
-                bosTokenID: .min, engineID: Samples.longString, blockHashSeed: String(repeating: "f", count: 64),
-                architecture: Samples.longString),
+                model: MessageSamples.longString, servedModelNames: (0..<1_000).map { "model-\($0)" }, maxModelLen: .max,
+                vocabSize: .max, blockSize: .max, numGPUBlocks: .max, eosTokenIDs: MessageSamples.extremeTokens,
+                bosTokenID: .min, engineID: MessageSamples.longString, blockHashSeed: String(repeating: "f", count: 64),
+                architecture: MessageSamples.longString),
             ApusV1.ModelInfo(
-                model: "Qwen/Qwen2.5-0.5B-Instruct", servedModelNames: [Samples.unicode, Samples.unicode2],
+                model: "Qwen/Qwen2.5-0.5B-Instruct", servedModelNames: [MessageSamples.unicode, MessageSamples.unicode2],
                 eosTokenIDs: [151_645], bosTokenID: 0, engineID: "engine-🦅", architecture: "Qwen2ForCausalLM"),
         ])
     }

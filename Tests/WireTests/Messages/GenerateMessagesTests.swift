@@ -10,13 +10,13 @@ struct GenerateMessagesTests {
         try expectRoundTrips([
             ApusV1.GenerateRequest(),
             ApusV1.GenerateRequest(
-                requestID: Samples.longString, promptTokenIDs: Samples.manyTokens + Samples.extremeTokens,
-                samplingParams: Samples.maximalSamplingParams, eosTokenID: .min, priority: .max,
-                cacheSalt: Samples.longString, loraName: String(repeating: "x", count: 4096),
-                arrivalTimeUS: .max, sessionKey: Samples.unicode),
+                requestID: MessageSamples.longString, promptTokenIDs: MessageSamples.manyTokens + MessageSamples.extremeTokens,
+                samplingParams: MessageSamples.maximalSamplingParams, eosTokenID: .min, priority: .max,
+                cacheSalt: MessageSamples.longString, loraName: String(repeating: "x", count: 4096),
+                arrivalTimeUS: .max, sessionKey: MessageSamples.unicode),
             ApusV1.GenerateRequest(
-                requestID: Samples.unicode, promptTokenIDs: [1, 2, 3], samplingParams: Samples.unicodeSamplingParams,
-                eosTokenID: 0, priority: .min, cacheSalt: Samples.unicode2, loraName: "ロラ", sessionKey: "🔑"),
+                requestID: MessageSamples.unicode, promptTokenIDs: [1, 2, 3], samplingParams: MessageSamples.unicodeSamplingParams,
+                eosTokenID: 0, priority: .min, cacheSalt: MessageSamples.unicode2, loraName: "ロラ", sessionKey: "🔑"),
         ])
     }
 
@@ -39,14 +39,14 @@ struct GenerateMessagesTests {
         var outputs: [ApusV1.GenerateOutput] = [
             ApusV1.GenerateOutput(),
             ApusV1.GenerateOutput(
-                requestID: Samples.longString, newTokenIDs: Samples.manyTokens,
-                newLogprobs: (0..<2_000).map { Samples.logprobs($0) } + [Samples.maximalLogprobs],
-                promptLogprobs: (0..<1_000).map { Samples.logprobs($0, topK: 0) }, finishReason: .length,
+                requestID: MessageSamples.longString, newTokenIDs: MessageSamples.manyTokens,
+                newLogprobs: (0..<2_000).map { MessageSamples.logprobs($0) } + [MessageSamples.maximalLogprobs],
+                promptLogprobs: (0..<1_000).map { MessageSamples.logprobs($0, topK: 0) }, finishReason: .length,
                 stopReason: .tokenID(.min), numCachedTokens: .max, engineTimestampUS: .max,
-                engineID: Samples.longString, errorMessage: Samples.longString),
+                engineID: MessageSamples.longString, errorMessage: MessageSamples.longString),
             ApusV1.GenerateOutput(
-                requestID: Samples.unicode, newTokenIDs: [7], finishReason: .stop, stopReason: .string(Samples.unicode),
-                engineID: "エンジン-1", errorMessage: Samples.unicode2),
+                requestID: MessageSamples.unicode, newTokenIDs: [7], finishReason: .stop, stopReason: .string(MessageSamples.unicode),
+                engineID: "エンジン-1", errorMessage: MessageSamples.unicode2),
         ]
         for reason in FinishReason.allCases {
             outputs.append(ApusV1.GenerateOutput(requestID: "r", finishReason: reason))
@@ -64,9 +64,9 @@ struct GenerateMessagesTests {
     @Test("PositionLogprobs and Logprob round-trip empty and maximal values")
     func logprobs() throws {
         try expectRoundTrips([
-            PositionLogprobs(tokenIDs: [], logprobs: [], sampledRank: 0), Samples.maximalLogprobs,
+            PositionLogprobs(tokenIDs: [], logprobs: [], sampledRank: 0), MessageSamples.maximalLogprobs,
             PositionLogprobs(
-                tokenIDs: Samples.manyTokens, logprobs: Samples.manyTokens.map { -Float($0 & 0xFFFF) },
+                tokenIDs: MessageSamples.manyTokens, logprobs: MessageSamples.manyTokens.map { -Float($0 & 0xFFFF) },
                 sampledRank: 1),
         ])
         try expectRoundTrips([

@@ -5,7 +5,7 @@ import Testing
 @testable import Wire
 
 /// Every message type this module converts, for tests that must hold for all of them.
-let allMessageTypes: [any WireMessage.Type] = [
+fileprivate let allMessageTypes: [any WireMessage.Type] = [
     SamplingParams.self, PositionLogprobs.self, ApusV1.TokenBias.self, ApusV1.TokenIDList.self, ApusV1.Logprob.self,
     ApusV1.GenerateRequest.self, ApusV1.GenerateOutput.self, ApusV1.AbortRequest.self, ApusV1.AbortResponse.self,
     ApusV1.GetLoadRequest.self, ApusV1.WatchLoadRequest.self, ApusV1.LoadReport.self,
@@ -20,7 +20,7 @@ let allMessageTypes: [any WireMessage.Type] = [
 ]
 
 /// Decodes and reports whether it threw; a crash would fail the whole test run.
-func decodes<M: WireMessage>(_ type: M.Type, _ bytes: [UInt8]) -> Bool {
+fileprivate func decodes<M: WireMessage>(_ type: M.Type, _ bytes: [UInt8]) -> Bool {
     do {
         _ = try M(decoding: bytes)
         return true
@@ -30,7 +30,7 @@ func decodes<M: WireMessage>(_ type: M.Type, _ bytes: [UInt8]) -> Bool {
 }
 
 /// A small deterministic generator, so a failing fuzz case can be replayed.
-struct SplitMix64 {
+fileprivate struct MessageFuzzGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -71,7 +71,7 @@ struct MalformedPayloadTests {
 
     @Test("random garbage, truncations and bit flips never crash the decoder")
     func fuzz() {
-        var rng = SplitMix64(state: 0xA9_05)
+        var rng = MessageFuzzGenerator(state: 0xA9_05)
         for type in allMessageTypes {
             for _ in 0..<300 {
                 let count = Int(rng.next() % 64)

@@ -26,7 +26,7 @@ func expectRoundTrips<M: WireMessage & Equatable>(
 }
 
 /// Values that stress a field: unicode text without NULs, the extremes of each scalar type, big arrays.
-enum Samples {
+enum MessageSamples {
     static let unicode = "héllo wörld 👋🏽 世界 ｶﾀｶﾅ e\u{0301}\u{0323} 🇯🇵 Ωμέγα עברית 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 \u{FEFF}\u{10FFFF}"
     static let unicode2 = "日本語のテキスト 🧑‍🚀 — “quotes” ∑∫√"
     static let longString = String(repeating: "长文本🙂", count: 20_000)

@@ -33,44 +33,44 @@ struct RunnerMessagesTests {
         try expectRoundTrips([
             ApusV1.RunnerDescription(),
             ApusV1.RunnerDescription(
-                model: Samples.longString, architecture: Samples.longString, vocabSize: .max, maxModelLen: .max,
+                model: MessageSamples.longString, architecture: MessageSamples.longString, vocabSize: .max, maxModelLen: .max,
                 kvCacheSpecs: (0..<1_000).map { ApusV1.KVCacheSpec(numLayers: UInt32($0), headDim: .max) },
-                firstLayer: .max, endLayer: .max, numLayersTotal: .max, device: Samples.longString,
-                incarnationID: Samples.longString, eosTokenIDs: Samples.extremeTokens, bosTokenID: .max,
+                firstLayer: .max, endLayer: .max, numLayersTotal: .max, device: MessageSamples.longString,
+                incarnationID: MessageSamples.longString, eosTokenIDs: MessageSamples.extremeTokens, bosTokenID: .max,
                 weightsBytes: .max),
             ApusV1.RunnerDescription(
-                model: Samples.unicode, architecture: "LlamaForCausalLM", kvCacheSpecs: [ApusV1.KVCacheSpec()],
-                device: "cpu · 🖥️", incarnationID: Samples.unicode2, bosTokenID: 0),
+                model: MessageSamples.unicode, architecture: "LlamaForCausalLM", kvCacheSpecs: [ApusV1.KVCacheSpec()],
+                device: "cpu · 🖥️", incarnationID: MessageSamples.unicode2, bosTokenID: 0),
         ])
     }
 
     @Test("BlockIDList round-trips empty and maximal values")
     func blockIDList() throws {
-        try expectRoundTrips([ApusV1.BlockIDList(), ApusV1.BlockIDList(blockIDs: Samples.manyBlocks)])
+        try expectRoundTrips([ApusV1.BlockIDList(), ApusV1.BlockIDList(blockIDs: MessageSamples.manyBlocks)])
     }
 
     static let maximalNewRequest = ApusV1.NewRequestData(
-        reqID: Samples.longString, promptTokenIDs: Samples.manyTokens, samplingParams: Samples.maximalSamplingParams,
-        eosTokenID: .max, blockIDs: [Samples.manyBlocks, [], [.max]], numComputedTokens: .max,
-        numScheduledTokens: .max, specTokenIDs: Samples.extremeTokens, loraName: Samples.unicode,
-        outputTokenIDs: Samples.manyTokens)
+        reqID: MessageSamples.longString, promptTokenIDs: MessageSamples.manyTokens, samplingParams: MessageSamples.maximalSamplingParams,
+        eosTokenID: .max, blockIDs: [MessageSamples.manyBlocks, [], [.max]], numComputedTokens: .max,
+        numScheduledTokens: .max, specTokenIDs: MessageSamples.extremeTokens, loraName: MessageSamples.unicode,
+        outputTokenIDs: MessageSamples.manyTokens)
 
     static let maximalCachedRequest = ApusV1.CachedRequestData(
-        reqID: Samples.longString, resumed: true, newBlockIDs: [Samples.manyBlocks, []], numComputedTokens: .max,
-        numOutputTokens: .max, numScheduledTokens: .max, newTokenIDs: Samples.extremeTokens,
-        allTokenIDs: Samples.manyTokens, specTokenIDs: Samples.extremeTokens)
+        reqID: MessageSamples.longString, resumed: true, newBlockIDs: [MessageSamples.manyBlocks, []], numComputedTokens: .max,
+        numOutputTokens: .max, numScheduledTokens: .max, newTokenIDs: MessageSamples.extremeTokens,
+        allTokenIDs: MessageSamples.manyTokens, specTokenIDs: MessageSamples.extremeTokens)
 
     @Test("NewRequestData and CachedRequestData round-trip empty, maximal and unicode values")
     func requestData() throws {
         try expectRoundTrips([
             ApusV1.NewRequestData(), Self.maximalNewRequest,
             ApusV1.NewRequestData(
-                reqID: Samples.unicode, promptTokenIDs: [1], samplingParams: Samples.unicodeSamplingParams,
-                eosTokenID: 0, blockIDs: [[0]], loraName: Samples.unicode2),
+                reqID: MessageSamples.unicode, promptTokenIDs: [1], samplingParams: MessageSamples.unicodeSamplingParams,
+                eosTokenID: 0, blockIDs: [[0]], loraName: MessageSamples.unicode2),
         ])
         try expectRoundTrips([
             ApusV1.CachedRequestData(), Self.maximalCachedRequest,
-            ApusV1.CachedRequestData(reqID: Samples.unicode, newBlockIDs: [[1, 2], [3]], numScheduledTokens: 1),
+            ApusV1.CachedRequestData(reqID: MessageSamples.unicode, newBlockIDs: [[1, 2], [3]], numScheduledTokens: 1),
         ])
     }
 
@@ -81,31 +81,31 @@ struct RunnerMessagesTests {
             ApusV1.SchedulerOutput(
                 stepID: .max, scheduledNewReqs: [Self.maximalNewRequest, ApusV1.NewRequestData()],
                 scheduledCachedReqs: [Self.maximalCachedRequest, ApusV1.CachedRequestData()],
-                totalNumScheduledTokens: .max, finishedReqIDs: [Samples.longString, ""],
-                preemptedReqIDs: [Samples.unicode], numCommonPrefixBlocks: [.max, 0],
-                intermediateTensors: Samples.allBytes),
+                totalNumScheduledTokens: .max, finishedReqIDs: [MessageSamples.longString, ""],
+                preemptedReqIDs: [MessageSamples.unicode], numCommonPrefixBlocks: [.max, 0],
+                intermediateTensors: MessageSamples.allBytes),
             WireMessageBenchmark.sampleSchedulerOutput(newRequests: 512, cachedRequests: 512),
             ApusV1.SchedulerOutput(
-                stepID: 1, scheduledCachedReqs: [ApusV1.CachedRequestData(reqID: Samples.unicode2)],
-                finishedReqIDs: [Samples.unicode], preemptedReqIDs: [Samples.unicode2]),
+                stepID: 1, scheduledCachedReqs: [ApusV1.CachedRequestData(reqID: MessageSamples.unicode2)],
+                finishedReqIDs: [MessageSamples.unicode], preemptedReqIDs: [MessageSamples.unicode2]),
         ])
     }
 
     @Test("ModelRunnerOutput and RequestLogprobs round-trip empty, maximal and unicode values")
     func modelRunnerOutput() throws {
-        let positions = (0..<100).map { Samples.logprobs($0) }
+        let positions = (0..<100).map { MessageSamples.logprobs($0) }
         try expectRoundTrips([
-            ApusV1.RequestLogprobs(), ApusV1.RequestLogprobs(positions: positions + [Samples.maximalLogprobs]),
+            ApusV1.RequestLogprobs(), ApusV1.RequestLogprobs(positions: positions + [MessageSamples.maximalLogprobs]),
         ])
         try expectRoundTrips([
             ApusV1.ModelRunnerOutput(),
             ApusV1.ModelRunnerOutput(
-                stepID: .max, incarnationID: Samples.longString, reqIDs: (0..<1_024).map { "req-\($0)" },
-                sampledTokenIDs: (0..<1_024).map { [TokenID($0), .max, .min] } + [Samples.manyTokens, []],
-                logprobs: (0..<256).map { _ in positions } + [[], [Samples.maximalLogprobs]],
+                stepID: .max, incarnationID: MessageSamples.longString, reqIDs: (0..<1_024).map { "req-\($0)" },
+                sampledTokenIDs: (0..<1_024).map { [TokenID($0), .max, .min] } + [MessageSamples.manyTokens, []],
+                logprobs: (0..<256).map { _ in positions } + [[], [MessageSamples.maximalLogprobs]],
                 promptLogprobs: [positions, []], numNansInLogits: .max, executeTimeUS: .max),
             ApusV1.ModelRunnerOutput(
-                stepID: 7, incarnationID: Samples.unicode, reqIDs: [Samples.unicode2], sampledTokenIDs: [[1]]),
+                stepID: 7, incarnationID: MessageSamples.unicode, reqIDs: [MessageSamples.unicode2], sampledTokenIDs: [[1]]),
         ])
     }
 }

@@ -8,7 +8,7 @@ import Testing
 struct SamplingParamsWireTests {
     @Test("default, maximal and unicode sampling params round-trip unchanged")
     func roundTrips() throws {
-        try expectRoundTrips([SamplingParams(), Samples.maximalSamplingParams, Samples.unicodeSamplingParams])
+        try expectRoundTrips([SamplingParams(), MessageSamples.maximalSamplingParams, MessageSamples.unicodeSamplingParams])
     }
 
     @Test("optionals travel as has_x flags: nil and zero stay distinct")
@@ -64,8 +64,8 @@ struct SamplingParamsWireTests {
             ApusV1.TokenBias(tokenID: .min, bias: -.infinity),
         ])
         try expectRoundTrips([
-            ApusV1.TokenIDList(), ApusV1.TokenIDList(tokenIDs: Samples.manyTokens),
-            ApusV1.TokenIDList(tokenIDs: Samples.extremeTokens),
+            ApusV1.TokenIDList(), ApusV1.TokenIDList(tokenIDs: MessageSamples.manyTokens),
+            ApusV1.TokenIDList(tokenIDs: MessageSamples.extremeTokens),
         ])
     }
 }

@@ -9,10 +9,10 @@ struct ServiceMessagesTests {
         try expectRoundTrips([
             ApusV1.Hello(),
             ApusV1.Hello(
-                protocolVersion: .max, service: Samples.longString, instanceID: Samples.longString,
-                authToken: Samples.longString, maxFrameBytes: .max),
+                protocolVersion: .max, service: MessageSamples.longString, instanceID: MessageSamples.longString,
+                authToken: MessageSamples.longString, maxFrameBytes: .max),
             ApusV1.Hello(
-                protocolVersion: 1, service: "engine-core", instanceID: Samples.unicode, authToken: Samples.unicode2,
+                protocolVersion: 1, service: "engine-core", instanceID: MessageSamples.unicode, authToken: MessageSamples.unicode2,
                 maxFrameBytes: 64 << 20),
         ])
     }
@@ -20,8 +20,8 @@ struct ServiceMessagesTests {
     @Test("HealthCheckRequest and HealthCheckResponse round-trip every status")
     func health() throws {
         try expectRoundTrips([
-            ApusV1.HealthCheckRequest(), ApusV1.HealthCheckRequest(service: Samples.unicode),
-            ApusV1.HealthCheckRequest(service: Samples.longString),
+            ApusV1.HealthCheckRequest(), ApusV1.HealthCheckRequest(service: MessageSamples.unicode),
+            ApusV1.HealthCheckRequest(service: MessageSamples.longString),
         ])
         let statuses: [ApusV1.ServingStatus] = [
             .unknown, .serving, .notServing, .serviceUnknown, .unrecognized(.max), .unrecognized(.min),
@@ -32,16 +32,16 @@ struct ServiceMessagesTests {
     @Test("Router admin messages round-trip empty, maximal and unicode values")
     func router() throws {
         try expectRoundTrips([ApusV1.AddBackendRequest(), ApusV1.AddBackendRequest(address: "[::1]:50051")])
-        try expectRoundTrips([ApusV1.RemoveBackendRequest(), ApusV1.RemoveBackendRequest(address: Samples.unicode)])
+        try expectRoundTrips([ApusV1.RemoveBackendRequest(), ApusV1.RemoveBackendRequest(address: MessageSamples.unicode)])
         try expectRoundTrips([ApusV1.ListBackendsRequest()])
-        try expectRoundTrips([ApusV1.DrainRequest(), ApusV1.DrainRequest(address: Samples.longString)])
+        try expectRoundTrips([ApusV1.DrainRequest(), ApusV1.DrainRequest(address: MessageSamples.longString)])
         let states: [ApusV1.BackendState] = [
             .unspecified, .pending, .ready, .notReady, .failed, .draining, .unrecognized(99),
         ]
         let backends = states.map { state in
             ApusV1.Backend(
                 address: "engine-\(state.rawValue).local:7000", state: state, inFlight: UInt32(state.rawValue),
-                load: state == .ready ? ApusV1.LoadReport(engineID: "e", numRunning: 4) : nil, engineID: Samples.unicode
+                load: state == .ready ? ApusV1.LoadReport(engineID: "e", numRunning: 4) : nil, engineID: MessageSamples.unicode
             )
         }
         try expectRoundTrips(backends + [ApusV1.Backend()])
