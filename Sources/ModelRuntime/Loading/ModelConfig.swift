@@ -1,21 +1,5 @@
 import ServingCore
 
-/// The decoder architectures this runtime implements (all Llama-shaped: RMSNorm, RoPE, GQA, SiLU-gated MLP).
-public enum ModelArchitecture: String, Sendable, CaseIterable, Codable {
-    case llama = "LlamaForCausalLM"
-    case qwen2 = "Qwen2ForCausalLM"
-    case mistral = "MistralForCausalLM"
-}
-
-/// How RoPE frequencies are rescaled for long context (`rope_scaling` / `rope_parameters`).
-public enum RopeScaling: Sendable, Equatable {
-    case none
-    /// Positions divided by `factor` (equivalently, every frequency).
-    case linear(factor: Double)
-    /// Llama 3.1's piecewise scaling of low and medium frequencies.
-    case llama3(factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositionEmbeddings: Int)
-}
-
 /// What the runtime needs from a Hugging Face `config.json`, checked up front.
 public struct ModelConfig: Sendable, Equatable {
     public var architecture: ModelArchitecture

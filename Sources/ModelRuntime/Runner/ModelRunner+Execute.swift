@@ -44,7 +44,9 @@ extension ModelRunner {
         }
         let samplerRows = sampleRows.map { r in
             let s = requests[ids[r]]!
-            return SamplerRow(params: s.samplingParams, promptTokenIDs: Array(s.promptTokenIDs),
+            // NOTE: only the repetition penalty reads the prompt; skip copying it otherwise.
+            let prompt = s.samplingParams.repetitionPenalty != 1 ? Array(s.promptTokenIDs) : []
+            return SamplerRow(params: s.samplingParams, promptTokenIDs: prompt,
                               outputTokenIDs: Array(s.outputTokenIDs), eosTokenID: s.eosTokenID)
         }
         let sampled = sampler.sample(logits: logits, rows: samplerRows)

@@ -1,14 +1,6 @@
 import Foundation
 import ServingCore
 
-/// Memory accounting from `ModelRunner.profile` (vLLM `determine_available_memory`, reference §11.1).
-public struct RunnerProfile: Sendable, Equatable {
-    public var weightsBytes: Int
-    public var peakActivationBytes: Int
-    /// `budget − weights − peak activations`; negative when the budget cannot even hold the model.
-    public var availableKVCacheBytes: Int
-}
-
 /// The model runner (vLLM `GPUModelRunner`, reference §11): owns the model, the KV cache, the persistent
 /// batch and the sampler, and turns each `RunnerStep` into sampled tokens.
 ///

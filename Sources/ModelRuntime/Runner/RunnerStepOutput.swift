@@ -22,23 +22,3 @@ public struct RunnerStepOutput: Sendable, Equatable {
         self.promptLogprobs = promptLogprobs
     }
 }
-
-/// A step the runner refused; the runner's state is unchanged and it stays usable.
-public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
-    case kvCacheNotInitialized
-    case unknownRequest(String)
-    case blockOutOfRange(reqID: String, blockID: Int, numBlocks: Int)
-    case exceedsMaxModelLen(reqID: String, tokens: Int, maxModelLen: Int)
-    case invalidRequest(reqID: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case .kvCacheNotInitialized: "the KV cache is not initialized (call InitializeCache first)"
-        case .unknownRequest(let id): "unknown request id '\(id)' (not sent as a new request, or already finished)"
-        case .blockOutOfRange(let id, let block, let n): "request '\(id)': block id \(block) out of range 0..<\(n)"
-        case .exceedsMaxModelLen(let id, let tokens, let max):
-            "request '\(id)': \(tokens) tokens exceed max_model_len \(max)"
-        case .invalidRequest(let id, let reason): "request '\(id)': \(reason)"
-        }
-    }
-}

@@ -1,0 +1,23 @@
+import ServingCore
+
+/// The flat model inputs of one step (vLLM `_prepare_inputs`, reference §11.3).
+public struct PreparedInputs: Sendable, Equatable {
+    public var inputIDs: [TokenID]
+    public var positions: [Int32]
+    /// Cumulative query starts with a leading 0 (`numRows + 1` entries).
+    public var queryStartLoc: [Int32]
+    /// `numComputed + numScheduled` per row.
+    public var seqLens: [Int32]
+    /// `blockTable[row][pos / B] · B + pos % B` per token.
+    public var slotMapping: [Int64]
+    /// The last token of each row: where the next token is sampled.
+    public var logitsIndices: [Int]
+    /// Row-major `[numRows, maxBlocksPerRequest]`, padded with 0.
+    public var blockTables: [Int32]
+    public var maxBlocksPerRequest: Int
+
+    public var attentionMetadata: AttentionMetadata {
+        AttentionMetadata(queryStartLoc: queryStartLoc, seqLens: seqLens, blockTables: blockTables,
+                          maxBlocksPerRequest: maxBlocksPerRequest, slotMapping: slotMapping)
+    }
+}

@@ -1,0 +1,5 @@
+/// A raw pointer handed to `concurrentPerform` work items that touch disjoint elements.
+struct SendablePointer<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>
+    init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+}
