@@ -1,5 +1,7 @@
 /// Which engine each in-flight request is on, and the per-engine in-flight counts derived from it.
 ///
+/// Counts are kept per engine slot (the engine's `Backend.slot`), so reading them on the routing path is
+/// an array access, not a hash lookup.
 /// The one place that changes the counts, so each request adds exactly one to its current engine's count
 /// while it is there and takes exactly one away when it leaves: on finish (success, error, cancel), on a
 /// retry that moves it, or when its engine is removed (the request stays, detached, until the caller
@@ -10,6 +12,8 @@ public struct DispatchLedger: Sendable {
     public struct Entry: Sendable, Equatable {
         /// The engine the request is on; nil once that engine was removed.
         public internal(set) var engine: EngineID?
+        /// That engine's slot (meaningless once `engine` is nil).
+        public internal(set) var slot: Int
         /// Engines tried so far, in order (the current one last).
         public internal(set) var triedEngines: [EngineID]
         /// Whether any output reached the client; after that a failure is final.
@@ -20,29 +24,30 @@ public struct DispatchLedger: Sendable {
 
     public let maxAttempts: Int
     fileprivate var entries: [String: Entry] = [:]
-    private var counts: [EngineID: Int] = [:]
+    private var counts = [Int](repeating: 0, count: PrefixIndex.maxSlots)
+    public private(set) var totalInFlight = 0
 
     public init(maxAttempts: Int = 3) {
         precondition(maxAttempts >= 1, "maxAttempts must be at least 1")
         self.maxAttempts = maxAttempts
     }
 
-    /// Requests in flight on `engine`.
-    public func inFlight(on engine: EngineID) -> Int { counts[engine] ?? 0 }
+    /// Requests in flight on the engine in `slot`; O(1), for the routing path.
+    public func inFlight(slot: Int) -> Int { counts[slot] }
 
-    /// Requests in flight on all engines (detached ones excluded).
-    public var totalInFlight: Int { counts.values.reduce(0, +) }
+    /// Requests in flight on `engine`; O(requests), for diagnostics and tests.
+    public func inFlight(on engine: EngineID) -> Int { entries.values.reduce(0) { $0 + ($1.engine == engine ? 1 : 0) } }
 
     /// Requests the ledger tracks, detached ones included.
     public var count: Int { entries.count }
 
     public func entry(for requestID: String) -> Entry? { entries[requestID] }
 
-    /// Records a new request on `engine`.
-    public mutating func dispatch(_ requestID: String, to engine: EngineID) {
+    /// Records a new request on `engine`, whose slot is `slot`.
+    public mutating func dispatch(_ requestID: String, to engine: EngineID, slot: Int) {
         precondition(entries[requestID] == nil, "request \(requestID) is already in flight")
-        entries[requestID] = Entry(engine: engine, triedEngines: [engine], firstTokenSent: false)
-        counts[engine, default: 0] += 1
+        entries[requestID] = Entry(engine: engine, slot: slot, triedEngines: [engine], firstTokenSent: false)
+        acquire(slot)
     }
 
     /// Records that output of `requestID` reached the client; from now on it is never retried.
@@ -57,22 +62,23 @@ public struct DispatchLedger: Sendable {
     }
 
     /// Moves `requestID` to `engine` for another attempt; the old engine's count drops, the new one's rises.
-    public mutating func retry(_ requestID: String, on engine: EngineID) {
+    public mutating func retry(_ requestID: String, on engine: EngineID, slot: Int) {
         guard var entry = entries[requestID] else { preconditionFailure("retry of unknown request \(requestID)") }
         precondition(canRetry(requestID), "request \(requestID) may not be retried")
         precondition(!entry.triedEngines.contains(engine), "request \(requestID) already tried \(engine)")
-        if let old = entry.engine { release(old) }
+        if entry.engine != nil { release(entry.slot) }
         entry.engine = engine
+        entry.slot = slot
         entry.triedEngines.append(engine)
         entries[requestID] = entry
-        counts[engine, default: 0] += 1
+        acquire(slot)
     }
 
     /// Ends `requestID` on any exit path; returns its entry, or nil when it was already finished.
     @discardableResult
     public mutating func finish(_ requestID: String) -> Entry? {
         guard let entry = entries.removeValue(forKey: requestID) else { return nil }
-        if let engine = entry.engine { release(engine) }
+        if entry.engine != nil { release(entry.slot) }
         return entry
     }
 
@@ -81,30 +87,38 @@ public struct DispatchLedger: Sendable {
         var detached: [String] = []
         for (requestID, entry) in entries where entry.engine == engine {
             entries[requestID]?.engine = nil
+            release(entry.slot)
             detached.append(requestID)
         }
-        counts[engine] = nil
         return detached.sorted()
     }
 
-    private mutating func release(_ engine: EngineID) {
-        guard let count = counts[engine] else { preconditionFailure("in-flight count of \(engine) below zero") }
-        precondition(count > 0, "in-flight count of \(engine) below zero")
-        counts[engine] = count == 1 ? nil : count - 1
+    private mutating func acquire(_ slot: Int) {
+        counts[slot] += 1
+        totalInFlight += 1
+    }
+
+    private mutating func release(_ slot: Int) {
+        precondition(counts[slot] > 0, "in-flight count of slot \(slot) below zero")
+        counts[slot] -= 1
+        totalInFlight -= 1
     }
 
     /// Checks that every count equals the number of requests on that engine; for tests.
     public func checkInvariants() {
-        var recount: [EngineID: Int] = [:]
+        var recount = [Int](repeating: 0, count: PrefixIndex.maxSlots)
+        var slotOwner: [Int: EngineID] = [:]
         for entry in entries.values {
             precondition(entry.attempts >= 1 && entry.attempts <= maxAttempts)
             precondition(Set(entry.triedEngines).count == entry.attempts, "an engine was tried twice")
             if let engine = entry.engine {
                 precondition(entry.triedEngines.last == engine)
-                recount[engine, default: 0] += 1
+                precondition(slotOwner.updateValue(engine, forKey: entry.slot).map { $0 == engine } ?? true)
+                recount[entry.slot] += 1
             }
         }
         precondition(recount == counts, "in-flight counts \(counts) disagree with requests \(recount)")
+        precondition(totalInFlight == counts.reduce(0, +))
     }
 }
 

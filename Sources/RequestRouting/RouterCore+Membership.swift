@@ -62,7 +62,7 @@ extension RouterCore {
         backends.backends.map { backend in
             BackendInfo(
                 id: backend.id, state: backend.health.state, blockReason: backend.health.blockReason,
-                inFlight: ledger.inFlight(on: backend.id), load: backend.load, origin: backend.origin,
+                inFlight: ledger.inFlight(slot: backend.slot), load: backend.load, origin: backend.origin,
                 indexedBlocks: prefixIndex.confirmedCount(slot: backend.slot))
         }
     }

@@ -32,7 +32,7 @@ public struct RouterCore: Sendable {
     /// Picks an engine for a new request and records it in flight there; nil when no engine is ready.
     public mutating func route(_ request: RoutingRequest, now: UInt64) -> EngineID? {
         guard let chosen = choose(request, excluding: []) else { return nil }
-        ledger.dispatch(request.requestID, to: chosen.id)
+        ledger.dispatch(request.requestID, to: chosen.id, slot: chosen.slot)
         didDispatch(request, to: chosen, now: now)
         return chosen.id
     }
@@ -58,7 +58,7 @@ public struct RouterCore: Sendable {
             health = backends.handle(event, for: engine, now: now).map { EngineHealthAction(engine: engine, action: $0) }
         }
         if outcome.isRetryable, ledger.canRetry(id), let next = choose(request, excluding: entry.triedEngines) {
-            ledger.retry(id, on: next.id)
+            ledger.retry(id, on: next.id, slot: next.slot)
             didDispatch(request, to: next, now: now)
             return FinishResult(decision: .retry(on: next.id, previous: entry.engine), health: health)
         }
@@ -71,12 +71,13 @@ public struct RouterCore: Sendable {
     public mutating func tick(now: UInt64) -> TickResult {
         var result = TickResult()
         prefixIndex.expireSpeculative(now: now)
-        for id in backends.ids {
-            let inFlight = ledger.inFlight(on: id)
+        for backend in backends.backends {
+            let id = backend.id
+            let inFlight = ledger.inFlight(slot: backend.slot)
             for action in backends.handle(.timePassed(routerInFlight: inFlight), for: id, now: now) {
                 result.health.append(EngineHealthAction(engine: id, action: action))
             }
-            if inFlight == 0, backends[id]?.health.state == .draining { result.drained.append(id) }
+            if inFlight == 0, backend.health.state == .draining { result.drained.append(id) }
         }
         return result
     }
@@ -88,7 +89,7 @@ public struct RouterCore: Sendable {
         for backend in backends.backends where backend.health.isDispatchable && !excluded.contains(backend.id) {
             candidates.append(
                 EngineCandidate(
-                    id: backend.id, slot: backend.slot, load: backend.load, inFlight: ledger.inFlight(on: backend.id)))
+                    id: backend.id, slot: backend.slot, load: backend.load, inFlight: ledger.inFlight(slot: backend.slot)))
             slots |= 1 << UInt64(backend.slot)
         }
         guard !candidates.isEmpty else { return nil }

@@ -6,8 +6,8 @@ struct DispatchLedgerTests {
     @Test("a dispatch counts once on its engine and a finish takes it away once")
     func dispatchAndFinish() {
         var ledger = DispatchLedger()
-        ledger.dispatch("a", to: "e1")
-        ledger.dispatch("b", to: "e1")
+        ledger.dispatch("a", to: "e1", slot: 1)
+        ledger.dispatch("b", to: "e1", slot: 1)
         #expect(ledger.inFlight(on: "e1") == 2)
         #expect(ledger.finish("a")?.engine == "e1")
         #expect(ledger.finish("a") == nil, "a second finish changes nothing")
@@ -18,12 +18,12 @@ struct DispatchLedgerTests {
     @Test("a retry moves the count to the new engine and never goes back to a tried one")
     func retryMoves() {
         var ledger = DispatchLedger(maxAttempts: 3)
-        ledger.dispatch("a", to: "e1")
-        ledger.retry("a", on: "e2")
+        ledger.dispatch("a", to: "e1", slot: 1)
+        ledger.retry("a", on: "e2", slot: 2)
         #expect(ledger.inFlight(on: "e1") == 0)
         #expect(ledger.inFlight(on: "e2") == 1)
         #expect(ledger.entry(for: "a")?.triedEngines == ["e1", "e2"])
-        ledger.retry("a", on: "e3")
+        ledger.retry("a", on: "e3", slot: 3)
         #expect(!ledger.canRetry("a"), "three attempts are the limit")
         ledger.checkInvariants()
     }
@@ -31,7 +31,7 @@ struct DispatchLedgerTests {
     @Test("after the first token reached the client a request is never retried")
     func noRetryAfterFirstToken() {
         var ledger = DispatchLedger()
-        ledger.dispatch("a", to: "e1")
+        ledger.dispatch("a", to: "e1", slot: 1)
         #expect(ledger.canRetry("a"))
         ledger.markFirstTokenSent("a")
         #expect(!ledger.canRetry("a"))
@@ -40,12 +40,12 @@ struct DispatchLedgerTests {
     @Test("removing an engine detaches its requests: the count drops now and their finish does not drop it again")
     func detachOnRemoval() {
         var ledger = DispatchLedger()
-        ledger.dispatch("a", to: "e1")
-        ledger.dispatch("b", to: "e2")
-        ledger.dispatch("c", to: "e1")
+        ledger.dispatch("a", to: "e1", slot: 1)
+        ledger.dispatch("b", to: "e2", slot: 2)
+        ledger.dispatch("c", to: "e1", slot: 1)
         #expect(ledger.detachAll(from: "e1") == ["a", "c"])
         #expect(ledger.inFlight(on: "e1") == 0)
-        ledger.retry("a", on: "e2")
+        ledger.retry("a", on: "e2", slot: 2)
         #expect(ledger.inFlight(on: "e2") == 2)
         #expect(ledger.finish("c")?.engine == nil)
         #expect(ledger.totalInFlight == 2)
@@ -63,7 +63,8 @@ struct DispatchLedgerTests {
             let roll = generator.next() % 100
             if roll < 30 || live.isEmpty {
                 let id = "r\(step)"
-                ledger.dispatch(id, to: engines[Int(generator.next() % 4)])
+                let slot = Int(generator.next() % 4)
+                ledger.dispatch(id, to: engines[slot], slot: slot)
                 live.append(id)
             } else {
                 let position = Int(generator.next() % UInt64(live.count))
@@ -75,7 +76,7 @@ struct DispatchLedgerTests {
                     if ledger.canRetry(id), let next = untried.first {
                         let before = ledger.entry(for: id)!
                         #expect(!before.firstTokenSent)
-                        ledger.retry(id, on: next)
+                        ledger.retry(id, on: next, slot: engines.firstIndex(of: next)!)
                     } else {
                         ledger.finish(id)
                         live.remove(at: position)

@@ -139,7 +139,7 @@ final class RoutingSimulation {
 
     /// Largest and mean in-flight count over the engines, from the router's ledger.
     var inFlightSpread: (max: Int, mean: Double) {
-        let counts = engines.map { router.ledger.inFlight(on: $0.id) }
+        let counts = router.listBackends().map(\.inFlight)
         return (counts.max() ?? 0, Double(counts.reduce(0, +)) / Double(max(counts.count, 1)))
     }
 }
