@@ -88,6 +88,9 @@ enum CDecode {
 
 /// Swift mirrors of proto3 enums: every raw value decodes, and values this build does not know are kept as
 /// `unrecognized(_)` so a newer peer's enum never crashes an older one and re-encodes unchanged.
+///
+/// `init(rawValue:)` never yields `unrecognized` for a known value; build values with the named cases (a hand-made
+/// `.unrecognized(1)` encodes like `.serving` but does not compare equal to it).
 public protocol WireEnum: RawRepresentable, Sendable, Hashable where RawValue == Int32 {
     init(rawValue: Int32)
 }
