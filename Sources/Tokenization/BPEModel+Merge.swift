@@ -7,7 +7,7 @@ extension BPEModel {
     /// Symbols form a linked list over their starting positions; candidate pairs sit in a min-heap keyed by
     /// `rank << 32 | position`. A popped candidate is stale when its left symbol was absorbed or its pair changed
     /// (the current pair's rank differs); stale entries are skipped, so every merge costs O(log n).
-    static func mergeAll(_ symbols: inout [TokenID], merges: [UInt64: UInt64]) {
+    static func mergeAll(_ symbols: inout [TokenID], merges: MergeTable) {
         let count = symbols.count
         if count < 2 { return }
         var next = [Int32](unsafeUninitializedCapacity: count) { buffer, initialized in

@@ -12,7 +12,7 @@ final class BPEModel: Sendable {
     /// Token string by id (nil for ids that only exist as added tokens).
     let tokens: [String?]
     /// `(left << 32 | right)` → `(rank << 32 | merged id)`.
-    let merges: [UInt64: UInt64]
+    let merges: MergeTable
     let byteLevel: Bool
     let byteFallback: Bool
     let fuseUnknown: Bool
@@ -77,7 +77,7 @@ final class BPEModel: Sendable {
             let hex = String(byte, radix: 16, uppercase: true)
             return vocab["<0x" + (byte < 16 ? "0" : "") + hex + ">"] ?? -1
         }
-        merges = try Self.parseMerges(HFJSON.value(model, "merges") as? [Any] ?? [], vocab: vocab)
+        merges = MergeTable(try Self.parseMerges(HFJSON.value(model, "merges") as? [Any] ?? [], vocab: vocab))
     }
 
     private static func parseMerges(_ list: [Any], vocab: [String: TokenID]) throws -> [UInt64: UInt64] {

@@ -42,7 +42,7 @@ indirect enum Normalizer: Sendable {
         if let literal = HFJSON.string(pattern, "String") { return .string(literal) }
         if let regex = HFJSON.string(pattern, "Regex") {
             do {
-                return .regex(SplitPattern.RegexBox(regex: try NSRegularExpression(pattern: regex)))
+                return .regex(SplitPattern.RegexBox(regex: try NSRegularExpression(pattern: SplitPattern.oniguruma(regex))))
             } catch {
                 throw TokenizerError.unsupported("Replace regex \(regex) (\(error))")
             }

@@ -23,11 +23,34 @@ enum SplitPattern: Sendable {
         case Self.qwen2Regex: self = .scanner(.qwen2)
         default:
             do {
-                self = .regex(RegexBox(regex: try NSRegularExpression(pattern: pattern)))
+                self = .regex(RegexBox(regex: try NSRegularExpression(pattern: Self.oniguruma(pattern))))
             } catch {
                 throw TokenizerError.unsupported("split regex \(pattern) (\(error))")
             }
         }
+    }
+
+    /// Rewrites `\s` / `\S` to Unicode White_Space, which is what Oniguruma (used by Hugging Face) matches; ICU's
+    /// `\s` leaves out U+000B and U+0085.
+    static func oniguruma(_ pattern: String) -> String {
+        var out = ""
+        var escaped = false
+        for character in pattern {
+            if escaped {
+                switch character {
+                case "s": out += "\\p{White_Space}"
+                case "S": out += "\\P{White_Space}"
+                default: out += "\\" + String(character)
+                }
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else {
+                out.append(character)
+            }
+        }
+        if escaped { out += "\\" }
+        return out
     }
 
     /// The non-overlapping matches in `bytes` (valid UTF-8), as byte ranges in order.
