@@ -12,8 +12,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
-        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -42,7 +40,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -76,7 +73,23 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Scheduling", "ServingCore"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ServingCore"]),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "ServingCore"]),
-        .testTarget(name: "WireTests", dependencies: ["Wire", "CApusProto", "ServingCore"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Wire", "ServingCore"]),
+        .testTarget(
+            name: "WireTests",
+            dependencies: [
+                "Wire", "CApusProto", "ServingCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "RequestRoutingTests", dependencies: ["RequestRouting", "ServingCore"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "Wire", "ServingCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
     ]
 )

@@ -1,0 +1,25 @@
+# The two commands the README opens with. Both install what they need.
+export SWIFT_DETERMINISTIC_HASHING := 1
+SWIFT_TEST_FLAGS ?=
+
+.PHONY: serve test deps build build-release proto-check
+
+deps:
+	scripts/install-deps.sh
+
+build: deps
+	swift build --build-tests
+
+build-release: deps
+	swift build -c release --product apus
+
+## Runs the whole cluster on this machine with the embedded default model, serving the OpenAI API.
+serve: build-release
+	.build/release/apus serve
+
+## Builds and runs every test (Swift tests, then the Python client tests against a real cluster).
+test: build proto-check
+	scripts/run-tests.sh
+
+proto-check: deps
+	scripts/gen-proto.sh --check

@@ -1,0 +1,102 @@
+import NIOCore
+
+/// One established client connection (hello done). Calls hop onto its event loop to register and write.
+final class RPCClientConnection: Sendable {
+    let channel: any Channel
+    let serverHello: ApusV1.Hello
+
+    init(channel: any Channel, serverHello: ApusV1.Hello) {
+        self.channel = channel
+        self.serverHello = serverHello
+    }
+
+    private func handler() throws -> NIOLoopBound<ClientConnectionHandler> {
+        let h = try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self)
+        return NIOLoopBound(h, eventLoop: channel.eventLoop)
+    }
+
+    private func encode<Request: WireMessage>(_ header: Frame, _ request: Request) -> ByteBuffer {
+        var buffer = channel.allocator.buffer(capacity: 64)
+        FrameEncoder.write(header, message: request, into: &buffer)
+        return buffer
+    }
+
+    func unary<Request: WireMessage>(
+        callID: UInt64, header: Frame, request: Request, timeout: Duration?
+    ) async throws -> Frame {
+        let buffer = encode(header, request)
+        let loop = channel.eventLoop
+        let promise = loop.makePromise(of: Frame.self)
+        loop.execute { [self] in
+            do {
+                let h = try handler()
+                h.value.start(callID: callID, pending: .unary(promise), request: buffer)
+                if let timeout {
+                    loop.scheduleTask(in: .nanoseconds(Self.nanos(timeout))) {
+                        h.value.cancel(callID: callID, error: RPCError(.deadlineExceeded, "deadline exceeded"))
+                    }
+                }
+            } catch {
+                promise.fail(RPCError(.unavailable, "connection closed"))
+            }
+        }
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: { [self] in
+            cancel(callID: callID, RPCError(.cancelled, "call cancelled by the client"))
+        }
+    }
+
+    func stream<Request: WireMessage>(
+        callID: UInt64, header: Frame, request: Request, timeout: Duration?
+    ) -> AsyncThrowingStream<Frame, any Error> {
+        let buffer = encode(header, request)
+        let (frames, continuation) = AsyncThrowingStream<Frame, any Error>.makeStream()
+        continuation.onTermination = { [self] termination in
+            if case .cancelled = termination { cancel(callID: callID, RPCError(.cancelled, "stream cancelled")) }
+        }
+        let loop = channel.eventLoop
+        loop.execute { [self] in
+            do {
+                let h = try handler()
+                h.value.start(callID: callID, pending: .stream(continuation), request: buffer)
+                if let timeout {
+                    loop.scheduleTask(in: .nanoseconds(Self.nanos(timeout))) {
+                        h.value.cancel(callID: callID, error: RPCError(.deadlineExceeded, "deadline exceeded"))
+                    }
+                }
+            } catch {
+                continuation.finish(throwing: RPCError(.unavailable, "connection closed"))
+            }
+        }
+        return frames
+    }
+
+    func cancel(callID: UInt64, _ error: RPCError) {
+        channel.eventLoop.execute { [self] in
+            try? handler().value.cancel(callID: callID, error: error)
+        }
+    }
+
+    static func nanos(_ d: Duration) -> Int64 {
+        d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+    }
+}
+
+/// The responses of a server-streaming call, decoded as they are consumed.
+public struct RPCResponseStream<Message: WireMessage>: AsyncSequence, Sendable {
+    let frames: AsyncThrowingStream<Frame, any Error>
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var inner: AsyncThrowingStream<Frame, any Error>.AsyncIterator
+
+        public mutating func next() async throws -> Message? {
+            guard let frame = try await inner.next() else { return nil }
+            return try Message(decoding: frame.payload)
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(inner: frames.makeAsyncIterator())
+    }
+}

@@ -1,0 +1,79 @@
+import NIOCore
+
+/// What a server handler knows about its call.
+public struct RPCContext: Sendable {
+    public var method: String
+    public var metadata: [MetadataEntry]
+    /// When the call must be finished by; the server also cancels the handler at this instant.
+    public var deadline: ContinuousClock.Instant?
+    /// The peer's hello (service name and instance id).
+    public var peerService: String
+    public var peerInstanceID: String
+    public var remoteAddress: String
+}
+
+/// Sends the messages of one server-streaming call.
+///
+/// `send` encodes on the caller's thread and queues the frame on the connection; frames queued before the event loop
+/// runs go out with one flush, so all outputs of one engine step to one connection leave together.
+public struct RPCStreamWriter<Message: WireMessage>: Sendable {
+    let callID: UInt64
+    let outbound: OutboundQueue
+
+    /// Queues one message; throws CANCELLED once the call is over (client cancelled, deadline, connection closed).
+    public func send(_ message: Message) throws {
+        guard outbound.isLive(callID) else { throw RPCError(.cancelled, "the call is no longer active") }
+        var buffer = outbound.allocator.buffer(capacity: 64)
+        FrameEncoder.write(Frame(callID: callID, kind: .streamMessage), message: message, into: &buffer)
+        outbound.enqueue(callID: callID, buffer, finishesCall: false)
+    }
+}
+
+/// The server's method table: unary and server-streaming handlers by full method name ("apus.v1.Health/Check").
+public struct RPCHandlers: Sendable {
+    typealias Erased = @Sendable (Frame, RPCContext, OutboundQueue) async -> Void
+    var table: [String: Erased] = [:]
+
+    public init() {}
+
+    public var methods: [String] { table.keys.sorted() }
+
+    public mutating func unary<Request: WireMessage, Response: WireMessage>(
+        _ method: String, _ handler: @escaping @Sendable (Request, RPCContext) async throws -> Response
+    ) {
+        table[method] = { frame, context, outbound in
+            let callID = frame.callID
+            do {
+                let request = try Request(decoding: frame.payload)
+                let response = try await handler(request, context)
+                var buffer = outbound.allocator.buffer(capacity: 64)
+                FrameEncoder.write(Frame(callID: callID, kind: .response), message: response, into: &buffer)
+                outbound.enqueue(callID: callID, buffer, finishesCall: true)
+            } catch {
+                outbound.fail(callID: callID, RPCError.from(error))
+            }
+        }
+    }
+
+    public mutating func serverStreaming<Request: WireMessage, Response: WireMessage>(
+        _ method: String,
+        _ handler: @escaping @Sendable (Request, RPCContext, RPCStreamWriter<Response>) async throws -> Void
+    ) {
+        table[method] = { frame, context, outbound in
+            let callID = frame.callID
+            do {
+                let request = try Request(decoding: frame.payload)
+                try await handler(request, context, RPCStreamWriter(callID: callID, outbound: outbound))
+                let end = FrameEncoder.encode(Frame(callID: callID, kind: .streamEnd), allocator: outbound.allocator)
+                outbound.enqueue(callID: callID, end, finishesCall: true)
+            } catch {
+                outbound.fail(callID: callID, RPCError.from(error))
+            }
+        }
+    }
+
+    /// Adds every handler of `other` (later registrations win).
+    public mutating func merge(_ other: RPCHandlers) {
+        table.merge(other.table) { _, new in new }
+    }
+}

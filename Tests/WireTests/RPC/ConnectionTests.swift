@@ -1,0 +1,120 @@
+import NIOCore
+import NIOPosix
+import Testing
+@testable import Wire
+
+@Suite("Connections: hello, limits, keepalive")
+struct ConnectionTests {
+    @Test("a hello with another protocol version is refused with FAILED_PRECONDITION naming both versions")
+    func versionMismatch() async throws {
+        try await withTestServer(makeTestHandlers()) { port in
+            let peer = try await RawPeer.connect(port: port)
+            try await peer.sendHello(version: 99)
+            #expect(await peer.waitForClose(timeout: .seconds(2)))
+            let error = try #require(peer.frames.first)
+            #expect(error.kind == .error)
+            #expect(error.status == .failedPrecondition)
+            #expect(error.statusMessage.contains("99") && error.statusMessage.contains("version 1"))
+        }
+    }
+
+    @Test("a server with an auth token refuses a client without it (UNAUTHENTICATED) and accepts one with it")
+    func authToken() async throws {
+        let identity = RPCServer.Identity(service: "test", authToken: "s3cret")
+        try await withTestServer(makeTestHandlers(), identity: identity) { port in
+            let anonymous = testClient(port)
+            await #expect(throws: RPCError(.unauthenticated, "bad or missing auth token at hello")) {
+                _ = try await anonymous.unary(TestMethods.echo, ApusV1.HealthCheckRequest(), as: ApusV1.HealthCheckRequest.self)
+            }
+            var config = RPCClient.Configuration(service: "test-client")
+            config.authToken = "s3cret"
+            let trusted = RPCClient(host: "127.0.0.1", port: port, configuration: config)
+            let reply = try await trusted.unary(
+                TestMethods.echo, ApusV1.HealthCheckRequest(service: "ok"), as: ApusV1.HealthCheckRequest.self)
+            #expect(reply.service == "ok")
+            await anonymous.close()
+            await trusted.close()
+        }
+    }
+
+    @Test("a length prefix over the server's limit closes that connection with RESOURCE_EXHAUSTED; others keep working")
+    func oversizedFrameClosesOnlyThatConnection() async throws {
+        let identity = RPCServer.Identity(service: "test", maxFrameBytes: 4096)
+        try await withTestServer(makeTestHandlers(), identity: identity) { port in
+            let good = testClient(port)
+            _ = try await good.unary(TestMethods.echo, ApusV1.HealthCheckRequest(), as: ApusV1.HealthCheckRequest.self)
+            let peer = try await RawPeer.connect(port: port)
+            try await peer.sendHello()
+            var huge = peer.channel.allocator.buffer(capacity: 4)
+            huge.writeInteger(UInt32(1 << 30))
+            try await peer.send(huge)
+            #expect(await peer.waitForClose(timeout: .seconds(2)))
+            let error = try #require(peer.frames.last)
+            #expect(error.kind == .error && error.status == .resourceExhausted)
+            let reply = try await good.unary(
+                TestMethods.echo, ApusV1.HealthCheckRequest(service: "alive"), as: ApusV1.HealthCheckRequest.self)
+            #expect(reply.service == "alive")
+            await good.close()
+        }
+    }
+
+    @Test("garbage after the hello closes that connection with a malformed-frame error; the server keeps serving")
+    func garbageClosesOnlyThatConnection() async throws {
+        try await withTestServer(makeTestHandlers()) { port in
+            let peer = try await RawPeer.connect(port: port)
+            try await peer.sendHello()
+            var junk = peer.channel.allocator.buffer(capacity: 8)
+            junk.writeInteger(UInt32(4))
+            junk.writeBytes([0xFF, 0xFF, 0xFF, 0xFF])
+            try await peer.send(junk)
+            #expect(await peer.waitForClose(timeout: .seconds(2)))
+            #expect(peer.frames.last?.status == .invalidArgument)
+            let client = testClient(port)
+            let reply = try await client.unary(
+                TestMethods.echo, ApusV1.HealthCheckRequest(service: "fine"), as: ApusV1.HealthCheckRequest.self)
+            #expect(reply.service == "fine")
+            await client.close()
+        }
+    }
+
+    @Test("keepalive detects a peer that stopped answering and fails its calls with UNAVAILABLE")
+    func keepaliveDetectsDeadPeer() async throws {
+        // A server that completes the hello and then never reads or answers again.
+        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(HelloThenSilence())
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { silent.close(promise: nil) }
+        let client = testClient(silent.localAddress!.port!, keepalive: .init(interval: .milliseconds(100), timeout: .milliseconds(100)))
+        let start = ContinuousClock.now
+        do {
+            let stream = try await client.serverStream(
+                TestMethods.forever, ApusV1.HealthCheckRequest(), as: ApusV1.GenerateOutput.self)
+            for try await _ in stream {}
+            Issue.record("expected the stream to fail")
+        } catch let error as RPCError {
+            #expect(error.code == .unavailable)
+            #expect(error.message.contains("keepalive"))
+        }
+        #expect(ContinuousClock.now - start < .seconds(3))
+        await client.close()
+    }
+
+    final class HelloThenSilence: ChannelInboundHandler {
+        typealias InboundIn = Frame
+        var greeted = false
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard !greeted else { return }
+            greeted = true
+            let hello = ApusV1.Hello(protocolVersion: WireProtocol.version, service: "silent", instanceID: "s",
+                                     authToken: "", maxFrameBytes: 1 << 20)
+            var buffer = context.channel.allocator.buffer(capacity: 64)
+            FrameEncoder.write(Frame(callID: 0, kind: .hello), message: hello, into: &buffer)
+            context.writeAndFlush(NIOAny(buffer), promise: nil)
+        }
+    }
+}
