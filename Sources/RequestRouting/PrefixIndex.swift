@@ -86,7 +86,9 @@ public struct PrefixIndex: Sendable {
         let bit: UInt64 = 1 << UInt64(slot)
         guard start < hashes.count else { return }
         for key in hashes[start...] {
-            if Self.markSpeculative(&holders[key, default: Holders()], bit: bit) { expiries.append(Expiry(deadline: deadline, slot: slot, key: key)) }
+            if Self.markSpeculative(&holders[key, default: Holders()], bit: bit) {
+                expiries.append(Expiry(deadline: deadline, slot: slot, key: key))
+            }
         }
     }
 

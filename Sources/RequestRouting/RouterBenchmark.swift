@@ -30,8 +30,9 @@ public enum RouterBenchmark {
             let indexed = router.prefixIndex.count
             let micros = measure(&router, requests: requests, iterations: iterations)
             let formatted = String(Int(micros * 100 + 0.5)).paddedMicros
-            lines.append("\(policy.rawValue): \(formatted) µs per decision (route + finish), 8 engines, "
-                + "\(indexed) indexed blocks, 64 in flight, \(iterations) decisions")
+            lines.append(
+                "\(policy.rawValue): \(formatted) µs per decision (route + finish), 8 engines, "
+                    + "\(indexed) indexed blocks, 64 in flight, \(iterations) decisions")
         }
         return lines
     }
@@ -62,7 +63,8 @@ public enum RouterBenchmark {
             let document = documents[Int(generator.next() % UInt64(documents.count))]
             let prefix = Array(document.prefix(20 + Int(generator.next() % 81)))
             let tail = chain(count: 4, seed: (1 << 40) | UInt64(index) << 8, parent: prefix.last!)
-            return RoutingRequest(requestID: "bench-\(index)", blockHashes: prefix + tail, sessionKey: "user-\(index % 97)")
+            return RoutingRequest(
+                requestID: "bench-\(index)", blockHashes: prefix + tail, sessionKey: "user-\(index % 97)")
         }
     }
 
@@ -70,7 +72,8 @@ public enum RouterBenchmark {
         var previous = parent?.w0 ?? 0
         return (0..<count).map { index in
             var generator = SplitMix64(seed: previous ^ StableHash.mix(seed &+ UInt64(index)))
-            let key = BlockHashKey(w0: generator.next(), w1: generator.next(), w2: generator.next(), w3: generator.next())
+            let key = BlockHashKey(
+                w0: generator.next(), w1: generator.next(), w2: generator.next(), w3: generator.next())
             previous = key.w0
             return key
         }

@@ -41,6 +41,8 @@ public struct RouterConfig: Sendable, Equatable {
         guard sessionBalanceFactor >= 0, sessionBalanceFactor.isFinite else {
             throw .invalid("sessionBalanceFactor must be >= 0, got \(sessionBalanceFactor)")
         }
-        guard (1...16).contains(maxAttempts) else { throw .invalid("maxAttempts must be in 1...16, got \(maxAttempts)") }
+        guard (1...16).contains(maxAttempts) else {
+            throw .invalid("maxAttempts must be in 1...16, got \(maxAttempts)")
+        }
     }
 }

@@ -55,7 +55,9 @@ public struct RouterCore: Sendable {
         guard let entry = ledger.entry(for: id) else { return FinishResult(decision: .done, health: []) }
         var health: [EngineHealthAction] = []
         if let engine = entry.engine, let event = outcome.healthEvent {
-            health = backends.handle(event, for: engine, now: now).map { EngineHealthAction(engine: engine, action: $0) }
+            health = backends.handle(event, for: engine, now: now).map {
+                EngineHealthAction(engine: engine, action: $0)
+            }
         }
         if outcome.isRetryable, ledger.canRetry(id), let next = choose(request, excluding: entry.triedEngines) {
             ledger.retry(id, on: next.id, slot: next.slot)
@@ -89,7 +91,8 @@ public struct RouterCore: Sendable {
         for backend in backends.backends where backend.health.isDispatchable && !excluded.contains(backend.id) {
             candidates.append(
                 EngineCandidate(
-                    id: backend.id, slot: backend.slot, load: backend.load, inFlight: ledger.inFlight(slot: backend.slot)))
+                    id: backend.id, slot: backend.slot, load: backend.load,
+                    inFlight: ledger.inFlight(slot: backend.slot)))
             slots |= 1 << UInt64(backend.slot)
         }
         guard !candidates.isEmpty else { return nil }
@@ -104,7 +107,8 @@ public struct RouterCore: Sendable {
         swap(&list, &candidates)
         withUnsafeTemporaryAllocation(of: Int.self, capacity: PrefixIndex.maxSlots) { positions in
             for (position, candidate) in list.enumerated() { positions[candidate.slot] = position }
-            prefixIndex.matchedBlocks(hashes, slots: slots) { slot, depth in list[positions[slot]].matchedBlocks = depth }
+            prefixIndex.matchedBlocks(hashes, slots: slots) { slot, depth in list[positions[slot]].matchedBlocks = depth
+            }
         }
         swap(&list, &candidates)
     }

@@ -52,8 +52,9 @@ struct DispatchLedgerTests {
         ledger.checkInvariants()
     }
 
-    @Test("random dispatches, first tokens, completions, errors, cancels, retries and removals never leak a count",
-          arguments: 0..<20)
+    @Test(
+        "random dispatches, first tokens, completions, errors, cancels, retries and removals never leak a count",
+        arguments: 0..<20)
     func randomSequencesNeverLeak(seed: Int) {
         var generator = SplitMix64(seed: UInt64(seed) &* 0x9E37_79B9)
         var ledger = DispatchLedger(maxAttempts: 3)

@@ -48,7 +48,8 @@ struct EngineHealthTests {
         var health = Self.ready()
         for time in 1...4 { #expect(health.handle(.transportError, now: UInt64(time)) == []) }
         let until = 5 + 30 * Self.second
-        #expect(health.handle(.requestTimedOut, now: 5) == [.eject(.transportErrors), .startProbing, .readmitAfter(until)])
+        #expect(
+            health.handle(.requestTimedOut, now: 5) == [.eject(.transportErrors), .startProbing, .readmitAfter(until)])
         #expect(health.handle(.checkSucceeded, now: until - 1) == [])
         #expect(!health.isDispatchable)
         #expect(health.handle(.checkSucceeded, now: until) == [.admit])

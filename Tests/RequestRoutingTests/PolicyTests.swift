@@ -5,7 +5,8 @@ import Testing
 struct PolicyTests {
     static func candidates(inFlight: [Int], matched: [Int]? = nil) -> [EngineCandidate] {
         inFlight.enumerated().map { index, count in
-            EngineCandidate(id: EngineID("e\(index)"), slot: index, inFlight: count, matchedBlocks: matched?[index] ?? 0)
+            EngineCandidate(
+                id: EngineID("e\(index)"), slot: index, inFlight: count, matchedBlocks: matched?[index] ?? 0)
         }
     }
 
@@ -50,22 +51,26 @@ struct PolicyTests {
     @Test("prefix aware picks the engine with the longest match when loads are close")
     func prefixAwarePicksHolder() {
         var policy = PrefixAwarePolicy()
-        #expect(policy.choose(for: Self.request, among: Self.candidates(inFlight: [3, 4, 3], matched: [0, 20, 2])) == 1)
+        #expect(
+            policy.choose(for: Self.request, among: Self.candidates(inFlight: [3, 4, 3], matched: [0, 20, 2])) == 1)
     }
 
     @Test("prefix aware skips a holder above (1 + ε) · mean + 1 in flight")
     func prefixAwareCap() {
         var policy = PrefixAwarePolicy()
         // mean 5, cap 1.25 · 5 + 1 = 7.25: 8 in flight is over it.
-        #expect(policy.choose(for: Self.request, among: Self.candidates(inFlight: [8, 4, 3], matched: [50, 0, 0])) == 2)
-        #expect(policy.choose(for: Self.request, among: Self.candidates(inFlight: [7, 4, 4], matched: [50, 0, 0])) == 0)
+        #expect(
+            policy.choose(for: Self.request, among: Self.candidates(inFlight: [8, 4, 3], matched: [50, 0, 0])) == 2)
+        #expect(
+            policy.choose(for: Self.request, among: Self.candidates(inFlight: [7, 4, 4], matched: [50, 0, 0])) == 0)
     }
 
     @Test("prefix aware sends work to a starved engine even though others hold the prefix")
     func prefixAwareFeedsStarved() {
         var policy = PrefixAwarePolicy()
         // mean 12, starved below 0.5 · 12 − 1 = 5.
-        #expect(policy.choose(for: Self.request, among: Self.candidates(inFlight: [14, 14, 4], matched: [32, 32, 0])) == 2)
+        #expect(
+            policy.choose(for: Self.request, among: Self.candidates(inFlight: [14, 14, 4], matched: [32, 32, 0])) == 2)
     }
 
     @Test("prefix aware without any match is least loaded")
@@ -109,7 +114,9 @@ struct PolicyTests {
         var second = SessionPolicy()
         let members: [EngineID] = ["10.0.0.1:8000", "10.0.0.2:8000", "10.0.0.3:8000"]
         for index in 0..<100 {
-            #expect(first.owner(ofKey: "s\(index)", among: members) == second.owner(ofKey: "s\(index)", among: members.reversed()))
+            #expect(
+                first.owner(ofKey: "s\(index)", among: members)
+                    == second.owner(ofKey: "s\(index)", among: members.reversed()))
         }
     }
 

@@ -14,8 +14,12 @@ struct PrefixIndexTests {
     @Test("stored events make an engine match the longest stored prefix of a chain")
     func storedPrefixMatches() {
         var index = PrefixIndex()
-        #expect(index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Array(Self.chain[0..<6]))]), slot: 0) == .applied)
-        #expect(index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Array(Self.chain[0..<3]))]), slot: 5) == .applied)
+        #expect(
+            index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Array(Self.chain[0..<6]))]), slot: 0)
+                == .applied)
+        #expect(
+            index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Array(Self.chain[0..<3]))]), slot: 5)
+                == .applied)
         #expect(Self.matches(index, Self.chain, slots: [0, 1, 5]) == [0: 6, 1: 0, 5: 3])
         #expect(Self.matches(index, Array(Self.chain[0..<4]), slots: [0, 5]) == [0: 4, 5: 3])
         index.checkInvariants()
@@ -25,7 +29,8 @@ struct PrefixIndexTests {
     func everyLength() {
         for length in 0...Self.chain.count {
             var index = PrefixIndex()
-            _ = index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Array(Self.chain[0..<length]))]), slot: 3)
+            _ = index.apply(
+                KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Array(Self.chain[0..<length]))]), slot: 3)
             #expect(Self.matches(index, Self.chain, slots: [3]) == [3: length])
         }
     }

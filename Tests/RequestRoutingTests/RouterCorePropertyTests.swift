@@ -29,7 +29,8 @@ struct RouterCorePropertyTests {
             switch roll {
             case 0..<35:
                 let request = RoutingRequest(
-                    requestID: "r\(step)", blockHashes: SimHashes.chain(SimHashes.contents(generator.next() % 5, count: 4)),
+                    requestID: "r\(step)",
+                    blockHashes: SimHashes.chain(SimHashes.contents(generator.next() % 5, count: 4)),
                     sessionKey: "s\(generator.next() % 7)")
                 if let engine = router.route(request, now: now) {
                     live[request.requestID] = request
@@ -63,7 +64,8 @@ struct RouterCorePropertyTests {
                 _ = router.handle(.checkSucceeded, for: engine, now: now)
             case 94..<97:
                 let engine = engines[Int(generator.next() % UInt64(engines.count))]
-                _ = router.handle(generator.next() % 2 == 0 ? .watch(.notServing) : .watch(.serving), for: engine, now: now)
+                _ = router.handle(
+                    generator.next() % 2 == 0 ? .watch(.notServing) : .watch(.serving), for: engine, now: now)
             default:
                 _ = router.tick(now: now)
             }

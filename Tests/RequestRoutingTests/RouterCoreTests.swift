@@ -6,7 +6,9 @@ struct RouterCoreTests {
     static let engines: [EngineID] = ["e0", "e1", "e2", "e3"]
 
     /// A router with four ready engines.
-    static func router(_ policy: PolicyKind = .prefixAware, _ configure: (inout RouterConfig) -> Void = { _ in }) -> RouterCore {
+    static func router(_ policy: PolicyKind = .prefixAware, _ configure: (inout RouterConfig) -> Void = { _ in })
+        -> RouterCore
+    {
         var config = RouterConfig(policy: policy)
         configure(&config)
         var router = try! RouterCore(config: config)
@@ -48,14 +50,18 @@ struct RouterCoreTests {
     @Test("a hung engine is excluded once the configured window has passed")
     func hungEngineExcluded() {
         var router = Self.router(.leastLoaded) { $0.health.hungAfter = 1_000 }
-        for engine in Self.engines { _ = router.updateLoad(EngineLoad(running: 1, stepCounter: 5), for: engine, now: 0) }
+        for engine in Self.engines {
+            _ = router.updateLoad(EngineLoad(running: 1, stepCounter: 5), for: engine, now: 0)
+        }
         for engine in ["e0", "e1", "e3"] as [EngineID] {
             _ = router.updateLoad(EngineLoad(running: 1, stepCounter: 6), for: engine, now: 900)
         }
         #expect(router.tick(now: 999).health.isEmpty)
-        #expect(router.tick(now: 1_000).health == [
-            EngineHealthAction(engine: "e2", action: .eject(.hung)), EngineHealthAction(engine: "e2", action: .startProbing),
-        ])
+        #expect(
+            router.tick(now: 1_000).health == [
+                EngineHealthAction(engine: "e2", action: .eject(.hung)),
+                EngineHealthAction(engine: "e2", action: .startProbing),
+            ])
         for index in 0..<20 { #expect(router.route(Self.request("r\(index)"), now: 1_001) != "e2") }
     }
 

@@ -5,7 +5,8 @@ import Testing
 struct SimulationTests {
     @Test("prefix_aware keeps conversations on the engine holding their prefix while a hot-prefix storm stays balanced")
     func conversationsStickWhileStormStaysBalanced() {
-        let sim = RoutingSimulation(router: SimulationScenarios.router(.prefixAware), engines: SimulationScenarios.engines(8))
+        let sim = RoutingSimulation(
+            router: SimulationScenarios.router(.prefixAware), engines: SimulationScenarios.engines(8))
         let system = SimHashes.chain(SimHashes.contents(1, count: 32))
         SimulationScenarios.conversations(on: sim, system: system, count: 48, turns: 6, seed: 11)
         SimulationScenarios.submitStorm(to: sim, system: system, count: 1_200, rate: 400, seed: 12)
@@ -28,7 +29,8 @@ struct SimulationTests {
         }
         sim.run()
         let hitRate = Double(hits) / Double(max(eligible, 1))
-        print("prefix_aware: conversation hit rate \(hits)/\(eligible) = \(hitRate), worst max/mean in-flight \(worstRatio) over \(samples) samples")
+        print("prefix_aware: conversation hit rate \(hits)/\(eligible) = \(hitRate)")
+        print("prefix_aware: worst max/mean in-flight \(worstRatio) over \(samples) dispatches with mean >= 8")
         #expect(eligible >= 200)
         #expect(hitRate >= 0.95)
         #expect(samples >= 500)
@@ -55,7 +57,8 @@ struct SimulationTests {
 
     @Test("a hung engine is excluded within the hung window plus one tick, and its unstarted requests move")
     func hungEngineIsExcluded() {
-        let sim = RoutingSimulation(router: SimulationScenarios.router(.prefixAware), engines: SimulationScenarios.engines(4))
+        let sim = RoutingSimulation(
+            router: SimulationScenarios.router(.prefixAware), engines: SimulationScenarios.engines(4))
         SimulationScenarios.submitUnique(to: sim, count: 1_200, rate: 200, seed: 31)
         let freezeAt: UInt64 = 1_000_000_000
         var frozen = false
@@ -70,7 +73,11 @@ struct SimulationTests {
         }
         sim.run(until: 60_000_000_000)
         #expect(frozen)
+        #expect(sim.routedCount[2] > 50, "the engine took its share before it hung")
         #expect(routedToFrozenLate == 0)
+        #expect(sim.retried > 0, "requests that had not streamed a token moved to other engines")
+        #expect(sim.completed + sim.failed == 1_200)
+        #expect(sim.failed <= 16, "only requests already streaming on the hung engine fail")
         #expect(sim.router.listBackends()[2].state == .notReady)
         #expect(sim.router.listBackends()[2].blockReason == .hung)
         #expect(sim.router.ledger.count == 0 && sim.router.ledger.totalInFlight == 0)

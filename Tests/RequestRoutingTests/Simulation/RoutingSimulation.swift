@@ -26,6 +26,8 @@ final class RoutingSimulation {
     private(set) var completed = 0
     private(set) var lastCompletion: UInt64 = 0
     private(set) var unroutable = 0
+    private(set) var retried = 0
+    private(set) var failed = 0
     private(set) var routedCount: [Int]
     private var queue = EventQueue<Event>()
     private var items: [String: SimWorkItem] = [:]
@@ -129,9 +131,12 @@ final class RoutingSimulation {
             engines[index].running.removeAll { $0.id == id }
             let result = router.finish(item.routingRequest, outcome: .timedOut, now: now)
             if case .retry(let engine, _) = result.decision {
-                enqueue(SimRequest(id: id, blocks: item.blocks, outputTokens: item.outputTokens), on: engineIndex(engine))
+                retried += 1
+                enqueue(
+                    SimRequest(id: id, blocks: item.blocks, outputTokens: item.outputTokens), on: engineIndex(engine))
             } else {
                 items[id] = nil
+                failed += 1
                 pendingWork -= 1
             }
         }

@@ -24,7 +24,8 @@ enum SimHashes {
         var previous = parent?.w0 ?? 0x5EED
         for content in contents {
             var generator = SplitMix64(seed: previous ^ StableHash.mix(content))
-            let key = BlockHashKey(w0: generator.next(), w1: generator.next(), w2: generator.next(), w3: generator.next())
+            let key = BlockHashKey(
+                w0: generator.next(), w1: generator.next(), w2: generator.next(), w3: generator.next())
             keys.append(key)
             previous = key.w0
         }

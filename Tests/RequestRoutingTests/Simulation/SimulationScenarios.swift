@@ -42,7 +42,9 @@ enum SimulationScenarios {
 
     /// The blocks of turn `turn` of conversation `conversation`: the system prompt, then 8 blocks per turn.
     static func conversationBlocks(system: [BlockHashKey], conversation: Int, turn: Int) -> [BlockHashKey] {
-        system + SimHashes.chain(SimHashes.contents(500 + UInt64(conversation), count: 8 * (turn + 1)), parent: system.last)
+        system
+            + SimHashes.chain(
+                SimHashes.contents(500 + UInt64(conversation), count: 8 * (turn + 1)), parent: system.last)
     }
 
     /// Closed-loop conversations of `turns` turns with think times of 100–300 ms.
@@ -52,7 +54,8 @@ enum SimulationScenarios {
         var generator = SplitMix64(seed: seed)
         for conversation in 0..<count {
             let item = SimWorkItem(
-                id: "c\(conversation)-0", blocks: conversationBlocks(system: system, conversation: conversation, turn: 0),
+                id: "c\(conversation)-0",
+                blocks: conversationBlocks(system: system, conversation: conversation, turn: 0),
                 outputTokens: 16, conversation: conversation, turn: 0)
             sim.submit(item, at: generator.next() % 2_000_000_000)
         }
@@ -74,7 +77,8 @@ enum SimulationScenarios {
         var time: UInt64 = 500_000_000
         for index in 0..<count {
             time += exponential(rate: rate, &generator)
-            let blocks = system + SimHashes.chain(SimHashes.contents(90_000 + UInt64(index), count: 4), parent: system.last)
+            let blocks =
+                system + SimHashes.chain(SimHashes.contents(90_000 + UInt64(index), count: 4), parent: system.last)
             sim.submit(SimWorkItem(id: "s\(index)", blocks: blocks, outputTokens: 20), at: time)
         }
     }
