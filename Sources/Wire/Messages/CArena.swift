@@ -18,6 +18,8 @@ public final class CArena {
     private static let headerSize = 16
     private static let alignment = 16
     private static let maxChunkSize = 1 << 20
+    /// `reset()` gives memory back instead of keeping it once the arena holds more than this.
+    private static let maxRetainedBytes = 64 << 20
 
     private var head: UnsafeMutableRawPointer?
     private var cursor: UnsafeMutableRawPointer?
@@ -33,25 +35,34 @@ public final class CArena {
     deinit { freeChunks() }
 
     /// Forgets every allocation and keeps the memory: afterwards one chunk as large as all chunks so far, so an
-    /// arena reused for each engine step stops calling malloc once it has seen its largest step.
-    /// Pointers handed out before are invalid.
+    /// arena reused for each engine step stops calling malloc once it has seen its largest step (past 64 MiB it
+    /// frees everything instead, so one huge message does not pin its memory). Pointers handed out before are
+    /// invalid.
     public func reset() {
         guard let first = head else { return }
-        var total = 0
-        var chunk: UnsafeMutableRawPointer? = first
-        while let c = chunk {
-            total += c.load(fromByteOffset: 8, as: Int.self)
-            chunk = c.load(as: UnsafeMutableRawPointer?.self)
-        }
-        if first.load(as: UnsafeMutableRawPointer?.self) == nil {
+        let total = capacity
+        if first.load(as: UnsafeMutableRawPointer?.self) == nil, total <= Self.maxRetainedBytes {
             cursor = first + Self.headerSize
             remaining = total
             return
         }
         freeChunks()
+        guard total <= Self.maxRetainedBytes else { return }
         nextChunkSize = total
         addChunk(minimum: total)
         nextChunkSize = min(total * 2, max(Self.maxChunkSize, total))
+    }
+
+    /// Bytes held in chunks (used and free), and how many chunks hold them.
+    var capacity: Int { chunkSizes.reduce(0, +) }
+    var chunkSizes: [Int] {
+        var sizes: [Int] = []
+        var chunk = head
+        while let c = chunk {
+            sizes.append(c.load(fromByteOffset: 8, as: Int.self))
+            chunk = c.load(as: UnsafeMutableRawPointer?.self)
+        }
+        return sizes
     }
 
     /// Uninitialised, 16-byte-aligned memory for `count` values of `T`, valid until `reset()` or `deinit`.

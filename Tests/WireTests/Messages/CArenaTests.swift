@@ -41,6 +41,22 @@ struct CArenaTests {
         }
     }
 
+    @Test("reset keeps one chunk as large as everything before, and lets go of more than 64 MiB")
+    func resetConsolidates() {
+        let arena = CArena(capacity: 64)
+        for _ in 0..<100 { _ = arena.allocateBytes(100) }
+        let before = arena.capacity
+        #expect(arena.chunkSizes.count > 1)
+        arena.reset()
+        #expect(arena.chunkSizes == [before])
+        for _ in 0..<100 { _ = arena.allocateBytes(100) }
+        #expect(arena.chunkSizes == [before], "a step no larger than the last one needs no new chunk")
+        _ = arena.allocateBytes(65 << 20)
+        arena.reset()
+        #expect(arena.capacity == 0)
+        #expect(arena.cString("still works").pointee == CChar(UInt8(ascii: "s")))
+    }
+
     @Test("strings and arrays are copied with a NUL terminator and no aliasing")
     func copies() {
         let arena = CArena()
