@@ -30,28 +30,21 @@ final class BPEModel: Sendable {
     private static let cacheCapacity = 20_000
     private static let maxCachedWordLength = 256
 
-    init(json model: HFJSON.Object, byteLevel: Bool) throws {
-        guard HFJSON.string(model, "type") ?? "BPE" == "BPE" else {
-            throw TokenizerError.unsupported("model type \(HFJSON.string(model, "type") ?? "?") (only BPE)")
+    init(file model: TokenizerFile.Model, byteLevel: Bool) throws {
+        guard (model.type ?? "BPE") == "BPE" else {
+            throw TokenizerError.unsupported("model type \(model.type ?? "?") (only BPE)")
         }
-        if HFJSON.string(model, "continuing_subword_prefix") != nil || HFJSON.string(model, "end_of_word_suffix") != nil {
+        if model.continuing_subword_prefix != nil || model.end_of_word_suffix != nil {
             throw TokenizerError.unsupported("BPE continuing_subword_prefix / end_of_word_suffix")
         }
-        if let dropout = HFJSON.double(model, "dropout"), dropout > 0 {
-            throw TokenizerError.unsupported("BPE dropout")
-        }
-        let rawVocab = try HFJSON.required(HFJSON.object(model, "vocab"), "model.vocab")
-        var vocab: [String: TokenID] = [:]
-        vocab.reserveCapacity(rawVocab.count)
-        for (token, id) in rawVocab {
-            vocab[token] = TokenID(try HFJSON.required(HFJSON.int(id), "model.vocab id of \(token)"))
-        }
+        if let dropout = model.dropout, dropout > 0 { throw TokenizerError.unsupported("BPE dropout") }
+        let vocab = try HFJSON.required(model.vocab, "model.vocab")
         self.vocab = vocab
         self.byteLevel = byteLevel
-        byteFallback = HFJSON.bool(model, "byte_fallback") ?? false
-        fuseUnknown = HFJSON.bool(model, "fuse_unk") ?? false
-        ignoreMerges = HFJSON.bool(model, "ignore_merges") ?? false
-        unknownID = HFJSON.string(model, "unk_token").flatMap { vocab[$0] }
+        byteFallback = model.byte_fallback ?? false
+        fuseUnknown = model.fuse_unk ?? false
+        ignoreMerges = model.ignore_merges ?? false
+        unknownID = model.unk_token.flatMap { vocab[$0] }
 
         var tokens = [String?](repeating: nil, count: Int(vocab.values.max() ?? -1) + 1)
         var scalarIDs: [UInt32: TokenID] = [:]
@@ -77,26 +70,16 @@ final class BPEModel: Sendable {
             let hex = String(byte, radix: 16, uppercase: true)
             return vocab["<0x" + (byte < 16 ? "0" : "") + hex + ">"] ?? -1
         }
-        merges = MergeTable(try Self.parseMerges(HFJSON.value(model, "merges") as? [Any] ?? [], vocab: vocab))
+        merges = MergeTable(try Self.mergeRanks(model.merges ?? [], vocab: vocab))
     }
 
-    private static func parseMerges(_ list: [Any], vocab: [String: TokenID]) throws -> [UInt64: UInt64] {
+    private static func mergeRanks(_ list: [TokenizerFile.Merge], vocab: [String: TokenID]) throws -> [UInt64: UInt64] {
         var merges: [UInt64: UInt64] = [:]
         merges.reserveCapacity(list.count)
-        for (rank, entry) in list.enumerated() {
-            let left: String
-            let right: String
-            if let line = entry as? String {
-                let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-                guard parts.count == 2 else { throw TokenizerError.invalidJSON("merge \"\(line)\" is not \"a b\"") }
-                (left, right) = (String(parts[0]), String(parts[1]))
-            } else if let pair = entry as? [String], pair.count == 2 {
-                (left, right) = (pair[0], pair[1])
-            } else {
-                throw TokenizerError.invalidJSON("merge #\(rank) is neither \"a b\" nor [\"a\", \"b\"]")
-            }
-            guard let a = vocab[left], let b = vocab[right], let merged = vocab[left + right] else {
-                throw TokenizerError.invalidJSON("merge \(left) \(right) uses a token missing from the vocab")
+        for (rank, merge) in list.enumerated() {
+            guard let a = vocab[merge.left], let b = vocab[merge.right], let merged = vocab[merge.left + merge.right]
+            else {
+                throw TokenizerError.invalidJSON("merge \(merge.left) \(merge.right) uses a token missing from the vocab")
             }
             merges[Self.pairKey(a, b)] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: merged))
         }

@@ -1,19 +1,19 @@
 import Foundation
 
-/// Small helpers for reading Hugging Face JSON files through `JSONSerialization`.
+/// Small helpers for reading the loose parts of Hugging Face JSON files (see `LooseJSON`).
 ///
 /// Only used while loading; the parsed `[String: Any]` values never escape the initialisers.
 enum HFJSON {
     typealias Object = [String: Any]
 
     static func parseObject(_ data: Data, what: String) throws -> Object {
-        let value: Any
+        let value: LooseJSON
         do {
-            value = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            value = try JSONDecoder().decode(LooseJSON.self, from: data)
         } catch {
             throw TokenizerError.invalidJSON("\(what) is not valid JSON (\(error))")
         }
-        guard let object = value as? Object else { throw TokenizerError.invalidJSON("\(what) is not a JSON object") }
+        guard let object = value.object else { throw TokenizerError.invalidJSON("\(what) is not a JSON object") }
         return object
     }
 
@@ -29,21 +29,22 @@ enum HFJSON {
 
     static func bool(_ object: Object, _ key: String) -> Bool? {
         guard let value = value(object, key) else { return nil }
-        if let number = value as? NSNumber { return number.boolValue }
-        return value as? Bool
+        if let bool = value as? Bool { return bool }
+        if let number = value as? Int { return number != 0 }
+        return nil
     }
 
     static func int(_ any: Any?) -> Int? {
         guard let any, !(any is NSNull) else { return nil }
         if let value = any as? Int { return value }
-        if let number = any as? NSNumber { return number.intValue }
+        if let value = any as? Double, value == value.rounded(), abs(value) < 1e18 { return Int(value) }
         return nil
     }
 
     static func double(_ any: Any?) -> Double? {
         guard let any, !(any is NSNull) else { return nil }
         if let value = any as? Double { return value }
-        if let number = any as? NSNumber { return number.doubleValue }
+        if let value = any as? Int { return Double(value) }
         return nil
     }
 

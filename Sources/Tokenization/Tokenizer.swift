@@ -41,16 +41,17 @@ public final class Tokenizer: Sendable {
 
     /// Loads a tokenizer from the contents of `tokenizer.json`, with the optional companion configs.
     public init(tokenizerJSON: Data, config: TokenizerConfig?, generationConfig: GenerationConfig? = nil) throws {
-        let json = try HFJSON.parseObject(tokenizerJSON, what: "tokenizer.json")
+        let file = try TokenizerFile.decode(tokenizerJSON)
         self.config = config
         self.generationConfig = generationConfig
-        normalizer = try HFJSON.object(json, "normalizer").map { try Normalizer(json: $0) }
-        preTokenizer = try HFJSON.object(json, "pre_tokenizer").map { try PreTokenizer(json: $0) }
-        decoder = try HFJSON.object(json, "decoder").map { try TokenDecoder(json: $0) }
-        model = try BPEModel(json: try HFJSON.required(HFJSON.object(json, "model"), "model"),
-                             byteLevel: preTokenizer?.isByteLevel ?? false)
+        normalizer = try file.normalizer?.object.map { try Normalizer(json: $0) }
+        preTokenizer = try file.pre_tokenizer?.object.map { try PreTokenizer(json: $0) }
+        decoder = try file.decoder?.object.map { try TokenDecoder(json: $0) }
+        model = try BPEModel(file: file.model, byteLevel: preTokenizer?.isByteLevel ?? false)
 
-        let added = try (HFJSON.value(json, "added_tokens") as? [HFJSON.Object] ?? []).map { try AddedToken(json: $0) }
+        let added = try (file.added_tokens ?? []).map {
+            try AddedToken(json: try HFJSON.required($0.object, "added token object"))
+        }
         addedTokensByID = Dictionary(added.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         addedTokenIDs = Dictionary(added.map { ($0.content, $0.id) }, uniquingKeysWith: { $1 })
         specialTokenIDs = Set(added.filter(\.special).map(\.id))
@@ -94,7 +95,7 @@ public final class Tokenizer: Sendable {
             postProcessor = .bosEOS(bos: config?.addBOSToken == true ? bos : nil,
                                     eos: config?.addEOSToken == true ? config?.eosToken.flatMap(lookup) : nil)
         } else {
-            postProcessor = try HFJSON.object(json, "post_processor").map { try PostProcessor(json: $0, tokenID: lookup) }
+            postProcessor = try file.post_processor?.object.map { try PostProcessor(json: $0, tokenID: lookup) }
         }
     }
 
