@@ -79,7 +79,8 @@ final class BPEModel: Sendable {
         for (rank, merge) in list.enumerated() {
             guard let a = vocab[merge.left], let b = vocab[merge.right], let merged = vocab[merge.left + merge.right]
             else {
-                throw TokenizerError.invalidJSON("merge \(merge.left) \(merge.right) uses a token missing from the vocab")
+                throw TokenizerError.invalidJSON(
+                    "merge \(merge.left) \(merge.right) uses a token missing from the vocab")
             }
             merges[Self.pairKey(a, b)] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: merged))
         }

@@ -31,7 +31,8 @@ indirect enum Normalizer: Sendable {
         case "NFKD": self = .nfkd
         case "Lowercase": self = .lowercase
         case "Strip":
-            self = .strip(left: HFJSON.bool(json, "strip_left") ?? true, right: HFJSON.bool(json, "strip_right") ?? true)
+            self = .strip(
+                left: HFJSON.bool(json, "strip_left") ?? true, right: HFJSON.bool(json, "strip_right") ?? true)
         default:
             throw TokenizerError.unsupported("normalizer \(type)")
         }
@@ -42,7 +43,8 @@ indirect enum Normalizer: Sendable {
         if let literal = HFJSON.string(pattern, "String") { return .string(literal) }
         if let regex = HFJSON.string(pattern, "Regex") {
             do {
-                return .regex(SplitPattern.RegexBox(regex: try NSRegularExpression(pattern: SplitPattern.oniguruma(regex))))
+                let compiled = try NSRegularExpression(pattern: SplitPattern.oniguruma(regex))
+                return .regex(SplitPattern.RegexBox(regex: compiled))
             } catch {
                 throw TokenizerError.unsupported("Replace regex \(regex) (\(error))")
             }
@@ -95,7 +97,8 @@ indirect enum Normalizer: Sendable {
         out.reserveCapacity(bytes.count)
         var i = 0
         while i < bytes.count {
-            if bytes[i] == needle[0] && i + needle.count <= bytes.count && bytes[i..<(i + needle.count)].elementsEqual(needle) {
+            if bytes[i] == needle[0] && i + needle.count <= bytes.count
+                && bytes[i..<(i + needle.count)].elementsEqual(needle) {
                 out.append(contentsOf: content)
                 i += needle.count
             } else {

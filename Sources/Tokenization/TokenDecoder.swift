@@ -27,7 +27,8 @@ indirect enum TokenDecoder: Sendable {
         case "Strip":
             let content = try HFJSON.required(HFJSON.string(json, "content"), "Strip.content")
             guard let character = content.first else { throw TokenizerError.invalidJSON("Strip.content is empty") }
-            self = .strip(content: character, start: HFJSON.int(json, "start") ?? 0, stop: HFJSON.int(json, "stop") ?? 0)
+            self = .strip(
+                content: character, start: HFJSON.int(json, "start") ?? 0, stop: HFJSON.int(json, "stop") ?? 0)
         case "Sequence":
             let list = HFJSON.value(json, "decoders") as? [HFJSON.Object] ?? []
             self = .sequence(try list.map { try TokenDecoder(json: $0) })

@@ -59,11 +59,13 @@ public final class Tokenizer: Sendable {
         let normalized = added.filter(\.normalized)
         rawMatcher = AddedTokenMatcher(tokens: raw, patterns: raw.map(\.content))
         normalizedMatcher = AddedTokenMatcher(
-            tokens: normalized, patterns: normalized.map { [normalizer] in normalizer?.normalize($0.content) ?? $0.content })
+            tokens: normalized,
+            patterns: normalized.map { [normalizer] in normalizer?.normalize($0.content) ?? $0.content })
         vocabSize = max(model.tokens.count, Int(added.map(\.id).max() ?? -1) + 1)
         var decodeStrings: [TokenID: String] = [:]
         for token in added {
-            decodeStrings[token.id] = token.normalized ? (normalizer?.normalize(token.content) ?? token.content) : token.content
+            let normalizedContent = token.normalized ? normalizer?.normalize(token.content) : nil
+            decodeStrings[token.id] = normalizedContent ?? token.content
         }
         addedDecodeStrings = decodeStrings
         let specialContents = Set(added.filter(\.special).map(\.content))
@@ -91,7 +93,8 @@ public final class Tokenizer: Sendable {
         }
         eosTokenIDs = eos
         if config?.addBOSToken != nil || config?.addEOSToken != nil {
-            // NOTE: explicit add_bos_token / add_eos_token win over tokenizer.json, as transformers' update_post_processor.
+            // NOTE: explicit add_bos_token / add_eos_token win over tokenizer.json (transformers'
+            // update_post_processor).
             postProcessor = .bosEOS(bos: config?.addBOSToken == true ? bos : nil,
                                     eos: config?.addEOSToken == true ? config?.eosToken.flatMap(lookup) : nil)
         } else {

@@ -54,7 +54,8 @@ public enum TokenizerBenchmark {
             "text: \(text.utf8.count) bytes, \(ids.count) tokens, vocab \(tokenizer.vocabSize)",
             "encode (cold cache): \(mbps(cold)) MB/s, \(rate(Double(ids.count), cold)) tokens/s",
             "encode (warm cache): \(mbps(warm)) MB/s, \(rate(Double(ids.count), warm)) tokens/s",
-            "decode (one call): \(rate(Double(ids.count), decode)) tokens/s, round trip \(decoded == text ? "exact" : "DIFFERS")",
+            "decode (one call): \(rate(Double(ids.count), decode)) tokens/s, "
+                + "round trip \(decoded == text ? "exact" : "DIFFERS")",
             "incremental detokenize: \(rate(Double(ids.count), incremental)) tokens/s, "
                 + "text \(streamed == text ? "exact" : "DIFFERS")",
         ]

@@ -62,4 +62,17 @@ struct SplitScannerTests {
         #expect(pieces(.qwen2) == ["1", "2", "3", "4", "5", "6", "7"])
         #expect(pieces(.gpt2) == ["1234567"])
     }
+
+    @Test("the Llama 3 and Qwen2 fixture patterns are recognised and use the scanner")
+    func fixturePatternsUseScanner() throws {
+        for (name, kind) in [("bytelevel_llama3", SplitScanner.Kind.llama3), ("bytelevel_qwen2", .qwen2)] {
+            let tokenizer = try Fixtures.tokenizer(name)
+            guard case .sequence(let list)? = tokenizer.preTokenizer, case .split(.scanner(let found), _) = list[0]
+            else {
+                Issue.record("\(name) does not use a scanner")
+                continue
+            }
+            #expect(found == kind)
+        }
+    }
 }

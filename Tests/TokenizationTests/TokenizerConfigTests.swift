@@ -52,11 +52,13 @@ struct TokenizerConfigTests {
 
     @Test("add_bos_token in the config overrides the tokenizer.json post-processor")
     func addBOSOverride() throws {
-        let data = try Data(contentsOf: Fixtures.directory.appendingPathComponent("sentencepiece_llama2/tokenizer.json"))
+        let url = Fixtures.directory.appendingPathComponent("sentencepiece_llama2/tokenizer.json")
+        let data = try Data(contentsOf: url)
         let without = try Tokenizer(tokenizerJSON: data, config: TokenizerConfig(bosToken: "<s>", addBOSToken: false))
         #expect(without.encode("Hi").first != 1)
         let with = try Tokenizer(
-            tokenizerJSON: data, config: TokenizerConfig(bosToken: "<s>", eosToken: "</s>", addBOSToken: true, addEOSToken: true))
+            tokenizerJSON: data,
+            config: TokenizerConfig(bosToken: "<s>", eosToken: "</s>", addBOSToken: true, addEOSToken: true))
         let ids = with.encode("Hi")
         #expect(ids.first == 1)
         #expect(ids.last == 2)
