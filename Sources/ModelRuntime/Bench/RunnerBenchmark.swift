@@ -58,6 +58,7 @@ public enum RunnerBenchmark {
         return humanLines(r) + jsonLines(r)
     }
 
+    /// Runs every measurement (about half a minute for the default options in release).
     public static func measure(_ options: Options) -> Result {
         BLASThreads.set(options.blasThreads ?? BLASThreads.defaultCount)
         let sgemm = sgemmGFLOPS(n: 1024)
@@ -188,7 +189,7 @@ public enum RunnerBenchmark {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
-    static func humanLines(_ r: Result) -> [String] {
+    public static func humanLines(_ r: Result) -> [String] {
         func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
         var lines = [
             "sgemm 1024³: \(f(r.sgemmGFLOPS)) GFLOP/s; memory read bandwidth: \(f(r.memoryBandwidthGBs)) GB/s "
@@ -212,7 +213,8 @@ public enum RunnerBenchmark {
         return lines
     }
 
-    static func jsonLines(_ r: Result) -> [String] {
+    /// `{"phase", "batch", "tokens_per_s", "gflops"}` per phase, then `{"sgemm_gflops", "mem_bw_gb_s", "weights_bytes"}`.
+    public static func jsonLines(_ r: Result) -> [String] {
         var lines = r.phases.map { p in
             "{\"phase\": \"\(p.phase)\", \"batch\": \(p.batch), \"tokens_per_s\": \(p.tokensPerSecond), "
                 + "\"gflops\": \(p.gflops)}"

@@ -9,7 +9,7 @@ public final class LlamaModel: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: LlamaWeights
     let rope: RotaryEmbedding
-    let attention: PagedAttention
+    var attention: PagedAttention
     let workspace: ForwardWorkspace
 
     /// `maxPositions` bounds the RoPE table (the runner's max_model_len).

@@ -12,6 +12,9 @@ struct PagedAttention {
     let headDim: Int
     let scale: Float
 
+    /// Multiply-adds (query tokens × keys × heads × headDim) below which attention runs on the calling thread.
+    var parallelWorkThreshold = 1 << 20
+
     init(config: ModelConfig) {
         numHeads = config.numHeads
         numKVHeads = config.numKVHeads
@@ -43,7 +46,14 @@ struct PagedAttention {
             // NOTE: work items write disjoint `out` rows and only read the rest, so sharing raw pointers is safe.
             let shared = SharedPointers(qkv: qkv, out: out, tables: tablesBuffer.baseAddress!,
                                         keys: cacheK.pointer, values: cacheV.pointer)
-            DispatchQueue.concurrentPerform(iterations: numRequests * numHeads) { item in
+            // NOTE: small batches (decodes over short contexts) run inline: waking pool threads costs more
+            // than the work, and on a loaded machine a preempted worker stalls the whole layer.
+            var work = 0
+            for r in 0..<numRequests {
+                work += Int(m.queryStartLoc[r + 1] - m.queryStartLoc[r]) * Int(m.seqLens[r]) * numHeads * d
+            }
+            let (numHeads, blockSize) = (numHeads, blockSize)
+            let body: @Sendable (Int) -> Void = { item in
                 let r = item / numHeads, h = item % numHeads, kvh = h / groups
                 let qStart = Int(m.queryStartLoc[r]), qEnd = Int(m.queryStartLoc[r + 1])
                 let seqLen = Int(m.seqLens[r])
@@ -73,6 +83,11 @@ struct PagedAttention {
                         for i in 0..<d { o[i] *= inv }
                     }
                 }
+            }
+            if work < parallelWorkThreshold {
+                for item in 0..<numRequests * numHeads { body(item) }
+            } else {
+                DispatchQueue.concurrentPerform(iterations: numRequests * numHeads, execute: body)
             }
         }
     }
