@@ -2,7 +2,12 @@ import Foundation
 
 extension Python {
     static func binary(_ op: String, _ lhs: TemplateValue, _ rhs: TemplateValue) throws -> TemplateValue {
-        if op == "~" { return .string(lhs.str + rhs.str) }
+        if op == "~" {
+            for case .iterator(let iterator) in [lhs, rhs] where iterator.isGenerator {
+                throw ChatTemplateError(.unsupported, "converting a \(iterator.typeName) to a string")
+            }
+            return .string(lhs.str + rhs.str)
+        }
         if case .undefined(let hint) = lhs { throw ChatTemplateError(.runtime, hint) }
         if case .undefined(let hint) = rhs { throw ChatTemplateError(.runtime, hint) }
         let unsupported = typeError(
@@ -43,7 +48,12 @@ extension Python {
             guard b != 0 else { throw typeError("float modulo") }
             let remainder = fmod(a, b)
             return .double(remainder != 0 && (remainder < 0) != (b < 0) ? remainder + b : remainder)
-        case "**": return .double(pow(a, b))
+        case "**":
+            if a == 0 && b < 0 { throw typeError("0.0 cannot be raised to a negative power") }
+            if a < 0 && b != b.rounded() {
+                throw ChatTemplateError(.unsupported, "complex results of '**' (negative base, fractional power)")
+            }
+            return .double(pow(a, b))
         default: throw unsupported
         }
     }
@@ -70,7 +80,10 @@ extension Python {
             }
             return .int(op == "//" ? quotient : remainder)
         case "**":
-            guard b >= 0 else { return .double(pow(Double(a), Double(b))) }
+            guard b >= 0 else {
+                guard a != 0 else { throw typeError("0.0 cannot be raised to a negative power") }
+                return .double(pow(Double(a), Double(b)))
+            }
             var result = 1
             for _ in 0..<b {
                 result = try checked(result.multipliedReportingOverflow(by: a)).integer!
@@ -93,6 +106,7 @@ extension Python {
                 && a.pairs.allSatisfy { pair in b[pair.key].map { equals(pair.value, $0) } ?? false }
         case (.namespace(let a), .namespace(let b)): return a === b
         case (.function(let a), .function(let b)): return a === b
+        case (.iterator(let a), .iterator(let b)): return a === b
         default:
             if let a = lhs.integer, let b = rhs.integer { return a == b }
             if let a = lhs.numeric, let b = rhs.numeric { return a == b }
@@ -149,12 +163,13 @@ extension Python {
             }
             return needle.isEmpty || text.unicodeScalars.firstRange(of: needle.unicodeScalars) != nil
         case .list(let items), .tuple(let items): return items.contains { equals($0, element) }
+        case .iterator(let iterator): return try iterator.items().contains { equals($0, element) }
         case .dict(let dict):
-            guard case .string(let key) = element else { return false }
-            return dict[key] != nil
-        case .namespace(let namespace):
-            guard case .string(let key) = element else { return false }
-            return namespace.attributes[key] != nil
+            switch element {
+            case .string(let key): return dict[key] != nil
+            case .list, .dict: throw typeError("unhashable type: '\(element.typeName)'")
+            default: return false
+            }
         default:
             throw typeError("argument of type '\(container.typeName)' is not iterable")
         }

@@ -12,6 +12,7 @@ enum Python {
         case .list(let items), .tuple(let items): return items
         case .dict(let dict): return dict.keys.map(TemplateValue.string)
         case .string(let text): return text.unicodeScalars.map { .string(String($0)) }
+        case .iterator(let iterator): return try iterator.items()
         default: throw typeError("'\(value.typeName)' object is not iterable")
         }
     }
@@ -23,6 +24,7 @@ enum Python {
         case .string(let text): return text.unicodeScalars.count
         case .list(let items), .tuple(let items): return items.count
         case .dict(let dict): return dict.count
+        case .iterator(let iterator) where !iterator.isGenerator: return try iterator.items().count
         default: throw typeError("object of type '\(value.typeName)' has no len()")
         }
     }
@@ -97,6 +99,8 @@ enum Python {
             for index in try indices(scalars.count) { result.append(scalars[index]) }
             return .string(String(result))
         case .undefined(let hint): throw ChatTemplateError(.runtime, hint)
+        // NOTE: Jinja compiles slices to plain Python subscripts, so unlike `x[i]` they raise instead of
+        // returning Undefined.
         default: throw typeError("'\(value.typeName)' object is not subscriptable")
         }
     }

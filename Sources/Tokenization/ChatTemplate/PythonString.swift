@@ -28,6 +28,16 @@ enum PythonString {
         return result
     }
 
+    /// `str.isupper()` / `str.islower()`: at least one cased character and none of the other case.
+    static func isCased(_ text: String, upper: Bool) -> Bool {
+        var sawCased = false
+        for scalar in text.unicodeScalars where scalar.properties.isCased {
+            sawCased = true
+            if upper ? scalar.properties.isLowercase : scalar.properties.isUppercase { return false }
+        }
+        return sawCased
+    }
+
     /// `str.capitalize()`: first character title-cased, the rest lower-cased.
     static func capitalize(_ text: String) -> String {
         var result = ""

@@ -19,8 +19,12 @@ extension TemplateInterpreter {
         case "lower": return .string(value.str.lowercased())
         case "capitalize": return .string(PythonString.capitalize(value.str))
         case "title": return .string(PythonString.jinjaTitle(value.str))
-        case "string": return .string(value.str)
-        case "safe": return value
+        case "string":
+            if case .iterator(let iterator) = value, iterator.isGenerator {
+                throw ChatTemplateError(.unsupported, "converting a \(iterator.typeName) to a string")
+            }
+            return .string(value.str)
+        case "safe": return .string(value.str)
         case "length", "count": return .int(try Python.length(value))
         case "default", "d":
             let fallback = arguments.value(0, "default_value") ?? .string("")
@@ -32,8 +36,10 @@ extension TemplateInterpreter {
                 PythonString.replace(
                     value.str, arguments.value(0, "old")?.str ?? "", arguments.value(1, "new")?.str ?? "", count: count)
             )
-        case "int": return integerFilter(value, default: arguments.value(0, "default") ?? .int(0))
-        case "float": return floatFilter(value, default: arguments.value(0, "default") ?? .double(0))
+        case "int", "float":
+            if case .undefined(let hint) = value { throw ChatTemplateError(.runtime, hint) }
+            if name == "int" { return integerFilter(value, default: arguments.value(0, "default") ?? .int(0)) }
+            return floatFilter(value, default: arguments.value(0, "default") ?? .double(0))
         case "abs":
             if let integer = value.integer { return .int(abs(integer)) }
             guard let number = value.numeric else {
@@ -42,28 +48,48 @@ extension TemplateInterpreter {
             return .double(abs(number))
         case "round":
             guard let number = value.numeric else { throw Python.typeError("round needs a number") }
-            let scale = pow(10, Double(arguments.value(0, "precision")?.integer ?? 0))
+            let precision = arguments.value(0, "precision")?.integer ?? 0
+            let scale = pow(10, Double(precision))
             let method = arguments.value(1, "method")?.str ?? "common"
-            let rule: FloatingPointRoundingRule =
-                method == "ceil" ? .up : method == "floor" ? .down : .toNearestOrAwayFromZero
-            return .double((number * scale).rounded(rule) / scale)
+            if method == "ceil" || method == "floor" {
+                return .double((number * scale).rounded(method == "ceil" ? .up : .down) / scale)
+            }
+            // Python's round(int, ndigits) returns the int unchanged; round(float, n) rounds the exact binary
+            // value half-to-even, which is what C's "%.nf" does (2.675 -> 2.67).
+            if let integer = value.integer { return .int(integer) }
+            guard precision >= 0, number.isFinite else {
+                return .double((number * scale).rounded(.toNearestOrEven) / scale)
+            }
+            return .double(Double(String(format: "%.\(precision)f", number)) ?? number)
         case "tojson": return .string(try toJSON(value, arguments))
         case "first":
             return try Python.iterate(value).first ?? .undefined(hint: "No first item, sequence was empty.")
         case "last":
+            if case .iterator(let iterator) = value, iterator.isGenerator {
+                throw Python.typeError("'\(iterator.typeName)' object is not reversible")
+            }
             return try Python.iterate(value).last ?? .undefined(hint: "No last item, sequence was empty.")
         case "list": return .list(try Python.iterate(value))
         case "reverse":
             if case .string(let text) = value {
                 return .string(String(String.UnicodeScalarView(text.unicodeScalars.reversed())))
             }
-            return .list(try Python.iterate(value).reversed())
+            if case .iterator(let iterator) = value, iterator.isGenerator {
+                return .list(try Python.iterate(value).reversed())
+            }
+            guard let items = try? Python.iterate(value) else {
+                throw ChatTemplateError(.runtime, "argument must be iterable")
+            }
+            let reversedName = value.typeName == "list" ? "list_reverseiterator" : "reversed"
+            return generator(reversedName) { items.reversed() }
         case "join": return try joinFilter(value, arguments)
         case "items":
-            switch value {
-            case .undefined: return .list([])
-            case .dict(let dict): return .list(dict.pairs.map { .tuple([.string($0.key), $0.value]) })
-            default: throw Python.typeError("items filter needs a mapping, got '\(value.typeName)'")
+            return generator {
+                switch value {
+                case .undefined: return []
+                case .dict(let dict): return dict.pairs.map { .tuple([.string($0.key), $0.value]) }
+                default: throw Python.typeError("Can only get item pairs from a mapping.")
+                }
             }
         case "dictsort": return try dictsortFilter(value, arguments)
         case "sort": return try sortFilter(value, arguments)
@@ -81,7 +107,11 @@ extension TemplateInterpreter {
             return total
         case "map": return try mapFilter(value, arguments)
         case "select", "reject", "selectattr", "rejectattr": return try selectFilter(name, value, arguments)
-        case "indent": return .string(indentFilter(value.str, arguments))
+        case "indent":
+            guard case .string(let text) = value else {
+                throw Python.typeError("indent needs a string, got '\(value.typeName)'")
+            }
+            return .string(indentFilter(text, arguments))
         case "attr": return try Python.getattr(value, arguments.value(0, "name")?.str ?? "")
         default: throw ChatTemplateError(.unsupported, "filter '\(name)'")
         }
@@ -190,41 +220,58 @@ extension TemplateInterpreter {
         return .list(sorted)
     }
 
-    private func uniqueFilter(_ value: TemplateValue, _ arguments: TemplateCallArguments) throws -> TemplateValue {
-        let caseSensitive = arguments.value(0, "case_sensitive")?.isTruthy ?? false
-        var seen: [TemplateValue] = []
-        var result: [TemplateValue] = []
-        for item in try Python.iterate(value) {
-            let key = sortKey(try attributeOf(item, arguments.value(1, "attribute")), caseSensitive: caseSensitive)
-            if !seen.contains(where: { Python.equals($0, key) }) {
-                seen.append(key)
-                result.append(item)
-            }
-        }
-        return .list(result)
+    /// A lazy, single-use generator value, as Jinja's generator filters return.
+    func generator(_ name: String = "generator", _ body: @escaping () throws -> [TemplateValue]) -> TemplateValue {
+        .iterator(TemplateIterator(.generator(name), body))
     }
 
+    private func uniqueFilter(_ value: TemplateValue, _ arguments: TemplateCallArguments) throws -> TemplateValue {
+        let caseSensitive = arguments.value(0, "case_sensitive")?.isTruthy ?? false
+        return generator { [unowned self] in
+            var seen: [TemplateValue] = []
+            var result: [TemplateValue] = []
+            for item in try Python.iterate(value) {
+                let key = sortKey(try attributeOf(item, arguments.value(1, "attribute")), caseSensitive: caseSensitive)
+                if !seen.contains(where: { Python.equals($0, key) }) {
+                    seen.append(key)
+                    result.append(item)
+                }
+            }
+            return result
+        }
+    }
+
+    /// `map` is a lazy generator that yields nothing for a falsy input, as in Jinja.
     private func mapFilter(_ value: TemplateValue, _ arguments: TemplateCallArguments) throws -> TemplateValue {
-        let items = try Python.iterate(value)
+        generator { [unowned self] in value.isTruthy ? try mapItems(try Python.iterate(value), arguments) : [] }
+    }
+
+    private func mapItems(_ items: [TemplateValue], _ arguments: TemplateCallArguments) throws -> [TemplateValue] {
         if let attribute = arguments.keyword.first(where: { $0.0 == "attribute" })?.1 {
             let fallback = arguments.keyword.first { $0.0 == "default" }?.1
-            return .list(
-                try items.map { item in
-                    let result = try attributeOf(item, attribute)
-                    return result.isUndefined ? (fallback ?? result) : result
-                })
+            return try items.map { item in
+                let result = try attributeOf(item, attribute)
+                return result.isUndefined ? (fallback ?? result) : result
+            }
         }
         guard case .string(let filter)? = arguments.positional.first else {
             throw ChatTemplateError(.runtime, "map needs a filter name or attribute=")
         }
         let rest = TemplateCallArguments(
             positional: Array(arguments.positional.dropFirst()), keyword: arguments.keyword)
-        return .list(try items.map { try applyFilter(filter, $0, rest) })
+        return try items.map { try applyFilter(filter, $0, rest) }
     }
 
+    /// `select`/`reject`/`selectattr`/`rejectattr`: lazy generators that yield nothing for a falsy input.
     private func selectFilter(
         _ name: String, _ value: TemplateValue, _ arguments: TemplateCallArguments
     ) throws -> TemplateValue {
+        generator { [unowned self] in value.isTruthy ? try selectItems(name, value, arguments) : [] }
+    }
+
+    private func selectItems(
+        _ name: String, _ value: TemplateValue, _ arguments: TemplateCallArguments
+    ) throws -> [TemplateValue] {
         let byAttribute = name.hasSuffix("attr")
         let keeps = name.hasPrefix("select")
         var positional = arguments.positional
@@ -235,12 +282,11 @@ extension TemplateInterpreter {
         }
         let test = positional.first.map(\.str)
         let testArguments = TemplateCallArguments(positional: Array(positional.dropFirst()), keyword: [])
-        return .list(
-            try Python.iterate(value).filter { item in
-                let subject = try attributeOf(item, attribute)
-                let passes = try test.map { try applyTest($0, subject, testArguments) } ?? subject.isTruthy
-                return passes == keeps
-            })
+        return try Python.iterate(value).filter { item in
+            let subject = try attributeOf(item, attribute)
+            let passes = try test.map { try applyTest($0, subject, testArguments) } ?? subject.isTruthy
+            return passes == keeps
+        }
     }
 
     private func indentFilter(_ text: String, _ arguments: TemplateCallArguments) -> String {

@@ -26,11 +26,15 @@ extension TemplateInterpreter {
         case "integer": if case .int = value { return true } else { return false }
         case "float": if case .double = value { return true } else { return false }
         case "number": return value.numeric != nil
-        case "callable": if case .function = value { return true } else { return false }
+        case "callable":
+            switch value {
+            case .function, .undefined: return true
+            default: return false
+            }
         case "escaped": return false
         case "iterable":
             switch value {
-            case .string, .list, .tuple, .dict, .undefined: return true
+            case .string, .list, .tuple, .dict, .undefined, .iterator: return true
             default: return false
             }
         case "sequence":
@@ -38,18 +42,12 @@ extension TemplateInterpreter {
             case .string, .list, .tuple, .dict, .undefined: return true
             default: return false
             }
-        case "lower":
-            return value.str.lowercased() == value.str && { if case .string = value { true } else { false } }()
-        case "upper":
-            return value.str.uppercased() == value.str && { if case .string = value { true } else { false } }()
+        case "lower", "upper": return PythonString.isCased(value.str, upper: name == "upper")
         case "odd", "even":
-            guard let integer = value.integer else { throw Python.typeError("test '\(name)' needs an integer") }
-            return (abs(integer) % 2 == 1) == (name == "odd")
+            let remainder = try Python.binary("%", value, .int(2))
+            return Python.equals(remainder, .int(name == "odd" ? 1 : 0))
         case "divisibleby":
-            guard let integer = value.integer, let divisor = try argument().integer, divisor != 0 else {
-                throw Python.typeError("test 'divisibleby' needs integers")
-            }
-            return integer % divisor == 0
+            return Python.equals(try Python.binary("%", value, try argument()), .int(0))
         case "eq", "equalto", "==": return Python.equals(value, try argument())
         case "ne", "!=": return !Python.equals(value, try argument())
         case "lt", "lessthan", "<": return try Python.compare("<", value, try argument())

@@ -57,7 +57,14 @@ final class TemplateInterpreter {
             case .text(let text):
                 output += text
             case .output(let expression, let location):
-                try located(location) { output += try evaluate(expression).str }
+                try located(location) {
+                    let value = try evaluate(expression)
+                    if case .iterator(let iterator) = value, iterator.isGenerator {
+                        throw ChatTemplateError(
+                            .unsupported, "printing a \(iterator.typeName) (Python prints its memory address)")
+                    }
+                    output += value.str
+                }
             case .ifChain(let branches, let otherwise, let location):
                 var taken: [TemplateNode] = otherwise
                 for (condition, body) in branches {

@@ -2,13 +2,13 @@
 /// comparisons and `in`, `+ -`, `~`, `* / // %`, `**`, unary `- +`, then primary with postfix `.x [i] (args)`,
 /// filters `| f` and tests `is t` — so filters bind tighter than any binary operator.
 extension TemplateParser {
-    mutating func parseTupleExpression() throws -> TemplateExpression {
-        let first = try parseExpression()
+    mutating func parseTupleExpression(withConditional: Bool = true) throws -> TemplateExpression {
+        let first = try parseExpression(withConditional: withConditional)
         guard isOp(",") else { return first }
         var items = [first]
         while skipOp(",") {
             if current.kind == .blockEnd || current.kind == .variableEnd { break }
-            items.append(try parseExpression())
+            items.append(try parseExpression(withConditional: withConditional))
         }
         return .tuple(items)
     }

@@ -125,14 +125,15 @@ struct TemplateParser {
 
     private mutating func parseIf(at location: SourceLocation) throws -> TemplateNode {
         var branches: [(TemplateExpression, [TemplateNode])] = []
-        var condition = try parseTupleExpression()
+        // Jinja parses if/elif conditions without the inline `a if b else c` form.
+        var condition = try parseTupleExpression(withConditional: false)
         while true {
             try expectBlockEnd()
             let (body, tag) = try parseBody(until: ["elif", "else", "endif"])
             branches.append((condition, body))
             switch tag {
             case "elif":
-                condition = try parseTupleExpression()
+                condition = try parseTupleExpression(withConditional: false)
             case "else":
                 try expectBlockEnd()
                 let (otherwise, _) = try parseBody(until: ["endif"])

@@ -14,6 +14,8 @@ enum TemplateValue {
     case dict(TemplateDict)
     case namespace(TemplateNamespace)
     case function(TemplateFunction)
+    /// A Python generator or dict view (what `select`, `map`, `dict.items()` ... return); see `TemplateIterator`.
+    case iterator(TemplateIterator)
 
     init(_ json: JSONValue) {
         switch json {
@@ -56,6 +58,7 @@ enum TemplateValue {
         case .list(let values), .tuple(let values): return !values.isEmpty
         case .dict(let dict): return dict.count > 0
         case .namespace, .function: return true
+        case .iterator(let iterator): return iterator.isTruthy
         }
     }
 
@@ -73,6 +76,7 @@ enum TemplateValue {
         case .dict: return "dict"
         case .namespace: return "Namespace"
         case .function: return "function"
+        case .iterator(let iterator): return iterator.typeName
         }
     }
 
@@ -107,7 +111,7 @@ enum TemplateValue {
     /// Python `repr(value)`.
     var repr: String {
         switch self {
-        case .undefined: return ""
+        case .undefined: return "Undefined"
         case .none: return "None"
         case .bool(let value): return value ? "True" : "False"
         case .int(let value): return String(value)
@@ -123,6 +127,7 @@ enum TemplateValue {
         case .namespace(let namespace):
             return "<Namespace " + TemplateValue.dict(namespace.attributes).repr + ">"
         case .function(let function): return "<function \(function.name)>"
+        case .iterator(let iterator): return iterator.repr
         }
     }
 }
