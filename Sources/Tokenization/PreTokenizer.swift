@@ -1,10 +1,3 @@
-/// A piece of text on its way to the model: its UTF-8 bytes, and whether it begins at offset 0 of the original
-/// input (Metaspace's `prepend_scheme: first` only prepends there).
-struct TextPiece: Sendable {
-    var bytes: [UInt8]
-    var atStart: Bool
-}
-
 /// A Hugging Face pre-tokenizer: splits a normalized piece into words for the model.
 ///
 /// `ByteLevel` is not a transformation here: it must come last, and it switches the model to byte-level mode

@@ -27,8 +27,10 @@ public enum TokenizerBenchmark {
         return text
     }
 
-    public static func run(tokenizer: Tokenizer) -> [String] {
-        let text = mixedText()
+    /// Encodes about `bytes` of mixed text twice (cold, then warm word cache), decodes it, and streams it through
+    /// an `IncrementalDetokenizer`; returns one line per measurement.
+    public static func run(tokenizer: Tokenizer, bytes: Int = 1 << 20) -> [String] {
+        let text = mixedText(bytes: bytes)
         let megabytes = Double(text.utf8.count) / 1_048_576
         let clock = ContinuousClock()
         var ids: [TokenID] = []
