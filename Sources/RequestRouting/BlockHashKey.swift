@@ -17,34 +17,22 @@ public struct BlockHashKey: Hashable, Sendable, CustomStringConvertible {
         self.w3 = w3
     }
 
-    /// Packs 32 bytes big-endian into four words; fewer bytes are zero-padded, extra bytes are ignored.
+    /// Packs 32 digest bytes into four little-endian words — the layout of `Scheduling.BlockHash`, so a
+    /// key built from its words equals one built from its bytes. Fewer bytes are zero-padded, extra ignored.
     public init(bytes: some Collection<UInt8>) {
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        var index = 0
-        for byte in bytes.prefix(32) {
-            let shift = UInt64(56 - 8 * (index % 8))
-            let value = UInt64(byte) << shift
-            switch index / 8 {
-            case 0: words.0 |= value
-            case 1: words.1 |= value
-            case 2: words.2 |= value
-            default: words.3 |= value
-            }
-            index += 1
+        withUnsafeMutableBytes(of: &words) { raw in
+            for (index, byte) in bytes.prefix(32).enumerated() { raw[index] = byte }
         }
-        self.init(w0: words.0, w1: words.1, w2: words.2, w3: words.3)
+        self.init(
+            w0: UInt64(littleEndian: words.0), w1: UInt64(littleEndian: words.1),
+            w2: UInt64(littleEndian: words.2), w3: UInt64(littleEndian: words.3))
     }
 
-    /// The 32 bytes, big-endian per word (the inverse of `init(bytes:)`).
+    /// The 32 digest bytes (the inverse of `init(bytes:)`).
     public var bytes: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for word in [w0, w1, w2, w3] {
-            for shift in stride(from: 56, through: 0, by: -8) {
-                out.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
-            }
-        }
-        return out
+        var words = (w0.littleEndian, w1.littleEndian, w2.littleEndian, w3.littleEndian)
+        return withUnsafeBytes(of: &words) { Array($0) }
     }
 
     public func hash(into hasher: inout Hasher) {

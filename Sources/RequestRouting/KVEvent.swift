@@ -4,34 +4,44 @@ public enum KVEvent: Sendable, Equatable {
     case blocksStored([BlockHashKey])
     /// These blocks were evicted.
     case blocksRemoved([BlockHashKey])
-    /// The whole prefix cache was dropped (e.g. a runner lost its KV memory).
+    /// The whole prefix cache was dropped, or the engine could not replay from the requested position.
     case allBlocksCleared
 }
 
-/// A sequenced batch of KV events from one engine.
+/// One message of an engine's KV event stream: events with their sequence numbers.
 ///
-/// Contract with the engine's `SubscribeKVEvents(from_seq)`: batches carry consecutive sequence numbers
-/// starting at `from_seq`; an engine that can no longer replay from there starts with a batch whose first
-/// event is `allBlocksCleared` followed by its whole cache (a snapshot), whatever its sequence number.
+/// Contract with the engine's `SubscribeKVEvents(from_seq)` (engine.proto): sequence numbers grow by one
+/// per event starting at 1; a subscription delivers the events after `from_seq`; when the engine no longer
+/// buffers them it sends `allBlocksCleared` carrying its latest sequence number and continues from there.
 public struct KVEventBatch: Sendable, Equatable {
-    public var sequenceNumber: UInt64
-    public var events: [KVEvent]
+    public struct Record: Sendable, Equatable {
+        public var sequenceNumber: UInt64
+        public var event: KVEvent
 
-    public init(sequenceNumber: UInt64, events: [KVEvent]) {
-        self.sequenceNumber = sequenceNumber
-        self.events = events
+        public init(sequenceNumber: UInt64, event: KVEvent) {
+            self.sequenceNumber = sequenceNumber
+            self.event = event
+        }
     }
 
-    /// Whether the batch resets the engine's whole state, so it may follow any sequence number.
-    public var isSnapshot: Bool { events.first == .allBlocksCleared }
+    public var records: [Record]
+
+    public init(records: [Record]) {
+        self.records = records
+    }
+
+    /// Events numbered consecutively from `firstSequence`.
+    public init(firstSequence: UInt64, events: [KVEvent]) {
+        self.records = events.enumerated().map { Record(sequenceNumber: firstSequence + UInt64($0), event: $1) }
+    }
 }
 
 /// What the router must do with an engine's KV event subscription after a batch or a reconnect.
 public enum KVEventAction: Sendable, Equatable {
-    /// The batch was applied in order.
+    /// The batch was applied in order (records already seen were skipped).
     case applied
-    /// A replayed batch older than the next expected one; dropped.
+    /// Every record was one already applied (a replay); nothing changed.
     case ignoredStale
-    /// A gap or a reconnect: the engine's entries were cleared; subscribe again from this sequence number.
+    /// A gap or a reconnect: the engine's entries were cleared; subscribe again after this sequence number.
     case resubscribe(fromSequence: UInt64)
 }

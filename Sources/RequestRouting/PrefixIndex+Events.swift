@@ -1,23 +1,27 @@
 extension PrefixIndex {
-    /// Applies one sequenced KV event batch from the engine in `slot`.
+    /// Applies one KV event batch from the engine in `slot`, record by record.
     ///
-    /// In-order batches (and snapshots, which may skip ahead, see `KVEventBatch`) are applied; older ones
-    /// are dropped; a gap
-    /// means events were lost, so the slot's confirmed entries are cleared and the caller must subscribe
-    /// again from sequence 0.
+    /// The next record must carry the sequence number after the last one applied; older ones are replays
+    /// and are skipped. `allBlocksCleared` may jump ahead (the engine's answer to a position it no longer
+    /// buffers carries its latest number). Any other jump means lost events: the slot's confirmed entries are
+    /// cleared and the caller must subscribe again from the start (`from_seq` 0).
     public mutating func apply(_ batch: KVEventBatch, slot: Int) -> KVEventAction {
-        let expected = nextSequence[slot]
-        if batch.sequenceNumber < expected { return .ignoredStale }
-        if batch.sequenceNumber > expected && !batch.isSnapshot { return resync(slot: slot) }
-        for event in batch.events { apply(event, slot: slot) }
-        nextSequence[slot] = batch.sequenceNumber &+ 1
-        return .applied
+        var appliedAny = batch.records.isEmpty
+        for record in batch.records {
+            let last = lastSequence[slot]
+            if record.sequenceNumber <= last { continue }
+            if record.sequenceNumber != last &+ 1 && record.event != .allBlocksCleared { return resync(slot: slot) }
+            apply(record.event, slot: slot)
+            lastSequence[slot] = record.sequenceNumber
+            appliedAny = true
+        }
+        return appliedAny ? .applied : .ignoredStale
     }
 
     /// Clears `slot`'s confirmed entries after a reconnect or a gap; subscribe again from the start.
     public mutating func resync(slot: Int) -> KVEventAction {
         clearConfirmed(slot: slot)
-        nextSequence[slot] = 0
+        lastSequence[slot] = 0
         return .resubscribe(fromSequence: 0)
     }
 

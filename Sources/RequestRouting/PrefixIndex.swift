@@ -29,12 +29,12 @@ public struct PrefixIndex: Sendable {
     /// Speculative inserts in deadline order (the TTL is constant and time only moves forward).
     var expiries: [Expiry] = []
     var expiryHead = 0
-    /// Per slot, the next KV event sequence number expected.
-    var nextSequence: [UInt64]
+    /// Per slot, the sequence number of the last KV event applied (0 before any).
+    var lastSequence: [UInt64]
 
     public init() {
         confirmedBySlot = Array(repeating: [], count: Self.maxSlots)
-        nextSequence = Array(repeating: 0, count: Self.maxSlots)
+        lastSequence = Array(repeating: 0, count: Self.maxSlots)
     }
 
     /// Number of distinct block hashes held by any engine, confirmed or speculative.
@@ -114,7 +114,7 @@ public struct PrefixIndex: Sendable {
         for index in expiryHead..<expiries.count where expiries[index].slot == slot {
             clearBits(expiries[index].key, speculative: bit)
         }
-        nextSequence[slot] = 0
+        lastSequence[slot] = 0
     }
 
     mutating func clearConfirmed(slot: Int) {

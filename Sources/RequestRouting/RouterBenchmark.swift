@@ -19,10 +19,10 @@ public enum RouterBenchmark {
                 _ = router.handle(.watch(.serving), for: engine, now: 0)
                 _ = router.updateLoad(EngineLoad(waiting: index % 3, running: 8, kvUsage: 0.4), for: engine, now: 0)
             }
-            var sequence = [UInt64](repeating: 0, count: engines.count)
+            var sequence = [UInt64](repeating: 1, count: engines.count)
             for (document, blocks) in documents.enumerated() {
                 for engine in [document % 8, (document * 7 + 3) % 8].prefix(document % 2 + 1) {
-                    let batch = KVEventBatch(sequenceNumber: sequence[engine], events: [.blocksStored(blocks)])
+                    let batch = KVEventBatch(firstSequence: sequence[engine], events: [.blocksStored(blocks)])
                     precondition(router.apply(batch, from: engines[engine]) == .applied)
                     sequence[engine] += 1
                 }

@@ -15,10 +15,10 @@ struct PrefixIndexTests {
     func storedPrefixMatches() {
         var index = PrefixIndex()
         #expect(
-            index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Array(Self.chain[0..<6]))]), slot: 0)
+            index.apply(KVEventBatch(firstSequence: 1, events: [.blocksStored(Array(Self.chain[0..<6]))]), slot: 0)
                 == .applied)
         #expect(
-            index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Array(Self.chain[0..<3]))]), slot: 5)
+            index.apply(KVEventBatch(firstSequence: 1, events: [.blocksStored(Array(Self.chain[0..<3]))]), slot: 5)
                 == .applied)
         #expect(Self.matches(index, Self.chain, slots: [0, 1, 5]) == [0: 6, 1: 0, 5: 3])
         #expect(Self.matches(index, Array(Self.chain[0..<4]), slots: [0, 5]) == [0: 4, 5: 3])
@@ -30,7 +30,7 @@ struct PrefixIndexTests {
         for length in 0...Self.chain.count {
             var index = PrefixIndex()
             _ = index.apply(
-                KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Array(Self.chain[0..<length]))]), slot: 3)
+                KVEventBatch(firstSequence: 1, events: [.blocksStored(Array(Self.chain[0..<length]))]), slot: 3)
             #expect(Self.matches(index, Self.chain, slots: [3]) == [3: length])
         }
     }
@@ -38,10 +38,10 @@ struct PrefixIndexTests {
     @Test("removed and cleared events take blocks away")
     func removeAndClear() {
         var index = PrefixIndex()
-        _ = index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Self.chain)]), slot: 0)
-        _ = index.apply(KVEventBatch(sequenceNumber: 1, events: [.blocksRemoved(Array(Self.chain[4...]))]), slot: 0)
+        _ = index.apply(KVEventBatch(firstSequence: 1, events: [.blocksStored(Self.chain)]), slot: 0)
+        _ = index.apply(KVEventBatch(firstSequence: 2, events: [.blocksRemoved(Array(Self.chain[4...]))]), slot: 0)
         #expect(Self.matches(index, Self.chain, slots: [0]) == [0: 4])
-        _ = index.apply(KVEventBatch(sequenceNumber: 2, events: [.allBlocksCleared]), slot: 0)
+        _ = index.apply(KVEventBatch(firstSequence: 3, events: [.allBlocksCleared]), slot: 0)
         #expect(Self.matches(index, Self.chain, slots: [0]) == [0: 0])
         #expect(index.count == 0)
         index.checkInvariants()
@@ -50,21 +50,24 @@ struct PrefixIndexTests {
     @Test("a sequence gap clears the engine and asks to resubscribe from the start; stale batches are dropped")
     func gapTriggersResync() {
         var index = PrefixIndex()
-        _ = index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Self.chain)]), slot: 2)
-        #expect(index.apply(KVEventBatch(sequenceNumber: 0, events: [.allBlocksCleared]), slot: 2) == .ignoredStale)
-        #expect(index.apply(KVEventBatch(sequenceNumber: 5, events: []), slot: 2) == .resubscribe(fromSequence: 0))
+        _ = index.apply(KVEventBatch(firstSequence: 1, events: [.blocksStored(Self.chain)]), slot: 2)
+        #expect(index.apply(KVEventBatch(firstSequence: 1, events: [.allBlocksCleared]), slot: 2) == .ignoredStale)
+        let afterGap = KVEventBatch(firstSequence: 6, events: [.blocksRemoved([])])
+        #expect(index.apply(afterGap, slot: 2) == .resubscribe(fromSequence: 0))
         #expect(Self.matches(index, Self.chain, slots: [2]) == [2: 0])
-        #expect(index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Self.chain)]), slot: 2) == .applied)
+        #expect(index.apply(KVEventBatch(firstSequence: 1, events: [.blocksStored(Self.chain)]), slot: 2) == .applied)
         #expect(Self.matches(index, Self.chain, slots: [2]) == [2: 10])
     }
 
-    @Test("a snapshot batch is accepted whatever its sequence number")
+    @Test("a cleared event may jump ahead: the engine's answer to a position it no longer buffers")
     func snapshotAfterResync() {
         var index = PrefixIndex()
         #expect(index.resync(slot: 1) == .resubscribe(fromSequence: 0))
-        let snapshot = KVEventBatch(sequenceNumber: 900, events: [.allBlocksCleared, .blocksStored(Self.chain)])
+        let snapshot = KVEventBatch(firstSequence: 901, events: [.allBlocksCleared, .blocksStored(Self.chain)])
         #expect(index.apply(snapshot, slot: 1) == .applied)
-        #expect(index.apply(KVEventBatch(sequenceNumber: 901, events: []), slot: 1) == .applied)
+        #expect(Self.matches(index, Self.chain, slots: [1]) == [1: 10])
+        #expect(index.apply(KVEventBatch(firstSequence: 903, events: [.blocksRemoved([])]), slot: 1) == .applied)
+        #expect(index.apply(KVEventBatch(firstSequence: 905, events: [.blocksRemoved([])]), slot: 1) != .applied)
     }
 
     @Test("speculative entries match at once and expire after their deadline unless an event confirms them")
@@ -72,7 +75,7 @@ struct PrefixIndexTests {
         var index = PrefixIndex()
         index.insertSpeculative(Self.chain, from: 0, slot: 4, deadline: 100)
         #expect(Self.matches(index, Self.chain, slots: [4]) == [4: 10])
-        _ = index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Array(Self.chain[0..<5]))]), slot: 4)
+        _ = index.apply(KVEventBatch(firstSequence: 1, events: [.blocksStored(Array(Self.chain[0..<5]))]), slot: 4)
         index.expireSpeculative(now: 99)
         #expect(Self.matches(index, Self.chain, slots: [4]) == [4: 10])
         index.expireSpeculative(now: 100)
@@ -83,8 +86,8 @@ struct PrefixIndexTests {
     @Test("clearing a slot leaves the other engines' entries alone")
     func clearSlot() {
         var index = PrefixIndex()
-        _ = index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Self.chain)]), slot: 0)
-        _ = index.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(Self.chain)]), slot: 1)
+        _ = index.apply(KVEventBatch(firstSequence: 1, events: [.blocksStored(Self.chain)]), slot: 0)
+        _ = index.apply(KVEventBatch(firstSequence: 1, events: [.blocksStored(Self.chain)]), slot: 1)
         index.insertSpeculative(SimHashes.chain(SimHashes.contents(8, count: 3)), from: 0, slot: 0, deadline: 10)
         index.clear(slot: 0)
         #expect(Self.matches(index, Self.chain, slots: [0, 1]) == [0: 0, 1: 10])
@@ -97,7 +100,7 @@ struct PrefixIndexTests {
         let bytes = (0..<32).map { UInt8($0 * 7 + 1) }
         let key = BlockHashKey(bytes: bytes)
         #expect(key.bytes == bytes)
-        #expect(key.w0 == 0x0108_0F16_1D24_2B32)
+        #expect(key.w0 == 0x322B_241D_160F_0801, "little-endian words, like Scheduling.BlockHash")
         #expect(BlockHashKey(bytes: bytes) == key)
     }
 }

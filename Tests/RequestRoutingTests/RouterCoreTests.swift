@@ -147,11 +147,11 @@ struct RouterCoreTests {
     func kvEventsDriveRouting() {
         var router = Self.router(.prefixAware)
         let blocks = SimHashes.chain(SimHashes.contents(4, count: 20))
-        #expect(router.apply(KVEventBatch(sequenceNumber: 0, events: [.blocksStored(blocks)]), from: "e3") == .applied)
+        #expect(router.apply(KVEventBatch(firstSequence: 1, events: [.blocksStored(blocks)]), from: "e3") == .applied)
         #expect(router.route(Self.request("a", blocks: blocks), now: 0) == "e3")
         #expect(router.kvStreamReconnected("e3") == .resubscribe(fromSequence: 0))
         #expect(router.listBackends()[3].indexedBlocks == 0)
-        #expect(router.apply(KVEventBatch(sequenceNumber: 0, events: []), from: "nobody") == nil)
+        #expect(router.apply(KVEventBatch(firstSequence: 1, events: []), from: "nobody") == nil)
     }
 
     @Test("removing an engine detaches its requests, whose finish retries them without a double decrement")

@@ -29,7 +29,8 @@ struct FakeEngine {
     var stepping = false
     var frozen = false
     var stepCounter: UInt64 = 0
-    var kvSequence: UInt64 = 0
+    /// The sequence number of the next KV event (they start at 1, like the engine's).
+    var kvSequence: UInt64 = 1
     private var lastUse: [BlockHashKey: UInt64] = [:]
     private var useOrder: [(BlockHashKey, UInt64)] = []
     private var useHead = 0

@@ -96,8 +96,8 @@ final class RoutingSimulation {
         guard !engines[index].frozen else { return }
         let (events, firstTokens, finished) = engines[index].endStep()
         if !events.isEmpty {
-            let batch = KVEventBatch(sequenceNumber: engines[index].kvSequence, events: events)
-            engines[index].kvSequence += 1
+            let batch = KVEventBatch(firstSequence: engines[index].kvSequence, events: events)
+            engines[index].kvSequence += UInt64(events.count)
             queue.schedule(.kvBatch(index, batch), at: now + kvEventLag)
         }
         for id in firstTokens { router.markFirstTokenSent(requestID: id) }
