@@ -27,6 +27,21 @@ public enum RequestOutcome: Sendable, Equatable {
     }
 }
 
+/// Why `RouterCore.route` could not place a request.
+public enum RoutingError: Error, Equatable, CustomStringConvertible {
+    /// No engine is ready (all pending, not ready, failed or draining, or none configured).
+    case noEngineAvailable
+    /// A request with this id is still in flight.
+    case duplicateRequestID(String)
+
+    public var description: String {
+        switch self {
+        case .noEngineAvailable: "no engine is ready to take the request"
+        case .duplicateRequestID(let id): "request id \(id) is already in flight"
+        }
+    }
+}
+
 /// What the service does after `RouterCore.finish`.
 public enum FinishDecision: Sendable, Equatable {
     /// Nothing more: the request is over and accounted for.

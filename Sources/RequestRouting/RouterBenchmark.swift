@@ -44,7 +44,7 @@ public enum RouterBenchmark {
         let start = clock.now
         for iteration in 0..<(iterations + window) {
             if iteration < iterations {
-                _ = router.route(requests[iteration % requests.count], now: now)
+                _ = try? router.route(requests[iteration % requests.count], now: now)
             }
             if iteration >= window {
                 _ = router.finish(requests[(iteration - window) % requests.count], outcome: .completed, now: now)

@@ -29,9 +29,13 @@ public struct RouterCore: Sendable {
 
     public var policyName: String { policy.name }
 
-    /// Picks an engine for a new request and records it in flight there; nil when no engine is ready.
-    public mutating func route(_ request: RoutingRequest, now: UInt64) -> EngineID? {
-        guard let chosen = choose(request, excluding: []) else { return nil }
+    /// Picks an engine for a new request and records it in flight there.
+    ///
+    /// Throws `.noEngineAvailable` when no engine is ready (the api answers 503) and `.duplicateRequestID`
+    /// when a request with this id is still in flight (ids may come from clients; they must not crash us).
+    public mutating func route(_ request: RoutingRequest, now: UInt64) throws(RoutingError) -> EngineID {
+        guard ledger.entry(for: request.requestID) == nil else { throw .duplicateRequestID(request.requestID) }
+        guard let chosen = choose(request, excluding: []) else { throw .noEngineAvailable }
         ledger.dispatch(request.requestID, to: chosen.id, slot: chosen.slot)
         didDispatch(request, to: chosen, now: now)
         return chosen.id

@@ -32,7 +32,7 @@ struct RouterCorePropertyTests {
                     requestID: "r\(step)",
                     blockHashes: SimHashes.chain(SimHashes.contents(generator.next() % 5, count: 4)),
                     sessionKey: "s\(generator.next() % 7)")
-                if let engine = router.route(request, now: now) {
+                if let engine = router.routed(request, now: now) {
                     live[request.requestID] = request
                     order.append(request.requestID)
                     tried[request.requestID] = [engine]

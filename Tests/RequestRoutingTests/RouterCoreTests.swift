@@ -28,7 +28,7 @@ struct RouterCoreTests {
         var router = Self.router(.roundRobin)
         #expect(router.handle(.watch(.notServing), for: "e2", now: 10) == [.eject(.notServing), .startProbing])
         for index in 0..<40 {
-            #expect(router.route(Self.request("r\(index)"), now: 11) != "e2")
+            #expect(router.routed(Self.request("r\(index)"), now: 11) != "e2")
         }
     }
 
@@ -36,11 +36,12 @@ struct RouterCoreTests {
     func onlyReadyEnginesAreChosen() {
         var router = try! RouterCore(config: RouterConfig(policy: .leastLoaded))
         _ = try! router.addBackend("e0", now: 0)
-        #expect(router.route(Self.request("a"), now: 1) == nil)
+        #expect(throws: RoutingError.noEngineAvailable) { try router.route(Self.request("a"), now: 1) }
         _ = router.handle(.checkSucceeded, for: "e0", now: 1)
-        #expect(router.route(Self.request("b"), now: 2) == "e0")
+        #expect(router.routed(Self.request("b"), now: 2) == "e0")
+        #expect(throws: RoutingError.duplicateRequestID("b")) { try router.route(Self.request("b"), now: 2) }
         #expect(router.drain("e0", now: 3) == [.eject(.draining)])
-        #expect(router.route(Self.request("c"), now: 4) == nil)
+        #expect(router.routed(Self.request("c"), now: 4) == nil)
         #expect(router.ledger.inFlight(on: "e0") == 1, "draining engines finish their requests")
         #expect(router.tick(now: 5).drained == [])
         _ = router.finish(Self.request("b"), outcome: .completed, now: 6)
@@ -62,14 +63,14 @@ struct RouterCoreTests {
                 EngineHealthAction(engine: "e2", action: .eject(.hung)),
                 EngineHealthAction(engine: "e2", action: .startProbing),
             ])
-        for index in 0..<20 { #expect(router.route(Self.request("r\(index)"), now: 1_001) != "e2") }
+        for index in 0..<20 { #expect(router.routed(Self.request("r\(index)"), now: 1_001) != "e2") }
     }
 
     @Test("a transport error before the first token retries on another engine; after it, the request fails")
     func retryRules() {
         var router = Self.router(.roundRobin) { $0.maxAttempts = 3 }
         let request = Self.request("a")
-        let first = router.route(request, now: 0)!
+        let first = router.routed(request, now: 0)!
         let result = router.finish(request, outcome: .transportError, now: 1)
         guard case .retry(let second, let previous) = result.decision else {
             Issue.record("expected a retry, got \(result.decision)")
@@ -86,7 +87,7 @@ struct RouterCoreTests {
     func boundedAttempts() {
         var router = Self.router(.leastLoaded) { $0.maxAttempts = 3 }
         let request = Self.request("a")
-        var seen = [router.route(request, now: 0)!]
+        var seen = [router.routed(request, now: 0)!]
         for _ in 0..<2 {
             guard case .retry(let next, _) = router.finish(request, outcome: .unavailable, now: 1).decision else {
                 Issue.record("expected a retry")
@@ -104,7 +105,7 @@ struct RouterCoreTests {
         var router = Self.router(.roundRobin)
         for index in 0..<50 {
             let request = Self.request("r\(index)")
-            _ = router.route(request, now: 0)
+            _ = router.routed(request, now: 0)
             let outcome: RequestOutcome = index.isMultiple(of: 2) ? .clientError : .cancelled
             #expect(router.finish(request, outcome: outcome, now: 1) == FinishResult(decision: .done, health: []))
         }
@@ -120,25 +121,25 @@ struct RouterCoreTests {
         var actions: [EngineHealthAction] = []
         for index in 0..<5 {
             let request = Self.request("r\(index)")
-            #expect(router.route(request, now: 10) == "e0")
+            #expect(router.routed(request, now: 10) == "e0")
             actions += router.finish(request, outcome: .transportError, now: 10).health
         }
         #expect(actions.map(\.action) == [.eject(.transportErrors), .startProbing, .readmitAfter(10 + 30_000_000_000)])
-        #expect(router.route(Self.request("x"), now: 11) == nil)
+        #expect(router.routed(Self.request("x"), now: 11) == nil)
     }
 
     @Test("prefix aware inserts speculatively, so a burst of one prefix lands on one engine up to the load cap")
     func speculativeBurst() {
         var router = Self.router(.prefixAware)
-        for index in 0..<16 { _ = router.route(Self.request("background\(index)"), now: 0) }
+        for index in 0..<16 { _ = router.routed(Self.request("background\(index)"), now: 0) }
         #expect(Self.engines.allSatisfy { router.ledger.inFlight(on: $0) == 4 })
         let blocks = SimHashes.chain(SimHashes.contents(3, count: 20))
-        let first = router.route(Self.request("b0", blocks: blocks), now: 0)!
+        let first = router.routed(Self.request("b0", blocks: blocks), now: 0)!
         for index in 1..<3 {
-            #expect(router.route(Self.request("b\(index)", blocks: blocks), now: 1) == first)
+            #expect(router.routed(Self.request("b\(index)", blocks: blocks), now: 1) == first)
         }
         // 7 in flight on `first` now, over 1.25 · 4.75 + 1: the next one spills.
-        #expect(router.route(Self.request("b3", blocks: blocks), now: 1) != first)
+        #expect(router.routed(Self.request("b3", blocks: blocks), now: 1) != first)
         _ = router.tick(now: 3_000_000_000)
         #expect(router.prefixIndex.count == 0, "unconfirmed speculative entries expire")
     }
@@ -148,7 +149,7 @@ struct RouterCoreTests {
         var router = Self.router(.prefixAware)
         let blocks = SimHashes.chain(SimHashes.contents(4, count: 20))
         #expect(router.apply(KVEventBatch(firstSequence: 1, events: [.blocksStored(blocks)]), from: "e3") == .applied)
-        #expect(router.route(Self.request("a", blocks: blocks), now: 0) == "e3")
+        #expect(router.routed(Self.request("a", blocks: blocks), now: 0) == "e3")
         #expect(router.kvStreamReconnected("e3") == .resubscribe(fromSequence: 0))
         #expect(router.listBackends()[3].indexedBlocks == 0)
         #expect(router.apply(KVEventBatch(firstSequence: 1, events: []), from: "nobody") == nil)
@@ -158,7 +159,7 @@ struct RouterCoreTests {
     func removalDetaches() {
         var router = Self.router(.roundRobin)
         let requests = (0..<8).map { Self.request("r\($0)") }
-        for request in requests { _ = router.route(request, now: 0) }
+        for request in requests { _ = router.routed(request, now: 0) }
         let detached = router.removeBackend("e1")
         #expect(detached == ["r1", "r5"])
         #expect(router.ledger.inFlight(on: "e1") == 0)

@@ -68,7 +68,7 @@ final class RoutingSimulation {
     }
 
     private func arrive(_ item: SimWorkItem) {
-        guard let chosen = router.route(item.routingRequest, now: now) else {
+        guard let chosen = router.routed(item.routingRequest, now: now) else {
             unroutable += 1
             queue.schedule(.arrive(item), at: now + 10_000_000)
             return
