@@ -6,6 +6,8 @@ indirect enum PreTokenizer: Sendable {
     case byteLevel(addPrefixSpace: Bool, useRegex: Bool)
     case split(SplitPattern, SplitBehavior)
     case metaspace(replacement: [UInt8], prependScheme: MetaspacePrependScheme, split: Bool)
+    /// Numbers apart from the rest: each numeric character alone, or runs of them (HF `Digits`).
+    case digits(individual: Bool)
     case sequence([PreTokenizer])
 
     init(json: HFJSON.Object) throws {
@@ -37,6 +39,8 @@ indirect enum PreTokenizer: Sendable {
             if HFJSON.bool(json, "add_prefix_space") == false { scheme = .never }
             self = .metaspace(replacement: Array(replacement.utf8), prependScheme: scheme,
                               split: HFJSON.bool(json, "split") ?? true)
+        case "Digits":
+            self = .digits(individual: HFJSON.bool(json, "individual_digits") ?? false)
         case "Sequence":
             let list = HFJSON.value(json, "pretokenizers") as? [HFJSON.Object] ?? []
             self = .sequence(try list.map { try PreTokenizer(json: $0) })
@@ -85,6 +89,8 @@ indirect enum PreTokenizer: Sendable {
             return pieces.flatMap { Self.split($0, pattern, behavior) }
         case .metaspace(let replacement, let scheme, let split):
             return pieces.flatMap { Self.metaspace($0, replacement, scheme, split) }
+        case .digits(let individual):
+            return pieces.flatMap { Self.split($0, .numbers, individual ? .isolated : .contiguous) }
         }
     }
 

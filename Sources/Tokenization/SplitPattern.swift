@@ -6,6 +6,8 @@ enum SplitPattern: Sendable {
     case scanner(SplitScanner.Kind)
     case regex(RegexBox)
     case literal([UInt8])
+    /// Every numeric character (general category N, Rust's `char::is_numeric`), one match each.
+    case numbers
 
     /// Wraps NSRegularExpression, which is immutable after creation and safe to share.
     struct RegexBox: @unchecked Sendable {
@@ -62,6 +64,17 @@ enum SplitPattern: Sendable {
             return SplitScanner(kind: kind, bytes: bytes).matches()
         case .literal(let needle):
             return Self.literalMatches(needle, in: bytes)
+        case .numbers:
+            var result: [Range<Int>] = []
+            var i = 0
+            while i < bytes.count {
+                let scalar = UTF8Scalars.decode(bytes, at: i)
+                if CharacterClass.of(scalar.value) & CharacterClass.number != 0 {
+                    result.append(i..<(i + scalar.length))
+                }
+                i += scalar.length
+            }
+            return result
         case .regex(let box):
             let string = String(decoding: bytes, as: UTF8.self)
             // NOTE: NSRange is in UTF-16 units; map them to UTF-8 offsets by hand (String.Index conversions may
