@@ -47,7 +47,7 @@ let package = Package(
             ]
         ),
         .target(name: "EngineServer", dependencies: ["Engine", "Scheduling", "Wire"]),
-        .target(name: "RunnerServer", dependencies: ["ModelRuntime", "Wire"]),
+        .target(name: "RunnerServer", dependencies: ["ModelRuntime", "Engine", "Scheduling", "Wire"]),
         .target(name: "RequestRouting", dependencies: ["Wire"]),
         .target(
             name: "APIServer",

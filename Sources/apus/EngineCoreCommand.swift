@@ -1,9 +1,110 @@
 import ArgumentParser
+import Engine
+import EngineServer
+import Foundation
+import Scheduling
+import ServiceLifecycle
+import Wire
 
+/// `apus engine-core`: the V1 scheduler and the only KV allocator for one model replica (DESIGN.md §4).
 struct EngineCoreCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "engine-core", abstract: "(not built yet)")
+    static let configuration = CommandConfiguration(
+        commandName: "engine-core", abstract: "Serve the Engine API over one model replica's runner(s).")
+
+    @OptionGroup var service: ServiceOptions
+
+    @Option(name: .customLong("runner"), help: "HOST:PORT of this replica's runner.")
+    var runners: [String] = []
+
+    @OptionGroup var scheduling: SchedulingOptions
+
+    @Option(name: .customLong("served-model-name"), help: "Model name reported by GetModelInfo.")
+    var servedModelName: String?
+
+    @Option(name: .customLong("engine-id"), help: "Identifier in load reports and outputs (default: random).")
+    var engineID: String?
+
+    @Option(name: .customLong("runner-loss-timeout"), help: "Seconds requests wait for a lost runner before failing.")
+    var runnerLossTimeout: Double = 30
 
     func run() async throws {
-        throw unfinished("engine-core")
+        let registry = ProcessSetup.bootstrap(logLevel: service.logLevel)
+        let logger = service.makeLogger("apus.engine-core")
+        guard runners.count == 1, let (host, port) = try? parseHostPort(runners[0]) else {
+            throw ValidationError("give exactly one --runner HOST:PORT (pipeline stages over several runners are not built yet)")
+        }
+        var clientConfig = RPCClient.Configuration(service: "engine-core")
+        clientConfig.authToken = service.authToken
+        clientConfig.keepalive = .init(interval: .seconds(2), timeout: .seconds(3))
+        clientConfig.initialBackoff = .milliseconds(50)
+        clientConfig.maxBackoff = .milliseconds(500)
+        let executor = RemoteRunnerExecutor(client: RPCClient(host: host, port: port, configuration: clientConfig))
+        var options = try scheduling.engineOptions()
+        options.runnerLossTimeout = .milliseconds(Int(runnerLossTimeout * 1000))
+        logger.info("waiting for runner \(host):\(port)")
+        let started = try await EngineBootstrap.start(executor: executor, options: options)
+        let engine = started.engine
+        let id = engineID ?? "engine-\(RPCServer.randomInstanceID().prefix(8))"
+        let profile = started.profiles[0]
+        logger.info("""
+            KV cache: \(started.sizing.numBlocks) blocks of \(options.blockSize) tokens \
+            (\(started.sizing.numBlocks * options.blockSize) tokens, \(started.sizing.bytesPerBlock) bytes per block)
+            """)
+        let info = ApusV1.ModelInfo(
+            model: profile.model, servedModelNames: [servedModelName ?? profile.model],
+            maxModelLen: UInt32(engine.configuration.scheduler.maxModelLen), vocabSize: UInt32(profile.vocabSize),
+            blockSize: UInt32(options.blockSize), numGPUBlocks: UInt32(started.sizing.numBlocks),
+            eosTokenIDs: profile.eosTokenIDs, bosTokenID: profile.bosTokenID, engineID: id,
+            blockHashSeed: String(options.hashSeed, radix: 16))
+        let server = EngineCoreServer(
+            engine: engine, service: EngineService(engine: engine, engineID: id, modelInfo: info),
+            host: service.host, port: service.port,
+            identity: .init(service: "engine-core", authToken: service.authToken.nilIfEmpty), logger: logger)
+        let metrics = EngineMetricsService(engine: engine, registry: registry, modelName: servedModelName ?? profile.model, engineID: id)
+        let admin = service.adminPort >= 0
+            ? AdminServer(host: service.host, port: service.adminPort, health: server.health, registry: registry) : nil
+        try await runServices(server.services + [metrics] + (admin.map { [$0] } ?? []), logger: logger) {
+            announce("engine-core", wire: try await server.rpcServer.boundAddress(), admin: try await admin?.boundAddress())
+        }
+    }
+}
+
+/// Scheduler flags with vLLM's names.
+struct SchedulingOptions: ParsableArguments {
+    @Option(name: .customLong("block-size")) var blockSize: Int = 16
+    @Option(name: .customLong("max-model-len")) var maxModelLen: Int?
+    @Option(name: .customLong("max-num-seqs")) var maxNumSeqs: Int = 256
+    @Option(name: .customLong("max-num-batched-tokens")) var maxNumBatchedTokens: Int = 2048
+    @Flag(name: .customLong("enable-prefix-caching"), inversion: .prefixedNo) var enablePrefixCaching = true
+    @Flag(name: .customLong("enable-chunked-prefill"), inversion: .prefixedNo) var enableChunkedPrefill = true
+    @Option(name: .customLong("long-prefill-token-threshold")) var longPrefillTokenThreshold: Int = 0
+    @Option(name: .customLong("scheduling-policy"), help: "fcfs or priority.") var schedulingPolicy: String = "fcfs"
+    @Option(name: .customLong("num-gpu-blocks-override")) var numGPUBlocksOverride: Int?
+    @Option(name: .customLong("kv-cache-memory"), help: "KV cache size per runner (e.g. 1GiB) instead of profiling.")
+    var kvCacheMemory: String?
+    @Option(name: .customLong("prefix-caching-hash-seed"), help: "Seed of the SHA-256 block-hash chain (hex).")
+    var hashSeed: String = "0"
+
+    init() {}
+
+    func engineOptions() throws -> EngineBootstrap.Options {
+        var o = EngineBootstrap.Options()
+        o.blockSize = blockSize
+        o.maxModelLen = maxModelLen
+        o.maxNumSeqs = maxNumSeqs
+        o.maxNumBatchedTokens = maxNumBatchedTokens
+        o.enablePrefixCaching = enablePrefixCaching
+        o.enableChunkedPrefill = enableChunkedPrefill
+        o.longPrefillTokenThreshold = longPrefillTokenThreshold
+        switch schedulingPolicy {
+        case "fcfs": o.policy = .fcfs
+        case "priority": o.policy = .priority
+        default: throw ValidationError("--scheduling-policy must be fcfs or priority, got \(schedulingPolicy)")
+        }
+        o.numGPUBlocksOverride = numGPUBlocksOverride
+        o.kvCacheMemoryBytes = try kvCacheMemory.map(parseBytes)
+        guard let seed = UInt64(hashSeed, radix: 16) else { throw ValidationError("--prefix-caching-hash-seed must be hex") }
+        o.hashSeed = seed
+        return o
     }
 }

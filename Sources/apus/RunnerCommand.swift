@@ -1,9 +1,82 @@
 import ArgumentParser
+import Engine
+import Foundation
+import ModelRuntime
+import RunnerServer
+import ServiceLifecycle
+import Wire
 
+/// `apus runner`: a stateless model runner serving the `Runner` service (DESIGN.md §5).
 struct RunnerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "runner", abstract: "(not built yet)")
+    static let configuration = CommandConfiguration(
+        commandName: "runner", abstract: "Serve a model runner (weights, paged KV cache, forward pass, sampler).")
+
+    @OptionGroup var service: ServiceOptions
+
+    @Option(help: "A Hugging Face model directory, \"dummy\" (random weights of the embedded config) or \"embedded\".")
+    var model: String = "embedded"
+
+    @Option(name: .customLong("load-format"), help: "auto or dummy (random weights for the config in --model).")
+    var loadFormat: String = "auto"
+
+    @Option(name: .customLong("seed"), help: "Seed for dummy weights and the sampler.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("max-model-len"), help: "Cap on tokens per request (default: the model's).")
+    var maxModelLen: Int?
+
+    @Option(name: .customLong("memory-budget"), help: "Memory this runner may use for weights, activations and KV cache.")
+    var memoryBudget: String = "2GiB"
+
+    @Flag(help: "Serve a scripted fake runner (no model; every token is 7) for engine tests.")
+    var fake = false
+
+    @Option(name: .customLong("fake-step-delay-ms"), help: "With --fake: milliseconds each step takes.")
+    var fakeStepDelayMs: Int = 0
+
+    @Option(name: .customLong("served-model-name"), help: "Name reported in Describe.")
+    var servedModelName: String?
 
     func run() async throws {
-        throw unfinished("runner")
+        let registry = ProcessSetup.bootstrap(logLevel: service.logLevel)
+        let logger = service.makeLogger("apus.runner")
+        let incarnation = RPCServer.randomInstanceID()
+        let backend = try makeBackend(incarnation: incarnation)
+        let runner = RunnerService(backend: backend)
+        let rpc = RPCServer(
+            host: service.host, port: service.port,
+            identity: .init(service: "runner", instanceID: incarnation, authToken: service.authToken.nilIfEmpty),
+            handlers: runner.handlers, logger: logger)
+        let admin = service.adminPort >= 0
+            ? AdminServer(host: service.host, port: service.adminPort, health: runner.health, registry: registry) : nil
+        try await runServices([rpc] + (admin.map { [$0] } ?? []), logger: logger) {
+            announce("runner", wire: try await rpc.boundAddress(), admin: try await admin?.boundAddress())
+        }
     }
+
+    private func makeBackend(incarnation: String) throws -> any RunnerBackend {
+        let name = servedModelName ?? (fake ? "scripted" : model)
+        if fake {
+            let profile = Engine.RunnerProfile(
+                model: name, vocabSize: 512, maxModelLen: maxModelLen ?? 4096, numLayers: 1, numKVHeads: 1,
+                headDim: 16, dtypeBytes: 4, availableKVBytes: try parseBytes(memoryBudget))
+            return ScriptedRunnerBackend(
+                profile: profile, incarnation: incarnation,
+                stepDelay: fakeStepDelayMs > 0 ? .milliseconds(fakeStepDelayMs) : nil)
+        }
+        let source: ModelSource
+        switch (model, loadFormat) {
+        case ("embedded", _): source = .embeddedDefault
+        case ("dummy", _): source = .dummy(.embeddedDefault, seed: seed)
+        case (let path, "dummy"): source = .dummy(try ModelConfig.load(directory: path), seed: seed)
+        case (let path, _): source = .directory(path)
+        }
+        let runner = try ModelRunner(source: source, maxModelLen: maxModelLen, samplerSeed: seed)
+        return ModelRunnerBackend(
+            runner: runner, modelName: name, incarnation: incarnation, memoryBudgetBytes: try parseBytes(memoryBudget))
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

@@ -1,0 +1,58 @@
+import Scheduling
+import ServingCore
+
+/// Starts an engine-core against its runners: Describe + Profile, KV sizing, InitializeCache, then the engine.
+public struct EngineBootstrap: Sendable {
+    /// Flags with vLLM's names; nil means "take the runner's value" or "compute it".
+    public struct Options: Sendable {
+        public var blockSize = 16
+        public var maxModelLen: Int?
+        public var maxNumSeqs = 256
+        public var maxNumBatchedTokens = 2048
+        public var enablePrefixCaching = true
+        public var enableChunkedPrefill = true
+        public var longPrefillTokenThreshold = 0
+        public var policy: SchedulingPolicy = .fcfs
+        public var numGPUBlocksOverride: Int?
+        public var kvCacheMemoryBytes: Int?
+        public var hashSeed: UInt64 = 0
+        public var runnerLossTimeout: Duration = .seconds(30)
+        public init() {}
+    }
+
+    public struct Started: Sendable {
+        public var engine: EngineCore
+        public var profiles: [RunnerProfile]
+        public var sizing: KVCacheSizing
+    }
+
+    public static func start(executor: any ModelExecutor, options: Options) async throws -> Started {
+        let profiles = try await executor.describe(
+            maxNumBatchedTokens: options.maxNumBatchedTokens, maxNumSeqs: options.maxNumSeqs)
+        guard let first = profiles.first else { throw KVCacheSizingError.noRunners }
+        let runnerMax = profiles.map(\.maxModelLen).min()!
+        let maxModelLen = options.maxModelLen ?? runnerMax
+        guard maxModelLen <= runnerMax else {
+            throw EngineRequestError.invalid(
+                "--max-model-len \(maxModelLen) exceeds the model's max_position_embeddings (\(runnerMax))")
+        }
+        let sizing = try KVCacheSizing.compute(
+            profiles: profiles, blockSize: options.blockSize, maxModelLen: maxModelLen,
+            numGPUBlocksOverride: options.numGPUBlocksOverride, kvCacheMemoryBytes: options.kvCacheMemoryBytes)
+        try await executor.initializeCache(numBlocks: sizing.numBlocks, blockSize: options.blockSize)
+        var config = SchedulerConfig(numGPUBlocks: sizing.numBlocks, maxModelLen: maxModelLen)
+        config.blockSize = options.blockSize
+        config.maxNumSeqs = options.maxNumSeqs
+        config.maxNumBatchedTokens = options.maxNumBatchedTokens
+        config.enablePrefixCaching = options.enablePrefixCaching
+        config.enableChunkedPrefill = options.enableChunkedPrefill
+        config.longPrefillTokenThreshold = options.longPrefillTokenThreshold
+        config.policy = options.policy
+        config.hashSeed = options.hashSeed
+        config.enableKVCacheEvents = options.enablePrefixCaching
+        var engineConfig = EngineCore.Configuration(scheduler: config, vocabSize: first.vocabSize)
+        engineConfig.runnerLossTimeout = options.runnerLossTimeout
+        let engine = try EngineCore(configuration: engineConfig, executor: executor)
+        return Started(engine: engine, profiles: profiles, sizing: sizing)
+    }
+}

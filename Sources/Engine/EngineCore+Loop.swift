@@ -1,0 +1,158 @@
+import Foundation
+import Scheduling
+import ServingCore
+
+extension EngineCore {
+    /// Runs the loop until cancelled. The executor's cache must be initialized first (see `EngineBootstrap`).
+    public func run() async {
+        state.setReadiness(.ready)
+        publish()
+        while !Task.isCancelled {
+            if !scheduler.hasRequests { await inbox.waitForWork() }
+            if Task.isCancelled { break }
+            applyInbox()
+            guard scheduler.hasRequests else { continue }
+            await step()
+        }
+        shutDown()
+    }
+
+    /// One schedule → execute → update round.
+    func step() async {
+        let out = scheduler.schedule()
+        var eos: [String: TokenID] = [:]
+        for r in out.scheduledNewReqs {
+            knownToRunner.insert(r.reqID)
+            if let id = scheduler.requests[r.reqID]?.eosTokenID { eos[r.reqID] = id }
+        }
+        let step = ExecutorStep(output: out, resend: resendSnapshots(out), eosTokenIDs: eos)
+        for id in out.finishedReqIDs { knownToRunner.remove(id) }
+        let result: ModelRunnerOutput
+        do {
+            result = try await executor.execute(step)
+        } catch let error as ExecutorError {
+            if case .stepFailed(let why) = error {
+                failScheduled(out, why: why)
+            } else {
+                await recoverFromRunnerLoss(String(describing: error))
+            }
+            return
+        } catch {
+            await recoverFromRunnerLoss(String(describing: error))
+            return
+        }
+        if let known = runnerIncarnation, known != result.runnerIncarnation {
+            runnerIncarnation = result.runnerIncarnation
+            await recoverFromRunnerLoss("the runner restarted (new incarnation)")
+            return
+        }
+        runnerIncarnation = result.runnerIncarnation
+        applyAborts(inbox.takeAborts())
+        deliver(scheduler.updateFromOutput(out, result))
+        publish()
+    }
+
+    /// Cached requests the runner does not hold (it restarted) are sent in full.
+    func resendSnapshots(_ out: SchedulerOutput) -> [String: RequestSnapshot] {
+        var resend: [String: RequestSnapshot] = [:]
+        for id in out.scheduledCachedReqs.reqIDs where !knownToRunner.contains(id) {
+            guard let r = scheduler.requests[id] else { continue }
+            resend[id] = RequestSnapshot(
+                reqID: id, promptTokenIDs: r.promptTokenIDs, outputTokenIDs: Array(r.allTokenIDs[r.numPromptTokens...]),
+                samplingParams: r.samplingParams, eosTokenID: r.eosTokenID, blockIDs: r.blockIDs, loraName: r.loraName)
+            knownToRunner.insert(id)
+        }
+        return resend
+    }
+
+    func applyInbox() {
+        let pending = inbox.take()
+        applyAborts(pending.aborts)
+        for (request, sink) in pending.adds { admit(request, sink) }
+    }
+
+    private func admit(_ request: EngineRequest, _ sink: RequestSink) {
+        guard sinks[request.requestID] == nil else { return sink.close(.duplicate(request.requestID)) }
+        if case .failed(let why) = state.readiness { return sink.close(.runnerUnavailable(why)) }
+        do {
+            try scheduler.addRequest(
+                requestID: request.requestID, promptTokenIDs: request.promptTokenIDs,
+                samplingParams: request.samplingParams, eosTokenID: request.eosTokenID, priority: request.priority,
+                loraName: request.loraName, cacheSalt: request.cacheSalt)
+            sinks[request.requestID] = sink
+            state.markLive(request.requestID)
+        } catch {
+            sink.close(.invalid(error.description))
+        }
+    }
+
+    /// Aborted requests end with a final output whose finish reason is "abort" (idempotent).
+    func applyAborts(_ ids: [String]) {
+        guard !ids.isEmpty else { return }
+        let live = ids.filter { scheduler.requests[$0] != nil }
+        scheduler.finishRequests(live, status: .finishedAborted)
+        for id in live {
+            abortsTotal += 1
+            guard let sink = takeSink(id) else { continue }
+            sink.emit(EngineCoreOutput(reqID: id, newTokenIDs: [], finishReason: .abort, numCachedTokens: 0))
+            sink.close(nil)
+        }
+    }
+
+    func deliver(_ outputs: [EngineCoreOutput]) {
+        for o in outputs {
+            guard let sink = sinks[o.reqID] else { continue }
+            sink.emit(o)
+            if o.finishReason != nil {
+                _ = takeSink(o.reqID)
+                finishedTotal += 1
+                sink.close(nil)
+            }
+        }
+    }
+
+    /// The runner rejected the step: its requests end with finish reason "error"; the engine goes on.
+    func failScheduled(_ out: SchedulerOutput, why: String) {
+        let ids = out.scheduledNewReqs.map(\.reqID) + out.scheduledCachedReqs.reqIDs
+        scheduler.finishRequests(ids, status: .finishedAborted)
+        for id in ids {
+            guard let sink = takeSink(id) else { continue }
+            sink.emit(EngineCoreOutput(reqID: id, newTokenIDs: [], finishReason: .error, numCachedTokens: 0))
+            sink.close(nil)
+        }
+        publish()
+    }
+
+    /// Removes a request's sink (it is done with the engine).
+    func takeSink(_ id: String) -> RequestSink? {
+        guard let sink = sinks.removeValue(forKey: id) else { return nil }
+        state.markDone(id)
+        return sink
+    }
+
+    func publish() {
+        let stats = scheduler.stats
+        var load = EngineState.Load()
+        load.numRunning = stats.numRunningReqs
+        load.numWaiting = stats.numWaitingReqs
+        load.kvCacheUsage = stats.kvCacheUsage
+        load.prefixCacheQueries = stats.prefixCacheQueries
+        load.prefixCacheHits = stats.prefixCacheHits
+        load.numPreemptions = stats.numPreemptions
+        load.stepCounter = stats.numSteps
+        load.lastStepTimeMicros = UInt64(Date().timeIntervalSince1970 * 1_000_000)
+        load.numGPUBlocks = configuration.scheduler.numGPUBlocks
+        load.numFreeBlocks = scheduler.kvCacheManager.numFreeBlocks
+        load.numStreams = state.load.numStreams
+        load.numAbortsTotal = abortsTotal
+        load.numRequestsFinished = finishedTotal
+        state.update(load: load, events: scheduler.takeKVEvents())
+    }
+
+    private func shutDown() {
+        let pending = inbox.close()
+        for (_, sink) in pending.adds { sink.close(.shuttingDown) }
+        for (_, sink) in sinks { sink.close(.shuttingDown) }
+        sinks.removeAll()
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Scheduling
+import ServingCore
+
+/// The engine-core loop (reference §0): drain adds and aborts → `schedule()` → execute on the runners → apply
+/// aborts that arrived meanwhile → `updateFromOutput()` → emit outputs. Owns the scheduler, the only KV allocator.
+///
+/// Only `run()` touches the scheduler, so it needs no lock; other threads talk to it through the inbox
+/// (`generate`, `abort`) and read what it publishes in `state`.
+public final class EngineCore: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var scheduler: SchedulerConfig
+        /// How long requests wait for a lost runner before they fail.
+        public var runnerLossTimeout: Duration = .seconds(30)
+        public var vocabSize: Int
+        public init(scheduler: SchedulerConfig, vocabSize: Int) {
+            self.scheduler = scheduler
+            self.vocabSize = vocabSize
+        }
+    }
+
+    public let configuration: Configuration
+    public let state = EngineState()
+    let scheduler: Scheduler
+    let executor: any ModelExecutor
+    let inbox = EngineInbox()
+    var sinks: [String: RequestSink] = [:]
+    /// Requests the runners currently hold state for (cleared when a runner restarts).
+    var knownToRunner: Set<String> = []
+    var runnerIncarnation: UInt64?
+    var abortsTotal = 0
+    var finishedTotal = 0
+
+    public init(configuration: Configuration, executor: any ModelExecutor) throws(SchedulerConfigError) {
+        self.configuration = configuration
+        self.scheduler = try Scheduler(config: configuration.scheduler)
+        self.executor = executor
+    }
+
+    // MARK: Entry points for other threads
+
+    /// Queues a request and returns when the engine is done with it. Outputs go to `emit` (on the loop thread);
+    /// cancelling the calling task aborts the request.
+    public func generate(_ request: EngineRequest, emit: @escaping @Sendable (EngineCoreOutput) -> Void) async throws {
+        try validate(request)
+        let id = request.requestID
+        state.adjustStreams(by: 1)
+        defer { state.adjustStreams(by: -1) }
+        let error: EngineRequestError? = await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<EngineRequestError?, Never>) in
+                let sink = RequestSink(emit: emit, close: { c.resume(returning: $0) })
+                if !inbox.add(request, sink: sink) { c.resume(returning: .shuttingDown) }
+            }
+        } onCancel: {
+            inbox.abort([id])
+        }
+        if let error { throw error }
+    }
+
+    /// Aborts requests by id (unknown ids are ignored, as in vLLM); their streams end with finish reason "abort".
+    public func abort(_ ids: [String]) {
+        inbox.abort(ids)
+    }
+
+    /// Checks what can be checked before queueing: params, vocabulary, length.
+    public func validate(_ request: EngineRequest) throws(EngineRequestError) {
+        guard !request.promptTokenIDs.isEmpty else { throw .invalid("the prompt must not be empty") }
+        let vocab = configuration.vocabSize
+        if let bad = request.promptTokenIDs.first(where: { $0 < 0 || Int($0) >= vocab }) {
+            throw .invalid("prompt token id \(bad) is out of vocabulary (size \(vocab))")
+        }
+        let maxLen = configuration.scheduler.maxModelLen
+        guard request.promptTokenIDs.count < maxLen else {
+            throw .invalid(
+                "the prompt has \(request.promptTokenIDs.count) tokens; this model's max_model_len is \(maxLen), "
+                    + "which must leave room for at least one generated token")
+        }
+        do {
+            try request.samplingParams.validate(vocabSize: vocab)
+        } catch {
+            throw .invalid("\(error.parameter): \(error.message)")
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Scheduling
+import ServingCore
+
+/// A request as the engine-core receives it: token ids only (the api tokenized it).
+public struct EngineRequest: Sendable, Hashable {
+    public var requestID: String
+    public var promptTokenIDs: [TokenID]
+    public var samplingParams: SamplingParams
+    public var eosTokenID: TokenID?
+    public var priority: Int
+    public var loraName: String?
+    public var cacheSalt: String?
+
+    public init(
+        requestID: String, promptTokenIDs: [TokenID], samplingParams: SamplingParams = SamplingParams(),
+        eosTokenID: TokenID? = nil, priority: Int = 0, loraName: String? = nil, cacheSalt: String? = nil
+    ) {
+        self.requestID = requestID
+        self.promptTokenIDs = promptTokenIDs
+        self.samplingParams = samplingParams
+        self.eosTokenID = eosTokenID
+        self.priority = priority
+        self.loraName = loraName
+        self.cacheSalt = cacheSalt
+    }
+}
+
+/// Where a request's outputs go. `emit` runs on the engine loop for every output (the last one carries the
+/// finish reason); `close` runs exactly once when the engine is done with the request.
+public struct RequestSink: Sendable {
+    public var emit: @Sendable (EngineCoreOutput) -> Void
+    public var close: @Sendable (EngineRequestError?) -> Void
+
+    public init(emit: @escaping @Sendable (EngineCoreOutput) -> Void,
+                close: @escaping @Sendable (EngineRequestError?) -> Void) {
+        self.emit = emit
+        self.close = close
+    }
+}
+
+/// Why the engine refused or ended a request without a normal finish.
+public enum EngineRequestError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalid(String)
+    case duplicate(String)
+    case runnerUnavailable(String)
+    case shuttingDown
+
+    public var description: String {
+        switch self {
+        case .invalid(let why): why
+        case .duplicate(let id): "request id \(id) is already running"
+        case .runnerUnavailable(let why): "no runner available: \(why)"
+        case .shuttingDown: "the engine is shutting down"
+        }
+    }
+}

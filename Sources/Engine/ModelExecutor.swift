@@ -1,0 +1,109 @@
+import Scheduling
+import ServingCore
+
+/// The seam between the engine loop and whatever computes tokens: runner processes over the wire, an in-process
+/// runner, or a scripted fake for tests. One implementation drives every runner of one model replica.
+public protocol ModelExecutor: AnyObject, Sendable {
+    /// Describes and profiles every runner (DESIGN.md §4); called once at start and again after recovery.
+    func describe(maxNumBatchedTokens: Int, maxNumSeqs: Int) async throws -> [RunnerProfile]
+    /// Allocates the KV cache on every runner.
+    func initializeCache(numBlocks: Int, blockSize: Int) async throws
+    /// Runs one step. Throws `ExecutorError.runnerLost` when a runner is gone (its KV memory with it).
+    func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput
+    /// Waits until every runner answers again (the same process or a replacement); the engine then re-sizes and
+    /// re-initializes the cache. Throws when cancelled.
+    func reconnect() async throws
+}
+
+/// One step for the runners: the scheduler's decision plus the full data of scheduled requests the runners do not
+/// hold (new ones are always complete; cached ones need this after a runner restarted).
+public struct ExecutorStep: Sendable {
+    public var output: SchedulerOutput
+    /// Keyed by request id; only for requests in `output.scheduledCachedReqs` that the runners lost.
+    public var resend: [String: RequestSnapshot]
+    /// EOS ids of the new requests (the sampler masks them under `min_tokens`).
+    public var eosTokenIDs: [String: TokenID]
+
+    public init(output: SchedulerOutput, resend: [String: RequestSnapshot] = [:], eosTokenIDs: [String: TokenID] = [:]) {
+        self.output = output
+        self.resend = resend
+        self.eosTokenIDs = eosTokenIDs
+    }
+}
+
+/// Everything a runner needs to rebuild a request from nothing.
+public struct RequestSnapshot: Sendable, Hashable {
+    public var reqID: String
+    public var promptTokenIDs: [TokenID]
+    public var outputTokenIDs: [TokenID]
+    public var samplingParams: SamplingParams
+    public var eosTokenID: TokenID?
+    public var blockIDs: [Int]
+    public var loraName: String?
+
+    public init(
+        reqID: String, promptTokenIDs: [TokenID], outputTokenIDs: [TokenID], samplingParams: SamplingParams,
+        eosTokenID: TokenID?, blockIDs: [Int], loraName: String?
+    ) {
+        self.reqID = reqID
+        self.promptTokenIDs = promptTokenIDs
+        self.outputTokenIDs = outputTokenIDs
+        self.samplingParams = samplingParams
+        self.eosTokenID = eosTokenID
+        self.blockIDs = blockIDs
+        self.loraName = loraName
+    }
+}
+
+/// What one runner reported at describe + profile time.
+public struct RunnerProfile: Sendable, Hashable {
+    public var model: String
+    public var vocabSize: Int
+    public var maxModelLen: Int
+    public var numLayers: Int
+    public var numKVHeads: Int
+    public var headDim: Int
+    public var dtypeBytes: Int
+    public var availableKVBytes: Int
+    public var eosTokenIDs: [TokenID]
+    public var bosTokenID: TokenID?
+    public var incarnation: String
+
+    public init(
+        model: String, vocabSize: Int, maxModelLen: Int, numLayers: Int, numKVHeads: Int, headDim: Int,
+        dtypeBytes: Int, availableKVBytes: Int, eosTokenIDs: [TokenID] = [], bosTokenID: TokenID? = nil,
+        incarnation: String = ""
+    ) {
+        self.model = model
+        self.vocabSize = vocabSize
+        self.maxModelLen = maxModelLen
+        self.numLayers = numLayers
+        self.numKVHeads = numKVHeads
+        self.headDim = headDim
+        self.dtypeBytes = dtypeBytes
+        self.availableKVBytes = availableKVBytes
+        self.eosTokenIDs = eosTokenIDs
+        self.bosTokenID = bosTokenID
+        self.incarnation = incarnation
+    }
+
+    /// Bytes of one KV block on this runner: K and V for every layer it holds.
+    public func bytesPerBlock(blockSize: Int) -> Int {
+        2 * blockSize * numKVHeads * headDim * dtypeBytes * numLayers
+    }
+}
+
+/// Why a step could not run.
+public enum ExecutorError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A runner disconnected or restarted: its KV memory is gone.
+    case runnerLost(String)
+    /// The runner rejected this step (bad block id, unknown request); the engine fails the step's requests.
+    case stepFailed(String)
+
+    public var description: String {
+        switch self {
+        case .runnerLost(let why): "runner lost: \(why)"
+        case .stepFailed(let why): "step failed on the runner: \(why)"
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Scheduling
+import ServingCore
+import Synchronization
+
+/// A fake runner for tests and capacity planning: no model, tokens come from a script.
+///
+/// It keeps the same soft state a real runner keeps (token counts per request) so it knows when a step is a
+/// partial prefill (no token) and which output position it is at, and it rejects cached deltas for requests it
+/// does not hold, exactly as a real runner would.
+public final class ScriptedRunner: Sendable {
+    /// The token emitted for (request id, output position).
+    public typealias Script = @Sendable (_ reqID: String, _ outputIndex: Int) -> TokenID
+
+    private struct Held {
+        var numTokens: Int
+        var numOutputs: Int
+    }
+
+    private let script: Script
+    private let held = Mutex([String: Held]())
+    public let incarnation: UInt64
+
+    public init(incarnation: UInt64 = UInt64.random(in: 1...UInt64.max), script: @escaping Script = { _, _ in 7 }) {
+        self.incarnation = incarnation
+        self.script = script
+    }
+
+    /// Applies one step: finished ids first, then new requests, then deltas (reference §3 worker contract).
+    public func execute(_ step: ExecutorStep) throws(ExecutorError) -> ModelRunnerOutput {
+        let out = step.output
+        return try held.withLock { (held) throws(ExecutorError) -> ModelRunnerOutput in
+            for id in out.finishedReqIDs { held[id] = nil }
+            for r in out.scheduledNewReqs { held[r.reqID] = Held(numTokens: r.promptTokenIDs.count, numOutputs: 0) }
+            for (id, snap) in step.resend {
+                held[id] = Held(
+                    numTokens: snap.promptTokenIDs.count + snap.outputTokenIDs.count,
+                    numOutputs: snap.outputTokenIDs.count)
+            }
+            var reqIDs: [String] = []
+            var sampled: [[TokenID]] = []
+            let cached = out.scheduledCachedReqs
+            let order = cached.reqIDs.enumerated().map { ($1, cached.numComputedTokens[$0]) }
+                + out.scheduledNewReqs.map { ($0.reqID, $0.numComputedTokens) }
+            for (id, numComputed) in order {
+                guard var h = held[id] else { throw .stepFailed("unknown request id \(id)") }
+                let n = out.numScheduledTokens[id] ?? 0
+                reqIDs.append(id)
+                if numComputed + n >= h.numTokens {
+                    let t = script(id, h.numOutputs)
+                    h.numTokens += 1
+                    h.numOutputs += 1
+                    sampled.append([t])
+                } else {
+                    sampled.append([])
+                }
+                held[id] = h
+            }
+            return ModelRunnerOutput(
+                stepID: out.stepID, reqIDs: reqIDs, sampledTokenIDs: sampled, runnerIncarnation: incarnation)
+        }
+    }
+
+    /// Requests whose state this runner holds (tests check that finished ids were dropped).
+    public var heldRequestIDs: Set<String> { held.withLock { Set($0.keys) } }
+}
+
+/// An in-process `ModelExecutor` over a `ScriptedRunner`, with an optional per-step delay.
+public final class ScriptedExecutor: ModelExecutor {
+    public let runner: ScriptedRunner
+    public let profile: RunnerProfile
+    private let stepDelay: Duration?
+
+    public init(runner: ScriptedRunner = ScriptedRunner(), profile: RunnerProfile, stepDelay: Duration? = nil) {
+        self.runner = runner
+        self.profile = profile
+        self.stepDelay = stepDelay
+    }
+
+    public func describe(maxNumBatchedTokens: Int, maxNumSeqs: Int) async throws -> [RunnerProfile] { [profile] }
+    public func initializeCache(numBlocks: Int, blockSize: Int) async throws {}
+    public func reconnect() async throws {}
+
+    public func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput {
+        if let stepDelay { try await Task.sleep(for: stepDelay) }
+        return try runner.execute(step)
+    }
+}

@@ -1,1 +1,0 @@
-// The EngineServer module; see DESIGN.md §8.

@@ -1,0 +1,97 @@
+import Engine
+import Foundation
+import Scheduling
+import ServingCore
+import Wire
+
+/// The `Engine` RPC service of an engine-core: Generate streams, Abort, load reports, KV events, model info.
+///
+/// Thin: every call is translated and handed to the `EngineCore`; outputs are encoded on the engine loop and
+/// queued on the caller's connection, so one step's outputs to one connection leave with one flush.
+public final class EngineService: Sendable {
+    public static let generate = "apus.v1.Engine/Generate"
+    public static let abort = "apus.v1.Engine/Abort"
+    public static let getLoad = "apus.v1.Engine/GetLoad"
+    public static let watchLoad = "apus.v1.Engine/WatchLoad"
+    public static let subscribeKVEvents = "apus.v1.Engine/SubscribeKVEvents"
+    public static let getModelInfo = "apus.v1.Engine/GetModelInfo"
+
+    public let engine: EngineCore
+    public let engineID: String
+    public let modelInfo: ApusV1.ModelInfo
+
+    public init(engine: EngineCore, engineID: String, modelInfo: ApusV1.ModelInfo) {
+        self.engine = engine
+        self.engineID = engineID
+        self.modelInfo = modelInfo
+    }
+
+    public var handlers: RPCHandlers {
+        var h = RPCHandlers()
+        h.serverStreaming(Self.generate) { [self] (request: ApusV1.GenerateRequest, _, writer: RPCStreamWriter<ApusV1.GenerateOutput>) in
+            try await generate(request, writer)
+        }
+        h.unary(Self.abort) { [self] (request: ApusV1.AbortRequest, _) in
+            let live = engine.state.liveCount(of: request.requestIDs)
+            engine.abort(request.requestIDs)
+            return ApusV1.AbortResponse(numAborted: UInt32(live))
+        }
+        h.unary(Self.getLoad) { [self] (_: ApusV1.GetLoadRequest, _) in
+            ApusV1.LoadReport(engine.state.load, engineID: engineID)
+        }
+        h.serverStreaming(Self.watchLoad) { [self] (request: ApusV1.WatchLoadRequest, _, writer: RPCStreamWriter<ApusV1.LoadReport>) in
+            let interval = Duration.microseconds(Int64(max(request.intervalUS, 10_000)))
+            try writer.send(ApusV1.LoadReport(engine.state.load, engineID: engineID))
+            for await _ in engine.state.stepTicks() {
+                try await Task.sleep(for: interval)
+                try writer.send(ApusV1.LoadReport(engine.state.load, engineID: engineID))
+            }
+        }
+        h.serverStreaming(Self.subscribeKVEvents) { [self] (request: ApusV1.SubscribeKVEventsRequest, _, writer: RPCStreamWriter<ApusV1.KVEventBatch>) in
+            try await streamKVEvents(from: request.fromSeq, writer)
+        }
+        h.unary(Self.getModelInfo) { [self] (_: ApusV1.GetModelInfoRequest, _) in modelInfo }
+        return h
+    }
+
+    private func generate(_ request: ApusV1.GenerateRequest, _ writer: RPCStreamWriter<ApusV1.GenerateOutput>) async throws {
+        let engineID = self.engineID
+        do {
+            try await engine.generate(EngineRequest(request)) { output in
+                let now = UInt64(Date().timeIntervalSince1970 * 1_000_000)
+                // A send fails only when the call is already over (client gone): the engine aborts it then.
+                try? writer.send(ApusV1.GenerateOutput(output, engineID: engineID, timestampMicros: now))
+            }
+        } catch let error as EngineRequestError {
+            switch error {
+            case .invalid(let why): throw RPCError(.invalidArgument, why)
+            case .duplicate: throw RPCError(.alreadyExists, error.description)
+            case .runnerUnavailable, .shuttingDown: throw RPCError(.unavailable, error.description)
+            }
+        }
+    }
+
+    /// Buffered events after `from`, then new ones after every step. A subscriber whose position was dropped
+    /// gets a CLEARED event first and must rebuild its view from the events that follow.
+    private func streamKVEvents(from: UInt64, _ writer: RPCStreamWriter<ApusV1.KVEventBatch>) async throws {
+        var position = from
+        let ticks = engine.state.stepTicks()
+        var first = true
+        for await _ in ticks {
+            let events: [SequencedKVCacheEvent]
+            if let buffered = engine.state.kvEvents(after: position) {
+                events = buffered
+            } else {
+                let latest = engine.state.latestKVEventSequence
+                try writer.send(ApusV1.KVEventBatch(engineID: engineID, events: [ApusV1.KVEvent(seq: latest, kind: .cleared)]))
+                position = latest
+                continue
+            }
+            if !events.isEmpty || first {
+                try writer.send(ApusV1.KVEventBatch(engineID: engineID, events: events.map(ApusV1.KVEvent.init)))
+                position = events.last?.sequenceNumber ?? position
+            }
+            first = false
+        }
+    }
+}

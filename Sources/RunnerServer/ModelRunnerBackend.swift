@@ -1,0 +1,91 @@
+import Foundation
+import ModelRuntime
+import ServingCore
+import Wire
+
+/// The real backend: a `ModelRunner` (weights, paged KV cache, forward pass, sampler).
+public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
+    // NOTE: @unchecked because ModelRunner is a non-Sendable class; RunnerService calls us from one serial queue.
+    let runner: ModelRunner
+    let modelName: String
+    let incarnation: String
+    let memoryBudgetBytes: Int
+
+    public init(runner: ModelRunner, modelName: String, incarnation: String, memoryBudgetBytes: Int) {
+        self.runner = runner
+        self.modelName = modelName
+        self.incarnation = incarnation
+        self.memoryBudgetBytes = memoryBudgetBytes
+    }
+
+    public var isCacheInitialized: Bool { runner.kvCache != nil }
+
+    public func describe() -> ApusV1.RunnerDescription {
+        let spec = runner.kvCacheSpec()
+        let config = runner.config
+        return ApusV1.RunnerDescription(
+            model: modelName, architecture: config.architecture.rawValue, vocabSize: UInt32(config.vocabSize),
+            maxModelLen: UInt32(runner.maxModelLen),
+            kvCacheSpecs: [ApusV1.KVCacheSpec(
+                numLayers: UInt32(spec.numLayers), numKVHeads: UInt32(spec.numKVHeads), headDim: UInt32(spec.headDim),
+                dtypeBytes: UInt32(spec.dtypeBytes))],
+            firstLayer: 0, endLayer: UInt32(config.numLayers), numLayersTotal: UInt32(config.numLayers),
+            device: "cpu", incarnationID: incarnation, eosTokenIDs: config.eosTokenIDs, bosTokenID: config.bosTokenID,
+            weightsBytes: UInt64(runner.weightsBytes))
+    }
+
+    public func profile(_ request: ApusV1.ProfileRequest) -> ApusV1.ProfileResult {
+        let p = runner.profile(
+            maxNumBatchedTokens: Int(request.maxNumBatchedTokens), maxNumSeqs: Int(max(1, request.maxNumSeqs)),
+            memoryBudgetBytes: memoryBudgetBytes)
+        return ApusV1.ProfileResult(
+            availableKVBytes: UInt64(max(0, p.availableKVCacheBytes)), weightsBytes: UInt64(p.weightsBytes),
+            peakActivationBytes: UInt64(p.peakActivationBytes), totalBytes: UInt64(memoryBudgetBytes))
+    }
+
+    public func initializeCache(numBlocks: Int, blockSize: Int) throws -> UInt64 {
+        runner.initializeKVCache(numBlocks: numBlocks, blockSize: blockSize)
+        let spec = runner.kvCacheSpec()
+        return UInt64(2 * numBlocks * blockSize * spec.numKVHeads * spec.headDim * spec.dtypeBytes * spec.numLayers)
+    }
+
+    public func execute(_ step: ApusV1.SchedulerOutput) throws -> ApusV1.ModelRunnerOutput {
+        let start = ContinuousClock.now
+        let result = try runner.execute(RunnerStep(step))
+        let elapsed = start.duration(to: .now)
+        return ApusV1.ModelRunnerOutput(
+            stepID: result.stepID, incarnationID: incarnation, reqIDs: result.reqIDs,
+            sampledTokenIDs: result.sampledTokenIDs, logprobs: result.logprobs ?? [],
+            promptLogprobs: result.promptLogprobs.isEmpty ? [] : result.reqIDs.map { result.promptLogprobs[$0] ?? [] },
+            executeTimeUS: UInt64(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
+    }
+
+    public func reset() {
+        runner.reset()
+    }
+}
+
+extension RunnerStep {
+    /// Wire → runner step. A request re-sent after a runner restart carries its generated tokens; the runner
+    /// rebuilds it with prompt ++ outputs as its known tokens.
+    init(_ m: ApusV1.SchedulerOutput) {
+        var scheduled: [String: Int] = [:]
+        let new = m.scheduledNewReqs.map { r -> ModelRuntime.NewRequestData in
+            scheduled[r.reqID] = Int(r.numScheduledTokens)
+            return ModelRuntime.NewRequestData(
+                reqID: r.reqID, promptTokenIDs: r.promptTokenIDs + r.outputTokenIDs, samplingParams: r.samplingParams,
+                blockIDs: (r.blockIDs.first ?? []).map { Int($0) }, numComputedTokens: Int(r.numComputedTokens),
+                eosTokenID: r.eosTokenID)
+        }
+        let cached = m.scheduledCachedReqs.map { r -> ModelRuntime.CachedRequestData in
+            scheduled[r.reqID] = Int(r.numScheduledTokens)
+            return ModelRuntime.CachedRequestData(
+                reqID: r.reqID, resumed: r.resumed, newBlockIDs: (r.newBlockIDs.first ?? []).map { Int($0) },
+                numComputedTokens: Int(r.numComputedTokens), numOutputTokens: Int(r.numOutputTokens),
+                allTokenIDs: r.allTokenIDs.isEmpty ? nil : r.allTokenIDs)
+        }
+        self.init(
+            stepID: m.stepID, newRequests: new, cachedRequests: cached, numScheduledTokens: scheduled,
+            finishedReqIDs: Set(m.finishedReqIDs))
+    }
+}

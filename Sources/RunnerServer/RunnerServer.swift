@@ -1,1 +1,0 @@
-// The RunnerServer module; see DESIGN.md §8.
