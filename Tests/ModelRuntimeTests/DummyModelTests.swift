@@ -23,7 +23,7 @@ struct DummyModelTests {
     @Test("the embedded default model continues different prompts differently")
     func variedOutputs() throws {
         let runner = try ModelRunner(source: .embeddedDefault)
-        let driver = RunnerDriver(runner: runner, numBlocks: 64, options: .init(blockSize: 16, maxTokens: 12))
+        let driver = try RunnerDriver(runner: runner, numBlocks: 64, options: .init(blockSize: 16, maxTokens: 12))
         let prompts: [[TokenID]] = [[1, 72, 101, 108, 108, 111], [1, 300, 301, 302], [1, 65, 66, 67, 68, 69, 70]]
         let outputs = try driver.run(prompts).map(\.output)
         let distinct = Set(outputs.flatMap { $0 })

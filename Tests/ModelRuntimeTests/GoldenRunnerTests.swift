@@ -14,7 +14,7 @@ struct GoldenRunnerTests {
         let runner = try ModelRunner(source: .directory(Fixtures.path(name)))
         // The tiny models fall under the inline threshold; `parallel` forces the concurrentPerform path.
         if parallel { runner.model.attention.parallelWorkThreshold = 0 }
-        let driver = RunnerDriver(runner: runner, numBlocks: numBlocks, options: options)
+        let driver = try RunnerDriver(runner: runner, numBlocks: numBlocks, options: options)
         let results = try driver.run(golden.cases.map(\.prompt))
         for (c, r) in zip(golden.cases, results) {
             #expect(r.output == c.greedy)
@@ -49,7 +49,7 @@ struct GoldenRunnerTests {
         let golden = try Fixtures.golden(name)
         let c = golden.cases[2]
         let runner = try ModelRunner(source: .directory(Fixtures.path(name)))
-        runner.initializeKVCache(numBlocks: 64, blockSize: 4)
+        try runner.initializeKVCache(numBlocks: 64, blockSize: 4)
         runner.captureLogits = true
         // Request A computes the whole prompt into blocks 10..., then finishes; its blocks stay cached.
         let blocksA = Array(10..<(10 + (c.prompt.count + 3) / 4 + 1))

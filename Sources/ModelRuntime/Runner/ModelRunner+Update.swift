@@ -25,10 +25,24 @@ extension ModelRunner {
                 throw .exceedsMaxModelLen(reqID: id, tokens: tokens.count, maxModelLen: maxModelLen)
             }
         }
+        /// The sampler indexes logits by these ids, so they must be in the vocabulary before it runs.
+        func checkParams(_ new: NewRequestData) throws(RunnerError) {
+            do {
+                try new.samplingParams.validate(vocabSize: config.vocabSize)
+            } catch {
+                throw .invalidRequest(reqID: new.reqID, reason: error.message)
+            }
+            let ids = new.samplingParams.badWords.flatMap { $0 } + (new.eosTokenID.map { [$0] } ?? [])
+            if let bad = ids.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
+                throw .invalidRequest(reqID: new.reqID, reason: "token id \(bad) in bad_words or eos_token_id "
+                                      + "outside the vocabulary (\(config.vocabSize))")
+            }
+        }
         for new in step.newRequests {
             guard !new.promptTokenIDs.isEmpty else { throw .invalidRequest(reqID: new.reqID, reason: "empty prompt") }
             try checkTokens(new.reqID, new.promptTokenIDs)
             try checkBlocks(new.reqID, new.blockIDs)
+            try checkParams(new)
             guard new.numComputedTokens >= 0, new.numComputedTokens <= new.promptTokenIDs.count else {
                 throw .invalidRequest(reqID: new.reqID, reason: "num_computed_tokens \(new.numComputedTokens) "
                                       + "outside the prompt of \(new.promptTokenIDs.count)")

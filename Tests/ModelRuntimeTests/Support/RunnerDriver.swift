@@ -37,10 +37,10 @@ final class RunnerDriver {
     /// Requests that scheduled a partial prefill and got no token that step (sanity counter).
     var partialChunks = 0
 
-    init(runner: ModelRunner, numBlocks: Int = 256, options: Options = Options()) {
+    init(runner: ModelRunner, numBlocks: Int = 256, options: Options = Options()) throws {
         self.runner = runner
         self.options = options
-        runner.initializeKVCache(numBlocks: numBlocks, blockSize: options.blockSize)
+        try runner.initializeKVCache(numBlocks: numBlocks, blockSize: options.blockSize)
         runner.captureLogits = true
         var rng = DummyRandom(seed: 7)
         freeBlocks = options.shuffleBlocks ? Array(0..<numBlocks).shuffled(using: &rng) : Array(0..<numBlocks)
