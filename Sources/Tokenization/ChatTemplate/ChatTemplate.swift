@@ -47,6 +47,12 @@ public struct ChatTemplate: Sendable {
         variables["tools"] = tools.map { TemplateValue(.array($0)) } ?? TemplateValue.none
         variables["documents"] = TemplateValue.none
         variables["add_generation_prompt"] = .bool(addGenerationPrompt)
-        return try TemplateInterpreter(variables: variables, now: now).render(nodes)
+        do {
+            return try TemplateInterpreter(variables: variables, now: now).render(nodes)
+        } catch let error as ChatTemplateError {
+            throw error
+        } catch {
+            throw ChatTemplateError(.runtime, "internal error while rendering: \(error)")
+        }
     }
 }

@@ -23,7 +23,9 @@ extension Python {
         _ dict: TemplateDict, _ name: String, _ arguments: TemplateCallArguments
     ) throws -> TemplateValue {
         switch name {
-        case "items": return .iterator(TemplateIterator(.view("dict_items")) { dict.pairs.map { .tuple([.string($0.key), $0.value]) } })
+        case "items":
+            return .iterator(
+                TemplateIterator(.view("dict_items")) { dict.pairs.map { .tuple([.string($0.key), $0.value]) } })
         case "keys": return .iterator(TemplateIterator(.view("dict_keys")) { dict.keys.map(TemplateValue.string) })
         case "values": return .iterator(TemplateIterator(.view("dict_values")) { dict.pairs.map(\.value) })
         case "get":

@@ -80,7 +80,7 @@ final class TemplateInterpreter {
                 try located(location) { try assign(target, try evaluate(expression)) }
             case .setBlock(let name, let body, _):
                 var captured = ""
-                try render(body, into: &captured)
+                try withScope([:]) { try render(body, into: &captured) }
                 assign(name, .string(captured))
             case .macro(let definition):
                 assign(definition.name, .function(makeMacro(definition)))
@@ -149,18 +149,22 @@ final class TemplateInterpreter {
                 return try withScope(scope) { try located(loop.location) { try evaluate(condition).isTruthy } }
             }
         }
-        guard !items.isEmpty else { return try render(loop.otherwise, into: &output) }
+        // NOTE: Jinja runs the `else` block unless some iteration reached the end of the body, so a loop whose
+        // every iteration ends in `break` or `continue` also renders it.
+        var completedIteration = false
         for (index, item) in items.enumerated() {
             var scope: [String: TemplateValue] = ["loop": loopObject(index: index, items: items)]
             try located(loop.location) { try bind(loop.targets, item, into: &scope) }
             do {
                 try withScope(scope) { try render(loop.body, into: &output) }
+                completedIteration = true
             } catch LoopControl.breakLoop {
                 break
             } catch LoopControl.continueLoop {
                 continue
             }
         }
+        if !completedIteration { try render(loop.otherwise, into: &output) }
     }
 
     private func loopObject(index: Int, items: [TemplateValue]) -> TemplateValue {

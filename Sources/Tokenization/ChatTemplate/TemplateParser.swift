@@ -8,6 +8,8 @@ struct TemplateParser {
 
     var tokens: [TemplateToken]
     var index = 0
+    /// How many `for` bodies enclose the current position (reset inside macros); `break`/`continue` need one.
+    var loopDepth = 0
 
     static func parse(_ source: String) throws -> [TemplateNode] {
         var parser = TemplateParser(tokens: try TemplateLexer.tokenize(source))
@@ -111,6 +113,10 @@ struct TemplateParser {
         case "set": return try parseSet(at: location)
         case "macro": return try parseMacro()
         case "break", "continue":
+            guard loopDepth > 0 else {
+                throw ChatTemplateError(
+                    .syntax, "'\(tag)' outside of a for loop", line: location.line, column: location.column)
+            }
             try expectBlockEnd()
             return tag == "break" ? .breakLoop(location) : .continueLoop(location)
         case "generation":
@@ -155,7 +161,9 @@ struct TemplateParser {
         if skipName("if") { condition = try parseExpression(withConditional: false) }
         if isName("recursive") { throw error("recursive for loops are not supported", .unsupported) }
         try expectBlockEnd()
+        loopDepth += 1
         let (body, tag) = try parseBody(until: ["else", "endfor"])
+        loopDepth -= 1
         var otherwise: [TemplateNode] = []
         if tag == "else" {
             try expectBlockEnd()
@@ -218,7 +226,10 @@ struct TemplateParser {
         }
         try expectOp(")")
         try expectBlockEnd()
+        let enclosingLoops = loopDepth
+        loopDepth = 0
         let (body, _) = try parseBody(until: ["endmacro"])
+        loopDepth = enclosingLoops
         if case .name = current.kind { _ = advance() }
         try expectBlockEnd()
         return .macro(MacroDefinition(name: name, parameters: parameters, defaults: defaults, body: body))
