@@ -42,6 +42,11 @@ public struct BackendSet: Sendable {
         return backend
     }
 
+    /// Stops new requests to `id` (its requests in flight continue); `[]` for a non-member.
+    public mutating func drain(_ id: EngineID, now: UInt64) -> [HealthAction] {
+        handle(.drainRequested, for: id, now: now)
+    }
+
     /// Feeds one health event to `id`'s state machine; nothing happens for a non-member.
     public mutating func handle(_ event: HealthEvent, for id: EngineID, now: UInt64) -> [HealthAction] {
         guard let position = positions[id] else { return [] }

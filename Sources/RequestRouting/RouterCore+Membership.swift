@@ -20,7 +20,7 @@ extension RouterCore {
 
     /// Stops new requests to `id`; requests in flight finish. `tick` lists it in `drained` when empty.
     public mutating func drain(_ id: EngineID, now: UInt64) -> [HealthAction] {
-        backends.handle(.drainRequested, for: id, now: now)
+        backends.drain(id, now: now)
     }
 
     /// Feeds a health event (watch, check, …) about `id`.
@@ -52,7 +52,7 @@ extension RouterCore {
     {
         let change = backends.diff(origin: origin, resolved: resolved)
         for id in change.added { _ = try backends.add(id, origin: origin, now: now) }
-        for id in change.drained { _ = backends.handle(.drainRequested, for: id, now: now) }
+        for id in change.drained { _ = backends.drain(id, now: now) }
         for id in change.restored { backends.restore(id, now: now) }
         return change
     }
