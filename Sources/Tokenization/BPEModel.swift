@@ -27,6 +27,10 @@ final class BPEModel: Sendable {
     /// Whole-word lookup for `ignore_merges`, keyed by the raw UTF-8 bytes the token stands for.
     private let wholeWords: [WordKey: TokenID]
     private let cache = Mutex<[WordKey: [TokenID]]>([:])
+    /// True when no token has a character other than `▁` right before a `▁`: then no merge can cross such a
+    /// boundary, and a long SentencePiece word (Llama 2 has no pre-tokenizer) can be cut there and its segments
+    /// tokenized independently, with the same result and a useful cache.
+    let splitsAtMetaspace: Bool
     private static let cacheCapacity = 20_000
     private static let maxCachedWordLength = 256
 
@@ -63,6 +67,7 @@ final class BPEModel: Sendable {
             }
         }
         self.tokens = tokens
+        splitsAtMetaspace = !byteLevel && vocab["\u{2581}"] != nil && !vocab.keys.contains(where: Self.hasInnerMetaspace)
         self.scalarIDs = scalarIDs
         self.wholeWords = wholeWords
         byteLevelIDs = ByteLevelAlphabet.scalars.map { scalarIDs[$0.value] ?? -1 }
@@ -101,11 +106,20 @@ final class BPEModel: Sendable {
     /// Appends the ids of one pre-tokenized word (UTF-8 bytes, not empty) to `output`.
     func tokenize(_ word: UnsafeBufferPointer<UInt8>, into output: inout [TokenID]) {
         if word.isEmpty { return }
-        let key = WordKey(word)
-        if ignoreMerges, let id = wholeWords[key] {
+        if ignoreMerges, let id = wholeWords[WordKey(word)] {
             output.append(id)
             return
         }
+        if splitsAtMetaspace {
+            Self.forEachMetaspaceSegment(of: word) { tokenizeSegment($0, into: &output) }
+        } else {
+            tokenizeSegment(word, into: &output)
+        }
+    }
+
+    /// BPE of one word or independent segment of a word, through the cache.
+    private func tokenizeSegment(_ word: UnsafeBufferPointer<UInt8>, into output: inout [TokenID]) {
+        let key = WordKey(word)
         if let hit = cache.withLock({ $0[key] }) {
             output.append(contentsOf: hit)
             return
