@@ -39,7 +39,8 @@ public struct PrefixAwarePolicy: RoutingPolicy {
     public let name = "prefix_aware"
     public let usesPrefixMatch = true
     public let config: PrefixAwareConfig
-    private var next = 0
+    /// Rotation for tie-breaks; unsigned so wrapping after 2^64 decisions stays a valid index.
+    private var next: UInt = 0
 
     public init(config: PrefixAwareConfig = PrefixAwareConfig()) {
         self.config = config
@@ -54,9 +55,10 @@ public struct PrefixAwarePolicy: RoutingPolicy {
             totalInFlight: total, engines: count, balanceFactor: config.balanceFactor)
         var best = -1
         var bestScore = -Double.infinity
-        var idlest = next % count
+        let start = Int(next % UInt(count))
+        var idlest = start
         for step in 0..<count {
-            let index = (next &+ step) % count
+            let index = (start + step) % count
             let candidate = candidates[index]
             if candidate.inFlight < candidates[idlest].inFlight { idlest = index }
             guard BoundedLoad.admits(inFlight: candidate.inFlight, capacity: capacity) else { continue }
