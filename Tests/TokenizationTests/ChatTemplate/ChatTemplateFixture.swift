@@ -30,7 +30,7 @@ struct ChatTemplateFixtureCase: CustomTestStringConvertible, Sendable {
 
     static let families = [
         "llama2", "llama3", "llama3_1", "llama3_2", "qwen2_5", "qwen3", "mistral_v0_1", "mistral_v0_3", "chatml",
-        "zephyr", "gemma", "hermes3",
+        "zephyr", "gemma", "gemma3", "hermes3", "deepseek_r1",
     ]
 
     static func load(_ family: String) throws -> [ChatTemplateFixtureCase] {
