@@ -66,10 +66,33 @@ public struct TokenizerConfig: Sendable, Equatable {
     }
 
     /// Reads `tokenizer_config.json` from a model directory; nil when the file does not exist.
+    /// Reads `tokenizer_config.json` from a model directory, with the chat template from `chat_template.jinja`
+    /// (or `chat_template.json`) when that file exists, as newer transformers versions save it; nil when neither
+    /// file exists.
     public init?(directory: URL) throws {
         let url = directory.appendingPathComponent("tokenizer_config.json")
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        try self.init(json: try Self.read(url))
+        let template = try Self.chatTemplateFile(in: directory)
+        if FileManager.default.fileExists(atPath: url.path) {
+            try self.init(json: try Self.read(url))
+        } else if template != nil {
+            self.init()
+        } else {
+            return nil
+        }
+        if let template { chatTemplate = template }
+    }
+
+    private static func chatTemplateFile(in directory: URL) throws -> String? {
+        let jinja = directory.appendingPathComponent("chat_template.jinja")
+        if FileManager.default.fileExists(atPath: jinja.path) {
+            return String(decoding: try read(jinja), as: UTF8.self)
+        }
+        let json = directory.appendingPathComponent("chat_template.json")
+        if FileManager.default.fileExists(atPath: json.path) {
+            let object = try HFJSON.parseObject(try read(json), what: "chat_template.json")
+            return HFJSON.string(object, "chat_template")
+        }
+        return nil
     }
 
     static func read(_ url: URL) throws -> Data {

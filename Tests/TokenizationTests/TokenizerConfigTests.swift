@@ -72,4 +72,20 @@ struct TokenizerConfigTests {
             try Tokenizer(tokenizerJSON: Data(json.utf8), config: nil)
         }
     }
+
+    @Test("a chat_template.jinja file next to the config provides (and overrides) the chat template")
+    func chatTemplateFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tok-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(try TokenizerConfig(directory: directory) == nil)
+        try Data("{% for m in messages %}{{ m.content }}{% endfor %}".utf8)
+            .write(to: directory.appendingPathComponent("chat_template.jinja"))
+        #expect(try TokenizerConfig(directory: directory)?.chatTemplate?.hasPrefix("{% for m in") == true)
+        try Data(#"{"chat_template": "old", "eos_token": "</s>"}"#.utf8)
+            .write(to: directory.appendingPathComponent("tokenizer_config.json"))
+        let config = try TokenizerConfig(directory: directory)
+        #expect(config?.chatTemplate?.hasPrefix("{% for m in") == true)
+        #expect(config?.eosToken == "</s>")
+    }
 }
