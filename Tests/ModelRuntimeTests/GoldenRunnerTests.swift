@@ -49,7 +49,7 @@ struct GoldenRunnerTests {
         let golden = try Fixtures.golden(name)
         let c = golden.cases[2]
         let runner = try ModelRunner(source: .directory(Fixtures.path(name)))
-        try runner.initializeKVCache(numBlocks: 64, blockSize: 4)
+        runner.initializeKVCache(numBlocks: 64, blockSize: 4)
         runner.captureLogits = true
         // Request A computes the whole prompt into blocks 10..., then finishes; its blocks stay cached.
         let blocksA = Array(10..<(10 + (c.prompt.count + 3) / 4 + 1))

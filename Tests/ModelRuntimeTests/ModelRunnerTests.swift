@@ -33,7 +33,7 @@ struct ModelRunnerTests {
     @Test("a partial prefill chunk returns no token; logprobs and prompt logprobs come when asked")
     func partialChunkAndLogprobs() throws {
         let runner = try tinyLlama()
-        try runner.initializeKVCache(numBlocks: 8, blockSize: 4)
+        runner.initializeKVCache(numBlocks: 8, blockSize: 4)
         var params = SamplingParams.greedy
         params.logprobs = 3
         params.promptLogprobs = 2
@@ -58,7 +58,7 @@ struct ModelRunnerTests {
         let good = RunnerStep(stepID: 0, newRequests: [newRequest("a", [1, 2, 3], blocks: [0])],
                               numScheduledTokens: ["a": 3])
         #expect(throws: RunnerError.kvCacheNotInitialized) { try runner.execute(good) }
-        try runner.initializeKVCache(numBlocks: 4, blockSize: 4)
+        runner.initializeKVCache(numBlocks: 4, blockSize: 4)
         let unknown = RunnerStep(
             stepID: 0, newRequests: [newRequest("a", [1, 2, 3], blocks: [0])],
             cachedRequests: [CachedRequestData(reqID: "ghost", numComputedTokens: 3, numOutputTokens: 1)],
@@ -85,9 +85,6 @@ struct ModelRunnerTests {
         #expect(throws: RunnerError.invalidRequest(reqID: "a", reason: "token id 999 is out of vocabulary (size 128)")) {
             try runner.execute(outOfVocab)
         }
-        #expect(throws: RunnerError.invalidKVCacheSize(numBlocks: 0, blockSize: 16)) {
-            try runner.initializeKVCache(numBlocks: 0, blockSize: 16)
-        }
         #expect(try runner.execute(good).sampledTokenIDs.first?.count == 1)
     }
 
@@ -95,7 +92,7 @@ struct ModelRunnerTests {
     func unscheduledRequestReturns() throws {
         let golden = try Fixtures.golden("tiny-llama").cases
         let runner = try tinyLlama()
-        try runner.initializeKVCache(numBlocks: 64, blockSize: 4)
+        runner.initializeKVCache(numBlocks: 64, blockSize: 4)
         let (a, b) = (golden[0], golden[1])
         var out = try runner.execute(RunnerStep(
             stepID: 0, newRequests: [newRequest("a", a.prompt, blocks: [0, 1, 2]), newRequest("b", b.prompt,
@@ -120,7 +117,7 @@ struct ModelRunnerTests {
     func resumedRequestReplacesBlocks() throws {
         let c = try Fixtures.golden("tiny-llama").cases[1]
         let runner = try tinyLlama()
-        try runner.initializeKVCache(numBlocks: 64, blockSize: 4)
+        runner.initializeKVCache(numBlocks: 64, blockSize: 4)
         _ = try runner.execute(RunnerStep(stepID: 0, newRequests: [newRequest("a", c.prompt, blocks: Array(0..<6))],
                                           numScheduledTokens: ["a": c.prompt.count]))
         let all = c.prompt + c.greedy.prefix(3)
@@ -134,16 +131,32 @@ struct ModelRunnerTests {
         #expect(runner.requests["a"]?.blockIDs == Array(40..<46))
     }
 
+    @Test("a request re-sent in full after a runner restart keeps its outputs apart from its prompt")
+    func resentRequestWithOutputs() throws {
+        let c = try Fixtures.golden("tiny-llama").cases[1]
+        let runner = try tinyLlama()
+        runner.initializeKVCache(numBlocks: 64, blockSize: 4)
+        let outputs = Array(c.greedy.prefix(3))
+        let out = try runner.execute(RunnerStep(
+            stepID: 0,
+            newRequests: [NewRequestData(reqID: "a", promptTokenIDs: c.prompt, samplingParams: .greedy,
+                                         blockIDs: Array(0..<6), outputTokenIDs: outputs)],
+            numScheduledTokens: ["a": c.prompt.count + 3]))
+        #expect(out.sampledTokenIDs == [[c.greedy[3]]])
+        #expect(runner.requests["a"]?.numPromptTokens == c.prompt.count)
+        #expect(Array(runner.requests["a"]!.outputTokenIDs) == Array(c.greedy.prefix(4)))
+    }
+
     @Test("finished requests are forgotten, and a reinitialized cache forgets everyone")
     func finishedAndReset() throws {
         let runner = try tinyLlama()
-        try runner.initializeKVCache(numBlocks: 8, blockSize: 4)
+        runner.initializeKVCache(numBlocks: 8, blockSize: 4)
         _ = try runner.execute(RunnerStep(stepID: 0, newRequests: [newRequest("a", [1, 2], blocks: [0]),
                                                                     newRequest("b", [3, 4], blocks: [1])],
                                           numScheduledTokens: ["a": 2, "b": 2]))
         let out = try runner.execute(RunnerStep(stepID: 1, finishedReqIDs: ["a"]))
         #expect(out.reqIDs.isEmpty && runner.knownRequestIDs == ["b"])
-        try runner.initializeKVCache(numBlocks: 8, blockSize: 4)
+        runner.initializeKVCache(numBlocks: 8, blockSize: 4)
         #expect(runner.knownRequestIDs.isEmpty)
     }
 }

@@ -83,7 +83,7 @@ public enum RunnerBenchmark {
     static func measureBatch(_ runner: ModelRunner, batch: Int, options: Options) -> [Phase] {
         let c = options.config, blockSize = 16, p = options.promptLength
         let blocksPer = (p + options.decodeSteps + 1 + blockSize - 1) / blockSize
-        try! runner.initializeKVCache(numBlocks: batch * blocksPer, blockSize: blockSize)
+        runner.initializeKVCache(numBlocks: batch * blocksPer, blockSize: blockSize)
         var params = SamplingParams()
         params.temperature = 0
         params.maxTokens = options.decodeSteps + 1

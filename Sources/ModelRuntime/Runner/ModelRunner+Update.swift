@@ -40,14 +40,15 @@ extension ModelRunner {
         }
         for new in step.newRequests {
             guard !new.promptTokenIDs.isEmpty else { throw .invalidRequest(reqID: new.reqID, reason: "empty prompt") }
-            try checkTokens(new.reqID, new.promptTokenIDs)
+            let all = new.allTokenIDs
+            try checkTokens(new.reqID, all)
             try checkBlocks(new.reqID, new.blockIDs)
             try checkParams(new)
-            guard new.numComputedTokens >= 0, new.numComputedTokens <= new.promptTokenIDs.count else {
+            guard new.numComputedTokens >= 0, new.numComputedTokens <= all.count else {
                 throw .invalidRequest(reqID: new.reqID, reason: "num_computed_tokens \(new.numComputedTokens) "
-                                      + "outside the prompt of \(new.promptTokenIDs.count)")
+                                      + "outside the \(all.count) known tokens")
             }
-            projected[new.reqID] = Projection(numTokens: new.promptTokenIDs.count, numBlocks: new.blockIDs.count,
+            projected[new.reqID] = Projection(numTokens: all.count, numBlocks: new.blockIDs.count,
                                               numComputedTokens: new.numComputedTokens)
         }
         for delta in step.cachedRequests {
@@ -93,7 +94,7 @@ extension ModelRunner {
         }
         for new in step.newRequests {
             requests[new.reqID] = CachedRequestState(
-                reqID: new.reqID, tokenIDs: new.promptTokenIDs, numPromptTokens: new.promptTokenIDs.count,
+                reqID: new.reqID, tokenIDs: new.allTokenIDs, numPromptTokens: new.promptTokenIDs.count,
                 samplingParams: new.samplingParams, eosTokenID: new.eosTokenID, blockIDs: new.blockIDs,
                 numComputedTokens: new.numComputedTokens)
             addToBatch(new.reqID)

@@ -66,13 +66,11 @@ public final class ModelRunner {
                              availableKVCacheBytes: memoryBudgetBytes - weightsBytes - peak)
     }
 
-    /// Allocates the KV cache; drops all request state (old block contents are gone). A size that is not
-    /// positive, or whose bytes overflow, is refused and the old cache kept.
-    public func initializeKVCache(numBlocks: Int, blockSize: Int) throws(RunnerError) {
-        let bytes = numBlocks.multipliedReportingOverflow(by: kvCacheSpec().bytesPerBlock(blockSize: blockSize))
-        guard numBlocks > 0, blockSize > 0, !bytes.overflow else {
-            throw .invalidKVCacheSize(numBlocks: numBlocks, blockSize: blockSize)
-        }
+    /// Allocates the KV cache; drops all request state (old block contents are gone).
+    ///
+    /// Precondition: both sizes positive (the runner service checks the request before calling).
+    public func initializeKVCache(numBlocks: Int, blockSize: Int) {
+        precondition(numBlocks > 0 && blockSize > 0, "numBlocks and blockSize must be positive")
         kvCache = nil
         kvCache = KVCache(numLayers: config.numLayers, numBlocks: numBlocks, blockSize: blockSize,
                           numKVHeads: config.numKVHeads, headDim: config.headDim)

@@ -1,7 +1,6 @@
 /// A step the runner refused; the runner's state is unchanged and it stays usable.
 public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
     case kvCacheNotInitialized
-    case invalidKVCacheSize(numBlocks: Int, blockSize: Int)
     case unknownRequest(String)
     case blockOutOfRange(reqID: String, blockID: Int, numBlocks: Int)
     case exceedsMaxModelLen(reqID: String, tokens: Int, maxModelLen: Int)
@@ -10,8 +9,6 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .kvCacheNotInitialized: "the KV cache is not initialized (call InitializeCache first)"
-        case .invalidKVCacheSize(let blocks, let size):
-            "invalid KV cache size: \(blocks) blocks of \(size) tokens (both must be positive)"
         case .unknownRequest(let id): "unknown request id '\(id)' (not sent as a new request, or already finished)"
         case .blockOutOfRange(let id, let block, let n): "request '\(id)': block id \(block) out of range 0..<\(n)"
         case .exceedsMaxModelLen(let id, let tokens, let max):

@@ -40,7 +40,7 @@ final class RunnerDriver {
     init(runner: ModelRunner, numBlocks: Int = 256, options: Options = Options()) throws {
         self.runner = runner
         self.options = options
-        try runner.initializeKVCache(numBlocks: numBlocks, blockSize: options.blockSize)
+        runner.initializeKVCache(numBlocks: numBlocks, blockSize: options.blockSize)
         runner.captureLogits = true
         var rng = DummyRandom(seed: 7)
         freeBlocks = options.shuffleBlocks ? Array(0..<numBlocks).shuffled(using: &rng) : Array(0..<numBlocks)
