@@ -1,6 +1,9 @@
 import COpenSSL
 import ServingCore
 
+/// SHA-256 fetched once: `EVP_sha256()` makes OpenSSL 3 look the algorithm up (under a lock) on every digest.
+nonisolated(unsafe) private let sha256Digest: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil) ?? EVP_sha256()
+
 /// The SHA-256 digest that names one full KV block and, through the chain, its whole prefix (reference §7.2).
 ///
 /// Stored as four little-endian words so that hashing and comparing it is cheap on the scheduler's hot path;
@@ -60,7 +63,7 @@ public struct BlockHash: Sendable, Hashable, CustomStringConvertible {
         let ok = withUnsafeMutableBytes(of: &digest) { out in
             EVP_Digest(
                 data.baseAddress, data.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &size,
-                EVP_sha256(), nil)
+                sha256Digest, nil)
         }
         precondition(ok == 1 && size == 32, "EVP_Digest(sha256) failed")
         return BlockHash(

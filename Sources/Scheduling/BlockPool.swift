@@ -13,11 +13,12 @@ public final class BlockPool {
     public let enableKVCacheEvents: Bool
     public static let nullBlockID = 0
 
-    public private(set) var freeBlockQueue: FreeKVCacheBlockQueue
-    private var refCounts: [Int32]
-    private var hashes: [BlockHash?]
+    // NOTE: single owner; dynamic exclusivity checks on these hot arrays cost a measurable share of a step.
+    @exclusivity(unchecked) public private(set) var freeBlockQueue: FreeKVCacheBlockQueue
+    @exclusivity(unchecked) private var refCounts: [Int32]
+    @exclusivity(unchecked) private var hashes: [BlockHash?]
     /// Hash → the first block cached under it (vLLM allows duplicates; more sit in `duplicateBlocks`).
-    private var cachedBlocks: [BlockHash: Int] = [:]
+    @exclusivity(unchecked) private var cachedBlocks: [BlockHash: Int] = [:]
     private var duplicateBlocks: [BlockHash: [Int]] = [:]
     private var events: [KVCacheEvent] = []
 
@@ -29,6 +30,8 @@ public final class BlockPool {
         refCounts = Array(repeating: 0, count: numGPUBlocks)
         hashes = Array(repeating: nil, count: numGPUBlocks)
         freeBlockQueue = FreeKVCacheBlockQueue(numBlocks: numGPUBlocks, initialBlocks: 1..<numGPUBlocks)
+        // Every block can be cached at most once (duplicates live apart), so the map never needs to grow.
+        if enableCaching { cachedBlocks.reserveCapacity(numGPUBlocks) }
     }
 
     public var numFreeBlocks: Int { freeBlockQueue.numFreeBlocks }

@@ -18,27 +18,27 @@ public final class Request {
     /// Position in arrival order, set by `Scheduler.addRequest` (priority ties and victims go by it).
     public internal(set) var arrival: Int
 
-    public internal(set) var status: RequestStatus = .waiting
+    // NOTE: these are read and written on every step for every request; the scheduler is single-owner, so the
+    // dynamic exclusivity checks on them buy nothing and cost a measurable share of a step.
+    @exclusivity(unchecked) public internal(set) var status: RequestStatus = .waiting
     /// Prompt followed by the outputs so far.
-    public private(set) var allTokenIDs: [TokenID]
-    public private(set) var numComputedTokens: Int = 0
+    @exclusivity(unchecked) public private(set) var allTokenIDs: [TokenID]
+    @exclusivity(unchecked) public private(set) var numComputedTokens: Int = 0
     /// Prefix-cache hit tokens at first admission; −1 until then.
     public internal(set) var numCachedTokens: Int = -1
     public internal(set) var numPreemptions: Int = 0
     /// The stop token id that finished the request, if any.
     public internal(set) var stopReason: StopReason?
     /// Chained hashes of every full block of `allTokenIDs`, extended as tokens append.
-    public private(set) var blockHashes: [BlockHash] = []
+    @exclusivity(unchecked) public private(set) var blockHashes: [BlockHash] = []
     let blockHasher: BlockHasher?
 
     // KV-cache manager state (reference §7: req_to_blocks and num_cached_block).
     /// The blocks this request holds, in position order.
-    public internal(set) var blockIDs: [Int] = []
-    var numCachedBlocks: Int = 0
+    @exclusivity(unchecked) public internal(set) var blockIDs: [Int] = []
+    @exclusivity(unchecked) var numCachedBlocks: Int = 0
     /// The last step that scheduled this request (to know when to resend all token ids).
-    var lastScheduledStep: Int = -1
-    /// Index into the scheduler's per-step arrays while scheduled; −1 otherwise.
-    var scheduledSlot: Int = -1
+    @exclusivity(unchecked) var lastScheduledStep: Int = -1
 
     /// Creates a waiting request; `blockHasher` (when prefix caching is on) computes `blockHashes` up front.
     public init(

@@ -11,12 +11,12 @@ public final class Scheduler {
     let blockHasher: BlockHasher?
 
     /// Every unfinished request by id.
-    public internal(set) var requests: [String: Request] = [:]
+    @exclusivity(unchecked) public internal(set) var requests: [String: Request] = [:]
     public let waiting: RequestQueue
     /// Admitted requests, in admission order.
-    public internal(set) var running: [Request] = []
+    @exclusivity(unchecked) public internal(set) var running: [Request] = []
     /// Finished since the last `schedule()`; goes to the runners in the next output.
-    public internal(set) var finishedReqIDs: Set<String> = []
+    @exclusivity(unchecked) public internal(set) var finishedReqIDs: Set<String> = []
     var preemptedReqIDs: Set<String> = []
     /// `preemptedReqIDs` in the order they happened (for the trace simulator's lines).
     var preemptedInOrder: [String] = []
@@ -26,7 +26,7 @@ public final class Scheduler {
     var nextStepID = 0
     public internal(set) var numPreemptions = 0
     /// Scheduled requests of each step still awaiting `updateFromOutput`, in scheduling order.
-    var inFlight: [Int: [Request]] = [:]
+    @exclusivity(unchecked) var inFlight: [Int: [Request]] = [:]
     /// Outputs of steps before this one were dropped by `preemptAllRunning`.
     var staleBeforeStep = 0
 

@@ -47,7 +47,24 @@ public enum SchedulerBenchmark {
         run(requestCounts: requestCounts, clock: ContinuousClock())
     }
 
+    /// One warm-up pass (first-touch page faults and allocator growth are not a step's cost), then the timed one.
     static func run<C: Clock>(requests n: Int, clock: C) -> SchedulerBenchmarkResult where C.Duration == Duration {
+        _ = stepTimes(requests: n, clock: clock)
+        let us = stepTimes(requests: n, clock: clock).map { d -> Double in
+            let c = d.components
+            return Double(c.seconds) * 1e6 + Double(c.attoseconds) / 1e12
+        }.sorted()
+        let mean = us.reduce(0, +) / Double(max(us.count, 1))
+        func pct(_ p: Double) -> Double {
+            us.isEmpty ? 0 : us[min(us.count - 1, Int((p * Double(us.count - 1)).rounded()))]
+        }
+        return SchedulerBenchmarkResult(
+            requests: n, steps: us.count, usPerStepMean: mean, usPerStepP50: pct(0.5), usPerStepP99: pct(0.99),
+            stepsPerS: mean > 0 ? 1e6 / mean : 0)
+    }
+
+    /// Runs the workload to completion and returns the time of every step.
+    static func stepTimes<C: Clock>(requests n: Int, clock: C) -> [Duration] where C.Duration == Duration {
         let promptLen = 512
         let maxTokens = 128
         let blockSize = 16
@@ -88,16 +105,6 @@ public enum SchedulerBenchmark {
             let end = clock.now
             samples.append(start.duration(to: mid) + mid2.duration(to: end))
         }
-        let us = samples.map { d -> Double in
-            let c = d.components
-            return Double(c.seconds) * 1e6 + Double(c.attoseconds) / 1e12
-        }.sorted()
-        let mean = us.reduce(0, +) / Double(max(us.count, 1))
-        func pct(_ p: Double) -> Double {
-            us.isEmpty ? 0 : us[min(us.count - 1, Int((p * Double(us.count - 1)).rounded()))]
-        }
-        return SchedulerBenchmarkResult(
-            requests: n, steps: us.count, usPerStepMean: mean, usPerStepP50: pct(0.5), usPerStepP99: pct(0.99),
-            stepsPerS: mean > 0 ? 1e6 / mean : 0)
+        return samples
     }
 }

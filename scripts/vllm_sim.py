@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Replays an `apus sim` trace through vLLM's real V1 Scheduler and prints the same per-step JSON lines.
+
+Usage:  python scripts/vllm_sim.py TRACE.json   (needs `pip install vllm==0.33.0` in the interpreter's env)
+
+No model is loaded: a throwaway directory with a tiny Llama config.json stands in for the model, and the
+fake runner returns scripted tokens exactly as Apus' TraceSimulator does (see Sources/Scheduling/
+TraceSimulator.swift): synchronous scheduling; a request with arrival_step k is added just before the k-th
+schedule(), in trace order; a request still prefilling gets no token; otherwise the next scripted token, or
+the smallest id >= 1 that is neither its EOS nor a stop id. Compare the two outputs line by line
+(scripts/compare_sim.py does it numerically for kv_usage).
+"""
+import json
+import os
+import sys
+import tempfile
+
+os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
+os.environ.setdefault("VLLM_TARGET_DEVICE", "cpu")
+
+import torch  # noqa: E402
+from vllm.config import CacheConfig, ModelConfig, SchedulerConfig, VllmConfig  # noqa: E402
+from vllm.sampling_params import SamplingParams  # noqa: E402
+from vllm.utils.hashing import sha256  # noqa: E402
+from vllm.v1.core.kv_cache_utils import get_request_block_hasher, init_none_hash  # noqa: E402
+from vllm.v1.core.sched.scheduler import Scheduler  # noqa: E402
+from vllm.v1.kv_cache_interface import FullAttentionSpec, KVCacheConfig, KVCacheGroupSpec  # noqa: E402
+from vllm.v1.outputs import ModelRunnerOutput  # noqa: E402
+from vllm.v1.request import Request, RequestStatus  # noqa: E402
+from vllm.v1.structured_output import StructuredOutputManager  # noqa: E402
+
+TINY_LLAMA = {
+    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
+    "num_attention_heads": 4, "num_key_value_heads": 2, "num_hidden_layers": 2, "head_dim": 16,
+    "vocab_size": 100000, "max_position_embeddings": 1 << 20, "rms_norm_eps": 1e-5, "eos_token_id": 2,
+    "bos_token_id": 0, "torch_dtype": "float32", "rope_theta": 10000.0,
+}
+
+
+def make_scheduler(cfg):
+    block_size = cfg.get("block_size", 16)
+    max_model_len = cfg["max_model_len"]
+    model_dir = tempfile.mkdtemp(prefix="vllm-sim-model-")
+    with open(os.path.join(model_dir, "config.json"), "w") as f:
+        json.dump(TINY_LLAMA, f)
+    scheduler_config = SchedulerConfig(
+        max_num_seqs=cfg.get("max_num_seqs", 256),
+        max_num_batched_tokens=cfg.get("max_num_batched_tokens", 2048),
+        max_model_len=max_model_len,
+        long_prefill_token_threshold=cfg.get("long_prefill_token_threshold", 0),
+        enable_chunked_prefill=cfg.get("enable_chunked_prefill", True),
+        policy=cfg.get("scheduling_policy", "fcfs"),
+        is_encoder_decoder=False,
+        async_scheduling=False,
+    )
+    model_config = ModelConfig(
+        model=model_dir, dtype="float32", seed=0, skip_tokenizer_init=True, max_model_len=max_model_len)
+    cache_config = CacheConfig(
+        block_size=block_size, gpu_memory_utilization=0.9, cache_dtype="auto",
+        enable_prefix_caching=cfg.get("enable_prefix_caching", True))
+    vllm_config = VllmConfig(scheduler_config=scheduler_config, model_config=model_config, cache_config=cache_config)
+    num_blocks = cfg["num_gpu_blocks"]
+    kv_cache_config = KVCacheConfig(
+        num_blocks=num_blocks, kv_cache_tensors=[],
+        kv_cache_groups=[KVCacheGroupSpec(["layer"], FullAttentionSpec(
+            block_size=block_size, num_kv_heads=1, head_size=1, dtype=torch.float32))])
+    cache_config.num_gpu_blocks = num_blocks
+    sched = Scheduler(
+        vllm_config=vllm_config, kv_cache_config=kv_cache_config, log_stats=True,
+        structured_output_manager=StructuredOutputManager(vllm_config), block_size=block_size)
+    return sched, block_size
+
+
+def default_token(r):
+    t = 1
+    while t == r.get("eos_token_id") or t in (r.get("stop_token_ids") or []):
+        t += 1
+    return t
+
+
+def make_request(r, arrival, hasher):
+    sp = SamplingParams(
+        max_tokens=r["max_tokens"], min_tokens=r.get("min_tokens", 0), stop_token_ids=r.get("stop_token_ids"),
+        ignore_eos=r.get("ignore_eos", False))
+    if r.get("eos_token_id") is not None and not r.get("ignore_eos", False):
+        sp._eos_token_id = r["eos_token_id"]
+        sp._all_stop_token_ids.add(r["eos_token_id"])
+    return Request(
+        request_id=r["request_id"], prompt_token_ids=list(r["prompt_token_ids"]), sampling_params=sp,
+        pooling_params=None, arrival_time=float(arrival), priority=r.get("priority", 0), block_hasher=hasher)
+
+
+def q(s):
+    return json.dumps(s)
+
+
+def obj(pairs):
+    return "{" + ", ".join(f"{q(k)}: {v}" for k, v in pairs) + "}"
+
+
+def arr(items):
+    return "[" + ", ".join(q(x) for x in items) + "]"
+
+
+def run(trace):
+    cfg = trace["config"]
+    sched, block_size = make_scheduler(cfg)
+    init_none_hash(sha256)
+    hasher = get_request_block_hasher(block_size, sha256)
+    reqs = trace["requests"]
+    script = {r["request_id"]: r for r in reqs}
+    arrivals = sorted(enumerate(reqs), key=lambda x: (x[1]["arrival_step"], x[0]))
+    nxt = 0
+    lines = []
+    max_steps = trace.get("max_steps", 100000)
+    # Track preemption order by wrapping _preempt_request.
+    preempted_order = []
+    orig_preempt = sched._preempt_request
+
+    def preempt(request, *a, **k):
+        preempted_order.append(request.request_id)
+        return orig_preempt(request, *a, **k)
+
+    sched._preempt_request = preempt
+    live = set()
+    for step in range(max_steps):
+        while nxt < len(arrivals) and arrivals[nxt][1]["arrival_step"] <= step:
+            i, r = arrivals[nxt]
+            sched.add_request(make_request(r, i, hasher))
+            live.add(r["request_id"])
+            nxt += 1
+        finished = []
+        aborts = [r["request_id"] for r in reqs if r.get("abort_step") == step and r["request_id"] in live]
+        for rid in aborts:
+            finished.append((rid, q("abort")))
+            live.discard(rid)
+        if aborts:
+            sched.finish_requests(aborts, RequestStatus.FINISHED_ABORTED)
+        if nxt == len(arrivals) and not live:
+            break
+        preempted_order.clear()
+        out = sched.schedule()
+        order = list(out.num_scheduled_tokens.keys())
+        sampled = []
+        for rid in order:
+            req = sched.requests[rid]
+            if req.num_computed_tokens < req.num_tokens:
+                sampled.append([])
+                continue
+            t = script[rid]
+            k = req.num_output_tokens
+            outs = t.get("output_token_ids") or []
+            sampled.append([outs[k]] if k < len(outs) else [default_token(t)])
+        mro = ModelRunnerOutput(
+            req_ids=order, req_id_to_index={rid: i for i, rid in enumerate(order)}, sampled_token_ids=sampled,
+            logprobs=None, prompt_logprobs_dict={}, pooler_output=[])
+        eco = sched.update_from_output(out, mro)
+        for outs in eco.values():
+            for o in outs.outputs:
+                if o.finish_reason is not None:
+                    finished.append((o.request_id, q(str(o.finish_reason))))
+                    live.discard(o.request_id)
+        free = sched.kv_cache_manager.block_pool.get_num_free_blocks()
+        usage = 1.0 - free / (cfg["num_gpu_blocks"] - 1)
+        cached = out.scheduled_cached_reqs
+        resumed = [rid for rid in cached.req_ids if rid in cached.resumed_req_ids]
+        line = "{" + f'"step": {step}, "scheduled": ' + obj((rid, out.num_scheduled_tokens[rid]) for rid in order)
+        line += ', "new": ' + arr(r.req_id for r in out.scheduled_new_reqs)
+        line += ', "resumed": ' + arr(resumed)
+        line += ', "preempted": ' + arr(preempted_order)
+        line += ', "finished": ' + obj(finished)
+        line += ', "num_cached_tokens": ' + obj((r.req_id, r.num_computed_tokens) for r in out.scheduled_new_reqs)
+        line += f', "kv_usage": {usage!r}, "free_blocks": {free}' + "}"
+        lines.append(line)
+    return lines
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as f:
+        for line in run(json.load(f)):
+            print(line)
