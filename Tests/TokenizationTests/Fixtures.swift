@@ -9,7 +9,8 @@ enum Fixtures {
         .appendingPathComponent("Fixtures/tokenizers")
 
     static let names = [
-        "bytelevel_gpt2", "bytelevel_custom_regex", "bytelevel_digits", "bytelevel_llama3", "bytelevel_qwen2", "sentencepiece_llama2",
+        "bytelevel_gpt2", "bytelevel_custom_regex", "bytelevel_digits", "bytelevel_normalizers",
+        "bytelevel_llama3", "bytelevel_qwen2", "sentencepiece_llama2",
         "sentencepiece_metaspace", "sentencepiece_metaspace_split", "embedded",
     ]
 
