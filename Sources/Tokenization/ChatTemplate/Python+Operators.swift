@@ -10,8 +10,9 @@ extension Python {
         }
         if case .undefined(let hint) = lhs { throw ChatTemplateError(.runtime, hint) }
         if case .undefined(let hint) = rhs { throw ChatTemplateError(.runtime, hint) }
-        let unsupported = typeError(
-            "unsupported operand type(s) for \(op): '\(lhs.typeName)' and '\(rhs.typeName)'")
+        var unsupported: ChatTemplateError {
+            typeError("unsupported operand type(s) for \(op): '\(lhs.typeName)' and '\(rhs.typeName)'")
+        }
         switch (op, lhs, rhs) {
         case ("+", .string(let a), .string(let b)): return .string(a + b)
         case ("+", .string, _):
@@ -98,7 +99,8 @@ extension Python {
     static func equals(_ lhs: TemplateValue, _ rhs: TemplateValue) -> Bool {
         switch (lhs, rhs) {
         case (.undefined, .undefined), (.none, .none): return true
-        case (.string(let a), .string(let b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
+        // NOTE: byte equality of UTF-8 is code-point equality (Python's), unlike String's canonical `==`.
+        case (.string(let a), .string(let b)): return a.utf8.elementsEqual(b.utf8)
         case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { equals($0, $1) }
         case (.dict(let a), .dict(let b)):
@@ -107,6 +109,7 @@ extension Python {
         case (.namespace(let a), .namespace(let b)): return a === b
         case (.function(let a), .function(let b)): return a === b
         case (.iterator(let a), .iterator(let b)): return a === b
+        case (.loop(let a), .loop(let b)): return a === b
         default:
             if let a = lhs.integer, let b = rhs.integer { return a == b }
             if let a = lhs.numeric, let b = rhs.numeric { return a == b }
@@ -161,7 +164,7 @@ extension Python {
             guard case .string(let needle) = element else {
                 throw typeError("'in <string>' requires string as left operand, not \(element.typeName)")
             }
-            return needle.isEmpty || text.unicodeScalars.firstRange(of: needle.unicodeScalars) != nil
+            return PythonString.find(text, needle) >= 0
         case .list(let items), .tuple(let items): return items.contains { equals($0, element) }
         case .iterator(let iterator): return try iterator.items().contains { equals($0, element) }
         case .dict(let dict):

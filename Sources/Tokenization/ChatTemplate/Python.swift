@@ -38,6 +38,8 @@ enum Python {
             return dict[name] ?? .undefined(hint: "'dict object' has no attribute '\(name)'")
         case .namespace(let namespace):
             return namespace.attributes[name] ?? .undefined(hint: "'Namespace' object has no attribute '\(name)'")
+        case .loop(let loop):
+            return loop.attribute(name) ?? .undefined(hint: "'LoopContext' object has no attribute '\(name)'")
         default:
             return .undefined(hint: "'\(value.typeName) object' has no attribute '\(name)'")
         }
@@ -45,7 +47,7 @@ enum Python {
 
     /// Jinja's `environment.getitem`: `value[key]`, falling back to Undefined when it is missing.
     static func getitem(_ value: TemplateValue, _ key: TemplateValue) throws -> TemplateValue {
-        let missing = TemplateValue.undefined(hint: "'\(value.typeName) object' has no element \(key.repr)")
+        var missing: TemplateValue { .undefined(hint: "'\(value.typeName) object' has no element \(key.repr)") }
         switch (value, key) {
         case (.undefined(let hint), _):
             throw ChatTemplateError(.runtime, hint)

@@ -6,10 +6,15 @@ enum PythonString {
     static func strip(_ text: String, _ chars: String?, _ side: Side) -> String {
         let set = chars.map { Set($0.unicodeScalars) }
         let strips: (Unicode.Scalar) -> Bool = { scalar in set?.contains(scalar) ?? scalar.properties.isWhitespace }
-        var scalars = Substring(text).unicodeScalars[...]
-        if side != .trailing { while let first = scalars.first, strips(first) { scalars.removeFirst() } }
-        if side != .leading { while let last = scalars.last, strips(last) { scalars.removeLast() } }
-        return String(String.UnicodeScalarView(scalars))
+        let scalars = text.unicodeScalars
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        if side != .trailing { while start < end, strips(scalars[start]) { scalars.formIndex(after: &start) } }
+        if side != .leading {
+            while start < end, strips(scalars[scalars.index(before: end)]) { scalars.formIndex(before: &end) }
+        }
+        if start == scalars.startIndex && end == scalars.endIndex { return text }
+        return String(Substring(scalars[start..<end]))
     }
 
     private static func mapped(_ scalar: Unicode.Scalar, upper: Bool) -> String {
@@ -165,13 +170,21 @@ enum PythonString {
         return String(result)
     }
 
+    /// `str.find(needle)`: the code-point index of the first occurrence, or -1. Searches UTF-8 bytes, which
+    /// match exactly where the code points match.
     static func find(_ text: String, _ needle: String) -> Int {
-        let scalars = Array(text.unicodeScalars)
-        let target = Array(needle.unicodeScalars)
-        guard target.count <= scalars.count else { return -1 }
-        for index in 0...(scalars.count - target.count)
-        where scalars[index..<index + target.count].elementsEqual(target) {
-            return index
+        let haystack = Array(text.utf8)
+        let target = Array(needle.utf8)
+        guard !target.isEmpty else { return 0 }
+        guard target.count <= haystack.count else { return -1 }
+        let first = target[0]
+        var index = 0
+        let last = haystack.count - target.count
+        while index <= last {
+            if haystack[index] == first, haystack[index..<index + target.count].elementsEqual(target) {
+                return haystack[..<index].reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+            }
+            index += 1
         }
         return -1
     }

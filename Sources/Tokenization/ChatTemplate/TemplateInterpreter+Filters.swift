@@ -232,6 +232,10 @@ extension TemplateInterpreter {
             var result: [TemplateValue] = []
             for item in try Python.iterate(value) {
                 let key = sortKey(try attributeOf(item, arguments.value(1, "attribute")), caseSensitive: caseSensitive)
+                switch key {
+                case .list, .dict: throw Python.typeError("unhashable type: '\(key.typeName)'")
+                default: break
+                }
                 if !seen.contains(where: { Python.equals($0, key) }) {
                     seen.append(key)
                     result.append(item)

@@ -153,7 +153,7 @@ final class TemplateInterpreter {
         // every iteration ends in `break` or `continue` also renders it.
         var completedIteration = false
         for (index, item) in items.enumerated() {
-            var scope: [String: TemplateValue] = ["loop": loopObject(index: index, items: items)]
+            var scope: [String: TemplateValue] = ["loop": .loop(TemplateLoopContext(index: index, items: items))]
             try located(loop.location) { try bind(loop.targets, item, into: &scope) }
             do {
                 try withScope(scope) { try render(loop.body, into: &output) }
@@ -165,30 +165,6 @@ final class TemplateInterpreter {
             }
         }
         if !completedIteration { try render(loop.otherwise, into: &output) }
-    }
-
-    private func loopObject(index: Int, items: [TemplateValue]) -> TemplateValue {
-        var loop = TemplateDict()
-        let length = items.count
-        loop["index"] = .int(index + 1)
-        loop["index0"] = .int(index)
-        loop["revindex"] = .int(length - index)
-        loop["revindex0"] = .int(length - index - 1)
-        loop["first"] = .bool(index == 0)
-        loop["last"] = .bool(index == length - 1)
-        loop["length"] = .int(length)
-        loop["depth"] = .int(1)
-        loop["depth0"] = .int(0)
-        loop["previtem"] = index > 0 ? items[index - 1] : .undefined(hint: "there is no previous item")
-        loop["nextitem"] = index + 1 < length ? items[index + 1] : .undefined(hint: "there is no next item")
-        loop["cycle"] = .function(
-            TemplateFunction("cycle") { arguments in
-                guard !arguments.positional.isEmpty else {
-                    throw ChatTemplateError(.runtime, "no items for cycling given")
-                }
-                return arguments.positional[index % arguments.positional.count]
-            })
-        return .dict(loop)
     }
 
     private func makeMacro(_ definition: MacroDefinition) -> TemplateFunction {

@@ -50,7 +50,7 @@ struct PythonJSONEncoder {
                 output += PythonFormat.jsonString(pairs[index].key) + keySeparator
                 try write(pairs[index].value, level: level + 1, into: &output)
             }
-        case .undefined, .namespace, .function, .iterator:
+        case .undefined, .namespace, .function, .iterator, .loop:
             throw ChatTemplateError(.runtime, "Object of type \(value.typeName) is not JSON serializable")
         }
     }

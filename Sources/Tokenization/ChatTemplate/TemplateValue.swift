@@ -16,6 +16,8 @@ enum TemplateValue {
     case function(TemplateFunction)
     /// A Python generator or dict view (what `select`, `map`, `dict.items()` ... return); see `TemplateIterator`.
     case iterator(TemplateIterator)
+    /// The `loop` variable inside a `for` body.
+    case loop(TemplateLoopContext)
 
     init(_ json: JSONValue) {
         switch json {
@@ -59,6 +61,7 @@ enum TemplateValue {
         case .dict(let dict): return dict.count > 0
         case .namespace, .function: return true
         case .iterator(let iterator): return iterator.isTruthy
+        case .loop: return true
         }
     }
 
@@ -77,6 +80,7 @@ enum TemplateValue {
         case .namespace: return "Namespace"
         case .function: return "function"
         case .iterator(let iterator): return iterator.typeName
+        case .loop: return "LoopContext"
         }
     }
 
@@ -128,6 +132,7 @@ enum TemplateValue {
             return "<Namespace " + TemplateValue.dict(namespace.attributes).repr + ">"
         case .function(let function): return "<function \(function.name)>"
         case .iterator(let iterator): return iterator.repr
+        case .loop(let loop): return "<LoopContext \(loop.index + 1)/\(loop.items.count)>"
         }
     }
 }
