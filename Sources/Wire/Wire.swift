@@ -1,1 +1,0 @@
-// The Wire module; see DESIGN.md §8.
