@@ -26,6 +26,19 @@ struct GoldenForwardTests {
         }
     }
 
+    @Test("small GEMM tiles across threads give the same logits", arguments: models)
+    func tiledParallelPrefill(name: String) throws {
+        let runner = try ModelRunner(source: .directory(Fixtures.path(name)))
+        runner.model.attention.queryTile = 3
+        runner.model.attention.parallelWorkThreshold = 0
+        for c in try Fixtures.golden(name).cases {
+            let logits = forwardAllPositions(runner, c.prompt + c.greedy.dropLast())
+            for (p, expected) in c.logits.enumerated() {
+                #expect(Fixtures.relativeError(logits[p], expected) < 1e-4, "position \(p)")
+            }
+        }
+    }
+
     @Test("bf16 checkpoints load and match transformers run in f32 on the converted weights", arguments: models)
     func bf16Logits(name: String) throws {
         let runner = try ModelRunner(source: .directory(Fixtures.path(name + "-bf16")))

@@ -9,11 +9,17 @@ import Testing
 struct GoldenRunnerTests {
     static let models = ["tiny-llama", "tiny-qwen2"]
 
-    func check(_ name: String, _ options: RunnerDriver.Options, numBlocks: Int = 256, parallel: Bool = false) throws {
+    func check(_ name: String, _ options: RunnerDriver.Options, numBlocks: Int = 256, parallel: Bool = false,
+               gemmAlways: Bool = false) throws {
         let golden = try Fixtures.golden(name)
         let runner = try ModelRunner(source: .directory(Fixtures.path(name)))
-        // The tiny models fall under the inline threshold; `parallel` forces the concurrentPerform path.
+        // The tiny models fall under the inline threshold; `parallel` forces the threaded path.
         if parallel { runner.model.attention.parallelWorkThreshold = 0 }
+        // `gemmAlways` sends decodes and short chunks through the gathered-GEMM path too.
+        if gemmAlways {
+            runner.model.attention.gemmQueryThreshold = 1
+            runner.model.attention.queryTile = 2
+        }
         let driver = try RunnerDriver(runner: runner, numBlocks: numBlocks, options: options)
         let results = try driver.run(golden.cases.map(\.prompt))
         for (c, r) in zip(golden.cases, results) {
@@ -34,11 +40,14 @@ struct GoldenRunnerTests {
     func decodesWithPrefills(name: String) throws {
         try check(name, .init(chunkSize: 7, tokenBudget: 12, arrivalSteps: [0, 2, 5]))
         try check(name, .init(chunkSize: 7, tokenBudget: 12, arrivalSteps: [0, 2, 5]), parallel: true)
+        try check(name, .init(chunkSize: 7, tokenBudget: 12, arrivalSteps: [0, 2, 5]), gemmAlways: true)
     }
 
     @Test("a shuffled, non-contiguous block table", arguments: models)
     func shuffledBlocks(name: String) throws {
         try check(name, .init(blockSize: 3, chunkSize: 5, shuffleBlocks: true), numBlocks: 97, parallel: true)
+        try check(name, .init(blockSize: 3, chunkSize: 5, shuffleBlocks: true), numBlocks: 97, parallel: true,
+                  gemmAlways: true)
     }
 
     @Test("bf16 checkpoints give transformers' greedy tokens on the converted weights", arguments: models)

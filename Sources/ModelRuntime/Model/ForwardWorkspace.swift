@@ -9,6 +9,7 @@ final class ForwardWorkspace {
     private(set) var gateUp = FloatBuffer(count: 0)
     private(set) var activation = FloatBuffer(count: 0)
     private(set) var logits = FloatBuffer(count: 0)
+    private(set) var attentionScratch = FloatBuffer(count: 0)
     let config: ModelConfig
 
     init(config: ModelConfig) { self.config = config }
@@ -31,8 +32,13 @@ final class ForwardWorkspace {
         }
     }
 
+    /// Grows the attention scratch to at least `floats`.
+    func reserveAttentionScratch(_ floats: Int) {
+        if floats > attentionScratch.count { attentionScratch = FloatBuffer(count: floats, zeroed: false) }
+    }
+
     /// Bytes held now: the peak activation memory of the largest step seen.
     var byteCount: Int {
-        [hidden, normed, qkv, attention, gateUp, activation, logits].reduce(0) { $0 + $1.byteCount }
+        [hidden, normed, qkv, attention, gateUp, activation, logits, attentionScratch].reduce(0) { $0 + $1.byteCount }
     }
 }

@@ -35,6 +35,8 @@ public final class LlamaModel: @unchecked Sendable {
         let w = workspace
         let hidden = w.hidden.pointer, normed = w.normed.pointer, qkv = w.qkv.pointer
         let qkvStride = c.qSize + 2 * c.kvSize
+        let plan = attention.plan(metadata)
+        w.reserveAttentionScratch(plan.threads * plan.scratchFloatsPerThread)
         for (t, id) in inputIDs.enumerated() {
             (hidden + t * h).update(from: weights.embedTokens.pointer + Int(id) * h, count: h)
         }
@@ -49,7 +51,8 @@ public final class LlamaModel: @unchecked Sendable {
             attention.writeKV(qkv: qkv, qkvStride: qkvStride, slotMapping: metadata.slotMapping,
                               cacheK: kvCache.keys[l], cacheV: kvCache.values[l])
             attention.forward(qkv: qkv, qkvStride: qkvStride, metadata: metadata, blockSize: kvCache.blockSize,
-                              cacheK: kvCache.keys[l], cacheV: kvCache.values[l], out: w.attention.pointer)
+                              cacheK: kvCache.keys[l], cacheV: kvCache.values[l], out: w.attention.pointer,
+                              scratch: w.attentionScratch.pointer)
             Kernels.linear(w.attention.pointer, rows: n, inDim: c.qSize, weight: layer.o, out: hidden, accumulate: true)
             Kernels.rmsNorm(hidden, weight: layer.postAttentionNorm.pointer, out: normed, rows: n, dim: h,
                             eps: c.rmsNormEps)

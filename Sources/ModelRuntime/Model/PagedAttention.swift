@@ -1,19 +1,25 @@
+import CBLAS
 import Dispatch
 import Foundation
 
 /// Causal attention over the paged KV cache for a mixed batch of prefill chunks and decodes.
 ///
-/// `forward` first writes this step's K/V at the slot mapping, then for every (request, query head) pair —
-/// in parallel — attends each query token to every cached position up to its own, reading K/V rows through
-/// the block table. A prefill chunk on top of a cached prefix and a single-token decode are the same case.
+/// `forward` first writes this step's K/V at the slot mapping, then handles every (request, KV head) pair —
+/// spread over threads — reading K/V through the block table; a prefill chunk on top of a cached prefix and a
+/// single-token decode are the same case. Few query tokens (decodes) walk the cache blocks directly; a chunk
+/// of `gemmQueryThreshold` or more gathers its K/V once and runs QKᵀ and PV as GEMMs in tiles of `queryTile`
+/// query rows.
 struct PagedAttention {
     let numHeads: Int
     let numKVHeads: Int
     let headDim: Int
     let scale: Float
-
     /// Multiply-adds (query tokens × keys × heads × headDim) below which attention runs on the calling thread.
     var parallelWorkThreshold = 1 << 20
+    /// Query tokens from which a request's attention uses the GEMM path.
+    var gemmQueryThreshold = 8
+    /// Query rows per GEMM tile (bounds the scores scratch to `queryTile × seqLen`).
+    var queryTile = 64
 
     init(config: ModelConfig) {
         numHeads = config.numHeads
@@ -33,71 +39,90 @@ struct PagedAttention {
         }
     }
 
-    /// Writes `out[t, h·headDim ..< (h+1)·headDim]` for every query token t and head h.
-    func forward(qkv: UnsafePointer<Float>, qkvStride: Int, metadata m: AttentionMetadata, blockSize: Int,
-                 cacheK: FloatBuffer, cacheV: FloatBuffer, out: UnsafeMutablePointer<Float>) {
-        let numRequests = m.numRequests
-        guard numRequests > 0 else { return }
+    /// Threads `forward` will use and the scratch floats it needs, for the workspace to provide.
+    func plan(_ m: AttentionMetadata) -> (threads: Int, scratchFloatsPerThread: Int) {
+        var work = 0
+        for r in 0..<m.numRequests {
+            work += Int(m.queryStartLoc[r + 1] - m.queryStartLoc[r]) * Int(m.seqLens[r]) * numHeads * headDim
+        }
+        // NOTE: small batches (decodes over short contexts) run inline: waking pool threads costs more than
+        // the work, and on a loaded machine a preempted worker stalls the whole layer.
+        let items = m.numRequests * numKVHeads
+        let threads = work < parallelWorkThreshold ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, items))
         let maxSeq = Int(m.seqLens.max() ?? 0)
-        let groups = numHeads / numKVHeads
-        let kvStride = numKVHeads * headDim
-        let (d, outStride, scale) = (headDim, numHeads * headDim, scale)
-        m.blockTables.withUnsafeBufferPointer { tablesBuffer in
-            // NOTE: work items write disjoint `out` rows and only read the rest, so sharing raw pointers is safe.
-            let shared = SharedPointers(qkv: qkv, out: out, tables: tablesBuffer.baseAddress!,
-                                        keys: cacheK.pointer, values: cacheV.pointer)
-            // NOTE: small batches (decodes over short contexts) run inline: waking pool threads costs more
-            // than the work, and on a loaded machine a preempted worker stalls the whole layer.
-            var work = 0
-            for r in 0..<numRequests {
-                work += Int(m.queryStartLoc[r + 1] - m.queryStartLoc[r]) * Int(m.seqLens[r]) * numHeads * d
-            }
-            let (numHeads, blockSize) = (numHeads, blockSize)
-            let body: @Sendable (Int) -> Void = { item in
-                let r = item / numHeads, h = item % numHeads, kvh = h / groups
-                let qStart = Int(m.queryStartLoc[r]), qEnd = Int(m.queryStartLoc[r + 1])
-                let seqLen = Int(m.seqLens[r])
-                let table = shared.tables + r * m.maxBlocksPerRequest
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: max(maxSeq, 1)) { scores in
-                    let s = scores.baseAddress!
-                    for t in qStart..<qEnd {
-                        let position = seqLen - (qEnd - qStart) + (t - qStart)
-                        let q = shared.qkv + t * qkvStride + h * d
-                        var maxScore = -Float.infinity
-                        for j in 0...position {
-                            let slot = Int(table[j / blockSize]) * blockSize + j % blockSize
-                            let score = Kernels.dot(q, shared.keys + slot * kvStride + kvh * d, count: d) * scale
-                            s[j] = score
-                            maxScore = max(maxScore, score)
-                        }
-                        let o = shared.out + t * outStride + h * d
-                        o.update(repeating: 0, count: d)
-                        var sum: Float = 0
-                        for j in 0...position {
-                            let p = expf(s[j] - maxScore)
-                            sum += p
-                            let slot = Int(table[j / blockSize]) * blockSize + j % blockSize
-                            Kernels.axpy(p, shared.values + slot * kvStride + kvh * d, o, count: d)
-                        }
-                        let inv = 1 / sum
-                        for i in 0..<d { o[i] *= inv }
-                    }
+        return (threads, maxSeq * (2 * headDim + queryTile) + maxSeq)
+    }
+
+    /// Writes `out[t, h·headDim ..< (h+1)·headDim]` for every query token t and head h; `scratch` holds
+    /// `plan(m).threads × plan(m).scratchFloatsPerThread` floats.
+    func forward(qkv: UnsafePointer<Float>, qkvStride: Int, metadata m: AttentionMetadata, blockSize: Int,
+                 cacheK: FloatBuffer, cacheV: FloatBuffer, out: UnsafeMutablePointer<Float>,
+                 scratch: UnsafeMutablePointer<Float>) {
+        guard m.numRequests > 0 else { return }
+        let (threads, perThread) = plan(m)
+        let items = m.numRequests * numKVHeads
+        m.blockTables.withUnsafeBufferPointer { tables in
+            // NOTE: items write disjoint `out` rows and their own scratch, and only read the rest.
+            let p = SharedPointers(qkv: qkv, out: out, tables: tables.baseAddress!, keys: cacheK.pointer,
+                                   values: cacheV.pointer, scratch: scratch)
+            let this = self
+            let body: @Sendable (Int) -> Void = { t in
+                var item = t
+                while item < items {
+                    this.attend(item: item, m, p, qkvStride: qkvStride, blockSize: blockSize,
+                                scratch: p.scratch + t * perThread)
+                    item += threads
                 }
             }
-            if work < parallelWorkThreshold {
-                for item in 0..<numRequests * numHeads { body(item) }
-            } else {
-                DispatchQueue.concurrentPerform(iterations: numRequests * numHeads, execute: body)
-            }
+            if threads == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: body) }
+        }
+    }
+
+    /// All query tokens of request `item / numKVHeads` for the query heads sharing KV head `item % numKVHeads`.
+    private func attend(item: Int, _ m: AttentionMetadata, _ p: SharedPointers, qkvStride: Int, blockSize: Int,
+                        scratch: UnsafeMutablePointer<Float>) {
+        let r = item / numKVHeads, kvh = item % numKVHeads
+        let qStart = Int(m.queryStartLoc[r]), n = Int(m.queryStartLoc[r + 1]) - qStart
+        let seqLen = Int(m.seqLens[r])
+        let table = p.tables + r * m.maxBlocksPerRequest
+        let cache = PagedRows(keys: p.keys, values: p.values, table: table, blockSize: blockSize,
+                              rowStride: numKVHeads * headDim, offset: kvh * headDim)
+        if n >= gemmQueryThreshold {
+            attendGEMM(kvh: kvh, qStart: qStart, n: n, seqLen: seqLen, cache, p, qkvStride: qkvStride, scratch: scratch)
+        } else {
+            attendDirect(kvh: kvh, qStart: qStart, n: n, seqLen: seqLen, cache, p, qkvStride: qkvStride, scores: scratch)
         }
     }
 }
 
-/// Raw pointers handed to `concurrentPerform` work items (which write disjoint rows).
+/// The K and V rows of one request and KV head, addressed through its block table.
+struct PagedRows {
+    let keys: UnsafeMutablePointer<Float>
+    let values: UnsafeMutablePointer<Float>
+    let table: UnsafePointer<Int32>
+    let blockSize: Int
+    let rowStride: Int
+    let offset: Int
+
+    /// Calls `body(position, rowOffset)` for positions `0..<count`, one block-table lookup per block.
+    @inline(__always)
+    func forEach(_ count: Int, _ body: (Int, Int) -> Void) {
+        var j = 0, b = 0
+        while j < count {
+            let base = Int(table[b]) * blockSize
+            for o in 0..<min(blockSize, count - j) { body(j + o, (base + o) * rowStride + offset) }
+            j += blockSize
+            b += 1
+        }
+    }
+}
+
+/// Raw pointers handed to the attention threads (which write disjoint rows).
 struct SharedPointers: @unchecked Sendable {
     let qkv: UnsafePointer<Float>
     let out: UnsafeMutablePointer<Float>
     let tables: UnsafePointer<Int32>
     let keys: UnsafeMutablePointer<Float>
     let values: UnsafeMutablePointer<Float>
+    let scratch: UnsafeMutablePointer<Float>
 }
