@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Replays an `apus sim` trace through vLLM's real V1 Scheduler and prints the same per-step JSON lines.
 
-Usage:  python scripts/vllm_sim.py TRACE.json   (needs `pip install vllm==0.33.0` in the interpreter's env)
+Usage:  python scripts/vllm_sim.py TRACE.json [MORE.json ...]   (needs `pip install vllm==0.33.0` in the interpreter's env)
 
 No model is loaded: a throwaway directory with a tiny Llama config.json stands in for the model, and the
 fake runner returns scripted tokens exactly as Apus' TraceSimulator does (see Sources/Scheduling/
@@ -176,6 +176,13 @@ def run(trace):
 
 
 if __name__ == "__main__":
-    with open(sys.argv[1]) as f:
-        for line in run(json.load(f)):
-            print(line)
+    # One trace: lines to stdout. Several: each trace's lines go to TRACE.vllm beside it (one vLLM import).
+    paths = sys.argv[1:]
+    for path in paths:
+        with open(path) as f:
+            lines = run(json.load(f))
+        if len(paths) == 1:
+            print("\n".join(lines))
+        else:
+            with open(path + ".vllm", "w") as f:
+                f.write("\n".join(lines) + "\n")

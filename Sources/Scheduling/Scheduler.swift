@@ -46,21 +46,25 @@ public final class Scheduler {
     public var requestBlockHasher: BlockHasher? { blockHasher }
 
     /// Creates a request with this scheduler's block hasher and queues it.
+    ///
+    /// `arrival` overrides the arrival number (priority ties and victims go by it); by default requests are
+    /// numbered in the order they are added.
     @discardableResult
     public func addRequest(
         requestID: String, promptTokenIDs: [TokenID], samplingParams: SamplingParams = SamplingParams(),
-        eosTokenID: TokenID? = nil, priority: Int = 0, loraName: String? = nil, cacheSalt: String? = nil
+        eosTokenID: TokenID? = nil, priority: Int = 0, loraName: String? = nil, cacheSalt: String? = nil,
+        arrival: Int? = nil
     ) throws(SchedulerError) -> Request {
         let r = Request(
             requestID: requestID, promptTokenIDs: promptTokenIDs, samplingParams: samplingParams,
             eosTokenID: eosTokenID, priority: priority, loraName: loraName, cacheSalt: cacheSalt,
             blockHasher: blockHasher)
-        try addRequest(r)
+        try addRequest(r, arrival: arrival)
         return r
     }
 
-    /// Queues a new request (status waiting); it gets the next arrival number.
-    public func addRequest(_ request: Request) throws(SchedulerError) {
+    /// Queues a new request (status waiting); it gets the next arrival number unless `arrival` is given.
+    public func addRequest(_ request: Request, arrival: Int? = nil) throws(SchedulerError) {
         guard requests[request.requestID] == nil else { throw .duplicateRequestID(request.requestID) }
         guard request.numPromptTokens < config.maxModelLen else {
             throw .promptTooLong(request.requestID, promptLength: request.numPromptTokens, maxModelLen: config.maxModelLen)
@@ -68,8 +72,8 @@ public final class Scheduler {
         precondition(request.status == .waiting && request.numComputedTokens == 0, "only fresh requests can be added")
         precondition(
             request.blockHasher == blockHasher, "create requests with the scheduler's requestBlockHasher")
-        request.arrival = nextArrival
-        nextArrival += 1
+        request.arrival = arrival ?? nextArrival
+        nextArrival = max(nextArrival, request.arrival) + 1
         requests[request.requestID] = request
         waiting.add(request)
     }

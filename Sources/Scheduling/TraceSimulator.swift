@@ -4,7 +4,8 @@ import ServingCore
 /// Replays a trace through the real scheduler with a scripted model and no runner (`apus sim`).
 ///
 /// Synchronous scheduling (one step in flight). A request with `arrival_step` k is added just before the
-/// k-th `schedule()` (steps from 0), in trace order, which is its arrival order. A request that is still
+/// k-th `schedule()` (steps from 0), in trace order; its position in the trace is its arrival time (priority
+/// ties and priority victims go by it). A request that is still
 /// prefilling after a step gets no token; every other scheduled request gets its next scripted token.
 /// `min_tokens` is passed on but has no effect here: in vLLM 0.33 only the sampler enforces it.
 ///
@@ -26,7 +27,7 @@ public enum TraceSimulator {
         let scheduler = try Scheduler(config: trace.config.schedulerConfig)
         let arrivals = trace.requests.enumerated().sorted { a, b in
             (a.element.arrivalStep, a.offset) < (b.element.arrivalStep, b.offset)
-        }.map(\.element)
+        }
         var script: [String: Trace.Request] = [:]
         for r in trace.requests {
             guard script.updateValue(r, forKey: r.requestID) == nil else {
@@ -37,11 +38,11 @@ public enum TraceSimulator {
         var lines: [String] = []
         let maxSteps = trace.maxSteps ?? defaultMaxSteps
         for step in 0..<maxSteps {
-            while nextArrival < arrivals.count && arrivals[nextArrival].arrivalStep <= step {
-                let t = arrivals[nextArrival]
+            while nextArrival < arrivals.count && arrivals[nextArrival].element.arrivalStep <= step {
+                let (position, t) = arrivals[nextArrival]
                 try scheduler.addRequest(
                     requestID: t.requestID, promptTokenIDs: t.promptTokenIDs, samplingParams: t.samplingParams,
-                    eosTokenID: t.eosTokenID, priority: t.priority ?? 0)
+                    eosTokenID: t.eosTokenID, priority: t.priority ?? 0, arrival: position)
                 nextArrival += 1
             }
             var finished: [(String, FinishReason)] = []
