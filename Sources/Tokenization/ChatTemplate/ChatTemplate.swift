@@ -22,9 +22,9 @@ public struct ChatTemplate: Sendable {
     /// Renders a conversation.
     ///
     /// The template sees `messages` (see `ChatMessage` for the dict shape), `tools` (none when nil), `documents`
-    /// (none), `add_generation_prompt`, `bos_token` / `eos_token` when given, and every entry of `extra` (e.g.
-    /// `date_string`, `tools_in_user_message`, `enable_thinking`); `extra` may override the special tokens but not
-    /// the other names. Throws `ChatTemplateError` (`.raised` carries the template's `raise_exception` message).
+    /// (none unless `extra` has it), `add_generation_prompt`, `bos_token` / `eos_token` when given, and every entry
+    /// of `extra` (e.g. `date_string`, `tools_in_user_message`, `enable_thinking`); `extra` may override the special
+    /// tokens but not `messages`, `tools` or `add_generation_prompt`. Throws `ChatTemplateError` (`.raised` carries the template's `raise_exception` message).
     public func render(
         messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String?, eosToken: String?,
         tools: [JSONValue]? = nil, extra: [String: JSONValue] = [:]
@@ -45,7 +45,7 @@ public struct ChatTemplate: Sendable {
         for (name, value) in extra { variables[name] = TemplateValue(value) }
         variables["messages"] = .list(messages.map { TemplateValue(.object($0.templateObject)) })
         variables["tools"] = tools.map { TemplateValue(.array($0)) } ?? TemplateValue.none
-        variables["documents"] = TemplateValue.none
+        if variables["documents"] == nil { variables["documents"] = TemplateValue.none }
         variables["add_generation_prompt"] = .bool(addGenerationPrompt)
         do {
             return try TemplateInterpreter(variables: variables, now: now).render(nodes)

@@ -13,6 +13,7 @@ struct ChatTemplateFixtureCase: CustomTestStringConvertible, Sendable {
     var eosToken: String?
     var messages: [ChatMessage]
     var addGenerationPrompt: Bool
+    var continueFinalMessage: Bool
     var tools: [JSONValue]?
     var extra: [String: JSONValue]
     /// The rendered prompt, or nil when transformers raised.
@@ -46,6 +47,7 @@ struct ChatTemplateFixtureCase: CustomTestStringConvertible, Sendable {
                 eosToken: document["eos_token"]?.stringValue,
                 messages: item["messages"]?.arrayValue?.map(message) ?? [],
                 addGenerationPrompt: item["add_generation_prompt"] == .bool(true),
+                continueFinalMessage: item["continue_final_message"] == .bool(true),
                 tools: item["tools"]?.arrayValue,
                 extra: item["extra"]?.objectValue.map { Dictionary(uniqueKeysWithValues: $0.pairs.map { ($0, $1) }) }
                     ?? [:],

@@ -15,7 +15,13 @@ struct ChatTemplateFixtureTests {
     @Test("a conversation renders to transformers' output or fails like it", arguments: ChatTemplateFixtureCase.all())
     func rendersLikeTransformers(_ fixture: ChatTemplateFixtureCase) throws {
         let render = {
-            try ChatTemplate(fixture.template).render(
+            let template = try ChatTemplate(fixture.template)
+            if fixture.continueFinalMessage {
+                return try template.renderContinuingFinalMessage(
+                    messages: fixture.messages, bosToken: fixture.bosToken, eosToken: fixture.eosToken,
+                    tools: fixture.tools, extra: fixture.extra)
+            }
+            return try template.render(
                 messages: fixture.messages, addGenerationPrompt: fixture.addGenerationPrompt,
                 bosToken: fixture.bosToken, eosToken: fixture.eosToken, tools: fixture.tools, extra: fixture.extra)
         }
