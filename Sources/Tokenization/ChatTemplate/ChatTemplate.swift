@@ -24,7 +24,8 @@ public struct ChatTemplate: Sendable {
     /// The template sees `messages` (see `ChatMessage` for the dict shape), `tools` (none when nil), `documents`
     /// (none unless `extra` has it), `add_generation_prompt`, `bos_token` / `eos_token` when given, and every entry
     /// of `extra` (e.g. `date_string`, `tools_in_user_message`, `enable_thinking`); `extra` may override the special
-    /// tokens but not `messages`, `tools` or `add_generation_prompt`. Throws `ChatTemplateError` (`.raised` carries the template's `raise_exception` message).
+    /// tokens but not `messages`, `tools` or `add_generation_prompt`. Throws `ChatTemplateError` (`.raised` carries
+    /// the template's `raise_exception` message).
     public func render(
         messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String?, eosToken: String?,
         tools: [JSONValue]? = nil, extra: [String: JSONValue] = [:]
