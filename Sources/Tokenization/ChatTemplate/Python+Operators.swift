@@ -21,9 +21,11 @@ extension Python {
         case ("+", .tuple(let a), .tuple(let b)): return .tuple(a + b)
         case ("*", .string(let text), _), ("*", _, .string(let text)):
             guard let count = (lhs.integer ?? rhs.integer) else { throw unsupported }
+            try checkRepetition(text.utf8.count, count)
             return .string(String(repeating: text, count: max(0, count)))
         case ("*", .list(let items), _), ("*", _, .list(let items)):
             guard let count = (lhs.integer ?? rhs.integer) else { throw unsupported }
+            try checkRepetition(items.count, count)
             return .list(Array(repeating: items, count: max(0, count)).flatMap { $0 })
         default:
             break
@@ -56,6 +58,13 @@ extension Python {
             }
             return .double(pow(a, b))
         default: throw unsupported
+        }
+    }
+
+    /// Repetition (`'ab' * n`) may not build more than 16M elements: a template must not exhaust memory.
+    private static func checkRepetition(_ size: Int, _ count: Int) throws {
+        guard count <= 0 || size <= 16_000_000 / count else {
+            throw ChatTemplateError(.runtime, "repetition result too large")
         }
     }
 

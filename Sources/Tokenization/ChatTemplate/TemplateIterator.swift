@@ -51,7 +51,7 @@ final class TemplateIterator {
     var repr: String {
         switch kind {
         case .generator(let name): return "<\(name) object>"
-        case .view(let name): return name + "(" + TemplateValue.list((try? items()) ?? []).repr + ")"
+        case .view(let name): return name + "(" + TemplateValue.list((try? items()) ?? []).repr(depth: 1) + ")"
         }
     }
 }

@@ -14,6 +14,8 @@ extension TemplateParser {
     }
 
     mutating func parseExpression(withConditional: Bool = true) throws -> TemplateExpression {
+        try enterNesting()
+        defer { nesting -= 1 }
         var expression = try parseOr()
         guard withConditional else { return expression }
         while skipName("if") {
@@ -37,6 +39,8 @@ extension TemplateParser {
     }
 
     private mutating func parseNot() throws -> TemplateExpression {
+        try enterNesting()
+        defer { nesting -= 1 }
         if skipName("not") { return .not(try parseNot()) }
         return try parseCompare()
     }
@@ -91,6 +95,8 @@ extension TemplateParser {
     }
 
     private mutating func parseUnary(withFilter: Bool = true) throws -> TemplateExpression {
+        try enterNesting()
+        defer { nesting -= 1 }
         var node: TemplateExpression
         if skipOp("-") {
             node = .unary("-", try parseUnary(withFilter: false))

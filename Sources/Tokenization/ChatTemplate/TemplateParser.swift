@@ -10,6 +10,14 @@ struct TemplateParser {
     var index = 0
     /// How many `for` bodies enclose the current position (reset inside macros); `break`/`continue` need one.
     var loopDepth = 0
+    /// Current nesting of blocks and sub-expressions; bounded so a hostile template cannot exhaust the stack.
+    var nesting = 0
+    static let maxNesting = 200
+
+    mutating func enterNesting() throws {
+        nesting += 1
+        guard nesting <= Self.maxNesting else { throw error("template nests deeper than \(Self.maxNesting) levels") }
+    }
 
     static func parse(_ source: String) throws -> [TemplateNode] {
         var parser = TemplateParser(tokens: try TemplateLexer.tokenize(source))
@@ -67,6 +75,8 @@ struct TemplateParser {
 
     /// Parses nodes until a block tag whose name is in `endTags`; consumes `{% name` and returns the name.
     mutating func parseBody(until endTags: Set<String>) throws -> ([TemplateNode], String?) {
+        try enterNesting()
+        defer { nesting -= 1 }
         var nodes: [TemplateNode] = []
         while true {
             let token = current

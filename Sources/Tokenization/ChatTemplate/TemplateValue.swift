@@ -113,7 +113,13 @@ enum TemplateValue {
     }
 
     /// Python `repr(value)`.
-    var repr: String {
+    var repr: String { repr(depth: 0) }
+
+    /// `repr` with a nesting bound: a namespace can contain itself (`{% set ns.me = ns %}`), where Python prints
+    /// `{...}`; past 64 levels this prints `...` instead of recursing further.
+    func repr(depth: Int) -> String {
+        guard depth < 64 else { return "..." }
+        let inner = { (value: TemplateValue) in value.repr(depth: depth + 1) }
         switch self {
         case .undefined: return "Undefined"
         case .none: return "None"
@@ -121,15 +127,15 @@ enum TemplateValue {
         case .int(let value): return String(value)
         case .double(let value): return PythonFormat.float(value)
         case .string(let value): return PythonFormat.stringRepr(value)
-        case .list(let values): return "[" + values.map(\.repr).joined(separator: ", ") + "]"
+        case .list(let values): return "[" + values.map(inner).joined(separator: ", ") + "]"
         case .tuple(let values):
-            return values.count == 1 ? "(\(values[0].repr),)" : "(" + values.map(\.repr).joined(separator: ", ") + ")"
+            return values.count == 1 ? "(\(inner(values[0])),)" : "(" + values.map(inner).joined(separator: ", ") + ")"
         case .dict(let dict):
             return "{"
-                + dict.pairs.map { PythonFormat.stringRepr($0.key) + ": " + $0.value.repr }
+                + dict.pairs.map { PythonFormat.stringRepr($0.key) + ": " + inner($0.value) }
                 .joined(separator: ", ") + "}"
         case .namespace(let namespace):
-            return "<Namespace " + TemplateValue.dict(namespace.attributes).repr + ">"
+            return "<Namespace " + inner(.dict(namespace.attributes)) + ">"
         case .function(let function): return "<function \(function.name)>"
         case .iterator(let iterator): return iterator.repr
         case .loop(let loop): return "<LoopContext \(loop.index + 1)/\(loop.items.count)>"

@@ -106,3 +106,32 @@ struct ChatTemplateErrorTests {
         #expect(try renderError("{% set d = {} %}{% set d.x = 1 %}")?.kind == .runtime)
     }
 }
+
+@Suite("Hostile templates fail cleanly instead of exhausting the process")
+struct ChatTemplateLimitTests {
+    @Test("deeply nested expressions and blocks are refused at compile time")
+    func deepNesting() {
+        let parentheses = String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000)
+        #expect(throws: ChatTemplateError.self) { try ChatTemplate("{{ \(parentheses) }}") }
+        #expect(throws: ChatTemplateError.self) {
+            try ChatTemplate("{{ " + String(repeating: "not ", count: 5000) + "x }}")
+        }
+        let blocks = String(repeating: "{% if true %}", count: 3000) + String(repeating: "{% endif %}", count: 3000)
+        #expect(throws: ChatTemplateError.self) { try ChatTemplate(blocks) }
+    }
+
+    @Test("a namespace that contains itself prints without recursing forever")
+    func selfReferentialNamespace() throws {
+        let template = try ChatTemplate("{% set ns = namespace(a=1) %}{% set ns.me = ns %}{{ ns }}")
+        let text = try template.render(messages: [], addGenerationPrompt: false, bosToken: nil, eosToken: nil)
+        #expect(text.hasPrefix("<Namespace {'a': 1, 'me': <Namespace {'a': 1, 'me': "))
+    }
+
+    @Test("huge repetitions are refused")
+    func hugeRepetition() throws {
+        let template = try ChatTemplate("{{ 'ab' * 100000000 }}")
+        #expect(throws: ChatTemplateError.self) {
+            try template.render(messages: [], addGenerationPrompt: false, bosToken: nil, eosToken: nil)
+        }
+    }
+}
