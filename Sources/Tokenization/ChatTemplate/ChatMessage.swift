@@ -12,10 +12,13 @@ public struct ChatMessage: Sendable, Hashable {
     public var name: String?
     /// The reasoning of an earlier assistant turn (vLLM's `reasoning_content`); templates such as Qwen3 read it.
     public var reasoningContent: String?
+    /// OpenAI-style content parts (`[{"type": "text", "text": ...}, {"type": "image"}]`); when set, the template
+    /// sees this list as `content` instead of the `content` string (vLLM's "openai" content format).
+    public var contentParts: [JSONValue]?
 
     public init(
         role: String, content: String?, toolCalls: [JSONValue]? = nil, toolCallID: String? = nil,
-        name: String? = nil, reasoningContent: String? = nil
+        name: String? = nil, reasoningContent: String? = nil, contentParts: [JSONValue]? = nil
     ) {
         self.role = role
         self.content = content
@@ -23,6 +26,7 @@ public struct ChatMessage: Sendable, Hashable {
         self.toolCallID = toolCallID
         self.name = name
         self.reasoningContent = reasoningContent
+        self.contentParts = contentParts
     }
 
     /// The dict the template iterates over, in transformers' key order (which also copies the reasoning to
@@ -31,7 +35,7 @@ public struct ChatMessage: Sendable, Hashable {
         var object = JSONObject()
         if let reasoningContent { object["thinking"] = .string(reasoningContent) }
         object["role"] = .string(role)
-        object["content"] = content.map(JSONValue.string) ?? .null
+        object["content"] = contentParts.map(JSONValue.array) ?? content.map(JSONValue.string) ?? .null
         if let toolCalls { object["tool_calls"] = .array(toolCalls) }
         if let toolCallID { object["tool_call_id"] = .string(toolCallID) }
         if let name { object["name"] = .string(name) }

@@ -68,6 +68,7 @@ struct ChatTemplateFixtureCase: CustomTestStringConvertible, Sendable {
             toolCalls: value["tool_calls"]?.arrayValue,
             toolCallID: value["tool_call_id"]?.stringValue,
             name: value["name"]?.stringValue,
-            reasoningContent: value["reasoning_content"]?.stringValue)
+            reasoningContent: value["reasoning_content"]?.stringValue,
+            contentParts: value["content"]?.arrayValue)
     }
 }
