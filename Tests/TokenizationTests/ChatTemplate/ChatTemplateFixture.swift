@@ -20,6 +20,8 @@ struct ChatTemplateFixtureCase: CustomTestStringConvertible, Sendable {
     var expected: String?
     var errorType: String?
     var errorMessage: String?
+    /// The instant `strftime_now` saw when the fixture was made.
+    var now: Date
 
     var testDescription: String { "\(family)/\(name)" }
 
@@ -31,13 +33,14 @@ struct ChatTemplateFixtureCase: CustomTestStringConvertible, Sendable {
 
     static let families = [
         "llama2", "llama3", "llama3_1", "llama3_2", "qwen2_5", "qwen3", "mistral_v0_1", "mistral_v0_3", "chatml",
-        "zephyr", "gemma", "gemma3", "hermes3", "deepseek_r1",
+        "zephyr", "gemma", "gemma3", "hermes3", "deepseek_r1", "gpt_oss",
     ]
 
     static func load(_ family: String) throws -> [ChatTemplateFixtureCase] {
         let url = directory.appendingPathComponent("\(family).json")
         let document = try JSONValue(parsing: String(contentsOf: url, encoding: .utf8))
         guard case .array(let cases)? = document["cases"] else { return [] }
+        let now = document["generated_with"]?["now"]?.stringValue.flatMap { ISO8601DateFormatter().date(from: $0) }
         return cases.map { item in
             ChatTemplateFixtureCase(
                 family: family,
@@ -53,7 +56,8 @@ struct ChatTemplateFixtureCase: CustomTestStringConvertible, Sendable {
                     ?? [:],
                 expected: item["expected"]?.stringValue,
                 errorType: item["error_type"]?.stringValue,
-                errorMessage: item["error"]?.stringValue)
+                errorMessage: item["error"]?.stringValue,
+                now: now ?? Date())
         }
     }
 

@@ -19,11 +19,12 @@ struct ChatTemplateFixtureTests {
             if fixture.continueFinalMessage {
                 return try template.renderContinuingFinalMessage(
                     messages: fixture.messages, bosToken: fixture.bosToken, eosToken: fixture.eosToken,
-                    tools: fixture.tools, extra: fixture.extra)
+                    tools: fixture.tools, extra: fixture.extra, now: fixture.now)
             }
             return try template.render(
                 messages: fixture.messages, addGenerationPrompt: fixture.addGenerationPrompt,
-                bosToken: fixture.bosToken, eosToken: fixture.eosToken, tools: fixture.tools, extra: fixture.extra)
+                bosToken: fixture.bosToken, eosToken: fixture.eosToken, tools: fixture.tools, extra: fixture.extra,
+                now: fixture.now)
         }
         if let expected = fixture.expected {
             #expect(try render() == expected)
