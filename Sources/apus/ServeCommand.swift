@@ -1,9 +1,106 @@
 import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
 
+/// `apus serve`: the whole cluster on this machine in one command — runners, engine-cores, router, api — as child
+/// processes on loopback, with the embedded default model unless `--model` is given.
 struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "(not built yet)")
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the whole cluster on this machine and serve the OpenAI API (embedded model by default).")
+
+    @Option(help: "HTTP host for the OpenAI API.") var host: String = "127.0.0.1"
+    @Option(help: "HTTP port for the OpenAI API.") var port: Int = 8000
+    @Option(help: "embedded, dummy, or a Hugging Face model directory.") var model: String = "embedded"
+    @Option(name: .customLong("data-parallel-size"), help: "Engine-core replicas, each with its own runner.")
+    var dataParallelSize: Int = 1
+    @Option(name: .customLong("api-key")) var apiKey: String?
+    @Option(name: .customLong("served-model-name")) var servedModelName: String?
+    @Option(name: .customLong("memory-budget"), help: "Per runner.") var memoryBudget: String = "2GiB"
+    @Option(name: .customLong("policy"), help: "Router policy.") var policy: String = "prefix_aware"
+    @Option(name: .customLong("max-model-len")) var maxModelLen: Int?
+    @Option(name: .customLong("max-num-seqs")) var maxNumSeqs: Int = 256
+    @Option(name: .customLong("max-num-batched-tokens")) var maxNumBatchedTokens: Int = 2048
+    @Flag(name: .customLong("enable-prefix-caching"), inversion: .prefixedNo) var enablePrefixCaching = true
+    @Option(name: .customLong("log-level")) var logLevel: String = "info"
+
+    func validate() throws {
+        guard (1...64).contains(dataParallelSize) else { throw ValidationError("--data-parallel-size must be 1...64") }
+    }
 
     func run() async throws {
-        throw unfinished("serve")
+        var logger = Logger(label: "apus.serve")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let cluster = ClusterService(command: self, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: cluster)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    var common: [String] { ["--host", "127.0.0.1", "--port", "0", "--admin-port", "0", "--log-level", logLevel] }
+
+    func runnerArgs() -> [String] {
+        ["runner"] + common + ["--model", model, "--memory-budget", memoryBudget]
+            + (maxModelLen.map { ["--max-model-len", "\($0)"] } ?? [])
+            + (servedModelName.map { ["--served-model-name", $0] } ?? [])
+    }
+
+    func engineArgs(runner: String, index: Int) -> [String] {
+        ["engine-core"] + common + ["--runner", runner, "--engine-id", "engine-\(index)",
+            "--max-num-seqs", "\(maxNumSeqs)", "--max-num-batched-tokens", "\(maxNumBatchedTokens)",
+            enablePrefixCaching ? "--enable-prefix-caching" : "--no-enable-prefix-caching"]
+            + (maxModelLen.map { ["--max-model-len", "\($0)"] } ?? [])
+            + (servedModelName.map { ["--served-model-name", $0] } ?? [])
+    }
+
+    func routerArgs(engines: [String]) -> [String] {
+        ["router"] + common + ["--policy", policy] + engines.flatMap { ["--engine", $0] }
+    }
+
+    func apiArgs(upstream: String) -> [String] {
+        ["api", "--host", host, "--port", "\(port)", "--admin-port", "0", "--upstream", upstream, "--log-level", logLevel]
+            + (apiKey.map { ["--api-key", $0] } ?? [])
+            + (servedModelName.map { ["--served-model-name", $0] } ?? [])
+            + (["embedded", "dummy"].contains(model) ? [] : ["--tokenizer", model])
+    }
+}
+
+/// Starts the children in dependency order, watches them, and stops them in reverse order on shutdown.
+struct ClusterService: Service {
+    let command: ServeCommand
+    let logger: Logger
+
+    func run() async throws {
+        var children: [ChildProcess] = []
+        defer { for child in children.reversed() { child.stop() } }
+        func launch(_ name: String, _ args: [String]) async throws -> ChildProcess {
+            let child = ChildProcess(name: name, arguments: args)
+            try await child.start()
+            children.append(child)
+            logger.info("\(name) up: \(child.fields.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))")
+            return child
+        }
+        var engines: [String] = []
+        for i in 0..<command.dataParallelSize {
+            let runner = try await launch("runner-\(i)", command.runnerArgs())
+            let engine = try await launch("engine-core-\(i)", command.engineArgs(runner: runner.address("wire")!, index: i))
+            engines.append(engine.address("wire")!)
+        }
+        let router = try await launch("router", command.routerArgs(engines: engines))
+        let api = try await launch("api", command.apiArgs(upstream: router.address("wire")!))
+        let url = "http://\(api.address("http") ?? "\(command.host):\(command.port)")/v1"
+        FileHandle.standardOutput.write(Data("Apus is serving the OpenAI API at \(url)  (Ctrl-C stops the cluster)\n".utf8))
+        let watched = children
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                if let dead = watched.first(where: { !$0.isRunning }) {
+                    logger.error("\(dead.name) exited with status \(dead.exitStatus); stopping the cluster")
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        logger.info("stopping: api, router, engine-cores, runners")
     }
 }
