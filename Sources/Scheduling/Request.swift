@@ -39,6 +39,10 @@ public final class Request {
     @exclusivity(unchecked) var numCachedBlocks: Int = 0
     /// The last step that scheduled this request (to know when to resend all token ids).
     @exclusivity(unchecked) var lastScheduledStep: Int = -1
+    /// Tokens scheduled in steps whose output has not come back yet.
+    @exclusivity(unchecked) var numInFlightTokens: Int = 0
+    /// Of those, tokens scheduled before the last preemption (their output is stale).
+    @exclusivity(unchecked) var numStaleOutputTokens: Int = 0
 
     /// Creates a waiting request; `blockHasher` (when prefix caching is on) computes `blockHashes` up front.
     public init(

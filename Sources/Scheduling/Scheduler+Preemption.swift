@@ -7,6 +7,7 @@ extension Scheduler {
         r.status = .preempted
         r.setNumComputedTokens(0)
         r.numPreemptions += 1
+        r.numStaleOutputTokens = r.numInFlightTokens
         numPreemptions += 1
         waiting.prepend(r)
         preemptedReqIDs.insert(r.requestID)
@@ -22,8 +23,14 @@ extension Scheduler {
             preempt(r)
             r.lastScheduledStep = -1
         }
+        // The dropped steps will never be updated: nothing of theirs is in flight any more.
+        for step in inFlight.values {
+            for r in step.requests {
+                r.numInFlightTokens = 0
+                r.numStaleOutputTokens = 0
+            }
+        }
         inFlight.removeAll()
-        staleBeforeStep = nextStepID
     }
 
     /// Drops the prefix cache (reference §5). False while any request holds blocks, unless

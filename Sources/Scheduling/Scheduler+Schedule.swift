@@ -76,12 +76,20 @@ extension Scheduler {
     }
 
     /// The requests a not-yet-updated step scheduled, in scheduling order (running first, then admissions).
-    public func scheduledRequests(stepID: Int) -> [Request] { inFlight[stepID] ?? [] }
+    public func scheduledRequests(stepID: Int) -> [Request] { inFlight[stepID]?.requests ?? [] }
 
     /// Admits waiting requests in queue order while budget, `maxNumSeqs` and KV blocks allow.
     private func admitWaiting(budget: inout Int, threshold: Int, admitted: inout [Request], tokens: inout [Int]) {
+        var skipped: [Request] = []
+        defer { for r in skipped.reversed() { waiting.prepend(r) } }
         while budget > 0, let r = waiting.peek() {
             if running.count >= config.maxNumSeqs { break }
+            // NOTE: a request preempted while a step of it was in flight waits until that output is in, so the
+            // late tokens cannot land in the middle of its recompute (vLLM 0.33).
+            if r.numStaleOutputTokens > 0 {
+                skipped.append(waiting.pop()!)
+                continue
+            }
             var hitBlocks: [Int] = []
             var hit = r.numComputedTokens
             if hit == 0 { (hitBlocks, hit) = kvCacheManager.getComputedBlocks(r) }
@@ -114,26 +122,40 @@ extension Scheduler {
         var numScheduled = [String: Int](minimumCapacity: count)
         var order: [Request] = []
         order.reserveCapacity(count)
+        var tokens: [Int] = []
+        tokens.reserveCapacity(count)
         var total = 0
         var cached = CachedRequestData()
         cached.reqIDs.reserveCapacity(count)
         cached.newBlockIDs.reserveCapacity(count)
         cached.numComputedTokens.reserveCapacity(count)
         cached.numOutputTokens.reserveCapacity(count)
-        func addCached(_ r: Request, blocks: [Int], resumed: Bool) {
+        var newReqs: [NewRequestData] = []
+        // One pass per list; the output carries numComputedTokens from before this step, so each request is
+        // recorded first and advanced after.
+        for k in 0..<scheduledRunning.count {
+            let r = scheduledRunning[k]
+            let n = runningTokens[k]
             cached.reqIDs.append(r.requestID)
-            if resumed { cached.resumedReqIDs.insert(r.requestID) }
-            cached.newBlockIDs.append(blocks)
+            cached.newBlockIDs.append(runningNewBlocks[k])
             cached.numComputedTokens.append(r.numComputedTokens)
             cached.numOutputTokens.append(r.numOutputTokens)
             if r.lastScheduledStep != stepID - 1 { cached.allTokenIDs[r.requestID] = r.allTokenIDs }
+            numScheduled[r.requestID] = n
+            total += n
+            r.advanceComputedTokens(by: n)
+            r.numInFlightTokens += n
+            r.lastScheduledStep = stepID
+            order.append(r)
+            tokens.append(n)
         }
-        for (k, r) in scheduledRunning.enumerated() {
-            addCached(r, blocks: runningNewBlocks[k], resumed: false)
-        }
-        var newReqs: [NewRequestData] = []
         for r in admitted where r.status == .preempted {
-            addCached(r, blocks: r.blockIDs, resumed: true)
+            cached.reqIDs.append(r.requestID)
+            cached.resumedReqIDs.insert(r.requestID)
+            cached.newBlockIDs.append(r.blockIDs)
+            cached.numComputedTokens.append(r.numComputedTokens)
+            cached.numOutputTokens.append(r.numOutputTokens)
+            if r.lastScheduledStep != stepID - 1 { cached.allTokenIDs[r.requestID] = r.allTokenIDs }
         }
         for r in admitted where r.status == .waiting {
             newReqs.append(
@@ -141,27 +163,21 @@ extension Scheduler {
                     reqID: r.requestID, promptTokenIDs: r.promptTokenIDs, samplingParams: r.samplingParams,
                     blockIDs: r.blockIDs, numComputedTokens: r.numComputedTokens, loraName: r.loraName))
         }
-        for r in admitted { r.status = .running }
-        // Advance numComputedTokens only now: the output carries the values from before this step.
-        for (k, r) in scheduledRunning.enumerated() {
-            let n = runningTokens[k]
-            numScheduled[r.requestID] = n
-            total += n
-            r.advanceComputedTokens(by: n)
-            r.lastScheduledStep = stepID
-            order.append(r)
-        }
-        for (k, r) in admitted.enumerated() {
+        for k in 0..<admitted.count {
+            let r = admitted[k]
             let n = admittedTokens[k]
+            r.status = .running
             numScheduled[r.requestID] = n
             total += n
             r.advanceComputedTokens(by: n)
+            r.numInFlightTokens += n
             r.lastScheduledStep = stepID
             order.append(r)
+            tokens.append(n)
         }
         precondition(total <= config.maxNumBatchedTokens, "scheduled \(total) tokens over the budget")
         precondition(running.count <= config.maxNumSeqs, "\(running.count) running over max_num_seqs")
-        if !order.isEmpty { inFlight[stepID] = order }
+        if !order.isEmpty { inFlight[stepID] = ScheduledStep(requests: order, numTokens: tokens) }
         let output = SchedulerOutput(
             stepID: stepID, scheduledNewReqs: newReqs, scheduledCachedReqs: cached, numScheduledTokens: numScheduled,
             totalNumScheduledTokens: total, finishedReqIDs: finishedReqIDs, preemptedReqIDs: preemptedReqIDs,

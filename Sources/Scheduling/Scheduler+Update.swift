@@ -5,9 +5,12 @@ extension Scheduler {
     /// each, frees finished requests, and returns one output per request that produced tokens or finished.
     ///
     /// Partial prefill chunks (empty token lists) emit nothing. Requests aborted while the step ran are skipped.
-    /// A request preempted while its step was in flight still receives that step's tokens.
+    /// A request preempted while its step was in flight still receives that step's tokens. An output for a step
+    /// this scheduler no longer tracks (already applied, or dropped by `preemptAllRunning`) is ignored.
     public func updateFromOutput(_ out: SchedulerOutput, _ result: ModelRunnerOutput) -> [EngineCoreOutput] {
-        guard let order = inFlight.removeValue(forKey: out.stepID) ?? fallbackOrder(out) else { return [] }
+        // Steps already applied, or dropped by `preemptAllRunning`, are not known any more: ignored.
+        guard let step = inFlight.removeValue(forKey: out.stepID) else { return [] }
+        let order = step.requests
         guard !order.isEmpty else { return [] }
         let aligned =
             result.reqIDs.count == order.count
@@ -19,6 +22,10 @@ extension Scheduler {
         outputs.reserveCapacity(order.count)
         var stoppedRunning = false
         for (k, r) in order.enumerated() {
+            let n = step.numTokens[k]
+            r.numInFlightTokens -= n
+            let isStale = r.numStaleOutputTokens > 0
+            if isStale { r.numStaleOutputTokens -= n }
             guard !r.isFinished else { continue }
             guard let at = aligned ? k : index[r.requestID] else { continue }
             var tokens = result.sampledTokenIDs[at]
@@ -30,7 +37,7 @@ extension Scheduler {
                 if checkStop(r) {
                     stopped = true
                     // numComputedTokens covers every returned token but the last; keep that after trimming.
-                    if statusBefore == .running { r.retreatComputedTokens(by: tokens.count - (j + 1)) }
+                    if !isStale { r.retreatComputedTokens(by: tokens.count - (j + 1)) }
                     tokens.removeSubrange((j + 1)...)
                     break
                 }
@@ -74,10 +81,4 @@ extension Scheduler {
     }
 
     /// The scheduled requests of an output this scheduler no longer tracks (e.g. after `preemptAllRunning`).
-    /// Nil for outputs dropped by `preemptAllRunning`.
-    private func fallbackOrder(_ out: SchedulerOutput) -> [Request]? {
-        guard out.stepID >= staleBeforeStep else { return nil }
-        let ids = out.scheduledCachedReqs.reqIDs + out.scheduledNewReqs.map(\.reqID)
-        return ids.compactMap { requests[$0] }
-    }
 }

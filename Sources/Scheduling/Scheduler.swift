@@ -25,10 +25,9 @@ public final class Scheduler {
     var nextArrival = 0
     var nextStepID = 0
     public internal(set) var numPreemptions = 0
-    /// Scheduled requests of each step still awaiting `updateFromOutput`, in scheduling order.
-    @exclusivity(unchecked) var inFlight: [Int: [Request]] = [:]
-    /// Outputs of steps before this one were dropped by `preemptAllRunning`.
-    var staleBeforeStep = 0
+    /// Scheduled requests (and their token counts) of each step still awaiting `updateFromOutput`, in
+    /// scheduling order.
+    @exclusivity(unchecked) var inFlight: [Int: ScheduledStep] = [:]
 
     /// Builds a scheduler after validating the config (throws naming the bad field).
     public init(config: SchedulerConfig) throws(SchedulerConfigError) {
@@ -121,6 +120,12 @@ public final class Scheduler {
         kvCacheManager.free(r)
         requests[r.requestID] = nil
     }
+}
+
+/// The requests one step scheduled, in order, with the tokens each got.
+struct ScheduledStep {
+    var requests: [Request]
+    var numTokens: [Int]
 }
 
 /// Why a request could not be added.

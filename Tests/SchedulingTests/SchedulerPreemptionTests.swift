@@ -24,8 +24,14 @@ struct SchedulerPreemptionTests {
         #expect(s.running.map(\.requestID) == ["0"])
         let r1 = try #require(s.requests["1"])
         #expect(r1.status == .preempted && r1.numComputedTokens == 0)
+        // Until that stale output is in, "1" is not resumed; a request behind it is admitted meanwhile.
+        try s.addRequest(requestID: "2", promptTokenIDs: T.tokens(2000, 16))
+        let step4 = s.schedule()
+        #expect(step4.numScheduledTokens == ["2": 16])
+        #expect(s.waiting.requests.map(\.requestID) == ["1"])
         _ = s.updateFromOutput(step2, T.runnerOutput(step2, ["1": [42]]))
         #expect(Array(r1.outputTokenIDs) == [42])
+        #expect(r1.numStaleOutputTokens == 0 && r1.numInFlightTokens == 0)
         s.kvCacheManager.blockPool.checkInvariants()
     }
 
