@@ -10,8 +10,9 @@ struct CheckpointErrorTests {
     func copyOfTinyLlama() throws -> URL {
         let dir = try Fixtures.temporaryDirectory()
         for file in ["config.json", "model.safetensors"] {
-            try FileManager.default.copyItem(atPath: Fixtures.path("tiny-llama/" + file),
-                                             toPath: dir.appendingPathComponent(file).path)
+            try FileManager.default.copyItem(
+                atPath: Fixtures.path("tiny-llama/" + file),
+                toPath: dir.appendingPathComponent(file).path)
         }
         return dir
     }
@@ -33,7 +34,10 @@ struct CheckpointErrorTests {
         let data = try Data(contentsOf: file)
         try data.prefix(data.count - 1000).write(to: file)
         let error = try #require(loadError(dir))
-        guard case .badTensor(let path, _, let reason) = error else { Issue.record("got \(error)"); return }
+        guard case .badTensor(let path, _, let reason) = error else {
+            Issue.record("got \(error)")
+            return
+        }
         #expect(path.hasSuffix("model.safetensors"))
         #expect(reason.contains("past the end"))
     }
@@ -45,7 +49,10 @@ struct CheckpointErrorTests {
         let file = dir.appendingPathComponent("model.safetensors")
         try Data(contentsOf: file).prefix(100).write(to: file)
         let error = try #require(loadError(dir))
-        guard case .badHeader = error else { Issue.record("got \(error)"); return }
+        guard case .badHeader = error else {
+            Issue.record("got \(error)")
+            return
+        }
         #expect(error.description.contains("model.safetensors"))
     }
 
@@ -57,9 +64,11 @@ struct CheckpointErrorTests {
         try SafetensorsWriter.write([.init(name: "w", shape: [2], values: [1, 2])], to: url) { header in
             header["w"] = ["dtype": "F32", "shape": [2], "data_offsets": [0, 4096]]
         }
-        #expect(throws: ModelLoadError.badTensor(
-            file: url.path, tensor: "w",
-            reason: "data_offsets end 4096 is past the end of the data (8 bytes; file truncated?)")) {
+        #expect(
+            throws: ModelLoadError.badTensor(
+                file: url.path, tensor: "w",
+                reason: "data_offsets end 4096 is past the end of the data (8 bytes; file truncated?)")
+        ) {
             try SafetensorsFile(path: url.path)
         }
     }
@@ -112,8 +121,11 @@ struct CheckpointErrorTests {
         items[i] = .init(name: "lm_head.weight", shape: [64, 128], values: items[i].values)
         items.append(.init(name: "model.norm.weight", shape: [64], values: [Float](repeating: 1, count: 64)))
         try SafetensorsWriter.write(items, to: file)
-        #expect(loadError(dir) == .wrongShape(file: file.path, tensor: "lm_head.weight", expected: [128, 64],
-                                              found: [64, 128]))
+        #expect(
+            loadError(dir)
+                == .wrongShape(
+                    file: file.path, tensor: "lm_head.weight", expected: [128, 64],
+                    found: [64, 128]))
     }
 
     @Test("shards listed in model.safetensors.index.json load like one file")
@@ -131,7 +143,8 @@ struct CheckpointErrorTests {
         }
         try FileManager.default.removeItem(at: dir.appendingPathComponent("model.safetensors"))
         for s in 0..<2 {
-            try SafetensorsWriter.write(shards[s], to: dir.appendingPathComponent("model-0000\(s + 1)-of-00002.safetensors"))
+            try SafetensorsWriter.write(
+                shards[s], to: dir.appendingPathComponent("model-0000\(s + 1)-of-00002.safetensors"))
         }
         let index = try JSONSerialization.data(withJSONObject: ["metadata": [:], "weight_map": map])
         try index.write(to: dir.appendingPathComponent("model.safetensors.index.json"))

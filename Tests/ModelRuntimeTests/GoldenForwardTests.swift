@@ -54,14 +54,19 @@ struct GoldenForwardTests {
     func forwardAllPositions(_ runner: ModelRunner, _ tokens: [TokenID]) -> [[Float]] {
         let blockSize = 4
         let blocks = (tokens.count + blockSize - 1) / blockSize
-        let cache = KVCache(numLayers: runner.config.numLayers, numBlocks: blocks, blockSize: blockSize,
-                            numKVHeads: runner.config.numKVHeads, headDim: runner.config.headDim)
+        let cache = KVCache(
+            numLayers: runner.config.numLayers, numBlocks: blocks, blockSize: blockSize,
+            numKVHeads: runner.config.numKVHeads, headDim: runner.config.headDim)
         let inputs = InputPreparation.prepare(
-            rows: [InputRow(numComputedTokens: 0, numScheduledTokens: tokens.count, blockIDs: Array(0..<blocks),
-                            tokenIDs: tokens)], blockSize: blockSize)
-        let logits = runner.model.forward(inputIDs: inputs.inputIDs, positions: inputs.positions,
-                                          metadata: inputs.attentionMetadata, kvCache: cache,
-                                          logitsIndices: Array(0..<tokens.count))
+            rows: [
+                InputRow(
+                    numComputedTokens: 0, numScheduledTokens: tokens.count, blockIDs: Array(0..<blocks),
+                    tokenIDs: tokens)
+            ], blockSize: blockSize)
+        let logits = runner.model.forward(
+            inputIDs: inputs.inputIDs, positions: inputs.positions,
+            metadata: inputs.attentionMetadata, kvCache: cache,
+            logitsIndices: Array(0..<tokens.count))
         let vocab = runner.config.vocabSize
         return (0..<tokens.count).map { Array(UnsafeBufferPointer(start: logits + $0 * vocab, count: vocab)) }
     }

@@ -9,8 +9,10 @@ import Testing
 struct GoldenRunnerTests {
     static let models = ["tiny-llama", "tiny-qwen2"]
 
-    func check(_ name: String, _ options: RunnerDriver.Options, numBlocks: Int = 256, parallel: Bool = false,
-               gemmAlways: Bool = false) throws {
+    func check(
+        _ name: String, _ options: RunnerDriver.Options, numBlocks: Int = 256, parallel: Bool = false,
+        gemmAlways: Bool = false
+    ) throws {
         let golden = try Fixtures.golden(name)
         let runner = try ModelRunner(source: .directory(Fixtures.path(name)))
         // The tiny models fall under the inline threshold; `parallel` forces the threaded path.
@@ -46,8 +48,9 @@ struct GoldenRunnerTests {
     @Test("a shuffled, non-contiguous block table", arguments: models)
     func shuffledBlocks(name: String) throws {
         try check(name, .init(blockSize: 3, chunkSize: 5, shuffleBlocks: true), numBlocks: 97, parallel: true)
-        try check(name, .init(blockSize: 3, chunkSize: 5, shuffleBlocks: true), numBlocks: 97, parallel: true,
-                  gemmAlways: true)
+        try check(
+            name, .init(blockSize: 3, chunkSize: 5, shuffleBlocks: true), numBlocks: 97, parallel: true,
+            gemmAlways: true)
     }
 
     @Test("bf16 checkpoints give transformers' greedy tokens on the converted weights", arguments: models)
@@ -62,27 +65,43 @@ struct GoldenRunnerTests {
         runner.captureLogits = true
         // Request A computes the whole prompt into blocks 10..., then finishes; its blocks stay cached.
         let blocksA = Array(10..<(10 + (c.prompt.count + 3) / 4 + 1))
-        _ = try runner.execute(RunnerStep(
-            stepID: 0, newRequests: [NewRequestData(reqID: "a", promptTokenIDs: c.prompt, samplingParams: .greedy, blockIDs: blocksA)],
-            numScheduledTokens: ["a": c.prompt.count]))
+        _ = try runner.execute(
+            RunnerStep(
+                stepID: 0,
+                newRequests: [
+                    NewRequestData(reqID: "a", promptTokenIDs: c.prompt, samplingParams: .greedy, blockIDs: blocksA)
+                ],
+                numScheduledTokens: ["a": c.prompt.count]))
         // Request B hits the first 8 full blocks (32 tokens) and computes the rest of the same prompt.
         let hit = 32
         var blocksB = Array(blocksA.prefix(hit / 4)) + [50, 51, 52]
-        var out = try runner.execute(RunnerStep(
-            stepID: 1, newRequests: [NewRequestData(reqID: "b", promptTokenIDs: c.prompt, samplingParams: .greedy, blockIDs: blocksB,
-                                                    numComputedTokens: hit)],
-            numScheduledTokens: ["b": c.prompt.count - hit], finishedReqIDs: ["a"]))
+        var out = try runner.execute(
+            RunnerStep(
+                stepID: 1,
+                newRequests: [
+                    NewRequestData(
+                        reqID: "b", promptTokenIDs: c.prompt, samplingParams: .greedy, blockIDs: blocksB,
+                        numComputedTokens: hit)
+                ],
+                numScheduledTokens: ["b": c.prompt.count - hit], finishedReqIDs: ["a"]))
         var tokens = out.sampledTokenIDs[0]
         #expect(Fixtures.relativeError(runner.capturedLogits["b"]!, c.logits[c.prompt.count - 1]) < 1e-4)
         while tokens.count < c.greedy.count {
             let computed = c.prompt.count + tokens.count - 1
             var newBlocks: [Int] = []
-            if computed + 1 > blocksB.count * 4 { newBlocks = [blocksB.last! + 1]; blocksB += newBlocks }
-            out = try runner.execute(RunnerStep(
-                stepID: UInt64(1 + tokens.count),
-                cachedRequests: [CachedRequestData(reqID: "b", newBlockIDs: newBlocks, numComputedTokens: computed,
-                                                   numOutputTokens: tokens.count)],
-                numScheduledTokens: ["b": 1]))
+            if computed + 1 > blocksB.count * 4 {
+                newBlocks = [blocksB.last! + 1]
+                blocksB += newBlocks
+            }
+            out = try runner.execute(
+                RunnerStep(
+                    stepID: UInt64(1 + tokens.count),
+                    cachedRequests: [
+                        CachedRequestData(
+                            reqID: "b", newBlockIDs: newBlocks, numComputedTokens: computed,
+                            numOutputTokens: tokens.count)
+                    ],
+                    numScheduledTokens: ["b": 1]))
             tokens += out.sampledTokenIDs[0]
         }
         #expect(tokens == c.greedy)

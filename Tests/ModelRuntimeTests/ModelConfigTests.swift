@@ -9,8 +9,11 @@ struct ModelConfigTests {
     func transformers5Form() throws {
         let llama = try ModelConfig.load(directory: Fixtures.path("tiny-llama"))
         #expect(llama.architecture == .llama)
-        #expect(llama.ropeScaling == .llama3(factor: 8, lowFreqFactor: 1, highFreqFactor: 4,
-                                             originalMaxPositionEmbeddings: 64))
+        #expect(
+            llama.ropeScaling
+                == .llama3(
+                    factor: 8, lowFreqFactor: 1, highFreqFactor: 4,
+                    originalMaxPositionEmbeddings: 64))
         #expect(llama.headDim == 16 && llama.numKVHeads == 2 && !llama.attentionBias && !llama.tieWordEmbeddings)
         let qwen = try ModelConfig.load(directory: Fixtures.path("tiny-qwen2-bf16"))
         #expect(qwen.architecture == .qwen2 && qwen.attentionBias && qwen.tieWordEmbeddings)

@@ -11,11 +11,12 @@ struct SafetensorsFileTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("m.safetensors")
         let values: [Float] = [1.5, -2.25, 0, 4096, -0.0078125, 3]
-        try SafetensorsWriter.write([
-            .init(name: "a", shape: [2, 3], values: values),
-            .init(name: "b", shape: [6], values: values, dtype: "F16"),
-            .init(name: "c", shape: [3, 2], values: values, dtype: "BF16"),
-        ], to: url)
+        try SafetensorsWriter.write(
+            [
+                .init(name: "a", shape: [2, 3], values: values),
+                .init(name: "b", shape: [6], values: values, dtype: "F16"),
+                .init(name: "c", shape: [3, 2], values: values, dtype: "BF16"),
+            ], to: url)
         let file = try SafetensorsFile(path: url.path)
         #expect(file.entries["b"] == .init(dtype: "F16", shape: [6], begin: 24, end: 36))
         for name in ["a", "b", "c"] {
@@ -35,8 +36,11 @@ struct SafetensorsFileTests {
         }
         let file = try SafetensorsFile(path: url.path)
         var out: [Float] = [0, 0]
-        #expect(throws: ModelLoadError.badTensor(file: url.path, tensor: "ids",
-                                                 reason: "dtype I32 cannot be loaded; expected F32, F16 or BF16")) {
+        #expect(
+            throws: ModelLoadError.badTensor(
+                file: url.path, tensor: "ids",
+                reason: "dtype I32 cannot be loaded; expected F32, F16 or BF16")
+        ) {
             try out.withUnsafeMutableBufferPointer { try file.read("ids", into: $0.baseAddress!) }
         }
     }

@@ -17,8 +17,10 @@ public enum RunnerBenchmark {
         public var decodeSteps: Int
         public var blasThreads: Int?
 
-        public init(config: ModelConfig = RunnerBenchmark.model100M, batches: [Int] = [1, 8, 32, 128],
-                    promptLength: Int = 16, decodeSteps: Int = 16, blasThreads: Int? = nil) {
+        public init(
+            config: ModelConfig = RunnerBenchmark.model100M, batches: [Int] = [1, 8, 32, 128],
+            promptLength: Int = 16, decodeSteps: Int = 16, blasThreads: Int? = nil
+        ) {
             self.config = config
             self.batches = batches
             self.promptLength = promptLength
@@ -64,8 +66,9 @@ public enum RunnerBenchmark {
         let sgemm = sgemmGFLOPS(n: 1024)
         let bandwidth = memoryBandwidthGBs(bytes: 512 << 20)
         // NOTE: the runner pins the same BLAS thread count.
-        let runner = try! ModelRunner(source: .dummy(options.config, seed: 0), maxModelLen: 2048,
-                                      blasThreads: options.blasThreads)
+        let runner = try! ModelRunner(
+            source: .dummy(options.config, seed: 0), maxModelLen: 2048,
+            blasThreads: options.blasThreads)
         var phases: [Phase] = []
         for batch in options.batches {
             phases += measureBatch(runner, batch: batch, options: options)
@@ -73,15 +76,18 @@ public enum RunnerBenchmark {
         // NOTE: the ceilings are measured again after the model runs and the higher figure is kept, so a
         // burst of load from other processes during the first measurement cannot flatter the targets.
         let c = options.config
-        return Result(sgemmGFLOPS: max(sgemm, sgemmGFLOPS(n: 1024)),
-                      memoryBandwidthGBs: max(bandwidth, memoryBandwidthGBs(bytes: 512 << 20)),
-                      weightsBytes: runner.weightsBytes,
-                      matmulWeightsBytes: c.matmulParameters * 4, phases: phases)
+        return Result(
+            sgemmGFLOPS: max(sgemm, sgemmGFLOPS(n: 1024)),
+            memoryBandwidthGBs: max(bandwidth, memoryBandwidthGBs(bytes: 512 << 20)),
+            weightsBytes: runner.weightsBytes,
+            matmulWeightsBytes: c.matmulParameters * 4, phases: phases)
     }
 
     /// Prefills `batch` prompts in one step (at most 2048 tokens per step), then decodes `decodeSteps` steps.
     static func measureBatch(_ runner: ModelRunner, batch: Int, options: Options) -> [Phase] {
-        let c = options.config, blockSize = 16, p = options.promptLength
+        let c = options.config
+        let blockSize = 16
+        let p = options.promptLength
         let blocksPer = (p + options.decodeSteps + 1 + blockSize - 1) / blockSize
         runner.initializeKVCache(numBlocks: batch * blocksPer, blockSize: blockSize)
         var params = SamplingParams()
@@ -98,8 +104,9 @@ public enum RunnerBenchmark {
             let step = RunnerStep(
                 stepID: stepID,
                 newRequests: group.map { i in
-                    NewRequestData(reqID: ids[i], promptTokenIDs: (0..<p).map { TokenID(($0 * 7 + i) % c.vocabSize) },
-                                   samplingParams: params, blockIDs: Array(i * blocksPer..<(i + 1) * blocksPer))
+                    NewRequestData(
+                        reqID: ids[i], promptTokenIDs: (0..<p).map { TokenID(($0 * 7 + i) % c.vocabSize) },
+                        samplingParams: params, blockIDs: Array(i * blocksPer..<(i + 1) * blocksPer))
                 },
                 numScheduledTokens: Dictionary(uniqueKeysWithValues: group.map { (ids[$0], p) }))
             stepID += 1
@@ -110,7 +117,9 @@ public enum RunnerBenchmark {
         for s in 0..<options.decodeSteps {
             let step = RunnerStep(
                 stepID: stepID,
-                cachedRequests: ids.map { CachedRequestData(reqID: $0, numComputedTokens: p + s, numOutputTokens: s + 1) },
+                cachedRequests: ids.map {
+                    CachedRequestData(reqID: $0, numComputedTokens: p + s, numOutputTokens: s + 1)
+                },
                 numScheduledTokens: Dictionary(uniqueKeysWithValues: ids.map { ($0, 1) }))
             stepID += 1
             decode.append(time { _ = try! runner.execute(step) })
@@ -119,24 +128,35 @@ public enum RunnerBenchmark {
         // (the same rule as the sgemm and bandwidth figures, so the ratios compare like with like).
         let decodeStep = decode.min()!
         return [
-            Phase(phase: "prefill", batch: batch, stepSeconds: prefillSeconds, tokensPerSecond: prefillTokens / prefillSeconds,
-                  gflops: (layerFlops * prefillTokens + headFlops * Double(batch)) / prefillSeconds / 1e9),
-            Phase(phase: "decode", batch: batch, stepSeconds: decodeStep, tokensPerSecond: Double(batch) / decodeStep,
-                  gflops: (layerFlops + headFlops) * Double(batch) / decodeStep / 1e9),
+            Phase(
+                phase: "prefill", batch: batch, stepSeconds: prefillSeconds,
+                tokensPerSecond: prefillTokens / prefillSeconds,
+                gflops: (layerFlops * prefillTokens + headFlops * Double(batch)) / prefillSeconds / 1e9),
+            Phase(
+                phase: "decode", batch: batch, stepSeconds: decodeStep, tokensPerSecond: Double(batch) / decodeStep,
+                gflops: (layerFlops + headFlops) * Double(batch) / decodeStep / 1e9),
         ]
     }
 
     /// Best of 6 `n³` sgemms.
     static func sgemmGFLOPS(n: Int) -> Double {
-        let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
-        for i in 0..<n * n { a.pointer[i] = Float(i % 7) * 0.1; b.pointer[i] = Float(i % 5) * 0.1 }
+        let a = FloatBuffer(count: n * n)
+        let b = FloatBuffer(count: n * n)
+        let c = FloatBuffer(count: n * n)
+        for i in 0..<n * n {
+            a.pointer[i] = Float(i % 7) * 0.1
+            b.pointer[i] = Float(i % 5) * 0.1
+        }
         let n32 = Int32(n)
         var best = Double.infinity
         for _ in 0..<6 {
-            best = min(best, time {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n32, n32, n32, 1, a.pointer, n32, b.pointer, n32,
-                            0, c.pointer, n32)
-            })
+            best = min(
+                best,
+                time {
+                    cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasTrans, n32, n32, n32, 1, a.pointer, n32, b.pointer, n32,
+                        0, c.pointer, n32)
+                })
         }
         return 2 * Double(n) * Double(n) * Double(n) / best / 1e9
     }
@@ -173,8 +193,10 @@ public enum RunnerBenchmark {
 
     /// Sums `count` floats (a multiple of 64) with eight independent SIMD accumulators.
     static func sum(_ raw: UnsafeRawPointer, count: Int) -> Float {
-        var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
-                   SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+        var acc = (
+            SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
+            SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>()
+        )
         var offset = 0
         while offset < count * 4 {
             acc.0 = acc.0 + raw.load(fromByteOffset: offset, as: SIMD8<Float>.self)
@@ -201,33 +223,39 @@ public enum RunnerBenchmark {
         var lines = [
             "sgemm 1024³: \(f(r.sgemmGFLOPS)) GFLOP/s; memory read bandwidth: \(f(r.memoryBandwidthGBs)) GB/s "
                 + "(BLAS threads \(BLASThreads.current))",
-            "weights: \(r.weightsBytes / 1_000_000) MB (\(r.matmulWeightsBytes / 1_000_000) MB streamed per decode step)",
+            "weights: \(r.weightsBytes / 1_000_000) MB "
+                + "(\(r.matmulWeightsBytes / 1_000_000) MB streamed per decode step)",
         ]
         for p in r.phases {
-            lines.append("\(p.phase) batch \(p.batch): \(f(p.tokensPerSecond)) tokens/s, \(f(p.gflops)) GFLOP/s, "
-                         + "step \(f(p.stepSeconds * 1000, 2)) ms")
+            lines.append(
+                "\(p.phase) batch \(p.batch): \(f(p.tokensPerSecond)) tokens/s, \(f(p.gflops)) GFLOP/s, "
+                    + "step \(f(p.stepSeconds * 1000, 2)) ms")
         }
         if let d32 = r.phases.first(where: { $0.phase == "decode" && $0.batch == 32 }) {
             let share = d32.gflops / r.sgemmGFLOPS
-            lines.append("target: batch-32 decode at \(f(share * 100))% of sgemm (≥ 60%): \(share >= 0.6 ? "met" : "MISSED")")
+            lines.append(
+                "target: batch-32 decode at \(f(share * 100))% of sgemm (≥ 60%): \(share >= 0.6 ? "met" : "MISSED")")
         }
         if let d1 = r.phases.first(where: { $0.phase == "decode" && $0.batch == 1 }) {
             let floor = Double(r.matmulWeightsBytes) / (r.memoryBandwidthGBs * 1e9)
             let ratio = d1.stepSeconds / floor
-            lines.append("target: batch-1 decode \(f(d1.stepSeconds * 1000, 2)) ms = \(f(ratio, 2))× the "
-                         + "\(f(floor * 1000, 2)) ms weight read (≤ 1.3×): \(ratio <= 1.3 ? "met" : "MISSED")")
+            lines.append(
+                "target: batch-1 decode \(f(d1.stepSeconds * 1000, 2)) ms = \(f(ratio, 2))× the "
+                    + "\(f(floor * 1000, 2)) ms weight read (≤ 1.3×): \(ratio <= 1.3 ? "met" : "MISSED")")
         }
         return lines
     }
 
-    /// `{"phase", "batch", "tokens_per_s", "gflops"}` per phase, then `{"sgemm_gflops", "mem_bw_gb_s", "weights_bytes"}`.
+    /// `{"phase", "batch", "tokens_per_s", "gflops"}` per phase, then
+    /// `{"sgemm_gflops", "mem_bw_gb_s", "weights_bytes"}`.
     public static func jsonLines(_ r: Result) -> [String] {
         var lines = r.phases.map { p in
             "{\"phase\": \"\(p.phase)\", \"batch\": \(p.batch), \"tokens_per_s\": \(p.tokensPerSecond), "
                 + "\"gflops\": \(p.gflops)}"
         }
-        lines.append("{\"sgemm_gflops\": \(r.sgemmGFLOPS), \"mem_bw_gb_s\": \(r.memoryBandwidthGBs), "
-                     + "\"weights_bytes\": \(r.weightsBytes)}")
+        lines.append(
+            "{\"sgemm_gflops\": \(r.sgemmGFLOPS), \"mem_bw_gb_s\": \(r.memoryBandwidthGBs), "
+                + "\"weights_bytes\": \(r.weightsBytes)}")
         return lines
     }
 }

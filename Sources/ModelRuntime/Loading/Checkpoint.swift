@@ -25,7 +25,9 @@ public final class Checkpoint: @unchecked Sendable {
         } else {
             let listing = (try? fm.contentsOfDirectory(atPath: directory)) ?? []
             shardNames = listing.filter { $0.hasSuffix(".safetensors") }.sorted()
-            guard !shardNames.isEmpty else { throw .io(path: directory, reason: "no *.safetensors file in the directory") }
+            guard !shardNames.isEmpty else {
+                throw .io(path: directory, reason: "no *.safetensors file in the directory")
+            }
         }
         var byName: [String: SafetensorsFile] = [:]
         for shard in shardNames {

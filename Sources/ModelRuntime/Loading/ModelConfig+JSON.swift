@@ -64,7 +64,8 @@ extension ModelConfig {
     ) throws(ModelLoadError) -> (theta: Double, scaling: RopeScaling) {
         // transformers ≥ 5 folds rope_theta into rope_parameters; older configs keep rope_scaling beside it.
         let params = json["rope_parameters"] as? [String: Any] ?? json["rope_scaling"] as? [String: Any]
-        let theta = (params?["rope_theta"] as? NSNumber)?.doubleValue
+        let theta =
+            (params?["rope_theta"] as? NSNumber)?.doubleValue
             ?? (json["rope_theta"] as? NSNumber)?.doubleValue ?? 10_000
         guard let p = params else { return (theta, .none) }
         let type = p["rope_type"] as? String ?? p["type"] as? String ?? "default"
@@ -78,10 +79,13 @@ extension ModelConfig {
         case "linear":
             return (theta, .linear(factor: try num("factor")))
         case "llama3":
-            return (theta, .llama3(
-                factor: try num("factor"), lowFreqFactor: try num("low_freq_factor"),
-                highFreqFactor: try num("high_freq_factor"),
-                originalMaxPositionEmbeddings: Int(try num("original_max_position_embeddings"))))
+            return (
+                theta,
+                .llama3(
+                    factor: try num("factor"), lowFreqFactor: try num("low_freq_factor"),
+                    highFreqFactor: try num("high_freq_factor"),
+                    originalMaxPositionEmbeddings: Int(try num("original_max_position_embeddings")))
+            )
         default:
             throw bad("rope type '\(type)' is not supported (default, linear, llama3)")
         }

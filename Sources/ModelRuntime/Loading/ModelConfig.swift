@@ -74,10 +74,12 @@ public struct ModelConfig: Sendable, Equatable {
     /// Checks the shape invariants the forward pass relies on.
     public func validate(path: String = "config") throws(ModelLoadError) {
         func bad(_ why: String) -> ModelLoadError { .badConfig(path: path, reason: why) }
-        for (name, v) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numLayers),
-                          ("num_attention_heads", numHeads), ("num_key_value_heads", numKVHeads),
-                          ("head_dim", headDim), ("intermediate_size", intermediateSize),
-                          ("max_position_embeddings", maxPositionEmbeddings)] where v <= 0 {
+        for (name, v) in [
+            ("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numLayers),
+            ("num_attention_heads", numHeads), ("num_key_value_heads", numKVHeads),
+            ("head_dim", headDim), ("intermediate_size", intermediateSize),
+            ("max_position_embeddings", maxPositionEmbeddings),
+        ] where v <= 0 {
             throw bad("\(name) must be positive, got \(v)")
         }
         guard numHeads % numKVHeads == 0 else {

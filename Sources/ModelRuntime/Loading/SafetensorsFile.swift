@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A memory-mapped `.safetensors` file whose header has been validated up front.
 ///
@@ -39,7 +40,9 @@ public final class SafetensorsFile: @unchecked Sendable {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: String(cString: strerror(errno))) }
         let size = Int(st.st_size)
-        guard size >= 8 else { throw .badHeader(file: path, reason: "file is \(size) bytes, shorter than the 8-byte length") }
+        guard size >= 8 else {
+            throw .badHeader(file: path, reason: "file is \(size) bytes, shorter than the 8-byte length")
+        }
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
             throw .io(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
         }
@@ -89,7 +92,9 @@ public final class SafetensorsFile: @unchecked Sendable {
                 return (r.partialValue, acc.1 || r.overflow)
             }
             guard !overflow, elements * elementSize == end - begin else {
-                throw bad("shape \(shape) of \(dtype) needs \(elements * elementSize) bytes, data_offsets give \(end - begin)")
+                throw bad(
+                    "shape \(shape) of \(dtype) needs \(elements * elementSize) bytes, data_offsets give \(end - begin)"
+                )
             }
             entries[name] = Entry(dtype: dtype, shape: shape, begin: begin, end: end)
         }
@@ -106,7 +111,9 @@ public final class SafetensorsFile: @unchecked Sendable {
             UnsafeMutableRawPointer(out).copyMemory(from: src, byteCount: n * 4)
         case "F16":
             for i in 0..<n {
-                out[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+                out[i] = Float(
+                    Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                )
             }
         case "BF16":
             for i in 0..<n {
@@ -114,7 +121,8 @@ public final class SafetensorsFile: @unchecked Sendable {
                 out[i] = Float(bitPattern: UInt32(bits) << 16)
             }
         default:
-            throw .badTensor(file: path, tensor: name, reason: "dtype \(e.dtype) cannot be loaded; expected F32, F16 or BF16")
+            throw .badTensor(
+                file: path, tensor: name, reason: "dtype \(e.dtype) cannot be loaded; expected F32, F16 or BF16")
         }
     }
 }

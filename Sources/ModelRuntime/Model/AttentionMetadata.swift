@@ -11,8 +11,10 @@ public struct AttentionMetadata: Sendable, Equatable {
     /// Cache slot of every query token (−1 = padding, not written).
     public var slotMapping: [Int64]
 
-    public init(queryStartLoc: [Int32], seqLens: [Int32], blockTables: [Int32], maxBlocksPerRequest: Int,
-                slotMapping: [Int64]) {
+    public init(
+        queryStartLoc: [Int32], seqLens: [Int32], blockTables: [Int32], maxBlocksPerRequest: Int,
+        slotMapping: [Int64]
+    ) {
         self.queryStartLoc = queryStartLoc
         self.seqLens = seqLens
         self.blockTables = blockTables

@@ -17,17 +17,20 @@ enum Kernels {
         if rows == 1 && inDim >= 256 {
             // NOTE: one sdot per weight row streams W faster than OpenBLAS 0.3.21's sgemv on Zen (measured
             // ~37 vs ~32 GB/s): batch-1 decode is bound by this read.
-            let w = weight.pointer, n = Int32(inDim)
+            let w = weight.pointer
+            let n = Int32(inDim)
             for o in 0..<outDim {
                 let d = cblas_sdot(n, w + o * inDim, 1, x, 1)
                 out[o] = accumulate ? out[o] + d : d
             }
         } else if rows == 1 {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(outDim), Int32(inDim), 1, weight.pointer, Int32(inDim),
-                        x, 1, beta, out, 1)
+            cblas_sgemv(
+                CblasRowMajor, CblasNoTrans, Int32(outDim), Int32(inDim), 1, weight.pointer, Int32(inDim),
+                x, 1, beta, out, 1)
         } else {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outDim), Int32(inDim), 1,
-                        x, Int32(inDim), weight.pointer, Int32(inDim), beta, out, Int32(outDim))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outDim), Int32(inDim), 1,
+                x, Int32(inDim), weight.pointer, Int32(inDim), beta, out, Int32(outDim))
         }
         if let b = bias {
             for r in 0..<rows { add(out + r * outDim, b.pointer, count: outDim) }
@@ -40,7 +43,8 @@ enum Kernels {
         rows: Int, dim: Int, eps: Float
     ) {
         for r in 0..<rows {
-            let xr = x + r * dim, orow = out + r * dim
+            let xr = x + r * dim
+            let orow = out + r * dim
             let inv = 1 / (dot(xr, xr, count: dim) / Float(dim) + eps).squareRoot()
             for j in 0..<dim { orow[j] = weight[j] * (xr[j] * inv) }
         }
@@ -49,7 +53,9 @@ enum Kernels {
     /// `out[r, j] = silu(gateUp[r, j]) · gateUp[r, I + j]` for `gateUp` rows of `[gate | up]`.
     static func siluAndMul(_ gateUp: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, rows: Int, dim: Int) {
         for r in 0..<rows {
-            let g = gateUp + r * 2 * dim, u = g + dim, o = out + r * dim
+            let g = gateUp + r * 2 * dim
+            let u = g + dim
+            let o = out + r * dim
             for j in 0..<dim { o[j] = g[j] / (1 + expf(-g[j])) * u[j] }
         }
     }
@@ -63,7 +69,8 @@ enum Kernels {
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
         var acc = SIMD8<Float>()
         var i = 0
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        let ra = UnsafeRawPointer(a)
+        let rb = UnsafeRawPointer(b)
         while i + 8 <= count {
             let va = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
             let vb = rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
@@ -71,7 +78,10 @@ enum Kernels {
             i += 8
         }
         var s = acc.sum()
-        while i < count { s += a[i] * b[i]; i += 1 }
+        while i < count {
+            s += a[i] * b[i]
+            i += 1
+        }
         return s
     }
 
@@ -79,7 +89,8 @@ enum Kernels {
     @inline(__always)
     static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
-        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
+        let rx = UnsafeRawPointer(x)
+        let ry = UnsafeMutableRawPointer(y)
         let va = SIMD8<Float>(repeating: alpha)
         while i + 8 <= count {
             let vx = rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
@@ -87,6 +98,9 @@ enum Kernels {
             ry.storeBytes(of: vy + va * vx, toByteOffset: i * 4, as: SIMD8<Float>.self)
             i += 8
         }
-        while i < count { y[i] += alpha * x[i]; i += 1 }
+        while i < count {
+            y[i] += alpha * x[i]
+            i += 1
+        }
     }
 }

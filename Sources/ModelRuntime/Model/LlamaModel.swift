@@ -16,8 +16,9 @@ public final class LlamaModel: @unchecked Sendable {
     public init(weights: LlamaWeights, maxPositions: Int) {
         self.config = weights.config
         self.weights = weights
-        rope = RotaryEmbedding(headDim: config.headDim, maxPositions: maxPositions, theta: config.ropeTheta,
-                               scaling: config.ropeScaling)
+        rope = RotaryEmbedding(
+            headDim: config.headDim, maxPositions: maxPositions, theta: config.ropeTheta,
+            scaling: config.ropeScaling)
         attention = PagedAttention(config: config)
         workspace = ForwardWorkspace(config: config)
     }
@@ -26,14 +27,20 @@ public final class LlamaModel: @unchecked Sendable {
     ///
     /// Preconditions (checked by the runner before): token ids in the vocabulary, positions below
     /// `maxPositions`, slots and block tables inside `kvCache`.
-    public func forward(inputIDs: [TokenID], positions: [Int32], metadata: AttentionMetadata, kvCache: KVCache,
-                        logitsIndices: [Int]) -> UnsafeMutablePointer<Float> {
-        let c = config, n = inputIDs.count, h = c.hiddenSize
+    public func forward(
+        inputIDs: [TokenID], positions: [Int32], metadata: AttentionMetadata, kvCache: KVCache,
+        logitsIndices: [Int]
+    ) -> UnsafeMutablePointer<Float> {
+        let c = config
+        let n = inputIDs.count
+        let h = c.hiddenSize
         precondition(positions.count == n && metadata.numTokens == n, "batch of \(n) tokens is inconsistent")
         precondition(logitsIndices.count <= n, "more logits rows than tokens")
         workspace.reserve(tokens: n, logitsRows: logitsIndices.count)
         let w = workspace
-        let hidden = w.hidden.pointer, normed = w.normed.pointer, qkv = w.qkv.pointer
+        let hidden = w.hidden.pointer
+        let normed = w.normed.pointer
+        let qkv = w.qkv.pointer
         let qkvStride = c.qSize + 2 * c.kvSize
         let plan = attention.plan(metadata)
         w.reserveAttentionScratch(plan.threads * plan.scratchFloatsPerThread)
@@ -44,27 +51,33 @@ public final class LlamaModel: @unchecked Sendable {
             Kernels.rmsNorm(hidden, weight: layer.inputNorm.pointer, out: normed, rows: n, dim: h, eps: c.rmsNormEps)
             Kernels.linear(normed, rows: n, inDim: h, weight: layer.qkv, bias: layer.qkvBias, out: qkv)
             for t in 0..<n {
-                let row = qkv + t * qkvStride, p = Int(positions[t])
+                let row = qkv + t * qkvStride
+                let p = Int(positions[t])
                 rope.apply(row, numHeads: c.numHeads, position: p)
                 rope.apply(row + c.qSize, numHeads: c.numKVHeads, position: p)
             }
-            attention.writeKV(qkv: qkv, qkvStride: qkvStride, slotMapping: metadata.slotMapping,
-                              cacheK: kvCache.keys[l], cacheV: kvCache.values[l])
-            attention.forward(qkv: qkv, qkvStride: qkvStride, metadata: metadata, blockSize: kvCache.blockSize,
-                              cacheK: kvCache.keys[l], cacheV: kvCache.values[l], out: w.attention.pointer,
-                              scratch: w.attentionScratch.pointer)
+            attention.writeKV(
+                qkv: qkv, qkvStride: qkvStride, slotMapping: metadata.slotMapping,
+                cacheK: kvCache.keys[l], cacheV: kvCache.values[l])
+            attention.forward(
+                qkv: qkv, qkvStride: qkvStride, metadata: metadata, blockSize: kvCache.blockSize,
+                cacheK: kvCache.keys[l], cacheV: kvCache.values[l], out: w.attention.pointer,
+                scratch: w.attentionScratch.pointer)
             Kernels.linear(w.attention.pointer, rows: n, inDim: c.qSize, weight: layer.o, out: hidden, accumulate: true)
-            Kernels.rmsNorm(hidden, weight: layer.postAttentionNorm.pointer, out: normed, rows: n, dim: h,
-                            eps: c.rmsNormEps)
+            Kernels.rmsNorm(
+                hidden, weight: layer.postAttentionNorm.pointer, out: normed, rows: n, dim: h,
+                eps: c.rmsNormEps)
             Kernels.linear(normed, rows: n, inDim: h, weight: layer.gateUp, out: w.gateUp.pointer)
             Kernels.siluAndMul(w.gateUp.pointer, out: w.activation.pointer, rows: n, dim: c.intermediateSize)
-            Kernels.linear(w.activation.pointer, rows: n, inDim: c.intermediateSize, weight: layer.down, out: hidden,
-                           accumulate: true)
+            Kernels.linear(
+                w.activation.pointer, rows: n, inDim: c.intermediateSize, weight: layer.down, out: hidden,
+                accumulate: true)
         }
         // Final norm only on the rows whose logits are needed (gathered to the front of `normed`).
         for (row, t) in logitsIndices.enumerated() {
-            Kernels.rmsNorm(hidden + t * h, weight: weights.norm.pointer, out: normed + row * h, rows: 1, dim: h,
-                            eps: c.rmsNormEps)
+            Kernels.rmsNorm(
+                hidden + t * h, weight: weights.norm.pointer, out: normed + row * h, rows: 1, dim: h,
+                eps: c.rmsNormEps)
         }
         let logits = w.logits.pointer
         if !logitsIndices.isEmpty {

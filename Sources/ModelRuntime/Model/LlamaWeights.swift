@@ -1,12 +1,12 @@
 /// One decoder layer's weights, with q/k/v and gate/up fused row-wise so each is one GEMM.
 public struct LlamaLayerWeights: Sendable {
-    public var inputNorm: Tensor        // [hidden]
-    public var qkv: Tensor              // [qSize + 2·kvSize, hidden]: q rows, then k, then v
-    public var qkvBias: Tensor?         // [qSize + 2·kvSize]
-    public var o: Tensor                // [hidden, qSize]
+    public var inputNorm: Tensor  // [hidden]
+    public var qkv: Tensor  // [qSize + 2·kvSize, hidden]: q rows, then k, then v
+    public var qkvBias: Tensor?  // [qSize + 2·kvSize]
+    public var o: Tensor  // [hidden, qSize]
     public var postAttentionNorm: Tensor  // [hidden]
-    public var gateUp: Tensor           // [2·intermediate, hidden]: gate rows, then up
-    public var down: Tensor             // [hidden, intermediate]
+    public var gateUp: Tensor  // [2·intermediate, hidden]: gate rows, then up
+    public var down: Tensor  // [hidden, intermediate]
 }
 
 /// All weights of a Llama-family model in f32, laid out as `[out, in]` like the checkpoint.
@@ -15,10 +15,10 @@ public struct LlamaLayerWeights: Sendable {
 /// over names; `lmHead` shares the embedding's storage when `tie_word_embeddings` is set.
 public final class LlamaWeights: Sendable {
     public let config: ModelConfig
-    public let embedTokens: Tensor      // [vocab, hidden]
+    public let embedTokens: Tensor  // [vocab, hidden]
     public let layers: [LlamaLayerWeights]
-    public let norm: Tensor             // [hidden]
-    public let lmHead: Tensor           // [vocab, hidden]
+    public let norm: Tensor  // [hidden]
+    public let lmHead: Tensor  // [vocab, hidden]
 
     init(config: ModelConfig, embedTokens: Tensor, layers: [LlamaLayerWeights], norm: Tensor, lmHead: Tensor) {
         self.config = config
@@ -54,7 +54,10 @@ public final class LlamaWeights: Sendable {
     }
 
     private convenience init<S: WeightSource>(config c: ModelConfig, source: inout S) throws(ModelLoadError) {
-        let h = c.hiddenSize, i = c.intermediateSize, q = c.qSize, kv = c.kvSize
+        let h = c.hiddenSize
+        let i = c.intermediateSize
+        let q = c.qSize
+        let kv = c.kvSize
         func one(_ name: String, _ shape: [Int], role: WeightRole) throws(ModelLoadError) -> Tensor {
             let t = Tensor(shape: shape)
             try source.fill(name, shape: shape, role: role, into: t.pointer)
@@ -76,19 +79,26 @@ public final class LlamaWeights: Sendable {
         for l in 0..<c.numLayers {
             let p = "model.layers.\(l)."
             let a = p + "self_attn."
-            let bias: Tensor? = c.attentionBias
-                ? try fused([(a + "q_proj.bias", [q]), (a + "k_proj.bias", [kv]), (a + "v_proj.bias", [kv])], role: .bias)
+            let bias: Tensor? =
+                c.attentionBias
+                ? try fused(
+                    [(a + "q_proj.bias", [q]), (a + "k_proj.bias", [kv]), (a + "v_proj.bias", [kv])], role: .bias)
                 : nil
-            layers.append(LlamaLayerWeights(
-                inputNorm: try one(p + "input_layernorm.weight", [h], role: .norm),
-                qkv: try fused([(a + "q_proj.weight", [q, h]), (a + "k_proj.weight", [kv, h]),
-                                (a + "v_proj.weight", [kv, h])], role: .linear(fanIn: h)),
-                qkvBias: bias,
-                o: try one(a + "o_proj.weight", [h, q], role: .linear(fanIn: q)),
-                postAttentionNorm: try one(p + "post_attention_layernorm.weight", [h], role: .norm),
-                gateUp: try fused([(p + "mlp.gate_proj.weight", [i, h]), (p + "mlp.up_proj.weight", [i, h])],
-                                  role: .linear(fanIn: h)),
-                down: try one(p + "mlp.down_proj.weight", [h, i], role: .linear(fanIn: i))))
+            layers.append(
+                LlamaLayerWeights(
+                    inputNorm: try one(p + "input_layernorm.weight", [h], role: .norm),
+                    qkv: try fused(
+                        [
+                            (a + "q_proj.weight", [q, h]), (a + "k_proj.weight", [kv, h]),
+                            (a + "v_proj.weight", [kv, h]),
+                        ], role: .linear(fanIn: h)),
+                    qkvBias: bias,
+                    o: try one(a + "o_proj.weight", [h, q], role: .linear(fanIn: q)),
+                    postAttentionNorm: try one(p + "post_attention_layernorm.weight", [h], role: .norm),
+                    gateUp: try fused(
+                        [(p + "mlp.gate_proj.weight", [i, h]), (p + "mlp.up_proj.weight", [i, h])],
+                        role: .linear(fanIn: h)),
+                    down: try one(p + "mlp.down_proj.weight", [h, i], role: .linear(fanIn: i))))
         }
         let norm = try one("model.norm.weight", [h], role: .norm)
         let head = c.tieWordEmbeddings ? embed : try one("lm_head.weight", [c.vocabSize, h], role: .linear(fanIn: h))

@@ -4,11 +4,16 @@ import Foundation
 extension PagedAttention {
     /// Few query tokens (decodes): per query token and head, dot products and a weighted sum straight over
     /// the cached rows; each K/V row is read once for all heads of the group.
-    func attendDirect(kvh: Int, qStart: Int, n: Int, seqLen: Int, _ cache: PagedRows, _ p: SharedPointers,
-                      qkvStride: Int, scores: UnsafeMutablePointer<Float>) {
-        let d = headDim, groups = numHeads / numKVHeads, outStride = numHeads * headDim
+    func attendDirect(
+        kvh: Int, qStart: Int, n: Int, seqLen: Int, _ cache: PagedRows, _ p: SharedPointers,
+        qkvStride: Int, scores: UnsafeMutablePointer<Float>
+    ) {
+        let d = headDim
+        let groups = numHeads / numKVHeads
+        let outStride = numHeads * headDim
         for i in 0..<n {
-            let t = qStart + i, keys = seqLen - n + i + 1
+            let t = qStart + i
+            let keys = seqLen - n + i + 1
             for g in 0..<groups {
                 let h = kvh * groups + g
                 let q = p.qkv + t * qkvStride + h * d
@@ -34,10 +39,16 @@ extension PagedAttention {
 
     /// A prefill chunk: gather the request's K and V rows once, then per head and tile of query rows
     /// `P = softmax(scale · Q Kᵀ)` (causally masked) and `O = P V` as GEMMs.
-    func attendGEMM(kvh: Int, qStart: Int, n: Int, seqLen: Int, _ cache: PagedRows, _ p: SharedPointers,
-                    qkvStride: Int, scratch: UnsafeMutablePointer<Float>) {
-        let d = headDim, groups = numHeads / numKVHeads, outStride = numHeads * headDim
-        let k = scratch, v = scratch + seqLen * d, probs = scratch + 2 * seqLen * d
+    func attendGEMM(
+        kvh: Int, qStart: Int, n: Int, seqLen: Int, _ cache: PagedRows, _ p: SharedPointers,
+        qkvStride: Int, scratch: UnsafeMutablePointer<Float>
+    ) {
+        let d = headDim
+        let groups = numHeads / numKVHeads
+        let outStride = numHeads * headDim
+        let k = scratch
+        let v = scratch + seqLen * d
+        let probs = scratch + 2 * seqLen * d
         cache.forEach(seqLen) { j, row in
             (k + j * d).update(from: cache.keys + row, count: d)
             (v + j * d).update(from: cache.values + row, count: d)
@@ -48,15 +59,17 @@ extension PagedAttention {
                 let rows = min(queryTile, n - tile)
                 // Keys visible to the tile's last row; earlier rows mask the tail.
                 let width = seqLen - n + tile + rows
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(width), Int32(d), scale,
-                            p.qkv + (qStart + tile) * qkvStride + h * d, Int32(qkvStride), k, Int32(d), 0,
-                            probs, Int32(width))
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(width), Int32(d), scale,
+                    p.qkv + (qStart + tile) * qkvStride + h * d, Int32(qkvStride), k, Int32(d), 0,
+                    probs, Int32(width))
                 for i in 0..<rows {
                     softmaxRow(probs + i * width, valid: seqLen - n + tile + i + 1, width: width)
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(width), 1,
-                            probs, Int32(width), v, Int32(d), 0, p.out + (qStart + tile) * outStride + h * d,
-                            Int32(outStride))
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(width), 1,
+                    probs, Int32(width), v, Int32(d), 0, p.out + (qStart + tile) * outStride + h * d,
+                    Int32(outStride))
             }
         }
     }

@@ -29,9 +29,12 @@ struct PagedAttention {
     }
 
     /// Copies K and V of every token (rows of `qkv` with stride `qkvStride`: q, then k, then v) into the cache.
-    func writeKV(qkv: UnsafePointer<Float>, qkvStride: Int, slotMapping: [Int64], cacheK: FloatBuffer,
-                 cacheV: FloatBuffer) {
-        let kvSize = numKVHeads * headDim, qSize = numHeads * headDim
+    func writeKV(
+        qkv: UnsafePointer<Float>, qkvStride: Int, slotMapping: [Int64], cacheK: FloatBuffer,
+        cacheV: FloatBuffer
+    ) {
+        let kvSize = numKVHeads * headDim
+        let qSize = numHeads * headDim
         for (t, slot) in slotMapping.enumerated() where slot >= 0 {
             let row = qkv + t * qkvStride
             (cacheK.pointer + Int(slot) * kvSize).update(from: row + qSize, count: kvSize)
@@ -48,29 +51,34 @@ struct PagedAttention {
         // NOTE: small batches (decodes over short contexts) run inline: waking pool threads costs more than
         // the work, and on a loaded machine a preempted worker stalls the whole layer.
         let items = m.numRequests * numKVHeads
-        let threads = work < parallelWorkThreshold ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, items))
+        let threads =
+            work < parallelWorkThreshold ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, items))
         let maxSeq = Int(m.seqLens.max() ?? 0)
         return (threads, maxSeq * (2 * headDim + queryTile) + maxSeq)
     }
 
     /// Writes `out[t, h·headDim ..< (h+1)·headDim]` for every query token t and head h; `scratch` holds
     /// `plan(m).threads × plan(m).scratchFloatsPerThread` floats.
-    func forward(qkv: UnsafePointer<Float>, qkvStride: Int, metadata m: AttentionMetadata, blockSize: Int,
-                 cacheK: FloatBuffer, cacheV: FloatBuffer, out: UnsafeMutablePointer<Float>,
-                 scratch: UnsafeMutablePointer<Float>) {
+    func forward(
+        qkv: UnsafePointer<Float>, qkvStride: Int, metadata m: AttentionMetadata, blockSize: Int,
+        cacheK: FloatBuffer, cacheV: FloatBuffer, out: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
         guard m.numRequests > 0 else { return }
         let (threads, perThread) = plan(m)
         let items = m.numRequests * numKVHeads
         m.blockTables.withUnsafeBufferPointer { tables in
             // NOTE: items write disjoint `out` rows and their own scratch, and only read the rest.
-            let p = SharedPointers(qkv: qkv, out: out, tables: tables.baseAddress!, keys: cacheK.pointer,
-                                   values: cacheV.pointer, scratch: scratch)
+            let p = SharedPointers(
+                qkv: qkv, out: out, tables: tables.baseAddress!, keys: cacheK.pointer,
+                values: cacheV.pointer, scratch: scratch)
             let this = self
             let body: @Sendable (Int) -> Void = { t in
                 var item = t
                 while item < items {
-                    this.attend(item: item, m, p, qkvStride: qkvStride, blockSize: blockSize,
-                                scratch: p.scratch + t * perThread)
+                    this.attend(
+                        item: item, m, p, qkvStride: qkvStride, blockSize: blockSize,
+                        scratch: p.scratch + t * perThread)
                     item += threads
                 }
             }
@@ -79,18 +87,24 @@ struct PagedAttention {
     }
 
     /// All query tokens of request `item / numKVHeads` for the query heads sharing KV head `item % numKVHeads`.
-    private func attend(item: Int, _ m: AttentionMetadata, _ p: SharedPointers, qkvStride: Int, blockSize: Int,
-                        scratch: UnsafeMutablePointer<Float>) {
-        let r = item / numKVHeads, kvh = item % numKVHeads
-        let qStart = Int(m.queryStartLoc[r]), n = Int(m.queryStartLoc[r + 1]) - qStart
+    private func attend(
+        item: Int, _ m: AttentionMetadata, _ p: SharedPointers, qkvStride: Int, blockSize: Int,
+        scratch: UnsafeMutablePointer<Float>
+    ) {
+        let r = item / numKVHeads
+        let kvh = item % numKVHeads
+        let qStart = Int(m.queryStartLoc[r])
+        let n = Int(m.queryStartLoc[r + 1]) - qStart
         let seqLen = Int(m.seqLens[r])
         let table = p.tables + r * m.maxBlocksPerRequest
-        let cache = PagedRows(keys: p.keys, values: p.values, table: table, blockSize: blockSize,
-                              rowStride: numKVHeads * headDim, offset: kvh * headDim)
+        let cache = PagedRows(
+            keys: p.keys, values: p.values, table: table, blockSize: blockSize,
+            rowStride: numKVHeads * headDim, offset: kvh * headDim)
         if n >= gemmQueryThreshold {
             attendGEMM(kvh: kvh, qStart: qStart, n: n, seqLen: seqLen, cache, p, qkvStride: qkvStride, scratch: scratch)
         } else {
-            attendDirect(kvh: kvh, qStart: qStart, n: n, seqLen: seqLen, cache, p, qkvStride: qkvStride, scores: scratch)
+            attendDirect(
+                kvh: kvh, qStart: qStart, n: n, seqLen: seqLen, cache, p, qkvStride: qkvStride, scores: scratch)
         }
     }
 }
@@ -107,7 +121,8 @@ struct PagedRows {
     /// Calls `body(position, rowOffset)` for positions `0..<count`, one block-table lookup per block.
     @inline(__always)
     func forEach(_ count: Int, _ body: (Int, Int) -> Void) {
-        var j = 0, b = 0
+        var j = 0
+        var b = 0
         while j < count {
             let base = Int(table[b]) * blockSize
             for o in 0..<min(blockSize, count - j) { body(j + o, (base + o) * rowStride + offset) }

@@ -35,7 +35,8 @@ public struct RotaryEmbedding: Sendable {
         case .linear(let factor):
             return base.map { Float($0 / factor) }
         case .llama3(let factor, let low, let high, let original):
-            let lowWavelen = Double(original) / low, highWavelen = Double(original) / high
+            let lowWavelen = Double(original) / low
+            let highWavelen = Double(original) / high
             return base.map { f in
                 let wavelen = 2 * Double.pi / f
                 if wavelen < highWavelen { return Float(f) }
@@ -50,11 +51,14 @@ public struct RotaryEmbedding: Sendable {
     @inline(__always)
     func apply(_ x: UnsafeMutablePointer<Float>, numHeads: Int, position: Int) {
         let half = headDim / 2
-        let c = cos.pointer + position * half, s = sin.pointer + position * half
+        let c = cos.pointer + position * half
+        let s = sin.pointer + position * half
         for h in 0..<numHeads {
-            let x1 = x + h * headDim, x2 = x1 + half
+            let x1 = x + h * headDim
+            let x2 = x1 + half
             for i in 0..<half {
-                let a = x1[i], b = x2[i]
+                let a = x1[i]
+                let b = x2[i]
                 x1[i] = a * c[i] - b * s[i]
                 x2[i] = b * c[i] + a * s[i]
             }

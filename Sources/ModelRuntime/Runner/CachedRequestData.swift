@@ -12,8 +12,10 @@ public struct CachedRequestData: Sendable, Equatable {
     /// Prompt ++ outputs, sent for resumed requests (the runner's copy may be stale).
     public var allTokenIDs: [TokenID]?
 
-    public init(reqID: String, resumed: Bool = false, newBlockIDs: [Int] = [], numComputedTokens: Int,
-                numOutputTokens: Int, allTokenIDs: [TokenID]? = nil) {
+    public init(
+        reqID: String, resumed: Bool = false, newBlockIDs: [Int] = [], numComputedTokens: Int,
+        numOutputTokens: Int, allTokenIDs: [TokenID]? = nil
+    ) {
         self.reqID = reqID
         self.resumed = resumed
         self.newBlockIDs = newBlockIDs

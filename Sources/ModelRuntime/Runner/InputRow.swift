@@ -33,8 +33,9 @@ public enum InputPreparation {
         for (r, row) in rows.enumerated() {
             precondition(row.numScheduledTokens >= 1, "row \(r) scheduled no tokens")
             let end = row.numComputedTokens + row.numScheduledTokens
-            precondition(end <= row.tokenIDs.count && end <= row.blockIDs.count * blockSize,
-                         "row \(r) lacks tokens or blocks for \(end) positions")
+            precondition(
+                end <= row.tokenIDs.count && end <= row.blockIDs.count * blockSize,
+                "row \(r) lacks tokens or blocks for \(end) positions")
             for pos in row.numComputedTokens..<end {
                 p.inputIDs.append(row.tokenIDs[pos])
                 p.positions.append(Int32(pos))

@@ -11,8 +11,9 @@ extension ModelRunner {
         let ids = batch
         let rows = ids.map { id in
             let s = requests[id]!
-            return InputRow(numComputedTokens: s.numComputedTokens, numScheduledTokens: step.numScheduledTokens[id]!,
-                            blockIDs: s.blockIDs, tokenIDs: s.tokenIDs)
+            return InputRow(
+                numComputedTokens: s.numComputedTokens, numScheduledTokens: step.numScheduledTokens[id]!,
+                blockIDs: s.blockIDs, tokenIDs: s.tokenIDs)
         }
         let inputs = InputPreparation.prepare(rows: rows, blockSize: cache.blockSize)
         // Logits rows: first the rows that sample (complete prefill or decode), then prompt-logprob rows.
@@ -24,17 +25,22 @@ extension ModelRunner {
             if end >= s.numTokens { sampleRows.append(r) }
             if let k = s.samplingParams.promptLogprobs {
                 for pos in row.numComputedTokens..<end where pos + 1 < s.numPromptTokens {
-                    promptTargets.append((ids[r], Int(inputs.queryStartLoc[r]) + pos - row.numComputedTokens,
-                                          s.tokenIDs[pos + 1], k))
+                    promptTargets.append(
+                        (
+                            ids[r], Int(inputs.queryStartLoc[r]) + pos - row.numComputedTokens,
+                            s.tokenIDs[pos + 1], k
+                        ))
                 }
             }
         }
         let logitsIndices = sampleRows.map { inputs.logitsIndices[$0] } + promptTargets.map(\.index)
-        let logits = model.forward(inputIDs: inputs.inputIDs, positions: inputs.positions,
-                                   metadata: inputs.attentionMetadata, kvCache: cache, logitsIndices: logitsIndices)
+        let logits = model.forward(
+            inputIDs: inputs.inputIDs, positions: inputs.positions,
+            metadata: inputs.attentionMetadata, kvCache: cache, logitsIndices: logitsIndices)
         let vocab = config.vocabSize
-        var output = RunnerStepOutput(stepID: step.stepID, reqIDs: ids,
-                                      sampledTokenIDs: Array(repeating: [], count: ids.count))
+        var output = RunnerStepOutput(
+            stepID: step.stepID, reqIDs: ids,
+            sampledTokenIDs: Array(repeating: [], count: ids.count))
         output.promptLogprobs = promptLogprobs(promptTargets, logits: logits + sampleRows.count * vocab)
         if captureLogits {
             capturedLogits = [:]
@@ -46,8 +52,9 @@ extension ModelRunner {
             let s = requests[ids[r]]!
             // NOTE: only the repetition penalty reads the prompt; skip copying it otherwise.
             let prompt = s.samplingParams.repetitionPenalty != 1 ? Array(s.promptTokenIDs) : []
-            return SamplerRow(params: s.samplingParams, promptTokenIDs: prompt,
-                              outputTokenIDs: Array(s.outputTokenIDs), eosTokenID: s.eosTokenID)
+            return SamplerRow(
+                params: s.samplingParams, promptTokenIDs: prompt,
+                outputTokenIDs: Array(s.outputTokenIDs), eosTokenID: s.eosTokenID)
         }
         let sampled = sampler.sample(logits: logits, rows: samplerRows)
         let wantsLogprobs = sampleRows.contains { requests[ids[$0]]!.samplingParams.logprobs != nil }
@@ -69,8 +76,9 @@ extension ModelRunner {
         var result: [String: [PositionLogprobs]] = [:]
         let vocab = config.vocabSize
         for (i, t) in targets.enumerated() {
-            let lp = Sampler.promptLogprobs(logits: logits + i * vocab, vocabSize: vocab, targets: [t.target],
-                                            topK: t.topK)
+            let lp = Sampler.promptLogprobs(
+                logits: logits + i * vocab, vocabSize: vocab, targets: [t.target],
+                topK: t.topK)
             result[t.reqID, default: []].append(contentsOf: lp)
         }
         return result

@@ -34,8 +34,10 @@ extension ModelRunner {
             }
             let ids = new.samplingParams.badWords.flatMap { $0 } + (new.eosTokenID.map { [$0] } ?? [])
             if let bad = ids.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
-                throw .invalidRequest(reqID: new.reqID, reason: "token id \(bad) in bad_words or eos_token_id "
-                                      + "outside the vocabulary (\(config.vocabSize))")
+                throw .invalidRequest(
+                    reqID: new.reqID,
+                    reason: "token id \(bad) in bad_words or eos_token_id "
+                        + "outside the vocabulary (\(config.vocabSize))")
             }
         }
         for new in step.newRequests {
@@ -45,11 +47,14 @@ extension ModelRunner {
             try checkBlocks(new.reqID, new.blockIDs)
             try checkParams(new)
             guard new.numComputedTokens >= 0, new.numComputedTokens <= all.count else {
-                throw .invalidRequest(reqID: new.reqID, reason: "num_computed_tokens \(new.numComputedTokens) "
-                                      + "outside the \(all.count) known tokens")
+                throw .invalidRequest(
+                    reqID: new.reqID,
+                    reason: "num_computed_tokens \(new.numComputedTokens) "
+                        + "outside the \(all.count) known tokens")
             }
-            projected[new.reqID] = Projection(numTokens: all.count, numBlocks: new.blockIDs.count,
-                                              numComputedTokens: new.numComputedTokens)
+            projected[new.reqID] = Projection(
+                numTokens: all.count, numBlocks: new.blockIDs.count,
+                numComputedTokens: new.numComputedTokens)
         }
         for delta in step.cachedRequests {
             guard !step.finishedReqIDs.contains(delta.reqID), let state = requests[delta.reqID] else {
@@ -64,21 +69,28 @@ extension ModelRunner {
                 numTokens = state.numPromptTokens + delta.numOutputTokens
             }
             let blocks = delta.resumed ? delta.newBlockIDs.count : state.blockIDs.count + delta.newBlockIDs.count
-            projected[delta.reqID] = Projection(numTokens: numTokens, numBlocks: blocks,
-                                                numComputedTokens: delta.numComputedTokens)
+            projected[delta.reqID] = Projection(
+                numTokens: numTokens, numBlocks: blocks,
+                numComputedTokens: delta.numComputedTokens)
         }
         for (id, n) in step.numScheduledTokens {
             guard let p = projected[id] else { throw .unknownRequest(id) }
             guard n >= 1 else { throw .invalidRequest(reqID: id, reason: "scheduled \(n) tokens") }
             let end = p.numComputedTokens + n
-            guard end <= maxModelLen else { throw .exceedsMaxModelLen(reqID: id, tokens: end, maxModelLen: maxModelLen) }
+            guard end <= maxModelLen else {
+                throw .exceedsMaxModelLen(reqID: id, tokens: end, maxModelLen: maxModelLen)
+            }
             guard p.numComputedTokens >= 0, end <= p.numTokens else {
-                throw .invalidRequest(reqID: id, reason: "scheduled \(n) tokens from position \(p.numComputedTokens) "
-                                      + "but the runner knows \(p.numTokens) tokens")
+                throw .invalidRequest(
+                    reqID: id,
+                    reason: "scheduled \(n) tokens from position \(p.numComputedTokens) "
+                        + "but the runner knows \(p.numTokens) tokens")
             }
             guard end <= p.numBlocks * cache.blockSize else {
-                throw .invalidRequest(reqID: id, reason: "\(p.numBlocks) blocks of \(cache.blockSize) cannot hold "
-                                      + "\(end) tokens")
+                throw .invalidRequest(
+                    reqID: id,
+                    reason: "\(p.numBlocks) blocks of \(cache.blockSize) cannot hold "
+                        + "\(end) tokens")
             }
         }
     }

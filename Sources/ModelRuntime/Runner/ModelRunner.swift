@@ -45,25 +45,33 @@ public final class ModelRunner {
     /// Runs a dummy forward of `maxNumBatchedTokens` tokens (split into sequences of at most `maxModelLen`)
     /// with `min(maxNumSeqs, tokens)` logits rows, then reports what is left of `memoryBudgetBytes`.
     public func profile(maxNumBatchedTokens: Int, maxNumSeqs: Int = 256, memoryBudgetBytes: Int) -> RunnerProfile {
-        let total = max(1, maxNumBatchedTokens), blockSize = 16
+        let total = max(1, maxNumBatchedTokens)
+        let blockSize = 16
         var lengths: [Int] = []
         var left = total
-        while left > 0 { lengths.append(min(left, maxModelLen)); left -= lengths.last! }
+        while left > 0 {
+            lengths.append(min(left, maxModelLen))
+            left -= lengths.last!
+        }
         let blocksPer = lengths.map { ($0 + blockSize - 1) / blockSize }
-        let cache = KVCache(numLayers: config.numLayers, numBlocks: blocksPer.reduce(0, +), blockSize: blockSize,
-                            numKVHeads: config.numKVHeads, headDim: config.headDim)
+        let cache = KVCache(
+            numLayers: config.numLayers, numBlocks: blocksPer.reduce(0, +), blockSize: blockSize,
+            numKVHeads: config.numKVHeads, headDim: config.headDim)
         var next = 0
         let rows = zip(lengths, blocksPer).map { length, blocks in
             defer { next += blocks }
-            return InputRow(numComputedTokens: 0, numScheduledTokens: length, blockIDs: Array(next..<next + blocks),
-                            tokenIDs: [TokenID](repeating: 0, count: length))
+            return InputRow(
+                numComputedTokens: 0, numScheduledTokens: length, blockIDs: Array(next..<next + blocks),
+                tokenIDs: [TokenID](repeating: 0, count: length))
         }
         let inputs = InputPreparation.prepare(rows: rows, blockSize: blockSize)
-        _ = model.forward(inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
-                          kvCache: cache, logitsIndices: Array(0..<min(maxNumSeqs, total)))
+        _ = model.forward(
+            inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
+            kvCache: cache, logitsIndices: Array(0..<min(maxNumSeqs, total)))
         let peak = model.activationBytes
-        return RunnerProfile(weightsBytes: weightsBytes, peakActivationBytes: peak,
-                             availableKVCacheBytes: memoryBudgetBytes - weightsBytes - peak)
+        return RunnerProfile(
+            weightsBytes: weightsBytes, peakActivationBytes: peak,
+            availableKVCacheBytes: memoryBudgetBytes - weightsBytes - peak)
     }
 
     /// Allocates the KV cache; drops all request state (old block contents are gone).
@@ -72,8 +80,9 @@ public final class ModelRunner {
     public func initializeKVCache(numBlocks: Int, blockSize: Int) {
         precondition(numBlocks > 0 && blockSize > 0, "numBlocks and blockSize must be positive")
         kvCache = nil
-        kvCache = KVCache(numLayers: config.numLayers, numBlocks: numBlocks, blockSize: blockSize,
-                          numKVHeads: config.numKVHeads, headDim: config.headDim)
+        kvCache = KVCache(
+            numLayers: config.numLayers, numBlocks: numBlocks, blockSize: blockSize,
+            numKVHeads: config.numKVHeads, headDim: config.headDim)
         reset()
     }
 

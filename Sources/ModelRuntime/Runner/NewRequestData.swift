@@ -14,9 +14,11 @@ public struct NewRequestData: Sendable, Equatable {
     /// follow the prompt and count as outputs (penalties, min_tokens, seeded positions).
     public var outputTokenIDs: [TokenID]
 
-    public init(reqID: String, promptTokenIDs: [TokenID], samplingParams: SamplingParams = SamplingParams(),
-                blockIDs: [Int], numComputedTokens: Int = 0, eosTokenID: TokenID? = nil,
-                outputTokenIDs: [TokenID] = []) {
+    public init(
+        reqID: String, promptTokenIDs: [TokenID], samplingParams: SamplingParams = SamplingParams(),
+        blockIDs: [Int], numComputedTokens: Int = 0, eosTokenID: TokenID? = nil,
+        outputTokenIDs: [TokenID] = []
+    ) {
         self.reqID = reqID
         self.promptTokenIDs = promptTokenIDs
         self.samplingParams = samplingParams

@@ -17,7 +17,8 @@ public struct PreparedInputs: Sendable, Equatable {
     public var maxBlocksPerRequest: Int
 
     public var attentionMetadata: AttentionMetadata {
-        AttentionMetadata(queryStartLoc: queryStartLoc, seqLens: seqLens, blockTables: blockTables,
-                          maxBlocksPerRequest: maxBlocksPerRequest, slotMapping: slotMapping)
+        AttentionMetadata(
+            queryStartLoc: queryStartLoc, seqLens: seqLens, blockTables: blockTables,
+            maxBlocksPerRequest: maxBlocksPerRequest, slotMapping: slotMapping)
     }
 }

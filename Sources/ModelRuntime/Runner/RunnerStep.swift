@@ -12,8 +12,10 @@ public struct RunnerStep: Sendable, Equatable {
     /// Requests finished or aborted since the previous step: the runner forgets them first.
     public var finishedReqIDs: Set<String>
 
-    public init(stepID: UInt64, newRequests: [NewRequestData] = [], cachedRequests: [CachedRequestData] = [],
-                numScheduledTokens: [String: Int] = [:], finishedReqIDs: Set<String> = []) {
+    public init(
+        stepID: UInt64, newRequests: [NewRequestData] = [], cachedRequests: [CachedRequestData] = [],
+        numScheduledTokens: [String: Int] = [:], finishedReqIDs: Set<String> = []
+    ) {
         self.stepID = stepID
         self.newRequests = newRequests
         self.cachedRequests = cachedRequests

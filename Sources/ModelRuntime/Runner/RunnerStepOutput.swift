@@ -13,8 +13,10 @@ public struct RunnerStepOutput: Sendable, Equatable {
     /// (token i+1 from position i; the first prompt token has none).
     public var promptLogprobs: [String: [PositionLogprobs]]
 
-    public init(stepID: UInt64, reqIDs: [String] = [], sampledTokenIDs: [[TokenID]] = [],
-                logprobs: [[PositionLogprobs]]? = nil, promptLogprobs: [String: [PositionLogprobs]] = [:]) {
+    public init(
+        stepID: UInt64, reqIDs: [String] = [], sampledTokenIDs: [[TokenID]] = [],
+        logprobs: [[PositionLogprobs]]? = nil, promptLogprobs: [String: [PositionLogprobs]] = [:]
+    ) {
         self.stepID = stepID
         self.reqIDs = reqIDs
         self.sampledTokenIDs = sampledTokenIDs

@@ -24,7 +24,8 @@ enum Fixtures {
     }
 
     static func golden(_ name: String) throws -> Golden {
-        let data = try Data(contentsOf: models.appendingPathComponent(name).appendingPathComponent("golden/golden.json"))
+        let data = try Data(
+            contentsOf: models.appendingPathComponent(name).appendingPathComponent("golden/golden.json"))
         return try JSONDecoder().decode(Golden.self, from: data)
     }
 

@@ -65,13 +65,15 @@ final class RunnerDriver {
                 freeBlocks.removeFirst(fresh.count)
                 r.blockIDs += fresh
                 if r.sent {
-                    step.cachedRequests.append(CachedRequestData(
-                        reqID: r.id, newBlockIDs: fresh, numComputedTokens: r.numComputedTokens,
-                        numOutputTokens: r.output.count))
+                    step.cachedRequests.append(
+                        CachedRequestData(
+                            reqID: r.id, newBlockIDs: fresh, numComputedTokens: r.numComputedTokens,
+                            numOutputTokens: r.output.count))
                 } else {
-                    step.newRequests.append(NewRequestData(
-                        reqID: r.id, promptTokenIDs: r.prompt, samplingParams: .greedy, blockIDs: r.blockIDs,
-                        numComputedTokens: r.numComputedTokens))
+                    step.newRequests.append(
+                        NewRequestData(
+                            reqID: r.id, promptTokenIDs: r.prompt, samplingParams: .greedy, blockIDs: r.blockIDs,
+                            numComputedTokens: r.numComputedTokens))
                     r.sent = true
                 }
                 step.numScheduledTokens[r.id] = n

@@ -18,7 +18,9 @@ enum SafetensorsWriter {
             let begin = data.count
             switch item.dtype {
             case "F16":
-                for v in item.values { withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+                for v in item.values {
+                    withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { data.append(contentsOf: $0) }
+                }
             case "BF16":
                 for v in item.values {
                     withUnsafeBytes(of: UInt16(v.bitPattern >> 16).littleEndian) { data.append(contentsOf: $0) }
