@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """The `apus bench scheduler` workload run through vLLM's real V1 Scheduler, for the per-step comparison.
 
-Usage:  python scripts/vllm_bench_scheduler.py [N ...]   (default 64 256 1024; needs vllm==0.33.0)
+Usage:  python scripts/vllm_bench_scheduler.py [--cpu] [N ...]   (default 64 256 1024; needs vllm==0.33.0)
 
 Same workload as Sources/Scheduling/SchedulerBenchmark.swift: N requests with 512-token prompts (every other
 one shares a 256-token prefix; token ids from the same LCG), max_tokens 128, max_num_seqs 256,
 max_num_batched_tokens 8192, block size 16, prefix caching on, enough blocks for every request, all arrived
 before step 0; a fake runner returns one non-EOS token per request past its prefill. One warm-up pass, then
 schedule() + update_from_output() of every step is timed (building the runner output is not).
-Prints the same JSON lines as `apus bench scheduler --json`.
+Prints the same JSON lines as `apus bench scheduler --json`. `--cpu` times with the thread's CPU clock
+instead of the wall clock (steady numbers on a busy machine).
 """
 import json
 import statistics
@@ -42,6 +43,9 @@ def workload(n):
     return prompts
 
 
+CLOCK = time.perf_counter_ns
+
+
 def step_times(n):
     cfg = {"block_size": 16, "num_gpu_blocks": n * 640 // 16 + 64, "max_num_seqs": 256,
            "max_num_batched_tokens": 8192, "max_model_len": 4096, "enable_prefix_caching": True}
@@ -53,23 +57,26 @@ def step_times(n):
             {"request_id": f"req-{i}", "prompt_token_ids": p, "max_tokens": 128, "eos_token_id": 2}, i, hasher))
     times = []
     while sched.has_requests():
-        t0 = time.perf_counter_ns()
+        t0 = CLOCK()
         out = sched.schedule()
-        t1 = time.perf_counter_ns()
+        t1 = CLOCK()
         order = list(out.num_scheduled_tokens.keys())
         sampled = [[7] if sched.requests[r].num_computed_tokens >= sched.requests[r].num_tokens else []
                    for r in order]
         mro = ModelRunnerOutput(req_ids=order, req_id_to_index={r: i for i, r in enumerate(order)},
                                 sampled_token_ids=sampled, logprobs=None, prompt_logprobs_dict={}, pooler_output=[])
-        t2 = time.perf_counter_ns()
+        t2 = CLOCK()
         sched.update_from_output(out, mro)
-        t3 = time.perf_counter_ns()
+        t3 = CLOCK()
         times.append(((t1 - t0) + (t3 - t2)) / 1000.0)
     return times
 
 
 def main():
-    counts = [int(a) for a in sys.argv[1:]] or [64, 256, 1024]
+    global CLOCK
+    if "--cpu" in sys.argv:
+        CLOCK = time.thread_time_ns
+    counts = [int(a) for a in sys.argv[1:] if a != "--cpu"] or [64, 256, 1024]
     for n in counts:
         step_times(n)  # warm-up
         us = sorted(step_times(n))

@@ -18,7 +18,7 @@ public final class BlockPool {
     @exclusivity(unchecked) private var refCounts: [Int32]
     @exclusivity(unchecked) private var hashes: [BlockHash?]
     /// Hash → the first block cached under it (vLLM allows duplicates; more sit in `duplicateBlocks`).
-    @exclusivity(unchecked) private var cachedBlocks: [BlockHash: Int] = [:]
+    @exclusivity(unchecked) private var cachedBlocks: BlockHashTable
     private var duplicateBlocks: [BlockHash: [Int]] = [:]
     private var events: [KVCacheEvent] = []
 
@@ -30,8 +30,8 @@ public final class BlockPool {
         refCounts = Array(repeating: 0, count: numGPUBlocks)
         hashes = Array(repeating: nil, count: numGPUBlocks)
         freeBlockQueue = FreeKVCacheBlockQueue(numBlocks: numGPUBlocks, initialBlocks: 1..<numGPUBlocks)
-        // Every block can be cached at most once (duplicates live apart), so the map never needs to grow.
-        if enableCaching { cachedBlocks.reserveCapacity(numGPUBlocks) }
+        // Every block is cached under at most one hash, so the map never holds more entries than blocks.
+        cachedBlocks = BlockHashTable(maxEntries: enableCaching ? numGPUBlocks : 0)
     }
 
     public var numFreeBlocks: Int { freeBlockQueue.numFreeBlocks }
@@ -175,7 +175,7 @@ public final class BlockPool {
                 precondition(cachedBlocks[h] == b || duplicateBlocks[h]?.contains(b) == true, "hashed block \(b) not mapped")
             }
         }
-        for (h, b) in cachedBlocks { precondition(hashes[b] == h, "map entry for block \(b) has a stale hash") }
+        cachedBlocks.forEach { h, b in precondition(hashes[b] == h, "map entry for block \(b) has a stale hash") }
         for (h, bs) in duplicateBlocks {
             precondition(cachedBlocks[h] != nil && !bs.isEmpty, "duplicates without a primary entry")
             for b in bs { precondition(hashes[b] == h, "duplicate entry for block \(b) has a stale hash") }
