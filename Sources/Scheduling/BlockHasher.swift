@@ -60,7 +60,8 @@ public struct BlockHasher: Sendable, Hashable {
             var parent = hashes.last ?? rootHash
             for i in hashes.count..<numFull {
                 let block = UnsafeBufferPointer(rebasing: tokens[(i * blockSize)..<((i + 1) * blockSize)])
-                parent = hashBlock(parent: parent, tokens: block, loraName: loraName, cacheSalt: i == 0 ? cacheSalt : nil)
+                parent = hashBlock(
+                    parent: parent, tokens: block, loraName: loraName, cacheSalt: i == 0 ? cacheSalt : nil)
                 hashes.append(parent)
             }
         }

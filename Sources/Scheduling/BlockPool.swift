@@ -169,10 +169,13 @@ public final class BlockPool {
             precondition(refCounts[b] >= 0, "negative ref count on block \(b)")
             precondition((refCounts[b] == 0) == freeBlockQueue.contains(b), "block \(b): ref \(refCounts[b]) vs free")
             if let held = heldReferences {
-                precondition(Int(refCounts[b]) == held[b, default: 0], "block \(b): ref \(refCounts[b]) but held \(held[b, default: 0])")
+                precondition(
+                    Int(refCounts[b]) == held[b, default: 0],
+                    "block \(b): ref \(refCounts[b]) but held \(held[b, default: 0])")
             }
             if let h = hashes[b] {
-                precondition(cachedBlocks[h] == b || duplicateBlocks[h]?.contains(b) == true, "hashed block \(b) not mapped")
+                precondition(
+                    cachedBlocks[h] == b || duplicateBlocks[h]?.contains(b) == true, "hashed block \(b) not mapped")
             }
         }
         cachedBlocks.forEach { h, b in precondition(hashes[b] == h, "map entry for block \(b) has a stale hash") }

@@ -66,7 +66,8 @@ public final class Scheduler {
     public func addRequest(_ request: Request, arrival: Int? = nil) throws(SchedulerError) {
         guard requests[request.requestID] == nil else { throw .duplicateRequestID(request.requestID) }
         guard request.numPromptTokens < config.maxModelLen else {
-            throw .promptTooLong(request.requestID, promptLength: request.numPromptTokens, maxModelLen: config.maxModelLen)
+            throw .promptTooLong(
+                request.requestID, promptLength: request.numPromptTokens, maxModelLen: config.maxModelLen)
         }
         precondition(request.status == .waiting && request.numComputedTokens == 0, "only fresh requests can be added")
         precondition(

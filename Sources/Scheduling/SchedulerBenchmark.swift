@@ -83,7 +83,8 @@ public enum SchedulerBenchmark {
         for i in 0..<n {
             var prompt = i % 2 == 0 ? sharedPrefix : []
             while prompt.count < promptLen { prompt.append(nextToken()) }
-            try! scheduler.addRequest(requestID: "req-\(i)", promptTokenIDs: prompt, samplingParams: params, eosTokenID: 2)
+            try! scheduler.addRequest(
+                requestID: "req-\(i)", promptTokenIDs: prompt, samplingParams: params, eosTokenID: 2)
         }
         var samples: [Duration] = []
         var reqIDs: [String] = []

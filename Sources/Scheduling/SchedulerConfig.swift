@@ -49,10 +49,13 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
         func fail(_ f: String, _ m: String) -> SchedulerConfigError { SchedulerConfigError(field: f, message: m) }
         guard blockSize >= 1 else { throw fail("block_size", "block_size must be at least 1, got \(blockSize)") }
         guard numGPUBlocks >= 2 else {
-            throw fail("num_gpu_blocks", "num_gpu_blocks must be at least 2 (block 0 is the null block), got \(numGPUBlocks)")
+            throw fail(
+                "num_gpu_blocks", "num_gpu_blocks must be at least 2 (block 0 is the null block), got \(numGPUBlocks)")
         }
         guard maxNumSeqs >= 1 else { throw fail("max_num_seqs", "max_num_seqs must be at least 1, got \(maxNumSeqs)") }
-        guard maxModelLen >= 1 else { throw fail("max_model_len", "max_model_len must be at least 1, got \(maxModelLen)") }
+        guard maxModelLen >= 1 else {
+            throw fail("max_model_len", "max_model_len must be at least 1, got \(maxModelLen)")
+        }
         guard maxNumBatchedTokens >= maxNumSeqs else {
             throw fail(
                 "max_num_batched_tokens",
@@ -67,7 +70,8 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
         guard longPrefillTokenThreshold >= 0, longPrefillTokenThreshold <= maxModelLen else {
             throw fail(
                 "long_prefill_token_threshold",
-                "long_prefill_token_threshold must be in [0, max_model_len=\(maxModelLen)], got \(longPrefillTokenThreshold)")
+                "long_prefill_token_threshold must be in [0, max_model_len=\(maxModelLen)], "
+                    + "got \(longPrefillTokenThreshold)")
         }
     }
 }

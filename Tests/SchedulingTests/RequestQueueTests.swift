@@ -31,7 +31,9 @@ struct RequestQueueTests {
         let rs = (0..<30).map { request("r\($0)", priority: ($0 * 7) % 4, arrival: 30 - $0) }
         for r in rs { q.add(r) }
         #expect(q.remove(rs[5]) && q.remove(rs[17]))
-        let expected = rs.filter { $0 !== rs[5] && $0 !== rs[17] }.sorted { ($0.priority, $0.arrival) < ($1.priority, $1.arrival) }
+        let expected = rs.filter { $0 !== rs[5] && $0 !== rs[17] }.sorted {
+            ($0.priority, $0.arrival) < ($1.priority, $1.arrival)
+        }
         #expect(q.requests.map(\.requestID) == expected.map(\.requestID))
         var popped: [String] = []
         while let r = q.pop() { popped.append(r.requestID) }

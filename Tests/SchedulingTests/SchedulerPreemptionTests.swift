@@ -187,7 +187,11 @@ struct SchedulerPreemptionTests {
         }
         var d = T.config()
         d.numGPUBlocks = 1
-        #expect(throws: SchedulerConfigError(field: "num_gpu_blocks", message: "num_gpu_blocks must be at least 2 (block 0 is the null block), got 1")) {
+        #expect(
+            throws: SchedulerConfigError(
+                field: "num_gpu_blocks", message: "num_gpu_blocks must be at least 2 (block 0 is the null block), got 1"
+            )
+        ) {
             try Scheduler(config: d)
         }
     }

@@ -18,8 +18,9 @@ struct SeededGenerator: RandomNumberGenerator {
 
 @Suite("Scheduler properties on random workloads")
 struct SchedulerPropertyTests {
-    @Test("random workloads with aborts and runner losses never leak or double-free, respect every limit, and finish",
-          arguments: 0..<24)
+    @Test(
+        "random workloads with aborts and runner losses never leak or double-free, respect every limit, and finish",
+        arguments: 0..<24)
     func randomWorkload(seed: Int) throws {
         var rng = SeededGenerator(seed: UInt64(seed) &+ 1)
         let chunked = Bool.random(using: &rng)
@@ -27,14 +28,17 @@ struct SchedulerPropertyTests {
         let maxModelLen = 256
         var config = TestSupport.config(
             blocks: Int.random(in: 18...60, using: &rng), maxNumSeqs: maxNumSeqs,
-            budget: chunked ? Int.random(in: max(maxNumSeqs, 8)...300, using: &rng) : Int.random(in: 256...400, using: &rng),
+            budget: chunked
+                ? Int.random(in: max(maxNumSeqs, 8)...300, using: &rng) : Int.random(in: 256...400, using: &rng),
             maxModelLen: maxModelLen, caching: Int.random(in: 0..<4, using: &rng) > 0, chunked: chunked,
             threshold: Bool.random(using: &rng) ? 0 : Int.random(in: 1...64, using: &rng),
             policy: Bool.random(using: &rng) ? .fcfs : .priority)
         config.enableKVCacheEvents = true
         let s = try Scheduler(config: config)
         let prefixes = (0..<3).map { k in TestSupport.tokens(10_000 * (k + 1), Int.random(in: 16...64, using: &rng)) }
-        struct Arrival { var step: Int; var id: String; var prompt: [TokenID]; var params: SamplingParams; var priority: Int }
+        struct Arrival {
+            var step: Int; var id: String; var prompt: [TokenID]; var params: SamplingParams; var priority: Int
+        }
         var arrivals: [Arrival] = (0..<30).map { i in
             var prompt = Bool.random(using: &rng) ? prefixes.randomElement(using: &rng)! : []
             prompt += (0..<Int.random(in: 1...80, using: &rng)).map { _ in TokenID.random(in: 3...500, using: &rng) }
@@ -51,10 +55,13 @@ struct SchedulerPropertyTests {
             while next < arrivals.count && arrivals[next].step <= step {
                 let a = arrivals[next]
                 try s.addRequest(
-                    requestID: a.id, promptTokenIDs: a.prompt, samplingParams: a.params, eosTokenID: 2, priority: a.priority)
+                    requestID: a.id, promptTokenIDs: a.prompt, samplingParams: a.params, eosTokenID: 2,
+                    priority: a.priority)
                 next += 1
             }
-            if Int.random(in: 0..<50, using: &rng) == 0, let victim = s.requests.keys.sorted().randomElement(using: &rng) {
+            if Int.random(in: 0..<50, using: &rng) == 0,
+                let victim = s.requests.keys.sorted().randomElement(using: &rng)
+            {
                 s.finishRequests([victim])
                 finished.insert(victim)
             }
@@ -74,7 +81,9 @@ struct SchedulerPropertyTests {
                 guard r.numComputedTokens >= r.numTokens else { return [] }
                 return [Int.random(in: 0..<30, using: &rng) == 0 ? 2 : TokenID.random(in: 3...500, using: &rng)]
             }
-            for o in s.updateFromOutput(out, ModelRunnerOutput(stepID: out.stepID, reqIDs: order.map(\.requestID), sampledTokenIDs: sampled)) {
+            for o in s.updateFromOutput(
+                out, ModelRunnerOutput(stepID: out.stepID, reqIDs: order.map(\.requestID), sampledTokenIDs: sampled))
+            {
                 if o.finishReason != nil { finished.insert(o.reqID) }
             }
             checkHeldBlocks(s)

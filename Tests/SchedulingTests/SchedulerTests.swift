@@ -62,7 +62,9 @@ struct SchedulerTests {
             #expect(out.numScheduledTokens == want)
             let outputs = s.updateFromOutput(out, T.runnerOutput(s, out))
             // Partial prefill chunks emit nothing.
-            #expect(Set(outputs.map(\.reqID)) == Set(s.running.filter { $0.numOutputTokens > 0 }.map(\.requestID)).intersection(want.keys))
+            #expect(
+                Set(outputs.map(\.reqID))
+                    == Set(s.running.filter { $0.numOutputTokens > 0 }.map(\.requestID)).intersection(want.keys))
         }
     }
 
