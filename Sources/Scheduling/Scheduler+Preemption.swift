@@ -14,11 +14,18 @@ extension Scheduler {
         preemptedInOrder.append(r.requestID)
     }
 
-    /// Sends every running request back to the waiting queue with nothing computed, for when a runner's KV
-    /// memory is lost. Preempts in reverse order so they come back in their original (FIFO) order.
+    /// Handles the loss of a runner's KV memory: every running request goes back to the waiting queue with
+    /// nothing computed (to be recomputed), and the prefix cache is dropped, since the blocks it points at hold
+    /// nothing any more. Preempts in reverse order so the requests come back in their original (FIFO) order.
     ///
     /// The outputs of steps still in flight are dropped: their tokens would land after the recompute starts.
     public func preemptAllRunning() {
+        preemptEveryRunningRequest()
+        let ok = kvCacheManager.resetPrefixCache()
+        precondition(ok, "blocks still held after preempting every running request")
+    }
+
+    private func preemptEveryRunningRequest() {
         while let r = running.popLast() {
             preempt(r)
             r.lastScheduledStep = -1
@@ -37,7 +44,7 @@ extension Scheduler {
     /// `resetRunningRequests` first preempts every running request (then it always succeeds).
     @discardableResult
     public func resetPrefixCache(resetRunningRequests: Bool = false) -> Bool {
-        if resetRunningRequests { preemptAllRunning() }
+        if resetRunningRequests { preemptEveryRunningRequest() }
         let ok = kvCacheManager.resetPrefixCache()
         precondition(ok || !resetRunningRequests, "blocks still held after preempting every running request")
         return ok

@@ -67,7 +67,7 @@ struct SchedulerPropertyTests {
             }
             if Int.random(in: 0..<80, using: &rng) == 0 {
                 s.preemptAllRunning()
-                #expect(s.resetPrefixCache())
+                #expect(s.kvCacheManager.blockPool.numCachedHashes == 0)
             }
             if next == arrivals.count && s.numUnfinishedRequests == 0 { break }
             let out = s.schedule()
