@@ -19,8 +19,8 @@ public final class BlockPool {
     @exclusivity(unchecked) private var hashes: [BlockHash?]
     /// Hash → the first block cached under it (vLLM allows duplicates; more sit in `duplicateBlocks`).
     @exclusivity(unchecked) private var cachedBlocks: BlockHashTable
-    private var duplicateBlocks: [BlockHash: [Int]] = [:]
-    private var events: [KVCacheEvent] = []
+    @exclusivity(unchecked) private var duplicateBlocks: [BlockHash: [Int]] = [:]
+    @exclusivity(unchecked) private var events: [KVCacheEvent] = []
 
     public init(numGPUBlocks: Int, enableCaching: Bool, enableKVCacheEvents: Bool = false) {
         precondition(numGPUBlocks >= 2, "need the null block and at least one usable block")

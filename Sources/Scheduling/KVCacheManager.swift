@@ -10,13 +10,13 @@ public final class KVCacheManager {
     public let enableCaching: Bool
     public let blockPool: BlockPool
     /// Stats since the last `takePrefixCacheStats()`.
-    public private(set) var prefixCacheStats = PrefixCacheStats()
+    @exclusivity(unchecked) public private(set) var prefixCacheStats = PrefixCacheStats()
     /// Totals since start (never reset), for load reports.
-    public private(set) var totalPrefixCacheQueries = 0
-    public private(set) var totalPrefixCacheHits = 0
-    private var nextEventSequenceNumber: UInt64 = 1
+    @exclusivity(unchecked) public private(set) var totalPrefixCacheQueries = 0
+    @exclusivity(unchecked) public private(set) var totalPrefixCacheHits = 0
+    @exclusivity(unchecked) private var nextEventSequenceNumber: UInt64 = 1
     /// Number of requests currently holding blocks (for `numCommonPrefixBlocks`).
-    public private(set) var numRequestsHoldingBlocks = 0
+    @exclusivity(unchecked) public private(set) var numRequestsHoldingBlocks = 0
 
     public init(
         numGPUBlocks: Int, blockSize: Int, maxModelLen: Int, enableCaching: Bool = true,
@@ -62,6 +62,15 @@ public final class KVCacheManager {
         precondition(numNewTokens > 0 || numNewComputedTokens > 0, "nothing to allocate")
         let numLocalComputed = request.numComputedTokens + numNewComputedTokens
         let totalComputed = min(numLocalComputed, maxModelLen)
+        // Fast path (most decode steps): the request's blocks already have room for this step.
+        if newComputedBlocks.isEmpty && !fullSequenceMustFit
+            && min(totalComputed + numNewTokens + numLookaheadTokens, maxModelLen) <= request.blockIDs.count * blockSize
+        {
+            if enableCaching {
+                cacheBlocks(request, numComputedTokens: min(totalComputed + numNewTokens, request.numTokens))
+            }
+            return []
+        }
         let free = blockPool.numFreeBlocks
         if fullSequenceMustFit {
             let full = min(request.numTokens, maxModelLen)

@@ -16,7 +16,7 @@ public final class Request {
     public let loraName: String?
     public let cacheSalt: String?
     /// Position in arrival order, set by `Scheduler.addRequest` (priority ties and victims go by it).
-    public internal(set) var arrival: Int
+    @exclusivity(unchecked) public internal(set) var arrival: Int
 
     // NOTE: these are read and written on every step for every request; the scheduler is single-owner, so the
     // dynamic exclusivity checks on them buy nothing and cost a measurable share of a step.
@@ -25,10 +25,10 @@ public final class Request {
     @exclusivity(unchecked) public private(set) var allTokenIDs: [TokenID]
     @exclusivity(unchecked) public private(set) var numComputedTokens: Int = 0
     /// Prefix-cache hit tokens at first admission; −1 until then.
-    public internal(set) var numCachedTokens: Int = -1
-    public internal(set) var numPreemptions: Int = 0
+    @exclusivity(unchecked) public internal(set) var numCachedTokens: Int = -1
+    @exclusivity(unchecked) public internal(set) var numPreemptions: Int = 0
     /// The stop token id that finished the request, if any.
-    public internal(set) var stopReason: StopReason?
+    @exclusivity(unchecked) public internal(set) var stopReason: StopReason?
     /// Chained hashes of every full block of `allTokenIDs`, extended as tokens append.
     @exclusivity(unchecked) public private(set) var blockHashes: [BlockHash] = []
     let blockHasher: BlockHasher?
@@ -55,6 +55,9 @@ public final class Request {
         self.promptTokenIDs = promptTokenIDs
         self.samplingParams = samplingParams
         self.eosTokenID = samplingParams.ignoreEOS ? nil : eosTokenID
+        self.maxTokens = samplingParams.maxTokens
+        self.stopTokenIDs = samplingParams.stopTokenIDs
+        self.wantsLogprobs = samplingParams.logprobs != nil
         self.priority = priority
         self.arrival = arrival
         self.loraName = loraName
@@ -69,7 +72,10 @@ public final class Request {
     public var numTokens: Int { allTokenIDs.count }
     public var numOutputTokens: Int { allTokenIDs.count - promptTokenIDs.count }
     public var outputTokenIDs: ArraySlice<TokenID> { allTokenIDs[promptTokenIDs.count...] }
-    public var maxTokens: Int { samplingParams.maxTokens }
+    // Copied out of `samplingParams` because the stop checks read them for every token.
+    public let maxTokens: Int
+    public let stopTokenIDs: [TokenID]
+    let wantsLogprobs: Bool
     public var isFinished: Bool { status.isFinished }
     /// Requests that want prompt logprobs never read the prefix cache (they still write to it).
     public var skipReadingPrefixCache: Bool { samplingParams.promptLogprobs != nil }

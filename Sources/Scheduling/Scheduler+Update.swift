@@ -43,7 +43,7 @@ extension Scheduler {
                 }
             }
             var newLogprobs: [PositionLogprobs]? = nil
-            if r.samplingParams.logprobs != nil, let lp = result.logprobs?[at] {
+            if r.wantsLogprobs, let lp = result.logprobs?[at] {
                 newLogprobs = Array(lp.prefix(tokens.count))
             }
             if stopped {
@@ -68,7 +68,7 @@ extension Scheduler {
             r.status = .finishedStopped
             return true
         }
-        if !r.samplingParams.stopTokenIDs.isEmpty && r.samplingParams.stopTokenIDs.contains(last) {
+        if !r.stopTokenIDs.isEmpty && r.stopTokenIDs.contains(last) {
             r.status = .finishedStopped
             r.stopReason = .tokenID(last)
             return true

@@ -17,14 +17,14 @@ public final class Scheduler {
     @exclusivity(unchecked) public internal(set) var running: [Request] = []
     /// Finished since the last `schedule()`; goes to the runners in the next output.
     @exclusivity(unchecked) public internal(set) var finishedReqIDs: Set<String> = []
-    var preemptedReqIDs: Set<String> = []
+    @exclusivity(unchecked) var preemptedReqIDs: Set<String> = []
     /// `preemptedReqIDs` in the order they happened (for the trace simulator's lines).
-    var preemptedInOrder: [String] = []
+    @exclusivity(unchecked) var preemptedInOrder: [String] = []
     /// What `preemptedInOrder` held when the last output was built.
-    public internal(set) var lastPreemptedInOrder: [String] = []
-    var nextArrival = 0
-    var nextStepID = 0
-    public internal(set) var numPreemptions = 0
+    @exclusivity(unchecked) public internal(set) var lastPreemptedInOrder: [String] = []
+    @exclusivity(unchecked) var nextArrival = 0
+    @exclusivity(unchecked) var nextStepID = 0
+    @exclusivity(unchecked) public internal(set) var numPreemptions = 0
     /// Scheduled requests (and their token counts) of each step still awaiting `updateFromOutput`, in
     /// scheduling order.
     @exclusivity(unchecked) var inFlight: [Int: ScheduledStep] = [:]
