@@ -97,6 +97,19 @@ public final class Scheduler {
         if removeFromRunning { running.removeAll { $0.isFinished } }
     }
 
+    /// Finishes requests with the status that matches `reason` (`.abort` for a client abort or a stop string the
+    /// api found, `.error` for a failure); see `finishRequests(_:status:)`.
+    public func finishRequests(_ ids: some Sequence<String>, _ reason: FinishReason) {
+        let status: RequestStatus =
+            switch reason {
+            case .abort: .finishedAborted
+            case .error: .finishedError
+            case .stop: .finishedStopped
+            case .length: .finishedLengthCapped
+            }
+        finishRequests(ids, status: status)
+    }
+
     /// Unfinished requests, or finished ids the runners have not been told about yet.
     public var hasRequests: Bool { !requests.isEmpty || !finishedReqIDs.isEmpty }
     public var numUnfinishedRequests: Int { requests.count }

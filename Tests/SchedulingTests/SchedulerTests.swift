@@ -18,7 +18,7 @@ struct SchedulerTests {
             #expect(!s.waiting.requests.contains { $0.requestID == id })
             #expect(s.numUnfinishedRequests == 2 - k)
         }
-        s.finishRequests(["0", "nope"])  // idempotent
+        s.finishRequests(["0", "nope"], .abort)  // idempotent
         #expect(s.hasRequests)  // finished ids still to be told to the runners
         let out = s.schedule()
         #expect(out.finishedReqIDs == ["0", "1", "2"])
