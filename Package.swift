@@ -48,7 +48,15 @@ let package = Package(
         ),
         .target(name: "EngineServer", dependencies: ["Engine", "Scheduling", "Wire"]),
         .target(name: "RunnerServer", dependencies: ["ModelRuntime", "Engine", "Scheduling", "Wire"]),
-        .target(name: "RequestRouting", dependencies: ["Wire"]),
+        .target(
+            name: "RequestRouting",
+            dependencies: [
+                "Wire", "ServingCore", "Scheduling",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "APIServer",
             dependencies: [
@@ -82,7 +90,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "RequestRoutingTests", dependencies: ["RequestRouting", "ServingCore"]),
+        .testTarget(name: "RequestRoutingTests", dependencies: ["RequestRouting", "ServingCore", "Scheduling", "Wire"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -1,9 +1,84 @@
 import ArgumentParser
+import Foundation
+import RequestRouting
+import ServiceLifecycle
+import Wire
 
+/// `apus router`: spreads Generate requests over engine-cores (DESIGN.md §6); an `Engine` server and client at once.
 struct RouterCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "router", abstract: "(not built yet)")
+    static let configuration = CommandConfiguration(
+        commandName: "router", abstract: "Route Engine requests over many engine-cores (policies, health, retries).")
+
+    @OptionGroup var service: ServiceOptions
+
+    @Option(name: .customLong("engine"), help: "HOST:PORT of an engine-core (repeatable; DNS names are re-resolved).")
+    var engines: [String] = []
+
+    @Option(help: "prefix_aware, least_loaded, power_of_two, round_robin or session.")
+    var policy: String = PolicyKind.prefixAware.rawValue
+
+    @Option(name: .customLong("max-attempts"), help: "Attempts per request, the first included (retries only before output).")
+    var maxAttempts: Int = 3
+
+    @Option(name: .customLong("connect-timeout"), help: "Seconds to connect to an engine.")
+    var connectTimeout: Double = 2
+
+    @Option(name: .customLong("first-token-timeout"), help: "Seconds an engine may take to its first output.")
+    var firstTokenTimeout: Double = 300
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds an engine may go between outputs.")
+    var idleTimeout: Double = 60
+
+    @Option(name: .customLong("health-check-interval"), help: "Seconds between Health.Check probes of each engine.")
+    var healthCheckInterval: Double = 1
+
+    @Option(name: .customLong("hung-after"), help: "Seconds an engine's step counter may stand still while it has work.")
+    var hungAfter: Double = 2
+
+    @Option(name: .customLong("dns-refresh-interval"), help: "Seconds between re-resolutions of engine DNS names.")
+    var dnsRefreshInterval: Double = 10
 
     func run() async throws {
-        throw unfinished("router")
+        guard let kind = PolicyKind(rawValue: policy) else {
+            throw ValidationError("--policy must be one of \(PolicyKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let registry = ProcessSetup.bootstrap(logLevel: service.logLevel)
+        let logger = service.makeLogger("apus.router")
+        var core = RouterConfig(policy: kind)
+        core.maxAttempts = maxAttempts
+        core.health.hungAfter = Self.seconds(hungAfter).nanosecondsCount
+        var config = RouterServiceConfig(core: core)
+        config.authToken = service.authToken
+        config.connectTimeout = Self.seconds(connectTimeout)
+        config.firstTokenTimeout = Self.seconds(firstTokenTimeout)
+        config.idleTimeout = Self.seconds(idleTimeout)
+        config.healthCheckInterval = Self.seconds(healthCheckInterval)
+        config.dnsRefreshInterval = Self.seconds(dnsRefreshInterval)
+        let router: RouterService
+        do {
+            router = try RouterService(config: config, registry: registry, logger: logger)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        for engine in engines {
+            do { try await router.addEngine(engine) } catch { throw ValidationError("--engine \(engine): \(error)") }
+        }
+        let server = RPCServer(
+            host: service.host, port: service.port,
+            identity: .init(service: "router", authToken: service.authToken.nilIfEmpty), handlers: router.handlers,
+            logger: logger)
+        let admin = service.adminPort >= 0
+            ? AdminServer(host: service.host, port: service.adminPort, health: router.health, registry: registry) : nil
+        try await runServices([router, server] + (admin.map { [$0] } ?? []), logger: logger) {
+            announce("router", wire: try await server.boundAddress(), admin: try await admin?.boundAddress())
+        }
+    }
+
+    static func seconds(_ value: Double) -> Duration { .nanoseconds(Int64(max(value, 0.001) * 1e9)) }
+}
+
+extension Duration {
+    fileprivate var nanosecondsCount: UInt64 {
+        UInt64(components.seconds) * 1_000_000_000 + UInt64(components.attoseconds / 1_000_000_000)
     }
 }

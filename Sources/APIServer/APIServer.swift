@@ -1,1 +1,0 @@
-// The APIServer module; see DESIGN.md §8.

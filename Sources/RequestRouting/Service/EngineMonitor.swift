@@ -1,0 +1,52 @@
+import Synchronization
+import Wire
+
+/// One engine-core as the router service holds it: its RPC client, its last load report and model info, and
+/// the task that watches it (Health.Watch, Health.Check, WatchLoad, SubscribeKVEvents).
+final class EngineMonitor: Sendable {
+    let id: EngineID
+    let client: RPCClient
+    private struct State {
+        var load: ApusV1.LoadReport?
+        var info: ApusV1.ModelInfo?
+        var task: Task<Void, Never>?
+        var stopped = false
+    }
+    private let state = Mutex(State())
+
+    init(id: EngineID, address: EngineAddress, configuration: RPCClient.Configuration) {
+        self.id = id
+        self.client = RPCClient(host: address.host, port: address.port, configuration: configuration)
+    }
+
+    var load: ApusV1.LoadReport? {
+        get { state.withLock { $0.load } }
+        set { state.withLock { $0.load = newValue } }
+    }
+
+    var info: ApusV1.ModelInfo? {
+        get { state.withLock { $0.info } }
+        set { state.withLock { $0.info = newValue } }
+    }
+
+    /// Runs `body` (the watching loops) until `stop()`.
+    func start(_ body: @escaping @Sendable () async -> Void) {
+        let task = Task { await body() }
+        let stopped = state.withLock { s -> Bool in
+            s.task = task
+            return s.stopped
+        }
+        if stopped { task.cancel() }
+    }
+
+    /// Cancels the watching loops and closes the connection (calls still on it fail with UNAVAILABLE).
+    func stop() {
+        let task = state.withLock { s -> Task<Void, Never>? in
+            s.stopped = true
+            return s.task
+        }
+        task?.cancel()
+        let client = self.client
+        Task { await client.close() }
+    }
+}

@@ -1,0 +1,151 @@
+import Wire
+
+extension RouterService {
+    /// Routes one Generate, forwards the chosen engine's stream, and retries elsewhere while nothing reached
+    /// the client. Every routed request gets exactly one final `finish`, plus one per retry.
+    ///
+    /// Errors: UNAVAILABLE when no engine is ready or every attempt failed before output; the engine's own
+    /// status for client errors; a failure after output was streamed ends the stream with a final output
+    /// whose finish reason is ERROR and whose message names the engine.
+    func generate(
+        _ request: ApusV1.GenerateRequest, metadata: [MetadataEntry], writer: RPCStreamWriter<ApusV1.GenerateOutput>
+    ) async throws {
+        guard !request.requestID.isEmpty else { throw RPCError(.invalidArgument, "request_id must not be empty") }
+        let routing = RoutingRequest(
+            requestID: request.requestID, blockHashes: promptKeys(request),
+            sessionKey: request.sessionKey.isEmpty ? nil : request.sessionKey)
+        var engine: EngineID
+        switch core.route(routing) {
+        case .success(let chosen): engine = chosen
+        case .failure(.noEngineAvailable):
+            metrics.failed.increment()
+            throw RPCError(.unavailable, "no engine-core is ready to take the request")
+        case .failure(.duplicateRequestID(let id)):
+            throw RPCError(.alreadyExists, "request id \(id) is already in flight")
+        }
+        metrics.requests.increment()
+        let control = AttemptControl(requestID: request.requestID, engine: engine, now: core.now())
+        active.insert(control)
+        defer { active.remove(control) }
+        var tried: [EngineID] = []
+        while true {
+            tried.append(engine)
+            let result = await attempt(request, metadata: metadata, on: engine, control: control, writer: writer)
+            switch result {
+            case .finished(let finish):
+                finishAndHandle(routing, finish == .error ? .engineError : .completed)
+                return
+            case .clientGone:
+                abortUpstream(request.requestID)
+                finishAndHandle(routing, .cancelled)
+                throw RPCError(.cancelled, "the client cancelled the request")
+            case .failed(let outcome, let error):
+                let final = control.clientAborted ? RequestOutcome.cancelled : outcome
+                switch finishAndHandle(routing, final) {
+                case .retry(let next, let previous):
+                    metrics.retries.increment()
+                    logger.info("retrying \(request.requestID) on \(next) after \(engine): \(error.message)")
+                    if let previous { await abort([request.requestID], on: previous) }
+                    engine = next
+                case .done:
+                    throw error
+                case .fail:
+                    metrics.failed.increment()
+                    try failRequest(request.requestID, on: engine, tried: tried, error, control: control, writer: writer)
+                    return
+                }
+            }
+        }
+    }
+
+    /// Reports a failure the core will not retry: in-band after output was streamed, as an RPC error before.
+    private func failRequest(
+        _ requestID: String, on engine: EngineID, tried: [EngineID], _ error: RPCError, control: AttemptControl,
+        writer: RPCStreamWriter<ApusV1.GenerateOutput>
+    ) throws {
+        guard control.forwarded else {
+            let engines = tried.map(\.rawValue).joined(separator: ", ")
+            let code: StatusCode = error.code == .deadlineExceeded ? .unavailable : error.code
+            throw RPCError(code, "request \(requestID) failed on engine-core(s) \(engines): \(error.message)")
+        }
+        let message = "engine-core \(engine) failed after output was streamed: \(error.message)"
+        try writer.send(
+            ApusV1.GenerateOutput(
+                requestID: requestID, finishReason: .error, engineID: engine.rawValue, errorMessage: message))
+    }
+
+    /// One upstream call on `engine`; the tick loop may kill it (timeouts, hung engine, removal).
+    private func attempt(
+        _ request: ApusV1.GenerateRequest, metadata: [MetadataEntry], on engine: EngineID, control: AttemptControl,
+        writer: RPCStreamWriter<ApusV1.GenerateOutput>
+    ) async -> AttemptResult {
+        guard let client = monitors.withLock({ $0[engine]?.client }) else {
+            return .failed(.transportError, RPCError(.unavailable, "engine \(engine) is no longer a member"))
+        }
+        let task = Task { await forward(request, metadata: metadata, client: client, control: control, writer: writer) }
+        control.begin(on: engine, task: task, now: core.now())
+        let result = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        if case .finished = result { return result }
+        if let kill = control.killed { return .failed(kill.outcome, kill.error) }
+        if Task.isCancelled { return .clientGone }
+        return result
+    }
+
+    /// Streams the engine's outputs to the client until the engine ends the stream.
+    private func forward(
+        _ request: ApusV1.GenerateRequest, metadata: [MetadataEntry], client: RPCClient, control: AttemptControl,
+        writer: RPCStreamWriter<ApusV1.GenerateOutput>
+    ) async -> AttemptResult {
+        var finish: ServingFinish?
+        do {
+            let stream = try await client.serverStream(
+                Method.generate, request, as: ApusV1.GenerateOutput.self, metadata: metadata)
+            for try await output in stream {
+                if control.touch(now: core.now()) {
+                    core.withCore { $0.markFirstTokenSent(requestID: request.requestID) }
+                }
+                do { try writer.send(output) } catch { return .clientGone }
+                if let reason = output.finishReason { finish = reason == .error ? .error : .normal }
+            }
+        } catch {
+            if let finish { return .finished(finish) }
+            let rpcError = RPCError.from(error)
+            return .failed(RequestOutcome.classify(rpcError), rpcError)
+        }
+        if let finish { return .finished(finish) }
+        if Task.isCancelled { return .clientGone }
+        return .failed(.transportError, RPCError(.unavailable, "the engine ended the stream without a finish reason"))
+    }
+
+    /// `finish` on the core, acting on the health actions it returns; returns the decision.
+    @discardableResult
+    private func finishAndHandle(_ routing: RoutingRequest, _ outcome: RequestOutcome) -> FinishDecision {
+        let result = core.finish(routing, outcome: outcome)
+        var byEngine: [EngineID: [HealthAction]] = [:]
+        for action in result.health { byEngine[action.engine, default: []].append(action.action) }
+        for (engine, actions) in byEngine { handle(actions, for: engine) }
+        return result.decision
+    }
+
+    /// Sends Abort for a request whose client went away to the engine that owns it, without waiting.
+    private func abortUpstream(_ requestID: String) {
+        guard let owner = core.withCore({ $0.owner(of: requestID) }) else { return }
+        Task.detached { [self] in await abort([requestID], on: owner) }
+    }
+
+    /// `Engine.Abort` on one engine, bounded by `abortTimeout`; returns how many the engine aborted.
+    @discardableResult
+    func abort(_ requestIDs: [String], on engine: EngineID) async -> UInt32 {
+        guard let client = monitors.withLock({ $0[engine]?.client }) else { return 0 }
+        let reply = try? await client.unary(
+            Method.abort, ApusV1.AbortRequest(requestIDs: requestIDs), as: ApusV1.AbortResponse.self,
+            timeout: config.abortTimeout)
+        return reply?.numAborted ?? 0
+    }
+
+    /// The prompt's block keys for `prefix_aware` (empty for other policies or before any model info).
+    func promptKeys(_ request: ApusV1.GenerateRequest) -> [BlockHashKey] {
+        guard usesPrefix, let hasher = model.withLock({ $0.hasher }) else { return [] }
+        return hasher.keys(for: request)
+    }
+}

@@ -1,0 +1,60 @@
+import Wire
+
+/// How the router service talks to its engines: timeouts, probe periods and the core's routing config.
+///
+/// Defaults follow reference/router-anchors.md H6 (connect 2 s, first output 5 min, idle 60 s) and probe the
+/// engines once a second with a 500 ms deadline; load reports arrive at most every 50 ms.
+public struct RouterServiceConfig: Sendable {
+    /// Policy, health thresholds and retry budget of the pure core.
+    public var core: RouterConfig
+    /// This router's id in load reports and model info.
+    public var routerID: String
+    /// Shared secret presented at hello to every engine.
+    public var authToken: String = ""
+    /// Connecting to an engine (TCP + hello) must take at most this long.
+    public var connectTimeout: Duration = .seconds(2)
+    /// An upstream Generate must produce its first output within this time.
+    public var firstTokenTimeout: Duration = .seconds(300)
+    /// An upstream Generate may go at most this long between outputs.
+    public var idleTimeout: Duration = .seconds(60)
+    /// Period and deadline of the active `Health.Check` probes.
+    public var healthCheckInterval: Duration = .seconds(1)
+    public var healthCheckTimeout: Duration = .milliseconds(500)
+    /// Minimum interval between an engine's load reports (`WatchLoad.interval_us`).
+    public var loadReportInterval: Duration = .milliseconds(50)
+    /// Period of `RouterCore.tick` (hung engines, drains, timeouts).
+    public var tickInterval: Duration = .milliseconds(50)
+    /// Period of DNS re-resolution for engines given by name.
+    public var dnsRefreshInterval: Duration = .seconds(10)
+    /// How long an `Abort` to an engine may take (before a retry, on cancel).
+    public var abortTimeout: Duration = .seconds(1)
+    /// Pause before re-opening a broken monitoring stream (Watch, WatchLoad, SubscribeKVEvents).
+    public var streamRetryDelay: Duration = .milliseconds(100)
+    /// Keepalive on engine connections: a frozen engine's connection is declared dead after about 5 s.
+    public var keepalive = RPCClient.Keepalive(interval: .seconds(2), timeout: .seconds(3))
+
+    public init(core: RouterConfig = RouterConfig(), routerID: String = "router-" + RPCServer.randomInstanceID().prefix(8))
+    {
+        self.core = core
+        self.routerID = routerID
+    }
+
+    /// The RPC client configuration for one engine connection.
+    var clientConfiguration: RPCClient.Configuration {
+        var c = RPCClient.Configuration(service: "router")
+        c.authToken = authToken
+        c.connectTimeout = connectTimeout
+        c.keepalive = keepalive
+        c.initialBackoff = .milliseconds(50)
+        c.maxBackoff = .seconds(1)
+        return c
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds (router clock units).
+    var nanoseconds: UInt64 {
+        let c = components
+        return UInt64(max(0, c.seconds)) &* 1_000_000_000 &+ UInt64(max(0, c.attoseconds / 1_000_000_000))
+    }
+}
