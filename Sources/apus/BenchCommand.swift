@@ -1,9 +1,24 @@
 import ArgumentParser
 
+/// `apus bench`: the project's benchmarks. Each prints human-readable lines, or with `--json` one JSON object per
+/// line. Run them from a release build (`swift build -c release --product apus`).
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "(not built yet)")
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks: wire (vs grpc-swift), scheduler, runner, tokenizer, router, messages, serve.",
+        subcommands: [
+            BenchWireCommand.self, BenchSchedulerCommand.self, BenchRunnerCommand.self, BenchTokenizerCommand.self,
+            BenchRouterCommand.self, BenchMessagesCommand.self, BenchServeCommand.self,
+        ])
+}
 
-    func run() async throws {
-        throw unfinished("bench")
-    }
+/// `--json` for every bench subcommand.
+struct BenchOutputOptions: ParsableArguments {
+    @Flag(help: "Print one JSON object per line instead of human-readable lines.")
+    var json = false
+}
+
+/// Keeps the lines a benchmark returns that are (or are not) JSON objects.
+func benchLines(_ lines: [String], json: Bool) -> [String] {
+    lines.filter { $0.hasPrefix("{") == json }
 }

@@ -1,3 +1,5 @@
+import Logging
+
 /// The Apus side of `apus bench wire`: an `RPCServer` and an `RPCClient` in this process over loopback TCP.
 ///
 /// Methodology (Benchmarks/GRPCBench does exactly the same with grpc-swift): one connection; `plan.warmup`
@@ -21,11 +23,18 @@ public enum WireRPCBenchmark {
         return h
     }
 
+    /// The in-process server logs only errors, so a run's output is its results.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "apus.bench.wire")
+        logger.logLevel = .error
+        return logger
+    }
+
     /// Runs the three workloads and returns one result each, in `WireBenchWorkload.allCases` order.
     public static func run(plan: WireBenchPlan) async throws -> [WireBenchResult] {
         let server = RPCServer(
             host: "127.0.0.1", port: 0, identity: .init(service: "bench"), handlers: handlers(),
-            shutdownGracePeriod: .seconds(1))
+            shutdownGracePeriod: .seconds(1), logger: quietLogger)
         let serverTask = Task { try await server.run() }
         defer { serverTask.cancel() }
         guard let port = try await server.boundAddress().port else { throw RPCError(.internal, "no bound port") }

@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import Tokenization
+
+/// `apus bench serve`: an OpenAI-API load generator in the spirit of `vllm bench serve` (random dataset, Poisson
+/// arrivals or all at once, optional concurrency cap, streaming `/v1/completions` with ignore_eos and usage).
+/// Works against any OpenAI-compatible server; flag names follow vLLM's.
+struct BenchServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Load-test an OpenAI-compatible server: throughput, TTFT, TPOT, ITL, E2E latency (like vllm bench serve).")
+
+    @OptionGroup var output: BenchOutputOptions
+
+    @Option(name: .customLong("base-url"), help: "Server URL (http only).")
+    var baseURL: String = "http://127.0.0.1:8000"
+
+    @Option(help: "Endpoint path appended to the base URL.")
+    var endpoint: String = "/v1/completions"
+
+    @Option(help: "Model name to request (default: the first of GET /v1/models).")
+    var model: String?
+
+    @Option(name: .customLong("num-prompts"), help: "Requests to send.")
+    var numPrompts: Int = 200
+
+    @Option(name: [.customLong("random-input-len"), .customLong("input-len")], help: "Prompt tokens per request.")
+    var inputLength: Int = 128
+
+    @Option(name: [.customLong("random-output-len"), .customLong("output-len")], help: "Output tokens (ignore_eos).")
+    var outputLength: Int = 64
+
+    @Option(name: .customLong("random-prefix-len"), help: "Tokens of a prefix shared by every prompt (0 = none).")
+    var prefixLength: Int = 0
+
+    @Option(name: .customLong("request-rate"), help: "Requests per second (Poisson arrivals), or inf to send all at once.")
+    var requestRate: String = "inf"
+
+    @Option(name: .customLong("max-concurrency"), help: "Most requests in flight at once (default: no cap).")
+    var maxConcurrency: Int?
+
+    @Option(help: "Seed for prompts and arrival times.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("prompt-format"), help: "ids (\"prompt\": [token ids]) or words (random text).")
+    var promptFormat: String = "ids"
+
+    @Option(name: .customLong("vocab-size"), help: "Token ids are drawn below this (default: the embedded tokenizer's).")
+    var vocabSize: Int?
+
+    @Option(name: .customLong("api-key"), help: "Bearer token (default: $OPENAI_API_KEY).")
+    var apiKeyOption: String?
+
+    var apiKey: String? { apiKeyOption ?? ProcessInfo.processInfo.environment["OPENAI_API_KEY"] }
+
+    @Option(name: .customLong("request-timeout"), help: "Seconds one request may take.")
+    var requestTimeout: Double = 600
+
+    func validate() throws {
+        guard numPrompts > 0, inputLength > 0, outputLength > 0, prefixLength >= 0, requestTimeout > 0 else {
+            throw ValidationError("--num-prompts, --random-input-len, --random-output-len and --request-timeout must be positive")
+        }
+        guard maxConcurrency.map({ $0 > 0 }) ?? true else { throw ValidationError("--max-concurrency must be positive") }
+        guard BenchServeDataset.PromptFormat(rawValue: promptFormat) != nil else {
+            throw ValidationError("--prompt-format must be ids or words")
+        }
+        _ = try rate()
+        _ = try target()
+    }
+
+    /// Requests per second; nil = infinite (all at once).
+    func rate() throws -> Double? {
+        if requestRate.lowercased() == "inf" { return nil }
+        guard let r = Double(requestRate), r > 0, r.isFinite else {
+            throw ValidationError("--request-rate must be a positive number or inf")
+        }
+        return r
+    }
+
+    /// Host, port and path prefix of `--base-url`.
+    func target() throws -> (host: String, port: Int, prefix: String) {
+        guard let url = URLComponents(string: baseURL), url.scheme == "http", let host = url.host, !host.isEmpty else {
+            throw ValidationError("--base-url must look like http://HOST:PORT (https is not supported)")
+        }
+        var prefix = url.path
+        while prefix.hasSuffix("/") { prefix.removeLast() }
+        return (host, url.port ?? 80, prefix)
+    }
+
+    func run() async throws {
+        let (host, port, prefix) = try target()
+        let timeout = Duration.milliseconds(Int(requestTimeout * 1000))
+        let modelName = try await resolveModel(host: host, port: port, prefix: prefix)
+        let prompts = BenchServeDataset.make(
+            count: numPrompts, inputLength: inputLength, outputLength: outputLength, prefixLength: prefixLength,
+            vocabSize: vocabSize ?? Tokenizer.embeddedDefault.vocabSize,
+            format: BenchServeDataset.PromptFormat(rawValue: promptFormat) ?? .ids, seed: seed)
+        let request = BenchServeRequest(
+            host: host, port: port, path: prefix + endpoint, model: modelName, apiKey: apiKey, timeout: timeout)
+
+        BenchLog.note("initial test request to \(baseURL)\(endpoint) (model \(modelName))")
+        let probe = await request.run(prompts[0])
+        guard probe.success else { throw BenchError("the initial test request failed: \(probe.error)") }
+
+        let rate = try rate()
+        BenchLog.note("sending \(numPrompts) requests, rate \(rate.map { "\($0)/s" } ?? "inf"), "
+                      + "max concurrency \(maxConcurrency.map(String.init) ?? "none")")
+        let (outcomes, seconds) = await BenchServeLoad.run(
+            prompts: prompts, request: request, rate: rate, maxConcurrency: maxConcurrency, seed: seed)
+        let metrics = BenchServeMetrics(outcomes: outcomes, durationS: seconds)
+        if output.json {
+            print(metrics.jsonLine(extra: [
+                "model_id": modelName, "num_prompts": numPrompts, "request_rate": rate.map { $0 as Any } ?? "inf",
+                "max_concurrency": maxConcurrency.map { $0 as Any } ?? NSNull(), "random_input_len": inputLength,
+                "random_output_len": outputLength, "random_prefix_len": prefixLength,
+            ]))
+        } else {
+            let header = "model \(modelName), \(numPrompts) prompts of \(prefixLength)+\(inputLength) tokens → "
+                + "\(outputLength), rate \(rate.map { "\($0)/s" } ?? "inf"), max concurrency "
+                + (maxConcurrency.map(String.init) ?? "none")
+            metrics.humanLines(header: header).forEach { print($0) }
+        }
+        if metrics.completed == 0 { throw ExitCode.failure }
+    }
+
+    /// `--model`, or the first model the server lists.
+    func resolveModel(host: String, port: Int, prefix: String) async throws -> String {
+        if let model { return model }
+        var headers: [(String, String)] = []
+        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
+        let response = try await BenchHTTPClient.send(
+            host: host, port: port, method: .GET, path: prefix + "/v1/models", headers: headers, timeout: .seconds(30))
+        guard response.status == 200,
+              let object = try? JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any],
+              let data = object["data"] as? [[String: Any]], let id = data.first?["id"] as? String
+        else { throw BenchError("GET /v1/models gave no model (HTTP \(response.status)); pass --model") }
+        return id
+    }
+}
+
+/// Sends the prompts on schedule and collects every outcome.
+enum BenchServeLoad {
+    /// Returns outcomes in prompt order and the wall time from the first send to the last response.
+    static func run(
+        prompts: [BenchServeDataset.Prompt], request: BenchServeRequest, rate: Double?, maxConcurrency: Int?,
+        seed: UInt64
+    ) async -> ([BenchServeOutcome], Double) {
+        var rng = BenchRandom(seed: seed ^ 0x5EED)
+        var offsets: [Double] = []
+        var t = 0.0
+        for _ in prompts {
+            offsets.append(t)
+            if let rate { t += rng.exponential(rate: rate) }
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        var outcomes = [BenchServeOutcome](repeating: BenchServeOutcome(), count: prompts.count)
+        await withTaskGroup(of: (Int, BenchServeOutcome).self) { group in
+            var inFlight = 0
+            for (index, prompt) in prompts.enumerated() {
+                let due = start + .milliseconds(Int64(offsets[index] * 1000))
+                if due > clock.now { try? await clock.sleep(until: due) }
+                if let cap = maxConcurrency, inFlight >= cap, let (i, o) = await group.next() {
+                    outcomes[i] = o
+                    inFlight -= 1
+                }
+                group.addTask { (index, await request.run(prompt)) }
+                inFlight += 1
+            }
+            for await (i, o) in group { outcomes[i] = o }
+        }
+        let elapsed = start.duration(to: clock.now)
+        return (outcomes, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    }
+}

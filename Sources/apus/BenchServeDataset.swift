@@ -1,0 +1,81 @@
+import Foundation
+
+/// The random dataset of `apus bench serve`, in the spirit of vLLM's `random` dataset: every prompt has a shared
+/// prefix of `prefixLength` random tokens (0 = none) followed by `inputLength` random tokens, and asks for
+/// `outputLength` tokens with ignore_eos. Prompts go out as token ids ("prompt": [ids]) or, with `.words`, as
+/// random words from a small list (one word ≈ one token).
+struct BenchServeDataset {
+    enum PromptFormat: String, CaseIterable {
+        case ids, words
+    }
+
+    struct Prompt {
+        /// Either token ids or text, as the endpoint will receive it.
+        var tokenIDs: [Int32]?
+        var text: String?
+        /// Prompt tokens as counted here (exact for ids, approximate for words).
+        var inputTokens: Int
+        var outputTokens: Int
+    }
+
+    static let words = [
+        "the", "of", "and", "to", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not",
+        "he", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "had", "they", "you", "were",
+        "their", "one", "all", "we", "can", "her", "has", "there", "been", "if", "more", "when", "will", "would",
+        "who", "so", "no", "time", "model", "token", "cache", "engine", "router", "request", "stream", "batch",
+    ]
+
+    /// `count` prompts drawn with `seed`; token ids uniformly from [`lowTokenID`, `vocabSize`).
+    static func make(
+        count: Int, inputLength: Int, outputLength: Int, prefixLength: Int, vocabSize: Int, format: PromptFormat,
+        seed: UInt64
+    ) -> [Prompt] {
+        var rng = BenchRandom(seed: seed)
+        let low = min(100, max(vocabSize / 10, 0))
+        func randomIDs(_ n: Int) -> [Int32] {
+            (0..<n).map { _ in Int32(low + Int(rng.next() % UInt64(max(vocabSize - low, 1)))) }
+        }
+        func randomWords(_ n: Int) -> [String] {
+            (0..<n).map { _ in words[Int(rng.next() % UInt64(words.count))] }
+        }
+        switch format {
+        case .ids:
+            let prefix = randomIDs(prefixLength)
+            return (0..<count).map { _ in
+                Prompt(tokenIDs: prefix + randomIDs(inputLength), text: nil, inputTokens: prefixLength + inputLength,
+                       outputTokens: outputLength)
+            }
+        case .words:
+            let prefix = randomWords(prefixLength)
+            return (0..<count).map { _ in
+                Prompt(tokenIDs: nil, text: (prefix + randomWords(inputLength)).joined(separator: " "),
+                       inputTokens: prefixLength + inputLength, outputTokens: outputLength)
+            }
+        }
+    }
+}
+
+/// SplitMix64: a small seeded generator so a `--seed` reproduces the same prompts and arrival times.
+struct BenchRandom: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in (0, 1].
+    mutating func unit() -> Double {
+        (Double(next() >> 11) + 1) / Double(1 << 53)
+    }
+
+    /// An exponential gap with the given rate (Poisson arrivals), in seconds.
+    mutating func exponential(rate: Double) -> Double {
+        -log(unit()) / rate
+    }
+}
