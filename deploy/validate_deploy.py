@@ -187,8 +187,11 @@ def check_kubernetes(root: Path) -> None:
     for w in workloads:
         for c in w["spec"]["template"]["spec"]["containers"]:
             for arg in c.get("args", []):
+                if not re.match(r"--(engine|upstream|runner)=", arg):
+                    continue
                 m = re.match(r"--(engine|upstream|runner)=([^:]+):(\d+)$", arg)
                 if not m:
+                    error(f"{w['metadata']['name']}: {arg} is not HOST:PORT")
                     continue
                 host, port = m.group(2), int(m.group(3))
                 svc_name = host.split(".")[-1] if "." in host else host

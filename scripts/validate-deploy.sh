@@ -36,10 +36,11 @@ apt_install() {
 # --- tools --------------------------------------------------------------------------------------------------------
 setup_tools() {
     local stamp=$venv/.installed req=$deploy/validate-requirements.txt
-    if [[ -f $stamp ]] && cmp -s "$req" "$stamp"; then
+    if [[ -f $stamp ]] && cmp -s "$req" "$stamp" && "$venv/bin/python" -c 'import yaml' 2>/dev/null; then
         return 0
     fi
-    if [[ ! -x $venv/bin/python ]]; then
+    if ! "$venv/bin/python" -c 'import sys' 2>/dev/null; then
+        rm -rf "$venv"
         python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; }
     fi
     "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
