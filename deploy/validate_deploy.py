@@ -12,6 +12,10 @@ Each subcommand prints one line per finding and exits 1 if any finding is an err
   grafana JSON METRICS    the dashboard is well formed and queries only metrics in METRICS;
                           with --rules OUT it also writes every query as a Prometheus rule file for promtool
   flags APUS              every `--flag` the deployment files pass to `apus <subcommand>` exists in its --help
+  runtime-libs DOCKERFILE APUS
+                          every shared library APUS links (besides the Swift runtime, which the image links
+                          statically) comes from a package the Dockerfile's runtime stage installs, one of their
+                          dependencies, or the slim base image
 """
 from __future__ import annotations
 
@@ -477,6 +481,61 @@ def check_flags(repo: Path, apus: str) -> None:
     print(f"  checked {checked} flags against `apus <subcommand> --help`")
 
 
+# ------------------------------------------------------------------------------------------------- runtime libs
+
+SLIM_BASE = {"libc6", "libstdc++6", "libgcc-s1", "zlib1g"}
+
+
+def runtime_packages(dockerfile: Path) -> set[str]:
+    """Packages `apt-get install`ed in the Dockerfile's last stage."""
+    stages = re.split(r"(?m)^FROM\s", dockerfile.read_text())
+    last = stages[-1].replace("\\\n", " ")
+    pkgs = set()
+    for m in re.finditer(r"apt-get install ([^&\n]*)", last):
+        pkgs |= {w for w in m.group(1).split() if not w.startswith("-")}
+    return pkgs
+
+
+def dependency_closure(pkgs: set[str]) -> set[str]:
+    seen, todo = set(), list(pkgs)
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        out = subprocess.run(["dpkg-query", "-W", "-f=${Depends},${Pre-Depends}", p], capture_output=True, text=True)
+        for alt in out.stdout.split(","):
+            name = alt.split("|")[0].split("(")[0].strip().split(":")[0]
+            if name:
+                todo.append(name)
+    return seen
+
+
+def check_runtime_libs(dockerfile: Path, apus: str) -> None:
+    wanted = runtime_packages(dockerfile)
+    allowed = dependency_closure(wanted | SLIM_BASE)
+    ldd = subprocess.run(["ldd", apus], capture_output=True, text=True, check=True).stdout
+    checked = 0
+    for m in re.finditer(r"^\s*(\S+) => (/\S+)", ldd, re.M):
+        lib, path = m.group(1), Path(m.group(2)).resolve()
+        if lib.startswith(("libswift", "libFoundation", "lib_Foundation", "libdispatch", "libBlocksRuntime")):
+            continue  # the Swift runtime: linked statically into the image's binary (--static-swift-stdlib)
+        # dpkg knows a file by the path its package installed; with a merged /usr that may lack the /usr prefix.
+        candidates = [m.group(2), str(path), str(path).removeprefix("/usr")]
+        for candidate in candidates:
+            owner = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
+            if owner.returncode == 0:
+                break
+        if owner.returncode != 0:
+            error(f"{lib} ({path}) belongs to no Debian package")
+            continue
+        pkg = owner.stdout.split(":")[0]
+        checked += 1
+        if pkg not in allowed:
+            error(f"{lib} comes from {pkg}, which the runtime stage of {dockerfile.name} does not install")
+    print(f"  {checked} shared libraries, all from: {' '.join(sorted(wanted))} (+ their dependencies and the base)")
+
+
 def main(argv: list[str]) -> int:
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "kubernetes":
@@ -491,6 +550,8 @@ def main(argv: list[str]) -> int:
         check_grafana(Path(argv[2]), Path(argv[3]), rules, sources)
     elif cmd == "flags":
         check_flags(Path(argv[2]), argv[3])
+    elif cmd == "runtime-libs":
+        check_runtime_libs(Path(argv[2]), argv[3])
     else:
         print(__doc__)
         return 2
