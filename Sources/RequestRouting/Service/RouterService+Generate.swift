@@ -44,7 +44,7 @@ extension RouterService {
                 switch finishAndHandle(routing, final) {
                 case .retry(let next, let previous):
                     metrics.retries.increment()
-                    logger.info("retrying \(request.requestID) on \(next) after \(engine): \(error.message)")
+                    logger.debug("retrying \(request.requestID) on \(next) after \(engine): \(error.message)")
                     if let previous { await abort([request.requestID], on: previous) }
                     engine = next
                 case .done:

@@ -1,0 +1,162 @@
+import Scheduling
+import ServingCore
+import Synchronization
+import Wire
+
+/// A scripted engine-core: a real RPCServer on 127.0.0.x serving Generate, Abort, Health, WatchLoad,
+/// SubscribeKVEvents and GetModelInfo from a script, recording what it received.
+///
+/// `freeze()` plays a SIGSTOPped engine whose connections stay open: streams stall and load reports stop (so
+/// the step counter stands still while it has work), but Health still answers. `stop()` plays a dead one.
+final class ScriptedEngine: Sendable {
+    struct Script: Sendable {
+        /// Outputs per request, one token each; the last carries finish reason `length`.
+        var tokens = 3
+        var firstOutputDelay: Duration = .milliseconds(1)
+        var outputInterval: Duration = .milliseconds(1)
+        /// Every n-th request (by arrival, from 0) fails before output with `failure`; 0 = never.
+        var failEvery = 0
+        var failure = RPCError(.unavailable, "no runner available: scripted")
+        /// Every n-th request fails with INTERNAL after two outputs; 0 = never.
+        var breakMidStreamEvery = 0
+    }
+
+    private struct State {
+        var script: Script
+        var received: [String] = []
+        var aborted: Set<String> = []
+        var live: Set<String> = []
+        var frozen = false
+        var steps: UInt64 = 0
+        var kvEvents: [ApusV1.KVEvent] = []
+        var server: (RPCServer, Task<Void, any Error>)?
+        var port = 0
+    }
+
+    let name: String
+    let host: String
+    let health = HealthService(statuses: ["": .serving, "apus.v1.Engine": .serving])
+    private let state: Mutex<State>
+    static let hasher = BlockHasher(blockSize: 16, seed: 0)
+
+    private init(name: String, host: String, script: Script) {
+        self.name = name
+        self.host = host
+        self.state = Mutex(State(script: script))
+    }
+
+    /// Starts a fake engine listening on `host:port` (0 = any free port).
+    static func start(_ name: String, _ script: Script = Script(), host: String = "127.0.0.1", port: Int = 0)
+        async throws -> ScriptedEngine
+    {
+        let engine = ScriptedEngine(name: name, host: host, script: script)
+        var handlers = engine.handlers
+        handlers.merge(engine.health.handlers)
+        let server = RPCServer(host: host, port: port, identity: .init(service: "engine-core"), handlers: handlers)
+        let task = Task { try await server.run() }
+        let bound = try await server.boundAddress().port!
+        engine.state.withLock {
+            $0.server = (server, task)
+            $0.port = bound
+        }
+        return engine
+    }
+
+    var port: Int { state.withLock { $0.port } }
+    var address: String { "\(host):\(port)" }
+    var received: [String] { state.withLock { $0.received } }
+    var aborted: Set<String> { state.withLock { $0.aborted } }
+    var liveCount: Int { state.withLock { $0.live.count } }
+
+    /// The engine dies: the listener and every connection close.
+    func stop() { state.withLock { $0.server?.1 }?.cancel() }
+
+    func freeze() { state.withLock { $0.frozen = true } }
+    func thaw() { state.withLock { $0.frozen = false } }
+
+    private func waitWhileFrozen() async throws {
+        while state.withLock({ $0.frozen }) { try await Task.sleep(for: .milliseconds(5)) }
+    }
+
+    private var handlers: RPCHandlers {
+        var h = RPCHandlers()
+        h.serverStreaming("apus.v1.Engine/Generate") {
+            [self] (request: ApusV1.GenerateRequest, _, writer: RPCStreamWriter<ApusV1.GenerateOutput>) in
+            try await generate(request, writer)
+        }
+        h.unary("apus.v1.Engine/Abort") { [self] (request: ApusV1.AbortRequest, _) in
+            let live = state.withLock { s in
+                s.aborted.formUnion(request.requestIDs)
+                return request.requestIDs.filter { s.live.contains($0) }.count
+            }
+            return ApusV1.AbortResponse(numAborted: UInt32(live))
+        }
+        h.unary("apus.v1.Engine/GetModelInfo") { [self] (_: ApusV1.GetModelInfoRequest, _) in
+            ApusV1.ModelInfo(model: "fake-model", maxModelLen: 4096, blockSize: 16, engineID: name, blockHashSeed: "0")
+        }
+        h.unary("apus.v1.Engine/GetLoad") { [self] (_: ApusV1.GetLoadRequest, _) in report() }
+        h.serverStreaming("apus.v1.Engine/WatchLoad") {
+            [self] (_: ApusV1.WatchLoadRequest, _, writer: RPCStreamWriter<ApusV1.LoadReport>) in
+            while true {
+                if !state.withLock({ $0.frozen }) { try writer.send(report()) }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        h.serverStreaming("apus.v1.Engine/SubscribeKVEvents") {
+            [self] (request: ApusV1.SubscribeKVEventsRequest, _, writer: RPCStreamWriter<ApusV1.KVEventBatch>) in
+            var position = request.fromSeq
+            while true {
+                let events = state.withLock { $0.kvEvents.filter { $0.seq > position } }
+                if !events.isEmpty {
+                    try writer.send(ApusV1.KVEventBatch(engineID: name, events: events))
+                    position = events.last!.seq
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        return h
+    }
+
+    /// A load report; the step counter advances with every report while requests are live.
+    private func report() -> ApusV1.LoadReport {
+        state.withLock { s in
+            if !s.live.isEmpty { s.steps += 1 }
+            return ApusV1.LoadReport(
+                engineID: name, numRunning: UInt32(s.live.count), stepCounter: s.steps, numGPUBlocks: 1000,
+                numFreeBlocks: 1000)
+        }
+    }
+
+    private func generate(_ request: ApusV1.GenerateRequest, _ writer: RPCStreamWriter<ApusV1.GenerateOutput>)
+        async throws
+    {
+        let id = request.requestID
+        let keys = Self.hasher.blockHashes(tokenIDs: request.promptTokenIDs).map(\.bytes)
+        let (script, index) = state.withLock { s in
+            s.received.append(id)
+            if !keys.isEmpty {
+                s.kvEvents.append(ApusV1.KVEvent(seq: UInt64(s.kvEvents.count + 1), kind: .stored, blockHashes: keys))
+            }
+            return (s.script, s.received.count - 1)
+        }
+        if script.failEvery > 0, index % script.failEvery == 0 { throw script.failure }
+        state.withLock { _ = $0.live.insert(id) }
+        defer { state.withLock { _ = $0.live.remove(id) } }
+        try await Task.sleep(for: script.firstOutputDelay)
+        for position in 0..<script.tokens {
+            try await waitWhileFrozen()
+            if state.withLock({ $0.aborted.contains(id) }) {
+                try writer.send(ApusV1.GenerateOutput(requestID: id, finishReason: .abort, engineID: name))
+                return
+            }
+            if script.breakMidStreamEvery > 0, index % script.breakMidStreamEvery == 0, position == 2 {
+                throw RPCError(.internal, "scripted failure mid-stream")
+            }
+            let last = position == script.tokens - 1
+            try writer.send(
+                ApusV1.GenerateOutput(
+                    requestID: id, newTokenIDs: [TokenID(position)], finishReason: last ? .length : nil, engineID: name))
+            if !last { try await Task.sleep(for: script.outputInterval) }
+        }
+    }
+}
