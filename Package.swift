@@ -60,8 +60,11 @@ let package = Package(
         .target(
             name: "APIServer",
             dependencies: [
-                "Tokenization", "Wire",
+                "Tokenization", "Wire", "ServingCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -91,6 +94,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RequestRoutingTests", dependencies: ["RequestRouting", "ServingCore", "Scheduling", "Wire"]),
+        .testTarget(
+            name: "APIServerTests",
+            dependencies: [
+                "APIServer", "Tokenization", "Wire", "ServingCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

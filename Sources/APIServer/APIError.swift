@@ -1,0 +1,78 @@
+import Hummingbird
+import Tokenization
+import Wire
+
+/// An error the api answers with an OpenAI-shaped body: `{"error": {"message", "type", "param", "code"}}`.
+///
+/// `param` names the offending request field, so SDK users see which parameter was wrong. Route handlers throw
+/// it; `APIRoutes` turns it into the response (also mid-stream, as an SSE `data: {"error": …}` event).
+public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var status: HTTPResponse.Status
+    public var message: String
+    public var type: String
+    public var param: String?
+
+    public init(_ status: HTTPResponse.Status, _ message: String, type: String, param: String? = nil) {
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+    }
+
+    public var description: String { "\(status.code) \(type): \(message)" }
+
+    public static func badRequest(_ message: String, param: String? = nil) -> APIError {
+        APIError(.badRequest, message, type: "BadRequestError", param: param)
+    }
+
+    public static func notFound(_ message: String, param: String? = nil) -> APIError {
+        APIError(.notFound, message, type: "NotFoundError", param: param)
+    }
+
+    public static let unauthorized = APIError(
+        .unauthorized, "Unauthorized: missing or invalid API key", type: "AuthenticationError")
+
+    public static func unavailable(_ message: String) -> APIError {
+        APIError(.serviceUnavailable, message, type: "ServiceUnavailableError")
+    }
+
+    public static func internalError(_ message: String) -> APIError {
+        APIError(.internalServerError, message, type: "InternalServerError")
+    }
+
+    /// Maps a failed upstream call: UNAVAILABLE is 503 (no engine), a refused request 400, anything else 500.
+    public static func upstream(_ error: any Error) -> APIError {
+        if let e = error as? APIError { return e }
+        guard let rpc = error as? RPCError else { return .internalError(String(describing: error)) }
+        switch rpc.code {
+        case .unavailable, .resourceExhausted: return .unavailable("The engine is unavailable: \(rpc.message)")
+        case .invalidArgument, .alreadyExists, .outOfRange, .failedPrecondition: return .badRequest(rpc.message)
+        case .deadlineExceeded: return APIError(.gatewayTimeout, rpc.message, type: "TimeoutError")
+        default: return .internalError("The engine failed: \(rpc.message)")
+        }
+    }
+
+    /// The `{"error": {...}}` body.
+    var json: JSONValue {
+        [
+            "error": [
+                "message": .string(message), "type": .string(type), "param": param.map(JSONValue.string) ?? .null,
+                "code": .int(status.code),
+            ]
+        ]
+    }
+
+    /// The JSON error response.
+    var response: Response {
+        JSONResponse.make(json, status: status)
+    }
+}
+
+/// Builds `application/json` responses from `JSONValue`s.
+enum JSONResponse {
+    static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: JSONWriter.string(value))))
+    }
+}

@@ -1,0 +1,86 @@
+import ServingCore
+import Tokenization
+import Wire
+
+/// One OpenAI request in flight upstream: its child requests (one per choice), opened together and read
+/// concurrently, each through its own `ChoiceProcessor`.
+///
+/// `start` opens every upstream stream before any response byte is written, so an unreachable upstream is a 503,
+/// not a broken stream. `forEach` delivers the choices' deltas in arrival order; when its body throws (the client
+/// went away) or the caller is cancelled, the child tasks are cancelled, which cancels their upstream calls —
+/// the engine aborts those requests within one step.
+struct Generation: Sendable {
+    struct Child: Sendable {
+        var index: Int
+        var requestID: String
+        var promptTokens: Int
+        var processor: ChoiceProcessor
+        var stream: RPCResponseStream<ApusV1.GenerateOutput>
+    }
+
+    let children: [Child]
+    let upstream: EngineUpstream
+    let metrics: APIMetrics?
+    let arrival: ContinuousClock.Instant
+
+    static func start(
+        _ plan: GenerationPlan, model: ServedModel, upstream: EngineUpstream, metrics: APIMetrics?
+    ) async throws(APIError) -> Generation {
+        var children: [Child] = []
+        for child in try plan.children(for: model) {
+            let stream = try await upstream.generate(child.request)
+            children.append(
+                Child(
+                    index: child.index, requestID: child.request.requestID,
+                    promptTokens: child.request.promptTokenIDs.count,
+                    processor: ChoiceProcessor(
+                        index: child.index, tokenizer: model.tokenizer, promptTokenIDs: child.request.promptTokenIDs,
+                        params: child.request.samplingParams),
+                    stream: stream))
+        }
+        return Generation(children: children, upstream: upstream, metrics: metrics, arrival: plan.arrival)
+    }
+
+    var promptTokens: Int { children.map(\.promptTokens).reduce(0, +) }
+
+    /// Calls `body` with every delta of every choice until all have finished. Upstream failures throw `APIError`.
+    func forEach(_ body: (ChoiceDelta) async throws -> Void) async throws {
+        let (deltas, continuation) = AsyncThrowingStream<ChoiceDelta, any Error>.makeStream()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await withThrowingTaskGroup(of: Void.self) { readers in
+                        for child in children {
+                            readers.addTask { try await read(child) { continuation.yield($0) } }
+                        }
+                        try await readers.waitForAll()
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            for try await delta in deltas { try await body(delta) }
+            try await group.waitForAll()
+        }
+    }
+
+    private func read(_ child: Child, _ yield: (ChoiceDelta) -> Void) async throws {
+        var processor = child.processor
+        var timer = APIMetrics.RequestTimer(arrival: arrival)
+        do {
+            for try await output in child.stream {
+                let delta = processor.process(output)
+                if let metrics { timer.record(delta, promptTokens: child.promptTokens, metrics: metrics) }
+                yield(delta)
+                guard delta.finishReason == nil else {
+                    if delta.abortUpstream { await upstream.abort([child.requestID]) }
+                    return
+                }
+            }
+        } catch {
+            throw APIError.upstream(error)
+        }
+        throw APIError.internalError("The engine ended request \(child.requestID) without finishing it")
+    }
+}

@@ -1,0 +1,84 @@
+import ServingCore
+import Tokenization
+
+/// `POST /v1/chat/completions`, parsed: messages rendered through the model's chat template and tokenized
+/// without special tokens (the template places them). `max_completion_tokens` (or `max_tokens`) defaults to the
+/// rest of the context; `logprobs` is a bool and `top_logprobs` the count.
+struct ChatCompletionRequest: Sendable {
+    var model: String?
+    var plan: GenerationPlan
+    /// Whether choices carry `logprobs.content`.
+    var logprobs: Bool
+
+    static func parse(_ body: JSONValue, model: ServedModel, requestID: String) throws(APIError) -> ChatCompletionRequest {
+        let f = try JSONFields(body)
+        var params = try SamplingFields.parse(f)
+        let wantsLogprobs = try f.bool("logprobs") ?? false
+        let top = try f.int("top_logprobs")
+        if let top, !wantsLogprobs, top > 0 {
+            throw .badRequest("top_logprobs requires logprobs to be true", param: "top_logprobs")
+        }
+        if let top, top < 0 || top > SamplingParams.maxLogprobs {
+            throw .badRequest("top_logprobs must be in [0, \(SamplingParams.maxLogprobs)], got \(top)", param: "top_logprobs")
+        }
+        if wantsLogprobs { params.logprobs = top ?? 0 }
+        var plan = GenerationPlan(
+            requestID: requestID, prompts: [try render(f, model)], params: params,
+            requestedMaxTokens: try SamplingFields.maxTokens(f, keys: ["max_completion_tokens", "max_tokens"]),
+            promptParam: "messages")
+        try StreamFields.apply(f, to: &plan)
+        return ChatCompletionRequest(model: try f.string("model"), plan: plan, logprobs: wantsLogprobs)
+    }
+
+    private static func render(_ f: JSONFields, _ model: ServedModel) throws(APIError) -> [TokenID] {
+        guard let items = try f.array("messages") else { throw .badRequest("messages is required", param: "messages") }
+        guard !items.isEmpty else { throw .badRequest("messages must not be empty", param: "messages") }
+        guard let template = model.chatTemplate else {
+            throw .badRequest("The model has no chat template; use /v1/completions", param: "messages")
+        }
+        let messages = try items.map { (item) throws(APIError) -> ChatMessage in try message(item) }
+        let continueFinal = try f.bool("continue_final_message") ?? false
+        let addGenerationPrompt = try f.bool("add_generation_prompt") ?? !continueFinal
+        var extra: [String: JSONValue] = [:]
+        for (key, value) in try f.object("chat_template_kwargs")?.pairs ?? [] { extra[key] = value }
+        let tools = try f.array("tools")
+        let config = model.tokenizer.config
+        do {
+            let text = continueFinal
+                ? try template.renderContinuingFinalMessage(
+                    messages: messages, bosToken: config?.bosToken, eosToken: config?.eosToken, tools: tools,
+                    extra: extra)
+                : try template.render(
+                    messages: messages, addGenerationPrompt: addGenerationPrompt, bosToken: config?.bosToken,
+                    eosToken: config?.eosToken, tools: tools, extra: extra)
+            return model.tokenizer.encode(text, addSpecialTokens: false)
+        } catch {
+            throw .badRequest("The chat template failed: \(error)", param: "messages")
+        }
+    }
+
+    /// One message: `content` as a string or a list of `{"type": "text", "text": …}` parts (joined by newlines).
+    private static func message(_ value: JSONValue) throws(APIError) -> ChatMessage {
+        let f = try JSONFields(value)
+        guard let role = try f.string("role") else { throw .badRequest("every message needs a role", param: "messages") }
+        var content: String?
+        switch f.object["content"] {
+        case .string(let s): content = s
+        case .array(let parts):
+            var texts: [String] = []
+            for part in parts {
+                let pf = try JSONFields(part)
+                guard try pf.string("type") == "text", let text = try pf.string("text") else {
+                    throw .badRequest("only text content parts are supported", param: "messages")
+                }
+                texts.append(text)
+            }
+            content = texts.joined(separator: "\n")
+        case nil, .null: content = nil
+        default: throw .badRequest("message content must be a string or a list of parts", param: "messages")
+        }
+        return ChatMessage(
+            role: role, content: content, toolCalls: try f.array("tool_calls"), toolCallID: try f.string("tool_call_id"),
+            name: try f.string("name"), reasoningContent: try f.string("reasoning_content"))
+    }
+}

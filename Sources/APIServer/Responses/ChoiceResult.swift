@@ -1,0 +1,43 @@
+import ServingCore
+
+/// One choice of a non-streaming response, accumulated from its deltas.
+struct ChoiceResult: Sendable {
+    var index: Int
+    var text = ""
+    var numTokens = 0
+    var logprobs: [PositionLogprobs] = []
+    var finishReason: FinishReason?
+    var stopReason: StopReason?
+    var cachedTokens = 0
+
+    init(index: Int) { self.index = index }
+
+    mutating func add(_ delta: ChoiceDelta) {
+        text += delta.text
+        numTokens += delta.tokenIDs.count
+        logprobs += delta.logprobs
+        cachedTokens = max(cachedTokens, delta.numCachedTokens)
+        if let reason = delta.finishReason {
+            finishReason = reason
+            stopReason = delta.stopReason
+        }
+    }
+
+    /// Collects every choice of `generation`; an engine-side error finish becomes a 500.
+    static func collect(_ generation: Generation) async throws -> [ChoiceResult] {
+        var results: [Int: ChoiceResult] = [:]
+        try await generation.forEach { delta in
+            if delta.finishReason == .error {
+                throw APIError.internalError("The engine failed the request: \(delta.errorMessage)")
+            }
+            results[delta.index, default: ChoiceResult(index: delta.index)].add(delta)
+        }
+        return results.values.sorted { $0.index < $1.index }
+    }
+
+    static func usage(_ results: [ChoiceResult], promptTokens: Int) -> Usage {
+        Usage(
+            promptTokens: promptTokens, completionTokens: results.map(\.numTokens).reduce(0, +),
+            cachedTokens: results.map(\.cachedTokens).reduce(0, +))
+    }
+}

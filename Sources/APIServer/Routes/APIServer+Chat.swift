@@ -1,0 +1,36 @@
+import Foundation
+import Hummingbird
+import ServingCore
+import Tokenization
+
+extension APIServer {
+    /// `POST /v1/chat/completions`.
+    func chatCompletions(_ request: Request) async throws -> Response {
+        let ids = requestIDs(request, prefix: "chatcmpl")
+        let parsed = try ChatCompletionRequest.parse(try await jsonBody(request), model: model, requestID: ids.upstream)
+        try model.check(model: parsed.model)
+        let generation = try await Generation.start(parsed.plan, model: model, upstream: upstream, metrics: metrics)
+        let format = ChatFormat(
+            id: "chatcmpl-\(ids.client)", model: model.name, created: Int(Date.now.timeIntervalSince1970),
+            logprobs: parsed.logprobs ? LogprobsFormat(tokenizer: model.tokenizer) : nil)
+        let headers: HTTPFields = [HTTPFields.requestIDName: ids.client]
+        guard parsed.plan.stream else {
+            let results = try await ChoiceResult.collect(generation)
+            let usage = ChoiceResult.usage(results, promptTokens: generation.promptTokens)
+            return JSONResponse.make(format.response(results, usage: usage), headers: headers)
+        }
+        let includeUsage = parsed.plan.includeUsage
+        let numChoices = generation.children.count
+        return ServerSentEvents.response(headers: headers) { send in
+            for index in 0..<numChoices { try await send(format.roleChunk(index: index)) }
+            var usage = Usage(promptTokens: generation.promptTokens)
+            try await generation.forEach { delta in
+                try ServerSentEvents.check(delta)
+                usage.add(delta)
+                guard !delta.text.isEmpty || !delta.logprobs.isEmpty || delta.finishReason != nil else { return }
+                try await send(format.chunk(delta))
+            }
+            if includeUsage { try await send(format.usageChunk(usage)) }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Hummingbird
+import ServingCore
+import Tokenization
+
+extension APIServer {
+    /// `POST /v1/completions`.
+    func completions(_ request: Request) async throws -> Response {
+        let ids = requestIDs(request, prefix: "cmpl")
+        let parsed = try CompletionRequest.parse(try await jsonBody(request), model: model, requestID: ids.upstream)
+        try model.check(model: parsed.model)
+        let generation = try await Generation.start(parsed.plan, model: model, upstream: upstream, metrics: metrics)
+        let format = CompletionFormat(
+            id: "cmpl-\(ids.client)", model: model.name, created: Int(Date.now.timeIntervalSince1970),
+            logprobs: parsed.plan.params.logprobs == nil ? nil : LogprobsFormat(tokenizer: model.tokenizer))
+        let headers: HTTPFields = [HTTPFields.requestIDName: ids.client]
+        guard parsed.plan.stream else {
+            let results = try await ChoiceResult.collect(generation)
+            let usage = ChoiceResult.usage(results, promptTokens: generation.promptTokens)
+            return JSONResponse.make(format.response(results, usage: usage), headers: headers)
+        }
+        let includeUsage = parsed.plan.includeUsage
+        return ServerSentEvents.response(headers: headers) { send in
+            var offsets: [Int: Int] = [:]
+            var usage = Usage(promptTokens: generation.promptTokens)
+            try await generation.forEach { delta in
+                try ServerSentEvents.check(delta)
+                usage.add(delta)
+                guard !delta.text.isEmpty || !delta.logprobs.isEmpty || delta.finishReason != nil else { return }
+                try await send(format.chunk(delta, offset: &offsets[delta.index, default: 0]))
+            }
+            if includeUsage { try await send(format.usageChunk(usage)) }
+        }
+    }
+}
+
+extension Usage {
+    mutating func add(_ delta: ChoiceDelta) {
+        completionTokens += delta.tokenIDs.count
+        cachedTokens += delta.numCachedTokens
+    }
+}
