@@ -26,7 +26,9 @@ public struct EngineBootstrap: Sendable {
         public var sizing: KVCacheSizing
     }
 
-    public static func start(executor: any ModelExecutor, options: Options) async throws -> Started {
+    public static func start(
+        executor: any ModelExecutor, options: Options, onStepDelivered: (@Sendable () -> Void)? = nil
+    ) async throws -> Started {
         let profiles = try await executor.describe(
             maxNumBatchedTokens: options.maxNumBatchedTokens, maxNumSeqs: options.maxNumSeqs)
         guard let first = profiles.first else { throw KVCacheSizingError.noRunners }
@@ -52,7 +54,7 @@ public struct EngineBootstrap: Sendable {
         config.enableKVCacheEvents = options.enablePrefixCaching
         var engineConfig = EngineCore.Configuration(scheduler: config, vocabSize: first.vocabSize)
         engineConfig.runnerLossTimeout = options.runnerLossTimeout
-        let engine = try EngineCore(configuration: engineConfig, executor: executor)
+        let engine = try EngineCore(configuration: engineConfig, executor: executor, onStepDelivered: onStepDelivered)
         return Started(engine: engine, profiles: profiles, sizing: sizing)
     }
 }

@@ -49,6 +49,7 @@ extension EngineCore {
         runnerIncarnation = result.runnerIncarnation
         applyAborts(inbox.takeAborts())
         deliver(scheduler.updateFromOutput(out, result))
+        flushStep()
         publish()
     }
 
@@ -69,6 +70,7 @@ extension EngineCore {
         let pending = inbox.take()
         applyAborts(pending.aborts)
         for (request, sink) in pending.adds { admit(request, sink) }
+        flushStep()
     }
 
     private func admit(_ request: EngineRequest, _ sink: RequestSink) {
@@ -95,7 +97,7 @@ extension EngineCore {
             abortsTotal += 1
             guard let sink = takeSink(id) else { continue }
             sink.emit(EngineCoreOutput(reqID: id, newTokenIDs: [], finishReason: .abort, numCachedTokens: 0))
-            sink.close(nil)
+            closeAfterFlush(sink, nil)
         }
     }
 
@@ -106,7 +108,7 @@ extension EngineCore {
             if o.finishReason != nil {
                 _ = takeSink(o.reqID)
                 finishedTotal += 1
-                sink.close(nil)
+                closeAfterFlush(sink, nil)
             }
         }
     }
@@ -118,9 +120,23 @@ extension EngineCore {
         for id in ids {
             guard let sink = takeSink(id) else { continue }
             sink.emit(EngineCoreOutput(reqID: id, newTokenIDs: [], finishReason: .error, numCachedTokens: 0))
-            sink.close(nil)
+            closeAfterFlush(sink, nil)
         }
+        flushStep()
         publish()
+    }
+
+    /// Closes a sink after this step's outputs are flushed, so its stream end never overtakes its last output.
+    func closeAfterFlush(_ sink: RequestSink, _ error: EngineRequestError?) {
+        pendingCloses.append((sink, error))
+    }
+
+    /// Hands the step's outputs to the transport (one flush per connection), then ends finished streams.
+    func flushStep() {
+        onStepDelivered?()
+        let closes = pendingCloses
+        pendingCloses.removeAll(keepingCapacity: true)
+        for (sink, error) in closes { sink.close(error) }
     }
 
     /// Removes a request's sink (it is done with the engine).
@@ -150,6 +166,7 @@ extension EngineCore {
     }
 
     private func shutDown() {
+        flushStep()
         let pending = inbox.close()
         for (_, sink) in pending.adds { sink.close(.shuttingDown) }
         for (_, sink) in sinks { sink.close(.shuttingDown) }

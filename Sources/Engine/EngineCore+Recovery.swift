@@ -31,6 +31,7 @@ extension EngineCore {
                 }
             }
             applyAborts(inbox.takeAborts())
+            flushStep()
         }
     }
 
@@ -62,8 +63,9 @@ extension EngineCore {
         for id in ids {
             guard let sink = takeSink(id) else { continue }
             sink.emit(EngineCoreOutput(reqID: id, newTokenIDs: [], finishReason: .error, numCachedTokens: 0))
-            sink.close(.runnerUnavailable(reason))
+            closeAfterFlush(sink, .runnerUnavailable(reason))
         }
+        flushStep()
         publish()
     }
 }

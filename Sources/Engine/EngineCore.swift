@@ -28,13 +28,19 @@ public final class EngineCore: @unchecked Sendable {
     /// Requests the runners currently hold state for (cleared when a runner restarts).
     var knownToRunner: Set<String> = []
     var runnerIncarnation: UInt64?
+    /// Called on the loop after each step's outputs went to their sinks (the service flushes its write batch).
+    let onStepDelivered: (@Sendable () -> Void)?
+    var pendingCloses: [(RequestSink, EngineRequestError?)] = []
     var abortsTotal = 0
     var finishedTotal = 0
 
-    public init(configuration: Configuration, executor: any ModelExecutor) throws(SchedulerConfigError) {
+    public init(
+        configuration: Configuration, executor: any ModelExecutor, onStepDelivered: (@Sendable () -> Void)? = nil
+    ) throws(SchedulerConfigError) {
         self.configuration = configuration
         self.scheduler = try Scheduler(config: configuration.scheduler)
         self.executor = executor
+        self.onStepDelivered = onStepDelivered
     }
 
     // MARK: Entry points for other threads

@@ -19,11 +19,16 @@ public final class EngineService: Sendable {
     public let engine: EngineCore
     public let engineID: String
     public let modelInfo: ApusV1.ModelInfo
+    /// Outputs of one step, flushed once per connection when the engine says the step is delivered.
+    let batch: RPCWriteBatch?
 
-    public init(engine: EngineCore, engineID: String, modelInfo: ApusV1.ModelInfo) {
+    /// Pass the batch whose `flush()` the engine calls after each step (`EngineBootstrap.start(onStepDelivered:)`);
+    /// without one every output is queued on its own.
+    public init(engine: EngineCore, engineID: String, modelInfo: ApusV1.ModelInfo, batch: RPCWriteBatch? = nil) {
         self.engine = engine
         self.engineID = engineID
         self.modelInfo = modelInfo
+        self.batch = batch
     }
 
     public var handlers: RPCHandlers {
@@ -56,11 +61,17 @@ public final class EngineService: Sendable {
 
     private func generate(_ request: ApusV1.GenerateRequest, _ writer: RPCStreamWriter<ApusV1.GenerateOutput>) async throws {
         let engineID = self.engineID
+        let batch = self.batch
         do {
             try await engine.generate(EngineRequest(request)) { output in
                 let now = UInt64(Date().timeIntervalSince1970 * 1_000_000)
-                // A send fails only when the call is already over (client gone): the engine aborts it then.
-                try? writer.send(ApusV1.GenerateOutput(output, engineID: engineID, timestampMicros: now))
+                let message = ApusV1.GenerateOutput(output, engineID: engineID, timestampMicros: now)
+                if let batch {
+                    batch.add(message, to: writer)
+                } else {
+                    // A send fails only when the call is already over (client gone): the engine aborts it then.
+                    try? writer.send(message)
+                }
             }
         } catch let error as EngineRequestError {
             switch error {

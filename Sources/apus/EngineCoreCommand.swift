@@ -42,7 +42,8 @@ struct EngineCoreCommand: AsyncParsableCommand {
         var options = try scheduling.engineOptions()
         options.runnerLossTimeout = .milliseconds(Int(runnerLossTimeout * 1000))
         logger.info("waiting for runner \(host):\(port)")
-        let started = try await EngineBootstrap.start(executor: executor, options: options)
+        let batch = RPCWriteBatch()
+        let started = try await EngineBootstrap.start(executor: executor, options: options) { batch.flush() }
         let engine = started.engine
         let id = engineID ?? "engine-\(RPCServer.randomInstanceID().prefix(8))"
         let profile = started.profiles[0]
@@ -57,7 +58,7 @@ struct EngineCoreCommand: AsyncParsableCommand {
             eosTokenIDs: profile.eosTokenIDs, bosTokenID: profile.bosTokenID, engineID: id,
             blockHashSeed: String(options.hashSeed, radix: 16))
         let server = EngineCoreServer(
-            engine: engine, service: EngineService(engine: engine, engineID: id, modelInfo: info),
+            engine: engine, service: EngineService(engine: engine, engineID: id, modelInfo: info, batch: batch),
             host: service.host, port: service.port,
             identity: .init(service: "engine-core", authToken: service.authToken.nilIfEmpty), logger: logger)
         let metrics = EngineMetricsService(engine: engine, registry: registry, modelName: servedModelName ?? profile.model, engineID: id)

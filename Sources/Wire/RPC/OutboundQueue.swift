@@ -66,6 +66,20 @@ public final class OutboundQueue: Sendable {
         if accepted && finishesCall { channel.eventLoop.execute { [onCallEnded] in onCallEnded(callID) } }
     }
 
+    /// Queues several frames at once (one lock, at most one drain → one flush for all of them).
+    func enqueue(batch: [(callID: UInt64, buffer: ByteBuffer)]) {
+        let schedule = state.withLockedValue { s -> Bool in
+            guard !s.closed else { return false }
+            for item in batch where s.liveCalls.contains(item.callID) {
+                s.pending.append(Item(callID: item.callID, buffer: item.buffer, finishesCall: false))
+            }
+            if s.drainScheduled || s.pending.isEmpty { return false }
+            s.drainScheduled = true
+            return true
+        }
+        if schedule { channel.eventLoop.execute { self.drain() } }
+    }
+
     /// Writes a connection-level frame (hello, pong, connection error) outside any call.
     func sendControl(_ frame: Frame, flush: Bool = true) {
         let buffer = FrameEncoder.encode(frame, allocator: allocator)
