@@ -24,6 +24,7 @@ struct GoldenRunnerTests {
         }
         let driver = try RunnerDriver(runner: runner, numBlocks: numBlocks, options: options)
         let results = try driver.run(golden.cases.map(\.prompt))
+        #expect(options.preemptEvery == nil || driver.preemptions > 0)
         for (c, r) in zip(golden.cases, results) {
             #expect(r.output == c.greedy)
             for (i, logits) in r.logits.enumerated() {
@@ -51,6 +52,11 @@ struct GoldenRunnerTests {
         try check(
             name, .init(blockSize: 3, chunkSize: 5, shuffleBlocks: true), numBlocks: 97, parallel: true,
             gemmAlways: true)
+    }
+
+    @Test("requests preempted mid-generation recompute into new blocks and continue identically", arguments: models)
+    func preemptedAndResumed(name: String) throws {
+        try check(name, .init(blockSize: 4, chunkSize: 5, shuffleBlocks: true, preemptEvery: 3))
     }
 
     @Test("bf16 checkpoints give transformers' greedy tokens on the converted weights", arguments: models)

@@ -15,6 +15,9 @@ final class RunnerDriver {
         /// Step at which each request arrives (default: all at step 0).
         var arrivalSteps: [Int]? = nil
         var maxTokens = 8
+        /// Every this many steps, preempt the latest running request that holds blocks (vLLM recompute
+        /// preemption): its blocks are freed and it is resumed a step later with a fresh block table.
+        var preemptEvery: Int? = nil
     }
 
     struct Request {
@@ -27,6 +30,10 @@ final class RunnerDriver {
         var logits: [[Float]] = []
         var sent = false
         var finished = false
+        var preempted = false
+        /// Each request is preempted at most once, so the run always ends.
+        var wasPreempted = false
+        var resumeAtStep = 0
         var numTokens: Int { prompt.count + output.count }
     }
 
@@ -36,6 +43,7 @@ final class RunnerDriver {
     var steps = 0
     /// Requests that scheduled a partial prefill and got no token that step (sanity counter).
     var partialChunks = 0
+    var preemptions = 0
 
     init(runner: ModelRunner, numBlocks: Int = 256, options: Options = Options()) throws {
         self.runner = runner
@@ -51,20 +59,39 @@ final class RunnerDriver {
         var requests = prompts.enumerated().map { Request(id: "req-\($0.offset)", prompt: $0.element) }
         var finished: Set<String> = []
         while requests.contains(where: { !$0.finished }) {
+            precondition(steps < 10_000, "the test scheduler made no progress")
             var step = RunnerStep(stepID: UInt64(steps), finishedReqIDs: finished)
             finished = []
             var budget = options.tokenBudget
+            if let every = options.preemptEvery, steps > 0, steps % every == 0,
+                let i = requests.lastIndex(where: { !$0.finished && !$0.blockIDs.isEmpty && !$0.wasPreempted })
+            {
+                freeBlocks += requests[i].blockIDs
+                requests[i].blockIDs = []
+                requests[i].numComputedTokens = 0
+                requests[i].preempted = true
+                requests[i].wasPreempted = true
+                requests[i].resumeAtStep = steps + 1
+                preemptions += 1
+            }
             for i in requests.indices where !requests[i].finished && (options.arrivalSteps?[i] ?? 0) <= steps {
                 var r = requests[i]
+                guard r.resumeAtStep <= steps else { continue }
                 var n = min(r.numTokens - r.numComputedTokens, budget)
-                if r.numComputedTokens < r.prompt.count, let chunk = options.chunkSize { n = min(n, chunk) }
+                if r.numTokens - r.numComputedTokens > 1, let chunk = options.chunkSize { n = min(n, chunk) }
                 guard n > 0 else { continue }
                 budget -= n
                 let needed = (r.numComputedTokens + n + options.blockSize - 1) / options.blockSize - r.blockIDs.count
                 let fresh = Array(freeBlocks.prefix(max(needed, 0)))
                 freeBlocks.removeFirst(fresh.count)
                 r.blockIDs += fresh
-                if r.sent {
+                if r.preempted {
+                    step.cachedRequests.append(
+                        CachedRequestData(
+                            reqID: r.id, resumed: true, newBlockIDs: r.blockIDs, numComputedTokens: 0,
+                            numOutputTokens: r.output.count, allTokenIDs: r.prompt + r.output))
+                    r.preempted = false
+                } else if r.sent {
                     step.cachedRequests.append(
                         CachedRequestData(
                             reqID: r.id, newBlockIDs: fresh, numComputedTokens: r.numComputedTokens,
