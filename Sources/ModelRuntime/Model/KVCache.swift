@@ -18,8 +18,10 @@ public final class KVCache: @unchecked Sendable {
         self.numKVHeads = numKVHeads
         self.headDim = headDim
         let n = numBlocks * blockSize * numKVHeads * headDim
-        keys = (0..<numLayers).map { _ in FloatBuffer(count: n) }
-        values = (0..<numLayers).map { _ in FloatBuffer(count: n) }
+        // NOTE: not zero-filled: every slot is written before it is read, and untouched pages cost no memory
+        // until a request reaches them.
+        keys = (0..<numLayers).map { _ in FloatBuffer(count: n, zeroed: false) }
+        values = (0..<numLayers).map { _ in FloatBuffer(count: n, zeroed: false) }
     }
 
     public var numSlots: Int { numBlocks * blockSize }
