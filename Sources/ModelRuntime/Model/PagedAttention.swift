@@ -45,14 +45,19 @@ struct PagedAttention {
     /// Threads `forward` will use and the scratch floats it needs, for the workspace to provide.
     func plan(_ m: AttentionMetadata) -> (threads: Int, scratchFloatsPerThread: Int) {
         var work = 0
+        var usesGEMM = false
         for r in 0..<m.numRequests {
-            work += Int(m.queryStartLoc[r + 1] - m.queryStartLoc[r]) * Int(m.seqLens[r]) * numHeads * headDim
+            let n = Int(m.queryStartLoc[r + 1] - m.queryStartLoc[r])
+            work += n * Int(m.seqLens[r]) * numHeads * headDim
+            usesGEMM = usesGEMM || n >= gemmQueryThreshold
         }
-        // NOTE: small batches (decodes over short contexts) run inline: waking pool threads costs more than
+        // NOTE: with a multi-threaded OpenBLAS the GEMM path parallelises inside BLAS; calling it from several
+        // threads at once would nest the two thread pools.
+        // Small batches (decodes over short contexts) run inline too: waking pool threads costs more than
         // the work, and on a loaded machine a preempted worker stalls the whole layer.
+        let parallel = work >= parallelWorkThreshold && !(usesGEMM && BLASThreads.current > 1)
         let items = m.numRequests * numKVHeads
-        let threads =
-            work < parallelWorkThreshold ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, items))
+        let threads = parallel ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, items)) : 1
         let maxSeq = Int(m.seqLens.max() ?? 0)
         return (threads, maxSeq * (2 * headDim + queryTile) + maxSeq)
     }
