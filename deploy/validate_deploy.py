@@ -12,6 +12,8 @@ Each subcommand prints one line per finding and exits 1 if any finding is an err
   grafana JSON METRICS    the dashboard is well formed and queries only metrics in METRICS;
                           with --rules OUT it also writes every query as a Prometheus rule file for promtool
   flags APUS              every `--flag` the deployment files pass to `apus <subcommand>` exists in its --help
+  exposition APUS METRICS starts a scripted runner and an engine-core on loopback and checks that each metric
+                          METRICS lists for them is served on /metrics with its type and labels
   runtime-libs DOCKERFILE APUS
                           every shared library APUS links (besides the Swift runtime, which the image links
                           statically) comes from a package the Dockerfile's runtime stage installs, one of their
@@ -481,6 +483,70 @@ def check_flags(repo: Path, apus: str) -> None:
     print(f"  checked {checked} flags against `apus <subcommand> --help`")
 
 
+# --------------------------------------------------------------------------------------------------- exposition
+
+def start_service(argv: list[str]) -> tuple[subprocess.Popen, dict[str, str]]:
+    """Starts an apus service and waits for its `LISTENING <service> wire=... admin=...` line."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline() if proc.stdout else ""
+    if not line.startswith("LISTENING"):
+        proc.kill()
+        raise RuntimeError(f"{' '.join(argv)} did not start (printed {line!r})")
+    return proc, dict(field.split("=", 1) for field in line.split()[2:])
+
+
+def scrape(admin: str) -> dict[str, tuple[str, set[str]]]:
+    """name -> (type, label names) from a Prometheus text exposition."""
+    import urllib.request
+    text = urllib.request.urlopen(f"http://{admin}/metrics", timeout=5).read().decode()
+    types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))
+    found: dict[str, tuple[str, set[str]]] = {}
+    for m in re.finditer(r"^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{([^}]*)\})? ", text, re.M):
+        name, labels = m.group(1), set(re.findall(r'([A-Za-z_][A-Za-z0-9_]*)="', m.group(2) or ""))
+        base = next((name.removesuffix(s) for s in ("_bucket", "_sum", "_count")
+                     if name.endswith(s) and types.get(name.removesuffix(s)) == "histogram"), name)
+        labels.discard("le")
+        kind, known = found.get(base, (types.get(base, "untyped"), set()))
+        found[base] = (kind, known | labels)
+    return found
+
+
+def check_exposition(apus: str, metrics_path: Path) -> None:
+    listed = {}
+    for line in metrics_path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, kind, component, *labels = line.split()
+            listed[name] = (kind, component, set(labels))
+    procs = []
+    try:
+        runner, r = start_service([apus, "runner", "--fake", "--port", "0", "--admin-port", "0"])
+        procs.append(runner)
+        engine, e = start_service([apus, "engine-core", "--runner", r["wire"], "--port", "0", "--admin-port", "0",
+                                   "--engine-id", "validate-0", "--served-model-name", "validate"])
+        procs.append(engine)
+        served = {"runner": scrape(r["admin"]), "engine-core": scrape(e["admin"])}
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    checked = 0
+    for name, (kind, component, labels) in listed.items():
+        if component not in served:
+            continue
+        checked += 1
+        got = served[component].get(name)
+        if got is None:
+            error(f"{name}: listed as exported by the {component}, but its /metrics does not serve it")
+        elif got[0] != kind:
+            error(f"{name}: listed as a {kind}, served as a {got[0]}")
+        elif not labels <= got[1]:
+            error(f"{name}: listed with labels {sorted(labels)}, served with {sorted(got[1])}")
+    print(f"  {checked} listed runner and engine-core metrics served with their type and labels")
+
+
 # ------------------------------------------------------------------------------------------------- runtime libs
 
 SLIM_BASE = {"libc6", "libstdc++6", "libgcc-s1", "zlib1g"}
@@ -550,6 +616,8 @@ def main(argv: list[str]) -> int:
         check_grafana(Path(argv[2]), Path(argv[3]), rules, sources)
     elif cmd == "flags":
         check_flags(Path(argv[2]), argv[3])
+    elif cmd == "exposition":
+        check_exposition(argv[2], Path(argv[3]))
     elif cmd == "runtime-libs":
         check_runtime_libs(Path(argv[2]), argv[3])
     else:

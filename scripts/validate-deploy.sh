@@ -12,8 +12,9 @@
 #               (from Debian's prometheus package, unpacked, not installed)
 #   container   hadolint on the Dockerfile
 #   all         yamllint on the YAML, shellcheck on this script, and, when an apus binary is built (APUS_BIN or
-#               .build/*/apus), every --flag passed to apus checked against `apus <subcommand> --help` and every
-#               shared library it links traced (ldd, dpkg -S) to a package the image's runtime stage installs
+#               .build/*/apus), every --flag passed to apus checked against `apus <subcommand> --help`, the
+#               runner's and engine-core's /metrics against grafana/metrics.txt, and every shared library it links
+#               traced (ldd, dpkg -S) to a package the image's runtime stage installs
 #
 # Prints one line per check with its tool and exits non-zero if any check failed.
 # The check functions below are called through `check NAME TOOL FUNCTION`, which shellcheck cannot follow.
@@ -208,6 +209,8 @@ if [[ -z $apus_bin ]]; then
 fi
 if [[ -n $apus_bin ]]; then
     check "apus flags in deploy/ exist" "$apus_bin --help" flags_check
+    check "metrics.txt matches what runner and engine-core serve" "apus runner --fake + engine-core, GET /metrics" \
+        "$py" "$deploy/validate_deploy.py" exposition "$apus_bin" "$deploy/grafana/metrics.txt"
     if command -v ldd >/dev/null && command -v dpkg >/dev/null; then
         check "container runtime packages cover apus's libraries" "ldd + dpkg -S" \
             "$py" "$deploy/validate_deploy.py" runtime-libs "$deploy/container/Dockerfile" "$apus_bin"
