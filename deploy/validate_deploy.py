@@ -487,8 +487,10 @@ def check_flags(repo: Path, apus: str) -> None:
 
 def start_service(argv: list[str]) -> tuple[subprocess.Popen, dict[str, str]]:
     """Starts an apus service and waits for its `LISTENING <service> wire=... admin=...` line."""
+    import select
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline() if proc.stdout else ""
+    ready, _, _ = select.select([proc.stdout], [], [], 30)
+    line = proc.stdout.readline() if ready and proc.stdout else ""
     if not line.startswith("LISTENING"):
         proc.kill()
         raise RuntimeError(f"{' '.join(argv)} did not start (printed {line!r})")
@@ -525,6 +527,9 @@ def check_exposition(apus: str, metrics_path: Path) -> None:
                                    "--engine-id", "validate-0", "--served-model-name", "validate"])
         procs.append(engine)
         served = {"runner": scrape(r["admin"]), "engine-core": scrape(e["admin"])}
+    except (RuntimeError, OSError) as failure:
+        error(f"could not start and scrape a runner and an engine-core: {failure}")
+        return
     finally:
         for p in reversed(procs):
             p.terminate()
