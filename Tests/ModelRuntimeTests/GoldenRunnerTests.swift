@@ -1,3 +1,4 @@
+import Foundation
 import ServingCore
 import Testing
 
@@ -61,6 +62,25 @@ struct GoldenRunnerTests {
 
     @Test("bf16 checkpoints give transformers' greedy tokens on the converted weights", arguments: models)
     func bf16Greedy(name: String) throws { try check(name + "-bf16", .init(chunkSize: 6)) }
+
+    @Test("a Mistral config over the Llama weights runs the same model, capped at its sliding window")
+    func mistralArchitecture() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(
+            atPath: Fixtures.path("tiny-llama/model.safetensors"),
+            toPath: dir.appendingPathComponent("model.safetensors").path)
+        let config = try String(contentsOfFile: Fixtures.path("tiny-llama/config.json"), encoding: .utf8)
+            .replacingOccurrences(of: "LlamaForCausalLM", with: "MistralForCausalLM")
+            .replacingOccurrences(
+                of: "\"model_type\": \"llama\"", with: "\"model_type\": \"mistral\", \"sliding_window\": 100")
+        try config.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let runner = try ModelRunner(source: .directory(dir.path))
+        #expect(runner.config.architecture == .mistral && runner.maxModelLen == 100)
+        let golden = try Fixtures.golden("tiny-llama")
+        let results = try RunnerDriver(runner: runner, options: .init(chunkSize: 6)).run(golden.cases.map(\.prompt))
+        #expect(results.map(\.output) == golden.cases.map(\.greedy))
+    }
 
     @Test("prefill on top of a prefix cached by an earlier request", arguments: models)
     func prefixCached(name: String) throws {
