@@ -23,7 +23,8 @@ extension ModelRunner {
             let s = requests[ids[r]]!
             let end = row.numComputedTokens + row.numScheduledTokens
             if end >= s.numTokens { sampleRows.append(r) }
-            if let k = s.samplingParams.promptLogprobs {
+            // Prompt logprobs belong to the first prefill only, not to a recompute after preemption.
+            if let k = s.samplingParams.promptLogprobs, s.outputTokenIDs.isEmpty {
                 for pos in row.numComputedTokens..<end where pos + 1 < s.numPromptTokens {
                     promptTargets.append(
                         (
