@@ -15,6 +15,9 @@ Each subcommand prints one line per finding and exits 1 if any finding is an err
   exposition APUS METRICS starts a scripted runner, an engine-core, and the router and api where built, on loopback,
                           and checks that each metric METRICS lists for them is served on /metrics with its type
                           and labels
+  smoke REPO APUS         starts runner, engine-core, router and api with the systemd example flags (hosts made
+                          127.0.0.1, ports made free ones), probes each, sends a completion with the API key, and
+                          stops them with SIGTERM in order (api first), each of which must exit 0
   runtime-libs DOCKERFILE APUS
                           every shared library APUS links (besides the Swift runtime, which the image links
                           statically) comes from a package the Dockerfile's runtime stage installs, one of their
@@ -312,6 +315,11 @@ def check_systemd(root: Path) -> None:
     print(f"  checked {len(units)} units")
 
 
+def systemd_words(value: str) -> list[str]:
+    """The words `$APUS_ARGS` expands to in ExecStart: the env file's value unquoted, split at whitespace."""
+    return " ".join(shlex.split(value)).split()
+
+
 def check_env_file(path: Path) -> None:
     for n, line in enumerate(path.read_text().splitlines(), 1):
         s = line.strip()
@@ -458,7 +466,7 @@ def invocations(repo: Path) -> list[tuple[str, str, list[str]]]:
         env = sdir / "env" / (unit.name.replace("apus-", "").replace("@.service", "-0.env").replace(".service", ".env"))
         for line in env.read_text().splitlines():
             if line.startswith("APUS_ARGS="):
-                out.append((f"systemd/env/{env.name}", sub, shlex.split(line.split("=", 1)[1])))
+                out.append((f"systemd/env/{env.name}", sub, systemd_words(line.split("=", 1)[1])))
     return out
 
 
@@ -578,6 +586,109 @@ def check_exposition(apus: str, metrics_path: Path) -> None:
     print(f"  {checked} listed metrics of {', '.join(sorted(served))} served with their type and labels")
 
 
+# -------------------------------------------------------------------------------------------------------- smoke
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http(url: str, key: str | None = None, body: dict | None = None) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(url, data=json.dumps(body).encode() if body else None)
+    if key:
+        req.add_header("Authorization", f"Bearer {key}")
+    if body:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError as e:
+        return 0, str(e)
+
+
+def check_smoke(repo: Path, apus: str) -> None:
+    import os
+    import time
+    env_dir = repo / "deploy" / "systemd" / "env"
+    ports = {p: free_port() for p in (7100, 7101, 7200, 7201, 7300, 7301, 8000, 8001)}
+
+    def example_args(name: str) -> list[str]:
+        line = next(l for l in (env_dir / name).read_text().splitlines() if l.startswith("APUS_ARGS="))
+        args = systemd_words(line.split("=", 1)[1])
+        out = []
+        for a in args:
+            a = re.sub(r"^[a-z0-9.-]+\.example\.internal(?=:)", "127.0.0.1", a).replace("0.0.0.0", "127.0.0.1")
+            a = re.sub(r"(?<=:)(\d+)$|^(\d+)$", lambda m: str(ports.get(int(m.group(0)), m.group(0))), a)
+            out.append(a)
+        return out
+
+    key = "validate-key"
+    env = dict(os.environ, APUS_AUTH_TOKEN="validate-token", VLLM_API_KEY=key)
+    router_args = example_args("router.env")
+    # The example lists one engine per accelerator node; here there is one engine-core.
+    engines = [i for i, a in enumerate(router_args) if a == "--engine"]
+    for i in reversed(engines[1:]):
+        del router_args[i:i + 2]
+    plan = [("runner", example_args("runner-0.env")), ("engine-core", example_args("engine-core-0.env")),
+            ("router", router_args), ("api", example_args("api.env"))]
+    procs: list[tuple[str, subprocess.Popen]] = []
+    try:
+        for sub, args in plan:
+            if sub == "api":
+                # The api asks its upstream for the model at start: wait until the router has a ready engine.
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    if re.search(r"^apus:router_engine_ready\{[^}]*\} 1", http(
+                            f"http://127.0.0.1:{ports[7101]}/metrics")[1], re.M):
+                        break
+                    time.sleep(0.5)
+            proc = subprocess.Popen([apus, sub] + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                    text=True)
+            procs.append((sub, proc))
+            import select
+            ready, _, _ = select.select([proc.stdout], [], [], 90)
+            line = proc.stdout.readline() if ready and proc.stdout else ""
+            if not line.startswith(f"LISTENING {sub}"):
+                error(f"apus {sub} {' '.join(args)}: did not start (printed {line!r}, exit {proc.poll()})")
+                return
+        for sub, wire in (("runner", 7300), ("engine-core", 7200), ("router", 7100)):
+            probe = subprocess.run([apus, "probe", f"127.0.0.1:{ports[wire]}"], env=env, capture_output=True)
+            if probe.returncode != 0:
+                error(f"apus probe of the {sub} exited {probe.returncode}")
+        for admin in (7301, 7201, 7101, 8001):
+            status, _ = http(f"http://127.0.0.1:{ports[admin]}/readyz")
+            if status != 200:
+                error(f"/readyz on the admin port for {admin} answered {status}")
+        base = f"http://127.0.0.1:{ports[8000]}/v1"
+        status, body = http(f"{base}/models", key)
+        model = json.loads(body)["data"][0]["id"] if status == 200 else None
+        if status != 200:
+            error(f"GET /v1/models answered {status}: {body[:200]}")
+        if http(f"{base}/models")[0] != 401:
+            error("GET /v1/models without the API key was not refused with 401")
+        status, body = http(f"{base}/completions", key, {"model": model, "prompt": "Hello", "max_tokens": 4})
+        if status != 200 or json.loads(body)["usage"]["completion_tokens"] != 4:
+            error(f"POST /v1/completions answered {status}: {body[:200]}")
+    finally:
+        for sub, proc in reversed(procs):
+            proc.terminate()
+            try:
+                code = proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                code = "killed after 60 s"
+            if code != 0:
+                error(f"apus {sub} did not drain and exit 0 on SIGTERM (exit {code})")
+    print(f"  runner, engine-core, router and api started from systemd/env examples, probed, served a completion,"
+          f" drained on SIGTERM")
+
+
 # ------------------------------------------------------------------------------------------------- runtime libs
 
 SLIM_BASE = {"libc6", "libstdc++6", "libgcc-s1", "zlib1g"}
@@ -648,6 +759,8 @@ def main(argv: list[str]) -> int:
         check_flags(Path(argv[2]), argv[3])
     elif cmd == "exposition":
         check_exposition(argv[2], Path(argv[3]))
+    elif cmd == "smoke":
+        check_smoke(Path(argv[2]), argv[3])
     elif cmd == "runtime-libs":
         check_runtime_libs(Path(argv[2]), argv[3])
     else:
