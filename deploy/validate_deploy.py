@@ -15,9 +15,11 @@ Each subcommand prints one line per finding and exits 1 if any finding is an err
   exposition APUS METRICS starts a scripted runner, an engine-core, and the router and api where built, on loopback,
                           and checks that each metric METRICS lists for them is served on /metrics with its type
                           and labels
-  smoke REPO APUS         starts runner, engine-core, router and api with the systemd example flags (hosts made
-                          127.0.0.1, ports made free ones), probes each, sends a completion with the API key, and
-                          stops them with SIGTERM in order (api first), each of which must exit 0
+  smoke REPO APUS systemd|kubernetes|compose [DOCKER_COMPOSE]
+                          starts runner, engine-core, router and api with the flags of the systemd examples, the
+                          Kubernetes manifests (ConfigMap values filled in) or the compose file (as `docker-compose
+                          config` renders it), hosts made 127.0.0.1 and ports free ones; probes each, sends a
+                          completion with the API key, and stops them with SIGTERM in order (api first): exit 0
   runtime-libs DOCKERFILE APUS
                           every shared library APUS links (besides the Swift runtime, which the image links
                           statically) comes from a package the Dockerfile's runtime stage installs, one of their
@@ -612,31 +614,75 @@ def http(url: str, key: str | None = None, body: dict | None = None) -> tuple[in
         return 0, str(e)
 
 
-def check_smoke(repo: Path, apus: str) -> None:
-    import os
-    import time
+ORDER = ("runner", "engine-core", "router", "api")
+
+
+def systemd_plan(repo: Path) -> list[tuple[str, list[str]]]:
     env_dir = repo / "deploy" / "systemd" / "env"
-    ports = {p: free_port() for p in (7100, 7101, 7200, 7201, 7300, 7301, 8000, 8001)}
 
     def example_args(name: str) -> list[str]:
         line = next(l for l in (env_dir / name).read_text().splitlines() if l.startswith("APUS_ARGS="))
-        args = systemd_words(line.split("=", 1)[1])
-        out = []
-        for a in args:
-            a = re.sub(r"^[a-z0-9.-]+\.example\.internal(?=:)", "127.0.0.1", a).replace("0.0.0.0", "127.0.0.1")
-            a = re.sub(r"(?<=:)(\d+)$|^(\d+)$", lambda m: str(ports.get(int(m.group(0)), m.group(0))), a)
-            out.append(a)
-        return out
+        return systemd_words(line.split("=", 1)[1])
 
-    key = "validate-key"
-    env = dict(os.environ, APUS_AUTH_TOKEN="validate-token", VLLM_API_KEY=key)
     router_args = example_args("router.env")
     # The example lists one engine per accelerator node; here there is one engine-core.
     engines = [i for i, a in enumerate(router_args) if a == "--engine"]
     for i in reversed(engines[1:]):
         del router_args[i:i + 2]
-    plan = [("runner", example_args("runner-0.env")), ("engine-core", example_args("engine-core-0.env")),
+    return [("runner", example_args("runner-0.env")), ("engine-core", example_args("engine-core-0.env")),
             ("router", router_args), ("api", example_args("api.env"))]
+
+
+def kubernetes_plan(repo: Path) -> list[tuple[str, list[str]]]:
+    """Container args of pod 0 of each workload, $(VARS) filled from the ConfigMap and the downward API."""
+    kdir = repo / "deploy" / "kubernetes"
+    kust = yaml.safe_load((kdir / "kustomization.yaml").read_text())
+    config = {k: v for d in load_docs(kdir / "configmap.yaml") for k, v in d.get("data", {}).items()}
+    plan = {}
+    for f in kust["resources"]:
+        for d in load_docs(kdir / f):
+            if d["kind"] not in WORKLOADS:
+                continue
+            values = dict(config, POD_NAME=f"{d['metadata']['name']}-0", APUS_REPLICA_INDEX="0")
+            args = d["spec"]["template"]["spec"]["containers"][0]["args"]
+            args = [VAR_REF.sub(lambda m: values.get(m.group(1), m.group(0)), a) for a in args]
+            plan[args[0]] = args[1:]
+    return [(sub, plan[sub]) for sub in ORDER]
+
+
+def compose_plan(repo: Path, compose_bin: str) -> list[tuple[str, list[str]]]:
+    """Commands of the compose services as `docker-compose config` interpolates them."""
+    import os
+    out = subprocess.run([compose_bin, "-f", str(repo / "deploy" / "compose" / "compose.yaml"), "config",
+                          "--format", "json"], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, APUS_AUTH_TOKEN="validate-token"))
+    services = json.loads(out.stdout)["services"]
+    by_sub = {svc["command"][0]: svc["command"][1:] for svc in services.values()}
+    return [(sub, by_sub[sub]) for sub in ORDER]
+
+
+def localize(args: list[str], ports: dict[int, int]) -> list[str]:
+    """Every HOST:PORT and port of the plan onto 127.0.0.1 and free ports."""
+    out = []
+    for a in args:
+        flag, eq, value = a.partition("=") if a.startswith("--") else ("", "", a)
+        value = value.replace("0.0.0.0", "127.0.0.1")
+        value = re.sub(r"^[A-Za-z0-9.-]+:(\d+)$",
+                       lambda m: f"127.0.0.1:{ports.get(int(m.group(1)), m.group(1))}", value)
+        value = re.sub(r"^(\d+)$", lambda m: str(ports.get(int(m.group(1)), m.group(1))), value)
+        out.append(f"{flag}{eq}{value}" if eq else (value if not flag else a))
+    return out
+
+
+def check_smoke(repo: Path, apus: str, source: str, compose_bin: str = "docker-compose") -> None:
+    import os
+    import time
+    ports = {p: free_port() for p in (7100, 7101, 7200, 7201, 7300, 7301, 8000, 8001)}
+    raw = {"systemd": lambda: systemd_plan(repo), "kubernetes": lambda: kubernetes_plan(repo),
+           "compose": lambda: compose_plan(repo, compose_bin)}[source]()
+    plan = [(sub, localize(args, ports)) for sub, args in raw]
+    key = "validate-key"
+    env = dict(os.environ, APUS_AUTH_TOKEN="validate-token", VLLM_API_KEY=key)
     procs: list[tuple[str, subprocess.Popen]] = []
     try:
         for sub, args in plan:
@@ -685,7 +731,7 @@ def check_smoke(repo: Path, apus: str) -> None:
                 code = "killed after 60 s"
             if code != 0:
                 error(f"apus {sub} did not drain and exit 0 on SIGTERM (exit {code})")
-    print(f"  runner, engine-core, router and api started from systemd/env examples, probed, served a completion,"
+    print(f"  runner, engine-core, router and api started with the {source} flags, probed, served a completion,"
           f" drained on SIGTERM")
 
 
@@ -760,7 +806,7 @@ def main(argv: list[str]) -> int:
     elif cmd == "exposition":
         check_exposition(argv[2], Path(argv[3]))
     elif cmd == "smoke":
-        check_smoke(Path(argv[2]), argv[3])
+        check_smoke(Path(argv[2]), argv[3], argv[4], *argv[5:6])
     elif cmd == "runtime-libs":
         check_runtime_libs(Path(argv[2]), argv[3])
     else:

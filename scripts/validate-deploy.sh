@@ -13,7 +13,8 @@
 #   container   hadolint on the Dockerfile
 #   all         yamllint on the YAML, shellcheck on this script, and, when an apus binary is built (APUS_BIN or
 #               .build/*/apus), every --flag passed to apus checked against `apus <subcommand> --help`, the
-#               systemd example flags run as a loopback cluster (probes, /readyz, a completion, SIGTERM drain), the
+#               Kubernetes, compose and systemd flags each run as a loopback cluster (probes, /readyz, a completion
+#               with the API key, SIGTERM drain), the
 #               runner's and engine-core's /metrics against grafana/metrics.txt, and every shared library it links
 #               traced (ldd, dpkg -S) to a package the image's runtime stage installs
 #
@@ -210,8 +211,10 @@ if [[ -z $apus_bin ]]; then
 fi
 if [[ -n $apus_bin ]]; then
     check "apus flags in deploy/ exist" "$apus_bin --help" flags_check
-    check "systemd example flags start a working cluster" "apus runner, engine-core, router, api on loopback" \
-        "$py" "$deploy/validate_deploy.py" smoke "$repo" "$apus_bin"
+    for source in kubernetes compose systemd; do
+        check "$source flags start a working cluster" "apus runner, engine-core, router, api on loopback" \
+            "$py" "$deploy/validate_deploy.py" smoke "$repo" "$apus_bin" "$source" "$venv/bin/docker-compose"
+    done
     check "metrics.txt matches what the services serve" "apus runner --fake, engine-core, router, api: GET /metrics" \
         "$py" "$deploy/validate_deploy.py" exposition "$apus_bin" "$deploy/grafana/metrics.txt"
     if command -v ldd >/dev/null && command -v dpkg >/dev/null; then
