@@ -74,3 +74,10 @@ public final class APIMetrics: Sendable {
         }
     }
 }
+
+extension APIMetrics {
+    /// Metrics in a registry of their own (tests, embedding).
+    public convenience init(modelName: String) {
+        self.init(registry: PrometheusCollectorRegistry(), modelName: modelName)
+    }
+}

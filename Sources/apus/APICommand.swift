@@ -1,9 +1,69 @@
+import APIServer
 import ArgumentParser
+import Foundation
+import NIOCore
+import Tokenization
+import Wire
 
+/// `apus api`: the OpenAI-compatible HTTP server in front of one `Engine` upstream (a router or an engine-core).
 struct APICommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "api", abstract: "(not built yet)")
+    static let configuration = CommandConfiguration(
+        commandName: "api", abstract: "Serve the OpenAI API (HTTP/SSE) over an Engine upstream (router or engine-core).")
+
+    @OptionGroup var service: ServiceOptions
+
+    @Option(help: "HOST:PORT of the upstream Engine service (a router or an engine-core).")
+    var upstream: String
+
+    @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer KEY' on /v1/* (env VLLM_API_KEY).")
+    var apiKey: String? = ProcessInfo.processInfo.environment["VLLM_API_KEY"]
+
+    @Option(name: .customLong("served-model-name"), help: "Model name clients use (default: the upstream's).")
+    var servedModelName: String?
+
+    @Option(help: "Directory with tokenizer.json (default: the upstream model's directory, else the embedded one).")
+    var tokenizer: String?
+
+    @Option(name: .customLong("upstream-timeout"), help: "Seconds to wait for the upstream at start.")
+    var upstreamTimeout: Double = 120
 
     func run() async throws {
-        throw unfinished("api")
+        let registry = ProcessSetup.bootstrap(logLevel: service.logLevel)
+        let logger = service.makeLogger("apus.api")
+        let (host, port) = try parseHostPort(upstream)
+        let engine = EngineUpstream(host: host, port: port, authToken: service.authToken)
+        logger.info("waiting for upstream \(host):\(port)")
+        let info = try await engine.modelInfo(timeout: .milliseconds(Int(upstreamTimeout * 1000)))
+        let tokenizer = try loadTokenizer(modelPath: info.model)
+        let model = try ServedModel(info: info, tokenizer: tokenizer, servedModelName: servedModelName)
+        logger.info("serving \(model.names) (max_model_len \(model.maxModelLen), vocab \(model.vocabSize))")
+        let server = APIServer(
+            model: model, upstream: engine, metrics: APIMetrics(registry: registry, modelName: model.name),
+            apiKey: apiKey)
+        let (bound, boundContinuation) = AsyncStream<SocketAddress>.makeStream()
+        let app = server.makeApplication(host: service.host, port: service.port, logger: logger) { channel in
+            if let address = channel.localAddress { boundContinuation.yield(address) }
+            boundContinuation.finish()
+        }
+        let health = HealthService(statuses: ["": .serving])
+        let admin = service.adminPort >= 0
+            ? AdminServer(host: service.host, port: service.adminPort, health: health, registry: registry) : nil
+        try await runServices([app] + (admin.map { [$0] } ?? []), logger: logger) {
+            var iterator = bound.makeAsyncIterator()
+            guard let http = await iterator.next() else { return }
+            var line = "LISTENING api http=\(http.ipAddress ?? "?"):\(http.port ?? 0)"
+            if let address = try await admin?.boundAddress() { line += " admin=\(address.ipAddress ?? "?"):\(address.port ?? 0)" }
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+    }
+
+    /// `--tokenizer`, else the model directory when the upstream serves one with a tokenizer.json, else embedded.
+    private func loadTokenizer(modelPath: String) throws -> Tokenizer {
+        if let tokenizer { return try Tokenizer(directory: URL(fileURLWithPath: tokenizer)) }
+        let candidate = URL(fileURLWithPath: modelPath)
+        if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("tokenizer.json").path) {
+            return try Tokenizer(directory: candidate)
+        }
+        return Tokenizer.embeddedDefault
     }
 }

@@ -20,8 +20,15 @@ struct ChoiceProcessor: Sendable {
     private(set) var numOutputTokens = 0
     private(set) var finishReason: FinishReason?
 
-    init(index: Int, tokenizer: Tokenizer, promptTokenIDs: [TokenID], params: SamplingParams) {
+    /// Only the first choice of a prompt reports its cached tokens, so usage counts each prompt once.
+    let reportsCachedTokens: Bool
+
+    init(
+        index: Int, tokenizer: Tokenizer, promptTokenIDs: [TokenID], params: SamplingParams,
+        reportsCachedTokens: Bool = true
+    ) {
         self.index = index
+        self.reportsCachedTokens = reportsCachedTokens
         self.params = params
         detokenizer = IncrementalDetokenizer(
             tokenizer: tokenizer, promptTokenIDs: promptTokenIDs, skipSpecialTokens: params.skipSpecialTokens)
@@ -33,7 +40,7 @@ struct ChoiceProcessor: Sendable {
     mutating func process(_ output: ApusV1.GenerateOutput) -> ChoiceDelta {
         precondition(finishReason == nil, "output after the choice finished")
         var delta = ChoiceDelta(index: index, tokenIDs: output.newTokenIDs, logprobs: output.newLogprobs)
-        delta.numCachedTokens = Int(output.numCachedTokens)
+        delta.numCachedTokens = reportsCachedTokens ? Int(output.numCachedTokens) : 0
         numOutputTokens += output.newTokenIDs.count
         let previousCount = text.count
 

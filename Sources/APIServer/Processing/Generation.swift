@@ -22,6 +22,8 @@ struct Generation: Sendable {
     let upstream: EngineUpstream
     let metrics: APIMetrics?
     let arrival: ContinuousClock.Instant
+    /// Prompt tokens counted once per prompt (not per choice), as OpenAI's usage does.
+    let promptTokens: Int
 
     static func start(
         _ plan: GenerationPlan, model: ServedModel, upstream: EngineUpstream, metrics: APIMetrics?
@@ -35,13 +37,13 @@ struct Generation: Sendable {
                     promptTokens: child.request.promptTokenIDs.count,
                     processor: ChoiceProcessor(
                         index: child.index, tokenizer: model.tokenizer, promptTokenIDs: child.request.promptTokenIDs,
-                        params: child.request.samplingParams),
+                        params: child.request.samplingParams, reportsCachedTokens: child.index % plan.params.n == 0),
                     stream: stream))
         }
-        return Generation(children: children, upstream: upstream, metrics: metrics, arrival: plan.arrival)
+        return Generation(
+            children: children, upstream: upstream, metrics: metrics, arrival: plan.arrival,
+            promptTokens: plan.prompts.map(\.count).reduce(0, +))
     }
-
-    var promptTokens: Int { children.map(\.promptTokens).reduce(0, +) }
 
     /// Calls `body` with every delta of every choice until all have finished. Upstream failures throw `APIError`.
     func forEach(_ body: (ChoiceDelta) async throws -> Void) async throws {

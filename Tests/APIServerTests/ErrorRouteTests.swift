@@ -1,0 +1,124 @@
+import Hummingbird
+import HummingbirdTesting
+import ServingCore
+import Testing
+import Tokenization
+import Wire
+
+@testable import APIServer
+
+@Suite("OpenAI-shaped errors")
+struct ErrorRouteTests {
+    /// Expects an error body `{"error": {"message", "type", "param", "code"}}` with `status` and `param`.
+    func expectError(
+        _ client: any TestClientProtocol, _ uri: String, _ json: String, _ status: HTTPResponse.Status,
+        param: String?, headers: HTTPFields = [:], sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> String {
+        let (got, body, text) = try await client.post(uri, json, headers: headers)
+        #expect(got == status, "\(text)", sourceLocation: sourceLocation)
+        let error = body["error"]
+        #expect(error?["code"]?.int == status.code, sourceLocation: sourceLocation)
+        #expect(error?["param"] == (param.map(JSONValue.string) ?? .null), "\(text)", sourceLocation: sourceLocation)
+        #expect(error?["type"]?.stringValue?.isEmpty == false, sourceLocation: sourceLocation)
+        return error?["message"]?.stringValue ?? ""
+    }
+
+    @Test("a sampling parameter out of range is a 400 naming it", arguments: [
+        (#""temperature":3"#, "temperature"), (#""top_p":0"#, "top_p"), (#""top_k":-3"#, "top_k"),
+        (#""min_p":2"#, "min_p"), (#""presence_penalty":3"#, "presence_penalty"),
+        (#""frequency_penalty":-3"#, "frequency_penalty"), (#""repetition_penalty":0"#, "repetition_penalty"),
+        (#""max_tokens":0"#, "max_tokens"), (#""logprobs":21"#, "logprobs"), (#""n":0"#, "n"),
+        (#""min_tokens":20"#, "min_tokens"), (#""stop":[""]"#, "stop"), (#""logit_bias":{"9999":1}"#, "logit_bias"),
+        (#""stop_token_ids":[100000]"#, "stop_token_ids"), (#""top_k":"x""#, "top_k"), (#""n":2,"temperature":0"#, "n"),
+    ])
+    func badParameter(field: String, param: String) async throws {
+        let engine = FakeEngine()
+        try await withAPI(engine) { client in
+            _ = try await expectError(client, "/v1/completions", #"{"prompt":"Hi","# + field + "}", .badRequest, param: param)
+        }
+        #expect(engine.requests.isEmpty)
+    }
+
+    @Test("invalid JSON is a 400")
+    func invalidJSON() async throws {
+        try await withAPI { client in
+            _ = try await expectError(client, "/v1/completions", #"{"prompt": "#, .badRequest, param: nil)
+            _ = try await expectError(client, "/v1/chat/completions", "[1,2]", .badRequest, param: nil)
+        }
+    }
+
+    @Test("a prompt longer than the model allows is a 400 that says the lengths")
+    func promptTooLong() async throws {
+        try await withAPI { client in
+            let ids = (0..<80).map { String(5 + $0 % 50) }.joined(separator: ",")
+            let message = try await expectError(client, "/v1/completions", #"{"prompt":[\#(ids)]}"#, .badRequest, param: "prompt")
+            #expect(message.contains("64") && message.contains("80"))
+        }
+    }
+
+    @Test("an empty prompt and out-of-vocabulary prompt ids are 400s")
+    func badPrompts() async throws {
+        try await withAPI { client in
+            _ = try await expectError(client, "/v1/completions", #"{"prompt":""}"#, .badRequest, param: "prompt")
+            _ = try await expectError(client, "/v1/completions", #"{"prompt":[1,99999]}"#, .badRequest, param: "prompt")
+            _ = try await expectError(client, "/v1/chat/completions", #"{"messages":[]}"#, .badRequest, param: "messages")
+        }
+    }
+
+    @Test("with --api-key a missing or wrong Bearer key is a 401; the right one passes")
+    func apiKey() async throws {
+        try await withAPI(apiKey: "sekrit") { client in
+            _ = try await expectError(client, "/v1/completions", #"{"prompt":"Hi"}"#, .unauthorized, param: nil)
+            _ = try await expectError(
+                client, "/v1/completions", #"{"prompt":"Hi"}"#, .unauthorized, param: nil,
+                headers: [.authorization: "Bearer wrong"])
+            let (status, _, _) = try await client.post(
+                "/v1/completions", #"{"prompt":"Hi"}"#, headers: [.authorization: "Bearer sekrit"])
+            #expect(status == .ok)
+            try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+
+    @Test("an unknown model is a 404")
+    func unknownModel() async throws {
+        try await withAPI { client in
+            _ = try await expectError(client, "/v1/completions", #"{"model":"gpt-9","prompt":"Hi"}"#, .notFound, param: "model")
+        }
+    }
+
+    @Test("an unreachable upstream is a 503")
+    func upstreamDown() async throws {
+        let port = try await {
+            let server = RPCServer(host: "127.0.0.1", port: 0, identity: .init(service: "gone"), handlers: RPCHandlers())
+            let task = Task { try await server.run() }
+            let port = try await server.boundAddress().port!
+            task.cancel()
+            try await Task.sleep(for: .milliseconds(200))
+            return port
+        }()
+        try await withAPI(upstreamPort: port) { client in
+            _ = try await expectError(client, "/v1/completions", #"{"prompt":"Hi"}"#, .serviceUnavailable, param: nil)
+        }
+    }
+
+    @Test("an upstream that refuses with UNAVAILABLE is a 503")
+    func upstreamUnavailable() async throws {
+        try await withAPI(FakeEngine(failure: RPCError(.unavailable, "draining"))) { client in
+            _ = try await expectError(client, "/v1/completions", #"{"prompt":"Hi"}"#, .serviceUnavailable, param: nil)
+        }
+    }
+
+    @Test("an engine-side error finish is a 500, or an error event before [DONE] when streaming")
+    func engineError() async throws {
+        let engine = FakeEngine { _ in [FakeEngine.Step(tokens: [67], finish: .error, error: "runner lost")] }
+        try await withAPI(engine) { client in
+            let message = try await expectError(client, "/v1/completions", #"{"prompt":"Hi"}"#, .internalServerError, param: nil)
+            #expect(message.contains("runner lost"))
+            let (status, _, text) = try await client.post("/v1/completions", #"{"prompt":"Hi","stream":true}"#)
+            #expect(status == .ok)
+            let (events, done) = events(text)
+            #expect(done)
+            #expect(events.last?["error"]?["code"]?.int == 500)
+        }
+    }
+}

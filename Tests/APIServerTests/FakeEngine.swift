@@ -1,0 +1,182 @@
+import APIServer
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import ServingCore
+import Synchronization
+import Tokenization
+import Wire
+
+/// A scripted `Engine` upstream: a real RPCServer on 127.0.0.1 whose Generate plays a script of steps.
+///
+/// It records every request, every Abort, and every Generate that ended by cancellation. With `holdOpen` a
+/// request never finishes on its own: after the script it keeps producing token 67 ("a") until cancelled.
+final class FakeEngine: Sendable {
+    struct Step: Sendable {
+        var tokens: [TokenID]
+        var finish: FinishReason? = nil
+        var stopReason: StopReason? = nil
+        var error = ""
+        var cached: UInt32 = 0
+    }
+
+    typealias Script = @Sendable (ApusV1.GenerateRequest) -> [Step]
+
+    let script: Script
+    let holdOpen: Bool
+    let stepDelay: Duration
+    let failure: RPCError?
+    private let state = Mutex(Recorded())
+
+    struct Recorded {
+        var requests: [ApusV1.GenerateRequest] = []
+        var aborts: [String] = []
+        var cancelled: [String] = []
+    }
+
+    init(holdOpen: Bool = false, stepDelay: Duration = .milliseconds(1), failure: RPCError? = nil,
+         script: @escaping Script = FakeEngine.text("Hello world"))
+    {
+        self.script = script
+        self.holdOpen = holdOpen
+        self.stepDelay = stepDelay
+        self.failure = failure
+    }
+
+    var requests: [ApusV1.GenerateRequest] { state.withLock { $0.requests } }
+    var aborts: [String] { state.withLock { $0.aborts } }
+    var cancelled: [String] { state.withLock { $0.cancelled } }
+
+    static let tokenizer = Tokenizer.embeddedDefault
+
+    /// One step per token of `text`, then a finish (`.length` by default).
+    static func text(_ text: String, finish: FinishReason = .length, stopReason: StopReason? = nil) -> Script {
+        { _ in
+            let ids = tokenizer.encode(text, addSpecialTokens: false)
+            var steps = ids.map { Step(tokens: [$0]) }
+            steps[steps.count - 1].finish = finish
+            steps[steps.count - 1].stopReason = stopReason
+            steps[0].cached = 3
+            return steps
+        }
+    }
+
+    /// Polls until `condition` holds or `timeout` passes.
+    func wait(timeout: Duration = .seconds(2), until condition: (FakeEngine) -> Bool) async -> Bool {
+        let end = ContinuousClock.now + timeout
+        while ContinuousClock.now < end {
+            if condition(self) { return true }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return condition(self)
+    }
+
+    var handlers: RPCHandlers {
+        var h = RPCHandlers()
+        h.serverStreaming(EngineUpstream.generateMethod) {
+            (request: ApusV1.GenerateRequest, _, writer: RPCStreamWriter<ApusV1.GenerateOutput>) in
+            try await self.generate(request, writer)
+        }
+        h.unary(EngineUpstream.abortMethod) { (request: ApusV1.AbortRequest, _) in
+            self.state.withLock { $0.aborts += request.requestIDs }
+            return ApusV1.AbortResponse(numAborted: UInt32(request.requestIDs.count))
+        }
+        h.unary(EngineUpstream.modelInfoMethod) { (_: ApusV1.GetModelInfoRequest, _) in
+            ApusV1.ModelInfo(model: "tiny", servedModelNames: ["tiny"], maxModelLen: 64, vocabSize: 512, eosTokenIDs: [2, 0])
+        }
+        return h
+    }
+
+    private func generate(
+        _ request: ApusV1.GenerateRequest, _ writer: RPCStreamWriter<ApusV1.GenerateOutput>
+    ) async throws {
+        state.withLock { $0.requests.append(request) }
+        if let failure { throw failure }
+        do {
+            for step in script(request) {
+                try writer.send(output(request, step))
+                try await Task.sleep(for: stepDelay)
+            }
+            while holdOpen {
+                try writer.send(output(request, Step(tokens: [67])))
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        } catch {
+            state.withLock { $0.cancelled.append(request.requestID) }
+            throw error
+        }
+    }
+
+    private func output(_ request: ApusV1.GenerateRequest, _ step: Step) -> ApusV1.GenerateOutput {
+        var logprobs: [PositionLogprobs] = []
+        if let k = request.samplingParams.logprobs {
+            logprobs = step.tokens.map { id in
+                PositionLogprobs(
+                    tokenIDs: [id] + (0..<k).map { TokenID(3 + $0) },
+                    logprobs: [-0.5] + (0..<k).map { -1.0 - Float($0) }, sampledRank: 1)
+            }
+        }
+        return ApusV1.GenerateOutput(
+            requestID: request.requestID, newTokenIDs: step.tokens, newLogprobs: logprobs,
+            finishReason: step.finish, stopReason: step.stopReason, numCachedTokens: step.cached,
+            errorMessage: step.error)
+    }
+}
+
+/// Runs `body` against an api whose upstream is `engine` on a real socket; the HTTP side is tested without one.
+func withAPI(
+    _ engine: FakeEngine = FakeEngine(), apiKey: String? = nil,
+    _ body: @Sendable (any TestClientProtocol) async throws -> Void
+) async throws {
+    let server = RPCServer(host: "127.0.0.1", port: 0, identity: .init(service: "engine-core"), handlers: engine.handlers)
+    let task = Task { try await server.run() }
+    defer { task.cancel() }
+    let port = try await server.boundAddress().port!
+    try await withAPI(upstreamPort: port, apiKey: apiKey, body)
+}
+
+func withAPI(
+    upstreamPort port: Int, apiKey: String? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> Void
+) async throws {
+    let upstream = EngineUpstream(host: "127.0.0.1", port: port)
+    let tokenizer = Tokenizer.embeddedDefault
+    let model = ServedModel(
+        names: ["tiny"], maxModelLen: 64, vocabSize: tokenizer.vocabSize, eosTokenIDs: [2, 0], tokenizer: tokenizer,
+        chatTemplate: try ChatTemplate(tokenizer.chatTemplate!))
+    let server = APIServer(model: model, upstream: upstream, metrics: APIMetrics(modelName: "tiny"), apiKey: apiKey)
+    try await Application(router: server.makeRouter()).test(.router, body)
+    await upstream.client.close()
+}
+
+extension TestClientProtocol {
+    /// POSTs a JSON body and returns the status and the parsed body (or the raw text for event streams).
+    func post(_ uri: String, _ json: String, headers: HTTPFields = [:]) async throws -> (HTTPResponse.Status, JSONValue, String) {
+        try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: json)) { response in
+            let text = String(buffer: response.body)
+            return (response.status, (try? JSONValue(parsing: text)) ?? .null, text)
+        }
+    }
+}
+
+/// The JSON events of an SSE body, and whether it ended with `data: [DONE]`.
+func events(_ text: String) -> (events: [JSONValue], done: Bool) {
+    var events: [JSONValue] = []
+    var done = false
+    for block in text.components(separatedBy: "\n\n") where block.hasPrefix("data: ") {
+        let payload = String(block.dropFirst(6))
+        if payload == "[DONE]" { done = true } else if let value = try? JSONValue(parsing: payload) { events.append(value) }
+    }
+    return (events, done)
+}
+
+extension JSONValue {
+    var int: Int? { if case .int(let i) = self { i } else { nil } }
+    var double: Double? {
+        switch self {
+        case .double(let d): d
+        case .int(let i): Double(i)
+        default: nil
+        }
+    }
+    subscript(index: Int) -> JSONValue? { arrayValue.flatMap { index < $0.count ? $0[index] : nil } }
+}
