@@ -23,7 +23,44 @@ struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp(
+        "PEM certificate chain: serve TLS on the wire port and present it to services this one dials.",
+        discussion: "Its SANs must name the host others dial; give it serverAuth and clientAuth usage."))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp(
+        "PEM CA file: dial other services over TLS and verify them (and wire clients, with --tls-require-client-cert).",
+        discussion: "Without it, TLS links to other services verify against the system's roots."))
+    var tlsCA: String?
+
+    @Flag(name: .customLong("tls-require-client-cert"), help: "Mutual TLS: refuse wire clients without a certificate from --tls-ca.")
+    var tlsRequireClientCert = false
+
     init() {}
+
+    func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("give --tls-cert and --tls-key together") }
+        if tlsRequireClientCert && (tlsCert == nil || tlsCA == nil) {
+            throw ValidationError("--tls-require-client-cert needs --tls-cert, --tls-key and --tls-ca")
+        }
+    }
+
+    /// TLS for this service's wire port: on with --tls-cert; nil serves plaintext.
+    func serverTLS() -> TLSConfiguration? {
+        guard let tlsCert, let tlsKey else { return nil }
+        return .server(
+            certificateChain: tlsCert, privateKey: tlsKey, trustRoots: tlsCA,
+            requireClientCertificate: tlsRequireClientCert)
+    }
+
+    /// TLS for links this service dials: on with --tls-ca or --tls-cert (presented as the client certificate).
+    func clientTLS() -> TLSConfiguration? {
+        guard tlsCA != nil || tlsCert != nil else { return nil }
+        return .client(trustRoots: tlsCA, certificateChain: tlsCert, privateKey: tlsKey)
+    }
 
     func makeLogger(_ label: String) -> Logger {
         var logger = Logger(label: label)

@@ -35,6 +35,7 @@ struct EngineCoreCommand: AsyncParsableCommand {
         }
         var clientConfig = RPCClient.Configuration(service: "engine-core")
         clientConfig.authToken = service.authToken
+        clientConfig.tls = service.clientTLS()
         clientConfig.keepalive = .init(interval: .seconds(2), timeout: .seconds(3))
         clientConfig.initialBackoff = .milliseconds(50)
         clientConfig.maxBackoff = .milliseconds(500)
@@ -60,7 +61,8 @@ struct EngineCoreCommand: AsyncParsableCommand {
         let server = EngineCoreServer(
             engine: engine, service: EngineService(engine: engine, engineID: id, modelInfo: info, batch: batch),
             host: service.host, port: service.port,
-            identity: .init(service: "engine-core", authToken: service.authToken.nilIfEmpty), logger: logger)
+            identity: .init(service: "engine-core", authToken: service.authToken.nilIfEmpty, tls: service.serverTLS()),
+            logger: logger)
         let metrics = EngineMetricsService(engine: engine, registry: registry, modelName: servedModelName ?? profile.model, engineID: id)
         let admin = service.adminPort >= 0
             ? AdminServer(host: service.host, port: service.adminPort, health: server.health, registry: registry) : nil

@@ -45,7 +45,9 @@ struct RunnerCommand: AsyncParsableCommand {
         let runner = RunnerService(backend: backend)
         let rpc = RPCServer(
             host: service.host, port: service.port,
-            identity: .init(service: "runner", instanceID: incarnation, authToken: service.authToken.nilIfEmpty),
+            identity: .init(
+                service: "runner", instanceID: incarnation, authToken: service.authToken.nilIfEmpty,
+                tls: service.serverTLS()),
             handlers: runner.handlers, logger: logger)
         let admin = service.adminPort >= 0
             ? AdminServer(host: service.host, port: service.adminPort, health: runner.health, registry: registry) : nil

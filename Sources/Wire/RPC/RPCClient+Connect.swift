@@ -59,12 +59,17 @@ extension RPCClient {
             maxFrameBytes: UInt32(clamping: configuration.maxFrameBytes))
         let keepalive = configuration.keepalive
         let maxFrameBytes = configuration.maxFrameBytes
+        let tls = configuration.tls
+        let host = self.host
         let timeout = configuration.connectTimeout.components
         let future = ClientBootstrap(group: loop)
             .connectTimeout(.milliseconds(timeout.seconds * 1000 + timeout.attoseconds / 1_000_000_000_000_000))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(OpenSSLHandler.rpcClient(tls, host: host))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
                     try channel.pipeline.syncOperations.addHandler(

@@ -31,6 +31,8 @@ public final class RPCClient: Sendable {
         public var initialBackoff: Duration = .milliseconds(100)
         public var maxBackoff: Duration = .seconds(5)
         public var maxFrameBytes: Int = FrameDecoder.defaultMaxFrameBytes
+        /// When set, the connection is TLS, verifying the server as `host` unless `tls.serverName` says otherwise.
+        public var tls: TLSConfiguration?
 
         public init(service: String) { self.service = service }
     }

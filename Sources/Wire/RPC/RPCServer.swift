@@ -15,13 +15,16 @@ public final class RPCServer: Service, Sendable {
         /// When set, clients must present it at hello.
         public var authToken: String?
         public var maxFrameBytes: Int
+        /// When set, every connection is TLS (mutual TLS with `requireClientCertificate`); nil serves plaintext.
+        public var tls: TLSConfiguration?
 
         public init(service: String, instanceID: String = RPCServer.randomInstanceID(), authToken: String? = nil,
-                    maxFrameBytes: Int = FrameDecoder.defaultMaxFrameBytes) {
+                    maxFrameBytes: Int = FrameDecoder.defaultMaxFrameBytes, tls: TLSConfiguration? = nil) {
             self.service = service
             self.instanceID = instanceID
             self.authToken = authToken
             self.maxFrameBytes = maxFrameBytes
+            self.tls = tls
         }
     }
 
@@ -65,7 +68,8 @@ public final class RPCServer: Service, Sendable {
     public func run() async throws {
         let channel: any Channel
         do {
-            channel = try await makeBootstrap().bind(host: host, port: port).get()
+            let tls = try identity.tls.map(TLSContext.server)
+            channel = try await makeBootstrap(tls: tls).bind(host: host, port: port).get()
         } catch {
             bound.fail(error)
             throw error
@@ -103,7 +107,7 @@ public final class RPCServer: Service, Sendable {
         }
     }
 
-    private func makeBootstrap() -> ServerBootstrap {
+    private func makeBootstrap(tls: TLSContext?) -> ServerBootstrap {
         let handlers = self.handlers
         let identity = self.identity
         let tracker = self.tracker
@@ -119,6 +123,10 @@ public final class RPCServer: Service, Sendable {
                 connections.withLockedValue { $0[id] = channel }
                 channel.closeFuture.whenComplete { _ in _ = connections.withLockedValue { $0.removeValue(forKey: id) } }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            OpenSSLHandler.rpcServer(tls, service: identity.service, logger: logger))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(FrameDecoder(maxFrameBytes: identity.maxFrameBytes)))
                     try channel.pipeline.syncOperations.addHandler(
