@@ -98,7 +98,8 @@ struct RouterTests {
         let prefix = (0..<96).map { TokenID($0 * 5 % 400 + 11) }
         let (first, _) = await Self.generate(c, Self.request("p0", prompt: prefix + [1, 2], maxTokens: 2))
         let holder = try #require(first.last?.engineID)
-        try await Task.sleep(for: .milliseconds(300))
+        // Past the speculative entries' 2 s lifetime: only the engine's KV events can keep the prefix there.
+        try await Task.sleep(for: .milliseconds(2_500))
         var same = 0
         var cached: UInt32 = 0
         for index in 1..<20 {
@@ -144,6 +145,50 @@ struct RouterTests {
             let (outputs, error) = await Self.generate(c, Self.request("after\(index)", maxTokens: 3))
             #expect(error == nil)
             #expect(outputs.last?.engineID == "ec1")
+        }
+        await c.close()
+    }
+}
+
+extension RouterTests {
+    @Test("a SIGSTOPped engine-core under load is excluded within 3 s; its streams end and new requests go elsewhere")
+    func stoppedEngineExcluded() async throws {
+        let cluster = try await Self.startCluster(policy: "round_robin", stepDelayMs: 10)
+        defer {
+            kill(cluster.engines[0].process.processIdentifier, SIGCONT)
+            cluster.stop()
+        }
+        let c = client(cluster.router.wirePort)
+        let requests = (0..<8).map { index in Task { await Self.generate(c, Self.request("h\(index)", maxTokens: 600)) } }
+        try await Task.sleep(for: .milliseconds(500))
+        kill(cluster.engines[0].process.processIdentifier, SIGSTOP)
+        let stoppedAt = ContinuousClock.now
+        var excludedAfter: Duration?
+        while stoppedAt.duration(to: .now) < .seconds(5) {
+            let list = try await c.unary(
+                "apus.v1.Router/ListBackends", ApusV1.ListBackendsRequest(), as: ApusV1.BackendList.self)
+            if list.backends.first(where: { $0.engineID == "ec0" })?.state != .ready {
+                excludedAfter = stoppedAt.duration(to: .now)
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let after = try #require(excludedAfter, "the stopped engine was never excluded")
+        #expect(after < .seconds(3), "excluded after \(after)")
+        for index in 0..<4 {
+            let (outputs, error) = await Self.generate(c, Self.request("new\(index)", maxTokens: 2))
+            #expect(error == nil)
+            #expect(outputs.last?.engineID == "ec1")
+        }
+        for request in requests {
+            let (outputs, error) = try await withTimeout(.seconds(30)) { await request.value }
+            #expect(error == nil)
+            let last = try #require(outputs.last)
+            if last.engineID == "ec0" {
+                #expect(last.finishReason == .error)
+            } else {
+                #expect(last.finishReason == .length)
+            }
         }
         await c.close()
     }

@@ -69,9 +69,9 @@ extension RouterService {
             throw RPCError(code, "request \(requestID) failed on engine-core(s) \(engines): \(error.message)")
         }
         let message = "engine-core \(engine) failed after output was streamed: \(error.message)"
+        let engineID = monitors.withLock { $0[engine]?.info?.engineID } ?? engine.rawValue
         try writer.send(
-            ApusV1.GenerateOutput(
-                requestID: requestID, finishReason: .error, engineID: engine.rawValue, errorMessage: message))
+            ApusV1.GenerateOutput(requestID: requestID, finishReason: .error, engineID: engineID, errorMessage: message))
     }
 
     /// One upstream call on `engine`; the tick loop may kill it (timeouts, hung engine, removal).

@@ -1,3 +1,4 @@
+import ServingCore
 import Testing
 import Wire
 
@@ -112,7 +113,7 @@ struct RouterServiceFailureTests {
         let router = try await RouterHarness(engines, policy: .powerOfTwo)
         defer { engines.forEach { $0.stop() } }
         var generator = SystemRandomNumberGenerator()
-        await withTaskGroup(of: Void.self) { group in
+        let ends = await withTaskGroup(of: FinishReason?.self) { group in
             for index in 0..<300 {
                 let cancelAfter = Int.random(in: 0..<40, using: &generator)
                 let cancels = index % 3 == 0
@@ -122,11 +123,13 @@ struct RouterServiceFailureTests {
                         try? await Task.sleep(for: .milliseconds(cancelAfter))
                         request.cancel()
                     }
-                    _ = await request.value
+                    return await request.value.outputs.last?.finishReason
                 }
-                if index % 30 == 29 { await group.next() }
             }
+            return await group.reduce(into: [FinishReason?]()) { $0.append($1) }
         }
+        #expect(ends.filter { $0 == .length }.count >= 100, "\(ends)")
+        #expect(ends.contains(.error), "a request broken mid-stream ends with an error output")
         try await router.waitUntil("every count is back to zero") {
             try await router.backends().allSatisfy { $0.inFlight == 0 }
         }
