@@ -94,8 +94,9 @@ final class AttemptControl: Sendable {
     func enforceTimeouts(now: UInt64, firstOutput: UInt64, idle: UInt64) {
         let (expired, engine, waitedForFirst) = state.withLock { s -> (Bool, EngineID, Bool) in
             guard s.task != nil, s.kill == nil else { return (false, s.engine, false) }
-            if s.gotOutput { return (now &- s.lastOutput >= idle, s.engine, false) }
-            return (now &- s.started >= firstOutput, s.engine, true)
+            // NOTE: `now` may predate an attempt that began during this tick: never let the difference wrap.
+            if s.gotOutput { return (now > s.lastOutput && now - s.lastOutput >= idle, s.engine, false) }
+            return (now > s.started && now - s.started >= firstOutput, s.engine, true)
         }
         guard expired else { return }
         let what = waitedForFirst ? "no output within the first-token timeout" : "no output within the idle timeout"

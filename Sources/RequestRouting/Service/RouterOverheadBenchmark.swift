@@ -75,7 +75,7 @@ public enum RouterOverheadBenchmark {
         var params = SamplingParams()
         params.maxTokens = 1
         params.temperature = 0
-        let prompt = (0..<8).map { TokenID(($0 * 31 + index) % 1_000 + 10) }
+        let prompt = (0..<8).map { TokenID(($0 * 31 + index) % 400 + 10) }
         return ApusV1.GenerateRequest(requestID: id, promptTokenIDs: prompt, samplingParams: params)
     }
 
