@@ -84,9 +84,13 @@ struct CompletionsRouteTests {
             #expect(status == .ok)
             #expect(body["choices"]?.arrayValue?.map { $0["index"]?.int } == [0, 1])
             #expect(body["usage"]?["prompt_tokens"]?.int == FakeEngine.tokenizer.encode("Hi").count)
+            #expect(body["usage"]?["prompt_tokens_details"]?["cached_tokens"]?.int == 3, "one prompt, counted once")
+            let (_, _, text) = try await client.post(
+                "/v1/completions", #"{"prompt":"Hi","n":2,"stream":true,"stream_options":{"include_usage":true}}"#)
+            #expect(events(text).events.last?["usage"]?["prompt_tokens_details"]?["cached_tokens"]?.int == 3)
         }
-        let requests = engine.requests.sorted { $0.requestID < $1.requestID }
-        #expect(requests.count == 2)
+        let requests = engine.requests.prefix(2).sorted { $0.requestID < $1.requestID }
+        #expect(engine.requests.count == 4)
         #expect(requests[0].requestID.hasPrefix("0_cmpl-") && requests[1].requestID.hasPrefix("1_cmpl-"))
         #expect(requests[0].requestID.dropFirst(2) == requests[1].requestID.dropFirst(2))
         #expect(requests.map(\.samplingParams.seed) == [5, 6])

@@ -40,6 +40,31 @@ struct OpenAIClientTests {
         #expect(latency < .milliseconds(100))
     }
 
+    @Test("two api processes share one engine-core")
+    func twoAPIProcesses() async throws {
+        let cluster = try await OpenAICluster()
+        defer { cluster.stop() }
+        let second = try OpenAIAPIProcess(upstream: cluster.engine.wireAddress, apiKey: OpenAICluster.apiKey)
+        defer { second.stop() }
+        let ports = [cluster.httpPort, second.httpPort]
+        let statuses = try await withThrowingTaskGroup(of: String.self) { group in
+            for i in 0..<6 {
+                group.addTask {
+                    let connection = try OpenAIRawConnection(port: ports[i % 2])
+                    defer { connection.close() }
+                    connection.post(
+                        "/v1/completions", json: #"{"prompt":"Hello","max_tokens":8,"n":2}"#,
+                        headers: ["Authorization": "Bearer \(OpenAICluster.apiKey)"])
+                    let (status, body) = connection.readResponse()
+                    return body.contains(#""index":1"#) ? status : "\(status) \(body)"
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses.allSatisfy { $0.hasPrefix("HTTP/1.1 200") }, "\(statuses)")
+        #expect(try await Self.load(cluster.engine).numRunning == 0)
+    }
+
     @Test("the official openai Python client passes tests/python against the cluster")
     func pythonClient() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

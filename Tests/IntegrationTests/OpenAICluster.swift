@@ -2,15 +2,12 @@ import Foundation
 import Wire
 
 /// A real three-process cluster for the OpenAI tests: `apus runner --model embedded` (the tiny random-weight CPU
-/// model), `apus engine-core`, and `apus api --api-key` in front of it. `stop()` ends all three.
-final class OpenAICluster: @unchecked Sendable {
-    // NOTE: @unchecked: the state is the child processes, which Foundation synchronizes.
+/// model), `apus engine-core`, and `apus api --api-key` in front of it. `stop()` ends every process.
+final class OpenAICluster: Sendable {
     static let apiKey = "apus-test-key"
     let runner: ApusProcess
     let engine: ApusProcess
-    let api: Process
-    let httpPort: Int
-    private let apiLog: URL
+    let api: OpenAIAPIProcess
 
     init() async throws {
         runner = try await ApusProcess(
@@ -19,61 +16,73 @@ final class OpenAICluster: @unchecked Sendable {
         engine = try await ApusProcess(
             ["engine-core", "--runner", runner.wireAddress, "--port", "0", "--admin-port", "0", "--max-model-len", "512",
              "--num-gpu-blocks-override", "512"], name: "engine", timeout: .seconds(120))
-        apiLog = FileManager.default.temporaryDirectory.appendingPathComponent("apus-api-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: apiLog.path, contents: nil)
-        api = Process()
-        api.executableURL = ApusProcess.binary
-        api.arguments = [
-            "api", "--upstream", engine.wireAddress, "--port", "0", "--admin-port=-1", "--api-key", Self.apiKey,
-        ]
+        api = try OpenAIAPIProcess(upstream: engine.wireAddress, apiKey: Self.apiKey)
+    }
+
+    var httpPort: Int { api.httpPort }
+    var baseURL: String { "http://127.0.0.1:\(httpPort)/v1" }
+    var apiStderr: String { api.stderrTail }
+
+    func stop() {
+        api.stop()
+        engine.stop()
+        runner.stop()
+    }
+}
+
+/// An `apus api` child process; its HTTP port comes from the `http=` field of its LISTENING line.
+final class OpenAIAPIProcess: @unchecked Sendable {
+    // NOTE: @unchecked: the state is the child process, which Foundation synchronizes.
+    let process = Process()
+    let httpPort: Int
+    private let log: URL
+
+    init(upstream: String, apiKey: String) throws {
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("apus-api-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = ApusProcess.binary
+        process.arguments = ["api", "--upstream", upstream, "--port", "0", "--admin-port=-1", "--api-key", apiKey]
         let stdout = Pipe()
-        api.standardOutput = stdout
-        api.standardError = try FileHandle(forWritingTo: apiLog)
-        try api.run()
-        guard let line = Self.readListeningLine(stdout.fileHandleForReading, timeout: .seconds(60)),
+        process.standardOutput = stdout
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        guard let line = Self.readListeningLine(stdout.fileHandleForReading),
             let field = line.split(separator: " ").first(where: { $0.hasPrefix("http=") }),
             let port = Int(field.split(separator: ":").last ?? "")
         else {
-            api.terminate()
-            throw ProcessError("api did not start listening; stderr:\n\(Self.tail(apiLog))")
+            process.terminate()
+            throw ProcessError("api did not start listening; stderr:\n\(Self.tail(log))")
         }
         httpPort = port
     }
 
-    var baseURL: String { "http://127.0.0.1:\(httpPort)/v1" }
+    var stderrTail: String { Self.tail(log) }
 
     func stop() {
-        if api.isRunning {
-            api.terminate()
-            api.waitUntilExit()
-        }
-        engine.stop()
-        runner.stop()
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
     }
 
     deinit {
         stop()
-        try? FileManager.default.removeItem(at: apiLog)
+        try? FileManager.default.removeItem(at: log)
     }
-
-    var apiStderr: String { Self.tail(apiLog) }
 
     private static func tail(_ url: URL) -> String {
         ((try? String(contentsOf: url, encoding: .utf8)) ?? "").split(separator: "\n").suffix(30).joined(separator: "\n")
     }
 
-    private static func readListeningLine(_ handle: FileHandle, timeout: Duration) -> String? {
-        let end = ContinuousClock.now + timeout
+    /// Blocks until the LISTENING line (nil if the process exits first).
+    private static func readListeningLine(_ handle: FileHandle) -> String? {
         var buffer = Data()
-        while ContinuousClock.now < end {
+        while true {
             let chunk = handle.availableData
             if chunk.isEmpty { return nil }
             buffer.append(chunk)
-            if let l = String(decoding: buffer, as: UTF8.self).split(separator: "\n").first(where: { $0.hasPrefix("LISTENING") }) {
-                return String(l)
-            }
+            let text = String(decoding: buffer, as: UTF8.self)
+            if let l = text.split(separator: "\n").first(where: { $0.hasPrefix("LISTENING") }) { return String(l) }
         }
-        return nil
     }
 }
 
@@ -114,6 +123,31 @@ final class OpenAIRawConnection {
             received += String(decoding: buffer[0..<n], as: UTF8.self)
         }
         return received
+    }
+
+    /// Reads one whole response with a Content-Length body; returns the status line and the body.
+    func readResponse() -> (status: String, body: String) {
+        var received = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let separator = Array("\r\n\r\n".utf8)
+        var bodyStart: Int?
+        var length = 0
+        while true {
+            if bodyStart == nil, let i = received.indices.first(where: { received[$0...].starts(with: separator) }) {
+                bodyStart = i + 4
+                let head = String(decoding: received[..<i], as: UTF8.self).lowercased()
+                let field = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                length = Int(field?.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces) ?? "") ?? 0
+            }
+            if let start = bodyStart, received.count - start >= length {
+                let head = String(decoding: received[..<start], as: UTF8.self)
+                let status = String(head.split(separator: "\r\n").first ?? "")
+                return (status, String(decoding: received[start..<(start + length)], as: UTF8.self))
+            }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return ("", "") }
+            received += buffer[0..<n]
+        }
     }
 
     func close() { _ = Glibc.close(fd) }

@@ -20,8 +20,8 @@ struct ChoiceProcessor: Sendable {
     private(set) var numOutputTokens = 0
     private(set) var finishReason: FinishReason?
 
-    /// Only the first choice of a prompt reports its cached tokens, so usage counts each prompt once.
-    let reportsCachedTokens: Bool
+    /// Only the first choice of a prompt reports its cached tokens, and only once, so usage counts each prompt once.
+    private var reportsCachedTokens: Bool
 
     init(
         index: Int, tokenizer: Tokenizer, promptTokenIDs: [TokenID], params: SamplingParams,
@@ -40,7 +40,10 @@ struct ChoiceProcessor: Sendable {
     mutating func process(_ output: ApusV1.GenerateOutput) -> ChoiceDelta {
         precondition(finishReason == nil, "output after the choice finished")
         var delta = ChoiceDelta(index: index, tokenIDs: output.newTokenIDs, logprobs: output.newLogprobs)
-        delta.numCachedTokens = reportsCachedTokens ? Int(output.numCachedTokens) : 0
+        if reportsCachedTokens, output.numCachedTokens > 0 {
+            delta.numCachedTokens = Int(output.numCachedTokens)
+            reportsCachedTokens = false
+        }
         numOutputTokens += output.newTokenIDs.count
         let previousCount = text.count
 
