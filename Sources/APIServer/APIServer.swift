@@ -28,7 +28,14 @@ public struct APIServer: Sendable {
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: APIKeyMiddleware(apiKey: apiKey))
-        router.get("/health") { _, _ in Response(status: .ok) }
+        router.get("/health") { _, _ in
+            do {
+                _ = try await upstream.modelInfo(timeout: .seconds(2), waitForReady: false)
+                return Response(status: .ok)
+            } catch {
+                return APIError.upstream(error).response
+            }
+        }
         router.get("/version") { _, _ in JSONResponse.make(["version": .string(Self.version)]) }
         router.get("/metrics") { _, _ in
             Response(

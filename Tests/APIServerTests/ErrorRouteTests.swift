@@ -101,6 +101,34 @@ struct ErrorRouteTests {
         }
     }
 
+    @Test("after the upstream comes back on its address, the api reconnects (with backoff) and serves again")
+    func reconnect() async throws {
+        let engine = FakeEngine()
+        let first = RPCServer(host: "127.0.0.1", port: 0, identity: .init(service: "engine-core"), handlers: engine.handlers)
+        let firstTask = Task { try await first.run() }
+        let port = try await first.boundAddress().port!
+        try await withAPI(upstreamPort: port) { client in
+            #expect(try await client.post("/v1/completions", #"{"prompt":"Hi"}"#).0 == .ok)
+            firstTask.cancel()
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await client.post("/v1/completions", #"{"prompt":"Hi"}"#).0 == .serviceUnavailable)
+            try await client.execute(uri: "/health", method: .get) { #expect($0.status == .serviceUnavailable) }
+            let second = RPCServer(
+                host: "127.0.0.1", port: port, identity: .init(service: "engine-core"), handlers: engine.handlers)
+            let secondTask = Task { try await second.run() }
+            defer { secondTask.cancel() }
+            _ = try await second.boundAddress()
+            var status = HTTPResponse.Status.serviceUnavailable
+            let end = ContinuousClock.now + .seconds(5)
+            while status != .ok, ContinuousClock.now < end {
+                try await Task.sleep(for: .milliseconds(50))
+                status = try await client.post("/v1/completions", #"{"prompt":"Hi"}"#).0
+            }
+            #expect(status == .ok)
+            try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+
     @Test("an upstream that refuses with UNAVAILABLE is a 503")
     func upstreamUnavailable() async throws {
         try await withAPI(FakeEngine(failure: RPCError(.unavailable, "draining"))) { client in

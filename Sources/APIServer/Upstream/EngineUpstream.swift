@@ -40,10 +40,11 @@ public final class EngineUpstream: Sendable {
             timeout: .seconds(5))
     }
 
-    /// The upstream's model; with `waitForReady` it waits (up to `timeout`) for the upstream to come up.
-    public func modelInfo(timeout: Duration = .seconds(60)) async throws -> ApusV1.ModelInfo {
+    /// The upstream's model; with `waitForReady` it waits (up to `timeout`) for the upstream to come up. `/health`
+    /// calls it without waiting, so a lost upstream makes the api unhealthy (503).
+    public func modelInfo(timeout: Duration = .seconds(60), waitForReady: Bool = true) async throws -> ApusV1.ModelInfo {
         try await client.unary(
             Self.modelInfoMethod, ApusV1.GetModelInfoRequest(), as: ApusV1.ModelInfo.self, timeout: timeout,
-            waitForReady: true)
+            waitForReady: waitForReady)
     }
 }
