@@ -38,7 +38,8 @@ struct CompletionsRouteTests {
                 {"prompt":"Hi","max_tokens":7,"temperature":0.5,"top_p":0.9,"top_k":5,"min_p":0.1,"seed":42,
                  "stop":"xyz","stop_token_ids":[9],"presence_penalty":0.5,"frequency_penalty":-0.5,
                  "repetition_penalty":1.2,"logprobs":2,"logit_bias":{"5":150,"6":-3},"user":"u","min_tokens":2,
-                 "include_stop_str_in_output":true,"skip_special_tokens":false}
+                 "include_stop_str_in_output":true,"skip_special_tokens":false,"priority":-3,"cache_salt":"t1",
+                 "best_of":1,"response_format":{"type":"text"},"unknown_field":1}
                 """
             let (status, _, text) = try await client.post("/v1/completions", json)
             #expect(status == .ok, "\(text)")
@@ -50,7 +51,7 @@ struct CompletionsRouteTests {
         #expect(p.presencePenalty == 0.5 && p.frequencyPenalty == -0.5 && p.repetitionPenalty == 1.2)
         #expect(p.logitBias == [5: 100, 6: -3])
         #expect(p.includeStopStrInOutput && !p.skipSpecialTokens && !p.ignoreEOS)
-        #expect(request.eosTokenID == 2)
+        #expect(request.eosTokenID == 2 && request.priority == -3 && request.cacheSalt == "t1")
         #expect(p.stopTokenIDs == [9, 0], "the other EOS ids are merged into stop_token_ids")
         #expect(request.promptTokenIDs == FakeEngine.tokenizer.encode("Hi"))
     }

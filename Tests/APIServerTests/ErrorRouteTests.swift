@@ -29,7 +29,8 @@ struct ErrorRouteTests {
         (#""frequency_penalty":-3"#, "frequency_penalty"), (#""repetition_penalty":0"#, "repetition_penalty"),
         (#""max_tokens":0"#, "max_tokens"), (#""logprobs":21"#, "logprobs"), (#""n":0"#, "n"),
         (#""min_tokens":20"#, "min_tokens"), (#""stop":[""]"#, "stop"), (#""logit_bias":{"9999":1}"#, "logit_bias"),
-        (#""stop_token_ids":[100000]"#, "stop_token_ids"), (#""top_k":"x""#, "top_k"), (#""n":2,"temperature":0"#, "n"),
+        (#""stop_token_ids":[100000]"#, "stop_token_ids"), (#""best_of":3"#, "best_of"),
+        (#""response_format":{"type":"json_object"}"#, "response_format"), (#""stream_options":{}"#, "stream_options"), (#""top_k":"x""#, "top_k"), (#""n":2,"temperature":0"#, "n"),
     ])
     func badParameter(field: String, param: String) async throws {
         let engine = FakeEngine()

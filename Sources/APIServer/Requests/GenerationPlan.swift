@@ -17,6 +17,9 @@ struct GenerationPlan: Sendable {
     var includeUsage = false
     /// The request field a too-long or empty prompt is reported under ("prompt" or "messages").
     var promptParam = "prompt"
+    /// vLLM's extensions: lower is more urgent (`--scheduling-policy priority`); a per-tenant prefix-cache salt.
+    var priority: Int32 = 0
+    var cacheSalt = ""
     var arrival = ContinuousClock.now
 
     /// One upstream request of the plan.
@@ -48,7 +51,8 @@ struct GenerationPlan: Sendable {
                 do { try sp.validate(vocabSize: model.vocabSize) } catch { throw .badRequest(error.message, param: error.parameter) }
                 let request = ApusV1.GenerateRequest(
                     requestID: params.n > 1 ? "\(i)_\(base)" : base, promptTokenIDs: prompt, samplingParams: sp,
-                    eosTokenID: sp.ignoreEOS ? nil : model.eosTokenIDs.first, arrivalTimeUS: arrivalUS)
+                    eosTokenID: sp.ignoreEOS ? nil : model.eosTokenIDs.first, priority: priority, cacheSalt: cacheSalt,
+                    arrivalTimeUS: arrivalUS)
                 out.append(Child(index: p * params.n + i, request: request))
             }
         }
