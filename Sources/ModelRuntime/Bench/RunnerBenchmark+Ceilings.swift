@@ -1,0 +1,108 @@
+import CBLAS
+import Dispatch
+import Foundation
+
+/// Wall-clock and calling-thread CPU seconds of one run.
+struct Timing {
+    var wall: Double
+    var cpu: Double
+
+    static func of(_ body: () -> Void) -> Timing {
+        let (w0, c0) = (DispatchTime.now().uptimeNanoseconds, threadCPUSeconds())
+        body()
+        return Timing(wall: Double(DispatchTime.now().uptimeNanoseconds - w0) / 1e9, cpu: threadCPUSeconds() - c0)
+    }
+
+    func best(_ other: Timing) -> Timing { Timing(wall: min(wall, other.wall), cpu: min(cpu, other.cpu)) }
+
+    static func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+extension RunnerBenchmark {
+    /// The machine's compute and memory ceilings, each as (by wall clock, by thread CPU time).
+    struct Ceilings {
+        var sgemm: (wall: Double, cpu: Double)
+        var bandwidth: (wall: Double, cpu: Double)
+
+        /// Best of 6 `n³` sgemms; best full read of a `bandwidthBytes` array (SIMD sum on 1 thread and on
+        /// every core, and OpenBLAS's prefetching `sdot`).
+        static func measure(sgemmSize n: Int, bandwidthBytes: Int) -> Ceilings {
+            let a = FloatBuffer(count: n * n)
+            let b = FloatBuffer(count: n * n)
+            let c = FloatBuffer(count: n * n)
+            for i in 0..<n * n { (a.pointer[i], b.pointer[i]) = (Float(i % 7) * 0.1, Float(i % 5) * 0.1) }
+            var gemm = Timing(wall: .infinity, cpu: .infinity)
+            for _ in 0..<6 {
+                gemm = gemm.best(
+                    Timing.of {
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(n), 1, a.pointer,
+                            Int32(n), b.pointer, Int32(n), 0, c.pointer, Int32(n))
+                    })
+            }
+            let flops = 2 * Double(n * n * n) / 1e9
+            return Ceilings(
+                sgemm: (flops / gemm.wall, flops / gemm.cpu), bandwidth: memoryBandwidth(bytes: bandwidthBytes))
+        }
+
+        mutating func raise(to other: Ceilings) {
+            sgemm = (max(sgemm.wall, other.sgemm.wall), max(sgemm.cpu, other.sgemm.cpu))
+            bandwidth = (max(bandwidth.wall, other.bandwidth.wall), max(bandwidth.cpu, other.bandwidth.cpu))
+        }
+
+        static func memoryBandwidth(bytes: Int) -> (wall: Double, cpu: Double) {
+            let count = bytes / 4
+            // NOTE: filled with non-zero data: untouched (or zero-deduplicated) pages would read from a shared
+            // zero page in cache and report impossible bandwidth.
+            let buffer = FloatBuffer(count: count, zeroed: false)
+            for i in 0..<count { buffer.pointer[i] = Float(i & 1023) }
+            let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            let sums = FloatBuffer(count: cores * 16)
+            let (data, out) = (SendablePointer(buffer.pointer), SendablePointer(sums.pointer))
+            var wall = 0.0
+            for threads in Set([1, cores]).sorted() {
+                let chunk = (count / threads) & ~63
+                for _ in 0..<4 {
+                    let t = Timing.of {
+                        DispatchQueue.concurrentPerform(iterations: threads) { t in
+                            out.base[t * 16] = sum(UnsafeRawPointer(data.base + t * chunk), count: chunk)
+                        }
+                    }
+                    wall = max(wall, Double(chunk * threads * 4) / t.wall / 1e9)
+                }
+            }
+            var dot = Timing(wall: .infinity, cpu: .infinity)
+            for _ in 0..<8 {
+                dot = dot.best(
+                    Timing.of { sums.pointer[0] = cblas_sdot(Int32(count), buffer.pointer, 1, buffer.pointer, 1) })
+            }
+            let gb = Double(count * 4) / 1e9
+            return (max(wall, gb / dot.wall), gb / dot.cpu)
+        }
+
+        /// Sums `count` floats (a multiple of 64) with eight independent SIMD accumulators.
+        static func sum(_ raw: UnsafeRawPointer, count: Int) -> Float {
+            var acc = (
+                SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
+                SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>()
+            )
+            var offset = 0
+            while offset < count * 4 {
+                acc.0 = acc.0 + raw.load(fromByteOffset: offset, as: SIMD8<Float>.self)
+                acc.1 = acc.1 + raw.load(fromByteOffset: offset + 32, as: SIMD8<Float>.self)
+                acc.2 = acc.2 + raw.load(fromByteOffset: offset + 64, as: SIMD8<Float>.self)
+                acc.3 = acc.3 + raw.load(fromByteOffset: offset + 96, as: SIMD8<Float>.self)
+                acc.4 = acc.4 + raw.load(fromByteOffset: offset + 128, as: SIMD8<Float>.self)
+                acc.5 = acc.5 + raw.load(fromByteOffset: offset + 160, as: SIMD8<Float>.self)
+                acc.6 = acc.6 + raw.load(fromByteOffset: offset + 192, as: SIMD8<Float>.self)
+                acc.7 = acc.7 + raw.load(fromByteOffset: offset + 224, as: SIMD8<Float>.self)
+                offset += 256
+            }
+            return (acc.0 + acc.1 + acc.2 + acc.3 + acc.4 + acc.5 + acc.6 + acc.7).sum()
+        }
+    }
+}
