@@ -20,12 +20,20 @@ enum ServingFinish: Sendable, Equatable {
 /// The live state of one routed request, shared by its Generate handler and the tick loop.
 ///
 /// The tick loop enforces first-output and idle timeouts and kills attempts on engines that hang or leave;
-/// a kill records the outcome and cancels the attempt's upstream task, and the handler reports that outcome
-/// to the core (which decides retry or failure).
+/// a kill records the outcome and cancels the task running the attempt, and the handler reports that outcome
+/// to the core (which decides retry or failure). The first attempt runs inline in the handler's own task (no
+/// task hop on the request path); a kill cancels that task for good, so later attempts run in tasks of their own.
 final class AttemptControl: Sendable {
     struct Kill: Sendable {
         var outcome: RequestOutcome
         var error: RPCError
+    }
+
+    /// The handler's task while it runs an attempt inline.
+    /// NOTE: @unchecked: only `cancel()` is used from other threads (safe per `UnsafeCurrentTask`), always under the
+    /// lock and only between `beginInline` and `end`, while the task certainly runs.
+    private struct Handler: @unchecked Sendable {
+        let task: UnsafeCurrentTask
     }
 
     private struct State {
@@ -33,8 +41,11 @@ final class AttemptControl: Sendable {
         var started: UInt64
         var lastOutput: UInt64 = 0
         var gotOutput = false
+        var running = false
         var kill: Kill?
         var task: Task<AttemptResult, Never>?
+        var handler: Handler?
+        var handlerCancelled = false
         var clientAborted = false
         var forwarded = false
     }
@@ -49,16 +60,40 @@ final class AttemptControl: Sendable {
 
     var engine: EngineID { state.withLock { $0.engine } }
 
-    /// Starts an attempt on `engine`; the previous attempt's kill is forgotten.
+    /// Starts an attempt on `engine` run by `task`; the previous attempt's kill is forgotten.
     func begin(on engine: EngineID, task: Task<AttemptResult, Never>, now: UInt64) {
+        start(on: engine, now: now, task: task, handler: nil)
+    }
+
+    /// Starts an attempt on `engine` run inline by the calling task (which a kill will cancel).
+    func beginInline(on engine: EngineID, now: UInt64) {
+        let handler = withUnsafeCurrentTask { $0.map(Handler.init) }
+        start(on: engine, now: now, task: nil, handler: handler)
+    }
+
+    private func start(on engine: EngineID, now: UInt64, task: Task<AttemptResult, Never>?, handler: Handler?) {
         state.withLock { s in
             s.engine = engine
             s.started = now
             s.gotOutput = false
+            s.running = true
             s.kill = nil
             s.task = task
+            s.handler = handler
         }
     }
+
+    /// The attempt is over: kills no longer reach it.
+    func end() {
+        state.withLock { s in
+            s.running = false
+            s.task = nil
+            s.handler = nil
+        }
+    }
+
+    /// Whether a kill cancelled the handler's own task (then its cancellation does not mean the client left).
+    var handlerCancelled: Bool { state.withLock { $0.handlerCancelled } }
 
     /// An output arrived from the engine at `now`; returns true for the request's first output ever.
     func touch(now: UInt64) -> Bool {
@@ -76,9 +111,13 @@ final class AttemptControl: Sendable {
     /// Ends the current attempt with `outcome` when it still runs on `engine` (nil: any engine).
     func kill(_ outcome: RequestOutcome, _ error: RPCError, onlyOn engine: EngineID? = nil) {
         let task = state.withLock { s -> Task<AttemptResult, Never>? in
-            guard s.kill == nil, engine == nil || s.engine == engine, let task = s.task else { return nil }
+            guard s.running, s.kill == nil, engine == nil || s.engine == engine else { return nil }
             s.kill = Kill(outcome: outcome, error: error)
-            return task
+            if let handler = s.handler {
+                s.handlerCancelled = true
+                handler.task.cancel()
+            }
+            return s.task
         }
         task?.cancel()
     }
@@ -93,7 +132,7 @@ final class AttemptControl: Sendable {
     /// Kills the attempt when it has waited too long for its first output or between outputs.
     func enforceTimeouts(now: UInt64, firstOutput: UInt64, idle: UInt64) {
         let (expired, engine, waitedForFirst) = state.withLock { s -> (Bool, EngineID, Bool) in
-            guard s.task != nil, s.kill == nil else { return (false, s.engine, false) }
+            guard s.running, s.kill == nil else { return (false, s.engine, false) }
             // NOTE: `now` may predate an attempt that began during this tick: never let the difference wrap.
             if s.gotOutput { return (now > s.lastOutput && now - s.lastOutput >= idle, s.engine, false) }
             return (now > s.started && now - s.started >= firstOutput, s.engine, true)
@@ -102,26 +141,4 @@ final class AttemptControl: Sendable {
         let what = waitedForFirst ? "no output within the first-token timeout" : "no output within the idle timeout"
         kill(.timedOut, RPCError(.deadlineExceeded, "engine \(engine): \(what)"), onlyOn: engine)
     }
-}
-
-/// Every routed request in flight, by request id (for aborts, timeouts and failing over hung engines).
-final class ActiveRequests: Sendable {
-    private let table = Mutex<[String: AttemptControl]>([:])
-
-    func insert(_ control: AttemptControl) {
-        table.withLock { $0[control.requestID] = control }
-    }
-
-    /// Removes `control` (only that object: a new request may already reuse the id).
-    func remove(_ control: AttemptControl) {
-        table.withLock {
-            if $0[control.requestID] === control { $0[control.requestID] = nil }
-        }
-    }
-
-    subscript(requestID: String) -> AttemptControl? { table.withLock { $0[requestID] } }
-
-    var all: [AttemptControl] { table.withLock { Array($0.values) } }
-
-    var count: Int { table.withLock { $0.count } }
 }

@@ -30,7 +30,9 @@ extension RouterService {
         var tried: [EngineID] = []
         while true {
             tried.append(engine)
-            let result = await attempt(request, metadata: metadata, on: engine, control: control, writer: writer)
+            let result = await attempt(
+                request, metadata: metadata, on: engine, control: control, inline: !control.handlerCancelled,
+                writer: writer)
             switch result {
             case .finished(let finish):
                 finishAndHandle(routing, finish == .error ? .engineError : .completed)
@@ -45,7 +47,10 @@ extension RouterService {
                 case .retry(let next, let previous):
                     metrics.retries.increment()
                     logger.debug("retrying \(request.requestID) on \(next) after \(engine): \(error.message)")
-                    if let previous { await abort([request.requestID], on: previous) }
+                    if let previous {
+                        // A task of its own: a kill may have cancelled this one.
+                        await Task { await self.abort([request.requestID], on: previous) }.value
+                    }
                     engine = next
                 case .done:
                     throw error
@@ -74,20 +79,28 @@ extension RouterService {
             ApusV1.GenerateOutput(requestID: requestID, finishReason: .error, engineID: engineID, errorMessage: message))
     }
 
-    /// One upstream call on `engine`; the tick loop may kill it (timeouts, hung engine, removal).
+    /// One upstream call on `engine`, inline in this task or (after a kill cancelled it) in a task of its own;
+    /// the tick loop may kill it (timeouts, hung engine, removal).
     private func attempt(
         _ request: ApusV1.GenerateRequest, metadata: [MetadataEntry], on engine: EngineID, control: AttemptControl,
-        writer: RPCStreamWriter<ApusV1.GenerateOutput>
+        inline: Bool, writer: RPCStreamWriter<ApusV1.GenerateOutput>
     ) async -> AttemptResult {
         guard let client = monitors.withLock({ $0[engine]?.client }) else {
             return .failed(.transportError, RPCError(.unavailable, "engine \(engine) is no longer a member"))
         }
-        let task = Task { await forward(request, metadata: metadata, client: client, control: control, writer: writer) }
-        control.begin(on: engine, task: task, now: core.now())
-        let result = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        defer { control.end() }
+        let result: AttemptResult
+        if inline {
+            control.beginInline(on: engine, now: core.now())
+            result = await forward(request, metadata: metadata, client: client, control: control, writer: writer)
+        } else {
+            let task = Task { await forward(request, metadata: metadata, client: client, control: control, writer: writer) }
+            control.begin(on: engine, task: task, now: core.now())
+            result = await task.value
+        }
         if case .finished = result { return result }
         if let kill = control.killed { return .failed(kill.outcome, kill.error) }
-        if Task.isCancelled { return .clientGone }
+        if Task.isCancelled && !control.handlerCancelled { return .clientGone }
         return result
     }
 

@@ -95,6 +95,54 @@ struct RouterServiceFailureTests {
         await router.stop()
     }
 
+    @Test("a first-token timeout moves the request to another engine and aborts it on the first")
+    func firstTokenTimeoutRetries() async throws {
+        var stuck = ScriptedEngine.Script()
+        stuck.firstOutputDelay = .seconds(30)
+        let engines = [try await ScriptedEngine.start("stuck", stuck), try await ScriptedEngine.start("fine")]
+        let router = try await RouterHarness(engines, policy: .roundRobin) {
+            $0.firstTokenTimeout = .milliseconds(300)
+        }
+        defer { engines.forEach { $0.stop() } }
+        let started = ContinuousClock.now
+        for index in 0..<2 {
+            let (outputs, error) = await router.generate("t\(index)")
+            #expect(error == nil)
+            #expect(outputs.last?.engineID == "fine")
+        }
+        #expect(started.duration(to: .now) < .seconds(3))
+        #expect(engines[0].received.contains("t0"))
+        try await router.waitUntil("the stuck engine got the aborts") {
+            Set(engines[0].received).isSubset(of: engines[0].aborted)
+        }
+        try await router.waitUntil("no request left in flight") {
+            try await router.backends().allSatisfy { $0.inFlight == 0 }
+        }
+        await router.stop()
+    }
+
+    @Test("removing an engine moves its requests that had no output to another engine")
+    func removalRetries() async throws {
+        var stuck = ScriptedEngine.Script()
+        stuck.firstOutputDelay = .seconds(30)
+        let engines = [try await ScriptedEngine.start("stuck", stuck), try await ScriptedEngine.start("fine")]
+        let router = try await RouterHarness(engines, policy: .roundRobin)
+        defer { engines.forEach { $0.stop() } }
+        let requests = (0..<4).map { index in Task { await router.generate("m\(index)") } }
+        try await router.waitUntil("the stuck engine holds two") { engines[0].liveCount == 2 }
+        _ = try await router.client.unary(
+            RouterService.Method.removeBackend, ApusV1.RemoveBackendRequest(address: engines[0].address),
+            as: ApusV1.BackendList.self)
+        for request in requests {
+            let (outputs, error) = await request.value
+            #expect(error == nil)
+            #expect(outputs.last?.engineID == "fine")
+            #expect(outputs.last?.finishReason == .length)
+        }
+        #expect(router.service.active.count == 0)
+        await router.stop()
+    }
+
     @Test("no in-flight count leaks after random cancels, failures before and after output, and retries")
     func noLeaks() async throws {
         var flaky = ScriptedEngine.Script()
