@@ -2,8 +2,9 @@ import CBLAS
 import Foundation
 
 extension PagedAttention {
-    /// Few query tokens (decodes): per query token and head, dot products and a weighted sum straight over
-    /// the cached rows; each K/V row is read once for all heads of the group.
+    /// Few query tokens (decodes): per query token, dot products and a weighted sum straight over the cached
+    /// rows; each K/V row is read once for all query heads of the group. `scratch` holds
+    /// `groups × (seqLen + 2)` floats.
     func attendDirect(
         kvh: Int, qStart: Int, n: Int, seqLen: Int, _ cache: PagedRows, _ p: SharedPointers,
         qkvStride: Int, scores: UnsafeMutablePointer<Float>
@@ -11,28 +12,41 @@ extension PagedAttention {
         let d = headDim
         let groups = numHeads / numKVHeads
         let outStride = numHeads * headDim
+        let maxes = scores + groups * seqLen
+        let sums = maxes + groups
         for i in 0..<n {
             let t = qStart + i
             let keys = seqLen - n + i + 1
+            // The group's query heads (and output heads) are adjacent.
+            let q = p.qkv + t * qkvStride + kvh * groups * d
+            let o = p.out + t * outStride + kvh * groups * d
+            maxes.update(repeating: -.infinity, count: groups)
+            cache.forEach(keys) { j, row in
+                let k = cache.keys + row
+                for g in 0..<groups {
+                    let s = Kernels.dot(q + g * d, k, count: d) * scale
+                    scores[g * seqLen + j] = s
+                    maxes[g] = max(maxes[g], s)
+                }
+            }
             for g in 0..<groups {
-                let h = kvh * groups + g
-                let q = p.qkv + t * qkvStride + h * d
-                var maxScore = -Float.infinity
-                cache.forEach(keys) { j, row in
-                    let s = Kernels.dot(q, cache.keys + row, count: d) * scale
-                    scores[j] = s
-                    maxScore = max(maxScore, s)
-                }
-                let o = p.out + t * outStride + h * d
-                o.update(repeating: 0, count: d)
+                let row = scores + g * seqLen
                 var sum: Float = 0
-                cache.forEach(keys) { j, row in
-                    let w = expf(scores[j] - maxScore)
+                for j in 0..<keys {
+                    let w = expf(row[j] - maxes[g])
+                    row[j] = w
                     sum += w
-                    Kernels.axpy(w, cache.values + row, o, count: d)
                 }
-                let inv = 1 / sum
-                for k in 0..<d { o[k] *= inv }
+                sums[g] = sum
+            }
+            o.update(repeating: 0, count: groups * d)
+            cache.forEach(keys) { j, row in
+                let v = cache.values + row
+                for g in 0..<groups { Kernels.axpy(scores[g * seqLen + j], v, o + g * d, count: d) }
+            }
+            for g in 0..<groups {
+                let inv = 1 / sums[g]
+                for k in 0..<d { o[g * d + k] *= inv }
             }
         }
     }

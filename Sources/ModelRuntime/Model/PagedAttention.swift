@@ -59,7 +59,9 @@ struct PagedAttention {
         let items = m.numRequests * numKVHeads
         let threads = parallel ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, items)) : 1
         let maxSeq = Int(m.seqLens.max() ?? 0)
-        return (threads, maxSeq * (2 * headDim + queryTile) + maxSeq)
+        let gemmScratch = maxSeq * (2 * headDim + queryTile)
+        let directScratch = (numHeads / numKVHeads) * (maxSeq + 2)
+        return (threads, max(gemmScratch, directScratch))
     }
 
     /// Writes `out[t, h·headDim ..< (h+1)·headDim]` for every query token t and head h; `scratch` holds
