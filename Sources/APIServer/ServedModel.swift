@@ -30,11 +30,11 @@ public struct ServedModel: Sendable {
         self.created = created
     }
 
-    /// Builds the model from the upstream's `GetModelInfo` and a tokenizer; `servedModelName` overrides the names.
-    /// Throws when the tokenizer's chat template does not compile (naming the construct).
-    public init(info: ApusV1.ModelInfo, tokenizer: Tokenizer, servedModelName: String? = nil) throws {
+    /// Builds the model from the upstream's `GetModelInfo` and a tokenizer; `servedModelNames`, when not empty,
+    /// replace the upstream's names. Throws when the tokenizer's chat template does not compile (naming the construct).
+    public init(info: ApusV1.ModelInfo, tokenizer: Tokenizer, servedModelNames: [String] = []) throws {
         var names = info.servedModelNames.isEmpty ? [info.model] : info.servedModelNames
-        if let servedModelName { names = [servedModelName] }
+        if !servedModelNames.isEmpty { names = servedModelNames }
         try self.init(
             names: names, maxModelLen: Int(info.maxModelLen),
             vocabSize: info.vocabSize > 0 ? Int(info.vocabSize) : tokenizer.vocabSize,

@@ -18,8 +18,10 @@ struct APICommand: AsyncParsableCommand {
     @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer KEY' on /v1/* (env VLLM_API_KEY).")
     var apiKey: String? = ProcessInfo.processInfo.environment["VLLM_API_KEY"]
 
-    @Option(name: .customLong("served-model-name"), help: "Model name clients use (default: the upstream's).")
-    var servedModelName: String?
+    @Option(
+        name: .customLong("served-model-name"), parsing: .upToNextOption,
+        help: "Model names clients may use; the first is reported (default: the upstream's).")
+    var servedModelNames: [String] = []
 
     @Option(help: "Directory with tokenizer.json (default: the upstream model's directory, else the embedded one).")
     var tokenizer: String?
@@ -35,7 +37,7 @@ struct APICommand: AsyncParsableCommand {
         logger.info("waiting for upstream \(host):\(port)")
         let info = try await engine.modelInfo(timeout: .milliseconds(Int(upstreamTimeout * 1000)))
         let tokenizer = try loadTokenizer(modelPath: info.model)
-        let model = try ServedModel(info: info, tokenizer: tokenizer, servedModelName: servedModelName)
+        let model = try ServedModel(info: info, tokenizer: tokenizer, servedModelNames: servedModelNames)
         logger.info("serving \(model.names) (max_model_len \(model.maxModelLen), vocab \(model.vocabSize))")
         let server = APIServer(
             model: model, upstream: engine, metrics: APIMetrics(registry: registry, modelName: model.name),
