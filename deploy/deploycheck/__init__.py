@@ -1,0 +1,1 @@
+"""Checks of deploy/ beyond schemas; see __main__.py for the subcommands."""
