@@ -93,8 +93,12 @@ def check_smoke(repo: Path, apus: str, source: str, compose_bin: str = "docker-c
                             f"http://127.0.0.1:{ports[7101]}/metrics")[1], re.M):
                         break
                     time.sleep(0.5)
-            proc = subprocess.Popen([apus, sub] + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                    text=True)
+            try:
+                proc = subprocess.Popen([apus, sub] + args, env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True)
+            except OSError as failure:
+                error(f"cannot run {apus}: {failure}")
+                return
             procs.append((sub, proc))
             import select
             ready, _, _ = select.select([proc.stdout], [], [], 90)
