@@ -59,7 +59,9 @@ public final class APIMetrics: Sendable {
         mutating func record(_ delta: ChoiceDelta, promptTokens: Int, metrics: APIMetrics) {
             let now = ContinuousClock.now
             if !delta.tokenIDs.isEmpty {
-                if let last = lastOutput { metrics.itl.record(last.duration(to: now)) } else {
+                if let last = lastOutput {
+                    metrics.itl.record(last.duration(to: now))
+                } else {
                     metrics.ttft.record(arrival.duration(to: now))
                 }
                 lastOutput = now

@@ -1,7 +1,7 @@
 import Foundation
-import NIOCore
 import Hummingbird
 import Logging
+import NIOCore
 import Tokenization
 import Wire
 

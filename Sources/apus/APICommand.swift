@@ -8,7 +8,8 @@ import Wire
 /// `apus api`: the OpenAI-compatible HTTP server in front of one `Engine` upstream (a router or an engine-core).
 struct APICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "api", abstract: "Serve the OpenAI API (HTTP/SSE) over an Engine upstream (router or engine-core).")
+        commandName: "api", abstract: "Serve the OpenAI API (HTTP/SSE) over an Engine upstream (router or engine-core)."
+    )
 
     @OptionGroup var service: ServiceOptions
 
@@ -48,13 +49,16 @@ struct APICommand: AsyncParsableCommand {
             boundContinuation.finish()
         }
         let health = HealthService(statuses: ["": .serving])
-        let admin = service.adminPort >= 0
+        let admin =
+            service.adminPort >= 0
             ? AdminServer(host: service.host, port: service.adminPort, health: health, registry: registry) : nil
         try await runServices([app] + (admin.map { [$0] } ?? []), logger: logger) {
             var iterator = bound.makeAsyncIterator()
             guard let http = await iterator.next() else { return }
             var line = "LISTENING api http=\(http.ipAddress ?? "?"):\(http.port ?? 0)"
-            if let address = try await admin?.boundAddress() { line += " admin=\(address.ipAddress ?? "?"):\(address.port ?? 0)" }
+            if let address = try await admin?.boundAddress() {
+                line += " admin=\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+            }
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
     }

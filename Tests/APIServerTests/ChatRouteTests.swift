@@ -22,7 +22,8 @@ struct ChatRouteTests {
             #expect(body["choices"]?[0]?["message"]?["content"] == "Hello world")
         }
         let tokenizer = FakeEngine.tokenizer
-        let expected = tokenizer.encode("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", addSpecialTokens: false)
+        let expected = tokenizer.encode(
+            "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", addSpecialTokens: false)
         let request = try #require(engine.requests.first)
         #expect(request.promptTokenIDs == expected)
         #expect(request.samplingParams.maxTokens == 64 - expected.count, "chat defaults to the rest of the context")
@@ -32,7 +33,8 @@ struct ChatRouteTests {
     func maxCompletionTokens() async throws {
         let engine = FakeEngine()
         try await withAPI(engine) { client in
-            _ = try await client.post("/v1/chat/completions", Self.hello + #","max_completion_tokens":3,"max_tokens":9}"#)
+            _ = try await client.post(
+                "/v1/chat/completions", Self.hello + #","max_completion_tokens":3,"max_tokens":9}"#)
         }
         #expect(engine.requests.first?.samplingParams.maxTokens == 3)
     }
@@ -52,7 +54,9 @@ struct ChatRouteTests {
                 #expect(content == "Hello world")
                 #expect(mine.last?["choices"]?[0]?["finish_reason"] == "length")
             }
-            #expect(events.last?["usage"]?["completion_tokens"]?.int == 2 * FakeEngine.tokenizer.encode("Hello world").count)
+            #expect(
+                events.last?["usage"]?["completion_tokens"]?.int == 2 * FakeEngine.tokenizer.encode("Hello world").count
+            )
         }
     }
 
@@ -60,7 +64,8 @@ struct ChatRouteTests {
     func logprobs() async throws {
         let engine = FakeEngine()
         try await withAPI(engine) { client in
-            let (_, body, _) = try await client.post("/v1/chat/completions", Self.hello + #","logprobs":true,"top_logprobs":2}"#)
+            let (_, body, _) = try await client.post(
+                "/v1/chat/completions", Self.hello + #","logprobs":true,"top_logprobs":2}"#)
             let content = try #require(body["choices"]?[0]?["logprobs"]?["content"]?.arrayValue)
             #expect(content.count == FakeEngine.tokenizer.encode("Hello world").count)
             let first = try #require(content.first)

@@ -165,7 +165,8 @@ struct CompletionsRouteTests {
             #expect(chunks.last?["choices"]?[0]?["finish_reason"] == "length")
             #expect(chunks.dropLast().allSatisfy { $0["choices"]?[0]?["finish_reason"] == .null })
             #expect(events.last?["choices"] == [])
-            #expect(events.last?["usage"]?["completion_tokens"]?.int == FakeEngine.tokenizer.encode("Hello world").count)
+            #expect(
+                events.last?["usage"]?["completion_tokens"]?.int == FakeEngine.tokenizer.encode("Hello world").count)
             #expect(events.allSatisfy { $0["object"] == "text_completion" })
         }
     }
@@ -192,7 +193,8 @@ struct CompletionsRouteTests {
         let engine = FakeEngine()
         try await withAPI(engine) { client in
             for _ in 0..<2 {
-                let (_, body, _) = try await client.post("/v1/completions", #"{"prompt":"Hi"}"#, headers: [HTTPFields.requestIDName: "abc"])
+                let (_, body, _) = try await client.post(
+                    "/v1/completions", #"{"prompt":"Hi"}"#, headers: [HTTPFields.requestIDName: "abc"])
                 #expect(body["id"] == "cmpl-abc")
             }
         }

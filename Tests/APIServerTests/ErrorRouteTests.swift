@@ -23,19 +23,23 @@ struct ErrorRouteTests {
         return error?["message"]?.stringValue ?? ""
     }
 
-    @Test("a sampling parameter out of range is a 400 naming it", arguments: [
-        (#""temperature":3"#, "temperature"), (#""top_p":0"#, "top_p"), (#""top_k":-3"#, "top_k"),
-        (#""min_p":2"#, "min_p"), (#""presence_penalty":3"#, "presence_penalty"),
-        (#""frequency_penalty":-3"#, "frequency_penalty"), (#""repetition_penalty":0"#, "repetition_penalty"),
-        (#""max_tokens":0"#, "max_tokens"), (#""logprobs":21"#, "logprobs"), (#""n":0"#, "n"),
-        (#""min_tokens":20"#, "min_tokens"), (#""stop":[""]"#, "stop"), (#""logit_bias":{"9999":1}"#, "logit_bias"),
-        (#""stop_token_ids":[100000]"#, "stop_token_ids"), (#""best_of":3"#, "best_of"),
-        (#""response_format":{"type":"json_object"}"#, "response_format"), (#""stream_options":{}"#, "stream_options"), (#""top_k":"x""#, "top_k"), (#""n":2,"temperature":0"#, "n"),
-    ])
+    @Test(
+        "a sampling parameter out of range is a 400 naming it",
+        arguments: [
+            (#""temperature":3"#, "temperature"), (#""top_p":0"#, "top_p"), (#""top_k":-3"#, "top_k"),
+            (#""min_p":2"#, "min_p"), (#""presence_penalty":3"#, "presence_penalty"),
+            (#""frequency_penalty":-3"#, "frequency_penalty"), (#""repetition_penalty":0"#, "repetition_penalty"),
+            (#""max_tokens":0"#, "max_tokens"), (#""logprobs":21"#, "logprobs"), (#""n":0"#, "n"),
+            (#""min_tokens":20"#, "min_tokens"), (#""stop":[""]"#, "stop"), (#""logit_bias":{"9999":1}"#, "logit_bias"),
+            (#""stop_token_ids":[100000]"#, "stop_token_ids"), (#""best_of":3"#, "best_of"),
+            (#""response_format":{"type":"json_object"}"#, "response_format"),
+            (#""stream_options":{}"#, "stream_options"), (#""top_k":"x""#, "top_k"), (#""n":2,"temperature":0"#, "n"),
+        ])
     func badParameter(field: String, param: String) async throws {
         let engine = FakeEngine()
         try await withAPI(engine) { client in
-            _ = try await expectError(client, "/v1/completions", #"{"prompt":"Hi","# + field + "}", .badRequest, param: param)
+            _ = try await expectError(
+                client, "/v1/completions", #"{"prompt":"Hi","# + field + "}", .badRequest, param: param)
         }
         #expect(engine.requests.isEmpty)
     }
@@ -52,7 +56,8 @@ struct ErrorRouteTests {
     func promptTooLong() async throws {
         try await withAPI { client in
             let ids = (0..<80).map { String(5 + $0 % 50) }.joined(separator: ",")
-            let message = try await expectError(client, "/v1/completions", #"{"prompt":[\#(ids)]}"#, .badRequest, param: "prompt")
+            let message = try await expectError(
+                client, "/v1/completions", #"{"prompt":[\#(ids)]}"#, .badRequest, param: "prompt")
             #expect(message.contains("64") && message.contains("80"))
         }
     }
@@ -62,7 +67,8 @@ struct ErrorRouteTests {
         try await withAPI { client in
             _ = try await expectError(client, "/v1/completions", #"{"prompt":""}"#, .badRequest, param: "prompt")
             _ = try await expectError(client, "/v1/completions", #"{"prompt":[1,99999]}"#, .badRequest, param: "prompt")
-            _ = try await expectError(client, "/v1/chat/completions", #"{"messages":[]}"#, .badRequest, param: "messages")
+            _ = try await expectError(
+                client, "/v1/chat/completions", #"{"messages":[]}"#, .badRequest, param: "messages")
         }
     }
 
@@ -83,14 +89,16 @@ struct ErrorRouteTests {
     @Test("an unknown model is a 404")
     func unknownModel() async throws {
         try await withAPI { client in
-            _ = try await expectError(client, "/v1/completions", #"{"model":"gpt-9","prompt":"Hi"}"#, .notFound, param: "model")
+            _ = try await expectError(
+                client, "/v1/completions", #"{"model":"gpt-9","prompt":"Hi"}"#, .notFound, param: "model")
         }
     }
 
     @Test("an unreachable upstream is a 503")
     func upstreamDown() async throws {
         let port = try await {
-            let server = RPCServer(host: "127.0.0.1", port: 0, identity: .init(service: "gone"), handlers: RPCHandlers())
+            let server = RPCServer(
+                host: "127.0.0.1", port: 0, identity: .init(service: "gone"), handlers: RPCHandlers())
             let task = Task { try await server.run() }
             let port = try await server.boundAddress().port!
             task.cancel()
@@ -105,7 +113,8 @@ struct ErrorRouteTests {
     @Test("after the upstream comes back on its address, the api reconnects (with backoff) and serves again")
     func reconnect() async throws {
         let engine = FakeEngine()
-        let first = RPCServer(host: "127.0.0.1", port: 0, identity: .init(service: "engine-core"), handlers: engine.handlers)
+        let first = RPCServer(
+            host: "127.0.0.1", port: 0, identity: .init(service: "engine-core"), handlers: engine.handlers)
         let firstTask = Task { try await first.run() }
         let port = try await first.boundAddress().port!
         try await withAPI(upstreamPort: port) { client in
@@ -141,7 +150,8 @@ struct ErrorRouteTests {
     func engineError() async throws {
         let engine = FakeEngine { _ in [FakeEngine.Step(tokens: [67], finish: .error, error: "runner lost")] }
         try await withAPI(engine) { client in
-            let message = try await expectError(client, "/v1/completions", #"{"prompt":"Hi"}"#, .internalServerError, param: nil)
+            let message = try await expectError(
+                client, "/v1/completions", #"{"prompt":"Hi"}"#, .internalServerError, param: nil)
             #expect(message.contains("runner lost"))
             let (status, _, text) = try await client.post("/v1/completions", #"{"prompt":"Hi","stream":true}"#)
             #expect(status == .ok)

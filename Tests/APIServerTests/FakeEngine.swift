@@ -34,9 +34,10 @@ final class FakeEngine: Sendable {
         var cancelled: [String] = []
     }
 
-    init(holdOpen: Bool = false, stepDelay: Duration = .milliseconds(1), failure: RPCError? = nil,
-         script: @escaping Script = FakeEngine.text("Hello world"))
-    {
+    init(
+        holdOpen: Bool = false, stepDelay: Duration = .milliseconds(1), failure: RPCError? = nil,
+        script: @escaping Script = FakeEngine.text("Hello world")
+    ) {
         self.script = script
         self.holdOpen = holdOpen
         self.stepDelay = stepDelay
@@ -82,7 +83,8 @@ final class FakeEngine: Sendable {
             return ApusV1.AbortResponse(numAborted: UInt32(request.requestIDs.count))
         }
         h.unary(EngineUpstream.modelInfoMethod) { (_: ApusV1.GetModelInfoRequest, _) in
-            ApusV1.ModelInfo(model: "tiny", servedModelNames: ["tiny"], maxModelLen: 64, vocabSize: 512, eosTokenIDs: [2, 0])
+            ApusV1.ModelInfo(
+                model: "tiny", servedModelNames: ["tiny"], maxModelLen: 64, vocabSize: 512, eosTokenIDs: [2, 0])
         }
         return h
     }
@@ -128,7 +130,8 @@ func withAPI(
     _ engine: FakeEngine = FakeEngine(), apiKey: String? = nil,
     _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
-    let server = RPCServer(host: "127.0.0.1", port: 0, identity: .init(service: "engine-core"), handlers: engine.handlers)
+    let server = RPCServer(
+        host: "127.0.0.1", port: 0, identity: .init(service: "engine-core"), handlers: engine.handlers)
     let task = Task { try await server.run() }
     defer { task.cancel() }
     let port = try await server.boundAddress().port!
@@ -150,7 +153,9 @@ func withAPI(
 
 extension TestClientProtocol {
     /// POSTs a JSON body and returns the status and the parsed body (or the raw text for event streams).
-    func post(_ uri: String, _ json: String, headers: HTTPFields = [:]) async throws -> (HTTPResponse.Status, JSONValue, String) {
+    func post(
+        _ uri: String, _ json: String, headers: HTTPFields = [:]
+    ) async throws -> (HTTPResponse.Status, JSONValue, String) {
         try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: json)) { response in
             let text = String(buffer: response.body)
             return (response.status, (try? JSONValue(parsing: text)) ?? .null, text)
@@ -164,7 +169,11 @@ func events(_ text: String) -> (events: [JSONValue], done: Bool) {
     var done = false
     for block in text.components(separatedBy: "\n\n") where block.hasPrefix("data: ") {
         let payload = String(block.dropFirst(6))
-        if payload == "[DONE]" { done = true } else if let value = try? JSONValue(parsing: payload) { events.append(value) }
+        if payload == "[DONE]" {
+            done = true
+        } else if let value = try? JSONValue(parsing: payload) {
+            events.append(value)
+        }
     }
     return (events, done)
 }

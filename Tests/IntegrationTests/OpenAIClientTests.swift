@@ -7,7 +7,8 @@ import Wire
 @Suite("OpenAI API over a real cluster", .serialized)
 struct OpenAIClientTests {
     static func load(_ engine: ApusProcess) async throws -> ApusV1.LoadReport {
-        try await client(engine.wirePort).unary("apus.v1.Engine/GetLoad", ApusV1.GetLoadRequest(), as: ApusV1.LoadReport.self)
+        try await client(engine.wirePort).unary(
+            "apus.v1.Engine/GetLoad", ApusV1.GetLoadRequest(), as: ApusV1.LoadReport.self)
     }
 
     @Test("a client that disconnects mid-stream makes the engine abort the request and free its blocks within 100 ms")

@@ -14,8 +14,11 @@ final class OpenAICluster: Sendable {
             ["runner", "--model", "embedded", "--port", "0", "--admin-port=-1", "--seed", "0"], name: "runner",
             timeout: .seconds(120))
         engine = try await ApusProcess(
-            ["engine-core", "--runner", runner.wireAddress, "--port", "0", "--admin-port", "0", "--max-model-len", "512",
-             "--num-gpu-blocks-override", "512"], name: "engine", timeout: .seconds(120))
+            [
+                "engine-core", "--runner", runner.wireAddress, "--port", "0", "--admin-port", "0", "--max-model-len",
+                "512",
+                "--num-gpu-blocks-override", "512",
+            ], name: "engine", timeout: .seconds(120))
         api = try OpenAIAPIProcess(upstream: engine.wireAddress, apiKey: Self.apiKey)
     }
 
@@ -70,7 +73,8 @@ final class OpenAIAPIProcess: @unchecked Sendable {
     }
 
     private static func tail(_ url: URL) -> String {
-        ((try? String(contentsOf: url, encoding: .utf8)) ?? "").split(separator: "\n").suffix(30).joined(separator: "\n")
+        ((try? String(contentsOf: url, encoding: .utf8)) ?? "").split(separator: "\n").suffix(30).joined(
+            separator: "\n")
     }
 
     /// Blocks until the LISTENING line (nil if the process exits first).
@@ -97,7 +101,9 @@ final class OpenAIRawConnection {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard rc == 0 else {
             Glibc.close(fd)

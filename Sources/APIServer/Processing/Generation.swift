@@ -81,6 +81,11 @@ struct Generation: Sendable {
                 }
             }
         } catch {
+            // The client went away (or the upstream failed): the request ends as an abort for the metrics.
+            if let metrics {
+                let abort = ChoiceDelta(index: child.index, finishReason: .abort)
+                timer.record(abort, promptTokens: child.promptTokens, metrics: metrics)
+            }
             throw APIError.upstream(error)
         }
         throw APIError.internalError("The engine ended request \(child.requestID) without finishing it")

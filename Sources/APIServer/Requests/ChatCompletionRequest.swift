@@ -10,7 +10,9 @@ struct ChatCompletionRequest: Sendable {
     /// Whether choices carry `logprobs.content`.
     var logprobs: Bool
 
-    static func parse(_ body: JSONValue, model: ServedModel, requestID: String) throws(APIError) -> ChatCompletionRequest {
+    static func parse(
+        _ body: JSONValue, model: ServedModel, requestID: String
+    ) throws(APIError) -> ChatCompletionRequest {
         let f = try JSONFields(body)
         var params = try SamplingFields.parse(f)
         let wantsLogprobs = try f.bool("logprobs") ?? false
@@ -19,7 +21,8 @@ struct ChatCompletionRequest: Sendable {
             throw .badRequest("top_logprobs requires logprobs to be true", param: "top_logprobs")
         }
         if let top, top < 0 || top > SamplingParams.maxLogprobs {
-            throw .badRequest("top_logprobs must be in [0, \(SamplingParams.maxLogprobs)], got \(top)", param: "top_logprobs")
+            throw .badRequest(
+                "top_logprobs must be in [0, \(SamplingParams.maxLogprobs)], got \(top)", param: "top_logprobs")
         }
         if wantsLogprobs { params.logprobs = top ?? 0 }
         var plan = GenerationPlan(
@@ -44,7 +47,8 @@ struct ChatCompletionRequest: Sendable {
         let tools = try f.array("tools")
         let config = model.tokenizer.config
         do {
-            let text = continueFinal
+            let text =
+                continueFinal
                 ? try template.renderContinuingFinalMessage(
                     messages: messages, bosToken: config?.bosToken, eosToken: config?.eosToken, tools: tools,
                     extra: extra)
@@ -60,7 +64,9 @@ struct ChatCompletionRequest: Sendable {
     /// One message: `content` as a string or a list of `{"type": "text", "text": …}` parts (joined by newlines).
     private static func message(_ value: JSONValue) throws(APIError) -> ChatMessage {
         let f = try JSONFields(value)
-        guard let role = try f.string("role") else { throw .badRequest("every message needs a role", param: "messages") }
+        guard let role = try f.string("role") else {
+            throw .badRequest("every message needs a role", param: "messages")
+        }
         var content: String?
         switch f.object["content"] {
         case .string(let s): content = s
@@ -78,7 +84,8 @@ struct ChatCompletionRequest: Sendable {
         default: throw .badRequest("message content must be a string or a list of parts", param: "messages")
         }
         return ChatMessage(
-            role: role, content: content, toolCalls: try f.array("tool_calls"), toolCallID: try f.string("tool_call_id"),
+            role: role, content: content, toolCalls: try f.array("tool_calls"),
+            toolCallID: try f.string("tool_call_id"),
             name: try f.string("name"), reasoningContent: try f.string("reasoning_content"))
     }
 }

@@ -72,7 +72,9 @@ enum StreamFields {
             throw .badRequest("structured output (response_format) is not supported", param: "response_format")
         }
         if let priority = try f.int("priority") {
-            guard let p = Int32(exactly: priority) else { throw .badRequest("priority is out of range", param: "priority") }
+            guard let p = Int32(exactly: priority) else {
+                throw .badRequest("priority is out of range", param: "priority")
+            }
             plan.priority = p
         }
         plan.cacheSalt = try f.string("cache_salt") ?? ""

@@ -33,7 +33,9 @@ struct GenerationPlan: Sendable {
         guard !prompts.isEmpty else { throw .badRequest("The prompt cannot be empty", param: promptParam) }
         var checked = params
         checked.maxTokens = max(requestedMaxTokens ?? 1, 1)
-        do { try checked.validate(vocabSize: model.vocabSize) } catch { throw .badRequest(error.message, param: error.parameter) }
+        do { try checked.validate(vocabSize: model.vocabSize) } catch {
+            throw .badRequest(error.message, param: error.parameter)
+        }
         let arrivalUS = UInt64(Date().timeIntervalSince1970 * 1e6)
         var out: [Child] = []
         for (p, prompt) in prompts.enumerated() {
@@ -46,9 +48,13 @@ struct GenerationPlan: Sendable {
                 sp.maxTokens = min(requestedMaxTokens ?? remainder, remainder)
                 if let seed = params.seed { sp.seed = seed &+ UInt64(i) }
                 if !sp.ignoreEOS {
-                    for id in model.eosTokenIDs.dropFirst() where !sp.stopTokenIDs.contains(id) { sp.stopTokenIDs.append(id) }
+                    for id in model.eosTokenIDs.dropFirst() where !sp.stopTokenIDs.contains(id) {
+                        sp.stopTokenIDs.append(id)
+                    }
                 }
-                do { try sp.validate(vocabSize: model.vocabSize) } catch { throw .badRequest(error.message, param: error.parameter) }
+                do { try sp.validate(vocabSize: model.vocabSize) } catch {
+                    throw .badRequest(error.message, param: error.parameter)
+                }
                 let request = ApusV1.GenerateRequest(
                     requestID: params.n > 1 ? "\(i)_\(base)" : base, promptTokenIDs: prompt, samplingParams: sp,
                     eosTokenID: sp.ignoreEOS ? nil : model.eosTokenIDs.first, priority: priority, cacheSalt: cacheSalt,

@@ -43,7 +43,9 @@ enum SamplingFields {
         var out: [TokenID] = []
         out.reserveCapacity(ids.count)
         for id in ids {
-            guard let t = TokenID(exactly: id) else { throw .badRequest("token id \(id) is out of range", param: param) }
+            guard let t = TokenID(exactly: id) else {
+                throw .badRequest("token id \(id) is out of range", param: param)
+            }
             out.append(t)
         }
         return out
@@ -67,4 +69,3 @@ enum SamplingFields {
         return out
     }
 }
-

@@ -25,7 +25,8 @@ public final class EngineUpstream: Sendable {
 
     /// Starts one request; fails fast (UNAVAILABLE → 503) when the upstream cannot be reached. Ending the
     /// iteration of the returned stream early cancels the call, which aborts the request at the engine.
-    func generate(_ request: ApusV1.GenerateRequest) async throws(APIError) -> RPCResponseStream<ApusV1.GenerateOutput> {
+    func generate(_ request: ApusV1.GenerateRequest) async throws(APIError) -> RPCResponseStream<ApusV1.GenerateOutput>
+    {
         do {
             return try await client.serverStream(Self.generateMethod, request, as: ApusV1.GenerateOutput.self)
         } catch {
@@ -42,7 +43,8 @@ public final class EngineUpstream: Sendable {
 
     /// The upstream's model; with `waitForReady` it waits (up to `timeout`) for the upstream to come up. `/health`
     /// calls it without waiting, so a lost upstream makes the api unhealthy (503).
-    public func modelInfo(timeout: Duration = .seconds(60), waitForReady: Bool = true) async throws -> ApusV1.ModelInfo {
+    public func modelInfo(timeout: Duration = .seconds(60), waitForReady: Bool = true) async throws -> ApusV1.ModelInfo
+    {
         try await client.unary(
             Self.modelInfoMethod, ApusV1.GetModelInfoRequest(), as: ApusV1.ModelInfo.self, timeout: timeout,
             waitForReady: waitForReady)
