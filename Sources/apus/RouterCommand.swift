@@ -49,6 +49,7 @@ struct RouterCommand: AsyncParsableCommand {
         core.health.hungAfter = Self.seconds(hungAfter).nanosecondsCount
         var config = RouterServiceConfig(core: core)
         config.authToken = service.authToken
+        config.tls = service.clientTLS()
         config.connectTimeout = Self.seconds(connectTimeout)
         config.firstTokenTimeout = Self.seconds(firstTokenTimeout)
         config.idleTimeout = Self.seconds(idleTimeout)
@@ -65,7 +66,8 @@ struct RouterCommand: AsyncParsableCommand {
         }
         let server = RPCServer(
             host: service.host, port: service.port,
-            identity: .init(service: "router", authToken: service.authToken.nilIfEmpty), handlers: router.handlers,
+            identity: .init(service: "router", authToken: service.authToken.nilIfEmpty, tls: service.serverTLS()),
+            handlers: router.handlers,
             logger: logger)
         let admin = service.adminPort >= 0
             ? AdminServer(host: service.host, port: service.adminPort, health: router.health, registry: registry) : nil

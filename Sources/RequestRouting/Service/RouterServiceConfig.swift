@@ -11,6 +11,8 @@ public struct RouterServiceConfig: Sendable {
     public var routerID: String
     /// Shared secret presented at hello to every engine.
     public var authToken: String = ""
+    /// TLS for the links to the engines; nil dials plaintext.
+    public var tls: TLSConfiguration?
     /// Connecting to an engine (TCP + hello) must take at most this long.
     public var connectTimeout: Duration = .seconds(2)
     /// An upstream Generate must produce its first output within this time.
@@ -43,6 +45,7 @@ public struct RouterServiceConfig: Sendable {
     var clientConfiguration: RPCClient.Configuration {
         var c = RPCClient.Configuration(service: "router")
         c.authToken = authToken
+        c.tls = tls
         c.connectTimeout = connectTimeout
         c.keepalive = keepalive
         c.initialBackoff = .milliseconds(50)

@@ -42,6 +42,28 @@ struct RouterServiceHealthTests {
         await router.stop()
     }
 
+    @Test("the router's own Health is SERVING while at least one engine is ready")
+    func routerHealthFollowsEngines() async throws {
+        let engines = [try await ScriptedEngine.start("e0"), try await ScriptedEngine.start("e1")]
+        let router = try await RouterHarness(engines)
+        defer { engines.forEach { $0.stop() } }
+        let check = { @Sendable () async throws -> ApusV1.ServingStatus in
+            try await router.client.unary(
+                HealthService.checkMethod, ApusV1.HealthCheckRequest(), as: ApusV1.HealthCheckResponse.self
+            ).status
+        }
+        #expect(try await check() == .serving)
+        engines[0].health.setStatus(.notServing)
+        try await router.waitUntil("e0 is out") { try await router.state(of: engines[0]) == .notReady }
+        #expect(try await check() == .serving)
+        engines[1].health.setStatus(.notServing)
+        try await router.waitUntil("the router is not serving") { try await check() == .notServing }
+        #expect(await router.generate("none").error?.code == .unavailable)
+        engines[1].health.setStatus(.serving)
+        try await router.waitUntil("the router serves again") { try await check() == .serving }
+        await router.stop()
+    }
+
     @Test("a frozen engine (step counter still, streams stalled) is excluded within 3 s and its streams end")
     func frozenEngineExcluded() async throws {
         var slow = ScriptedEngine.Script()
