@@ -16,10 +16,10 @@ static inline int apus_ssl_ctx_set_min_proto_version(SSL_CTX *ctx, int version) 
     return (int)SSL_CTX_set_min_proto_version(ctx, version);
 }
 
-/// No compression, no renegotiation, and the server's cipher preference.
+/// No compression, no renegotiation, and the server's cipher preference. (SSL_MODE_RELEASE_BUFFERS stays off: it
+/// frees and reallocates the record buffers around every record, which costs latency on busy links.)
 static inline void apus_ssl_ctx_set_default_options(SSL_CTX *ctx) {
     (void)SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    (void)SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 }
 
 /// SSL_set_tlsext_host_name (SNI): 1 on success.

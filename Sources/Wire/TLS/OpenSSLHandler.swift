@@ -75,7 +75,7 @@ final class OpenSSLHandler: ChannelDuplexHandler {
         }
         connection.feed(bytes)
         if state == .handshaking { advanceHandshake(context: context) }
-        if state == .active { readPlaintext(context: context) }
+        if state == .active { readPlaintext(context: context, capacity: bytes.readableBytes) }
     }
 
     private func advanceHandshake(context: ChannelHandlerContext) {
@@ -95,8 +95,8 @@ final class OpenSSLHandler: ChannelDuplexHandler {
         }
     }
 
-    private func readPlaintext(context: ChannelHandlerContext) {
-        var plaintext = context.channel.allocator.buffer(capacity: 0)
+    private func readPlaintext(context: ChannelHandlerContext, capacity: Int) {
+        var plaintext = context.channel.allocator.buffer(capacity: capacity)
         let step = connection.read(into: &plaintext)
         sendCiphertext(context: context)  // alerts, key updates
         if plaintext.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(plaintext)) }

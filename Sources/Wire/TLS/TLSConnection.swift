@@ -88,12 +88,13 @@ final class TLSConnection {
         return ret == 1 ? .done : step(after: ret, doing: "TLS handshake failed")
     }
 
-    /// Appends all plaintext available now to `plaintext`.
+    /// Appends all plaintext available now to `plaintext`. Size it to the ciphertext fed (plaintext is never
+    /// longer); it grows when records fed earlier complete too.
     func read(into plaintext: inout ByteBuffer) -> Step {
         while true {
             ERR_clear_error()
             var ret: Int32 = 0
-            plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: 16 * 1024) { out in
+            plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: 1) { out in
                 ret = SSL_read(ssl, out.baseAddress, Int32(clamping: out.count))
                 return Int(max(ret, 0))
             }
