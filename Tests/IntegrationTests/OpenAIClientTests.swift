@@ -66,11 +66,11 @@ struct OpenAIClientTests {
         #expect(try await Self.load(cluster.engine).numRunning == 0)
     }
 
-    @Test("the official openai Python client passes tests/python against the cluster")
+    @Test("the official openai Python client passes tests/python against apus serve (api → router → engine-core)")
     func pythonClient() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        let cluster = try await OpenAICluster()
+        let cluster = try OpenAIServeProcess(apiKey: OpenAICluster.apiKey)
         defer { cluster.stop() }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -89,6 +89,6 @@ struct OpenAIClientTests {
             print("SKIPPED: python3 -m venv is unavailable, the OpenAI Python client tests did not run")
             return
         }
-        #expect(p.terminationStatus == 0, "python tests failed:\n\(output)\napi stderr:\n\(cluster.apiStderr)")
+        #expect(p.terminationStatus == 0, "python tests failed:\n\(output)\nserve stderr:\n\(cluster.stderrTail)")
     }
 }
