@@ -6,9 +6,10 @@ import NIOCore
 /// Sits first in the pipeline. The handshake starts when the channel becomes active (client: ClientHello;
 /// server: waits for one); application writes made before it completes are held and sent right after. Any TLS
 /// failure (handshake, certificate verification, a bad record, the handshake timeout) is logged, fired as a
-/// `TLSError` through `errorCaught`, and closes only this channel. Closing sends close_notify first. A server
-/// whose first byte from the peer is not a TLS handshake record sends `plaintextReply` in the clear and closes,
-/// so a client without TLS gets a readable error instead of a reset.
+/// `TLSError` through `errorCaught`, and closes only this channel. Closing sends close_notify first. When
+/// `refusal` is given, two failures also tell the peer why in its own protocol: a peer whose first byte is not a
+/// TLS handshake record gets the refusal in the clear (a client without TLS reads an error, not a reset), and a
+/// peer whose certificate names none of `allowedPeerNames` gets it encrypted.
 final class OpenSSLHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -21,7 +22,8 @@ final class OpenSSLHandler: ChannelDuplexHandler {
 
     private let connection: TLSConnection
     private let handshakeTimeout: Duration
-    private let plaintextReply: ByteBuffer?
+    private let allowedPeerNames: [String]
+    private let refusal: ((Refusal) -> ByteBuffer)?
     private let logger: Logger?
     private var state = State.idle
     private var sawPeerBytes = false
@@ -33,12 +35,20 @@ final class OpenSSLHandler: ChannelDuplexHandler {
     /// The peer's certificate identity once the handshake is done (nil before, or when it sent none).
     private(set) var peer: TLSPeerIdentity?
 
-    init(context: TLSContext, role: TLSConnection.Role, plaintextReply: ByteBuffer? = nil, logger: Logger? = nil)
-        throws
-    {
+    /// Why a connection was refused, for the message sent to the peer.
+    enum Refusal {
+        case plaintextPeer
+        case peerNotAllowed(TLSError)
+    }
+
+    init(
+        context: TLSContext, role: TLSConnection.Role, refusal: ((Refusal) -> ByteBuffer)? = nil,
+        logger: Logger? = nil
+    ) throws {
         self.connection = try TLSConnection(context: context, role: role)
         self.handshakeTimeout = context.configuration.handshakeTimeout
-        self.plaintextReply = plaintextReply
+        self.allowedPeerNames = context.configuration.allowedPeerNames
+        self.refusal = refusal
         self.logger = logger
     }
 
@@ -90,6 +100,9 @@ final class OpenSSLHandler: ChannelDuplexHandler {
             handshakeTimer?.cancel()
             handshakeTimer = nil
             peer = connection.peerIdentity()
+            if !allowedPeerNames.isEmpty && !connection.peerNamesAny(of: allowedPeerNames) {
+                return refuseIdentity(context: context)
+            }
             context.fireUserInboundEventTriggered(TLSHandshakeCompleted(peer: peer))
             if flushRequested { encryptPendingWrites(context: context) }
         }
@@ -109,7 +122,17 @@ final class OpenSSLHandler: ChannelDuplexHandler {
 
     private func rejectPlaintext(context: ChannelHandlerContext) {
         let error = TLSError("TLS handshake failed: the peer did not start a TLS handshake (plaintext client?)")
-        if let reply = plaintextReply { context.writeAndFlush(wrapOutboundOut(reply), promise: nil) }
+        if let reply = refusal?(.plaintextPeer) { context.writeAndFlush(wrapOutboundOut(reply), promise: nil) }
+        fail(error, context)
+    }
+
+    /// The handshake verified but the certificate names nobody allowed: say so encrypted, then close.
+    private func refuseIdentity(context: ChannelHandlerContext) {
+        let error = TLSError("""
+            TLS peer not allowed: its certificate (\(peer?.subject ?? "none")) names none of \
+            \(allowedPeerNames.joined(separator: ", "))
+            """)
+        if let reply = refusal?(.peerNotAllowed(error)), connection.write(reply) == nil { connection.shutdown() }
         fail(error, context)
     }
 

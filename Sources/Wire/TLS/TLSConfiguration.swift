@@ -26,11 +26,14 @@ public struct TLSConfiguration: Sendable, Hashable {
     public var minimumVersion: Version
     /// A connection whose handshake takes longer is closed.
     public var handshakeTimeout: Duration
+    /// When non-empty, the peer's certificate must name one of these (a DNS SAN, or the CN when it has none):
+    /// an identity check on top of the CA, e.g. a runner that accepts only ["engine-core"].
+    public var allowedPeerNames: [String]
 
     public init(
         certificateChainFile: String? = nil, privateKeyFile: String? = nil, trustRootsFile: String? = nil,
         verifyPeer: Bool = true, requireClientCertificate: Bool = false, serverName: String? = nil,
-        minimumVersion: Version = .tls12, handshakeTimeout: Duration = .seconds(10)
+        minimumVersion: Version = .tls12, handshakeTimeout: Duration = .seconds(10), allowedPeerNames: [String] = []
     ) {
         self.certificateChainFile = certificateChainFile
         self.privateKeyFile = privateKeyFile
@@ -40,6 +43,7 @@ public struct TLSConfiguration: Sendable, Hashable {
         self.serverName = serverName
         self.minimumVersion = minimumVersion
         self.handshakeTimeout = handshakeTimeout
+        self.allowedPeerNames = allowedPeerNames
     }
 
     /// A server's side: its chain and key; with `requireClientCertificate`, clients must chain to `trustRoots`.
@@ -68,6 +72,9 @@ public struct TLSConfiguration: Sendable, Hashable {
         guard asServer else { return }
         if certificateChainFile == nil {
             throw TLSError("TLS configuration: a TLS server needs a certificate chain and a private key")
+        }
+        if !allowedPeerNames.isEmpty && !requireClientCertificate {
+            throw TLSError("TLS configuration: allowed peer names need requireClientCertificate (mutual TLS)")
         }
         if requireClientCertificate && trustRootsFile == nil {
             throw TLSError("TLS configuration: requiring client certificates needs a CA file to verify them against")

@@ -154,6 +154,13 @@ final class TLSConnection {
         return TLSPeerIdentity(subject: subject, commonName: commonName, protocolVersion: protocolVersion)
     }
 
+    /// Whether the peer's certificate names one of `names` (DNS SANs, else the CN; OpenSSL's X509_check_host).
+    func peerNamesAny(of names: [String]) -> Bool {
+        guard let cert = SSL_get1_peer_certificate(ssl) else { return false }
+        defer { X509_free(cert) }
+        return names.contains { X509_check_host(cert, $0, $0.utf8.count, 0, nil) == 1 }
+    }
+
     /// "TLSv1.3", "TLSv1.2".
     var protocolVersion: String { SSL_get_version(ssl).map { String(cString: $0) } ?? "?" }
 

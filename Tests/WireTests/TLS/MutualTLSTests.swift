@@ -68,3 +68,40 @@ struct MutualTLSTests {
         }
     }
 }
+
+@Suite("Mutual TLS: allowed peer names", .enabled(if: TestCertificates.available, "needs the openssl binary"))
+struct AllowedPeerNamesTests {
+    func identity(_ certs: TestCertificates, allowing names: [String]) -> RPCServer.Identity {
+        var identity = tlsIdentity(certs, requireClientCertificate: true)
+        identity.tls?.allowedPeerNames = names
+        return identity
+    }
+
+    func trustedClient(_ port: Int, _ certs: TestCertificates) -> RPCClient {
+        tlsClient(port, .client(trustRoots: certs.ca, certificateChain: certs.client.certificate, privateKey: certs.client.key))
+    }
+
+    @Test("a client whose certificate names an allowed peer is served")
+    func allowed() async throws {
+        let certs = try TestCertificates.load()
+        try await withTestServer(makeTestHandlers(), identity: identity(certs, allowing: ["engine-core", "test-client"])) {
+            (port) async throws in
+            let client = trustedClient(port, certs)
+            #expect(try await echo(client) == "ping")
+            await client.close()
+        }
+    }
+
+    @Test("a trusted client whose certificate names nobody allowed gets PERMISSION_DENIED naming its subject")
+    func notAllowed() async throws {
+        let certs = try TestCertificates.load()
+        try await withTestServer(makeTestHandlers(), identity: identity(certs, allowing: ["engine-core"])) {
+            (port) async throws in
+            let client = trustedClient(port, certs)
+            let message = try #require(await failure { _ = try await echo(client) })
+            #expect(message.hasPrefix("PERMISSION_DENIED"), "\(message)")
+            #expect(message.contains("/O=Apus Test/CN=test-client") && message.contains("engine-core"), "\(message)")
+            await client.close()
+        }
+    }
+}
