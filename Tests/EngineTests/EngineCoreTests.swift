@@ -78,10 +78,10 @@ struct EngineLoopTests {
         let (engine, loop) = try await Self.start(
             ScriptedExecutor(profile: Self.profile, stepDelay: .milliseconds(2)), blocks: 256)
         defer { loop.cancel() }
-        let log = OutputLog()
-        let running = Task { try await engine.generate(Self.request("x", prompt: 20, maxTokens: 200)) { log.append($0) } }
-        let cancelled = Task { try await engine.generate(Self.request("y", prompt: 20, maxTokens: 200)) { _ in } }
-        try await Task.sleep(for: .milliseconds(50))
+        let log = OutputLog(), other = OutputLog()
+        let running = Task { try await engine.generate(Self.request("x", prompt: 20, maxTokens: 230)) { log.append($0) } }
+        let cancelled = Task { try await engine.generate(Self.request("y", prompt: 20, maxTokens: 230)) { other.append($0) } }
+        while log.all.isEmpty || other.all.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
         engine.abort(["x", "not-a-request"])
         cancelled.cancel()
         try await running.value

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// The client side of one connection: sends the hello, matches response frames to pending calls by call id,
@@ -23,7 +24,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var helloSettled = false
 
-    init(hello: ApusV1.Hello, helloPromise: EventLoopPromise<ApusV1.Hello>, keepalive: RPCClient.Keepalive) {
+    /// Why the connection ended, for calls that arrive after it did.
+    let closeReason: NIOLockedValueBox<RPCError?>
+
+    init(hello: ApusV1.Hello, helloPromise: EventLoopPromise<ApusV1.Hello>, keepalive: RPCClient.Keepalive,
+         closeReason: NIOLockedValueBox<RPCError?>) {
+        self.closeReason = closeReason
         self.hello = hello
         self.helloPromise = helloPromise
         self.keepalive = keepalive
@@ -130,6 +136,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private func failAll(_ error: RPCError) {
         closedError = closedError ?? error
+        let reason = closedError
+        closeReason.withLockedValue { $0 = $0 ?? reason }
         let calls = pending
         pending.removeAll()
         for (_, call) in calls { Self.fail(call, error) }

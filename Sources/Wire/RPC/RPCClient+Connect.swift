@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -59,6 +60,7 @@ extension RPCClient {
             maxFrameBytes: UInt32(clamping: configuration.maxFrameBytes))
         let keepalive = configuration.keepalive
         let maxFrameBytes = configuration.maxFrameBytes
+        let closeReason = NIOLockedValueBox<RPCError?>(nil)
         let tls = configuration.tls
         let host = self.host
         let timeout = configuration.connectTimeout.components
@@ -73,12 +75,13 @@ extension RPCClient {
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
                     try channel.pipeline.syncOperations.addHandler(
-                        ClientConnectionHandler(hello: hello, helloPromise: helloPromise, keepalive: keepalive))
+                        ClientConnectionHandler(
+                            hello: hello, helloPromise: helloPromise, keepalive: keepalive, closeReason: closeReason))
                 }
             }
             .connect(host: host, port: port)
             .flatMap { channel in
-                helloPromise.futureResult.map { RPCClientConnection(channel: channel, serverHello: $0) }
+                helloPromise.futureResult.map { RPCClientConnection(channel: channel, serverHello: $0, closeReason: closeReason) }
                     .flatMapErrorThrowing { error in
                         channel.close(promise: nil)
                         throw error

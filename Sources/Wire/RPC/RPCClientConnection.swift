@@ -1,13 +1,21 @@
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// One established client connection (hello done). Calls hop onto its event loop to register and write.
 final class RPCClientConnection: Sendable {
     let channel: any Channel
     let serverHello: ApusV1.Hello
+    let closeReason: NIOLockedValueBox<RPCError?>
 
-    init(channel: any Channel, serverHello: ApusV1.Hello) {
+    init(channel: any Channel, serverHello: ApusV1.Hello, closeReason: NIOLockedValueBox<RPCError?>) {
         self.channel = channel
         self.serverHello = serverHello
+        self.closeReason = closeReason
+    }
+
+    /// The error for a call that finds the connection already gone.
+    var closedError: RPCError {
+        closeReason.withLockedValue { $0 } ?? RPCError(.unavailable, "connection to the server was lost")
     }
 
     private func handler() throws -> NIOLoopBound<ClientConnectionHandler> {
@@ -37,7 +45,7 @@ final class RPCClientConnection: Sendable {
                     }
                 }
             } catch {
-                promise.fail(RPCError(.unavailable, "connection closed"))
+                promise.fail(closedError)
             }
         }
         return try await withTaskCancellationHandler {
@@ -66,7 +74,7 @@ final class RPCClientConnection: Sendable {
                     }
                 }
             } catch {
-                continuation.finish(throwing: RPCError(.unavailable, "connection closed"))
+                continuation.finish(throwing: closedError)
             }
         }
         return frames

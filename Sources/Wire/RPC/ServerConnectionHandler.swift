@@ -118,8 +118,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private func deadlineExpired(_ callID: UInt64) {
         guard let call = calls[callID] else { return }
-        call.task.cancel()
+        // NOTE: fail first: the cancelled handler would otherwise race to end the call as CANCELLED.
         outbound?.fail(callID: callID, RPCError(.deadlineExceeded, "deadline exceeded"))
+        call.task.cancel()
     }
 
     /// Every call ends here exactly once (response, error, cancel, deadline).
