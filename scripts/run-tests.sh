@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Runs the Swift test suite (already built by `make build`). Integration tests find the apus binary in .build/debug.
+# The README's test command (after `make build`): deploy/ validation, then the Swift tests — unit suites in
+# parallel, then the integration suites (real processes on 127.0.0.1, incl. the official OpenAI Python client)
+# one at a time, so their latency checks do not compete for the CPU with each other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SWIFT_DETERMINISTIC_HASHING=1
 swift build --product apus
-swift test --skip-build --parallel --num-workers 2 ${SWIFT_TEST_FLAGS:-}
+scripts/validate-deploy.sh
+swift test --skip-build --skip IntegrationTests ${SWIFT_TEST_FLAGS:-}
+swift test --skip-build --filter IntegrationTests --no-parallel ${SWIFT_TEST_FLAGS:-}
