@@ -35,6 +35,9 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(name: .customLong("hung-after"), help: "Seconds an engine's step counter may stand still while it has work.")
     var hungAfter: Double = 2
 
+    @Option(name: .customLong("base-ejection-time"), help: "Seconds an engine is ejected after consecutive transport errors (× the ejection count, at most 10×).")
+    var baseEjectionTime: Double = 30
+
     @Option(name: .customLong("dns-refresh-interval"), help: "Seconds between re-resolutions of engine DNS names.")
     var dnsRefreshInterval: Double = 10
 
@@ -47,6 +50,8 @@ struct RouterCommand: AsyncParsableCommand {
         var core = RouterConfig(policy: kind)
         core.maxAttempts = maxAttempts
         core.health.hungAfter = Self.seconds(hungAfter).nanosecondsCount
+        core.health.baseEjectionTime = Self.seconds(baseEjectionTime).nanosecondsCount
+        core.health.maxEjectionTime = core.health.baseEjectionTime * 10
         var config = RouterServiceConfig(core: core)
         config.authToken = service.authToken
         config.tls = service.clientTLS()

@@ -18,8 +18,9 @@ struct RouterTests {
         }
     }
 
-    static func startCluster(policy: String = "prefix_aware", stepDelayMs: Int = 0, maxNumSeqs: Int = 256)
-        async throws -> Cluster
+    static func startCluster(
+        policy: String = "prefix_aware", stepDelayMs: Int = 0, maxNumSeqs: Int = 256, routerFlags: [String] = []
+    ) async throws -> Cluster
     {
         var runners: [ApusProcess] = []
         var engines: [ApusProcess] = []
@@ -36,7 +37,7 @@ struct RouterTests {
                     name: "engine\(index)"))
         }
         let router = try await ApusProcess(
-            ["router", "--port", "0", "--admin-port", "0", "--policy", policy]
+            ["router", "--port", "0", "--admin-port", "0", "--policy", policy] + routerFlags
                 + engines.flatMap { ["--engine", $0.wireAddress] },
             name: "router")
         let cluster = Cluster(runners: runners, engines: engines, router: router)
@@ -115,7 +116,8 @@ struct RouterTests {
 
     @Test("kill -9 of one engine-core under load: waiting requests are retried, mid-stream ones end with an error, new ones go to the other")
     func engineKilledUnderLoad() async throws {
-        let cluster = try await Self.startCluster(policy: "least_loaded", stepDelayMs: 10, maxNumSeqs: 4)
+        let cluster = try await Self.startCluster(
+            policy: "least_loaded", stepDelayMs: 10, maxNumSeqs: 4, routerFlags: ["--base-ejection-time", "1"])
         defer { cluster.stop() }
         let c = client(cluster.router.wirePort)
         let requests = (0..<24).map { index in Task { await Self.generate(c, Self.request("k\(index)", maxTokens: 40)) } }
@@ -146,6 +148,30 @@ struct RouterTests {
             #expect(error == nil)
             #expect(outputs.last?.engineID == "ec1")
         }
+
+        // The engine-core comes back on the same address: after its ejection (1 s here) a successful check
+        // admits it again and it takes requests.
+        let restarted = try await ApusProcess(
+            ["engine-core", "--runner", cluster.runners[0].wireAddress, "--port", "\(cluster.engines[0].wirePort)",
+             "--admin-port=-1", "--max-model-len", "1024", "--num-gpu-blocks-override", "2048", "--engine-id", "ec0"],
+            name: "engine0-restarted")
+        defer { restarted.stop() }
+        let end = ContinuousClock.now + .seconds(15)
+        var ready = false
+        while !ready && ContinuousClock.now < end {
+            let list = try await c.unary(
+                "apus.v1.Router/ListBackends", ApusV1.ListBackendsRequest(), as: ApusV1.BackendList.self)
+            ready = list.backends.allSatisfy { $0.state == .ready }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(ready, "the restarted engine-core was not re-admitted")
+        let again = await withTaskGroup(of: String?.self) { group in
+            for index in 0..<12 {
+                group.addTask { await Self.generate(c, Self.request("back\(index)", maxTokens: 20)).0.last?.engineID }
+            }
+            return await group.reduce(into: [String?]()) { $0.append($1) }
+        }
+        #expect(again.contains("ec0"), "\(again)")
         await c.close()
     }
 }
