@@ -11,7 +11,11 @@ import Wire
 struct BenchWireCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wire",
-        abstract: "Unary p50/p99 (small, 4,000-token) and stream throughput: Apus RPC vs grpc-swift-2 on loopback.")
+        abstract: "Unary p50/p99 (small, 4,000-token) and stream throughput: Apus RPC vs grpc-swift-2 on loopback.",
+        discussion: """
+            The grpc-swift side (Benchmarks/GRPCBench) is built on demand in release; the first build takes \
+            10–25 minutes on 2 cores. Use --skip-grpc to measure Apus alone.
+            """)
 
     @OptionGroup var output: BenchOutputOptions
 
