@@ -72,8 +72,3 @@ struct GRPCBenchRunner {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
-
-struct BenchError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
