@@ -29,6 +29,12 @@ extension RouterService {
         defer { active.remove(control) }
         var tried: [EngineID] = []
         while true {
+            if control.clientAborted {
+                // Aborted between attempts: the abort may have reached an engine before the request did.
+                finishAndHandle(routing, .cancelled)
+                try writer.send(ApusV1.GenerateOutput(requestID: request.requestID, finishReason: .abort))
+                return
+            }
             tried.append(engine)
             let result = await attempt(
                 request, metadata: metadata, on: engine, control: control, inline: !control.handlerCancelled,

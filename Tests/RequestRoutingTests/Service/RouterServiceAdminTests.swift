@@ -75,6 +75,29 @@ struct RouterServiceAdminTests {
         await router.stop()
     }
 
+    @Test("Abort reaches the engine that owns the request; unknown ids are not an error")
+    func abortReachesTheOwner() async throws {
+        var slow = ScriptedEngine.Script()
+        slow.tokens = 1_000
+        slow.outputInterval = .milliseconds(5)
+        let engines = [try await ScriptedEngine.start("e0", slow), try await ScriptedEngine.start("e1", slow)]
+        let router = try await RouterHarness(engines, policy: .roundRobin)
+        defer { engines.forEach { $0.stop() } }
+        let streams = (0..<2).map { index in Task { await router.generate("a\(index)") } }
+        try await router.waitUntil("both stream") { engines.allSatisfy { $0.liveCount == 1 } }
+        let reply = try await router.client.unary(
+            RouterService.Method.abort, ApusV1.AbortRequest(requestIDs: ["a0", "a1", "unknown"]),
+            as: ApusV1.AbortResponse.self)
+        #expect(reply.numAborted == 2)
+        for stream in streams {
+            let (outputs, error) = await stream.value
+            #expect(error == nil)
+            #expect(outputs.last?.finishReason == .abort)
+        }
+        #expect(engines.map(\.aborted) == [["a0"], ["a1"]] || engines.map(\.aborted) == [["a1"], ["a0"]])
+        await router.stop()
+    }
+
     @Test("GetModelInfo comes from the engines; GetLoad sums their reports")
     func modelInfoAndLoad() async throws {
         let engines = [try await ScriptedEngine.start("e0"), try await ScriptedEngine.start("e1")]
