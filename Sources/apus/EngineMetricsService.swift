@@ -2,7 +2,10 @@ import Engine
 import Prometheus
 import ServiceLifecycle
 
-/// Publishes the engine's load with vLLM's metric names (reference §13), once per step at most every 100 ms.
+/// Publishes the engine's load with vLLM's metric names (reference §13), at most every 100 ms.
+///
+/// Gauges mirror the current state; counters (`*_total`, as vLLM exposes them) advance by what changed since
+/// the last report.
 struct EngineMetricsService: Service {
     let engine: EngineCore
     let registry: PrometheusCollectorRegistry
@@ -14,26 +17,27 @@ struct EngineMetricsService: Service {
         let running = registry.makeGauge(name: "vllm:num_requests_running", labels: labels)
         let waiting = registry.makeGauge(name: "vllm:num_requests_waiting", labels: labels)
         let usage = registry.makeGauge(name: "vllm:kv_cache_usage_perc", labels: labels)
-        let queries = registry.makeGauge(name: "vllm:prefix_cache_queries", labels: labels)
-        let hits = registry.makeGauge(name: "vllm:prefix_cache_hits", labels: labels)
-        let preemptions = registry.makeGauge(name: "vllm:num_preemptions", labels: labels)
-        let steps = registry.makeGauge(name: "apus:engine_steps", labels: labels)
-        let aborts = registry.makeGauge(name: "apus:engine_aborted_requests", labels: labels)
-        let finished = registry.makeGauge(name: "apus:engine_finished_requests", labels: labels)
         let freeBlocks = registry.makeGauge(name: "apus:engine_free_blocks", labels: labels)
+        let counters: [(Counter, @Sendable (EngineState.Load) -> Int)] = [
+            (registry.makeCounter(name: "vllm:prefix_cache_queries_total", labels: labels), { $0.prefixCacheQueries }),
+            (registry.makeCounter(name: "vllm:prefix_cache_hits_total", labels: labels), { $0.prefixCacheHits }),
+            (registry.makeCounter(name: "vllm:num_preemptions_total", labels: labels), { $0.numPreemptions }),
+            (registry.makeCounter(name: "apus:engine_steps_total", labels: labels), { $0.stepCounter }),
+            (registry.makeCounter(name: "apus:engine_aborted_requests_total", labels: labels), { $0.numAbortsTotal }),
+            (registry.makeCounter(name: "apus:engine_finished_requests_total", labels: labels), { $0.numRequestsFinished }),
+        ]
         await cancelWhenGracefulShutdown {
+            var last = EngineState.Load()
             for await _ in engine.state.stepTicks() {
                 let l = engine.state.load
                 running.set(Double(l.numRunning))
                 waiting.set(Double(l.numWaiting))
                 usage.set(l.kvCacheUsage)
-                queries.set(Double(l.prefixCacheQueries))
-                hits.set(Double(l.prefixCacheHits))
-                preemptions.set(Double(l.numPreemptions))
-                steps.set(Double(l.stepCounter))
-                aborts.set(Double(l.numAbortsTotal))
-                finished.set(Double(l.numRequestsFinished))
                 freeBlocks.set(Double(l.numFreeBlocks))
+                for (counter, value) in counters where value(l) > value(last) {
+                    counter.increment(by: Int64(value(l) - value(last)))
+                }
+                last = l
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
