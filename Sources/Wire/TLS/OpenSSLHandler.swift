@@ -185,12 +185,14 @@ final class OpenSSLHandler: ChannelDuplexHandler {
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        if state == .active && mode != .input {
-            state = .closed
+        guard mode != .input else { return context.close(mode: mode, promise: promise) }
+        if state == .active {
             encryptPendingWrites(context: context)
             connection.shutdown()
             sendCiphertext(context: context)
         }
+        if state == .active || state == .handshaking || state == .idle { state = .closed }  // closed here, not by the peer
+        handshakeTimer?.cancel()
         context.close(mode: mode, promise: promise)
     }
 
