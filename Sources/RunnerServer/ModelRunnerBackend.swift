@@ -66,16 +66,18 @@ public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
 }
 
 extension RunnerStep {
-    /// Wire → runner step. A request re-sent after a runner restart carries its generated tokens; the runner
-    /// rebuilds it with prompt ++ outputs as its known tokens.
+    /// Wire → runner step. A request re-sent after a runner restart carries its generated tokens, so penalties and
+    /// seeded sampling continue exactly where they were.
     init(_ m: ApusV1.SchedulerOutput) {
         var scheduled: [String: Int] = [:]
         let new = m.scheduledNewReqs.map { r -> ModelRuntime.NewRequestData in
             scheduled[r.reqID] = Int(r.numScheduledTokens)
-            return ModelRuntime.NewRequestData(
-                reqID: r.reqID, promptTokenIDs: r.promptTokenIDs + r.outputTokenIDs, samplingParams: r.samplingParams,
+            var data = ModelRuntime.NewRequestData(
+                reqID: r.reqID, promptTokenIDs: r.promptTokenIDs, samplingParams: r.samplingParams,
                 blockIDs: (r.blockIDs.first ?? []).map { Int($0) }, numComputedTokens: Int(r.numComputedTokens),
                 eosTokenID: r.eosTokenID)
+            data.outputTokenIDs = r.outputTokenIDs
+            return data
         }
         let cached = m.scheduledCachedReqs.map { r -> ModelRuntime.CachedRequestData in
             scheduled[r.reqID] = Int(r.numScheduledTokens)
