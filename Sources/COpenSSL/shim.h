@@ -16,6 +16,11 @@ static inline int apus_ssl_ctx_set_min_proto_version(SSL_CTX *ctx, int version) 
     return (int)SSL_CTX_set_min_proto_version(ctx, version);
 }
 
+/// SSL_CTX_set_max_proto_version: 1 on success.
+static inline int apus_ssl_ctx_set_max_proto_version(SSL_CTX *ctx, int version) {
+    return (int)SSL_CTX_set_max_proto_version(ctx, version);
+}
+
 /// No compression, no renegotiation, and the server's cipher preference. (SSL_MODE_RELEASE_BUFFERS stays off: it
 /// frees and reallocates the record buffers around every record, which costs latency on busy links.)
 static inline void apus_ssl_ctx_set_default_options(SSL_CTX *ctx) {

@@ -29,6 +29,8 @@ public struct TLSConfiguration: Sendable, Hashable {
     /// When non-empty, the peer's certificate must name one of these (a DNS SAN, or the CN when it has none):
     /// an identity check on top of the CA, e.g. a runner that accepts only ["engine-core"].
     public var allowedPeerNames: [String]
+    /// The newest protocol offered; only tests cap it (to check that TLS 1.2 peers still work).
+    var maximumVersion: Version?
 
     public init(
         certificateChainFile: String? = nil, privateKeyFile: String? = nil, trustRootsFile: String? = nil,

@@ -24,6 +24,9 @@ public final class TLSContext: @unchecked Sendable {
         guard apus_ssl_ctx_set_min_proto_version(ctx, minimum) == 1 else {
             throw TLSError("TLS configuration: cannot set the minimum version: \(OpenSSLErrors.drain())")
         }
+        if let maximum = configuration.maximumVersion {
+            _ = apus_ssl_ctx_set_max_proto_version(ctx, maximum == .tls13 ? TLS1_3_VERSION : TLS1_2_VERSION)
+        }
         // No session resumption is used, so do not send TLS 1.3 session tickets.
         SSL_CTX_set_num_tickets(ctx, 0)
         if let chain = configuration.certificateChainFile, let key = configuration.privateKeyFile {

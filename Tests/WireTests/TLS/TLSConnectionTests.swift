@@ -103,4 +103,29 @@ struct TLSConnectionTests {
         #expect(error.message.hasPrefix("TLS connection failed: "))
         #expect(plaintext.readableBytes == 0)
     }
+
+    @Test("a peer limited to TLS 1.2 still connects, and a server whose minimum is TLS 1.3 refuses it")
+    func protocolVersions() throws {
+        let certs = try TestCertificates.load()
+        var old = TLSConfiguration.client(trustRoots: certs.ca)
+        old.maximumVersion = .tls12
+        var serverConfig = TLSConfiguration.server(certificateChain: certs.server.certificate, privateKey: certs.server.key)
+        let client = try TLSConnection(context: TLSContext(old), role: .client(serverName: "127.0.0.1"))
+        let server = try TLSConnection(context: TLSContext(serverConfig), role: .server)
+        _ = client.handshake()
+        pump(client, server)
+        #expect(client.isHandshakeDone && server.isHandshakeDone)
+        #expect(server.protocolVersion == "TLSv1.2")
+
+        serverConfig.minimumVersion = .tls13
+        let strictServer = try TLSConnection(context: TLSContext(serverConfig), role: .server)
+        let oldClient = try TLSConnection(context: TLSContext(old), role: .client(serverName: "127.0.0.1"))
+        _ = oldClient.handshake()
+        strictServer.feed(oldClient.takeCiphertext(allocator: ByteBufferAllocator())!)
+        guard case .failed(let error) = strictServer.handshake() else {
+            Issue.record("a TLS 1.3-only server accepted a TLS 1.2 client")
+            return
+        }
+        #expect(error.message.hasPrefix("TLS handshake failed: "), "\(error.message)")
+    }
 }
