@@ -25,8 +25,8 @@ public struct APIServer: Sendable {
         self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func makeRouter() -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
         router.add(middleware: APIKeyMiddleware(apiKey: apiKey))
         router.get("/health") { _, _ in
             do {
@@ -43,8 +43,12 @@ public struct APIServer: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
         }
         router.get("/v1/models") { _, _ in JSONResponse.make(modelsJSON) }
-        router.post("/v1/completions") { request, _ in await handle { try await completions(request) } }
-        router.post("/v1/chat/completions") { request, _ in await handle { try await chatCompletions(request) } }
+        router.post("/v1/completions") { request, context in
+            await handle { try await completions(request, context) }
+        }
+        router.post("/v1/chat/completions") { request, context in
+            await handle { try await chatCompletions(request, context) }
+        }
         router.post("/tokenize") { request, _ in await handle { try await tokenize(request) } }
         router.post("/detokenize") { request, _ in await handle { try await detokenize(request) } }
         return router
@@ -111,7 +115,7 @@ struct APIKeyMiddleware: RouterMiddleware {
     let apiKey: String?
 
     func handle(
-        _ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response
+        _ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response
     ) async throws -> Response {
         guard let apiKey, request.uri.path.hasPrefix("/v1") else { return try await next(request, context) }
         guard request.headers[.authorization] == "Bearer \(apiKey)" else { return APIError.unauthorized.response }

@@ -12,33 +12,48 @@ struct OpenAIClientTests {
     }
 
     @Test("a client that disconnects mid-stream makes the engine abort the request and free its blocks within 100 ms")
-    func disconnectAborts() async throws {
+    func disconnectMidStreamAborts() async throws {
+        let latency = try await Self.measureDisconnect(stream: true)
+        print("streaming: disconnect → engine abort and blocks freed in \(latency)")
+        #expect(latency < .milliseconds(100))
+    }
+
+    @Test("a client that hangs up on a non-streaming request also aborts it upstream")
+    func disconnectNonStreamingAborts() async throws {
+        let latency = try await Self.measureDisconnect(stream: false)
+        print("non-streaming: disconnect → engine abort and blocks freed in \(latency)")
+        #expect(latency < .milliseconds(100))
+    }
+
+    /// Starts a long request, hangs up once the engine runs it, and returns how long until the engine has no
+    /// running request and all its KV blocks back.
+    static func measureDisconnect(stream: Bool) async throws -> Duration {
         let cluster = try await OpenAICluster()
         defer { cluster.stop() }
-        let idle = try await Self.load(cluster.engine)
+        let idle = try await load(cluster.engine)
         let connection = try OpenAIRawConnection(port: cluster.httpPort)
         connection.post(
             "/v1/completions",
-            json: #"{"prompt":"Tell me a long story","max_tokens":400,"ignore_eos":true,"stream":true}"#,
+            json: #"{"prompt":"Tell me a long story","max_tokens":400,"ignore_eos":true,"stream":\#(stream)}"#,
             headers: ["Authorization": "Bearer \(OpenAICluster.apiKey)"])
-        let head = connection.read(until: "\"text\"")
-        #expect(head.hasPrefix("HTTP/1.1 200"), "\(head)")
-        let running = try await Self.load(cluster.engine)
-        #expect(running.numRunning == 1)
+        if stream {
+            let head = connection.read(until: "\"text\"")
+            #expect(head.hasPrefix("HTTP/1.1 200"), "\(head)")
+        } else {
+            let end = ContinuousClock.now + .seconds(10)
+            while try await load(cluster.engine).numRunning == 0, ContinuousClock.now < end {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        }
+        #expect(try await load(cluster.engine).numRunning == 1)
         connection.close()
         let closed = ContinuousClock.now
-        var freed: Duration?
         while ContinuousClock.now - closed < .seconds(5) {
-            let l = try await Self.load(cluster.engine)
-            if l.numRunning == 0, l.numFreeBlocks == idle.numFreeBlocks {
-                freed = ContinuousClock.now - closed
-                break
-            }
+            let l = try await load(cluster.engine)
+            if l.numRunning == 0, l.numFreeBlocks == idle.numFreeBlocks { return ContinuousClock.now - closed }
             try await Task.sleep(for: .milliseconds(1))
         }
-        let latency = try #require(freed, "the engine never aborted the request; api stderr:\n\(cluster.apiStderr)")
-        print("disconnect → engine abort and blocks freed in \(latency)")
-        #expect(latency < .milliseconds(100))
+        throw ProcessError("the engine never aborted the request; api stderr:\n\(cluster.apiStderr)")
     }
 
     @Test("two api processes share one engine-core")

@@ -5,7 +5,7 @@ import Tokenization
 
 extension APIServer {
     /// `POST /v1/chat/completions`.
-    func chatCompletions(_ request: Request) async throws -> Response {
+    func chatCompletions(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let ids = requestIDs(request, prefix: "chatcmpl")
         let parsed = try ChatCompletionRequest.parse(try await jsonBody(request), model: model, requestID: ids.upstream)
         try model.check(model: parsed.model)
@@ -15,7 +15,9 @@ extension APIServer {
             logprobs: parsed.logprobs ? LogprobsFormat(tokenizer: model.tokenizer) : nil)
         let headers: HTTPFields = [HTTPFields.requestIDName: ids.client]
         guard parsed.plan.stream else {
-            let results = try await ChoiceResult.collect(generation)
+            let results = try await ClientDisconnect.cancellingOnClose(context.channel) {
+                try await ChoiceResult.collect(generation)
+            }
             let usage = ChoiceResult.usage(results, promptTokens: generation.promptTokens)
             return JSONResponse.make(format.response(results, usage: usage), headers: headers)
         }

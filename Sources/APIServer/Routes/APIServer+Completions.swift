@@ -5,7 +5,7 @@ import Tokenization
 
 extension APIServer {
     /// `POST /v1/completions`.
-    func completions(_ request: Request) async throws -> Response {
+    func completions(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let ids = requestIDs(request, prefix: "cmpl")
         let parsed = try CompletionRequest.parse(try await jsonBody(request), model: model, requestID: ids.upstream)
         try model.check(model: parsed.model)
@@ -15,7 +15,9 @@ extension APIServer {
             logprobs: parsed.plan.params.logprobs == nil ? nil : LogprobsFormat(tokenizer: model.tokenizer))
         let headers: HTTPFields = [HTTPFields.requestIDName: ids.client]
         guard parsed.plan.stream else {
-            let results = try await ChoiceResult.collect(generation)
+            let results = try await ClientDisconnect.cancellingOnClose(context.channel) {
+                try await ChoiceResult.collect(generation)
+            }
             let usage = ChoiceResult.usage(results, promptTokens: generation.promptTokens)
             return JSONResponse.make(format.response(results, usage: usage), headers: headers)
         }
