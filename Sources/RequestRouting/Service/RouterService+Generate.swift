@@ -55,7 +55,7 @@ extension RouterService {
                     logger.debug("retrying \(request.requestID) on \(next) after \(engine): \(error.message)")
                     if let previous {
                         // A task of its own: a kill may have cancelled this one.
-                        await Task { await self.abort([request.requestID], on: previous) }.value
+                        _ = await Task { await self.abort([request.requestID], on: previous) }.value
                     }
                     engine = next
                 case .done:
