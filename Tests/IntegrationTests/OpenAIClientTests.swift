@@ -25,6 +25,39 @@ struct OpenAIClientTests {
         #expect(latency < .milliseconds(100))
     }
 
+    @Test("a streaming client that hangs up while its request is still queued removes it from the engine")
+    func disconnectWhileQueued() async throws {
+        let cluster = try await OpenAICluster(engineArguments: ["--max-num-seqs", "1"])
+        defer { cluster.stop() }
+        let auth = ["Authorization": "Bearer \(OpenAICluster.apiKey)"]
+        let json = #"{"prompt":"Tell me a long story","max_tokens":400,"ignore_eos":true,"stream":true}"#
+        let first = try OpenAIRawConnection(port: cluster.httpPort)
+        defer { first.close() }
+        first.post("/v1/completions", json: json, headers: auth)
+        _ = first.read(until: "\"text\"")
+        let queued = try OpenAIRawConnection(port: cluster.httpPort)
+        queued.post("/v1/completions", json: json, headers: auth)
+        let end = ContinuousClock.now + .seconds(10)
+        while try await Self.load(cluster.engine).numWaiting == 0, ContinuousClock.now < end {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        #expect(try await Self.load(cluster.engine).numWaiting == 1)
+        queued.close()
+        let closed = ContinuousClock.now
+        var left: Duration?
+        while ContinuousClock.now - closed < .seconds(5) {
+            if try await Self.load(cluster.engine).numWaiting == 0 {
+                left = ContinuousClock.now - closed
+                break
+            }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        let latency = try #require(left, "the queued request was never aborted")
+        print("queued: disconnect → request left the engine in \(latency)")
+        #expect(latency < .milliseconds(100))
+        #expect(try await Self.load(cluster.engine).numRunning == 1, "the first request keeps running")
+    }
+
     /// Starts a long request, hangs up once the engine runs it, and returns how long until the engine has no
     /// running request and all its KV blocks back.
     static func measureDisconnect(stream: Bool) async throws -> Duration {

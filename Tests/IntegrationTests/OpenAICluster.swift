@@ -9,7 +9,7 @@ final class OpenAICluster: Sendable {
     let engine: ApusProcess
     let api: OpenAIAPIProcess
 
-    init() async throws {
+    init(engineArguments: [String] = []) async throws {
         runner = try await ApusProcess(
             ["runner", "--model", "embedded", "--port", "0", "--admin-port=-1", "--seed", "0"], name: "runner",
             timeout: .seconds(120))
@@ -18,7 +18,7 @@ final class OpenAICluster: Sendable {
                 "engine-core", "--runner", runner.wireAddress, "--port", "0", "--admin-port", "0", "--max-model-len",
                 "512",
                 "--num-gpu-blocks-override", "512",
-            ], name: "engine", timeout: .seconds(120))
+            ] + engineArguments, name: "engine", timeout: .seconds(120))
         api = try OpenAIAPIProcess(upstream: engine.wireAddress, apiKey: Self.apiKey)
     }
 

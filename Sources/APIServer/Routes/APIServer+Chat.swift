@@ -23,7 +23,7 @@ extension APIServer {
         }
         let includeUsage = parsed.plan.includeUsage
         let numChoices = generation.children.count
-        return ServerSentEvents.response(headers: headers) { send in
+        return ServerSentEvents.response(headers: headers, channel: context.channel) { send in
             for index in 0..<numChoices { try await send(format.roleChunk(index: index)) }
             var usage = Usage(promptTokens: generation.promptTokens)
             try await generation.forEach { delta in

@@ -22,7 +22,7 @@ extension APIServer {
             return JSONResponse.make(format.response(results, usage: usage), headers: headers)
         }
         let includeUsage = parsed.plan.includeUsage
-        return ServerSentEvents.response(headers: headers) { send in
+        return ServerSentEvents.response(headers: headers, channel: context.channel) { send in
             var offsets: [Int: Int] = [:]
             var usage = Usage(promptTokens: generation.promptTokens)
             try await generation.forEach { delta in
