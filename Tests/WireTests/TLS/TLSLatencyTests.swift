@@ -3,7 +3,7 @@ import NIOCore
 import Testing
 @testable import Wire
 
-@Suite("TLS cost: unary latency with and without TLS", .enabled(if: TestCertificates.available, "needs the openssl binary"))
+@Suite("TLS cost: unary latency with and without TLS", .serialized, .enabled(if: TestCertificates.available, "needs the openssl binary"))
 struct TLSLatencyTests {
     /// Median and 99th percentile of `calls` sequential small unary echoes on one warm connection, in microseconds.
     func unaryLatency(_ client: RPCClient, calls: Int) async throws -> (p50: Double, p99: Double) {
