@@ -82,17 +82,3 @@ struct ChoiceProcessor: Sendable {
         return false
     }
 }
-
-/// What one choice adds in one step: the text released to the client, the new tokens and their logprobs, and
-/// the finish when it happened.
-struct ChoiceDelta: Sendable, Equatable {
-    var index: Int
-    var text = ""
-    var tokenIDs: [TokenID] = []
-    var logprobs: [PositionLogprobs] = []
-    var finishReason: FinishReason?
-    var stopReason: StopReason?
-    var abortUpstream = false
-    var numCachedTokens = 0
-    var errorMessage = ""
-}

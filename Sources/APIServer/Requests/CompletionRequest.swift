@@ -59,31 +59,3 @@ struct CompletionRequest: Sendable {
         return out
     }
 }
-
-/// `stream` and `stream_options.include_usage`, shared by both endpoints.
-/// Also the request-level fields both share: vLLM's `priority` and `cache_salt`, and the options Apus refuses
-/// rather than silently ignores (`best_of` ≠ `n`, a non-text `response_format`).
-enum StreamFields {
-    static func apply(_ f: JSONFields, to plan: inout GenerationPlan) throws(APIError) {
-        if let bestOf = try f.int("best_of"), bestOf != plan.params.n {
-            throw .badRequest("best_of is not supported (it must equal n)", param: "best_of")
-        }
-        if let format = try f.object("response_format"), format["type"] != "text" {
-            throw .badRequest("structured output (response_format) is not supported", param: "response_format")
-        }
-        if let priority = try f.int("priority") {
-            guard let p = Int32(exactly: priority) else {
-                throw .badRequest("priority is out of range", param: "priority")
-            }
-            plan.priority = p
-        }
-        plan.cacheSalt = try f.string("cache_salt") ?? ""
-        plan.stream = try f.bool("stream") ?? false
-        if let options = try f.object("stream_options") {
-            guard plan.stream else {
-                throw .badRequest("stream_options is only allowed when stream is true", param: "stream_options")
-            }
-            plan.includeUsage = try JSONFields(.object(options)).bool("include_usage") ?? false
-        }
-    }
-}

@@ -35,10 +35,3 @@ extension APIServer {
         }
     }
 }
-
-extension Usage {
-    mutating func add(_ delta: ChoiceDelta) {
-        completionTokens += delta.tokenIDs.count
-        cachedTokens += delta.numCachedTokens
-    }
-}

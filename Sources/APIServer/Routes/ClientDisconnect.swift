@@ -1,18 +1,6 @@
 import Hummingbird
 import NIOCore
 
-/// The request context of the api: Hummingbird's core context plus the connection, so a handler can notice a
-/// client that hangs up while its request waits upstream.
-public struct APIRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
-    let channel: any Channel
-
-    public init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        channel = source.channel
-    }
-}
-
 /// Runs an operation that is cancelled when the client closes its side of the connection or drops it.
 ///
 /// A handler is placed first in the connection's pipeline for the duration of the operation; it sees the
