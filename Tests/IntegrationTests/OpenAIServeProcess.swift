@@ -28,7 +28,9 @@ final class OpenAIServeProcess: @unchecked Sendable {
             if chunk.isEmpty { break }
             buffer.append(chunk)
             let text = String(decoding: buffer, as: UTF8.self)
-            if let range = text.range(of: #"http://[^ ]+/v1"#, options: .regularExpression) { url = String(text[range]) }
+            if let range = text.range(of: #"http://[^ ]+/v1"#, options: .regularExpression) {
+                url = String(text[range])
+            }
         }
         guard let url else {
             process.terminate()
