@@ -1,6 +1,7 @@
 import APIServer
 import ArgumentParser
 import Foundation
+import Logging
 import NIOCore
 import Tokenization
 import Wire
@@ -17,7 +18,7 @@ struct APICommand: AsyncParsableCommand {
     var upstream: String
 
     @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer KEY' on /v1/* (env VLLM_API_KEY).")
-    var apiKey: String? = ProcessInfo.processInfo.environment["VLLM_API_KEY"]
+    var apiKey: String = ProcessInfo.processInfo.environment["VLLM_API_KEY"] ?? ""
 
     @Option(
         name: .customLong("served-model-name"), parsing: .upToNextOption,
@@ -36,13 +37,13 @@ struct APICommand: AsyncParsableCommand {
         let (host, port) = try parseHostPort(upstream)
         let engine = EngineUpstream(host: host, port: port, authToken: service.authToken)
         logger.info("waiting for upstream \(host):\(port)")
-        let info = try await engine.modelInfo(timeout: .milliseconds(Int(upstreamTimeout * 1000)))
+        let info = try await waitForModelInfo(engine, logger: logger)
         let tokenizer = try loadTokenizer(modelPath: info.model)
         let model = try ServedModel(info: info, tokenizer: tokenizer, servedModelNames: servedModelNames)
         logger.info("serving \(model.names) (max_model_len \(model.maxModelLen), vocab \(model.vocabSize))")
         let server = APIServer(
             model: model, upstream: engine, metrics: APIMetrics(registry: registry, modelName: model.name),
-            apiKey: apiKey)
+            apiKey: apiKey.nilIfEmpty)
         let (bound, boundContinuation) = AsyncStream<SocketAddress>.makeStream()
         let app = server.makeApplication(host: service.host, port: service.port, logger: logger) { channel in
             if let address = channel.localAddress { boundContinuation.yield(address) }
@@ -64,6 +65,25 @@ struct APICommand: AsyncParsableCommand {
     }
 
     /// `--tokenizer`, else the model directory when the upstream serves one with a tokenizer.json, else embedded.
+    /// Asks the upstream for its model until it has one: a router answers UNAVAILABLE until an engine-core is
+    /// ready, which is normal while a cluster starts (Kubernetes must not see the api crash-loop meanwhile).
+    func waitForModelInfo(_ engine: EngineUpstream, logger: Logger) async throws -> ApusV1.ModelInfo {
+        let deadline = ContinuousClock.now + .milliseconds(Int(upstreamTimeout * 1000))
+        var logged = false
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            do {
+                return try await engine.modelInfo(timeout: max(left, .milliseconds(1)))
+            } catch let error as RPCError where error.code == .unavailable && ContinuousClock.now < deadline {
+                if !logged {
+                    logger.info("upstream not ready yet (\(error.message)); waiting up to \(Int(upstreamTimeout)) s")
+                    logged = true
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
     private func loadTokenizer(modelPath: String) throws -> Tokenizer {
         if let tokenizer { return try Tokenizer(directory: URL(fileURLWithPath: tokenizer)) }
         let candidate = URL(fileURLWithPath: modelPath)
