@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Benchmarks: wire (vs grpc-swift), scheduler, runner, tokenizer, router, messages, serve.",
         subcommands: [
             BenchWireCommand.self, BenchSchedulerCommand.self, BenchRunnerCommand.self, BenchTokenizerCommand.self,
-            BenchRouterCommand.self, BenchMessagesCommand.self, BenchServeCommand.self,
+            BenchRouterCommand.self, BenchRouterOverheadCommand.self, BenchMessagesCommand.self, BenchServeCommand.self,
         ])
 }
 
