@@ -9,13 +9,6 @@ import Wire
 /// Thin: every call is translated and handed to the `EngineCore`; outputs are encoded on the engine loop and
 /// queued on the caller's connection, so one step's outputs to one connection leave with one flush.
 public final class EngineService: Sendable {
-    public static let generate = "apus.v1.Engine/Generate"
-    public static let abort = "apus.v1.Engine/Abort"
-    public static let getLoad = "apus.v1.Engine/GetLoad"
-    public static let watchLoad = "apus.v1.Engine/WatchLoad"
-    public static let subscribeKVEvents = "apus.v1.Engine/SubscribeKVEvents"
-    public static let getModelInfo = "apus.v1.Engine/GetModelInfo"
-
     public let engine: EngineCore
     public let engineID: String
     public let modelInfo: ApusV1.ModelInfo
@@ -33,18 +26,18 @@ public final class EngineService: Sendable {
 
     public var handlers: RPCHandlers {
         var h = RPCHandlers()
-        h.serverStreaming(Self.generate) { [self] (request: ApusV1.GenerateRequest, _, writer: RPCStreamWriter<ApusV1.GenerateOutput>) in
+        h.serverStreaming(RPCMethod.generate) { [self] (request: ApusV1.GenerateRequest, _, writer: RPCStreamWriter<ApusV1.GenerateOutput>) in
             try await generate(request, writer)
         }
-        h.unary(Self.abort) { [self] (request: ApusV1.AbortRequest, _) in
+        h.unary(RPCMethod.abort) { [self] (request: ApusV1.AbortRequest, _) in
             let live = engine.state.liveCount(of: request.requestIDs)
             engine.abort(request.requestIDs)
             return ApusV1.AbortResponse(numAborted: UInt32(live))
         }
-        h.unary(Self.getLoad) { [self] (_: ApusV1.GetLoadRequest, _) in
+        h.unary(RPCMethod.getLoad) { [self] (_: ApusV1.GetLoadRequest, _) in
             ApusV1.LoadReport(engine.state.load, engineID: engineID)
         }
-        h.serverStreaming(Self.watchLoad) { [self] (request: ApusV1.WatchLoadRequest, _, writer: RPCStreamWriter<ApusV1.LoadReport>) in
+        h.serverStreaming(RPCMethod.watchLoad) { [self] (request: ApusV1.WatchLoadRequest, _, writer: RPCStreamWriter<ApusV1.LoadReport>) in
             let interval = Duration.microseconds(Int64(max(request.intervalUS, 10_000)))
             try writer.send(ApusV1.LoadReport(engine.state.load, engineID: engineID))
             for await _ in engine.state.stepTicks() {
@@ -52,10 +45,10 @@ public final class EngineService: Sendable {
                 try writer.send(ApusV1.LoadReport(engine.state.load, engineID: engineID))
             }
         }
-        h.serverStreaming(Self.subscribeKVEvents) { [self] (request: ApusV1.SubscribeKVEventsRequest, _, writer: RPCStreamWriter<ApusV1.KVEventBatch>) in
+        h.serverStreaming(RPCMethod.subscribeKVEvents) { [self] (request: ApusV1.SubscribeKVEventsRequest, _, writer: RPCStreamWriter<ApusV1.KVEventBatch>) in
             try await streamKVEvents(from: request.fromSeq, writer)
         }
-        h.unary(Self.getModelInfo) { [self] (_: ApusV1.GetModelInfoRequest, _) in modelInfo }
+        h.unary(RPCMethod.getModelInfo) { [self] (_: ApusV1.GetModelInfoRequest, _) in modelInfo }
         return h
     }
 

@@ -7,11 +7,6 @@ import Wire
 /// Transport failures (connection refused or lost, keepalive timeout) surface as `ExecutorError.runnerLost`,
 /// which makes the engine preempt and recompute; a runner's refusal of one step is `stepFailed`.
 public final class RemoteRunnerExecutor: ModelExecutor {
-    public static let describeMethod = "apus.v1.Runner/Describe"
-    public static let profileMethod = "apus.v1.Runner/Profile"
-    public static let initializeCacheMethod = "apus.v1.Runner/InitializeCache"
-    public static let executeMethod = "apus.v1.Runner/Execute"
-    public static let resetMethod = "apus.v1.Runner/Reset"
 
     public let client: RPCClient
     /// How often `reconnect()` retries.
@@ -24,9 +19,9 @@ public final class RemoteRunnerExecutor: ModelExecutor {
 
     public func describe(maxNumBatchedTokens: Int, maxNumSeqs: Int) async throws -> [Engine.RunnerProfile] {
         let description = try await client.unary(
-            Self.describeMethod, ApusV1.DescribeRequest(), as: ApusV1.RunnerDescription.self, waitForReady: true)
+            RPCMethod.describe, ApusV1.DescribeRequest(), as: ApusV1.RunnerDescription.self, waitForReady: true)
         let profile = try await client.unary(
-            Self.profileMethod,
+            RPCMethod.profile,
             ApusV1.ProfileRequest(maxNumBatchedTokens: UInt32(maxNumBatchedTokens), maxNumSeqs: UInt32(maxNumSeqs)),
             as: ApusV1.ProfileResult.self)
         return [Engine.RunnerProfile(description, profile)]
@@ -34,7 +29,7 @@ public final class RemoteRunnerExecutor: ModelExecutor {
 
     public func initializeCache(numBlocks: Int, blockSize: Int) async throws {
         _ = try await client.unary(
-            Self.initializeCacheMethod,
+            RPCMethod.initializeCache,
             ApusV1.InitializeCacheRequest(numBlocks: UInt32(numBlocks), blockSize: UInt32(blockSize)),
             as: ApusV1.InitializeCacheResponse.self)
     }
@@ -42,7 +37,7 @@ public final class RemoteRunnerExecutor: ModelExecutor {
     public func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput {
         do {
             let reply = try await client.unary(
-                Self.executeMethod, ApusV1.SchedulerOutput(step), as: ApusV1.ModelRunnerOutput.self)
+                RPCMethod.execute, ApusV1.SchedulerOutput(step), as: ApusV1.ModelRunnerOutput.self)
             return ModelRunnerOutput(reply)
         } catch let error as RPCError {
             switch error.code {
@@ -59,7 +54,7 @@ public final class RemoteRunnerExecutor: ModelExecutor {
             try Task.checkCancellation()
             do {
                 _ = try await client.unary(
-                    Self.describeMethod, ApusV1.DescribeRequest(), as: ApusV1.RunnerDescription.self,
+                    RPCMethod.describe, ApusV1.DescribeRequest(), as: ApusV1.RunnerDescription.self,
                     timeout: .seconds(2))
                 return
             } catch let error as RPCError where error.code == .unavailable || error.code == .deadlineExceeded {

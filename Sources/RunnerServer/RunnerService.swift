@@ -31,16 +31,16 @@ public final class RunnerService: Sendable {
     public var handlers: RPCHandlers {
         var h = RPCHandlers()
         let backend = self.backend
-        h.unary("apus.v1.Runner/Describe") { [self] (_: ApusV1.DescribeRequest, _) in
+        h.unary(RPCMethod.describe) { [self] (_: ApusV1.DescribeRequest, _) in
             try await onQueue { backend.describe() }
         }
-        h.unary("apus.v1.Runner/Profile") { [self] (request: ApusV1.ProfileRequest, _) in
+        h.unary(RPCMethod.profile) { [self] (request: ApusV1.ProfileRequest, _) in
             guard request.maxNumBatchedTokens > 0 else {
                 throw RPCError(.invalidArgument, "max_num_batched_tokens must be positive")
             }
             return try await onQueue { backend.profile(request) }
         }
-        h.unary("apus.v1.Runner/InitializeCache") { [self] (request: ApusV1.InitializeCacheRequest, _) in
+        h.unary(RPCMethod.initializeCache) { [self] (request: ApusV1.InitializeCacheRequest, _) in
             guard request.numBlocks > 1, request.blockSize > 0 else {
                 throw RPCError(.invalidArgument, "num_blocks must be > 1 and block_size > 0, got \(request.numBlocks) and \(request.blockSize)")
             }
@@ -50,7 +50,7 @@ public final class RunnerService: Sendable {
             markReady()
             return ApusV1.InitializeCacheResponse(kvCacheBytes: bytes)
         }
-        h.unary("apus.v1.Runner/Execute") { [self] (step: ApusV1.SchedulerOutput, _) in
+        h.unary(RPCMethod.execute) { [self] (step: ApusV1.SchedulerOutput, _) in
             do {
                 return try await onQueue { try backend.execute(step) }
             } catch let error as RPCError {
@@ -59,7 +59,7 @@ public final class RunnerService: Sendable {
                 throw RPCError(.invalidArgument, "step \(step.stepID) rejected: \(error)")
             }
         }
-        h.unary("apus.v1.Runner/Reset") { [self] (_: ApusV1.ResetRequest, _) in
+        h.unary(RPCMethod.reset) { [self] (_: ApusV1.ResetRequest, _) in
             try await onQueue { backend.reset() }
             return ApusV1.ResetResponse()
         }

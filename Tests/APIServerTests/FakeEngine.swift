@@ -74,15 +74,15 @@ final class FakeEngine: Sendable {
 
     var handlers: RPCHandlers {
         var h = RPCHandlers()
-        h.serverStreaming(EngineUpstream.generateMethod) {
+        h.serverStreaming(RPCMethod.generate) {
             (request: ApusV1.GenerateRequest, _, writer: RPCStreamWriter<ApusV1.GenerateOutput>) in
             try await self.generate(request, writer)
         }
-        h.unary(EngineUpstream.abortMethod) { (request: ApusV1.AbortRequest, _) in
+        h.unary(RPCMethod.abort) { (request: ApusV1.AbortRequest, _) in
             self.state.withLock { $0.aborts += request.requestIDs }
             return ApusV1.AbortResponse(numAborted: UInt32(request.requestIDs.count))
         }
-        h.unary(EngineUpstream.modelInfoMethod) { (_: ApusV1.GetModelInfoRequest, _) in
+        h.unary(RPCMethod.getModelInfo) { (_: ApusV1.GetModelInfoRequest, _) in
             ApusV1.ModelInfo(
                 model: "tiny", servedModelNames: ["tiny"], maxModelLen: 64, vocabSize: 512, eosTokenIDs: [2, 0])
         }

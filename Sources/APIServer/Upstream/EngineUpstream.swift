@@ -6,9 +6,6 @@ import Wire
 /// Shared by every request: calls are multiplexed on one `RPCClient`, which reconnects with backoff. Several api
 /// processes may point at the same upstream; none of them keeps state the others need.
 public final class EngineUpstream: Sendable {
-    public static let generateMethod = "apus.v1.Engine/Generate"
-    public static let abortMethod = "apus.v1.Engine/Abort"
-    public static let modelInfoMethod = "apus.v1.Engine/GetModelInfo"
 
     public let client: RPCClient
 
@@ -28,7 +25,7 @@ public final class EngineUpstream: Sendable {
     func generate(_ request: ApusV1.GenerateRequest) async throws(APIError) -> RPCResponseStream<ApusV1.GenerateOutput>
     {
         do {
-            return try await client.serverStream(Self.generateMethod, request, as: ApusV1.GenerateOutput.self)
+            return try await client.serverStream(RPCMethod.generate, request, as: ApusV1.GenerateOutput.self)
         } catch {
             throw APIError.upstream(error)
         }
@@ -37,7 +34,7 @@ public final class EngineUpstream: Sendable {
     /// Aborts requests the api finished itself (stop strings); best effort, errors are ignored.
     func abort(_ requestIDs: [String]) async {
         _ = try? await client.unary(
-            Self.abortMethod, ApusV1.AbortRequest(requestIDs: requestIDs), as: ApusV1.AbortResponse.self,
+            RPCMethod.abort, ApusV1.AbortRequest(requestIDs: requestIDs), as: ApusV1.AbortResponse.self,
             timeout: .seconds(5))
     }
 
@@ -46,7 +43,7 @@ public final class EngineUpstream: Sendable {
     public func modelInfo(timeout: Duration = .seconds(60), waitForReady: Bool = true) async throws -> ApusV1.ModelInfo
     {
         try await client.unary(
-            Self.modelInfoMethod, ApusV1.GetModelInfoRequest(), as: ApusV1.ModelInfo.self, timeout: timeout,
+            RPCMethod.getModelInfo, ApusV1.GetModelInfoRequest(), as: ApusV1.ModelInfo.self, timeout: timeout,
             waitForReady: waitForReady)
     }
 }

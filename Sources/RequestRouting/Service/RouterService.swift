@@ -14,18 +14,7 @@ import Wire
 /// and re-resolves DNS names. Each member engine has an `EngineMonitor` whose loops feed the core.
 public final class RouterService: Service, Sendable {
     /// Full method names of the services the router serves and calls.
-    public enum Method {
-        public static let generate = "apus.v1.Engine/Generate"
-        public static let abort = "apus.v1.Engine/Abort"
-        public static let getLoad = "apus.v1.Engine/GetLoad"
-        public static let watchLoad = "apus.v1.Engine/WatchLoad"
-        public static let subscribeKVEvents = "apus.v1.Engine/SubscribeKVEvents"
-        public static let getModelInfo = "apus.v1.Engine/GetModelInfo"
-        public static let addBackend = "apus.v1.Router/AddBackend"
-        public static let removeBackend = "apus.v1.Router/RemoveBackend"
-        public static let listBackends = "apus.v1.Router/ListBackends"
-        public static let drain = "apus.v1.Router/Drain"
-    }
+    public typealias Method = RPCMethod
 
     /// The model the engines agreed on, and the prompt hasher derived from it.
     struct Model: Sendable {

@@ -5,8 +5,8 @@ import NIOConcurrencyHelpers
 /// The empty name "" is the server as a whole. Services set their status as readiness changes (a runner is
 /// SERVING once weights are loaded and the KV cache exists; graceful shutdown sets NOT_SERVING first).
 public final class HealthService: Sendable {
-    public static let checkMethod = "apus.v1.Health/Check"
-    public static let watchMethod = "apus.v1.Health/Watch"
+    public static let checkMethod = RPCMethod.healthCheck
+    public static let watchMethod = RPCMethod.healthWatch
 
     public typealias Status = ApusV1.ServingStatus
 
