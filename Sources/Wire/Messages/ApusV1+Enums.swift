@@ -84,47 +84,6 @@ extension ApusV1 {
         }
     }
 
-    /// `apus.v1.StatusCode`: gRPC status codes, same numbers. `.unknown` is gRPC's UNKNOWN (2).
-    public enum StatusCode: WireEnum {
-        case ok, cancelled, unknown, invalidArgument, deadlineExceeded, notFound, alreadyExists
-        case permissionDenied, resourceExhausted, failedPrecondition, aborted, outOfRange, unimplemented
-        case `internal`, unavailable, dataLoss, unauthenticated
-        /// A code this build does not know (from a newer peer); re-encodes unchanged.
-        case unrecognized(Int32)
-
-        /// The known codes in wire order: `known[Int(rawValue)]`.
-        private static let known: [StatusCode] = [
-            .ok, .cancelled, .unknown, .invalidArgument, .deadlineExceeded, .notFound, .alreadyExists,
-            .permissionDenied, .resourceExhausted, .failedPrecondition, .aborted, .outOfRange, .unimplemented,
-            .internal, .unavailable, .dataLoss, .unauthenticated,
-        ]
-
-        public init(rawValue: Int32) {
-            self =
-                rawValue >= 0 && Int(rawValue) < Self.known.count ? Self.known[Int(rawValue)] : .unrecognized(rawValue)
-        }
-
-        public var rawValue: Int32 {
-            switch self {
-            case .ok: 0
-            case .cancelled: 1
-            case .unknown: 2
-            case .invalidArgument: 3
-            case .deadlineExceeded: 4
-            case .notFound: 5
-            case .alreadyExists: 6
-            case .permissionDenied: 7
-            case .resourceExhausted: 8
-            case .failedPrecondition: 9
-            case .aborted: 10
-            case .outOfRange: 11
-            case .unimplemented: 12
-            case .internal: 13
-            case .unavailable: 14
-            case .dataLoss: 15
-            case .unauthenticated: 16
-            case .unrecognized(let value): value
-            }
-        }
-    }
+    /// `apus.v1.StatusCode`: the frame codec's `StatusCode` (one definition for the whole wire).
+    public typealias StatusCode = Wire.StatusCode
 }
