@@ -17,6 +17,8 @@ public struct EngineBootstrap: Sendable {
         public var kvCacheMemoryBytes: Int?
         public var hashSeed: UInt64 = 0
         public var runnerLossTimeout: Duration = .seconds(30)
+        /// Two steps in flight (reference §6) when the executor supports it (`supportsAsyncScheduling`).
+        public var asyncScheduling = false
         public init() {}
     }
 
@@ -52,6 +54,7 @@ public struct EngineBootstrap: Sendable {
         config.policy = options.policy
         config.hashSeed = options.hashSeed
         config.enableKVCacheEvents = options.enablePrefixCaching
+        config.asyncScheduling = options.asyncScheduling && executor.supportsAsyncScheduling
         var engineConfig = EngineCore.Configuration(scheduler: config, vocabSize: first.vocabSize)
         engineConfig.runnerLossTimeout = options.runnerLossTimeout
         let engine = try EngineCore(configuration: engineConfig, executor: executor, onStepDelivered: onStepDelivered)

@@ -7,6 +7,7 @@ extension EngineCore {
     public func run() async {
         state.setReadiness(.ready)
         publish()
+        if configuration.scheduler.asyncScheduling { return await runPipelined() }
         while !Task.isCancelled {
             if !scheduler.hasRequests { await inbox.waitForWork() }
             if Task.isCancelled { break }
@@ -20,13 +21,7 @@ extension EngineCore {
     /// One schedule → execute → update round.
     func step() async {
         let out = scheduler.schedule()
-        var eos: [String: TokenID] = [:]
-        for r in out.scheduledNewReqs {
-            knownToRunner.insert(r.reqID)
-            if let id = scheduler.requests[r.reqID]?.eosTokenID { eos[r.reqID] = id }
-        }
-        let step = ExecutorStep(output: out, resend: resendSnapshots(out), eosTokenIDs: eos)
-        for id in out.finishedReqIDs { knownToRunner.remove(id) }
+        let step = executorStep(for: out)
         let result: ModelRunnerOutput
         do {
             result = try await executor.execute(step)
@@ -51,6 +46,18 @@ extension EngineCore {
         deliver(scheduler.updateFromOutput(out, result))
         flushStep()
         publish()
+    }
+
+    /// What the runners get for `out`; records which requests they hold from now on.
+    func executorStep(for out: SchedulerOutput) -> ExecutorStep {
+        var eos: [String: TokenID] = [:]
+        for r in out.scheduledNewReqs {
+            knownToRunner.insert(r.reqID)
+            if let id = scheduler.requests[r.reqID]?.eosTokenID { eos[r.reqID] = id }
+        }
+        let step = ExecutorStep(output: out, resend: resendSnapshots(out), eosTokenIDs: eos)
+        for id in out.finishedReqIDs { knownToRunner.remove(id) }
+        return step
     }
 
     /// Cached requests the runner does not hold (it restarted) are sent in full.
@@ -165,7 +172,7 @@ extension EngineCore {
         state.update(load: load, events: scheduler.takeKVEvents())
     }
 
-    private func shutDown() {
+    func shutDown() {
         flushStep()
         let pending = inbox.close()
         for (_, sink) in pending.adds { sink.close(.shuttingDown) }

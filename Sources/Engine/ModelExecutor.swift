@@ -13,6 +13,14 @@ public protocol ModelExecutor: AnyObject, Sendable {
     /// Waits until every runner answers again (the same process or a replacement); the engine then re-sizes and
     /// re-initializes the cache. Throws when cancelled.
     func reconnect() async throws
+    /// True when `execute` may be called for step N+1 before step N returned and the runners still apply steps in
+    /// `stepID` order (async scheduling, reference §6). Executors that cannot promise that order return false
+    /// (the default), and the engine then runs synchronously whatever the options say.
+    var supportsAsyncScheduling: Bool { get }
+}
+
+extension ModelExecutor {
+    public var supportsAsyncScheduling: Bool { false }
 }
 
 /// One step for the runners: the scheduler's decision plus the full data of scheduled requests the runners do not

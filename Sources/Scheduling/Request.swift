@@ -43,6 +43,9 @@ public final class Request {
     @exclusivity(unchecked) var numInFlightTokens: Int = 0
     /// Of those, tokens scheduled before the last preemption (their output is stale).
     @exclusivity(unchecked) var numStaleOutputTokens: Int = 0
+    /// Async scheduling (reference §6): sampled tokens of in-flight steps the scheduler does not know yet.
+    /// Always 0 with synchronous scheduling.
+    @exclusivity(unchecked) public internal(set) var numOutputPlaceholders: Int = 0
 
     /// Creates a waiting request; `blockHasher` (when prefix caching is on) computes `blockHashes` up front.
     public init(

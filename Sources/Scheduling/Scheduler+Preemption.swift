@@ -35,6 +35,7 @@ extension Scheduler {
             for r in step.requests {
                 r.numInFlightTokens = 0
                 r.numStaleOutputTokens = 0
+                r.numOutputPlaceholders = 0
             }
         }
         inFlight.removeAll()

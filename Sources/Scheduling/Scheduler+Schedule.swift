@@ -22,7 +22,12 @@ extension Scheduler {
         var i = 0
         while i < running.count && budget > 0 {
             let r = running[i]
-            var n = r.numTokens - r.numComputedTokens
+            if r.numOutputPlaceholders > 0 && inFlightStepsSuffice(r) {
+                i += 1
+                continue
+            }
+            // NOTE: placeholders are 0 unless async scheduling is on; then they let one decode run ahead.
+            var n = r.numTokens + r.numOutputPlaceholders - r.numComputedTokens
             if threshold > 0 && n > threshold { n = threshold }
             n = min(n, budget, config.maxModelLen - 1 - r.numComputedTokens)
             if n <= 0 {
@@ -177,7 +182,11 @@ extension Scheduler {
         }
         precondition(total <= config.maxNumBatchedTokens, "scheduled \(total) tokens over the budget")
         precondition(running.count <= config.maxNumSeqs, "\(running.count) running over max_num_seqs")
-        if !order.isEmpty { inFlight[stepID] = ScheduledStep(requests: order, numTokens: tokens) }
+        if !order.isEmpty {
+            inFlight[stepID] = ScheduledStep(
+                requests: order, numTokens: tokens,
+                placeholders: config.asyncScheduling ? addOutputPlaceholders(order) : [])
+        }
         let output = SchedulerOutput(
             stepID: stepID, scheduledNewReqs: newReqs, scheduledCachedReqs: cached, numScheduledTokens: numScheduled,
             totalNumScheduledTokens: total, finishedReqIDs: finishedReqIDs, preemptedReqIDs: preemptedReqIDs,

@@ -26,6 +26,7 @@ extension Scheduler {
             r.numInFlightTokens -= n
             let isStale = r.numStaleOutputTokens > 0
             if isStale { r.numStaleOutputTokens -= n }
+            if !step.placeholders.isEmpty && step.placeholders[k] { r.numOutputPlaceholders -= 1 }
             guard !r.isFinished else { continue }
             guard let at = aligned ? k : index[r.requestID] else { continue }
             var tokens = result.sampledTokenIDs[at]
@@ -49,6 +50,8 @@ extension Scheduler {
             if stopped {
                 if statusBefore == .running { stoppedRunning = true } else { waiting.remove(r) }
                 freeRequest(r)
+            } else if !step.placeholders.isEmpty && statusBefore == .running {
+                cacheKnownBlocks(r)
             }
             outputs.append(
                 EngineCoreOutput(

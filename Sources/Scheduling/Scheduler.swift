@@ -140,6 +140,8 @@ public final class Scheduler {
 struct ScheduledStep {
     var requests: [Request]
     var numTokens: [Int]
+    /// Async scheduling: which requests got an output placeholder in this step (empty when synchronous).
+    var placeholders: [Bool] = []
 }
 
 /// Why a request could not be added.

@@ -18,6 +18,9 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     public var hashSeed: UInt64 = 0
     /// Record KV-cache events for `Scheduler.takeKVEvents()`.
     public var enableKVCacheEvents: Bool = false
+    /// Async scheduling (reference §6): the engine schedules step N+1 before step N's tokens are in, and the
+    /// scheduler counts those unknown tokens as output placeholders. Off: the synchronous, depth-1 behaviour.
+    public var asyncScheduling: Bool = false
 
     public init(numGPUBlocks: Int, maxModelLen: Int) {
         self.numGPUBlocks = numGPUBlocks

@@ -1,0 +1,104 @@
+import Scheduling
+import ServingCore
+
+extension EngineCore {
+    /// One launched step: the scheduler's decision and the executor call computing it.
+    struct LaunchedStep {
+        var output: SchedulerOutput
+        var call: Task<ModelRunnerOutput, any Error>
+    }
+
+    /// The async-scheduling loop (reference §6, vLLM's `step_with_batch_queue`): two steps in flight.
+    ///
+    /// Each round drains the inbox, schedules and launches step N+1, and only then awaits step N and applies its
+    /// output, so scheduling, output processing and streaming overlap the runner's work on N+1. The runner feeds
+    /// its own sampled token of step N into step N+1; the scheduler counts it as an output placeholder. A request
+    /// that stops by EOS is found one step late and its extra token is discarded by the scheduler.
+    ///
+    /// Executors must apply steps in `stepID` order even though the call for N+1 starts before N returns
+    /// (`ModelExecutor.supportsAsyncScheduling`). When a step fails with a lost runner, the step launched after it
+    /// is awaited and dropped before recovery preempts everything.
+    func runPipelined() async {
+        var pending: LaunchedStep? = nil
+        defer { pending?.call.cancel() }
+        while !Task.isCancelled {
+            if pending == nil && !scheduler.hasRequests { await inbox.waitForWork() }
+            if Task.isCancelled { break }
+            applyInbox()
+            var next: LaunchedStep? = nil
+            if scheduler.hasRequests {
+                let out = scheduler.schedule()
+                // NOTE: with a step in flight, an empty decision (every request already in flight) is not worth a
+                // round trip; its step id simply goes unused.
+                if pending == nil || !isEmpty(out) { next = launch(out) }
+            }
+            guard let current = pending else {
+                pending = next
+                continue
+            }
+            pending = next
+            if case .runnerLost(let why) = await complete(current) {
+                if let dropped = pending {
+                    _ = await dropped.call.result
+                    pending = nil
+                }
+                await recoverFromRunnerLoss(why)
+            }
+        }
+        if let dropped = pending {
+            dropped.call.cancel()
+            _ = await dropped.call.result
+            pending = nil
+        }
+        shutDown()
+    }
+
+    /// Starts the executor call for `out` without waiting for it.
+    private func launch(_ out: SchedulerOutput) -> LaunchedStep {
+        let step = executorStep(for: out)
+        let executor = self.executor
+        return LaunchedStep(output: out, call: Task { try await executor.execute(step) })
+    }
+
+    enum StepCompletion {
+        case applied
+        /// The runner rejected the step; its requests ended with finish reason "error".
+        case failed
+        /// The caller recovers after dropping the step launched behind this one.
+        case runnerLost(String)
+    }
+
+    /// Awaits a launched step and applies its output.
+    private func complete(_ launched: LaunchedStep) async -> StepCompletion {
+        let out = launched.output
+        let result: ModelRunnerOutput
+        do {
+            result = try await launched.call.value
+        } catch let ExecutorError.stepFailed(why) {
+            failScheduled(out, why: why)
+            forget(out)
+            return .failed
+        } catch {
+            return .runnerLost(String(describing: error))
+        }
+        if let known = runnerIncarnation, known != result.runnerIncarnation {
+            runnerIncarnation = result.runnerIncarnation
+            return .runnerLost("the runner restarted (new incarnation)")
+        }
+        runnerIncarnation = result.runnerIncarnation
+        applyAborts(inbox.takeAborts())
+        deliver(scheduler.updateFromOutput(out, result))
+        flushStep()
+        publish()
+        return .applied
+    }
+
+    /// Tells the scheduler a step produced nothing, so it stops counting that step as in flight.
+    private func forget(_ out: SchedulerOutput) {
+        _ = scheduler.updateFromOutput(out, ModelRunnerOutput(stepID: out.stepID, reqIDs: [], sampledTokenIDs: []))
+    }
+
+    private func isEmpty(_ out: SchedulerOutput) -> Bool {
+        out.totalNumScheduledTokens == 0 && out.finishedReqIDs.isEmpty && out.preemptedReqIDs.isEmpty
+    }
+}

@@ -1,0 +1,43 @@
+/// Async scheduling (reference §6, vLLM's `AsyncScheduler`): two steps in flight.
+///
+/// The engine schedules step N+1 before step N's sampled tokens are back. The runner feeds its own sampled token
+/// into the next step, so the scheduler only has to count it: each request keeps `numOutputPlaceholders`, the
+/// sampled tokens of its in-flight steps. The running loop schedules `numTokens + numOutputPlaceholders −
+/// numComputedTokens` tokens, which lets exactly one decode run ahead of the step being computed.
+///
+/// Contracts:
+/// - A step that will sample for a request (not a partial prefill chunk) adds one placeholder; its output
+///   removes it again, even when the request finished or was preempted meanwhile (never twice: the step that
+///   added it is forgotten once updated, and `preemptAllRunning` zeroes the placeholders of the steps it drops).
+/// - A request whose in-flight steps already reach `max_tokens` (or `max_model_len`) is not scheduled again.
+/// - A request that stops by EOS or a stop token is found one step late: the step after it still ran, and that
+///   step's token is discarded (the request is finished when its output arrives).
+/// - Once tokens arrive, the request's now-known full blocks enter the prefix cache.
+extension Scheduler {
+    /// At most this many sampling steps of one request in flight: the one being computed and one ahead.
+    static let maxSamplingStepsInFlight = 2
+
+    /// True when the request's in-flight steps already produce every token it may still emit, or when as many of
+    /// its sampling steps as allowed are in flight.
+    func inFlightStepsSuffice(_ r: Request) -> Bool {
+        let p = r.numOutputPlaceholders
+        return p >= Self.maxSamplingStepsInFlight || r.numOutputTokens + p >= r.maxTokens
+            || r.numTokens + p >= config.maxModelLen
+    }
+
+    /// Adds a placeholder to every request of the step that will sample a token, i.e. whose computed tokens now
+    /// cover all its known tokens plus the placeholders before this step; returns which did.
+    func addOutputPlaceholders(_ order: [Request]) -> [Bool] {
+        order.map { r in
+            guard r.numComputedTokens >= r.numTokens + r.numOutputPlaceholders else { return false }
+            r.numOutputPlaceholders += 1
+            return true
+        }
+    }
+
+    /// Caches the full blocks of the tokens the scheduler knows and the runner computed.
+    func cacheKnownBlocks(_ r: Request) {
+        guard config.enablePrefixCaching else { return }
+        kvCacheManager.cacheBlocks(r, numComputedTokens: min(r.numComputedTokens - r.numOutputPlaceholders, r.numTokens))
+    }
+}
