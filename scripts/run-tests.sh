@@ -7,5 +7,7 @@ cd "$(dirname "$0")/.."
 export SWIFT_DETERMINISTIC_HASHING=1
 swift build --product apus
 scripts/validate-deploy.sh
-swift test --skip-build --skip IntegrationTests ${SWIFT_TEST_FLAGS:-}
-swift test --skip-build --filter IntegrationTests --no-parallel ${SWIFT_TEST_FLAGS:-}
+# Suites that measure routing or latency under real timing run alone.
+serial='IntegrationTests|RouterServicePrefixTests'
+swift test --skip-build --skip "$serial" ${SWIFT_TEST_FLAGS:-}
+swift test --skip-build --filter "$serial" --no-parallel ${SWIFT_TEST_FLAGS:-}
