@@ -17,7 +17,7 @@ public struct EngineBootstrap: Sendable {
         public var kvCacheMemoryBytes: Int?
         public var hashSeed: UInt64 = 0
         public var runnerLossTimeout: Duration = .seconds(30)
-        /// Two steps in flight (reference §6) when the executor supports it (`supportsAsyncScheduling`).
+        /// Two steps in flight (reference §6): step N+1 is scheduled and submitted before step N's output is applied.
         public var asyncScheduling = false
         public init() {}
     }
@@ -54,7 +54,7 @@ public struct EngineBootstrap: Sendable {
         config.policy = options.policy
         config.hashSeed = options.hashSeed
         config.enableKVCacheEvents = options.enablePrefixCaching
-        config.asyncScheduling = options.asyncScheduling && executor.supportsAsyncScheduling
+        config.asyncScheduling = options.asyncScheduling
         var engineConfig = EngineCore.Configuration(scheduler: config, vocabSize: first.vocabSize)
         engineConfig.runnerLossTimeout = options.runnerLossTimeout
         let engine = try EngineCore(configuration: engineConfig, executor: executor, onStepDelivered: onStepDelivered)

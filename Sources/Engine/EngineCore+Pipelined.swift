@@ -15,12 +15,12 @@ extension EngineCore {
     /// its own sampled token of step N into step N+1; the scheduler counts it as an output placeholder. A request
     /// that stops by EOS is found one step late and its extra token is discarded by the scheduler.
     ///
-    /// Executors must apply steps in `stepID` order even though the call for N+1 starts before N returns
-    /// (`ModelExecutor.supportsAsyncScheduling`). When a step fails with a lost runner, the step launched after it
-    /// is awaited and dropped before recovery preempts everything.
+    /// The executor call for N+1 starts when N's returns, so runners see steps in order and never two at once;
+    /// what overlaps is this loop's work on N's output (and the scheduling of N+2) with the runner's work on N+1.
+    /// When a step fails with a lost runner, the step submitted after it is awaited and dropped before recovery
+    /// preempts everything.
     func runPipelined() async {
         var pending: LaunchedStep? = nil
-        defer { pending?.call.cancel() }
         while !Task.isCancelled {
             if pending == nil && !scheduler.hasRequests { await inbox.waitForWork() }
             if Task.isCancelled { break }
@@ -30,7 +30,7 @@ extension EngineCore {
                 let out = scheduler.schedule()
                 // NOTE: with a step in flight, an empty decision (every request already in flight) is not worth a
                 // round trip; its step id simply goes unused.
-                if pending == nil || !isEmpty(out) { next = launch(out) }
+                if pending == nil || !isEmpty(out) { next = launch(out, after: pending?.call) }
             }
             guard let current = pending else {
                 pending = next
@@ -39,6 +39,8 @@ extension EngineCore {
             pending = next
             if case .runnerLost(let why) = await complete(current) {
                 if let dropped = pending {
+                    // Not sent yet (it waits for the failed call): cancelling keeps it from the runner.
+                    dropped.call.cancel()
                     _ = await dropped.call.result
                     pending = nil
                 }
@@ -53,11 +55,18 @@ extension EngineCore {
         shutDown()
     }
 
-    /// Starts the executor call for `out` without waiting for it.
-    private func launch(_ out: SchedulerOutput) -> LaunchedStep {
+    /// Submits `out` without waiting for it: its executor call starts as soon as `previous` has returned, so the
+    /// runners get step N+1 right after step N, while this loop is still applying step N's output.
+    private func launch(_ out: SchedulerOutput, after previous: Task<ModelRunnerOutput, any Error>?) -> LaunchedStep {
         let step = executorStep(for: out)
         let executor = self.executor
-        return LaunchedStep(output: out, call: Task { try await executor.execute(step) })
+        return LaunchedStep(
+            output: out,
+            call: Task {
+                _ = await previous?.result
+                try Task.checkCancellation()
+                return try await executor.execute(step)
+            })
     }
 
     enum StepCompletion {
@@ -73,7 +82,11 @@ extension EngineCore {
         let out = launched.output
         let result: ModelRunnerOutput
         do {
-            result = try await launched.call.value
+            result = try await withTaskCancellationHandler {
+                try await launched.call.value
+            } onCancel: {
+                launched.call.cancel()
+            }
         } catch let ExecutorError.stepFailed(why) {
             failScheduled(out, why: why)
             forget(out)

@@ -9,18 +9,12 @@ public protocol ModelExecutor: AnyObject, Sendable {
     /// Allocates the KV cache on every runner.
     func initializeCache(numBlocks: Int, blockSize: Int) async throws
     /// Runs one step. Throws `ExecutorError.runnerLost` when a runner is gone (its KV memory with it).
+    /// The engine never overlaps two calls: with async scheduling it submits step N+1 before it looks at step N's
+    /// result, but the call for N+1 starts only once N's returned, so runners see steps in `stepID` order.
     func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput
     /// Waits until every runner answers again (the same process or a replacement); the engine then re-sizes and
     /// re-initializes the cache. Throws when cancelled.
     func reconnect() async throws
-    /// True when `execute` may be called for step N+1 before step N returned and the runners still apply steps in
-    /// `stepID` order (async scheduling, reference §6). Executors that cannot promise that order return false
-    /// (the default), and the engine then runs synchronously whatever the options say.
-    var supportsAsyncScheduling: Bool { get }
-}
-
-extension ModelExecutor {
-    public var supportsAsyncScheduling: Bool { false }
 }
 
 /// One step for the runners: the scheduler's decision plus the full data of scheduled requests the runners do not

@@ -65,17 +65,11 @@ public final class ScriptedRunner: Sendable {
 }
 
 /// An in-process `ModelExecutor` over a `ScriptedRunner`, with an optional per-step delay and CPU cost.
-///
-/// Steps run one after another in call order, like kernels on one device stream: a step's delay and CPU cost
-/// start once the previous step is done, so a call for step N+1 made before step N returned waits its turn
-/// (async scheduling relies on that order).
 public final class ScriptedExecutor: ModelExecutor {
     public let runner: ScriptedRunner
     public let profile: RunnerProfile
     private let stepDelay: Duration?
     private let stepCPUCost: Duration?
-    /// The last step submitted; the next one starts after it.
-    private let tail = Mutex<Task<ModelRunnerOutput, any Error>?>(nil)
 
     /// `stepDelay` sleeps (a device computing), `stepCPUCost` spins a core (a runner's CPU work) per step.
     public init(
@@ -91,26 +85,14 @@ public final class ScriptedExecutor: ModelExecutor {
     public func describe(maxNumBatchedTokens: Int, maxNumSeqs: Int) async throws -> [RunnerProfile] { [profile] }
     public func initializeCache(numBlocks: Int, blockSize: Int) async throws {}
     public func reconnect() async throws {}
-    public var supportsAsyncScheduling: Bool { true }
 
     public func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput {
-        let call = tail.withLock { tail in
-            let previous = tail
-            let call = Task { [runner, stepDelay, stepCPUCost] in
-                _ = await previous?.result
-                if let stepDelay { try await Task.sleep(for: stepDelay) }
-                if let stepCPUCost { Self.spin(for: stepCPUCost) }
-                return try runner.execute(step)
-            }
-            tail = call
-            return call
+        if let stepDelay { try await Task.sleep(for: stepDelay) }
+        if let stepCPUCost {
+            let clock = ContinuousClock()
+            let end = clock.now + stepCPUCost
+            while clock.now < end {}
         }
-        return try await withTaskCancellationHandler { try await call.value } onCancel: { call.cancel() }
-    }
-
-    private static func spin(for duration: Duration) {
-        let clock = ContinuousClock()
-        let end = clock.now + duration
-        while clock.now < end {}
+        return try runner.execute(step)
     }
 }

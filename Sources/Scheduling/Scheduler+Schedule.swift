@@ -144,7 +144,8 @@ extension Scheduler {
             cached.reqIDs.append(r.requestID)
             cached.newBlockIDs.append(runningNewBlocks[k])
             cached.numComputedTokens.append(r.numComputedTokens)
-            cached.numOutputTokens.append(r.numOutputTokens)
+            // NOTE: with async scheduling the runner already holds the tokens of its in-flight steps (vLLM too).
+            cached.numOutputTokens.append(r.numOutputTokens + r.numOutputPlaceholders)
             if r.lastScheduledStep != stepID - 1 { cached.allTokenIDs[r.requestID] = r.allTokenIDs }
             numScheduled[r.requestID] = n
             total += n

@@ -75,6 +75,7 @@ struct AsyncSchedulingTests {
         let s1 = s.schedule()
         #expect(s1.numScheduledTokens["a"] == 1, "the token step 0 samples is computed by step 1")
         #expect(s1.scheduledCachedReqs.numComputedTokens == [8])
+        #expect(s1.scheduledCachedReqs.numOutputTokens == [1], "the runner holds the token it sampled in step 0")
         #expect(r.numOutputPlaceholders == 2)
         let s2 = s.schedule()
         #expect(s2.numScheduledTokens.isEmpty, "no third sampling step of one request in flight")
