@@ -37,9 +37,18 @@ extension EngineCore {
                 continue
             }
             pending = next
-            if case .runnerLost(let why) = await complete(current) {
+            switch await complete(current) {
+            case .applied: break
+            case .failed:
+                // The step behind the rejected one is never sent (see `launch`): its requests are recomputed.
                 if let dropped = pending {
-                    // Not sent yet (it waits for the failed call): cancelling keeps it from the runner.
+                    _ = await dropped.call.result
+                    scheduler.discardUnexecutedStep(dropped.output)
+                    for r in dropped.output.scheduledNewReqs { knownToRunner.remove(r.reqID) }
+                    pending = nil
+                }
+            case .runnerLost(let why):
+                if let dropped = pending {
                     dropped.call.cancel()
                     _ = await dropped.call.result
                     pending = nil
@@ -56,14 +65,15 @@ extension EngineCore {
     }
 
     /// Submits `out` without waiting for it: its executor call starts as soon as `previous` has returned, so the
-    /// runners get step N+1 right after step N, while this loop is still applying step N's output.
+    /// runners get step N+1 right after step N, while this loop is still applying step N's output. When `previous`
+    /// failed, this step is not sent at all (it builds on state the runner never reached).
     private func launch(_ out: SchedulerOutput, after previous: Task<ModelRunnerOutput, any Error>?) -> LaunchedStep {
         let step = executorStep(for: out)
         let executor = self.executor
         return LaunchedStep(
             output: out,
             call: Task {
-                _ = await previous?.result
+                if case .failure = await previous?.result { throw CancellationError() }
                 try Task.checkCancellation()
                 return try await executor.execute(step)
             })

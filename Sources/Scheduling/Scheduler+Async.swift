@@ -35,6 +35,26 @@ extension Scheduler {
         }
     }
 
+    /// Takes back a step that never reached the runners (the step before it was rejected): it is no longer in
+    /// flight, its running requests lose the progress it claimed and are recomputed like preempted ones (resumed
+    /// with all their tokens), and the finished ids it carried go out with the next step instead.
+    public func discardUnexecutedStep(_ out: SchedulerOutput) {
+        finishedReqIDs.formUnion(out.finishedReqIDs)
+        guard let step = inFlight.removeValue(forKey: out.stepID) else { return }
+        // Reversed: each preemption goes to the front of the waiting queue, so they come back in step order.
+        for k in step.requests.indices.reversed() {
+            let r = step.requests[k]
+            let n = step.numTokens[k]
+            r.numInFlightTokens -= n
+            if r.numStaleOutputTokens > 0 { r.numStaleOutputTokens -= n }
+            if !step.placeholders.isEmpty && step.placeholders[k] { r.numOutputPlaceholders -= 1 }
+            guard r.status == .running else { continue }
+            running.removeAll { $0 === r }
+            preempt(r)
+            r.lastScheduledStep = -1
+        }
+    }
+
     /// Caches the full blocks of the tokens the scheduler knows and the runner computed.
     func cacheKnownBlocks(_ r: Request) {
         guard config.enablePrefixCaching else { return }

@@ -150,3 +150,52 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// Rejects (stepFailed) the `rejectAt`-th step that schedules request "bad"; otherwise a scripted runner with a delay.
+final class RejectingExecutor: ModelExecutor {
+    let profile: RunnerProfile
+    let runner = ScriptedRunner(incarnation: 1)
+    private let seen = Mutex(0)
+    private let rejectAt: Int
+
+    init(profile: RunnerProfile, rejectAt: Int) {
+        self.profile = profile
+        self.rejectAt = rejectAt
+    }
+
+    func describe(maxNumBatchedTokens: Int, maxNumSeqs: Int) async throws -> [RunnerProfile] { [profile] }
+    func initializeCache(numBlocks: Int, blockSize: Int) async throws {}
+    func reconnect() async throws {}
+
+    func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput {
+        try await Task.sleep(for: .milliseconds(30))
+        if step.output.numScheduledTokens["bad"] != nil {
+            let n = seen.withLock { n in
+                n += 1
+                return n
+            }
+            if n == rejectAt { throw ExecutorError.stepFailed("bad block id") }
+        }
+        return try runner.execute(step)
+    }
+}
+
+extension AsyncEngineTests {
+    @Test("a rejected step fails only its own requests; the step submitted behind it is recomputed, not failed")
+    func rejectedStep() async throws {
+        let executor = RejectingExecutor(profile: EngineLoopTests.profile, rejectAt: 3)
+        let (engine, loop) = try await Self.start(executor, async: true, blocks: 256)
+        defer { loop.cancel() }
+        let bad = OutputLog(), good = OutputLog()
+        let first = Task { try await engine.generate(EngineLoopTests.request("bad", prompt: 8, maxTokens: 50)) { bad.append($0) } }
+        while bad.all.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+        try await engine.generate(EngineLoopTests.request("c", prompt: 20, maxTokens: 6)) { good.append($0) }
+        _ = await first.result
+        #expect(bad.finish == .error)
+        #expect(good.tokens.count == 6 && good.finish == .length)
+        #expect(engine.state.load.numPreemptions == 1, "c was in the step behind the rejected one")
+        try await Self.settle(engine)
+        #expect(engine.state.load.kvCacheUsage == 0)
+        #expect(executor.runner.heldRequestIDs.isSubset(of: ["bad", "c"]))
+    }
+}
