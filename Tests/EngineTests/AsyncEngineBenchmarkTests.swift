@@ -92,8 +92,10 @@ struct AsyncEngineBenchmarkTests {
             (.milliseconds(2), nil, .microseconds(20)),
             (nil, .milliseconds(2), .microseconds(20)),
         ]
-        for (delay, cpu, emit) in cases {
-            for async in [false, true, false, true] {
+        // APUS_ASYNC_BENCH=cpu runs only the cases with a CPU-costly step, six times each way.
+        let cpuOnly = ProcessInfo.processInfo.environment["APUS_ASYNC_BENCH"] == "cpu"
+        for (delay, cpu, emit) in cases where !cpuOnly || cpu != nil {
+            for async in Array(repeating: [false, true], count: cpuOnly ? 6 : 2).joined() {
                 print("ASYNC-BENCH " + (try await Self.measure(async: async, delay: delay, cpu: cpu, emitCost: emit)))
             }
         }

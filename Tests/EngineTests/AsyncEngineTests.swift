@@ -88,10 +88,11 @@ struct AsyncEngineTests {
         #expect(engine.state.load.kvCacheUsage == 0)
     }
 
-    @Test("abort and caller cancellation work with async scheduling and free every block")
-    func abortAndCancel() async throws {
+    @Test("abort and caller cancellation work with async scheduling on and off and free every block",
+          arguments: [true, false])
+    func abortAndCancel(async: Bool) async throws {
         let (engine, loop) = try await Self.start(
-            ScriptedExecutor(profile: EngineLoopTests.profile, stepDelay: .milliseconds(2)), async: true, blocks: 256)
+            ScriptedExecutor(profile: EngineLoopTests.profile, stepDelay: .milliseconds(2)), async: async, blocks: 256)
         defer { loop.cancel() }
         let log = OutputLog(), other = OutputLog()
         let running = Task {
@@ -113,11 +114,11 @@ struct AsyncEngineTests {
         #expect(engine.state.load.numAbortsTotal == 2)
     }
 
-    @Test("a lost runner with two steps in flight: every request is recomputed and still gets all its tokens",
-          arguments: [3, 6, 7, 12])
-    func runnerLoss(failAtStep: Int) async throws {
+    @Test("a lost runner, async on and off: every request is recomputed and still gets all its tokens",
+          arguments: [3, 6, 7, 12], [true, false])
+    func runnerLoss(failAtStep: Int, async: Bool) async throws {
         let flaky = FlakyExecutor(profile: EngineLoopTests.profile, failAtStep: failAtStep)
-        let (engine, loop) = try await Self.start(flaky, async: true, blocks: 256)
+        let (engine, loop) = try await Self.start(flaky, async: async, blocks: 256)
         defer { loop.cancel() }
         let logs = (0..<4).map { _ in OutputLog() }
         try await withThrowingTaskGroup(of: Void.self) { group in
