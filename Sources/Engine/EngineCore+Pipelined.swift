@@ -44,7 +44,8 @@ extension EngineCore {
                 if let dropped = pending {
                     _ = await dropped.call.result
                     scheduler.discardUnexecutedStep(dropped.output)
-                    for r in dropped.output.scheduledNewReqs { knownToRunner.remove(r.reqID) }
+                    // The runner never saw this step: its requests are sent in full when they resume.
+                    for id in dropped.output.numScheduledTokens.keys { knownToRunner.remove(id) }
                     pending = nil
                 }
             case .runnerLost(let why):
