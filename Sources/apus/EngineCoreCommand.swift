@@ -80,6 +80,9 @@ struct SchedulingOptions: ParsableArguments {
     @Option(name: .customLong("max-num-batched-tokens")) var maxNumBatchedTokens: Int = 2048
     @Flag(name: .customLong("enable-prefix-caching"), inversion: .prefixedNo) var enablePrefixCaching = true
     @Flag(name: .customLong("enable-chunked-prefill"), inversion: .prefixedNo) var enableChunkedPrefill = true
+    @Flag(name: .customLong("async-scheduling"), inversion: .prefixedNo,
+          help: "Schedule step N+1 while the runner computes step N (two steps in flight).")
+    var asyncScheduling = true
     @Option(name: .customLong("long-prefill-token-threshold")) var longPrefillTokenThreshold: Int = 0
     @Option(name: .customLong("scheduling-policy"), help: "fcfs or priority.") var schedulingPolicy: String = "fcfs"
     @Option(name: .customLong("num-gpu-blocks-override")) var numGPUBlocksOverride: Int?
@@ -98,6 +101,7 @@ struct SchedulingOptions: ParsableArguments {
         o.maxNumBatchedTokens = maxNumBatchedTokens
         o.enablePrefixCaching = enablePrefixCaching
         o.enableChunkedPrefill = enableChunkedPrefill
+        o.asyncScheduling = asyncScheduling
         o.longPrefillTokenThreshold = longPrefillTokenThreshold
         switch schedulingPolicy {
         case "fcfs": o.policy = .fcfs
