@@ -12,7 +12,7 @@ struct CPeerInteropTests {
     func generateRequestFromC() throws {
         var tokens: [Int32] = [1, 2, 3, .max]
         let bytes = try "req-C ✓".withCString { id in
-            try tokens.withUnsafeMutableBufferPointer { ids in
+            tokens.withUnsafeMutableBufferPointer { ids in
                 var m = Apus__V1__GenerateRequest()
                 apus__v1__generate_request__init(&m)
                 m.request_id = UnsafeMutablePointer(mutating: id)
