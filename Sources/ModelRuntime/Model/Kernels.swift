@@ -6,6 +6,8 @@ import Foundation
 /// NOTE: SIMD code here uses `*` and `+` only: `addingProduct` lowers to one `fmaf` call per lane on the
 /// default x86-64 target (build notes, pitfall 3).
 enum Kernels {
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
     /// `out[r] = x[r] · Wᵀ (+ bias) (+ out[r] when accumulate)` for `rows` rows; W is `[outDim, inDim]`.
     static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inDim: Int, weight: Tensor, bias: Tensor? = nil,
@@ -17,11 +19,17 @@ enum Kernels {
         if rows == 1 && inDim >= 256 {
             // NOTE: one sdot per weight row streams W faster than OpenBLAS 0.3.21's sgemv on Zen (measured
             // ~37 vs ~32 GB/s): batch-1 decode is bound by this read.
-            let w = weight.pointer
+            // Large matrices are split by rows over the cores: one core cannot pull the whole memory bandwidth.
+            let parts = outDim * inDim >= 1 << 20 ? Self.cores : 1
+            let (w, xs, o) = (SendablePointer(weight.pointer), SendablePointer(UnsafeMutablePointer(mutating: x)),
+                              SendablePointer(out))
             let n = Int32(inDim)
-            for o in 0..<outDim {
-                let d = cblas_sdot(n, w + o * inDim, 1, x, 1)
-                out[o] = accumulate ? out[o] + d : d
+            let chunk = (outDim + parts - 1) / parts
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                for row in (part * chunk)..<min(outDim, (part + 1) * chunk) {
+                    let d = cblas_sdot(n, w.base + row * inDim, 1, xs.base, 1)
+                    o.base[row] = accumulate ? o.base[row] + d : d
+                }
             }
         } else if rows == 1 {
             cblas_sgemv(
