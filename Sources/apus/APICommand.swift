@@ -35,7 +35,7 @@ struct APICommand: AsyncParsableCommand {
         let registry = ProcessSetup.bootstrap(logLevel: service.logLevel)
         let logger = service.makeLogger("apus.api")
         let (host, port) = try parseHostPort(upstream)
-        let engine = EngineUpstream(host: host, port: port, authToken: service.authToken)
+        let engine = EngineUpstream(host: host, port: port, authToken: service.authToken, tls: service.clientTLS())
         logger.info("waiting for upstream \(host):\(port)")
         let info = try await waitForModelInfo(engine, logger: logger)
         let tokenizer = try loadTokenizer(modelPath: info.model)

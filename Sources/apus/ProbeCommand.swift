@@ -23,6 +23,15 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(name: .customLong("auth-token"), help: "Shared secret presented at hello, if the server requires one.")
     var authToken: String = ProcessInfo.processInfo.environment["APUS_AUTH_TOKEN"] ?? ""
 
+    @Option(name: .customLong("tls-ca"), help: "PEM CA file: probe over TLS and verify the server against it.")
+    var tlsCA: String?
+
+    @Option(name: .customLong("tls-cert"), help: "PEM client certificate for a server that requires mutual TLS.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     func run() async throws {
         guard let (host, port) = try? parseHostPort(address), connectTimeout > 0, rpcTimeout > 0 else {
             FileHandle.standardError.write(Data("error: bad arguments (expected HOST:PORT and positive timeouts)\n".utf8))
@@ -30,7 +39,9 @@ struct ProbeCommand: AsyncParsableCommand {
         }
         let (outcome, line) = await HealthProbe.check(
             host: host, port: port, service: service, connectTimeout: .milliseconds(Int(connectTimeout * 1000)),
-            rpcTimeout: .milliseconds(Int(rpcTimeout * 1000)), authToken: authToken)
+            rpcTimeout: .milliseconds(Int(rpcTimeout * 1000)), authToken: authToken,
+            tls: tlsCA == nil && tlsCert == nil
+                ? nil : .client(trustRoots: tlsCA, certificateChain: tlsCert, privateKey: tlsKey))
         if outcome == .serving {
             print(line)
         } else {

@@ -6,14 +6,14 @@ import Wire
 /// Shared by every request: calls are multiplexed on one `RPCClient`, which reconnects with backoff. Several api
 /// processes may point at the same upstream; none of them keeps state the others need.
 public final class EngineUpstream: Sendable {
-
     public let client: RPCClient
 
     public init(client: RPCClient) { self.client = client }
 
-    public convenience init(host: String, port: Int, authToken: String = "") {
+    public convenience init(host: String, port: Int, authToken: String = "", tls: TLSConfiguration? = nil) {
         var config = RPCClient.Configuration(service: "api")
         config.authToken = authToken
+        config.tls = tls
         config.initialBackoff = .milliseconds(50)
         config.maxBackoff = .seconds(2)
         config.keepalive = .init(interval: .seconds(5), timeout: .seconds(5))

@@ -11,12 +11,13 @@ public enum HealthProbe {
     /// Connects, checks `service`, and maps the result onto an exit code with a one-line explanation.
     public static func check(
         host: String, port: Int, service: String, connectTimeout: Duration, rpcTimeout: Duration,
-        authToken: String = ""
+        authToken: String = "", tls: TLSConfiguration? = nil
     ) async -> (Outcome, String) {
         var config = RPCClient.Configuration(service: "probe")
         config.connectTimeout = connectTimeout
         config.keepalive = .init(interval: nil)
         config.authToken = authToken
+        config.tls = tls
         let client = RPCClient(host: host, port: port, configuration: config)
         defer { Task { await client.close() } }
         do {
