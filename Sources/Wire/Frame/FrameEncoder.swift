@@ -14,7 +14,7 @@ public enum FrameEncoder {
         let arena = CArena()
         let payload = message.cMessage(in: arena)
         let payloadSize = protobuf_c_message_get_packed_size(payload)
-        write(header, payloadSize: payloadSize, into: &buffer) { out in
+        write(header, payloadSize: payloadSize, arena: arena, into: &buffer) { out in
             _ = protobuf_c_message_pack(payload, out)
         }
     }
@@ -22,7 +22,7 @@ public enum FrameEncoder {
     /// Appends one length-prefixed frame; the payload is `header.payload` (often empty).
     public static func write(_ header: Frame, into buffer: inout ByteBuffer) {
         let bytes = header.payload
-        write(header, payloadSize: bytes.count, into: &buffer) { out in
+        write(header, payloadSize: bytes.count, arena: CArena(), into: &buffer) { out in
             bytes.withUnsafeBufferPointer { src in
                 if let base = src.baseAddress { out.update(from: base, count: src.count) }
             }
@@ -37,10 +37,10 @@ public enum FrameEncoder {
     }
 
     private static func write(
-        _ header: Frame, payloadSize: Int, into buffer: inout ByteBuffer,
+        _ header: Frame, payloadSize: Int, arena: CArena, into buffer: inout ByteBuffer,
         packPayload: (UnsafeMutablePointer<UInt8>) -> Void
     ) {
-        withCFrameHeader(header) { cHeader in
+        withCFrameHeader(header, arena: arena) { cHeader in
             let headerSize = protobuf_c_message_get_packed_size(cHeader)
             let payloadFieldSize = payloadSize == 0 ? 0 : 1 + varintSize(UInt64(payloadSize)) + payloadSize
             let total = headerSize + payloadFieldSize
@@ -60,15 +60,16 @@ public enum FrameEncoder {
         }
     }
 
-    /// Builds the C header (payload left empty) with every pointer borrowed for the closure's duration.
-    private static func withCFrameHeader<R>(_ f: Frame, _ body: (UnsafeMutablePointer<ProtobufCMessage>) -> R) -> R {
+    /// Builds the C header (payload left empty) in the frame's one arena (shared with the payload message).
+    private static func withCFrameHeader<R>(
+        _ f: Frame, arena: CArena, _ body: (UnsafeMutablePointer<ProtobufCMessage>) -> R
+    ) -> R {
         var c = Apus__V1__Frame()
         apus__v1__frame__init(&c)
         c.call_id = f.callID
         c.kind = Apus__V1__FrameKind(rawValue: UInt32(bitPattern: f.kind.rawValue))
         c.deadline_us = f.deadlineMicros
         c.status = Apus__V1__StatusCode(rawValue: UInt32(bitPattern: f.status.rawValue))
-        let arena = CArena()
         c.method = f.method.isEmpty ? nil : arena.cString(f.method)
         c.status_message = f.statusMessage.isEmpty ? nil : arena.cString(f.statusMessage)
         if !f.metadata.isEmpty {
