@@ -28,8 +28,11 @@ struct RouterServiceHealthTests {
             $0.healthCheckInterval = .seconds(30)  // only the watch can tell
         }
         defer { engines.forEach { $0.stop() } }
+        let changed = ContinuousClock.now
         engines[1].health.setStatus(.notServing)
-        try await Task.sleep(for: .milliseconds(100))
+        try await router.waitUntil("e1 is excluded") { try await router.state(of: engines[1]) == .notReady }
+        let excludedAfter = changed.duration(to: .now)  // includes up to 10 ms of polling
+        #expect(excludedAfter < .milliseconds(100), "excluded after \(excludedAfter)")
         for index in 0..<20 {
             let (outputs, error) = await router.generate("w\(index)")
             #expect(error == nil)
