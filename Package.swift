@@ -24,13 +24,15 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CApusProto", linkerSettings: [.linkedLibrary("protobuf-c")]),
+        // AVX2/FMA matmul kernels for decode-size batches (per-function target attributes, chosen at run time).
+        .target(name: "CKernels"),
 
         // Pure modules.
         .target(name: "ServingCore"),
         .target(name: "Scheduling", dependencies: ["ServingCore", "COpenSSL"]),
         .target(name: "Engine", dependencies: ["ServingCore", "Scheduling"]),
         .target(name: "Tokenization", dependencies: ["ServingCore"]),
-        .target(name: "ModelRuntime", dependencies: ["ServingCore", "CBLAS"]),
+        .target(name: "ModelRuntime", dependencies: ["ServingCore", "CBLAS", "CKernels"]),
 
         // The wire and the services.
         .target(
@@ -84,7 +86,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Scheduling", "ServingCore"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ServingCore"]),
         .testTarget(
-            name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "ServingCore"],
+            name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "ServingCore", "CKernels"],
             exclude: ["Sampling/Fixtures"]  // read through #filePath; the generator script lives beside its output
         ),
         .testTarget(

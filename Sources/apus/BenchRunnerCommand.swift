@@ -6,9 +6,25 @@ struct BenchRunnerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runner", abstract: "Prefill and decode tokens/s at batch 1, 8, 32, 128 (dummy 100M Llama).")
 
+    @Option(name: .customLong("batch"), help: "A batch size to measure (repeatable; default 1, 8, 32, 128).")
+    var batches: [Int] = []
+
+    @Option(help: "Decode steps per batch size (the best step is reported).")
+    var decodeSteps = 16
+
     @OptionGroup var output: BenchOutputOptions
 
+    func validate() throws {
+        guard batches.allSatisfy({ (1...1024).contains($0) }) else {
+            throw ValidationError("--batch must be between 1 and 1024")
+        }
+        guard (1...4096).contains(decodeSteps) else { throw ValidationError("--decode-steps must be 1...4096") }
+    }
+
     func run() throws {
-        benchLines(RunnerBenchmark.run(), json: output.json).forEach { print($0) }
+        var options = RunnerBenchmark.Options()
+        if !batches.isEmpty { options.batches = batches }
+        options.decodeSteps = decodeSteps
+        benchLines(RunnerBenchmark.run(options: options), json: output.json).forEach { print($0) }
     }
 }
