@@ -1,5 +1,6 @@
 import Prometheus
 import ServingCore
+import Wire
 
 /// The api's per-request metrics with vLLM's names (reference §13), labelled by `model_name`.
 ///
@@ -30,17 +31,28 @@ public final class APIMetrics: Sendable {
         let labels = [("model_name", modelName)]
         func buckets(_ seconds: [Double]) -> [Duration] { seconds.map { .microseconds(Int64($0 * 1e6)) } }
         ttft = registry.makeDurationHistogram(
-            name: "vllm:time_to_first_token_seconds", labels: labels, buckets: buckets(Self.ttftBuckets))
+            descriptor: .exact(
+                "vllm:time_to_first_token_seconds", help: "Histogram of time to first token in seconds."),
+            labels: labels, buckets: buckets(Self.ttftBuckets))
         e2e = registry.makeDurationHistogram(
-            name: "vllm:e2e_request_latency_seconds", labels: labels, buckets: buckets(Self.requestBuckets))
+            descriptor: .exact(
+                "vllm:e2e_request_latency_seconds", help: "Histogram of e2e request latency in seconds."),
+            labels: labels, buckets: buckets(Self.requestBuckets))
         itl = registry.makeDurationHistogram(
-            name: "vllm:inter_token_latency_seconds", labels: labels, buckets: buckets(Self.itlBuckets))
-        promptTokens = registry.makeCounter(name: "vllm:prompt_tokens_total", labels: labels)
-        generationTokens = registry.makeCounter(name: "vllm:generation_tokens_total", labels: labels)
+            descriptor: .exact(
+                "vllm:inter_token_latency_seconds", help: "Histogram of inter-token latency in seconds."),
+            labels: labels, buckets: buckets(Self.itlBuckets))
+        promptTokens = registry.makeCounter(
+            descriptor: .exact("vllm:prompt_tokens_total", help: "Number of prefill tokens processed."),
+            labels: labels)
+        generationTokens = registry.makeCounter(
+            descriptor: .exact("vllm:generation_tokens_total", help: "Number of generation tokens processed."),
+            labels: labels)
         var success: [FinishReason: Counter] = [:]
         for reason in FinishReason.allCases {
             success[reason] = registry.makeCounter(
-                name: "vllm:request_success_total", labels: labels + [("finished_reason", reason.rawValue)])
+                descriptor: .exact("vllm:request_success_total", help: "Count of successfully processed requests."),
+                labels: labels + [("finished_reason", reason.rawValue)])
         }
         self.success = success
     }

@@ -1,6 +1,7 @@
 import Engine
 import Prometheus
 import ServiceLifecycle
+import Wire
 
 /// Publishes the engine's load with vLLM's metric names (reference §13), at most every 100 ms.
 ///
@@ -14,17 +15,30 @@ struct EngineMetricsService: Service {
 
     func run() async throws {
         let labels = [("model_name", modelName), ("engine", engineID)]
-        let running = registry.makeGauge(name: "vllm:num_requests_running", labels: labels)
-        let waiting = registry.makeGauge(name: "vllm:num_requests_waiting", labels: labels)
-        let usage = registry.makeGauge(name: "vllm:kv_cache_usage_perc", labels: labels)
-        let freeBlocks = registry.makeGauge(name: "apus:engine_free_blocks", labels: labels)
+        let running = registry.makeGauge(
+            descriptor: .exact("vllm:num_requests_running", help: "Number of requests in model execution batches."),
+            labels: labels)
+        let waiting = registry.makeGauge(
+            descriptor: .exact("vllm:num_requests_waiting", help: "Number of requests waiting to be processed."),
+            labels: labels)
+        let usage = registry.makeGauge(
+            descriptor: .exact("vllm:kv_cache_usage_perc", help: "KV-cache usage. 1 means 100 percent usage."),
+            labels: labels)
+        let freeBlocks = registry.makeGauge(
+            descriptor: .exact("apus:engine_free_blocks", help: "KV-cache blocks free or evictable."), labels: labels)
+        func counter(_ name: String, _ help: String) -> Counter {
+            registry.makeCounter(descriptor: .exact(name, help: help), labels: labels)
+        }
         let counters: [(Counter, @Sendable (EngineState.Load) -> Int)] = [
-            (registry.makeCounter(name: "vllm:prefix_cache_queries_total", labels: labels), { $0.prefixCacheQueries }),
-            (registry.makeCounter(name: "vllm:prefix_cache_hits_total", labels: labels), { $0.prefixCacheHits }),
-            (registry.makeCounter(name: "vllm:num_preemptions_total", labels: labels), { $0.numPreemptions }),
-            (registry.makeCounter(name: "apus:engine_steps_total", labels: labels), { $0.stepCounter }),
-            (registry.makeCounter(name: "apus:engine_aborted_requests_total", labels: labels), { $0.numAbortsTotal }),
-            (registry.makeCounter(name: "apus:engine_finished_requests_total", labels: labels), { $0.numRequestsFinished }),
+            (counter("vllm:prefix_cache_queries_total", "Prefix cache queries, in terms of number of queried tokens."),
+             { $0.prefixCacheQueries }),
+            (counter("vllm:prefix_cache_hits_total", "Prefix cache hits, in terms of number of cached tokens."),
+             { $0.prefixCacheHits }),
+            (counter("vllm:num_preemptions_total", "Cumulative number of preemption from the engine."),
+             { $0.numPreemptions }),
+            (counter("apus:engine_steps_total", "Engine steps run."), { $0.stepCounter }),
+            (counter("apus:engine_aborted_requests_total", "Requests aborted."), { $0.numAbortsTotal }),
+            (counter("apus:engine_finished_requests_total", "Requests finished."), { $0.numRequestsFinished }),
         ]
         await cancelWhenGracefulShutdown {
             var last = EngineState.Load()
