@@ -37,6 +37,8 @@ public final class EngineState: Sendable {
         var load = Load()
         var readiness = Readiness.starting
         var events: [SequencedKVCacheEvent] = []
+        /// Every block hash the prefix cache holds after the newest event (the events applied in order).
+        var cachedHashes: Set<BlockHash> = []
         var watchers: [Int: AsyncStream<Void>.Continuation] = [:]
         var nextWatcher = 0
         var readinessWatchers: [Int: AsyncStream<Readiness>.Continuation] = [:]
@@ -58,6 +60,13 @@ public final class EngineState: Sendable {
         let watchers = state.withLock { s -> [AsyncStream<Void>.Continuation] in
             s.load = load
             if !events.isEmpty {
+                for e in events {
+                    switch e.event {
+                    case .blockStored(let hashes, _, _, _, _): s.cachedHashes.formUnion(hashes)
+                    case .blockRemoved(let hashes): s.cachedHashes.subtract(hashes)
+                    case .allBlocksCleared: s.cachedHashes.removeAll()
+                    }
+                }
                 s.events.append(contentsOf: events)
                 if s.events.count > maxBufferedEvents { s.events.removeFirst(s.events.count - maxBufferedEvents) }
             }
@@ -120,6 +129,12 @@ public final class EngineState: Sendable {
         }
         c.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.readinessWatchers.removeValue(forKey: id) } }
         return stream
+    }
+
+    /// The block hashes the prefix cache holds as of event `sequence` (the newest), read together, for a
+    /// subscriber whose position was already dropped from the buffer.
+    public func kvSnapshot() -> (sequence: UInt64, hashes: [BlockHash]) {
+        state.withLock { s in (s.events.last?.sequenceNumber ?? 0, Array(s.cachedHashes)) }
     }
 
     /// Buffered KV events after `sequence`; nil when some of them were already dropped (the caller must resync).

@@ -76,7 +76,11 @@ public final class EngineService: Sendable {
     }
 
     /// Buffered events after `from`, then new ones after every step. A subscriber whose position was dropped
-    /// gets a CLEARED event first and must rebuild its view from the events that follow.
+    /// gets a CLEARED event carrying every block hash the cache holds at that sequence number (a snapshot),
+    /// then the events after it. Snapshots over `maxSnapshotHashes` go without the hashes (the frame limit).
+    /// About 34 MiB of hashes in one frame, half the default frame limit.
+    static let maxSnapshotHashes = 1 << 20
+
     private func streamKVEvents(from: UInt64, _ writer: RPCStreamWriter<ApusV1.KVEventBatch>) async throws {
         var position = from
         let ticks = engine.state.stepTicks()
@@ -86,8 +90,11 @@ public final class EngineService: Sendable {
             if let buffered = engine.state.kvEvents(after: position) {
                 events = buffered
             } else {
-                let latest = engine.state.latestKVEventSequence
-                try writer.send(ApusV1.KVEventBatch(engineID: engineID, events: [ApusV1.KVEvent(seq: latest, kind: .cleared)]))
+                let (latest, hashes) = engine.state.kvSnapshot()
+                let snapshot = hashes.count <= Self.maxSnapshotHashes ? hashes.map(\.bytes) : []
+                try writer.send(
+                    ApusV1.KVEventBatch(
+                        engineID: engineID, events: [ApusV1.KVEvent(seq: latest, kind: .cleared, blockHashes: snapshot)]))
                 position = latest
                 continue
             }

@@ -6,13 +6,16 @@ public enum KVEvent: Sendable, Equatable {
     case blocksRemoved([BlockHashKey])
     /// The whole prefix cache was dropped, or the engine could not replay from the requested position.
     case allBlocksCleared
+    /// The engine could not replay from the requested position; its cache holds exactly these blocks.
+    case snapshot([BlockHashKey])
 }
 
 /// One message of an engine's KV event stream: events with their sequence numbers.
 ///
 /// Contract with the engine's `SubscribeKVEvents(from_seq)` (engine.proto): sequence numbers grow by one
 /// per event starting at 1; a subscription delivers the events after `from_seq`; when the engine no longer
-/// buffers them it sends `allBlocksCleared` carrying its latest sequence number and continues from there.
+/// buffers them it sends `snapshot` (or `allBlocksCleared` when the cache is too large to list) carrying its latest
+/// sequence number and continues from there.
 public struct KVEventBatch: Sendable, Equatable {
     public struct Record: Sendable, Equatable {
         public var sequenceNumber: UInt64

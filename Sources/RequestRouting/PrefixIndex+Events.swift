@@ -2,7 +2,7 @@ extension PrefixIndex {
     /// Applies one KV event batch from the engine in `slot`, record by record.
     ///
     /// The next record must carry the sequence number after the last one applied; older ones are replays
-    /// and are skipped. `allBlocksCleared` may jump ahead (the engine's answer to a position it no longer
+    /// and are skipped. `allBlocksCleared` and `snapshot` may jump ahead (the engine's answer to a position it no longer
     /// buffers carries its latest number). Any other jump means lost events: the slot's confirmed entries are
     /// cleared and the caller must subscribe again from the start (`from_seq` 0).
     public mutating func apply(_ batch: KVEventBatch, slot: Int) -> KVEventAction {
@@ -10,7 +10,7 @@ extension PrefixIndex {
         for record in batch.records {
             let last = lastSequence[slot]
             if record.sequenceNumber <= last { continue }
-            if record.sequenceNumber != last &+ 1 && record.event != .allBlocksCleared { return resync(slot: slot) }
+            if record.sequenceNumber != last &+ 1 && !record.event.mayJumpAhead { return resync(slot: slot) }
             apply(record.event, slot: slot)
             lastSequence[slot] = record.sequenceNumber
             appliedAny = true
@@ -44,6 +44,19 @@ extension PrefixIndex {
             }
         case .allBlocksCleared:
             clearConfirmed(slot: slot)
+        case .snapshot(let keys):
+            clearConfirmed(slot: slot)
+            apply(.blocksStored(keys), slot: slot)
+        }
+    }
+}
+
+extension KVEvent {
+    /// The engine's answers to a position it no longer buffers carry its latest sequence number.
+    var mayJumpAhead: Bool {
+        switch self {
+        case .allBlocksCleared, .snapshot: true
+        case .blocksStored, .blocksRemoved: false
         }
     }
 }

@@ -70,6 +70,19 @@ struct PrefixIndexTests {
         #expect(index.apply(KVEventBatch(firstSequence: 905, events: [.blocksRemoved([])]), slot: 1) != .applied)
     }
 
+    @Test("a snapshot jumps ahead and replaces the slot's entries with exactly the listed blocks")
+    func snapshotReplacesEntries() {
+        var index = PrefixIndex()
+        _ = index.apply(KVEventBatch(firstSequence: 1, events: [.blocksStored(Self.chain)]), slot: 3)
+        // The engine evicted the tail and the router missed those events: the snapshot lists the first 4 only.
+        let snapshot = KVEventBatch(firstSequence: 700, events: [.snapshot(Array(Self.chain[0..<4]))])
+        #expect(index.apply(snapshot, slot: 3) == .applied)
+        #expect(Self.matches(index, Self.chain, slots: [3]) == [3: 4])
+        #expect(index.apply(KVEventBatch(firstSequence: 701, events: [.blocksStored(Self.chain)]), slot: 3) == .applied)
+        #expect(Self.matches(index, Self.chain, slots: [3]) == [3: 10])
+        #expect(index.apply(KVEventBatch(firstSequence: 703, events: [.blocksRemoved([])]), slot: 3) != .applied)
+    }
+
     @Test("speculative entries match at once and expire after their deadline unless an event confirms them")
     func speculativeLifecycle() {
         var index = PrefixIndex()

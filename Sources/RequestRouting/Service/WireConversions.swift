@@ -22,7 +22,7 @@ extension KVEventBatch {
                     switch event.kind {
                     case .stored: .blocksStored(keys)
                     case .removed: .blocksRemoved(keys)
-                    case .cleared: .allBlocksCleared
+                    case .cleared: keys.isEmpty ? .allBlocksCleared : .snapshot(keys)
                     case .unspecified, .unrecognized: .blocksStored([])
                     }
                 return Record(sequenceNumber: event.seq, event: kind)

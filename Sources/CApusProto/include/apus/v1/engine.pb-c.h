@@ -329,7 +329,8 @@ struct  Apus__V1__KVEvent
   uint64_t seq;
   Apus__V1__KVEventKind kind;
   /*
-   * 32-byte SHA-256 chained block hashes.
+   * 32-byte SHA-256 chained block hashes. On CLEARED sent to a subscriber whose from_seq was already dropped:
+   * every block the cache holds as of `seq` (a snapshot; empty when there are too many to list).
    */
   size_t n_block_hashes;
   ProtobufCBinaryData *block_hashes;
