@@ -1,7 +1,11 @@
 import Foundation
 import Wire
 
-/// A real `apus` child process on 127.0.0.1 with ephemeral ports; `stop()` (or deinit) always ends it.
+/// A real `apus` child process; `stop()` (or deinit) always ends it.
+///
+/// It is ready once stdout shows the line `ready` picks out: by default the `LISTENING <service> wire=HOST:PORT
+/// admin=HOST:PORT` (or `http=`) line every service prints, whose `key=HOST:PORT` fields become `addresses`.
+/// `launcher` goes before the binary (e.g. `ip netns exec NAME` to start it inside a network namespace).
 final class ApusProcess: @unchecked Sendable {
     // NOTE: @unchecked: the mutable state is only the Process, which Foundation synchronizes.
     static let binary: URL = {
@@ -14,39 +18,61 @@ final class ApusProcess: @unchecked Sendable {
         return root.appendingPathComponent(".build/debug/apus")
     }()
 
+    /// Picks the readiness line out of stdout: the `LISTENING` line.
+    static let listening: @Sendable (String) -> String? = { text in
+        text.split(separator: "\n").first { $0.hasPrefix("LISTENING") }.map(String.init)
+    }
+
     let process = Process()
     let name: String
-    private(set) var wirePort = 0
-    private(set) var adminPort = 0
+    /// The readiness line as printed.
+    private(set) var readyLine = ""
+    /// `HOST:PORT` by field name (`wire`, `admin`, `http`) from the readiness line.
+    private(set) var addresses: [String: String] = [:]
     private let stdout = Pipe()
     private let stderrFile: URL
 
-    /// Starts `apus <arguments>` and waits for its LISTENING line.
-    init(_ arguments: [String], name: String, timeout: Duration = .seconds(60)) async throws {
+    /// Starts `[launcher] apus <arguments>` and waits (up to `timeout`) for the line `ready` finds.
+    init(
+        _ arguments: [String], name: String, launcher: [String] = [], timeout: Duration = .seconds(60),
+        ready: @escaping @Sendable (String) -> String? = ApusProcess.listening
+    ) async throws {
         self.name = name
         stderrFile = FileManager.default.temporaryDirectory.appendingPathComponent("apus-\(name)-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
-        process.executableURL = Self.binary
-        process.arguments = arguments
+        if let command = launcher.first {
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = Array(launcher.dropFirst()) + [Self.binary.path] + arguments
+        } else {
+            process.executableURL = Self.binary
+            process.arguments = arguments
+        }
         process.standardOutput = stdout
         process.standardError = try FileHandle(forWritingTo: stderrFile)
         try process.run()
-        try await waitForListening(timeout: timeout)
+        guard let line = try await Self.readLine(stdout.fileHandleForReading, ready, timeout: timeout) else {
+            stop()
+            throw ProcessError("\(name) did not get ready; stderr:\n\(stderrTail())")
+        }
+        readyLine = line
+        for field in line.split(separator: " ") {
+            let parts = field.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { addresses[String(parts[0])] = String(parts[1]) }
+        }
     }
 
-    private func waitForListening(timeout: Duration) async throws {
-        let handle = stdout.fileHandleForReading
-        let line: String? = try await withThrowingTaskGroup(of: String?.self) { group in
+    /// Reads stdout until `ready` finds its line; nil when the process closes stdout or the timeout passes.
+    private static func readLine(
+        _ handle: FileHandle, _ ready: @escaping @Sendable (String) -> String?, timeout: Duration
+    ) async throws -> String? {
+        try await withThrowingTaskGroup(of: String?.self) { group in
             group.addTask {
                 var buffer = Data()
                 while true {
                     let chunk = handle.availableData
                     if chunk.isEmpty { return nil }
                     buffer.append(chunk)
-                    if let text = String(data: buffer, encoding: .utf8),
-                       let l = text.split(separator: "\n").first(where: { $0.hasPrefix("LISTENING") }) {
-                        return String(l)
-                    }
+                    if let line = ready(String(decoding: buffer, as: UTF8.self)) { return line }
                 }
             }
             group.addTask {
@@ -57,26 +83,23 @@ final class ApusProcess: @unchecked Sendable {
             group.cancelAll()
             return first
         }
-        guard let line else {
-            stop()
-            throw ProcessError("\(name) did not start listening; stderr:\n\(stderrTail())")
-        }
-        for field in line.split(separator: " ") {
-            let parts = field.split(separator: "=")
-            guard parts.count == 2, let port = Int(parts[1].split(separator: ":").last ?? "") else { continue }
-            if parts[0] == "wire" { wirePort = port }
-            if parts[0] == "admin" { adminPort = port }
-        }
     }
 
-    var wireAddress: String { "127.0.0.1:\(wirePort)" }
+    private func port(_ field: String) -> Int { Int(addresses[field]?.split(separator: ":").last ?? "") ?? 0 }
+
+    /// `HOST:PORT` of the wire listener as the process announced it.
+    var wireAddress: String { addresses["wire"] ?? "" }
+    var wirePort: Int { port("wire") }
+    var adminPort: Int { port("admin") }
+    var httpPort: Int { port("http") }
 
     func stderrTail(_ n: Int = 30) -> String {
         let text = (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").suffix(n).joined(separator: "\n")
     }
 
-    /// SIGKILL: the process gets no chance to clean up (a crashed node).
+    /// SIGKILL: the process gets no chance to clean up (a crashed node). `ip netns exec` execs its command,
+    /// so under that launcher this is the apus process itself too.
     func kill9() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)

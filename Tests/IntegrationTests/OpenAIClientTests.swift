@@ -93,7 +93,7 @@ struct OpenAIClientTests {
     func twoAPIProcesses() async throws {
         let cluster = try await OpenAICluster()
         defer { cluster.stop() }
-        let second = try OpenAIAPIProcess(upstream: cluster.engine.wireAddress, apiKey: OpenAICluster.apiKey)
+        let second = try await ApusProcess.api(upstream: cluster.engine.wireAddress, apiKey: OpenAICluster.apiKey)
         defer { second.stop() }
         let ports = [cluster.httpPort, second.httpPort]
         let statuses = try await withThrowingTaskGroup(of: String.self) { group in
@@ -118,7 +118,7 @@ struct OpenAIClientTests {
     func pythonClient() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        let cluster = try OpenAIServeProcess(apiKey: OpenAICluster.apiKey)
+        let cluster = try await ApusProcess.serve(apiKey: OpenAICluster.apiKey)
         defer { cluster.stop() }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -137,6 +137,6 @@ struct OpenAIClientTests {
             print("SKIPPED: python3 -m venv is unavailable, the OpenAI Python client tests did not run")
             return
         }
-        #expect(p.terminationStatus == 0, "python tests failed:\n\(output)\nserve stderr:\n\(cluster.stderrTail)")
+        #expect(p.terminationStatus == 0, "python tests failed:\n\(output)\nserve stderr:\n\(cluster.stderrTail(40))")
     }
 }

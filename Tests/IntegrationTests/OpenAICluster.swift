@@ -7,7 +7,7 @@ final class OpenAICluster: Sendable {
     static let apiKey = "apus-test-key"
     let runner: ApusProcess
     let engine: ApusProcess
-    let api: OpenAIAPIProcess
+    let api: ApusProcess
 
     init(engineArguments: [String] = []) async throws {
         runner = try await ApusProcess(
@@ -19,12 +19,12 @@ final class OpenAICluster: Sendable {
                 "512",
                 "--num-gpu-blocks-override", "512",
             ] + engineArguments, name: "engine", timeout: .seconds(120))
-        api = try OpenAIAPIProcess(upstream: engine.wireAddress, apiKey: Self.apiKey)
+        api = try await ApusProcess.api(upstream: engine.wireAddress, apiKey: Self.apiKey)
     }
 
     var httpPort: Int { api.httpPort }
     var baseURL: String { "http://127.0.0.1:\(httpPort)/v1" }
-    var apiStderr: String { api.stderrTail }
+    var apiStderr: String { api.stderrTail() }
 
     func stop() {
         api.stop()
@@ -33,61 +33,27 @@ final class OpenAICluster: Sendable {
     }
 }
 
-/// An `apus api` child process; its HTTP port comes from the `http=` field of its LISTENING line.
-final class OpenAIAPIProcess: @unchecked Sendable {
-    // NOTE: @unchecked: the state is the child process, which Foundation synchronizes.
-    let process = Process()
-    let httpPort: Int
-    private let log: URL
-
-    init(upstream: String, apiKey: String) throws {
-        log = FileManager.default.temporaryDirectory.appendingPathComponent("apus-api-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = ApusProcess.binary
-        process.arguments = ["api", "--upstream", upstream, "--port", "0", "--admin-port=-1", "--api-key", apiKey]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
-        guard let line = Self.readListeningLine(stdout.fileHandleForReading),
-            let field = line.split(separator: " ").first(where: { $0.hasPrefix("http=") }),
-            let port = Int(field.split(separator: ":").last ?? "")
-        else {
-            process.terminate()
-            throw ProcessError("api did not start listening; stderr:\n\(Self.tail(log))")
-        }
-        httpPort = port
+extension ApusProcess {
+    /// `apus api` in front of `upstream`, on an ephemeral HTTP port (`httpPort`).
+    static func api(upstream: String, apiKey: String) async throws -> ApusProcess {
+        try await ApusProcess(
+            ["api", "--upstream", upstream, "--port", "0", "--admin-port=-1", "--api-key", apiKey], name: "api")
     }
 
-    var stderrTail: String { Self.tail(log) }
-
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-    }
-
-    deinit {
-        stop()
-        try? FileManager.default.removeItem(at: log)
-    }
-
-    private static func tail(_ url: URL) -> String {
-        ((try? String(contentsOf: url, encoding: .utf8)) ?? "").split(separator: "\n").suffix(30).joined(
-            separator: "\n")
-    }
-
-    /// Blocks until the LISTENING line (nil if the process exits first).
-    private static func readListeningLine(_ handle: FileHandle) -> String? {
-        var buffer = Data()
-        while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty { return nil }
-            buffer.append(chunk)
-            let text = String(decoding: buffer, as: UTF8.self)
-            if let l = text.split(separator: "\n").first(where: { $0.hasPrefix("LISTENING") }) { return String(l) }
+    /// `apus serve` (runner, engine-core, router and api as its children) with the embedded model on a free
+    /// port; ready once it announces its OpenAI base URL (`baseURL`). SIGTERM makes serve stop its children
+    /// in reverse order.
+    static func serve(apiKey: String) async throws -> ApusProcess {
+        try await ApusProcess(
+            ["serve", "--port", "0", "--api-key", apiKey, "--memory-budget", "512MiB", "--max-model-len", "512"],
+            name: "serve", timeout: .seconds(120)
+        ) { text in
+            text.range(of: #"http://[^ ]+/v1"#, options: .regularExpression).map { String(text[$0]) }
         }
     }
+
+    /// The OpenAI base URL `serve` announced, e.g. http://127.0.0.1:40931/v1.
+    var baseURL: String { readyLine }
 }
 
 /// A raw HTTP/1.1 client on a blocking socket, enough to read part of an SSE stream and hang up mid-way.

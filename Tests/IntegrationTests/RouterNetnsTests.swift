@@ -14,24 +14,24 @@ struct RouterNetnsTests {
     func clusterAcrossNamespaces() async throws {
         let network = try Netns(count: 5)
         defer { network.tearDown() }
-        var processes: [NetnsProcess] = []
+        var processes: [ApusProcess] = []
         defer { processes.reversed().forEach { $0.stop() } }
-        var engines: [NetnsProcess] = []
+        var engines: [ApusProcess] = []
         for index in 0..<2 {
-            let runner = try await NetnsProcess(
-                network, index * 2,
+            let runner = try await network.start(
+                index * 2,
                 ["runner", "--fake", "--port", "0", "--admin-port=-1", "--fake-step-delay-ms", "10"], name: "runner\(index)")
             processes.append(runner)
-            let engine = try await NetnsProcess(
-                network, index * 2 + 1,
+            let engine = try await network.start(
+                index * 2 + 1,
                 ["engine-core", "--runner", runner.wireAddress, "--port", "0", "--admin-port=-1", "--max-model-len", "1024",
                  "--num-gpu-blocks-override", "2048", "--engine-id", "ec\(index)", "--max-num-seqs", "4"],
                 name: "engine\(index)")
             processes.append(engine)
             engines.append(engine)
         }
-        let router = try await NetnsProcess(
-            network, 4, ["router", "--port", "0", "--admin-port", "0"] + engines.flatMap { ["--engine", $0.wireAddress] },
+        let router = try await network.start(
+            4, ["router", "--port", "0", "--admin-port", "0"] + engines.flatMap { ["--engine", $0.wireAddress] },
             name: "router")
         processes.append(router)
         #expect(!router.wireAddress.hasPrefix("127."))
@@ -73,7 +73,7 @@ struct RouterNetnsTests {
         }
     }
 
-    private func waitUntilReady(_ c: RPCClient, engines: Int, router: NetnsProcess) async throws {
+    private func waitUntilReady(_ c: RPCClient, engines: Int, router: ApusProcess) async throws {
         let end = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < end {
             let list = try? await c.unary(
@@ -124,6 +124,13 @@ final class Netns: Sendable {
     }
 
     func address(_ index: Int) -> String { "\(prefix).\(10 + index)" }
+
+    /// `apus <arguments> --host <address>` inside namespace `index`, listening on that namespace's address.
+    func start(_ index: Int, _ arguments: [String], name: String) async throws -> ApusProcess {
+        try await ApusProcess(
+            arguments + ["--host", address(index)], name: "ns-\(name)",
+            launcher: [Self.ip ?? "/usr/sbin/ip", "netns", "exec", names[index]])
+    }
 
     func tearDown() {
         for name in names { _ = try? Self.run(["netns", "del", name]) }
