@@ -1,15 +1,16 @@
 import Foundation
 
-/// Small helpers for reading the loose parts of Hugging Face JSON files (see `LooseJSON`).
+/// Small helpers for reading the loose parts of Hugging Face JSON files, decoded as `JSONValue` and read through
+/// its `JSONSerialization`-style `any` view.
 ///
 /// Only used while loading; the parsed `[String: Any]` values never escape the initialisers.
 enum HFJSON {
     typealias Object = [String: Any]
 
     static func parseObject(_ data: Data, what: String) throws -> Object {
-        let value: LooseJSON
+        let value: JSONValue
         do {
-            value = try JSONDecoder().decode(LooseJSON.self, from: data)
+            value = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
             throw TokenizerError.invalidJSON("\(what) is not valid JSON (\(error))")
         }
@@ -56,4 +57,23 @@ enum HFJSON {
         guard let value else { throw TokenizerError.invalidJSON("missing or malformed \(what)") }
         return value
     }
+}
+
+extension JSONValue {
+    /// The `JSONSerialization`-style value: `[String: Any]`, `[Any]`, `String`, `Int`, `Double`, `Bool`, `NSNull`.
+    var any: Any {
+        switch self {
+        case .null: return NSNull()
+        case .bool(let value): return value
+        case .int(let value): return value
+        case .double(let value): return value
+        case .string(let value): return value
+        case .array(let values): return values.map(\.any)
+        case .object(let object):
+            return Dictionary(object.pairs.map { ($0.key, $0.value.any) }, uniquingKeysWith: { _, last in last })
+        }
+    }
+
+    /// `any` when this is an object.
+    var object: HFJSON.Object? { any as? HFJSON.Object }
 }

@@ -7,11 +7,11 @@ import ServingCore
 /// (normalizer, pre-tokenizer, post-processor, decoder, added tokens) stay loose and are read by the components.
 /// NOTE: bridging a 100k-entry vocabulary through `JSONSerialization` costs seconds on Linux; this takes a fraction.
 struct TokenizerFile: Decodable {
-    let added_tokens: [LooseJSON]?
-    let normalizer: LooseJSON?
-    let pre_tokenizer: LooseJSON?
-    let post_processor: LooseJSON?
-    let decoder: LooseJSON?
+    let added_tokens: [JSONValue]?
+    let normalizer: JSONValue?
+    let pre_tokenizer: JSONValue?
+    let post_processor: JSONValue?
+    let decoder: JSONValue?
     let model: Model
 
     struct Model: Decodable {
