@@ -3,9 +3,15 @@ import NIOCore
 
 /// The per-connection queue of encoded frames waiting for the event loop.
 ///
-/// Any thread enqueues; the first enqueue after a drain schedules one drain task on the loop, which writes every
-/// queued frame of a still-live call and flushes once. Liveness of calls is tracked here too, so a frame for a
-/// call that was cancelled, timed out or already finished is dropped instead of confusing the client.
+/// Any thread enqueues; the first enqueue after a drain schedules one drain task on the loop, which writes queued
+/// frames of still-live calls and flushes once. Liveness of calls is tracked here too, so a frame for a call that
+/// was cancelled, timed out or already finished is dropped instead of confusing the client.
+///
+/// Backpressure: a drain writes only while the channel is writable (NIO's outbound buffer under its high water
+/// mark); the rest waits here until the connection handler reports the channel writable again. Producers never
+/// block (the engine loop must not wait for one slow reader), so the queue is bounded instead: a peer that
+/// leaves more than `maxPendingBytes` unread is cut off — the connection closes, which cancels its calls (for
+/// Generate: aborts its requests) and leaves every other connection alone.
 public final class OutboundQueue: Sendable {
     struct Item {
         var callID: UInt64
@@ -15,6 +21,7 @@ public final class OutboundQueue: Sendable {
 
     struct State {
         var pending: [Item] = []
+        var pendingBytes = 0
         var drainScheduled = false
         var liveCalls: Set<UInt64> = []
         var closed = false
@@ -22,15 +29,30 @@ public final class OutboundQueue: Sendable {
 
     let channel: any Channel
     let allocator: ByteBufferAllocator
+    /// Unwritten bytes (queued here, not yet handed to NIO) beyond which the peer is cut off.
+    let maxPendingBytes: Int
     private let state = NIOLockedValueBox(State())
     /// Called on the event loop when a call ends (any path) so the connection can drop its bookkeeping.
     private let onCallEnded: @Sendable (UInt64) -> Void
+    /// Called on the event loop once when the peer is cut off for leaving too much unread.
+    private let onOverflow: @Sendable (Int) -> Void
 
-    init(channel: any Channel, onCallEnded: @escaping @Sendable (UInt64) -> Void) {
+    init(
+        channel: any Channel, maxPendingBytes: Int = OutboundQueue.defaultMaxPendingBytes,
+        onCallEnded: @escaping @Sendable (UInt64) -> Void, onOverflow: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
         self.channel = channel
         self.allocator = channel.allocator
+        self.maxPendingBytes = maxPendingBytes
         self.onCallEnded = onCallEnded
+        self.onOverflow = onOverflow
     }
+
+    /// 64 MiB, the default frame bound: one maximal frame always fits.
+    public static let defaultMaxPendingBytes = 64 << 20
+
+    /// Unwritten bytes queued right now (tests and metrics).
+    var pendingBytes: Int { state.withLockedValue { $0.pendingBytes } }
 
     func open(callID: UInt64) {
         state.withLockedValue { _ = $0.liveCalls.insert(callID) }
@@ -54,30 +76,71 @@ public final class OutboundQueue: Sendable {
 
     /// Queues a frame for a call; `finishesCall` marks the call's last frame.
     func enqueue(callID: UInt64, _ buffer: ByteBuffer, finishesCall: Bool) {
-        let (accepted, schedule) = state.withLockedValue { s -> (Bool, Bool) in
-            guard !s.closed, s.liveCalls.contains(callID) else { return (false, false) }
+        let (accepted, next) = state.withLockedValue { s -> (Bool, AfterEnqueue) in
+            guard !s.closed, s.liveCalls.contains(callID) else { return (false, .nothing) }
             if finishesCall { s.liveCalls.remove(callID) }
             s.pending.append(Item(callID: callID, buffer: buffer, finishesCall: finishesCall))
-            if s.drainScheduled { return (true, false) }
-            s.drainScheduled = true
-            return (true, true)
+            s.pendingBytes += buffer.readableBytes
+            return (true, Self.afterEnqueue(&s, limit: maxPendingBytes))
         }
-        if schedule { channel.eventLoop.execute { self.drain() } }
+        run(next)
         if accepted && finishesCall { channel.eventLoop.execute { [onCallEnded] in onCallEnded(callID) } }
     }
 
     /// Queues several frames at once (one lock, at most one drain → one flush for all of them).
     func enqueue(batch: [(callID: UInt64, buffer: ByteBuffer)]) {
-        let schedule = state.withLockedValue { s -> Bool in
-            guard !s.closed else { return false }
+        let next = state.withLockedValue { s -> AfterEnqueue in
+            guard !s.closed else { return .nothing }
             for item in batch where s.liveCalls.contains(item.callID) {
                 s.pending.append(Item(callID: item.callID, buffer: item.buffer, finishesCall: false))
+                s.pendingBytes += item.buffer.readableBytes
             }
-            if s.drainScheduled || s.pending.isEmpty { return false }
+            if s.pending.isEmpty { return .nothing }
+            return Self.afterEnqueue(&s, limit: maxPendingBytes)
+        }
+        run(next)
+    }
+
+    private enum AfterEnqueue {
+        case nothing
+        case drain
+        case overflow(Int)
+    }
+
+    /// Under the lock, after appending: cut the peer off past the limit, else make sure one drain is scheduled.
+    private static func afterEnqueue(_ s: inout State, limit: Int) -> AfterEnqueue {
+        if s.pendingBytes > limit {
+            let bytes = s.pendingBytes
+            s.closed = true
+            s.pending.removeAll()
+            s.pendingBytes = 0
+            return .overflow(bytes)
+        }
+        if s.drainScheduled { return .nothing }
+        s.drainScheduled = true
+        return .drain
+    }
+
+    private func run(_ next: AfterEnqueue) {
+        switch next {
+        case .nothing: return
+        case .drain: channel.eventLoop.execute { self.drain() }
+        case .overflow(let bytes):
+            channel.eventLoop.execute { [onOverflow, channel] in
+                onOverflow(bytes)
+                channel.close(promise: nil)
+            }
+        }
+    }
+
+    /// The connection handler's report that the channel turned writable again (on the event loop).
+    func channelBecameWritable() {
+        let schedule = state.withLockedValue { s -> Bool in
+            guard !s.pending.isEmpty, !s.drainScheduled else { return false }
             s.drainScheduled = true
             return true
         }
-        if schedule { channel.eventLoop.execute { self.drain() } }
+        if schedule { drain() }
     }
 
     /// Writes a connection-level frame (hello, pong, connection error) outside any call.
@@ -91,21 +154,37 @@ public final class OutboundQueue: Sendable {
         state.withLockedValue { s in
             s.closed = true
             s.pending.removeAll()
+            s.pendingBytes = 0
             let calls = Array(s.liveCalls)
             s.liveCalls.removeAll()
             return calls
         }
     }
 
+    /// Writes queued frames while the channel stays writable, then flushes once. What is left waits for
+    /// `channelBecameWritable()`.
     private func drain() {
-        let items = state.withLockedValue { s -> [Item] in
-            s.drainScheduled = false
-            let items = s.pending
-            s.pending.removeAll(keepingCapacity: true)
-            return items
+        var writable = channel.isWritable
+        while writable {
+            let items = state.withLockedValue { s -> ArraySlice<Item> in
+                // NOTE: a bounded slice per round, so a huge backlog is handed to NIO only as fast as it drains.
+                let take = s.pending.prefix(Self.drainBatch)
+                s.pending.removeFirst(take.count)
+                s.pendingBytes -= take.reduce(0) { $0 + $1.buffer.readableBytes }
+                if take.isEmpty { s.drainScheduled = false }
+                return take
+            }
+            if items.isEmpty { break }
+            for item in items { channel.write(item.buffer, promise: nil) }
+            writable = channel.isWritable
         }
-        guard !items.isEmpty else { return }
-        for item in items { channel.write(item.buffer, promise: nil) }
         channel.flush()
+        if !writable {
+            // Not writable: stop here; `channelBecameWritable()` schedules the next drain.
+            state.withLockedValue { $0.drainScheduled = false }
+        }
     }
+
+    /// Frames handed to NIO per round of a drain.
+    static let drainBatch = 1024
 }

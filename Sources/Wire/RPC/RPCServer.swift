@@ -17,14 +17,18 @@ public final class RPCServer: Service, Sendable {
         public var maxFrameBytes: Int
         /// When set, every connection is TLS (mutual TLS with `requireClientCertificate`); nil serves plaintext.
         public var tls: TLSConfiguration?
+        /// Output a peer may leave unread (queued beyond NIO's write buffer) before its connection is closed.
+        public var maxPendingOutboundBytes: Int
 
         public init(service: String, instanceID: String = RPCServer.randomInstanceID(), authToken: String? = nil,
-                    maxFrameBytes: Int = FrameDecoder.defaultMaxFrameBytes, tls: TLSConfiguration? = nil) {
+                    maxFrameBytes: Int = FrameDecoder.defaultMaxFrameBytes, tls: TLSConfiguration? = nil,
+                    maxPendingOutboundBytes: Int = OutboundQueue.defaultMaxPendingBytes) {
             self.service = service
             self.instanceID = instanceID
             self.authToken = authToken
             self.maxFrameBytes = maxFrameBytes
             self.tls = tls
+            self.maxPendingOutboundBytes = maxPendingOutboundBytes
         }
     }
 
@@ -118,6 +122,9 @@ public final class RPCServer: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            // NIO's own write buffer: a step's burst of frames for a thousand streams stays under it; beyond it
+            // the OutboundQueue holds frames back until the peer reads.
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 << 10, high: 1 << 20))
             .childChannelInitializer { channel in
                 let id = ObjectIdentifier(channel)
                 connections.withLockedValue { $0[id] = channel }

@@ -32,7 +32,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         remoteAddress = context.remoteAddress?.description ?? "?"
         let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
-        outbound = OutboundQueue(channel: context.channel) { callID in loop.value.callEnded(callID) }
+        let (logger, remote, limit) = (logger, remoteAddress, identity.maxPendingOutboundBytes)
+        outbound = OutboundQueue(
+            channel: context.channel, maxPendingBytes: limit,
+            onCallEnded: { callID in loop.value.callEnded(callID) },
+            onOverflow: { bytes in
+                logger.warning(
+                    "closing connection from \(remote): \(bytes) bytes of output unread (limit \(limit)); its calls are cancelled")
+            })
         context.fireChannelActive()
     }
 
@@ -146,6 +153,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         }
         calls.removeAll()
         context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { outbound?.channelBecameWritable() }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

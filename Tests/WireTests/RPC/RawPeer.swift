@@ -15,9 +15,13 @@ final class RawPeer: Sendable {
         self.closed = channel.closeFuture
     }
 
-    static func connect(port: Int) async throws -> RawPeer {
+    /// `reading: false` never reads from the socket (a peer that stopped consuming), with a small receive
+    /// buffer so the server feels it soon.
+    static func connect(port: Int, reading: Bool = true) async throws -> RawPeer {
         let received = NIOLockedValueBox([Frame]())
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: reading)
+            .channelOption(.socketOption(.so_rcvbuf), value: reading ? 1 << 20 : 16 << 10)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
