@@ -23,13 +23,18 @@ public final class LlamaModel: @unchecked Sendable {
         workspace = ForwardWorkspace(config: config)
     }
 
-    /// Runs the batch; returns `logitsIndices.count × vocab` logits, valid until the next call.
+    /// Runs the batch through this stage's layers. The last stage (the whole model included) returns
+    /// `logitsIndices.count × vocab` logits; an earlier stage returns the `n × hidden` hidden states for the next
+    /// stage. Both are valid until the next call.
+    ///
+    /// The first stage embeds `inputIDs`; a later stage starts from `inputHidden` (`n × hidden`, the previous
+    /// stage's output) and ignores the ids. `kvCache` holds this stage's layers only.
     ///
     /// Preconditions (checked by the runner before): token ids in the vocabulary, positions below
-    /// `maxPositions`, slots and block tables inside `kvCache`.
+    /// `maxPositions`, slots and block tables inside `kvCache`, `inputHidden` given exactly when not first.
     public func forward(
         inputIDs: [TokenID], positions: [Int32], metadata: AttentionMetadata, kvCache: KVCache,
-        logitsIndices: [Int]
+        logitsIndices: [Int], inputHidden: UnsafePointer<Float>? = nil
     ) -> UnsafeMutablePointer<Float> {
         let c = config
         let n = inputIDs.count
@@ -44,8 +49,13 @@ public final class LlamaModel: @unchecked Sendable {
         let qkvStride = c.qSize + 2 * c.kvSize
         let plan = attention.plan(metadata)
         w.reserveAttentionScratch(plan.threads * plan.scratchFloatsPerThread)
-        for (t, id) in inputIDs.enumerated() {
-            (hidden + t * h).update(from: weights.embedTokens.pointer + Int(id) * h, count: h)
+        if let embed = weights.embedTokens {
+            for (t, id) in inputIDs.enumerated() {
+                (hidden + t * h).update(from: embed.pointer + Int(id) * h, count: h)
+            }
+        } else {
+            precondition(inputHidden != nil, "a later pipeline stage needs the previous stage's hidden states")
+            hidden.update(from: inputHidden!, count: n * h)
         }
         for (l, layer) in weights.layers.enumerated() {
             Kernels.rmsNorm(hidden, weight: layer.inputNorm.pointer, out: normed, rows: n, dim: h, eps: c.rmsNormEps)
@@ -73,15 +83,16 @@ public final class LlamaModel: @unchecked Sendable {
                 w.activation.pointer, rows: n, inDim: c.intermediateSize, weight: layer.down, out: hidden,
                 accumulate: true)
         }
+        guard let finalNorm = weights.norm, let lmHead = weights.lmHead else { return hidden }
         // Final norm only on the rows whose logits are needed (gathered to the front of `normed`).
         for (row, t) in logitsIndices.enumerated() {
             Kernels.rmsNorm(
-                hidden + t * h, weight: weights.norm.pointer, out: normed + row * h, rows: 1, dim: h,
+                hidden + t * h, weight: finalNorm.pointer, out: normed + row * h, rows: 1, dim: h,
                 eps: c.rmsNormEps)
         }
         let logits = w.logits.pointer
         if !logitsIndices.isEmpty {
-            Kernels.linear(normed, rows: logitsIndices.count, inDim: h, weight: weights.lmHead, out: logits)
+            Kernels.linear(normed, rows: logitsIndices.count, inDim: h, weight: lmHead, out: logits)
         }
         return logits
     }

@@ -9,19 +9,27 @@ public struct LlamaLayerWeights: Sendable {
     public var down: Tensor  // [hidden, intermediate]
 }
 
-/// All weights of a Llama-family model in f32, laid out as `[out, in]` like the checkpoint.
+/// The weights of a Llama-family model (or of one pipeline stage of it) in f32, laid out as `[out, in]` like
+/// the checkpoint.
 ///
 /// Field names follow the checkpoint (`model.layers.N.self_attn.q_proj.weight` …) so loading is one walk
-/// over names; `lmHead` shares the embedding's storage when `tie_word_embeddings` is set.
+/// over names; `lmHead` shares the embedding's storage when `tie_word_embeddings` is set. A stage holds only
+/// its layers (`layers[i]` is decoder layer `stage.layers.lowerBound + i`), the embedding only when it is the
+/// first stage (or the last with tied embeddings), and the final norm and LM head only when it is the last.
 public final class LlamaWeights: Sendable {
     public let config: ModelConfig
-    public let embedTokens: Tensor  // [vocab, hidden]
+    public let stage: PipelineStage
+    public let embedTokens: Tensor?  // [vocab, hidden]
     public let layers: [LlamaLayerWeights]
-    public let norm: Tensor  // [hidden]
-    public let lmHead: Tensor  // [vocab, hidden]
+    public let norm: Tensor?  // [hidden]
+    public let lmHead: Tensor?  // [vocab, hidden]
 
-    init(config: ModelConfig, embedTokens: Tensor, layers: [LlamaLayerWeights], norm: Tensor, lmHead: Tensor) {
+    init(
+        config: ModelConfig, stage: PipelineStage, embedTokens: Tensor?, layers: [LlamaLayerWeights], norm: Tensor?,
+        lmHead: Tensor?
+    ) {
         self.config = config
+        self.stage = stage
         self.embedTokens = embedTokens
         self.layers = layers
         self.norm = norm
@@ -30,8 +38,8 @@ public final class LlamaWeights: Sendable {
 
     /// Bytes held (tied tensors counted once).
     public var byteCount: Int {
-        var total = embedTokens.byteCount + norm.byteCount
-        if lmHead.storage !== embedTokens.storage { total += lmHead.byteCount }
+        var total = (embedTokens?.byteCount ?? 0) + (norm?.byteCount ?? 0)
+        if let head = lmHead, head.storage !== embedTokens?.storage { total += head.byteCount }
         for l in layers {
             total += l.inputNorm.byteCount + l.qkv.byteCount + (l.qkvBias?.byteCount ?? 0) + l.o.byteCount
             total += l.postAttentionNorm.byteCount + l.gateUp.byteCount + l.down.byteCount
@@ -39,21 +47,27 @@ public final class LlamaWeights: Sendable {
         return total
     }
 
-    /// Loads and shape-checks every tensor the config implies from `checkpoint`.
-    public convenience init(config c: ModelConfig, checkpoint: Checkpoint) throws(ModelLoadError) {
+    /// Loads and shape-checks every tensor the config implies for `stage` (default: the whole model) from
+    /// `checkpoint`; tensors of other stages are not read.
+    public convenience init(config c: ModelConfig, checkpoint: Checkpoint, stage: PipelineStage? = nil)
+        throws(ModelLoadError)
+    {
         var source = CheckpointSource(checkpoint: checkpoint)
-        try self.init(config: c, source: &source)
+        try self.init(config: c, stage: stage ?? .whole(numLayers: c.numLayers), source: &source)
     }
 
     /// Random weights from `seed` (`--load-format dummy`): linear weights uniform with std 1/√fan_in, embeddings
-    /// std 1, norms 1, biases std 0.02. Identical on every machine.
-    public convenience init(dummyConfig c: ModelConfig, seed: UInt64) {
+    /// std 1, norms 1, biases std 0.02. Identical on every machine, and every stage of a split gets exactly the
+    /// tensors the whole model has (each tensor's values depend only on the seed and its name).
+    public convenience init(dummyConfig c: ModelConfig, seed: UInt64, stage: PipelineStage? = nil) {
         var source = DummySource(seed: seed)
         // NOTE: the dummy source never throws.
-        try! self.init(config: c, source: &source)
+        try! self.init(config: c, stage: stage ?? .whole(numLayers: c.numLayers), source: &source)
     }
 
-    private convenience init<S: WeightSource>(config c: ModelConfig, source: inout S) throws(ModelLoadError) {
+    private convenience init<S: WeightSource>(config c: ModelConfig, stage: PipelineStage, source: inout S)
+        throws(ModelLoadError)
+    {
         let h = c.hiddenSize
         let i = c.intermediateSize
         let q = c.qSize
@@ -74,9 +88,10 @@ public final class LlamaWeights: Sendable {
             }
             return t
         }
-        let embed = try one("model.embed_tokens.weight", [c.vocabSize, h], role: .embedding)
+        let needsEmbedding = stage.isFirst || (stage.isLast && c.tieWordEmbeddings)
+        let embed = needsEmbedding ? try one("model.embed_tokens.weight", [c.vocabSize, h], role: .embedding) : nil
         var layers: [LlamaLayerWeights] = []
-        for l in 0..<c.numLayers {
+        for l in stage.layers {
             let p = "model.layers.\(l)."
             let a = p + "self_attn."
             let bias: Tensor? =
@@ -100,8 +115,14 @@ public final class LlamaWeights: Sendable {
                         role: .linear(fanIn: h)),
                     down: try one(p + "mlp.down_proj.weight", [h, i], role: .linear(fanIn: i))))
         }
-        let norm = try one("model.norm.weight", [h], role: .norm)
-        let head = c.tieWordEmbeddings ? embed : try one("lm_head.weight", [c.vocabSize, h], role: .linear(fanIn: h))
-        self.init(config: c, embedTokens: embed, layers: layers, norm: norm, lmHead: head)
+        var norm: Tensor?
+        var head: Tensor?
+        if stage.isLast {
+            norm = try one("model.norm.weight", [h], role: .norm)
+            head = c.tieWordEmbeddings ? embed : try one("lm_head.weight", [c.vocabSize, h], role: .linear(fanIn: h))
+        }
+        self.init(
+            config: c, stage: stage, embedTokens: stage.isFirst ? embed : nil, layers: layers, norm: norm,
+            lmHead: head)
     }
 }

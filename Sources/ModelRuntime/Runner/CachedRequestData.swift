@@ -11,10 +11,12 @@ public struct CachedRequestData: Sendable, Equatable {
     public var numOutputTokens: Int
     /// Prompt ++ outputs, sent for resumed requests (the runner's copy may be stale).
     public var allTokenIDs: [TokenID]?
+    /// Pipeline stages before the last: the tokens the last stage sampled since this stage last saw the request.
+    public var newTokenIDs: [TokenID]
 
     public init(
         reqID: String, resumed: Bool = false, newBlockIDs: [Int] = [], numComputedTokens: Int,
-        numOutputTokens: Int, allTokenIDs: [TokenID]? = nil
+        numOutputTokens: Int, allTokenIDs: [TokenID]? = nil, newTokenIDs: [TokenID] = []
     ) {
         self.reqID = reqID
         self.resumed = resumed
@@ -22,5 +24,6 @@ public struct CachedRequestData: Sendable, Equatable {
         self.numComputedTokens = numComputedTokens
         self.numOutputTokens = numOutputTokens
         self.allTokenIDs = allTokenIDs
+        self.newTokenIDs = newTokenIDs
     }
 }

@@ -16,6 +16,7 @@ extension ModelRunner {
                 blockIDs: s.blockIDs, tokenIDs: s.tokenIDs)
         }
         let inputs = InputPreparation.prepare(rows: rows, blockSize: cache.blockSize)
+        guard stage.isLast else { return forwardToNextStage(step, ids: ids, rows: rows, inputs: inputs, cache: cache) }
         // Logits rows: first the rows that sample (complete prefill or decode), then prompt-logprob rows.
         var sampleRows: [Int] = []
         var promptTargets: [(reqID: String, index: Int, target: TokenID, topK: Int)] = []
@@ -35,9 +36,11 @@ extension ModelRunner {
             }
         }
         let logitsIndices = sampleRows.map { inputs.logitsIndices[$0] } + promptTargets.map(\.index)
+        let hidden = step.intermediate.map { gatherRows($0, ids: ids) }
         let logits = model.forward(
             inputIDs: inputs.inputIDs, positions: inputs.positions,
-            metadata: inputs.attentionMetadata, kvCache: cache, logitsIndices: logitsIndices)
+            metadata: inputs.attentionMetadata, kvCache: cache, logitsIndices: logitsIndices,
+            inputHidden: hidden)
         let vocab = config.vocabSize
         var output = RunnerStepOutput(
             stepID: step.stepID, reqIDs: ids,
@@ -69,6 +72,45 @@ extension ModelRunner {
             if wantsLogprobs, let lp = sampled[i].logprobs { output.logprobs![r] = [lp] }
         }
         return output
+    }
+
+    /// A stage before the last: runs its layers and hands the hidden states on; nothing is sampled, and the
+    /// requests' computed-token counts advance as on the last stage.
+    private func forwardToNextStage(
+        _ step: RunnerStep, ids: [String], rows: [InputRow], inputs: PreparedInputs, cache: KVCache
+    ) -> RunnerStepOutput {
+        let hidden = step.intermediate.map { gatherRows($0, ids: ids) }
+        let out = model.forward(
+            inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
+            kvCache: cache, logitsIndices: [], inputHidden: hidden)
+        let counts = rows.map(\.numScheduledTokens)
+        let h = config.hiddenSize
+        let values = Array(UnsafeBufferPointer(start: out, count: counts.reduce(0, +) * h))
+        for (r, row) in rows.enumerated() {
+            requests[ids[r]]!.numComputedTokens = row.numComputedTokens + row.numScheduledTokens
+        }
+        return RunnerStepOutput(
+            stepID: step.stepID, reqIDs: ids, sampledTokenIDs: Array(repeating: [], count: ids.count),
+            intermediate: IntermediateTensors(reqIDs: ids, numTokens: counts, hiddenSize: h, values: values))
+    }
+
+    /// The previous stage's rows reordered into this stage's batch order (validated before: every scheduled
+    /// request has exactly its scheduled rows). Valid until the next call.
+    private func gatherRows(_ tensors: IntermediateTensors, ids: [String]) -> UnsafePointer<Float> {
+        let h = tensors.hiddenSize
+        let offsets = tensors.rowOffsets
+        let counts = Dictionary(zip(tensors.reqIDs, tensors.numTokens), uniquingKeysWith: { a, _ in a })
+        let total = tensors.values.count / max(1, h)
+        if stageInput.count < total * h { stageInput = FloatBuffer(count: total * h) }
+        var next = 0
+        tensors.values.withUnsafeBufferPointer { src in
+            for id in ids {
+                let n = counts[id]!
+                (stageInput.pointer + next * h).update(from: src.baseAddress! + offsets[id]! * h, count: n * h)
+                next += n
+            }
+        }
+        return UnsafePointer(stageInput.pointer)
     }
 
     private func promptLogprobs(

@@ -65,8 +65,12 @@ extension ModelRunner {
             if let all = delta.allTokenIDs {
                 try checkTokens(delta.reqID, all)
                 numTokens = all.count
-            } else if state.numTokens - state.numPromptTokens > delta.numOutputTokens {
-                numTokens = state.numPromptTokens + delta.numOutputTokens
+            } else {
+                try checkTokens(delta.reqID, delta.newTokenIDs)
+                numTokens += delta.newTokenIDs.count
+                if numTokens - state.numPromptTokens > delta.numOutputTokens {
+                    numTokens = state.numPromptTokens + delta.numOutputTokens
+                }
             }
             let blocks = delta.resumed ? delta.newBlockIDs.count : state.blockIDs.count + delta.newBlockIDs.count
             projected[delta.reqID] = Projection(
@@ -93,6 +97,30 @@ extension ModelRunner {
                         + "\(end) tokens")
             }
         }
+        try validateIntermediate(step)
+    }
+
+    /// A later pipeline stage needs exactly one hidden row per scheduled token of every scheduled request; the
+    /// first stage takes none.
+    private func validateIntermediate(_ step: RunnerStep) throws(RunnerError) {
+        guard let tensors = step.intermediate else {
+            if !stage.isFirst && step.totalNumScheduledTokens > 0 {
+                throw .badIntermediate("\(stage) needs the previous stage's hidden states")
+            }
+            return
+        }
+        guard !stage.isFirst else { throw .badIntermediate("the first stage takes token ids, not hidden states") }
+        guard tensors.hiddenSize == config.hiddenSize, tensors.reqIDs.count == tensors.numTokens.count else {
+            throw .badIntermediate("hidden size \(tensors.hiddenSize), model \(config.hiddenSize)")
+        }
+        let rows = tensors.numTokens.reduce(0, +)
+        guard tensors.values.count == rows * tensors.hiddenSize else {
+            throw .badIntermediate("\(tensors.values.count) values for \(rows) rows of \(tensors.hiddenSize)")
+        }
+        let given = Dictionary(zip(tensors.reqIDs, tensors.numTokens), uniquingKeysWith: { a, _ in a })
+        guard given == step.numScheduledTokens else {
+            throw .badIntermediate("rows per request do not match the step's scheduled tokens")
+        }
     }
 
     /// The worker contract (reference §3): finished first, drop unscheduled rows (keeping their state),
@@ -117,8 +145,11 @@ extension ModelRunner {
             if let all = delta.allTokenIDs {
                 s.tokenIDs = all
                 s.numPromptTokens = min(s.numPromptTokens, all.count)
-            } else if s.numTokens - s.numPromptTokens > delta.numOutputTokens {
-                s.tokenIDs.removeLast(s.numTokens - s.numPromptTokens - delta.numOutputTokens)
+            } else {
+                s.tokenIDs += delta.newTokenIDs
+                if s.numTokens - s.numPromptTokens > delta.numOutputTokens {
+                    s.tokenIDs.removeLast(s.numTokens - s.numPromptTokens - delta.numOutputTokens)
+                }
             }
             s.numComputedTokens = delta.numComputedTokens
             requests[delta.reqID] = s

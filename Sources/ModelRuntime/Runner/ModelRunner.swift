@@ -16,17 +16,25 @@ public final class ModelRunner {
     var requests: [String: CachedRequestState] = [:]
     /// Persistent-batch rows in order: the requests scheduled in the latest step.
     var batch: [String] = []
+    /// A later pipeline stage's input hidden states in batch order (grown as needed).
+    var stageInput = FloatBuffer(count: 0)
     /// Test hook: when set, the logits of the sampled rows of the last step, copied before sampling.
     var captureLogits = false
     var capturedLogits: [String: [Float]] = [:]
 
-    /// Loads the model; `maxModelLen` defaults to (and is capped at) `max_position_embeddings` and any
-    /// sliding window. `blasThreads` pins OpenBLAS (default `BLASThreads.defaultCount`).
-    public init(source: ModelSource, maxModelLen: Int? = nil, blasThreads: Int? = nil, samplerSeed: UInt64 = 0)
-        throws(ModelLoadError)
-    {
-        let weights = try source.loadWeights()
+    /// Which layers this runner holds (the whole model unless it is one stage of a pipeline).
+    public let stage: PipelineStage
+
+    /// Loads the model (or pipeline stage `stageIndex` of `stageCount`); `maxModelLen` defaults to (and is
+    /// capped at) `max_position_embeddings` and any sliding window. `blasThreads` pins OpenBLAS (default
+    /// `BLASThreads.defaultCount`).
+    public init(
+        source: ModelSource, maxModelLen: Int? = nil, blasThreads: Int? = nil, samplerSeed: UInt64 = 0,
+        stageIndex: Int = 0, stageCount: Int = 1
+    ) throws(ModelLoadError) {
+        let weights = try source.loadWeights(stageIndex: stageIndex, stageCount: stageCount)
         config = weights.config
+        stage = weights.stage
         var limit = config.maxPositionEmbeddings
         if let window = config.slidingWindow { limit = min(limit, window) }
         self.maxModelLen = min(maxModelLen ?? limit, limit)
@@ -37,9 +45,10 @@ public final class ModelRunner {
 
     public var weightsBytes: Int { model.weights.byteCount }
 
-    /// The KV layout every layer needs (one full-attention group).
+    /// The KV layout every layer of this stage needs (one full-attention group).
     public func kvCacheSpec() -> KVCacheSpec {
-        KVCacheSpec(numLayers: config.numLayers, numKVHeads: config.numKVHeads, headDim: config.headDim, dtypeBytes: 4)
+        KVCacheSpec(
+            numLayers: stage.layers.count, numKVHeads: config.numKVHeads, headDim: config.headDim, dtypeBytes: 4)
     }
 
     /// Runs a dummy forward of `maxNumBatchedTokens` tokens (split into sequences of at most `maxModelLen`)
@@ -55,7 +64,7 @@ public final class ModelRunner {
         }
         let blocksPer = lengths.map { ($0 + blockSize - 1) / blockSize }
         let cache = KVCache(
-            numLayers: config.numLayers, numBlocks: blocksPer.reduce(0, +), blockSize: blockSize,
+            numLayers: stage.layers.count, numBlocks: blocksPer.reduce(0, +), blockSize: blockSize,
             numKVHeads: config.numKVHeads, headDim: config.headDim)
         var next = 0
         let rows = zip(lengths, blocksPer).map { length, blocks in
@@ -65,9 +74,10 @@ public final class ModelRunner {
                 tokenIDs: [TokenID](repeating: 0, count: length))
         }
         let inputs = InputPreparation.prepare(rows: rows, blockSize: blockSize)
+        let hidden = stage.isFirst ? nil : FloatBuffer(count: total * config.hiddenSize)
         _ = model.forward(
             inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
-            kvCache: cache, logitsIndices: Array(0..<min(maxNumSeqs, total)))
+            kvCache: cache, logitsIndices: Array(0..<min(maxNumSeqs, total)), inputHidden: hidden?.pointer)
         let peak = model.activationBytes
         return RunnerProfile(
             weightsBytes: weightsBytes, peakActivationBytes: peak,
@@ -81,7 +91,7 @@ public final class ModelRunner {
         precondition(numBlocks > 0 && blockSize > 0, "numBlocks and blockSize must be positive")
         kvCache = nil
         kvCache = KVCache(
-            numLayers: config.numLayers, numBlocks: numBlocks, blockSize: blockSize,
+            numLayers: stage.layers.count, numBlocks: numBlocks, blockSize: blockSize,
             numKVHeads: config.numKVHeads, headDim: config.headDim)
         reset()
     }

@@ -7,17 +7,22 @@ public enum ModelSource: Sendable, Equatable {
     /// A Hugging Face directory: `config.json` plus `model.safetensors` or shards with an index.
     case directory(String)
 
-    /// Loads (or generates) the weights; checkpoint problems are thrown naming the file and tensor.
-    public func loadWeights() throws(ModelLoadError) -> LlamaWeights {
+    /// Loads (or generates) the weights of pipeline stage `stageIndex` of `stageCount` (default: the whole
+    /// model); checkpoint problems are thrown naming the file and tensor.
+    public func loadWeights(stageIndex: Int = 0, stageCount: Int = 1) throws(ModelLoadError) -> LlamaWeights {
         switch self {
         case .embeddedDefault:
-            return LlamaWeights(dummyConfig: .embeddedDefault, seed: ModelConfig.embeddedDefaultSeed)
+            let config = ModelConfig.embeddedDefault
+            let stage = try PipelineStage(index: stageIndex, of: stageCount, numLayers: config.numLayers)
+            return LlamaWeights(dummyConfig: config, seed: ModelConfig.embeddedDefaultSeed, stage: stage)
         case .dummy(let config, let seed):
             try config.validate()
-            return LlamaWeights(dummyConfig: config, seed: seed)
+            let stage = try PipelineStage(index: stageIndex, of: stageCount, numLayers: config.numLayers)
+            return LlamaWeights(dummyConfig: config, seed: seed, stage: stage)
         case .directory(let path):
             let config = try ModelConfig.load(directory: path)
-            return try LlamaWeights(config: config, checkpoint: try Checkpoint(directory: path))
+            let stage = try PipelineStage(index: stageIndex, of: stageCount, numLayers: config.numLayers)
+            return try LlamaWeights(config: config, checkpoint: try Checkpoint(directory: path), stage: stage)
         }
     }
 }

@@ -5,6 +5,8 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
     case blockOutOfRange(reqID: String, blockID: Int, numBlocks: Int)
     case exceedsMaxModelLen(reqID: String, tokens: Int, maxModelLen: Int)
     case invalidRequest(reqID: String, reason: String)
+    /// A pipeline stage got hidden states that do not match the step (or none, or some it cannot use).
+    case badIntermediate(String)
 
     public var description: String {
         switch self {
@@ -14,6 +16,7 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .exceedsMaxModelLen(let id, let tokens, let max):
             "request '\(id)': \(tokens) tokens exceed max_model_len \(max)"
         case .invalidRequest(let id, let reason): "request '\(id)': \(reason)"
+        case .badIntermediate(let why): "intermediate tensors: \(why)"
         }
     }
 }

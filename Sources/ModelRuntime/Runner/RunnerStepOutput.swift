@@ -12,15 +12,19 @@ public struct RunnerStepOutput: Sendable, Equatable {
     /// For requests asking prompt logprobs: entries for the prompt tokens this step's chunk predicts
     /// (token i+1 from position i; the first prompt token has none).
     public var promptLogprobs: [String: [PositionLogprobs]]
+    /// Pipeline stages before the last: the hidden states for the next stage (nothing is sampled).
+    public var intermediate: IntermediateTensors?
 
     public init(
         stepID: UInt64, reqIDs: [String] = [], sampledTokenIDs: [[TokenID]] = [],
-        logprobs: [[PositionLogprobs]]? = nil, promptLogprobs: [String: [PositionLogprobs]] = [:]
+        logprobs: [[PositionLogprobs]]? = nil, promptLogprobs: [String: [PositionLogprobs]] = [:],
+        intermediate: IntermediateTensors? = nil
     ) {
         self.stepID = stepID
         self.reqIDs = reqIDs
         self.sampledTokenIDs = sampledTokenIDs
         self.logprobs = logprobs
         self.promptLogprobs = promptLogprobs
+        self.intermediate = intermediate
     }
 }

@@ -37,7 +37,7 @@ final class RunnerDriver {
         var numTokens: Int { prompt.count + output.count }
     }
 
-    let runner: ModelRunner
+    let runner: any StepRunner
     let options: Options
     var freeBlocks: [Int]
     var steps = 0
@@ -45,7 +45,7 @@ final class RunnerDriver {
     var partialChunks = 0
     var preemptions = 0
 
-    init(runner: ModelRunner, numBlocks: Int = 256, options: Options = Options()) throws {
+    init(runner: any StepRunner, numBlocks: Int = 256, options: Options = Options()) throws {
         self.runner = runner
         self.options = options
         runner.initializeKVCache(numBlocks: numBlocks, blockSize: options.blockSize)
