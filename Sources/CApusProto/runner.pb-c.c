@@ -502,6 +502,51 @@ void   apus__v1__scheduler_output__free_unpacked
   assert(message->base.descriptor == &apus__v1__scheduler_output__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   apus__v1__intermediate_tensors__init
+                     (Apus__V1__IntermediateTensors         *message)
+{
+  static const Apus__V1__IntermediateTensors init_value = APUS__V1__INTERMEDIATE_TENSORS__INIT;
+  *message = init_value;
+}
+size_t apus__v1__intermediate_tensors__get_packed_size
+                     (const Apus__V1__IntermediateTensors *message)
+{
+  assert(message->base.descriptor == &apus__v1__intermediate_tensors__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__intermediate_tensors__pack
+                     (const Apus__V1__IntermediateTensors *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__intermediate_tensors__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__intermediate_tensors__pack_to_buffer
+                     (const Apus__V1__IntermediateTensors *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__intermediate_tensors__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__IntermediateTensors *
+       apus__v1__intermediate_tensors__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__IntermediateTensors *)
+     protobuf_c_message_unpack (&apus__v1__intermediate_tensors__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__intermediate_tensors__free_unpacked
+                     (Apus__V1__IntermediateTensors *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__intermediate_tensors__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   apus__v1__request_logprobs__init
                      (Apus__V1__RequestLogprobs         *message)
 {
@@ -1652,10 +1697,10 @@ static const ProtobufCFieldDescriptor apus__v1__scheduler_output__field_descript
     "intermediate_tensors",
     8,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_BYTES,
+    PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
     offsetof(Apus__V1__SchedulerOutput, intermediate_tensors),
-    NULL,
+    &apus__v1__intermediate_tensors__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -1689,6 +1734,83 @@ const ProtobufCMessageDescriptor apus__v1__scheduler_output__descriptor =
   apus__v1__scheduler_output__field_indices_by_name,
   1,  apus__v1__scheduler_output__number_ranges,
   (ProtobufCMessageInit) apus__v1__scheduler_output__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__intermediate_tensors__field_descriptors[4] =
+{
+  {
+    "req_ids",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Apus__V1__IntermediateTensors, n_req_ids),
+    offsetof(Apus__V1__IntermediateTensors, req_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "num_tokens",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Apus__V1__IntermediateTensors, n_num_tokens),
+    offsetof(Apus__V1__IntermediateTensors, num_tokens),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "hidden_size",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__IntermediateTensors, hidden_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "values",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__IntermediateTensors, values),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__intermediate_tensors__field_indices_by_name[] = {
+  2,   /* field[2] = hidden_size */
+  1,   /* field[1] = num_tokens */
+  0,   /* field[0] = req_ids */
+  3,   /* field[3] = values */
+};
+static const ProtobufCIntRange apus__v1__intermediate_tensors__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor apus__v1__intermediate_tensors__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.IntermediateTensors",
+  "IntermediateTensors",
+  "Apus__V1__IntermediateTensors",
+  "apus.v1",
+  sizeof(Apus__V1__IntermediateTensors),
+  4,
+  apus__v1__intermediate_tensors__field_descriptors,
+  apus__v1__intermediate_tensors__field_indices_by_name,
+  1,  apus__v1__intermediate_tensors__number_ranges,
+  (ProtobufCMessageInit) apus__v1__intermediate_tensors__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor apus__v1__request_logprobs__field_descriptors[1] =
@@ -1729,7 +1851,7 @@ const ProtobufCMessageDescriptor apus__v1__request_logprobs__descriptor =
   (ProtobufCMessageInit) apus__v1__request_logprobs__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__model_runner_output__field_descriptors[8] =
+static const ProtobufCFieldDescriptor apus__v1__model_runner_output__field_descriptors[9] =
 {
   {
     "step_id",
@@ -1827,10 +1949,23 @@ static const ProtobufCFieldDescriptor apus__v1__model_runner_output__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "intermediate_tensors",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ModelRunnerOutput, intermediate_tensors),
+    &apus__v1__intermediate_tensors__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__model_runner_output__field_indices_by_name[] = {
   7,   /* field[7] = execute_time_us */
   1,   /* field[1] = incarnation_id */
+  8,   /* field[8] = intermediate_tensors */
   4,   /* field[4] = logprobs */
   6,   /* field[6] = num_nans_in_logits */
   5,   /* field[5] = prompt_logprobs */
@@ -1841,7 +1976,7 @@ static const unsigned apus__v1__model_runner_output__field_indices_by_name[] = {
 static const ProtobufCIntRange apus__v1__model_runner_output__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor apus__v1__model_runner_output__descriptor =
 {
@@ -1851,7 +1986,7 @@ const ProtobufCMessageDescriptor apus__v1__model_runner_output__descriptor =
   "Apus__V1__ModelRunnerOutput",
   "apus.v1",
   sizeof(Apus__V1__ModelRunnerOutput),
-  8,
+  9,
   apus__v1__model_runner_output__field_descriptors,
   apus__v1__model_runner_output__field_indices_by_name,
   1,  apus__v1__model_runner_output__number_ranges,

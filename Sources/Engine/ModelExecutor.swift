@@ -70,11 +70,14 @@ public struct RunnerProfile: Sendable, Hashable {
     public var eosTokenIDs: [TokenID]
     public var bosTokenID: TokenID?
     public var incarnation: String
+    /// The decoder layers this runner holds (all of them unless it is one pipeline stage), of `numLayersTotal`.
+    public var layers: Range<Int>
+    public var numLayersTotal: Int
 
     public init(
         model: String, vocabSize: Int, maxModelLen: Int, numLayers: Int, numKVHeads: Int, headDim: Int,
         dtypeBytes: Int, availableKVBytes: Int, eosTokenIDs: [TokenID] = [], bosTokenID: TokenID? = nil,
-        incarnation: String = ""
+        incarnation: String = "", layers: Range<Int>? = nil, numLayersTotal: Int? = nil
     ) {
         self.model = model
         self.vocabSize = vocabSize
@@ -87,6 +90,8 @@ public struct RunnerProfile: Sendable, Hashable {
         self.eosTokenIDs = eosTokenIDs
         self.bosTokenID = bosTokenID
         self.incarnation = incarnation
+        self.layers = layers ?? 0..<numLayers
+        self.numLayersTotal = numLayersTotal ?? numLayers
     }
 
     /// Bytes of one KV block on this runner: K and V for every layer it holds.

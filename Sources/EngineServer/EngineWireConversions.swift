@@ -90,7 +90,10 @@ extension Engine.RunnerProfile {
             model: d.model, vocabSize: Int(d.vocabSize), maxModelLen: Int(d.maxModelLen),
             numLayers: Int(spec.numLayers), numKVHeads: Int(spec.numKVHeads), headDim: Int(spec.headDim),
             dtypeBytes: Int(spec.dtypeBytes), availableKVBytes: Int(clamping: p.availableKVBytes),
-            eosTokenIDs: d.eosTokenIDs, bosTokenID: d.bosTokenID, incarnation: d.incarnationID)
+            eosTokenIDs: d.eosTokenIDs, bosTokenID: d.bosTokenID, incarnation: d.incarnationID,
+            // NOTE: a runner that reports no layer range (end 0) holds the whole model.
+            layers: d.endLayer > d.firstLayer ? Int(d.firstLayer)..<Int(d.endLayer) : nil,
+            numLayersTotal: d.numLayersTotal > 0 ? Int(d.numLayersTotal) : nil)
     }
 }
 

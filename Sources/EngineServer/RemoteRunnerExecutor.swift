@@ -35,10 +35,13 @@ public final class RemoteRunnerExecutor: ModelExecutor {
     }
 
     public func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput {
+        ModelRunnerOutput(try await execute(ApusV1.SchedulerOutput(step)))
+    }
+
+    /// One Execute call as wire messages, with the same error mapping (the pipeline executor's building block).
+    public func execute(_ step: ApusV1.SchedulerOutput) async throws -> ApusV1.ModelRunnerOutput {
         do {
-            let reply = try await client.unary(
-                RPCMethod.execute, ApusV1.SchedulerOutput(step), as: ApusV1.ModelRunnerOutput.self)
-            return ModelRunnerOutput(reply)
+            return try await client.unary(RPCMethod.execute, step, as: ApusV1.ModelRunnerOutput.self)
         } catch let error as RPCError {
             switch error.code {
             case .unavailable, .cancelled, .deadlineExceeded, .unknown:

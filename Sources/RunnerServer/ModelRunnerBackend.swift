@@ -29,7 +29,8 @@ public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
             kvCacheSpecs: [ApusV1.KVCacheSpec(
                 numLayers: UInt32(spec.numLayers), numKVHeads: UInt32(spec.numKVHeads), headDim: UInt32(spec.headDim),
                 dtypeBytes: UInt32(spec.dtypeBytes))],
-            firstLayer: 0, endLayer: UInt32(config.numLayers), numLayersTotal: UInt32(config.numLayers),
+            firstLayer: UInt32(runner.stage.layers.lowerBound), endLayer: UInt32(runner.stage.layers.upperBound),
+            numLayersTotal: UInt32(runner.stage.numLayersTotal),
             device: "cpu", incarnationID: incarnation, eosTokenIDs: config.eosTokenIDs, bosTokenID: config.bosTokenID,
             weightsBytes: UInt64(runner.weightsBytes))
     }
@@ -57,7 +58,12 @@ public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
             stepID: result.stepID, incarnationID: incarnation, reqIDs: result.reqIDs,
             sampledTokenIDs: result.sampledTokenIDs, logprobs: result.logprobs ?? [],
             promptLogprobs: result.promptLogprobs.isEmpty ? [] : result.reqIDs.map { result.promptLogprobs[$0] ?? [] },
-            executeTimeUS: UInt64(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
+            executeTimeUS: UInt64(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000),
+            intermediateTensors: result.intermediate.map {
+                ApusV1.IntermediateTensors(
+                    reqIDs: $0.reqIDs, numTokens: $0.numTokens.map { UInt32($0) }, hiddenSize: UInt32($0.hiddenSize),
+                    values: $0.values)
+            })
     }
 
     public func reset() {
@@ -84,10 +90,15 @@ extension RunnerStep {
             return ModelRuntime.CachedRequestData(
                 reqID: r.reqID, resumed: r.resumed, newBlockIDs: (r.newBlockIDs.first ?? []).map { Int($0) },
                 numComputedTokens: Int(r.numComputedTokens), numOutputTokens: Int(r.numOutputTokens),
-                allTokenIDs: r.allTokenIDs.isEmpty ? nil : r.allTokenIDs)
+                allTokenIDs: r.allTokenIDs.isEmpty ? nil : r.allTokenIDs, newTokenIDs: r.newTokenIDs)
         }
         self.init(
             stepID: m.stepID, newRequests: new, cachedRequests: cached, numScheduledTokens: scheduled,
-            finishedReqIDs: Set(m.finishedReqIDs))
+            finishedReqIDs: Set(m.finishedReqIDs),
+            intermediate: m.intermediateTensors.map {
+                IntermediateTensors(
+                    reqIDs: $0.reqIDs, numTokens: $0.numTokens.map { Int($0) }, hiddenSize: Int($0.hiddenSize),
+                    values: $0.values)
+            })
     }
 }

@@ -52,7 +52,14 @@ public final class RunnerService: Sendable {
         }
         h.unary(RPCMethod.execute) { [self] (step: ApusV1.SchedulerOutput, _) in
             do {
-                return try await onQueue { try backend.execute(step) }
+                return try await onQueue {
+                    // NOTE: UNAVAILABLE, not a refused step: a runner without a cache is a fresh process (the
+                    // old one crashed between steps); the engine-core must recover, not fail the requests.
+                    guard backend.isCacheInitialized else {
+                        throw RPCError(.unavailable, "the KV cache is not initialized (a restarted runner?)")
+                    }
+                    return try backend.execute(step)
+                }
             } catch let error as RPCError {
                 throw error
             } catch {

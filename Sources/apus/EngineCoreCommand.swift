@@ -13,7 +13,11 @@ struct EngineCoreCommand: AsyncParsableCommand {
 
     @OptionGroup var service: ServiceOptions
 
-    @Option(name: .customLong("runner"), help: "HOST:PORT of this replica's runner.")
+    @Option(
+        name: .customLong("runner"),
+        help: ArgumentHelp(
+            "HOST:PORT of this replica's runner; repeat it for a model split into pipeline stages "
+                + "(each runner started with --pipeline-stage I/N), in stage order."))
     var runners: [String] = []
 
     @OptionGroup var scheduling: SchedulingOptions
@@ -30,8 +34,12 @@ struct EngineCoreCommand: AsyncParsableCommand {
     func run() async throws {
         let registry = ProcessSetup.bootstrap(logLevel: service.logLevel)
         let logger = service.makeLogger("apus.engine-core")
-        guard runners.count == 1, let (host, port) = try? parseHostPort(runners[0]) else {
-            throw ValidationError("give exactly one --runner HOST:PORT (pipeline stages over several runners are not built yet)")
+        guard !runners.isEmpty else { throw ValidationError("give --runner HOST:PORT (once per pipeline stage)") }
+        let addresses = try runners.map { address in
+            guard let hostPort = try? parseHostPort(address) else {
+                throw ValidationError("--runner must be HOST:PORT, got \(address)")
+            }
+            return hostPort
         }
         var clientConfig = RPCClient.Configuration(service: "engine-core")
         clientConfig.authToken = service.authToken
@@ -39,10 +47,11 @@ struct EngineCoreCommand: AsyncParsableCommand {
         clientConfig.keepalive = .init(interval: .seconds(2), timeout: .seconds(3))
         clientConfig.initialBackoff = .milliseconds(50)
         clientConfig.maxBackoff = .milliseconds(500)
-        let executor = RemoteRunnerExecutor(client: RPCClient(host: host, port: port, configuration: clientConfig))
+        let executor = PipelineExecutor(
+            stages: addresses.map { RemoteRunnerExecutor(client: RPCClient(host: $0.0, port: $0.1, configuration: clientConfig)) })
         var options = try scheduling.engineOptions()
         options.runnerLossTimeout = .milliseconds(Int(runnerLossTimeout * 1000))
-        logger.info("waiting for runner \(host):\(port)")
+        logger.info("waiting for runner\(runners.count > 1 ? "s (pipeline stages)" : "") \(runners.joined(separator: ", "))")
         let batch = RPCWriteBatch()
         let started = try await EngineBootstrap.start(executor: executor, options: options) { batch.flush() }
         let engine = started.engine

@@ -37,6 +37,24 @@ struct RunnerCommand: AsyncParsableCommand {
     @Option(name: .customLong("served-model-name"), help: "Name reported in Describe.")
     var servedModelName: String?
 
+    @Option(
+        name: .customLong("pipeline-stage"),
+        help: ArgumentHelp(
+            "I/N: serve pipeline stage I of N (0-based): a contiguous range of the model's layers, split as vLLM "
+                + "does. Give the engine-core every stage's address, in order, as repeated --runner."))
+    var pipelineStage: String = "0/1"
+
+    func validate() throws {
+        guard parsedStage != nil else { throw ValidationError("--pipeline-stage must be I/N with 0 <= I < N, got \(pipelineStage)") }
+    }
+
+    /// `--pipeline-stage` as (index, count).
+    var parsedStage: (index: Int, count: Int)? {
+        let parts = pipelineStage.split(separator: "/").compactMap { Int($0) }
+        guard parts.count == 2, parts[1] >= 1, (0..<parts[1]).contains(parts[0]) else { return nil }
+        return (parts[0], parts[1])
+    }
+
     func run() async throws {
         let registry = ProcessSetup.bootstrap(logLevel: service.logLevel)
         let logger = service.makeLogger("apus.runner")
@@ -73,7 +91,10 @@ struct RunnerCommand: AsyncParsableCommand {
         case (let path, "dummy"): source = .dummy(try ModelConfig.load(directory: path), seed: seed)
         case (let path, _): source = .directory(path)
         }
-        let runner = try ModelRunner(source: source, maxModelLen: maxModelLen, samplerSeed: seed)
+        let stage = parsedStage ?? (0, 1)
+        let runner = try ModelRunner(
+            source: source, maxModelLen: maxModelLen, samplerSeed: seed, stageIndex: stage.index,
+            stageCount: stage.count)
         return ModelRunnerBackend(
             runner: runner, modelName: name, incarnation: incarnation, memoryBudgetBytes: try parseBytes(memoryBudget))
     }

@@ -23,11 +23,13 @@ extension ApusV1 {
         public var numNansInLogits: UInt32
         /// Execution time on the runner, microseconds.
         public var executeTimeUS: UInt64
+        /// A pipeline stage before the last: the hidden states for the next stage.
+        public var intermediateTensors: IntermediateTensors?
 
         public init(
             stepID: UInt64 = 0, incarnationID: String = "", reqIDs: [String] = [], sampledTokenIDs: [[TokenID]] = [],
             logprobs: [[PositionLogprobs]] = [], promptLogprobs: [[PositionLogprobs]] = [], numNansInLogits: UInt32 = 0,
-            executeTimeUS: UInt64 = 0
+            executeTimeUS: UInt64 = 0, intermediateTensors: IntermediateTensors? = nil
         ) {
             self.stepID = stepID
             self.incarnationID = incarnationID
@@ -37,6 +39,7 @@ extension ApusV1 {
             self.promptLogprobs = promptLogprobs
             self.numNansInLogits = numNansInLogits
             self.executeTimeUS = executeTimeUS
+            self.intermediateTensors = intermediateTensors
         }
     }
 }
@@ -89,6 +92,7 @@ extension ApusV1.ModelRunnerOutput: CMessageConvertible {
         c.prompt_logprobs = ApusV1.RequestLogprobs.cLists(promptLogprobs, in: arena)
         c.num_nans_in_logits = numNansInLogits
         c.execute_time_us = executeTimeUS
+        c.intermediate_tensors = intermediateTensors.map { arena.message($0) }
     }
 
     init(c: Apus__V1__ModelRunnerOutput) throws(WireDecodingError) {
@@ -102,6 +106,7 @@ extension ApusV1.ModelRunnerOutput: CMessageConvertible {
             promptLogprobs: try ApusV1.RequestLogprobs.lists(
                 c.prompt_logprobs, c.n_prompt_logprobs, "ModelRunnerOutput.prompt_logprobs"),
             numNansInLogits: c.num_nans_in_logits,
-            executeTimeUS: c.execute_time_us)
+            executeTimeUS: c.execute_time_us,
+            intermediateTensors: try CDecode.message(c.intermediate_tensors))
     }
 }

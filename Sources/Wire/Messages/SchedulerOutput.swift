@@ -12,13 +12,13 @@ extension ApusV1 {
         public var preemptedReqIDs: [String]
         /// Per KV cache group.
         public var numCommonPrefixBlocks: [UInt32]
-        /// Reserved: the previous pipeline stage's hidden states.
-        public var intermediateTensors: [UInt8]
+        /// Pipeline stages after the first: the previous stage's hidden states.
+        public var intermediateTensors: IntermediateTensors?
 
         public init(
             stepID: UInt64 = 0, scheduledNewReqs: [NewRequestData] = [], scheduledCachedReqs: [CachedRequestData] = [],
             totalNumScheduledTokens: UInt32 = 0, finishedReqIDs: [String] = [], preemptedReqIDs: [String] = [],
-            numCommonPrefixBlocks: [UInt32] = [], intermediateTensors: [UInt8] = []
+            numCommonPrefixBlocks: [UInt32] = [], intermediateTensors: IntermediateTensors? = nil
         ) {
             self.stepID = stepID
             self.scheduledNewReqs = scheduledNewReqs
@@ -48,7 +48,7 @@ extension ApusV1.SchedulerOutput: CMessageConvertible {
         c.preempted_req_ids = arena.cStrings(preemptedReqIDs)
         c.n_num_common_prefix_blocks = numCommonPrefixBlocks.count
         c.num_common_prefix_blocks = arena.copy(numCommonPrefixBlocks)
-        c.intermediate_tensors = arena.binary(intermediateTensors)
+        c.intermediate_tensors = intermediateTensors.map { arena.message($0) }
     }
 
     init(c: Apus__V1__SchedulerOutput) throws(WireDecodingError) {
@@ -65,6 +65,6 @@ extension ApusV1.SchedulerOutput: CMessageConvertible {
                 c.preempted_req_ids, c.n_preempted_req_ids, "SchedulerOutput.preempted_req_ids"),
             numCommonPrefixBlocks: try CDecode.array(
                 c.num_common_prefix_blocks, c.n_num_common_prefix_blocks, "SchedulerOutput.num_common_prefix_blocks"),
-            intermediateTensors: CDecode.bytes(c.intermediate_tensors))
+            intermediateTensors: try CDecode.message(c.intermediate_tensors))
     }
 }

@@ -83,7 +83,9 @@ struct RunnerMessagesTests {
                 scheduledCachedReqs: [Self.maximalCachedRequest, ApusV1.CachedRequestData()],
                 totalNumScheduledTokens: .max, finishedReqIDs: [MessageSamples.longString, ""],
                 preemptedReqIDs: [MessageSamples.unicode], numCommonPrefixBlocks: [.max, 0],
-                intermediateTensors: MessageSamples.allBytes),
+                intermediateTensors: ApusV1.IntermediateTensors(
+                    reqIDs: [MessageSamples.unicode, ""], numTokens: [2, 1], hiddenSize: 3,
+                    values: [1.5, -0, .infinity, -.greatestFiniteMagnitude, .leastNonzeroMagnitude, 0, 7, 8, 9])),
             WireMessageBenchmark.sampleSchedulerOutput(newRequests: 512, cachedRequests: 512),
             ApusV1.SchedulerOutput(
                 stepID: 1, scheduledCachedReqs: [ApusV1.CachedRequestData(reqID: MessageSamples.unicode2)],
@@ -106,6 +108,21 @@ struct RunnerMessagesTests {
                 promptLogprobs: [positions, []], numNansInLogits: .max, executeTimeUS: .max),
             ApusV1.ModelRunnerOutput(
                 stepID: 7, incarnationID: MessageSamples.unicode, reqIDs: [MessageSamples.unicode2], sampledTokenIDs: [[1]]),
+            ApusV1.ModelRunnerOutput(
+                stepID: 8, reqIDs: ["a"], sampledTokenIDs: [[]],
+                intermediateTensors: ApusV1.IntermediateTensors(
+                    reqIDs: ["a"], numTokens: [2048], hiddenSize: 768,
+                    values: (0..<(2048 * 768)).map { Float($0) * 0.25 - 3 })),
         ])
+    }
+
+    @Test("intermediate tensors whose byte count is not a whole number of floats are refused")
+    func ragged() throws {
+        let good = ApusV1.IntermediateTensors(reqIDs: ["a"], numTokens: [1], hiddenSize: 1, values: [1]).encoded()
+        #expect(try ApusV1.IntermediateTensors(decoding: good).values == [1])
+        // Field 4 (values) is the last: its 4 bytes replaced by 3.
+        var bad = Array(good.dropLast(6))
+        bad += [0x22, 0x03, 1, 2, 3]
+        #expect(throws: WireDecodingError.self) { _ = try ApusV1.IntermediateTensors(decoding: bad) }
     }
 }

@@ -27,6 +27,7 @@ typedef struct Apus__V1__BlockIDList Apus__V1__BlockIDList;
 typedef struct Apus__V1__NewRequestData Apus__V1__NewRequestData;
 typedef struct Apus__V1__CachedRequestData Apus__V1__CachedRequestData;
 typedef struct Apus__V1__SchedulerOutput Apus__V1__SchedulerOutput;
+typedef struct Apus__V1__IntermediateTensors Apus__V1__IntermediateTensors;
 typedef struct Apus__V1__RequestLogprobs Apus__V1__RequestLogprobs;
 typedef struct Apus__V1__ModelRunnerOutput Apus__V1__ModelRunnerOutput;
 typedef struct Apus__V1__ResetRequest Apus__V1__ResetRequest;
@@ -240,13 +241,38 @@ struct  Apus__V1__SchedulerOutput
   size_t n_num_common_prefix_blocks;
   uint32_t *num_common_prefix_blocks;
   /*
-   * Pipeline stages after the first receive the previous stage's hidden states (reserved).
+   * Pipeline stages after the first receive the previous stage's hidden states.
    */
-  ProtobufCBinaryData intermediate_tensors;
+  Apus__V1__IntermediateTensors *intermediate_tensors;
 };
 #define APUS__V1__SCHEDULER_OUTPUT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__scheduler_output__descriptor) \
-    , 0, 0,NULL, 0,NULL, 0, 0,NULL, 0,NULL, 0,NULL, {0,NULL} }
+    , 0, 0,NULL, 0,NULL, 0, 0,NULL, 0,NULL, 0,NULL, NULL }
+
+
+/*
+ * Hidden states handed from one pipeline stage to the next: one row of hidden_size floats per scheduled token,
+ * each request's rows contiguous, the requests in req_ids order (vLLM's IntermediateTensors).
+ */
+struct  Apus__V1__IntermediateTensors
+{
+  ProtobufCMessage base;
+  size_t n_req_ids;
+  char **req_ids;
+  /*
+   * Rows per request, parallel to req_ids.
+   */
+  size_t n_num_tokens;
+  uint32_t *num_tokens;
+  uint32_t hidden_size;
+  /*
+   * f32 little-endian, rows × hidden_size values.
+   */
+  ProtobufCBinaryData values;
+};
+#define APUS__V1__INTERMEDIATE_TENSORS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__intermediate_tensors__descriptor) \
+    , 0,NULL, 0,NULL, 0, {0,NULL} }
 
 
 struct  Apus__V1__RequestLogprobs
@@ -281,10 +307,14 @@ struct  Apus__V1__ModelRunnerOutput
    * Execution time on the runner, microseconds.
    */
   uint64_t execute_time_us;
+  /*
+   * A pipeline stage before the last: the hidden states for the next stage (nothing sampled).
+   */
+  Apus__V1__IntermediateTensors *intermediate_tensors;
 };
 #define APUS__V1__MODEL_RUNNER_OUTPUT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__model_runner_output__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0 }
+    , 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0, NULL }
 
 
 struct  Apus__V1__ResetRequest
@@ -514,6 +544,25 @@ Apus__V1__SchedulerOutput *
 void   apus__v1__scheduler_output__free_unpacked
                      (Apus__V1__SchedulerOutput *message,
                       ProtobufCAllocator *allocator);
+/* Apus__V1__IntermediateTensors methods */
+void   apus__v1__intermediate_tensors__init
+                     (Apus__V1__IntermediateTensors         *message);
+size_t apus__v1__intermediate_tensors__get_packed_size
+                     (const Apus__V1__IntermediateTensors   *message);
+size_t apus__v1__intermediate_tensors__pack
+                     (const Apus__V1__IntermediateTensors   *message,
+                      uint8_t             *out);
+size_t apus__v1__intermediate_tensors__pack_to_buffer
+                     (const Apus__V1__IntermediateTensors   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__IntermediateTensors *
+       apus__v1__intermediate_tensors__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__intermediate_tensors__free_unpacked
+                     (Apus__V1__IntermediateTensors *message,
+                      ProtobufCAllocator *allocator);
 /* Apus__V1__RequestLogprobs methods */
 void   apus__v1__request_logprobs__init
                      (Apus__V1__RequestLogprobs         *message);
@@ -625,6 +674,9 @@ typedef void (*Apus__V1__CachedRequestData_Closure)
 typedef void (*Apus__V1__SchedulerOutput_Closure)
                  (const Apus__V1__SchedulerOutput *message,
                   void *closure_data);
+typedef void (*Apus__V1__IntermediateTensors_Closure)
+                 (const Apus__V1__IntermediateTensors *message,
+                  void *closure_data);
 typedef void (*Apus__V1__RequestLogprobs_Closure)
                  (const Apus__V1__RequestLogprobs *message,
                   void *closure_data);
@@ -654,6 +706,7 @@ extern const ProtobufCMessageDescriptor apus__v1__block_idlist__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__new_request_data__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__cached_request_data__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__scheduler_output__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__intermediate_tensors__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__request_logprobs__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__model_runner_output__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__reset_request__descriptor;
