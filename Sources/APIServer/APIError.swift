@@ -36,16 +36,24 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         APIError(.serviceUnavailable, message, type: "ServiceUnavailableError")
     }
 
+    /// The upstream refused the request for capacity (RESOURCE_EXHAUSTED): 429, answered with `Retry-After: 1`.
+    /// `type` is OpenAI's rate-limit code; `code` stays the integer status, as in every vLLM error body.
+    public static func overloaded(_ message: String) -> APIError {
+        APIError(.tooManyRequests, message, type: "rate_limit_exceeded")
+    }
+
     public static func internalError(_ message: String) -> APIError {
         APIError(.internalServerError, message, type: "InternalServerError")
     }
 
-    /// Maps a failed upstream call: UNAVAILABLE is 503 (no engine), a refused request 400, anything else 500.
+    /// Maps a failed upstream call: UNAVAILABLE is 503 (no engine), RESOURCE_EXHAUSTED 429 (the router or
+    /// engine-core is full; the client should retry), a refused request 400, anything else 500.
     public static func upstream(_ error: any Error) -> APIError {
         if let e = error as? APIError { return e }
         guard let rpc = error as? RPCError else { return .internalError(String(describing: error)) }
         switch rpc.code {
-        case .unavailable, .resourceExhausted: return .unavailable("The engine is unavailable: \(rpc.message)")
+        case .unavailable: return .unavailable("The engine is unavailable: \(rpc.message)")
+        case .resourceExhausted: return .overloaded("The server is overloaded, retry shortly: \(rpc.message)")
         case .invalidArgument, .alreadyExists, .outOfRange, .failedPrecondition: return .badRequest(rpc.message)
         case .deadlineExceeded: return APIError(.gatewayTimeout, rpc.message, type: "TimeoutError")
         default: return .internalError("The engine failed: \(rpc.message)")
@@ -62,8 +70,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         ]
     }
 
-    /// The JSON error response.
+    /// The JSON error response; a 429 carries `Retry-After: 1` (seconds).
     var response: Response {
-        JSONResponse.make(json, status: status)
+        JSONResponse.make(json, status: status, headers: status == .tooManyRequests ? [.retryAfter: "1"] : [:])
     }
 }

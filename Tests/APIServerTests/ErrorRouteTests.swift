@@ -146,6 +146,32 @@ struct ErrorRouteTests {
         }
     }
 
+    @Test("an upstream full for capacity (RESOURCE_EXHAUSTED) is a 429 with Retry-After, streaming or not")
+    func upstreamOverloaded() async throws {
+        try await withAPI(FakeEngine(failure: RPCError(.resourceExhausted, "queue full"))) { client in
+            for json in [#"{"prompt":"Hi"}"#, #"{"prompt":"Hi","stream":true}"#] {
+                try await client.execute(uri: "/v1/completions", method: .post, body: ByteBuffer(string: json)) {
+                    #expect($0.status == .tooManyRequests)
+                    #expect($0.headers[.retryAfter] == "1")
+                    let error = try JSONValue(parsing: String(buffer: $0.body))["error"]
+                    #expect(error?["type"] == "rate_limit_exceeded" && error?["code"]?.int == 429)
+                    #expect(error?["message"]?.stringValue?.contains("queue full") == true)
+                }
+            }
+            _ = try await expectError(
+                client, "/v1/chat/completions", #"{"messages":[{"role":"user","content":"Hi"}],"stream":true}"#,
+                .tooManyRequests, param: nil)
+        }
+    }
+
+    @Test("a refusal is known before a stream's headers: UNAVAILABLE on a stream is a 503 too")
+    func streamingUnavailable() async throws {
+        try await withAPI(FakeEngine(failure: RPCError(.unavailable, "draining"))) { client in
+            _ = try await expectError(
+                client, "/v1/completions", #"{"prompt":"Hi","stream":true}"#, .serviceUnavailable, param: nil)
+        }
+    }
+
     @Test("an engine-side error finish is a 500, or an error event before [DONE] when streaming")
     func engineError() async throws {
         let engine = FakeEngine { _ in [FakeEngine.Step(tokens: [67], finish: .error, error: "runner lost")] }

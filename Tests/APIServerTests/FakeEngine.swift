@@ -10,7 +10,8 @@ import Wire
 /// A scripted `Engine` upstream: a real RPCServer on 127.0.0.1 whose Generate plays a script of steps.
 ///
 /// It records every request, every Abort, and every Generate that ended by cancellation. With `holdOpen` a
-/// request never finishes on its own: after the script it keeps producing token 67 ("a") until cancelled.
+/// request never finishes on its own: after the script it keeps producing token 67 ("a") until cancelled. The
+/// first output carries `promptLogprobs(request)` when the request asks for prompt logprobs.
 final class FakeEngine: Sendable {
     struct Step: Sendable {
         var tokens: [TokenID]
@@ -95,8 +96,10 @@ final class FakeEngine: Sendable {
         state.withLock { $0.requests.append(request) }
         if let failure { throw failure }
         do {
-            for step in script(request) {
-                try writer.send(output(request, step))
+            for (i, step) in script(request).enumerated() {
+                var out = output(request, step)
+                if i == 0 { out.promptLogprobs = Self.promptLogprobs(request) }
+                try writer.send(out)
                 try await Task.sleep(for: stepDelay)
             }
             while holdOpen {

@@ -39,7 +39,9 @@ struct ChoiceProcessor: Sendable {
 
     mutating func process(_ output: ApusV1.GenerateOutput) -> ChoiceDelta {
         precondition(finishReason == nil, "output after the choice finished")
-        var delta = ChoiceDelta(index: index, tokenIDs: output.newTokenIDs, logprobs: output.newLogprobs)
+        var delta = ChoiceDelta(
+            index: index, tokenIDs: output.newTokenIDs, logprobs: output.newLogprobs,
+            promptLogprobs: output.promptLogprobs)
         if reportsCachedTokens, output.numCachedTokens > 0 {
             delta.numCachedTokens = Int(output.numCachedTokens)
             reportsCachedTokens = false

@@ -5,17 +5,18 @@ import Wire
 /// One OpenAI request in flight upstream: its child requests (one per choice), opened together and read
 /// concurrently, each through its own `ChoiceProcessor`.
 ///
-/// `start` opens every upstream stream before any response byte is written, so an unreachable upstream is a 503,
-/// not a broken stream. `forEach` delivers the choices' deltas in arrival order; when its body throws (the client
-/// went away) or the caller is cancelled, the child tasks are cancelled, which cancels their upstream calls —
-/// the engine aborts those requests within one step.
+/// `start` opens every upstream stream and waits for each one's first output before any response byte is written,
+/// so an unreachable or refusing upstream is a 503 (or a 429 when it is full), not a broken stream; callers run it
+/// under `ClientDisconnect`, so a client that leaves while its request is queued cancels it. `forEach` delivers the
+/// choices' deltas in arrival order; when its body throws (the client went away) or the caller is cancelled, the
+/// child tasks are cancelled, which cancels their upstream calls — the engine aborts those requests within one step.
 struct Generation: Sendable {
     struct Child: Sendable {
         var index: Int
         var requestID: String
         var promptTokens: Int
         var processor: ChoiceProcessor
-        var stream: RPCResponseStream<ApusV1.GenerateOutput>
+        var outputs: UpstreamOutputs
     }
 
     let children: [Child]
@@ -38,7 +39,10 @@ struct Generation: Sendable {
                     processor: ChoiceProcessor(
                         index: child.index, tokenizer: model.tokenizer, promptTokenIDs: child.request.promptTokenIDs,
                         params: child.request.samplingParams, reportsCachedTokens: child.index % plan.params.n == 0),
-                    stream: stream))
+                    outputs: UpstreamOutputs(stream)))
+        }
+        for child in children {
+            do { try await child.outputs.awaitFirst() } catch { throw APIError.upstream(error) }
         }
         return Generation(
             children: children, upstream: upstream, metrics: metrics, arrival: plan.arrival,
@@ -71,7 +75,7 @@ struct Generation: Sendable {
         var processor = child.processor
         var timer = APIMetrics.RequestTimer(arrival: arrival)
         do {
-            for try await output in child.stream {
+            while let output = try await child.outputs.next() {
                 let delta = processor.process(output)
                 if let metrics { timer.record(delta, promptTokens: child.promptTokens, metrics: metrics) }
                 yield(delta)

@@ -3,12 +3,15 @@ import Tokenization
 
 /// `POST /v1/chat/completions`, parsed: messages rendered through the model's chat template and tokenized
 /// without special tokens (the template places them). `max_completion_tokens` (or `max_tokens`) defaults to the
-/// rest of the context; `logprobs` is a bool and `top_logprobs` the count.
+/// rest of the context; `logprobs` is a bool and `top_logprobs` the count. vLLM's `prompt_logprobs` goes upstream
+/// and comes back at the top level of a non-streaming response (a stream may only ask for 0, which returns nothing).
 struct ChatCompletionRequest: Sendable {
     var model: String?
     var plan: GenerationPlan
     /// Whether choices carry `logprobs.content`.
     var logprobs: Bool
+    /// Whether the response carries `prompt_logprobs`.
+    var returnsPromptLogprobs: Bool
 
     static func parse(
         _ body: JSONValue, model: ServedModel, requestID: String
@@ -25,12 +28,17 @@ struct ChatCompletionRequest: Sendable {
                 "top_logprobs must be in [0, \(SamplingParams.maxLogprobs)], got \(top)", param: "top_logprobs")
         }
         if wantsLogprobs { params.logprobs = top ?? 0 }
+        let promptLogprobs = try SamplingFields.promptLogprobs(f)
+        // A stream gets past the check only with 0, for which vLLM returns nothing: it need not go upstream.
+        if try f.bool("stream") != true { params.promptLogprobs = promptLogprobs }
         var plan = GenerationPlan(
             requestID: requestID, prompts: [try render(f, model)], params: params,
             requestedMaxTokens: try SamplingFields.maxTokens(f, keys: ["max_completion_tokens", "max_tokens"]),
             promptParam: "messages")
         try StreamFields.apply(f, to: &plan)
-        return ChatCompletionRequest(model: try f.string("model"), plan: plan, logprobs: wantsLogprobs)
+        return ChatCompletionRequest(
+            model: try f.string("model"), plan: plan, logprobs: wantsLogprobs,
+            returnsPromptLogprobs: params.promptLogprobs != nil)
     }
 
     private static func render(_ f: JSONFields, _ model: ServedModel) throws(APIError) -> [TokenID] {

@@ -39,6 +39,21 @@ enum SamplingFields {
         return nil
     }
 
+    /// vLLM's `prompt_logprobs` extension (completions and chat): top logprobs per prompt token, in
+    /// [0, `maxLogprobs`]. As vLLM, a positive value (or -1) with `stream: true` is refused: streams have no place
+    /// for them.
+    static func promptLogprobs(_ f: JSONFields) throws(APIError) -> Int? {
+        guard let k = try f.int("prompt_logprobs") else { return nil }
+        if try f.bool("stream") == true, k > 0 || k == -1 {
+            throw .badRequest("prompt_logprobs are not available when stream is true", param: "prompt_logprobs")
+        }
+        guard k >= 0, k <= SamplingParams.maxLogprobs else {
+            throw .badRequest(
+                "prompt_logprobs must be in [0, \(SamplingParams.maxLogprobs)], got \(k)", param: "prompt_logprobs")
+        }
+        return k
+    }
+
     static func tokenIDs(_ ids: [Int], _ param: String) throws(APIError) -> [TokenID] {
         var out: [TokenID] = []
         out.reserveCapacity(ids.count)

@@ -2,11 +2,16 @@ import ServingCore
 import Tokenization
 
 /// The `/v1/chat/completions` response and stream chunk shapes (`chat.completion`, `chat.completion.chunk`).
+///
+/// A non-streaming response ends with vLLM's top-level `prompt_logprobs` (null unless asked for; the prompt is
+/// the same for every choice, so the first choice's are reported).
 struct ChatFormat: Sendable {
     let id: String
     let model: String
     let created: Int
     let logprobs: LogprobsFormat?
+    /// Set when the response carries `prompt_logprobs`.
+    var promptLogprobs: LogprobsFormat? = nil
 
     private func envelope(_ object: String, _ choices: [JSONValue]) -> JSONObject {
         [
@@ -33,6 +38,8 @@ struct ChatFormat: Sendable {
                 ]
             })
         body["usage"] = usage.json
+        let prompt = results.first?.promptLogprobs ?? []
+        body["prompt_logprobs"] = promptLogprobs.map { $0.promptLogprobs(prompt) } ?? .null
         return .object(body)
     }
 

@@ -6,6 +6,8 @@ struct ChoiceResult: Sendable {
     var text = ""
     var numTokens = 0
     var logprobs: [PositionLogprobs] = []
+    /// The prompt's logprobs from position 1 on (position 0 has none), when the request asked for them.
+    var promptLogprobs: [PositionLogprobs] = []
     var finishReason: FinishReason?
     var stopReason: StopReason?
     var cachedTokens = 0
@@ -16,6 +18,7 @@ struct ChoiceResult: Sendable {
         text += delta.text
         numTokens += delta.tokenIDs.count
         logprobs += delta.logprobs
+        promptLogprobs += delta.promptLogprobs
         cachedTokens = max(cachedTokens, delta.numCachedTokens)
         if let reason = delta.finishReason {
             finishReason = reason

@@ -1,12 +1,20 @@
 import ServingCore
 import Tokenization
 
-/// The `/v1/completions` response and stream chunk shapes (`object: "text_completion"`).
+/// The `/v1/completions` response and stream chunk shapes (`object: "text_completion"`), with vLLM's `echo` and
+/// `prompt_logprobs`.
 struct CompletionFormat: Sendable {
     let id: String
     let model: String
     let created: Int
-    let logprobs: LogprobsFormat?
+    let tokens: LogprobsFormat
+    /// The request's `logprobs` (k alternatives); nil = choices carry `"logprobs": null`.
+    let logprobs: Int?
+    /// Set when the request echoes its prompt.
+    let echo: CompletionEcho?
+    /// Whether non-streaming choices carry `prompt_logprobs` (asked for directly, or through echo with logprobs,
+    /// as vLLM); otherwise the field is null. Stream chunks never carry it (vLLM refuses it on streams).
+    let promptLogprobs: Bool
 
     private func envelope(_ choices: [JSONValue]) -> JSONObject {
         [
@@ -17,28 +25,61 @@ struct CompletionFormat: Sendable {
 
     private func choice(
         _ index: Int, _ text: String, _ logprobs: JSONValue, _ finish: FinishReason?, _ stop: StopReason?
-    ) -> JSONValue {
+    ) -> JSONObject {
         [
             "index": .int(index), "text": .string(text), "logprobs": logprobs,
             "finish_reason": finish.map { .string($0.rawValue) } ?? .null, "stop_reason": stop?.json ?? .null,
         ]
     }
 
+    /// A choice's text and logprobs entries: the echoed prompt first (when `echoing`), then the generated part.
+    private func content(
+        index: Int, echoing: Bool, text: String, positions: [PositionLogprobs], promptLogprobs: [PositionLogprobs]
+    ) -> (text: String, entries: [LogprobEntry]) {
+        var out = ""
+        var entries: [LogprobEntry] = []
+        if echoing, let echo {
+            out = echo.text(choice: index)
+            if logprobs != nil { entries = echo.promptEntries(choice: index, promptLogprobs) }
+        }
+        if echo?.generates ?? true {
+            out += text
+            if logprobs != nil { entries += LogprobEntry.of(positions) }
+        }
+        return (out, entries)
+    }
+
+    private func logprobsJSON(_ entries: [LogprobEntry], offset: inout Int) -> JSONValue {
+        guard let logprobs else { return .null }
+        return tokens.completion(entries, top: logprobs, offset: &offset)
+    }
+
     func response(_ results: [ChoiceResult], usage: Usage) -> JSONValue {
         var body = envelope(
             results.map { r in
+                let (text, entries) = content(
+                    index: r.index, echoing: true, text: r.text, positions: r.logprobs,
+                    promptLogprobs: r.promptLogprobs)
                 var offset = 0
-                let lp = logprobs.map { $0.completion(r.logprobs, offset: &offset) } ?? .null
-                return choice(r.index, r.text, lp, r.finishReason, r.stopReason)
+                var c = choice(r.index, text, logprobsJSON(entries, offset: &offset), r.finishReason, r.stopReason)
+                c["prompt_logprobs"] = promptLogprobs ? tokens.promptLogprobs(r.promptLogprobs) : .null
+                return .object(c)
             })
         body["usage"] = usage.json
         return .object(body)
     }
 
-    /// One stream chunk; `offset` is the choice's running text offset for `text_offset`.
-    func chunk(_ delta: ChoiceDelta, offset: inout Int) -> JSONValue {
-        let lp = logprobs.map { $0.completion(delta.logprobs, offset: &offset) } ?? .null
-        return .object(envelope([choice(delta.index, delta.text, lp, delta.finishReason, delta.stopReason)]))
+    /// One stream chunk for `delta`, or nil when it carries nothing. `first` marks the choice's first delta, which
+    /// with echo carries the prompt ahead of the delta's own text (vLLM's first chunk of a choice). `offset` is the
+    /// choice's running `text_offset`, over the echoed text too.
+    func chunk(_ delta: ChoiceDelta, first: Bool, offset: inout Int) -> JSONValue? {
+        let echoing = first && echo != nil
+        let (text, entries) = content(
+            index: delta.index, echoing: echoing, text: delta.text, positions: delta.logprobs,
+            promptLogprobs: delta.promptLogprobs)
+        guard echoing || !text.isEmpty || !entries.isEmpty || delta.finishReason != nil else { return nil }
+        let lp = logprobsJSON(entries, offset: &offset)
+        return .object(envelope([.object(choice(delta.index, text, lp, delta.finishReason, delta.stopReason))]))
     }
 
     func usageChunk(_ usage: Usage) -> JSONValue {

@@ -1,7 +1,19 @@
 import ServingCore
 import Tokenization
 
-/// Turns `PositionLogprobs` into OpenAI's two logprobs shapes (reference §10 step 4).
+/// One position of a completions `logprobs` object: the token there and its logprobs `[token, top1, …, topk]`;
+/// `position` is nil for the first prompt token of an echo, which has no logprob (nothing precedes it).
+struct LogprobEntry: Sendable, Equatable {
+    var tokenID: TokenID
+    var position: PositionLogprobs?
+
+    /// The entries of generated (or prompt) positions, each led by its own token.
+    static func of(_ positions: [PositionLogprobs]) -> [LogprobEntry] {
+        positions.compactMap { p in p.tokenIDs.first.map { LogprobEntry(tokenID: $0, position: p) } }
+    }
+}
+
+/// Turns `PositionLogprobs` into OpenAI's two logprobs shapes (reference §10 step 4) and vLLM's `prompt_logprobs`.
 ///
 /// Each position is `[sampled, top1, …, topk]`; a token's text is its own decoding (special tokens included).
 struct LogprobsFormat: Sendable {
@@ -9,23 +21,30 @@ struct LogprobsFormat: Sendable {
 
     func tokenText(_ id: TokenID) -> String { tokenizer.decode([id], skipSpecialTokens: false) }
 
-    /// Completions: `{"tokens", "token_logprobs", "top_logprobs": [{token: logprob}], "text_offset"}`;
-    /// `offset` is the text length before the first position, advanced past every token.
-    func completion(_ positions: [PositionLogprobs], offset: inout Int) -> JSONValue {
+    /// Completions: `{"tokens", "token_logprobs", "top_logprobs": [{token: logprob}], "text_offset"}`, as vLLM's
+    /// `_create_completion_logprobs`: at most `top + 1` alternatives per position (the token itself, then the
+    /// top-k), a nil position gives null `token_logprobs` and `top_logprobs`. `offset` is the text length before
+    /// the first entry and is advanced past every token's text.
+    func completion(_ entries: [LogprobEntry], top: Int, offset: inout Int) -> JSONValue {
         var tokens: [JSONValue] = []
         var values: [JSONValue] = []
         var tops: [JSONValue] = []
         var offsets: [JSONValue] = []
-        for position in positions {
-            guard let sampled = position.tokenIDs.first, let value = position.logprobs.first else { continue }
-            let text = tokenText(sampled)
+        for entry in entries {
+            let text = tokenText(entry.tokenID)
             tokens.append(.string(text))
-            values.append(.double(Double(value)))
-            var top = JSONObject()
-            for (id, lp) in zip(position.tokenIDs, position.logprobs) where top[tokenText(id)] == nil {
-                top[tokenText(id)] = .double(Double(lp))
+            if let position = entry.position, let value = position.logprobs.first {
+                values.append(.double(Double(value)))
+                var alternatives = JSONObject()
+                for (id, lp) in zip(position.tokenIDs, position.logprobs).prefix(top + 1)
+                where alternatives[tokenText(id)] == nil {
+                    alternatives[tokenText(id)] = .double(Double(lp))
+                }
+                tops.append(.object(alternatives))
+            } else {
+                values.append(.null)
+                tops.append(.null)
             }
-            tops.append(.object(top))
             offsets.append(.int(offset))
             offset += text.unicodeScalars.count
         }
@@ -33,6 +52,24 @@ struct LogprobsFormat: Sendable {
             "tokens": .array(tokens), "token_logprobs": .array(values), "top_logprobs": .array(tops),
             "text_offset": .array(offsets),
         ]
+    }
+
+    /// vLLM's `prompt_logprobs` (completions choices, chat responses): `null` for the first prompt token, then per
+    /// position a dict from token id (a string key) to `{"logprob", "rank", "decoded_token"}` holding the prompt's
+    /// own token (with its rank) and the top-k (ranks 1…k); a token in both keeps its first place, as a dict does.
+    func promptLogprobs(_ positions: [PositionLogprobs]) -> JSONValue {
+        var out: [JSONValue] = [.null]
+        for position in positions {
+            var entry = JSONObject()
+            for (i, (id, lp)) in zip(position.tokenIDs, position.logprobs).enumerated() {
+                entry[String(id)] = [
+                    "logprob": .double(Double(lp)), "rank": .int(i == 0 ? position.sampledRank : i),
+                    "decoded_token": .string(tokenText(id)),
+                ]
+            }
+            out.append(.object(entry))
+        }
+        return .array(out)
     }
 
     /// Chat: the entries of `logprobs.content`: `{"token", "logprob", "bytes", "top_logprobs": [...]}`.

@@ -9,10 +9,13 @@ extension APIServer {
         let ids = requestIDs(request, prefix: "chatcmpl")
         let parsed = try ChatCompletionRequest.parse(try await jsonBody(request), model: model, requestID: ids.upstream)
         try model.check(model: parsed.model)
-        let generation = try await Generation.start(parsed.plan, model: model, upstream: upstream, metrics: metrics)
+        let generation = try await ClientDisconnect.cancellingOnClose(context.channel) { [model, upstream, metrics] in
+            try await Generation.start(parsed.plan, model: model, upstream: upstream, metrics: metrics)
+        }
+        let tokens = LogprobsFormat(tokenizer: model.tokenizer)
         let format = ChatFormat(
             id: "chatcmpl-\(ids.client)", model: model.name, created: Int(Date.now.timeIntervalSince1970),
-            logprobs: parsed.logprobs ? LogprobsFormat(tokenizer: model.tokenizer) : nil)
+            logprobs: parsed.logprobs ? tokens : nil, promptLogprobs: parsed.returnsPromptLogprobs ? tokens : nil)
         let headers: HTTPFields = [HTTPFields.requestIDName: ids.client]
         guard parsed.plan.stream else {
             let results = try await ClientDisconnect.cancellingOnClose(context.channel) {

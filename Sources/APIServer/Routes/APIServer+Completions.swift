@@ -9,10 +9,13 @@ extension APIServer {
         let ids = requestIDs(request, prefix: "cmpl")
         let parsed = try CompletionRequest.parse(try await jsonBody(request), model: model, requestID: ids.upstream)
         try model.check(model: parsed.model)
-        let generation = try await Generation.start(parsed.plan, model: model, upstream: upstream, metrics: metrics)
+        let generation = try await ClientDisconnect.cancellingOnClose(context.channel) { [model, upstream, metrics] in
+            try await Generation.start(parsed.plan, model: model, upstream: upstream, metrics: metrics)
+        }
         let format = CompletionFormat(
             id: "cmpl-\(ids.client)", model: model.name, created: Int(Date.now.timeIntervalSince1970),
-            logprobs: parsed.plan.params.logprobs == nil ? nil : LogprobsFormat(tokenizer: model.tokenizer))
+            tokens: LogprobsFormat(tokenizer: model.tokenizer), logprobs: parsed.plan.params.logprobs,
+            echo: parsed.echo, promptLogprobs: parsed.returnsPromptLogprobs)
         let headers: HTTPFields = [HTTPFields.requestIDName: ids.client]
         guard parsed.plan.stream else {
             let results = try await ClientDisconnect.cancellingOnClose(context.channel) {
@@ -24,12 +27,16 @@ extension APIServer {
         let includeUsage = parsed.plan.includeUsage
         return ServerSentEvents.response(headers: headers, channel: context.channel) { send in
             var offsets: [Int: Int] = [:]
+            var started: Set<Int> = []
             var usage = Usage(promptTokens: generation.promptTokens)
             try await generation.forEach { delta in
                 try ServerSentEvents.check(delta)
                 usage.add(delta)
-                guard !delta.text.isEmpty || !delta.logprobs.isEmpty || delta.finishReason != nil else { return }
-                try await send(format.chunk(delta, offset: &offsets[delta.index, default: 0]))
+                let first = started.insert(delta.index).inserted
+                guard let chunk = format.chunk(delta, first: first, offset: &offsets[delta.index, default: 0]) else {
+                    return
+                }
+                try await send(chunk)
             }
             if includeUsage { try await send(format.usageChunk(usage)) }
         }
