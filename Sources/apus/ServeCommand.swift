@@ -15,6 +15,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "embedded, dummy, or a Hugging Face model directory.") var model: String = "embedded"
     @Option(name: .customLong("data-parallel-size"), help: "Engine-core replicas, each with its own runner.")
     var dataParallelSize: Int = 1
+    @Option(
+        name: .customLong("pipeline-parallel-size"),
+        help: "Runners per replica, each holding a contiguous range of the model's layers (pipeline stages).")
+    var pipelineParallelSize: Int = 1
     @Option(name: .customLong("api-key")) var apiKey: String?
     @Option(name: .customLong("served-model-name")) var servedModelName: String?
     @Option(name: .customLong("memory-budget"), help: "Per runner.") var memoryBudget: String = "2GiB"
@@ -27,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...64).contains(dataParallelSize) else { throw ValidationError("--data-parallel-size must be 1...64") }
+        guard (1...64).contains(pipelineParallelSize) else {
+            throw ValidationError("--pipeline-parallel-size must be 1...64")
+        }
     }
 
     func run() async throws {
@@ -40,14 +47,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     var common: [String] { ["--host", "127.0.0.1", "--port", "0", "--admin-port", "0", "--log-level", logLevel] }
 
-    func runnerArgs() -> [String] {
+    func runnerArgs(stage: Int) -> [String] {
         ["runner"] + common + ["--model", model, "--memory-budget", memoryBudget]
+            + ["--pipeline-stage", "\(stage)/\(pipelineParallelSize)"]
             + (maxModelLen.map { ["--max-model-len", "\($0)"] } ?? [])
             + (servedModelName.map { ["--served-model-name", $0] } ?? [])
     }
 
-    func engineArgs(runner: String, index: Int) -> [String] {
-        ["engine-core"] + common + ["--runner", runner, "--engine-id", "engine-\(index)",
+    func engineArgs(runners: [String], index: Int) -> [String] {
+        ["engine-core"] + common + runners.flatMap { ["--runner", $0] } + ["--engine-id", "engine-\(index)",
             "--max-num-seqs", "\(maxNumSeqs)", "--max-num-batched-tokens", "\(maxNumBatchedTokens)",
             enablePrefixCaching ? "--enable-prefix-caching" : "--no-enable-prefix-caching"]
             + (maxModelLen.map { ["--max-model-len", "\($0)"] } ?? [])
@@ -83,8 +91,12 @@ struct ClusterService: Service {
         }
         var engines: [String] = []
         for i in 0..<command.dataParallelSize {
-            let runner = try await launch("runner-\(i)", command.runnerArgs())
-            let engine = try await launch("engine-core-\(i)", command.engineArgs(runner: runner.address("wire")!, index: i))
+            var runners: [String] = []
+            for stage in 0..<command.pipelineParallelSize {
+                let name = command.pipelineParallelSize > 1 ? "runner-\(i)-stage-\(stage)" : "runner-\(i)"
+                runners.append(try await launch(name, command.runnerArgs(stage: stage)).address("wire")!)
+            }
+            let engine = try await launch("engine-core-\(i)", command.engineArgs(runners: runners, index: i))
             engines.append(engine.address("wire")!)
         }
         let router = try await launch("router", command.routerArgs(engines: engines))
