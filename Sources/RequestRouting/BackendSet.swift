@@ -1,14 +1,18 @@
 /// The router's membership: the engines it knows, in the order they were added, each with a prefix slot.
 ///
-/// Pure bookkeeping; `RouterCore` keeps the ledger and the prefix index in step with it.
+/// Pure bookkeeping; `RouterCore` keeps the ledger and the prefix index in step with it. It also applies the
+/// rules that span engines: `maxEjectionPercent` and the ejection jitter, drawn from a generator seeded by
+/// `seed`, so the same events give the same ejection ends.
 public struct BackendSet: Sendable {
     public let healthConfig: HealthConfig
     public private(set) var backends: [Backend] = []
     private var positions: [EngineID: Int] = [:]
     private var freeSlots: [Int] = Array((0..<PrefixIndex.maxSlots).reversed())
+    private var generator: SplitMix64
 
-    public init(healthConfig: HealthConfig = HealthConfig()) {
+    public init(healthConfig: HealthConfig = HealthConfig(), seed: UInt64 = 0) {
         self.healthConfig = healthConfig
+        self.generator = SplitMix64(seed: seed ^ 0x5EED_E1EC_7000_0000)
     }
 
     public var count: Int { backends.count }
@@ -47,10 +51,30 @@ public struct BackendSet: Sendable {
         handle(.drainRequested, for: id, now: now)
     }
 
-    /// Feeds one health event to `id`'s state machine; nothing happens for a non-member.
+    /// Feeds one health event to `id`'s state machine; nothing happens for a non-member. An error that would
+    /// eject the engine gets a permit: refused when the ejection would take the passively ejected engines past
+    /// `maxEjectionPercent` of the members, with a fresh jitter fraction otherwise.
     public mutating func handle(_ event: HealthEvent, for id: EngineID, now: UInt64) -> [HealthAction] {
         guard let position = positions[id] else { return [] }
-        return backends[position].health.handle(event, now: now)
+        var permit = EjectionPermit.unlimited
+        if event == .transportError || event == .requestTimedOut, backends[position].health.nextErrorEjects {
+            permit = EjectionPermit(
+                allowed: ejectionAllowed(now: now),
+                jitterFraction: Double(generator.next() >> 11) / Double(UInt64(1) << 53))
+        }
+        return backends[position].health.handle(event, now: now, permit: permit)
+    }
+
+    /// Whether one more engine may be passively ejected at `now`: none is yet, or with it at most
+    /// `maxEjectionPercent` of the members (draining and removed ones not counted) are inside their ejection.
+    public func ejectionAllowed(now: UInt64) -> Bool {
+        var members = 0
+        var ejected = 0
+        for backend in backends where backend.health.state != .draining && backend.health.state != .removed {
+            members += 1
+            if backend.health.isEjected(at: now) { ejected += 1 }
+        }
+        return ejected == 0 || Double(ejected + 1) * 100 <= healthConfig.maxEjectionPercent * Double(members)
     }
 
     /// Stores a load report for `id` and feeds its step counter to the health machine.

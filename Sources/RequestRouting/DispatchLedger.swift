@@ -26,6 +26,8 @@ public struct DispatchLedger: Sendable {
     fileprivate var entries: [String: Entry] = [:]
     private var counts = [Int](repeating: 0, count: PrefixIndex.maxSlots)
     public private(set) var totalInFlight = 0
+    /// Requests on a retry attempt (their second or later), detached ones included; the retry budget's count.
+    public private(set) var retriesInFlight = 0
 
     public init(maxAttempts: Int = 3) {
         precondition(maxAttempts >= 1, "maxAttempts must be at least 1")
@@ -67,6 +69,7 @@ public struct DispatchLedger: Sendable {
         precondition(canRetry(requestID), "request \(requestID) may not be retried")
         precondition(!entry.triedEngines.contains(engine), "request \(requestID) already tried \(engine)")
         if entry.engine != nil { release(entry.slot) }
+        if entry.attempts == 1 { retriesInFlight += 1 }
         entry.engine = engine
         entry.slot = slot
         entry.triedEngines.append(engine)
@@ -79,6 +82,7 @@ public struct DispatchLedger: Sendable {
     public mutating func finish(_ requestID: String) -> Entry? {
         guard let entry = entries.removeValue(forKey: requestID) else { return nil }
         if entry.engine != nil { release(entry.slot) }
+        if entry.attempts > 1 { retriesInFlight -= 1 }
         return entry
     }
 
@@ -119,6 +123,7 @@ public struct DispatchLedger: Sendable {
         }
         precondition(recount == counts, "in-flight counts \(counts) disagree with requests \(recount)")
         precondition(totalInFlight == counts.reduce(0, +))
+        precondition(retriesInFlight == entries.values.filter { $0.attempts > 1 }.count, "retry count is off")
     }
 }
 

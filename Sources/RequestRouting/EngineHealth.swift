@@ -6,8 +6,9 @@
 /// - unproven (pending until a successful check or a SERVING watch),
 /// - `notServing` (Watch or Check said NOT_SERVING; cleared by SERVING),
 /// - failing checks (≥ `failureThreshold` in a row; cleared by `successThreshold` successes),
-/// - passive ejection (≥ `consecutiveErrorsToEject` transport errors or timeouts; cleared by a successful
-///   check at or after the ejection's end — "re-admit after backoff"),
+/// - passive ejection (≥ `consecutiveErrorsToEject` transport errors or timeouts, when the caller's
+///   `EjectionPermit` allows it; cleared by a SERVING status at or after the ejection's end — "re-admit after
+///   backoff" — or by the first SERVING status after a `.restarted` event: a new process did not earn it),
 /// - hung (step counter still for `hungAfter` while there is work; cleared only by progress or idleness,
 ///   because a hung engine may well answer health checks).
 /// Only `ready` is dispatchable. Draining and removed are terminal for dispatch; in-flight work continues.
@@ -23,6 +24,7 @@ public struct EngineHealth: Sendable {
     private var hung = false
     private var draining = false
     private var removed = false
+    private var restartedWhileEjected = false
     private var lastStepCounter: UInt64?
     private var lastProgress: UInt64
     private var engineHasWork = false
@@ -57,8 +59,28 @@ public struct EngineHealth: Sendable {
         return nil
     }
 
-    /// Applies one event at `now` and returns what the caller must do, in order.
-    public mutating func handle(_ event: HealthEvent, now: UInt64) -> [HealthAction] {
+    /// Whether the engine's passive ejection is still running at `now` (its end not reached yet).
+    public func isEjected(at now: UInt64) -> Bool {
+        ejectedUntil.map { now < $0 } ?? false
+    }
+
+    /// Whether one more transport error or timeout would eject the engine (the caller then asks for a permit).
+    public var nextErrorEjects: Bool {
+        ejectedUntil == nil && consecutiveErrors + 1 >= config.consecutiveErrorsToEject
+    }
+
+    /// Whether panic mode may send requests here: the engine is proven and only its passive ejection blocks
+    /// it — never a NOT_SERVING, failing-checks, hung, draining or removed engine.
+    public var isPanicEligible: Bool {
+        !removed && !draining && proven && !hung && !notServing && consecutiveFailures < config.failureThreshold
+            && ejectedUntil != nil
+    }
+
+    /// Applies one event at `now` and returns what the caller must do, in order. `permit` decides about a
+    /// passive ejection this event calls for (only transport errors and timeouts look at it).
+    public mutating func handle(_ event: HealthEvent, now: UInt64, permit: EjectionPermit = .unlimited)
+        -> [HealthAction]
+    {
         let wasDispatchable = isDispatchable
         let wasFailed = state == .failed
         var actions: [HealthAction] = []
@@ -67,7 +89,7 @@ public struct EngineHealth: Sendable {
         case .checkSucceeded: observeStatus(.serving, now: now)
         case .checkFailed, .checkTimedOut: observeCheckFailure()
         case .transportError, .requestTimedOut:
-            if let until = observeError(now: now) { actions.append(.readmitAfter(until)) }
+            if let action = observeError(now: now, permit: permit) { actions.append(action) }
         case .requestSucceeded:
             consecutiveErrors = 0
             hung = false
@@ -76,6 +98,12 @@ public struct EngineHealth: Sendable {
         case .timePassed(let routerInFlight): observeTime(routerInFlight: routerInFlight, now: now)
         case .drainRequested: draining = true
         case .removed: removed = true
+        case .restarted:
+            restartedWhileEjected = ejectedUntil != nil
+            consecutiveErrors = 0
+            hung = false
+            lastStepCounter = nil
+            lastProgress = now
         }
         return transitions(wasDispatchable: wasDispatchable, wasFailed: wasFailed, extra: actions)
     }
@@ -105,9 +133,10 @@ public struct EngineHealth: Sendable {
         guard consecutiveSuccesses >= config.successThreshold else { return }
         proven = true
         notServing = false
-        if let until = ejectedUntil, now >= until {
+        if let until = ejectedUntil, now >= until || restartedWhileEjected {
             ejectedUntil = nil
             consecutiveErrors = 0
+            restartedWhileEjected = false
         }
     }
 
@@ -116,16 +145,22 @@ public struct EngineHealth: Sendable {
         consecutiveFailures += 1
     }
 
-    /// Counts a transport error or timeout; returns the ejection's end when this one ejects the engine.
-    private mutating func observeError(now: UInt64) -> UInt64? {
+    /// Counts a transport error or timeout; returns `.readmitAfter(end)` when this one ejects the engine and
+    /// `.ejectionSkipped` when it would have but `permit` refused. The n-th ejection lasts
+    /// `min(base × n, max)` plus its jitter (so the cap applies before the jitter).
+    private mutating func observeError(now: UInt64, permit: EjectionPermit) -> HealthAction? {
         guard ejectedUntil == nil else { return nil }
         consecutiveErrors += 1
         guard consecutiveErrors >= config.consecutiveErrorsToEject else { return nil }
         consecutiveErrors = 0
+        guard permit.allowed else { return .ejectionSkipped }
         ejections += 1
         let length = min(config.baseEjectionTime &* UInt64(ejections), config.maxEjectionTime)
-        ejectedUntil = now &+ length
-        return ejectedUntil
+        let fraction = min(max(permit.jitterFraction, 0), 1)
+        let jitter = UInt64(Double(length) * config.ejectionJitterPercent / 100 * fraction)
+        ejectedUntil = now &+ length &+ jitter
+        restartedWhileEjected = false
+        return .readmitAfter(now &+ length &+ jitter)
     }
 
     private mutating func observeStep(_ counter: UInt64, hasWork: Bool, now: UInt64) {

@@ -2,7 +2,8 @@
 ///
 /// Defaults follow SMG's worker manager and Envoy outlier detection (reference/router-anchors.md §3):
 /// 3 failed checks make an engine not-ready, 9 make it failed, 5 consecutive transport errors or timeouts
-/// eject it for 30 s × n (capped at 300 s), and an engine whose step counter stands still for 2 s while
+/// eject it for 30 s × n (capped at 300 s) plus up to 10% jitter, at most 50% of the engines are passively
+/// ejected at once (but always at least one), and an engine whose step counter stands still for 2 s while
 /// it has work is hung.
 public struct HealthConfig: Sendable, Equatable {
     /// Consecutive successful checks that prove a pending engine (or clear failing checks).
@@ -16,6 +17,12 @@ public struct HealthConfig: Sendable, Equatable {
     /// First ejection length; the n-th ejection lasts n times this, capped by `maxEjectionTime`.
     public var baseEjectionTime: UInt64 = 30_000_000_000
     public var maxEjectionTime: UInt64 = 300_000_000_000
+    /// At most this percentage of the members (draining ones not counted) may be passively ejected at once;
+    /// an ejection beyond it is skipped. One engine may always be ejected (Envoy's `max_ejection_percent`).
+    public var maxEjectionPercent: Double = 50
+    /// Each ejection lasts up to this percentage of its length longer (uniformly drawn from the core's seeded
+    /// generator), so engines ejected together do not all come back in the same instant.
+    public var ejectionJitterPercent: Double = 10
     /// How long the step counter may stand still while the engine has work before it counts as hung.
     public var hungAfter: UInt64 = 2_000_000_000
 
@@ -31,6 +38,12 @@ public struct HealthConfig: Sendable, Equatable {
         }
         guard hungAfter > 0, baseEjectionTime > 0, maxEjectionTime >= baseEjectionTime else {
             throw .invalid("hungAfter and ejection times must be positive, maxEjectionTime >= baseEjectionTime")
+        }
+        guard (0...100).contains(maxEjectionPercent) else {
+            throw .invalid("maxEjectionPercent must be in 0...100, got \(maxEjectionPercent)")
+        }
+        guard (0...100).contains(ejectionJitterPercent) else {
+            throw .invalid("ejectionJitterPercent must be in 0...100, got \(ejectionJitterPercent)")
         }
     }
 }

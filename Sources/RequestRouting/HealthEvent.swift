@@ -32,6 +32,9 @@ public enum HealthEvent: Sendable, Equatable {
     case drainRequested
     /// The engine left the backend set.
     case removed
+    /// The engine's connection came back from a different process (a new hello instance id): an ejection
+    /// earned by the old process ends at the next SERVING status, and its error and step history is dropped.
+    case restarted
 }
 
 /// Why an engine stopped taking new requests.
@@ -56,6 +59,9 @@ public enum HealthAction: Sendable, Equatable {
     case readmitAfter(UInt64)
     /// The engine crossed the failed threshold; the service may remove it or keep probing slowly.
     case markFailed
+    /// The engine's errors called for a passive ejection, but `maxEjectionPercent` of the engines were already
+    /// ejected: it stays dispatchable and its error count starts again.
+    case ejectionSkipped
 }
 
 /// The engine's place in pending → ready → not_ready → failed, plus draining and removed.
@@ -66,4 +72,20 @@ public enum HealthState: String, Sendable, Equatable {
     case failed
     case draining
     case removed
+}
+
+/// What the membership allows when an engine's errors call for a passive ejection (`BackendSet` decides).
+public struct EjectionPermit: Sendable, Equatable {
+    /// False when `maxEjectionPercent` of the engines are already ejected: the ejection is skipped.
+    public var allowed: Bool
+    /// Where in [0, 1) the ejection's jitter falls: it lasts `length × ejectionJitterPercent% × fraction` longer.
+    public var jitterFraction: Double
+
+    public init(allowed: Bool = true, jitterFraction: Double = 0) {
+        self.allowed = allowed
+        self.jitterFraction = jitterFraction
+    }
+
+    /// Always allowed, no jitter (a lone machine, and tests of one engine).
+    public static let unlimited = EjectionPermit()
 }

@@ -29,7 +29,8 @@ public enum RequestOutcome: Sendable, Equatable {
 
 /// Why `RouterCore.route` could not place a request.
 public enum RoutingError: Error, Equatable, CustomStringConvertible {
-    /// No engine is ready (all pending, not ready, failed or draining, or none configured).
+    /// No engine is ready (all pending, not ready, failed or draining, or none configured), and none is only
+    /// passively ejected (panic mode would use those).
     case noEngineAvailable
     /// A request with this id is still in flight.
     case duplicateRequestID(String)
@@ -67,10 +68,13 @@ public struct EngineHealthAction: Sendable, Equatable {
 public struct FinishResult: Sendable, Equatable {
     public var decision: FinishDecision
     public var health: [EngineHealthAction]
+    /// The request could have been retried, but the retry budget refused it (the decision is `.fail`).
+    public var retryBudgetExhausted: Bool
 
-    public init(decision: FinishDecision, health: [EngineHealthAction] = []) {
+    public init(decision: FinishDecision, health: [EngineHealthAction] = [], retryBudgetExhausted: Bool = false) {
         self.decision = decision
         self.health = health
+        self.retryBudgetExhausted = retryBudgetExhausted
     }
 }
 

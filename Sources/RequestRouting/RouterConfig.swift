@@ -28,7 +28,9 @@ public struct RouterConfig: Sendable, Equatable {
     public var sessionBalanceFactor: Double = 0.25
     /// Attempts per request including the first; retries happen only before the first token.
     public var maxAttempts: Int = 3
-    /// Seed of `power_of_two`'s generator.
+    /// How many retries may be in flight at once (Envoy's retry budget: 20% of requests, at least 3).
+    public var retryBudget = RetryBudget()
+    /// Seed of `power_of_two`'s generator and of the ejection jitter.
     public var seed: UInt64 = 0
 
     public init(policy: PolicyKind = .prefixAware) {
@@ -38,6 +40,7 @@ public struct RouterConfig: Sendable, Equatable {
     public func validate() throws(RouterConfigError) {
         try health.validate()
         try prefixAware.validate()
+        try retryBudget.validate()
         guard sessionBalanceFactor >= 0, sessionBalanceFactor.isFinite else {
             throw .invalid("sessionBalanceFactor must be >= 0, got \(sessionBalanceFactor)")
         }

@@ -5,6 +5,11 @@
 /// lock). Every method is synchronous and cheap; `route` takes a few microseconds.
 /// Contract for the caller: every successful `route` is followed by exactly one final `finish` (possibly
 /// after `.retry` decisions, each followed by its own `finish`), whatever happens to the request.
+///
+/// Resilience rules (reference/router-anchors.md H3, H4; Envoy semantics): retries are bounded by
+/// `config.retryBudget`; at most `maxEjectionPercent` of the engines are passively ejected at once; and when
+/// no ready engine is left for a decision, panic mode sends the request to an engine that only a passive
+/// ejection blocks (`EngineHealth.isPanicEligible`) rather than failing it.
 public struct RouterCore: Sendable {
     public let config: RouterConfig
     public internal(set) var backends: BackendSet
@@ -12,6 +17,8 @@ public struct RouterCore: Sendable {
     public internal(set) var prefixIndex = PrefixIndex()
     private var policy: any RoutingPolicy
     private var candidates: [EngineCandidate] = []
+    /// Counters of budget refusals, panic dispatches and skipped ejections.
+    public private(set) var stats = RouterStats()
 
     /// A core with the policy `config.policy`; throws when `config` is out of range.
     public init(config: RouterConfig = RouterConfig()) throws(RouterConfigError) {
@@ -23,7 +30,7 @@ public struct RouterCore: Sendable {
         try config.validate()
         self.config = config
         self.policy = policy
-        self.backends = BackendSet(healthConfig: config.health)
+        self.backends = BackendSet(healthConfig: config.health, seed: config.seed)
         self.ledger = DispatchLedger(maxAttempts: config.maxAttempts)
     }
 
@@ -31,7 +38,7 @@ public struct RouterCore: Sendable {
 
     /// Picks an engine for a new request and records it in flight there.
     ///
-    /// Throws `.noEngineAvailable` when no engine is ready (the api answers 503) and `.duplicateRequestID`
+    /// Throws `.noEngineAvailable` when no engine is ready or panic-eligible (the api answers 503) and `.duplicateRequestID`
     /// when a request with this id is still in flight (ids may come from clients; they must not crash us).
     public mutating func route(_ request: RoutingRequest, now: UInt64) throws(RoutingError) -> EngineID {
         guard ledger.entry(for: request.requestID) == nil else { throw .duplicateRequestID(request.requestID) }
@@ -53,6 +60,8 @@ public struct RouterCore: Sendable {
 
     /// Ends or retries one upstream call of `request`; feeds the outcome to the engine's passive health.
     ///
+    /// A retryable outcome moves the request to an engine it has not tried while it may be retried (no output
+    /// yet, attempts left), the retry budget has room and an engine is left; otherwise the request fails.
     /// Calling it again for a request that is already over returns `.done` and changes nothing.
     public mutating func finish(_ request: RoutingRequest, outcome: RequestOutcome, now: UInt64) -> FinishResult {
         let id = request.requestID
@@ -62,15 +71,28 @@ public struct RouterCore: Sendable {
             health = backends.handle(event, for: engine, now: now).map {
                 EngineHealthAction(engine: engine, action: $0)
             }
+            stats.ejectionsSkipped += health.count { $0.action == .ejectionSkipped }
         }
-        if outcome.isRetryable, ledger.canRetry(id), let next = choose(request, excluding: entry.triedEngines) {
-            ledger.retry(id, on: next.id, slot: next.slot)
-            didDispatch(request, to: next, now: now)
-            return FinishResult(decision: .retry(on: next.id, previous: entry.engine), health: health)
+        var budgetExhausted = false
+        if outcome.isRetryable, ledger.canRetry(id) {
+            let retries = ledger.retriesInFlight + (entry.attempts > 1 ? 0 : 1)
+            if !config.retryBudget.allows(retriesInFlight: retries, requestsInFlight: ledger.count) {
+                budgetExhausted = true
+                stats.retriesBudgetExhausted += 1
+            } else if let next = choose(request, excluding: entry.triedEngines) {
+                ledger.retry(id, on: next.id, slot: next.slot)
+                didDispatch(request, to: next, now: now)
+                return FinishResult(decision: .retry(on: next.id, previous: entry.engine), health: health)
+            }
         }
         ledger.finish(id)
         let failed = outcome.isRetryable || outcome == .engineError
-        return FinishResult(decision: failed ? .fail : .done, health: health)
+        return FinishResult(decision: failed ? .fail : .done, health: health, retryBudgetExhausted: budgetExhausted)
+    }
+
+    /// Whether a new request could be placed now: an engine is ready, or one is panic-eligible.
+    public var canDispatch: Bool {
+        backends.backends.contains { $0.health.isDispatchable || $0.health.isPanicEligible }
     }
 
     /// Advances time: hung-engine detection, expiry of speculative prefix entries, finished drains.
@@ -88,22 +110,36 @@ public struct RouterCore: Sendable {
         return result
     }
 
-    /// Builds the candidates (ready engines not in `excluded`) and asks the policy; nil when none qualifies.
+    /// Builds the candidates (ready engines not in `excluded`; in panic mode, when there are none, the
+    /// panic-eligible engines not in `excluded`) and asks the policy; nil when none qualifies.
     private mutating func choose(_ request: RoutingRequest, excluding excluded: [EngineID]) -> EngineCandidate? {
+        var slots = collectCandidates(excluding: excluded, panic: false)
+        if candidates.isEmpty {
+            slots = collectCandidates(excluding: excluded, panic: true)
+            guard !candidates.isEmpty else { return nil }
+            stats.panicDispatches += 1
+        }
+        if policy.usesPrefixMatch && !request.blockHashes.isEmpty { fillMatches(request.blockHashes, slots: slots) }
+        let index = policy.choose(for: request, among: candidates)
+        precondition(candidates.indices.contains(index), "policy \(policy.name) chose index \(index) out of range")
+        return candidates[index]
+    }
+
+    /// Fills `candidates` with the dispatchable (or, with `panic`, the panic-eligible) engines; returns their
+    /// slots as a bit set.
+    private mutating func collectCandidates(excluding excluded: [EngineID], panic: Bool) -> UInt64 {
         candidates.removeAll(keepingCapacity: true)
         var slots: UInt64 = 0
-        for backend in backends.backends where backend.health.isDispatchable && !excluded.contains(backend.id) {
+        for backend in backends.backends
+        where (panic ? backend.health.isPanicEligible : backend.health.isDispatchable) && !excluded.contains(backend.id)
+        {
             candidates.append(
                 EngineCandidate(
                     id: backend.id, slot: backend.slot, load: backend.load,
                     inFlight: ledger.inFlight(slot: backend.slot)))
             slots |= 1 << UInt64(backend.slot)
         }
-        guard !candidates.isEmpty else { return nil }
-        if policy.usesPrefixMatch && !request.blockHashes.isEmpty { fillMatches(request.blockHashes, slots: slots) }
-        let index = policy.choose(for: request, among: candidates)
-        precondition(candidates.indices.contains(index), "policy \(policy.name) chose index \(index) out of range")
-        return candidates[index]
+        return slots
     }
 
     private mutating func fillMatches(_ hashes: [BlockHashKey], slots: UInt64) {

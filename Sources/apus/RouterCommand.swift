@@ -41,6 +41,41 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(name: .customLong("dns-refresh-interval"), help: "Seconds between re-resolutions of engine DNS names.")
     var dnsRefreshInterval: Double = 10
 
+    @Option(
+        name: .customLong("retry-budget-percent"),
+        help: "Retries in flight may be at most this percentage of the requests in flight, 0-100.")
+    var retryBudgetPercent: Double = 20
+
+    @Option(
+        name: .customLong("min-retry-concurrency"),
+        help: "Retries in flight always allowed whatever the budget, >= 0.")
+    var minRetryConcurrency: Int = 3
+
+    @Option(
+        name: .customLong("max-ejection-percent"),
+        help: "At most this percentage of the engines may be passively ejected at once, 0-100; one always may.")
+    var maxEjectionPercent: Double = 50
+
+    @Option(
+        name: .customLong("ejection-jitter-percent"),
+        help: "Each passive ejection lasts up to this percentage of its length longer, 0-100.")
+    var ejectionJitterPercent: Double = 10
+
+    func validate() throws {
+        guard (0...100).contains(retryBudgetPercent) else {
+            throw ValidationError("--retry-budget-percent must be between 0 and 100, got \(retryBudgetPercent)")
+        }
+        guard minRetryConcurrency >= 0 else {
+            throw ValidationError("--min-retry-concurrency must be 0 or more, got \(minRetryConcurrency)")
+        }
+        guard (0...100).contains(maxEjectionPercent) else {
+            throw ValidationError("--max-ejection-percent must be between 0 and 100, got \(maxEjectionPercent)")
+        }
+        guard (0...100).contains(ejectionJitterPercent) else {
+            throw ValidationError("--ejection-jitter-percent must be between 0 and 100, got \(ejectionJitterPercent)")
+        }
+    }
+
     func run() async throws {
         guard let kind = PolicyKind(rawValue: policy) else {
             throw ValidationError("--policy must be one of \(PolicyKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -52,6 +87,9 @@ struct RouterCommand: AsyncParsableCommand {
         core.health.hungAfter = Self.seconds(hungAfter).nanosecondsCount
         core.health.baseEjectionTime = Self.seconds(baseEjectionTime).nanosecondsCount
         core.health.maxEjectionTime = core.health.baseEjectionTime * 10
+        core.health.maxEjectionPercent = maxEjectionPercent
+        core.health.ejectionJitterPercent = ejectionJitterPercent
+        core.retryBudget = RetryBudget(retryBudgetPercent: retryBudgetPercent, minRetryConcurrency: minRetryConcurrency)
         var config = RouterServiceConfig(core: core)
         config.authToken = service.authToken
         config.tls = service.clientTLS()

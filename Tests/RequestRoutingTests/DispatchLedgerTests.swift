@@ -96,3 +96,24 @@ struct DispatchLedgerTests {
         for engine in engines { #expect(ledger.inFlight(on: engine) == 0) }
     }
 }
+
+@Suite("DispatchLedger retry count")
+struct DispatchLedgerRetryCountTests {
+    @Test("a request counts as one retry in flight from its first retry until it finishes")
+    func retriesInFlight() {
+        var ledger = DispatchLedger(maxAttempts: 3)
+        ledger.dispatch("a", to: "e0", slot: 0)
+        ledger.dispatch("b", to: "e1", slot: 1)
+        #expect(ledger.retriesInFlight == 0)
+        ledger.retry("a", on: "e1", slot: 1)
+        ledger.retry("a", on: "e2", slot: 2)
+        #expect(ledger.retriesInFlight == 1)
+        _ = ledger.detachAll(from: "e2")
+        #expect(ledger.retriesInFlight == 1, "a detached retry is still in flight")
+        ledger.checkInvariants()
+        ledger.finish("a")
+        ledger.finish("b")
+        #expect(ledger.retriesInFlight == 0)
+        ledger.checkInvariants()
+    }
+}

@@ -114,10 +114,89 @@ struct EngineHealthTests {
         #expect(health.state == .removed)
     }
 
+    @Test("an ejection lasts up to ejectionJitterPercent of its length longer, by the permit's fraction")
+    func ejectionJitter() {
+        var health = Self.ready()
+        let permit = EjectionPermit(allowed: true, jitterFraction: 0.5)
+        for time in 1...4 { _ = health.handle(.transportError, now: UInt64(time), permit: permit) }
+        let until = 5 + 30 * Self.second + 1_500_000_000
+        #expect(
+            health.handle(.transportError, now: 5, permit: permit)
+                == [.eject(.transportErrors), .startProbing, .readmitAfter(until)])
+        #expect(health.ejectedUntil == until)
+    }
+
+    @Test("a refused permit skips the ejection: the engine stays ready and its error count starts again")
+    func skippedEjection() {
+        var health = Self.ready()
+        let refused = EjectionPermit(allowed: false)
+        for time in 1...4 { #expect(health.handle(.transportError, now: UInt64(time), permit: refused) == []) }
+        #expect(health.nextErrorEjects)
+        #expect(health.handle(.transportError, now: 5, permit: refused) == [.ejectionSkipped])
+        #expect(health.isDispatchable && health.ejections == 0)
+        for time in 6...9 { #expect(health.handle(.requestTimedOut, now: UInt64(time)) == []) }
+        #expect(health.nextErrorEjects)
+        #expect(health.handle(.requestTimedOut, now: 10).first == .eject(.transportErrors))
+    }
+
+    @Test("an engine restarted while ejected is re-admitted by its next SERVING status, not the ejection's end")
+    func restartEndsEjection() {
+        var health = Self.ready()
+        for time in 1...5 { _ = health.handle(.transportError, now: UInt64(time)) }
+        #expect(health.handle(.watch(.serving), now: 6) == [], "the same process stays ejected")
+        #expect(health.handle(.restarted, now: 7) == [])
+        #expect(!health.isDispatchable, "a restart alone proves nothing")
+        #expect(health.handle(.watch(.serving), now: 8) == [.admit])
+        #expect(health.ejectedUntil == nil)
+        for time in 9...13 { _ = health.handle(.transportError, now: UInt64(time)) }
+        #expect(health.ejectedUntil == 13 + 60 * Self.second, "ejections still escalate across restarts")
+    }
+
+    @Test("a restart of an engine that is not ejected changes nothing about its dispatch")
+    func restartWhenReady() {
+        var health = Self.ready()
+        for time in 1...4 { _ = health.handle(.transportError, now: UInt64(time)) }
+        #expect(health.handle(.restarted, now: 5) == [])
+        #expect(health.isDispatchable)
+        #expect(health.handle(.transportError, now: 6) == [], "the old process's errors were forgotten")
+    }
+
+    @Test("panic mode may use an engine only its passive ejection blocks")
+    func panicEligibility() {
+        var health = Self.ready()
+        #expect(!health.isPanicEligible, "a ready engine needs no panic")
+        for time in 1...5 { _ = health.handle(.transportError, now: UInt64(time)) }
+        #expect(health.isPanicEligible)
+        _ = health.handle(.watch(.notServing), now: 6)
+        #expect(!health.isPanicEligible, "never a NOT_SERVING engine")
+        _ = health.handle(.watch(.serving), now: 7)
+        #expect(health.isPanicEligible)
+        for time in 8...10 { _ = health.handle(.checkFailed, now: UInt64(time)) }
+        #expect(!health.isPanicEligible, "never an engine failing its checks")
+        var hung = Self.ready()
+        for time in 1...5 { _ = hung.handle(.transportError, now: UInt64(time)) }
+        _ = hung.handle(.stepCounterObserved(1, hasWork: true), now: 6)
+        _ = hung.handle(.timePassed(routerInFlight: 1), now: 6 + 2 * Self.second)
+        #expect(!hung.isPanicEligible, "never a hung engine")
+        _ = hung.handle(.stepCounterObserved(2, hasWork: true), now: 7 + 2 * Self.second)
+        #expect(hung.isPanicEligible)
+        _ = hung.handle(.drainRequested, now: 8 + 2 * Self.second)
+        #expect(!hung.isPanicEligible, "never a draining engine")
+        #expect(!EngineHealth(now: 0).isPanicEligible, "never a pending engine")
+    }
+
     @Test("invalid thresholds are rejected with a message")
     func validation() {
         var config = HealthConfig()
         config.failedThreshold = 1
         #expect(throws: RouterConfigError.self) { try config.validate() }
+        for percent in [-1, 101, Double.nan] {
+            config = HealthConfig()
+            config.maxEjectionPercent = percent
+            #expect(throws: RouterConfigError.self) { try config.validate() }
+            config = HealthConfig()
+            config.ejectionJitterPercent = percent
+            #expect(throws: RouterConfigError.self) { try config.validate() }
+        }
     }
 }

@@ -1,14 +1,16 @@
 import Synchronization
 import Wire
 
-/// One engine-core as the router service holds it: its RPC client, its last load report and model info, and
-/// the task that watches it (Health.Watch, Health.Check, WatchLoad, SubscribeKVEvents).
+/// One engine-core as the router service holds it: its RPC client, its last load report and model info, the
+/// instance id of the process behind it, and the task that watches it (Health.Watch, Health.Check, WatchLoad,
+/// SubscribeKVEvents).
 final class EngineMonitor: Sendable {
     let id: EngineID
     let client: RPCClient
     private struct State {
         var load: ApusV1.LoadReport?
         var info: ApusV1.ModelInfo?
+        var instanceID: String?
         var task: Task<Void, Never>?
         var stopped = false
     }
@@ -27,6 +29,16 @@ final class EngineMonitor: Sendable {
     var info: ApusV1.ModelInfo? {
         get { state.withLock { $0.info } }
         set { state.withLock { $0.info = newValue } }
+    }
+
+    /// Records the instance id the engine's hello carried; true when it differs from the one recorded before
+    /// (the process behind the address restarted). An empty id says nothing and is ignored.
+    func noteInstance(_ instanceID: String) -> Bool {
+        guard !instanceID.isEmpty else { return false }
+        return state.withLock { s in
+            defer { s.instanceID = instanceID }
+            return s.instanceID.map { $0 != instanceID } ?? false
+        }
     }
 
     /// Runs `body` (the watching loops) until `stop()`.

@@ -1,14 +1,19 @@
 import Prometheus
 import Synchronization
 
-/// The router's Prometheus series: requests, retries, failures, and per engine its in-flight count, readiness
-/// and ejections (reference/router-anchors.md P4). Names: `apus:router_*`.
+/// The router's Prometheus series: requests, retries, failures, retry-budget refusals, panic dispatches,
+/// skipped ejections, and per engine its in-flight count, readiness and ejections (reference/router-anchors.md
+/// P4). Names: `apus:router_*`.
 final class RouterMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let requests: Counter
     let retries: Counter
     let failed: Counter
+    let retriesBudgetExhausted: Counter
+    let panicDispatches: Counter
+    let ejectionsSkipped: Counter
     private let perEngine = Mutex<[EngineID: (inFlight: Gauge, ready: Gauge)]>([:])
+    private let recorded = Mutex(RouterStats())
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -17,6 +22,34 @@ final class RouterMetrics: Sendable {
             descriptor: Self.name("retries", "total", "Generate requests re-sent to another engine before any output"))
         failed = registry.makeCounter(
             descriptor: Self.name("failed_requests", "total", "Generate requests that ended with an error"))
+        retriesBudgetExhausted = registry.makeCounter(
+            descriptor: Self.name(
+                "retries_budget_exhausted", "total", "Retries refused by the retry budget; those requests failed"))
+        panicDispatches = registry.makeCounter(
+            descriptor: Self.name(
+                "panic_dispatches", "total", "Attempts sent to passively ejected engines because none was ready"))
+        ejectionsSkipped = registry.makeCounter(
+            descriptor: Self.name(
+                "ejections_skipped", "total", "Passive ejections skipped because the max ejection percent was reached"))
+    }
+
+    /// Brings the core's counters into the series: adds what grew since the highest values recorded, so
+    /// concurrent callers with snapshots of different ages never count anything twice.
+    func record(_ stats: RouterStats) {
+        let deltas = recorded.withLock { last -> [Int] in
+            let grown = [
+                stats.retriesBudgetExhausted - last.retriesBudgetExhausted,
+                stats.panicDispatches - last.panicDispatches,
+                stats.ejectionsSkipped - last.ejectionsSkipped,
+            ]
+            last.retriesBudgetExhausted = max(last.retriesBudgetExhausted, stats.retriesBudgetExhausted)
+            last.panicDispatches = max(last.panicDispatches, stats.panicDispatches)
+            last.ejectionsSkipped = max(last.ejectionsSkipped, stats.ejectionsSkipped)
+            return grown
+        }
+        for (counter, delta) in zip([retriesBudgetExhausted, panicDispatches, ejectionsSkipped], deltas) where delta > 0 {
+            counter.increment(by: Int64(delta))
+        }
     }
 
     static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

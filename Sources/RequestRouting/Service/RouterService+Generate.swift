@@ -4,7 +4,8 @@ extension RouterService {
     /// Routes one Generate, forwards the chosen engine's stream, and retries elsewhere while nothing reached
     /// the client. Every routed request gets exactly one final `finish`, plus one per retry.
     ///
-    /// Errors: UNAVAILABLE when no engine is ready or every attempt failed before output; the engine's own
+    /// Errors: UNAVAILABLE when no engine is ready, every attempt failed before output, or the retry budget
+    /// refused a retry (the error of the attempt that failed, naming its engine); the engine's own
     /// status for client errors; a failure after output was streamed ends the stream with a final output
     /// whose finish reason is ERROR and whose message names the engine.
     func generate(
@@ -140,6 +141,10 @@ extension RouterService {
     @discardableResult
     private func finishAndHandle(_ routing: RoutingRequest, _ outcome: RequestOutcome) -> FinishDecision {
         let result = core.finish(routing, outcome: outcome)
+        if result.retryBudgetExhausted {
+            logger.warning("not retrying \(routing.requestID): the retry budget is exhausted")
+            metrics.record(core.withCore { $0.stats })
+        }
         var byEngine: [EngineID: [HealthAction]] = [:]
         for action in result.health { byEngine[action.engine, default: []].append(action.action) }
         for (engine, actions) in byEngine { handle(actions, for: engine) }

@@ -57,12 +57,18 @@ extension RouterService {
     }
 
     /// Health.Watch: every status change reaches the core at once. A broken watch counts as NOT_SERVING until
-    /// the watch is back (its first message is the current status).
+    /// the watch is back (its first message is the current status). Each time the watch opens, the engine's
+    /// hello instance id is compared with the last one: a new id (a restarted process) reaches the core as
+    /// `.restarted` before the first status, so a SERVING status ends a passive ejection the old process earned.
     private func watchHealth(_ monitor: EngineMonitor) async {
         while !Task.isCancelled {
             do {
                 let statuses = try await monitor.client.serverStream(
                     HealthService.watchMethod, ApusV1.HealthCheckRequest(), as: ApusV1.HealthCheckResponse.self)
+                if let hello = try? await monitor.client.serverHello(), monitor.noteInstance(hello.instanceID) {
+                    logger.info("engine \(monitor.id) restarted (new instance \(hello.instanceID))")
+                    feed(.restarted, for: monitor.id)
+                }
                 for try await response in statuses { feed(.watch(ServingStatus(response.status)), for: monitor.id) }
             } catch {}
             if Task.isCancelled { return }

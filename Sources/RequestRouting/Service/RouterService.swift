@@ -9,7 +9,8 @@ import Wire
 ///
 /// `handlers` serves `apus.v1.Engine` (Generate forwarded to the chosen engine with retries before the first
 /// output; Abort to the owning engine; GetLoad / WatchLoad aggregated; GetModelInfo from the engines, which
-/// must agree), the `apus.v1.Router` admin service and `Health` (SERVING while at least one engine is ready).
+/// must agree), the `apus.v1.Router` admin service and `Health` (SERVING while a request can be placed: an
+/// engine is ready, or one is only passively ejected and panic mode would use it).
 /// `run()` is the `Service`: it ticks the core every `tickInterval` (hung engines, drains, timeouts, metrics)
 /// and re-resolves DNS names. Each member engine has an `EngineMonitor` whose loops feed the core.
 public final class RouterService: Service, Sendable {
@@ -88,7 +89,7 @@ public final class RouterService: Service, Sendable {
     /// One tick: hung engines fail over, drained engines leave, upstream timeouts fire, gauges update.
     func tick() {
         let now = core.now()
-        let (result, backends) = core.withCore { core in (core.tick(now: now), core.listBackends()) }
+        let (result, backends, stats) = core.withCore { core in (core.tick(now: now), core.listBackends(), core.stats) }
         for action in result.health { handle([action.action], for: action.engine) }
         for id in result.drained {
             logger.info("engine \(id) drained; removing it")
@@ -98,6 +99,7 @@ public final class RouterService: Service, Sendable {
         let idle = config.idleTimeout.nanoseconds
         for control in active.all { control.enforceTimeouts(now: now, firstOutput: firstOutput, idle: idle) }
         metrics.update(backends)
+        metrics.record(stats)
         updateReadiness()
     }
 
@@ -114,6 +116,8 @@ public final class RouterService: Service, Sendable {
                 }
             case .admit: logger.info("engine \(id) is ready")
             case .markFailed: logger.error("engine \(id) failed its health checks")
+            case .ejectionSkipped:
+                logger.warning("engine \(id) keeps taking requests: the max ejection percent is reached")
             case .startProbing, .readmitAfter: break
             }
         }
@@ -133,9 +137,9 @@ public final class RouterService: Service, Sendable {
         handle(core.withCore { $0.handle(event, for: id, now: now) }, for: id)
     }
 
-    /// SERVING while at least one engine is ready.
+    /// SERVING while a request can be placed (an engine is ready or panic-eligible).
     func updateReadiness() {
-        let ready = core.withCore { core in core.backends.backends.contains { $0.health.isDispatchable } }
+        let ready = core.withCore { $0.canDispatch }
         let status: HealthService.Status = ready ? .serving : .notServing
         health.setStatus(status)
         health.setStatus(status, for: "apus.v1.Engine")
