@@ -118,6 +118,20 @@ def test_completion_logprobs(client, model):
     assert lp.text_offset == sorted(lp.text_offset)
 
 
+def test_completion_echo_with_logprobs_scores_the_prompt(client, model):
+    # What lm-eval-harness sends for loglikelihood: the prompt echoed with its logprobs, one token generated.
+    prompt = "The quick brown fox jumps"
+    r = client.completions.create(model=model, prompt=prompt, max_tokens=1, echo=True, logprobs=1, temperature=0)
+    choice = r.choices[0]
+    assert choice.text.startswith(prompt)
+    lp = choice.logprobs
+    n = r.usage.prompt_tokens + r.usage.completion_tokens
+    assert len(lp.tokens) == len(lp.token_logprobs) == len(lp.top_logprobs) == len(lp.text_offset) == n
+    assert lp.token_logprobs[0] is None and lp.top_logprobs[0] is None
+    assert all(v <= 0 for v in lp.token_logprobs[1:])
+    assert lp.text_offset == sorted(lp.text_offset)
+
+
 def test_chat_logprobs(client, model):
     r = client.chat.completions.create(
         model=model, messages=[{"role": "user", "content": "Hi"}], max_tokens=6, logprobs=True, top_logprobs=2)
