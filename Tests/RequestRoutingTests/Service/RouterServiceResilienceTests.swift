@@ -34,6 +34,31 @@ struct RouterServiceResilienceTests {
         await router.stop()
     }
 
+    @Test("a lone engine that is passively ejected still gets requests in panic mode, and the router stays SERVING")
+    func panicKeepsServing() async throws {
+        var timingOut = ScriptedEngine.Script()
+        timingOut.failEvery = 1
+        timingOut.failure = RPCError(.deadlineExceeded, "scripted timeout")
+        let solo = try await ScriptedEngine.start("solo", timingOut)
+        let router = try await RouterHarness([solo])
+        defer { solo.stop() }
+        for index in 0..<5 { #expect(await router.generate("t\(index)").error?.code == .unavailable) }
+        try await router.waitUntil("the engine is ejected") { try await router.state(of: solo) == .notReady }
+        let status = try await router.client.unary(
+            HealthService.checkMethod, ApusV1.HealthCheckRequest(), as: ApusV1.HealthCheckResponse.self
+        ).status
+        #expect(status == .serving, "panic mode can still place requests")
+        solo.update { $0.failEvery = 0 }
+        let (outputs, error) = await router.generate("panic")
+        #expect(error == nil)
+        #expect(outputs.last?.finishReason == .length)
+        #expect(try await router.state(of: solo) == .notReady, "panic does not end the ejection")
+        try await router.waitUntil("the panic dispatch is counted") {
+            router.service.metrics.registry.emitToString().contains("apus:router_panic_dispatches_total 1")
+        }
+        await router.stop()
+    }
+
     @Test("an engine that restarts while passively ejected is back at its first SERVING, not after the ejection")
     func restartEndsEjection() async throws {
         var timingOut = ScriptedEngine.Script()

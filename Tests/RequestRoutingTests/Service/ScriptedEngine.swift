@@ -71,6 +71,9 @@ final class ScriptedEngine: Sendable {
     /// The engine dies: the listener and every connection close.
     func stop() { state.withLock { $0.server?.1 }?.cancel() }
 
+    /// Changes the script for the requests that arrive from now on.
+    func update(_ change: (inout Script) -> Void) { state.withLock { change(&$0.script) } }
+
     func freeze() { state.withLock { $0.frozen = true } }
     func thaw() { state.withLock { $0.frozen = false } }
 
