@@ -106,7 +106,7 @@ struct PromptLogprobsTests {
     func duplicateToken() {
         let format = LogprobsFormat(tokenizer: Self.tokenizer)
         let position = PositionLogprobs(tokenIDs: [3, 3, 4], logprobs: [-0.1, -0.1, -2], sampledRank: 1)
-        let json = format.promptLogprobs([position])
+        let json = format.promptLogprobs([nil, position])
         let entry = json[1]?.objectValue
         #expect(entry?.keys == ["3", "4"])
         #expect(entry?["3"]?["rank"]?.int == 1 && entry?["4"]?["rank"]?.int == 2)

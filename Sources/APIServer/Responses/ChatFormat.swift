@@ -38,8 +38,8 @@ struct ChatFormat: Sendable {
                 ]
             })
         body["usage"] = usage.json
-        let prompt = results.first?.promptLogprobs ?? []
-        body["prompt_logprobs"] = promptLogprobs.map { $0.promptLogprobs(prompt) } ?? .null
+        let prompt = results.first.map { PromptPositions.align($0.promptLogprobs, promptLength: $0.promptLength) }
+        body["prompt_logprobs"] = promptLogprobs.map { $0.promptLogprobs(prompt ?? []) } ?? .null
         return .object(body)
     }
 

@@ -11,8 +11,13 @@ struct ChoiceResult: Sendable {
     var finishReason: FinishReason?
     var stopReason: StopReason?
     var cachedTokens = 0
+    /// The length of the choice's prompt, where `promptLogprobs` belong (`PromptPositions`).
+    var promptLength = 0
 
-    init(index: Int) { self.index = index }
+    init(index: Int, promptLength: Int = 0) {
+        self.index = index
+        self.promptLength = promptLength
+    }
 
     mutating func add(_ delta: ChoiceDelta) {
         text += delta.text
@@ -29,6 +34,9 @@ struct ChoiceResult: Sendable {
     /// Collects every choice of `generation`; an engine-side error finish becomes a 500.
     static func collect(_ generation: Generation) async throws -> [ChoiceResult] {
         var results: [Int: ChoiceResult] = [:]
+        for child in generation.children {
+            results[child.index] = ChoiceResult(index: child.index, promptLength: child.promptTokens)
+        }
         try await generation.forEach { delta in
             if delta.finishReason == .error {
                 throw APIError.internalError("The engine failed the request: \(delta.errorMessage)")

@@ -17,11 +17,12 @@ struct CompletionEcho: Sendable {
 
     func text(choice: Int) -> String { promptTexts[choice / choicesPerPrompt] }
 
-    /// The logprobs entries of the echoed prompt: `promptLogprobs[j]` belongs to prompt token `j + 1`; a position
-    /// the upstream did not report stays null like the first.
+    /// The logprobs entries of the echoed prompt, placed by `PromptPositions.align`: null for the first token and
+    /// for any position the upstream did not report.
     func promptEntries(choice: Int, _ promptLogprobs: [PositionLogprobs]) -> [LogprobEntry] {
-        promptTokenIDs[choice / choicesPerPrompt].enumerated().map { j, id in
-            LogprobEntry(tokenID: id, position: j >= 1 && j - 1 < promptLogprobs.count ? promptLogprobs[j - 1] : nil)
+        let ids = promptTokenIDs[choice / choicesPerPrompt]
+        return zip(ids, PromptPositions.align(promptLogprobs, promptLength: ids.count)).map {
+            LogprobEntry(tokenID: $0, position: $1)
         }
     }
 }

@@ -62,7 +62,8 @@ struct CompletionFormat: Sendable {
                     promptLogprobs: r.promptLogprobs)
                 var offset = 0
                 var c = choice(r.index, text, logprobsJSON(entries, offset: &offset), r.finishReason, r.stopReason)
-                c["prompt_logprobs"] = promptLogprobs ? tokens.promptLogprobs(r.promptLogprobs) : .null
+                let prompt = PromptPositions.align(r.promptLogprobs, promptLength: r.promptLength)
+                c["prompt_logprobs"] = promptLogprobs ? tokens.promptLogprobs(prompt) : .null
                 return .object(c)
             })
         body["usage"] = usage.json

@@ -54,12 +54,17 @@ struct LogprobsFormat: Sendable {
         ]
     }
 
-    /// vLLM's `prompt_logprobs` (completions choices, chat responses): `null` for the first prompt token, then per
-    /// position a dict from token id (a string key) to `{"logprob", "rank", "decoded_token"}` holding the prompt's
-    /// own token (with its rank) and the top-k (ranks 1…k); a token in both keeps its first place, as a dict does.
-    func promptLogprobs(_ positions: [PositionLogprobs]) -> JSONValue {
-        var out: [JSONValue] = [.null]
+    /// vLLM's `prompt_logprobs` (completions choices, chat responses), from `PromptPositions.align`: one entry per
+    /// prompt token, `null` for the first (and any position not reported), else a dict from token id (a string
+    /// key) to `{"logprob", "rank", "decoded_token"}` holding the prompt's own token (with its rank) and the top-k
+    /// (ranks 1…k); a token in both keeps its first place, as a Python dict does.
+    func promptLogprobs(_ positions: [PositionLogprobs?]) -> JSONValue {
+        var out: [JSONValue] = []
         for position in positions {
+            guard let position else {
+                out.append(.null)
+                continue
+            }
             var entry = JSONObject()
             for (i, (id, lp)) in zip(position.tokenIDs, position.logprobs).enumerated() {
                 entry[String(id)] = [
