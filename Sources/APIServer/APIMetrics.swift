@@ -68,8 +68,10 @@ public final class APIMetrics: Sendable {
 
         init(arrival: ContinuousClock.Instant) { self.arrival = arrival }
 
-        mutating func record(_ delta: ChoiceDelta, promptTokens: Int, metrics: APIMetrics) {
-            let now = ContinuousClock.now
+        /// Records `delta`, produced from an output that arrived at `now`.
+        mutating func record(
+            _ delta: ChoiceDelta, promptTokens: Int, metrics: APIMetrics, at now: ContinuousClock.Instant = .now
+        ) {
             if !delta.tokenIDs.isEmpty {
                 if let last = lastOutput {
                     metrics.itl.record(last.duration(to: now))

@@ -75,9 +75,13 @@ struct Generation: Sendable {
         var processor = child.processor
         var timer = APIMetrics.RequestTimer(arrival: arrival)
         do {
+            var firstArrival = child.outputs.firstArrival
             while let output = try await child.outputs.next() {
                 let delta = processor.process(output)
-                if let metrics { timer.record(delta, promptTokens: child.promptTokens, metrics: metrics) }
+                if let metrics {
+                    timer.record(delta, promptTokens: child.promptTokens, metrics: metrics, at: firstArrival ?? .now)
+                }
+                firstArrival = nil
                 yield(delta)
                 guard delta.finishReason == nil else {
                     if delta.abortUpstream { await upstream.abort([child.requestID]) }

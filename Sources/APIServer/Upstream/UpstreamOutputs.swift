@@ -17,6 +17,8 @@ final class UpstreamOutputs: @unchecked Sendable {
 
     private var iterator: RPCResponseStream<ApusV1.GenerateOutput>.AsyncIterator
     private var first = First.pending
+    /// When the awaited first output arrived: the metrics' time to first token, not when it was read.
+    private(set) var firstArrival: ContinuousClock.Instant?
 
     init(_ stream: RPCResponseStream<ApusV1.GenerateOutput>) {
         iterator = stream.makeAsyncIterator()
@@ -26,6 +28,7 @@ final class UpstreamOutputs: @unchecked Sendable {
     func awaitFirst() async throws {
         guard case .pending = first else { return }
         first = .received(try await iterator.next())
+        firstArrival = .now
     }
 
     /// The next output, the awaited first one included; nil once the call ended.
