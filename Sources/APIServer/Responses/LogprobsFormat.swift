@@ -1,18 +1,6 @@
 import ServingCore
 import Tokenization
 
-/// One position of a completions `logprobs` object: the token there and its logprobs `[token, top1, …, topk]`;
-/// `position` is nil for the first prompt token of an echo, which has no logprob (nothing precedes it).
-struct LogprobEntry: Sendable, Equatable {
-    var tokenID: TokenID
-    var position: PositionLogprobs?
-
-    /// The entries of generated (or prompt) positions, each led by its own token.
-    static func of(_ positions: [PositionLogprobs]) -> [LogprobEntry] {
-        positions.compactMap { p in p.tokenIDs.first.map { LogprobEntry(tokenID: $0, position: p) } }
-    }
-}
-
 /// Turns `PositionLogprobs` into OpenAI's two logprobs shapes (reference §10 step 4) and vLLM's `prompt_logprobs`.
 ///
 /// Each position is `[sampled, top1, …, topk]`; a token's text is its own decoding (special tokens included).
