@@ -45,7 +45,14 @@ extension ModelRunner {
         var output = RunnerStepOutput(
             stepID: step.stepID, reqIDs: ids,
             sampledTokenIDs: Array(repeating: [], count: ids.count))
-        output.promptLogprobs = promptLogprobs(promptTargets, logits: logits + sampleRows.count * vocab)
+        // NOTE: as vLLM's `in_progress_prompt_logprobs`: a chunked prefill's prompt logprobs are kept until the
+        // chunk that completes the prompt, then reported together (the engine forwards only outputs with a token).
+        for (id, entries) in promptLogprobs(promptTargets, logits: logits + sampleRows.count * vocab) {
+            inProgressPromptLogprobs[id, default: []] += entries
+        }
+        for r in sampleRows {
+            if let done = inProgressPromptLogprobs.removeValue(forKey: ids[r]) { output.promptLogprobs[ids[r]] = done }
+        }
         if captureLogits {
             capturedLogits = [:]
             for (i, r) in sampleRows.enumerated() {

@@ -126,7 +126,10 @@ extension ModelRunner {
     /// The worker contract (reference §3): finished first, drop unscheduled rows (keeping their state),
     /// then add new requests and apply cached deltas.
     func updateStates(_ step: RunnerStep) {
-        for id in step.finishedReqIDs { requests[id] = nil }
+        for id in step.finishedReqIDs {
+            requests[id] = nil
+            inProgressPromptLogprobs[id] = nil
+        }
         batch.removeAll { step.numScheduledTokens[$0] == nil || requests[$0] == nil }
         var inBatch = Set(batch)
         func addToBatch(_ id: String) {

@@ -16,6 +16,8 @@ public final class ModelRunner {
     var requests: [String: CachedRequestState] = [:]
     /// Persistent-batch rows in order: the requests scheduled in the latest step.
     var batch: [String] = []
+    /// Prompt logprobs of prefills still in progress (chunked), by request id.
+    var inProgressPromptLogprobs: [String: [PositionLogprobs]] = [:]
     /// A later pipeline stage's input hidden states in batch order (grown as needed).
     var stageInput = FloatBuffer(count: 0)
     /// Test hook: when set, the logits of the sampled rows of the last step, copied before sampling.
@@ -100,6 +102,7 @@ public final class ModelRunner {
     public func reset() {
         requests.removeAll()
         batch.removeAll()
+        inProgressPromptLogprobs.removeAll()
     }
 
     /// Requests the runner currently holds state for.
