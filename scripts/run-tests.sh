@@ -9,6 +9,6 @@ swift build --product apus
 scripts/validate-deploy.sh
 # Suites that measure routing or latency under real timing run alone: a CI machine with many cores runs the
 # parallel phase hundreds of tests wide, and a 100 ms bound means nothing there.
-serial='IntegrationTests|RouterServicePrefixTests|RouterServiceHealthTests|RouterServiceFailureTests|TLSServerRobustnessTests'
+serial='IntegrationTests|RouterServicePrefixTests|RouterServiceHealthTests|RouterServiceFailureTests|RouterServiceResilienceTests|TLSServerRobustnessTests|BackpressureTests'
 swift test --skip-build --skip "$serial" ${SWIFT_TEST_FLAGS:-}
 swift test --skip-build --filter "$serial" --no-parallel ${SWIFT_TEST_FLAGS:-}
