@@ -1,6 +1,10 @@
 /// Envoy's retry budget (reference/router-anchors.md H4): retries may be in flight only up to a share of the
 /// requests in flight, so a storm of failures cannot double the load on the engines that are left.
 ///
+/// It limits retries after timeouts and UNAVAILABLE answers (a live engine that may be overloaded); a request
+/// whose engine connection was lost moves without asking it (`RouterCore.finish`), but still counts as a retry in
+/// flight for the others.
+///
 /// A retry is allowed when, counting it, the requests currently on a retry attempt are at most
 /// `max(minRetryConcurrency, retryBudgetPercent% of the requests in flight)` (the retrying request included
 /// in both; the share is not rounded). A request already on a retry that moves again adds no concurrency,

@@ -76,7 +76,12 @@ public struct RouterCore: Sendable {
         var budgetExhausted = false
         if outcome.isRetryable, ledger.canRetry(id) {
             let retries = ledger.retriesInFlight + (entry.attempts > 1 ? 0 : 1)
-            if !config.retryBudget.allows(retriesInFlight: retries, requestsInFlight: ledger.count) {
+            // NOTE: a lost connection is exempt: its engine is gone (kill -9, crash, partition), so moving the
+            // request costs nothing the lost attempt was not going to cost, and H4 wants those clients to succeed.
+            // Timeouts and UNAVAILABLE answers come from live, possibly overloaded engines: those are budgeted.
+            if outcome != .transportError,
+                !config.retryBudget.allows(retriesInFlight: retries, requestsInFlight: ledger.count)
+            {
                 budgetExhausted = true
                 stats.retriesBudgetExhausted += 1
             } else if let next = choose(request, excluding: entry.triedEngines) {

@@ -66,6 +66,26 @@ struct RetryBudgetTests {
         router.ledger.checkInvariants()
     }
 
+    @Test("requests whose engine connection was lost all move, whatever the budget says")
+    func lostConnectionsAreExempt() {
+        var router = RouterCoreTests.router(.roundRobin) {
+            $0.retryBudget = RetryBudget(retryBudgetPercent: 0, minRetryConcurrency: 0)
+        }
+        let requests = (0..<40).map { Self.request("t\($0)") }
+        for request in requests { _ = router.routed(request, now: 1) }
+        var moved = 0
+        for request in requests {
+            if case .retry = router.finish(request, outcome: .transportError, now: 2).decision { moved += 1 }
+        }
+        #expect(moved == 40)
+        #expect(router.stats.retriesBudgetExhausted == 0)
+        // A timeout is budgeted: with a zero budget it fails.
+        let late = Self.request("late")
+        _ = router.routed(late, now: 3)
+        let result = router.finish(late, outcome: .timedOut, now: 4)
+        #expect(result.decision == .fail && result.retryBudgetExhausted)
+    }
+
     @Test("a storm of random failures never takes the retries in flight past the budget", arguments: 0..<8)
     func stormNeverExceedsBudget(seed: Int) {
         var generator = SplitMix64(seed: 0xB0D6E7 &+ UInt64(seed))
@@ -88,8 +108,10 @@ struct RetryBudgetTests {
                 let result = router.finish(live[position], outcome: outcome, now: now)
                 if case .retry = result.decision {
                     retries += 1
+                    // Lost connections move without asking the budget; every other retry must fit it.
                     #expect(
-                        Double(router.ledger.retriesInFlight) <= budget.limit(requestsInFlight: router.ledger.count),
+                        outcome == .transportError
+                            || Double(router.ledger.retriesInFlight) <= budget.limit(requestsInFlight: router.ledger.count),
                         "\(router.ledger.retriesInFlight) retries with \(router.ledger.count) in flight")
                 } else {
                     if result.retryBudgetExhausted { refusals += 1 }
