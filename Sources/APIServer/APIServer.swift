@@ -16,10 +16,16 @@ public struct APIServer: Sendable {
     public let metrics: APIMetrics
     /// When set, `/v1/*` requires `Authorization: Bearer <apiKey>`.
     public let apiKey: String?
+    /// How `tools` and `tool_choice` are served (`--enable-auto-tool-choice`, `--tool-call-parser`).
+    public let toolCalling: ToolCallingOptions
     public static let version = "0.1.0"
 
-    public init(model: ServedModel, upstream: EngineUpstream, metrics: APIMetrics, apiKey: String? = nil) {
+    public init(
+        model: ServedModel, upstream: EngineUpstream, metrics: APIMetrics, apiKey: String? = nil,
+        toolCalling: ToolCallingOptions = .init()
+    ) {
         self.model = model
+        self.toolCalling = toolCalling
         self.upstream = upstream
         self.metrics = metrics
         self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }

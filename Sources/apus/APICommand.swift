@@ -31,6 +31,32 @@ struct APICommand: AsyncParsableCommand {
     @Option(name: .customLong("upstream-timeout"), help: "Seconds to wait for the upstream at start.")
     var upstreamTimeout: Double = 120
 
+    @Flag(
+        name: .customLong("enable-auto-tool-choice"),
+        help: "Serve tool_choice \"auto\": parse the model's tool calls into tool_calls (needs --tool-call-parser).")
+    var enableAutoToolChoice = false
+
+    @Option(
+        name: .customLong("tool-call-parser"),
+        help: "The model's tool-call format: \(ToolCallParserName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var toolCallParser: ToolCallParserName?
+
+    @Flag(
+        name: .customLong("exclude-tools-when-tool-choice-none"),
+        help: "With tool_choice \"none\", leave the tools out of the chat template.")
+    var excludeToolsWhenToolChoiceNone = false
+
+    var toolCalling: ToolCallingOptions {
+        ToolCallingOptions(
+            enableAutoToolChoice: enableAutoToolChoice, parser: toolCallParser,
+            excludeToolsWhenToolChoiceNone: excludeToolsWhenToolChoiceNone)
+    }
+
+    /// vLLM's start-up check: auto tool choice needs a parser.
+    func validate() throws {
+        do { try toolCalling.validate() } catch { throw ValidationError(error.description) }
+    }
+
     func run() async throws {
         let registry = ProcessSetup.bootstrap(logLevel: service.logLevel)
         let logger = service.makeLogger("apus.api")
@@ -43,7 +69,7 @@ struct APICommand: AsyncParsableCommand {
         logger.info("serving \(model.names) (max_model_len \(model.maxModelLen), vocab \(model.vocabSize))")
         let server = APIServer(
             model: model, upstream: engine, metrics: APIMetrics(registry: registry, modelName: model.name),
-            apiKey: apiKey.nilIfEmpty)
+            apiKey: apiKey.nilIfEmpty, toolCalling: toolCalling)
         let (bound, boundContinuation) = AsyncStream<SocketAddress>.makeStream()
         let app = server.makeApplication(host: service.host, port: service.port, logger: logger) { channel in
             if let address = channel.localAddress { boundContinuation.yield(address) }
@@ -93,3 +119,5 @@ struct APICommand: AsyncParsableCommand {
         return Tokenizer.embeddedDefault
     }
 }
+
+extension ToolCallParserName: ExpressibleByArgument {}

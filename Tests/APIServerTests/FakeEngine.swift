@@ -63,6 +63,20 @@ final class FakeEngine: Sendable {
         }
     }
 
+    /// One step per piece (all of the piece's tokens at once): text split where a test wants it. It ends with EOS
+    /// (token 2, finish "stop"), or with `.length` on the last piece.
+    static func pieces(_ pieces: [String], finish: FinishReason = .stop) -> Script {
+        { _ in
+            var steps = pieces.map { Step(tokens: tokenizer.encode($0, addSpecialTokens: false)) }
+            if finish == .stop {
+                steps.append(Step(tokens: [2], finish: .stop))
+            } else {
+                steps[steps.count - 1].finish = finish
+            }
+            return steps
+        }
+    }
+
     /// Polls until `condition` holds or `timeout` passes.
     func wait(timeout: Duration = .seconds(2), until condition: (FakeEngine) -> Bool) async -> Bool {
         let end = ContinuousClock.now + timeout
@@ -130,26 +144,32 @@ final class FakeEngine: Sendable {
 
 /// Runs `body` against an api whose upstream is `engine` on a real socket; the HTTP side is tested without one.
 func withAPI(
-    _ engine: FakeEngine = FakeEngine(), apiKey: String? = nil,
-    _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    _ engine: FakeEngine = FakeEngine(), apiKey: String? = nil, toolCalling: ToolCallingOptions = .init(),
+    chatTemplate: String? = nil, maxModelLen: Int = 64, _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let server = RPCServer(
         host: "127.0.0.1", port: 0, identity: .init(service: "engine-core"), handlers: engine.handlers)
     let task = Task { try await server.run() }
     defer { task.cancel() }
     let port = try await server.boundAddress().port!
-    try await withAPI(upstreamPort: port, apiKey: apiKey, body)
+    try await withAPI(
+        upstreamPort: port, apiKey: apiKey, toolCalling: toolCalling, chatTemplate: chatTemplate,
+        maxModelLen: maxModelLen, body)
 }
 
+/// `chatTemplate` replaces the embedded tokenizer's template (which ignores tools).
 func withAPI(
-    upstreamPort port: Int, apiKey: String? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    upstreamPort port: Int, apiKey: String? = nil, toolCalling: ToolCallingOptions = .init(),
+    chatTemplate: String? = nil, maxModelLen: Int = 64, _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let upstream = EngineUpstream(host: "127.0.0.1", port: port)
     let tokenizer = Tokenizer.embeddedDefault
     let model = ServedModel(
-        names: ["tiny"], maxModelLen: 64, vocabSize: tokenizer.vocabSize, eosTokenIDs: [2, 0], tokenizer: tokenizer,
-        chatTemplate: try ChatTemplate(tokenizer.chatTemplate!))
-    let server = APIServer(model: model, upstream: upstream, metrics: APIMetrics(modelName: "tiny"), apiKey: apiKey)
+        names: ["tiny"], maxModelLen: maxModelLen, vocabSize: tokenizer.vocabSize, eosTokenIDs: [2, 0],
+        tokenizer: tokenizer, chatTemplate: try ChatTemplate(chatTemplate ?? tokenizer.chatTemplate!))
+    let server = APIServer(
+        model: model, upstream: upstream, metrics: APIMetrics(modelName: "tiny"), apiKey: apiKey,
+        toolCalling: toolCalling)
     try await Application(router: server.makeRouter()).test(.router, body)
     await upstream.client.close()
 }

@@ -5,6 +5,8 @@ import Tokenization
 /// without special tokens (the template places them). `max_completion_tokens` (or `max_tokens`) defaults to the
 /// rest of the context; `logprobs` is a bool and `top_logprobs` the count. vLLM's `prompt_logprobs` goes upstream
 /// and comes back at the top level of a non-streaming response (a stream may only ask for 0, which returns nothing).
+/// `tools` and `tool_choice` are read by `ToolFields`; earlier assistant `tool_calls` reach the template with their
+/// arguments as objects, as vLLM passes them.
 struct ChatCompletionRequest: Sendable {
     var model: String?
     var plan: GenerationPlan
@@ -12,12 +14,17 @@ struct ChatCompletionRequest: Sendable {
     var logprobs: Bool
     /// Whether the response carries `prompt_logprobs`.
     var returnsPromptLogprobs: Bool
+    /// Reads tool calls out of the output; nil when this request does not parse them.
+    var toolParser: (any ToolCallParser)?
 
     static func parse(
-        _ body: JSONValue, model: ServedModel, requestID: String
+        _ body: JSONValue, model: ServedModel, requestID: String, toolCalling: ToolCallingOptions = .init()
     ) throws(APIError) -> ChatCompletionRequest {
         let f = try JSONFields(body)
         var params = try SamplingFields.parse(f)
+        let tools = try ToolFields.parse(f, options: toolCalling)
+        // vLLM's adjust_request: the call marker is a special token in some tokenizers.
+        if tools.parser?.needsSpecialTokens == true { params.skipSpecialTokens = false }
         let wantsLogprobs = try f.bool("logprobs") ?? false
         let top = try f.int("top_logprobs")
         if let top, !wantsLogprobs, top > 0 {
@@ -32,16 +39,18 @@ struct ChatCompletionRequest: Sendable {
         // A stream gets past the check only with 0, for which vLLM returns nothing: it need not go upstream.
         if try f.bool("stream") != true { params.promptLogprobs = promptLogprobs }
         var plan = GenerationPlan(
-            requestID: requestID, prompts: [try render(f, model)], params: params,
+            requestID: requestID, prompts: [try render(f, model, tools: tools.tools)], params: params,
             requestedMaxTokens: try SamplingFields.maxTokens(f, keys: ["max_completion_tokens", "max_tokens"]),
             promptParam: "messages")
         try StreamFields.apply(f, to: &plan)
         return ChatCompletionRequest(
             model: try f.string("model"), plan: plan, logprobs: wantsLogprobs,
-            returnsPromptLogprobs: params.promptLogprobs != nil)
+            returnsPromptLogprobs: params.promptLogprobs != nil, toolParser: tools.parser)
     }
 
-    private static func render(_ f: JSONFields, _ model: ServedModel) throws(APIError) -> [TokenID] {
+    private static func render(
+        _ f: JSONFields, _ model: ServedModel, tools: [JSONValue]?
+    ) throws(APIError) -> [TokenID] {
         guard let items = try f.array("messages") else { throw .badRequest("messages is required", param: "messages") }
         guard !items.isEmpty else { throw .badRequest("messages must not be empty", param: "messages") }
         guard let template = model.chatTemplate else {
@@ -52,7 +61,6 @@ struct ChatCompletionRequest: Sendable {
         let addGenerationPrompt = try f.bool("add_generation_prompt") ?? !continueFinal
         var extra: [String: JSONValue] = [:]
         for (key, value) in try f.object("chat_template_kwargs")?.pairs ?? [] { extra[key] = value }
-        let tools = try f.array("tools")
         let config = model.tokenizer.config
         do {
             let text =
@@ -92,8 +100,34 @@ struct ChatCompletionRequest: Sendable {
         default: throw .badRequest("message content must be a string or a list of parts", param: "messages")
         }
         return ChatMessage(
-            role: role, content: content, toolCalls: try f.array("tool_calls"),
+            role: role, content: content, toolCalls: try toolCalls(f, role: role),
             toolCallID: try f.string("tool_call_id"),
             name: try f.string("name"), reasoningContent: try f.string("reasoning_content"))
+    }
+
+    /// An assistant message's `tool_calls` with each `function.arguments` JSON string parsed to its value (null or
+    /// "" becomes `{}`), and an empty list dropped, as vLLM does before rendering.
+    private static func toolCalls(_ f: JSONFields, role: String) throws(APIError) -> [JSONValue]? {
+        guard let calls = try f.array("tool_calls") else { return nil }
+        guard role == "assistant" else { return calls }
+        guard !calls.isEmpty else { return nil }
+        var out: [JSONValue] = []
+        for call in calls {
+            guard case .object(var object) = call, case .object(var function)? = object["function"] else {
+                throw .badRequest("every tool call needs a function object", param: "messages")
+            }
+            switch function["arguments"] {
+            case .string(let text) where !text.isEmpty:
+                guard let value = try? JSONValue(parsing: text) else {
+                    throw .badRequest("tool call arguments must be a JSON string: \(text)", param: "messages")
+                }
+                function["arguments"] = value
+            case .object?, .array?: break
+            default: function["arguments"] = .object(JSONObject())
+            }
+            object["function"] = .object(function)
+            out.append(.object(object))
+        }
+        return out
     }
 }

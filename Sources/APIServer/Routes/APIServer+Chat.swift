@@ -7,7 +7,8 @@ extension APIServer {
     /// `POST /v1/chat/completions`.
     func chatCompletions(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let ids = requestIDs(request, prefix: "chatcmpl")
-        let parsed = try ChatCompletionRequest.parse(try await jsonBody(request), model: model, requestID: ids.upstream)
+        let parsed = try ChatCompletionRequest.parse(
+            try await jsonBody(request), model: model, requestID: ids.upstream, toolCalling: toolCalling)
         try model.check(model: parsed.model)
         let generation = try await ClientDisconnect.cancellingOnClose(context.channel) { [model, upstream, metrics] in
             try await Generation.start(parsed.plan, model: model, upstream: upstream, metrics: metrics)
@@ -15,7 +16,8 @@ extension APIServer {
         let tokens = LogprobsFormat(tokenizer: model.tokenizer)
         let format = ChatFormat(
             id: "chatcmpl-\(ids.client)", model: model.name, created: Int(Date.now.timeIntervalSince1970),
-            logprobs: parsed.logprobs ? tokens : nil, promptLogprobs: parsed.returnsPromptLogprobs ? tokens : nil)
+            logprobs: parsed.logprobs ? tokens : nil, promptLogprobs: parsed.returnsPromptLogprobs ? tokens : nil,
+            toolParser: parsed.toolParser)
         let headers: HTTPFields = [HTTPFields.requestIDName: ids.client]
         guard parsed.plan.stream else {
             let results = try await ClientDisconnect.cancellingOnClose(context.channel) {
@@ -26,14 +28,24 @@ extension APIServer {
         }
         let includeUsage = parsed.plan.includeUsage
         let numChoices = generation.children.count
+        let toolParser = parsed.toolParser
         return ServerSentEvents.response(headers: headers, channel: context.channel) { send in
             for index in 0..<numChoices { try await send(format.roleChunk(index: index)) }
             var usage = Usage(promptTokens: generation.promptTokens)
+            var streamers: [Int: ToolCallStreamer] = [:]
             try await generation.forEach { delta in
                 try ServerSentEvents.check(delta)
                 usage.add(delta)
-                guard !delta.text.isEmpty || !delta.logprobs.isEmpty || delta.finishReason != nil else { return }
-                try await send(format.chunk(delta))
+                guard let toolParser else {
+                    guard !delta.text.isEmpty || !delta.logprobs.isEmpty || delta.finishReason != nil else { return }
+                    return try await send(format.chunk(delta))
+                }
+                var streamer = streamers[delta.index] ?? ToolCallStreamer(parser: toolParser)
+                var tools = streamer.add(delta.text)
+                if delta.finishReason != nil { tools += streamer.finish() }
+                streamers[delta.index] = streamer
+                guard !tools.isEmpty || !delta.logprobs.isEmpty || delta.finishReason != nil else { return }
+                try await send(format.chunk(delta, tools: tools, toolsCalled: streamer.toolsCalled))
             }
             if includeUsage { try await send(format.usageChunk(usage)) }
         }

@@ -1,0 +1,111 @@
+import Foundation
+import Tokenization
+
+/// A function call the model made, as the OpenAI API returns it: `arguments` is a JSON string.
+struct ToolCall: Sendable, Equatable {
+    var id: String
+    var name: String
+    var arguments: String
+
+    var json: JSONValue {
+        [
+            "id": .string(id), "type": "function",
+            "function": ["name": .string(name), "arguments": .string(arguments)],
+        ]
+    }
+}
+
+/// What a parser found in a whole model output: the calls (none = the text is an ordinary answer) and the message
+/// content (the text before the calls, nil when there is none; the whole text when nothing was called).
+struct ExtractedToolCalls: Sendable, Equatable {
+    var toolCalls: [ToolCall]
+    var content: String?
+
+    var toolsCalled: Bool { !toolCalls.isEmpty }
+}
+
+/// Where a growing output stands for a streaming parser.
+enum CallRegion: Equatable {
+    /// No call has begun; the bytes before `releasable` are certainly content (the rest could begin a marker).
+    case content(releasable: Int)
+    /// Calls can never begin (Llama's output did not open with one): everything is content.
+    case never
+    /// The content ends at `contentEnd`; the calls are read from `bodyStart` on.
+    case calls(contentEnd: Int, bodyStart: Int)
+}
+
+/// The calls read so far from the call region of an output.
+struct CallList {
+    var calls: [PartialToolCall] = []
+    /// The region can no longer be read as calls (text where a call should be, a broken separator).
+    var invalid = false
+}
+
+/// One model family's tool-call text format (vLLM's `--tool-call-parser NAME`).
+///
+/// A parser is a pure description of the format: where calls begin and how they follow one another. Whole outputs
+/// go through `extract`; streams through `ToolCallStreamer`, which asks `locateCalls` and `calls` again as the
+/// text grows. Both read call objects with `PartialToolCall` and write arguments with `ArgumentsFormatter`, so a
+/// stream's fragments add up to the non-streaming arguments.
+protocol ToolCallParser: Sendable {
+    /// The `--tool-call-parser` name.
+    static var name: String { get }
+    /// The keys that hold a call's arguments.
+    var argumentKeys: [String] { get }
+    /// Whether the request must keep special tokens in the text (the call marker is one in some tokenizers).
+    var needsSpecialTokens: Bool { get }
+
+    /// Searches `text` from `from` (bytes already released as content, which cannot begin a marker).
+    func locateCalls(in text: [UInt8], from: Int) -> CallRegion
+    /// The calls of the region that starts at `bodyStart`.
+    func calls(in text: [UInt8], from bodyStart: Int) -> CallList
+    /// The calls and content of a whole output; on anything malformed, no calls and the text as content.
+    func extract(_ text: String) -> ExtractedToolCalls
+    /// A new call's `id`.
+    func makeCallID() -> String
+}
+
+extension ToolCallParser {
+    var argumentKeys: [String] { ["arguments"] }
+    var needsSpecialTokens: Bool { true }
+
+    /// vLLM's `chatcmpl-tool-<uuid hex>`.
+    func makeCallID() -> String {
+        "chatcmpl-tool-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    }
+
+    /// The calls of a whole region, or nil unless every one is complete, named, with arguments, and valid JSON.
+    func finishedCalls(_ list: CallList, in bytes: [UInt8]) -> [ToolCall]? {
+        guard !list.invalid, !list.calls.isEmpty else { return nil }
+        var out: [ToolCall] = []
+        for call in list.calls {
+            guard call.isUsable, let name = call.name, let arguments = call.arguments, let end = call.end
+            else {
+                return nil
+            }
+            guard let start = call.start, PartialToolCall.decode(bytes, start..<end) != nil else {
+                return nil
+            }
+            out.append(
+                ToolCall(
+                    id: makeCallID(), name: name,
+                    arguments: ArgumentsFormatter.format(bytes[arguments], complete: true)))
+        }
+        return out
+    }
+}
+
+/// `--tool-call-parser` values Apus implements.
+public enum ToolCallParserName: String, Sendable, CaseIterable {
+    case hermes
+    case llama3JSON = "llama3_json"
+    case mistral
+
+    var parser: any ToolCallParser {
+        switch self {
+        case .hermes: HermesToolParser()
+        case .llama3JSON: Llama3JSONToolParser()
+        case .mistral: MistralToolParser()
+        }
+    }
+}
