@@ -38,7 +38,7 @@ struct APICommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("tool-call-parser"),
-        help: "The model's tool-call format: \(ToolCallParserName.allCases.map(\.rawValue).joined(separator: ", ")).")
+        help: "The tool-call format of the model (vLLM's parser names).")
     var toolCallParser: ToolCallParserName?
 
     @Flag(

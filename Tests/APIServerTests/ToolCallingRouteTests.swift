@@ -131,6 +131,41 @@ struct ToolCallingRouteTests {
         }
     }
 
+    @Test("each of n choices streams its own calls and finishes with tool_calls")
+    func streamingChoices() async throws {
+        let pieces = ["<tool_", #"call>{"name": "get_weather", "arg"#, #"uments": {}}"#]
+        try await withAPI(FakeEngine(script: FakeEngine.pieces(pieces)), toolCalling: Self.hermes) { client in
+            let (_, _, text) = try await client.post("/v1/chat/completions", Self.ask + #","stream":true,"n":2}"#)
+            let (chunks, _) = events(text)
+            for index in 0..<2 {
+                let mine = chunks.filter { $0["choices"]?[0]?["index"]?.int == index }
+                let streamed = StreamedToolCalls(chunks: mine)
+                #expect(streamed.violations.isEmpty)
+                #expect(streamed.namesAndArguments == ["get_weather {}"])
+                #expect(mine.last?["choices"]?[0]?["finish_reason"] == "tool_calls")
+            }
+        }
+    }
+
+    @Test(
+        "llama3_json and mistral calls come back as tool_calls through the route",
+        arguments: [
+            (ToolCallParserName.llama3JSON, #"{"name": "get_weather", "parameters": {"city": "Paris"}}"#, false),
+            (.mistral, #"[TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Paris"}}]"#, true),
+        ])
+    func otherParsers(parser: ToolCallParserName, text: String, keepsSpecialTokens: Bool) async throws {
+        let engine = FakeEngine(script: FakeEngine.pieces([text]))
+        let options = ToolCallingOptions(enableAutoToolChoice: true, parser: parser)
+        try await withAPI(engine, toolCalling: options) { client in
+            let (_, body, _) = try await client.post("/v1/chat/completions", Self.ask + "}")
+            let call = body["choices"]?[0]?["message"]?["tool_calls"]?[0]
+            #expect(call?["function"]?["name"] == "get_weather", "\(body)")
+            #expect(call?["function"]?["arguments"] == #"{"city": "Paris"}"#)
+            #expect(body["choices"]?[0]?["finish_reason"] == "tool_calls")
+        }
+        #expect(engine.requests.first?.samplingParams.skipSpecialTokens == !keepsSpecialTokens)
+    }
+
     @Test(
         "tool_choice none parses nothing and still renders the tools, unless the server excludes them")
     func toolChoiceNone() async throws {

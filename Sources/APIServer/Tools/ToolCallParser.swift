@@ -1,29 +1,6 @@
 import Foundation
 import Tokenization
 
-/// A function call the model made, as the OpenAI API returns it: `arguments` is a JSON string.
-struct ToolCall: Sendable, Equatable {
-    var id: String
-    var name: String
-    var arguments: String
-
-    var json: JSONValue {
-        [
-            "id": .string(id), "type": "function",
-            "function": ["name": .string(name), "arguments": .string(arguments)],
-        ]
-    }
-}
-
-/// What a parser found in a whole model output: the calls (none = the text is an ordinary answer) and the message
-/// content (the text before the calls, nil when there is none; the whole text when nothing was called).
-struct ExtractedToolCalls: Sendable, Equatable {
-    var toolCalls: [ToolCall]
-    var content: String?
-
-    var toolsCalled: Bool { !toolCalls.isEmpty }
-}
-
 /// Where a growing output stands for a streaming parser.
 enum CallRegion: Equatable {
     /// No call has begun; the bytes before `releasable` are certainly content (the rest could begin a marker).
@@ -92,20 +69,5 @@ extension ToolCallParser {
                     arguments: ArgumentsFormatter.format(bytes[arguments], complete: true)))
         }
         return out
-    }
-}
-
-/// `--tool-call-parser` values Apus implements.
-public enum ToolCallParserName: String, Sendable, CaseIterable {
-    case hermes
-    case llama3JSON = "llama3_json"
-    case mistral
-
-    var parser: any ToolCallParser {
-        switch self {
-        case .hermes: HermesToolParser()
-        case .llama3JSON: Llama3JSONToolParser()
-        case .mistral: MistralToolParser()
-        }
     }
 }
