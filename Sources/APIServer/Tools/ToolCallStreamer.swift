@@ -41,6 +41,8 @@ struct ToolCallStreamer {
         var id: String
         /// UTF-8 bytes of the arguments string already sent.
         var argumentsSent = 0
+        /// All of the arguments were sent; later steps skip the call.
+        var finished = false
     }
 
     init(parser: any ToolCallParser) { self.parser = parser }
@@ -86,31 +88,35 @@ struct ToolCallStreamer {
         return String(decoding: text[released..<end], as: UTF8.self)
     }
 
-    /// Announces calls whose names are complete, in order, and sends the arguments each has gained.
+    /// Announces calls whose names are complete, in order, and sends the arguments each has gained: one entry per
+    /// call per step, the announcement carrying the first fragment when there is one (as vLLM's hermes parser does).
     private mutating func callDeltas(_ list: CallList, final: Bool) -> [JSONValue] {
         var deltas: [JSONValue] = []
         for (index, call) in list.calls.enumerated() {
+            guard index >= announced.count || !announced[index].finished else { continue }
+            var entry: JSONObject = ["index": .int(index)]
+            var function = JSONObject()
             if index == announced.count {
                 guard !call.invalid, let name = call.name else { break }
                 let id = parser.makeCallID()
                 announced.append(Announced(id: id))
-                deltas.append(
-                    [
-                        "index": .int(index), "id": .string(id), "type": "function",
-                        "function": ["name": .string(name)],
-                    ])
+                entry["id"] = .string(id)
+                entry["type"] = "function"
+                function["name"] = .string(name)
             }
-            guard let arguments = call.arguments, !call.invalid else { continue }
-            let formatted = Array(
-                ArgumentsFormatter.format(text[arguments], complete: call.argumentsComplete || final).utf8)
-            let sent = announced[index].argumentsSent
-            guard formatted.count > sent else { continue }
-            announced[index].argumentsSent = formatted.count
-            deltas.append(
-                [
-                    "index": .int(index),
-                    "function": ["arguments": .string(String(decoding: formatted[sent...], as: UTF8.self))],
-                ])
+            if let arguments = call.arguments, !call.invalid {
+                let complete = call.argumentsComplete || final
+                let formatted = Array(ArgumentsFormatter.format(text[arguments], complete: complete).utf8)
+                let sent = announced[index].argumentsSent
+                if formatted.count > sent {
+                    function["arguments"] = .string(String(decoding: formatted[sent...], as: UTF8.self))
+                    announced[index].argumentsSent = formatted.count
+                }
+                announced[index].finished = complete
+            }
+            guard function.count > 0 else { continue }
+            entry["function"] = .object(function)
+            deltas.append(.object(entry))
         }
         return deltas
     }

@@ -70,6 +70,18 @@ struct HermesToolParserTests {
         #expect(next.toolCalls.first?["index"]?.int == 0)
     }
 
+    @Test("a call that arrives whole is one delta entry: index, id, type, name and all its arguments")
+    func wholeCallInOneStep() {
+        var streamer = ToolCallStreamer(parser: parser)
+        let step = streamer.add(Self.weather)
+        #expect(step.toolCalls.count == 1)
+        #expect(step.toolCalls.first?["id"]?.stringValue?.hasPrefix("chatcmpl-tool-") == true)
+        #expect(step.toolCalls.first?["function"]?["name"] == "get_weather")
+        #expect(step.toolCalls.first?["function"]?["arguments"] == #"{"city": "Paris"}"#)
+        #expect(streamer.finish().isEmpty)
+        #expect(streamer.toolsCalled)
+    }
+
     @Test("a held partial tag that never completes is content at the end")
     func partialTagAtEnd() {
         let streamed = StreamedToolCalls(parser, ["a <tool", "_c"])
