@@ -28,11 +28,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-num-batched-tokens")) var maxNumBatchedTokens: Int = 2048
     @Flag(name: .customLong("enable-prefix-caching"), inversion: .prefixedNo) var enablePrefixCaching = true
     @Option(name: .customLong("log-level")) var logLevel: String = "info"
+    @Flag(name: .customLong("enable-auto-tool-choice"), help: "Passed to the api (tool calling).")
+    var enableAutoToolChoice = false
+    @Option(name: .customLong("tool-call-parser"), help: "Passed to the api: hermes, llama3_json or mistral.")
+    var toolCallParser: String?
+    @Flag(name: .customLong("exclude-tools-when-tool-choice-none"), help: "Passed to the api.")
+    var excludeToolsWhenToolChoiceNone = false
 
     func validate() throws {
         guard (1...64).contains(dataParallelSize) else { throw ValidationError("--data-parallel-size must be 1...64") }
         guard (1...64).contains(pipelineParallelSize) else {
             throw ValidationError("--pipeline-parallel-size must be 1...64")
+        }
+        // The api checks the parser name and the combination too; failing here saves starting every child first.
+        if enableAutoToolChoice && toolCallParser == nil {
+            throw ValidationError("--enable-auto-tool-choice requires --tool-call-parser")
         }
     }
 
@@ -71,6 +81,9 @@ struct ServeCommand: AsyncParsableCommand {
             + (apiKey.map { ["--api-key", $0] } ?? [])
             + (servedModelName.map { ["--served-model-name", $0] } ?? [])
             + (["embedded", "dummy"].contains(model) ? [] : ["--tokenizer", model])
+            + (enableAutoToolChoice ? ["--enable-auto-tool-choice"] : [])
+            + (toolCallParser.map { ["--tool-call-parser", $0] } ?? [])
+            + (excludeToolsWhenToolChoiceNone ? ["--exclude-tools-when-tool-choice-none"] : [])
     }
 }
 
