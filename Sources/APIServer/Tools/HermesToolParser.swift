@@ -13,26 +13,15 @@ struct HermesToolParser: ToolCallParser {
     }
 
     func calls(in text: [UInt8], from bodyStart: Int) -> CallList {
-        var list = CallList()
-        var start = bodyStart
-        while true {
-            let call = PartialToolCall(text, from: start, argumentKeys: argumentKeys)
-            list.calls.append(call)
-            if call.invalid { list.invalid = true }
-            guard !call.invalid, let end = call.end else { return list }
-            let closing = JSONPrefixScanner.skipWhitespace(text, from: end)
-            guard closing < text.count else { return list }
+        CallList.scan(text, from: bodyStart, argumentKeys: argumentKeys) { closing in
             switch CallMarker.starts(Self.endTag, in: text, at: closing) {
-            case nil: return list
-            case false?:
-                list.invalid = true
-                return list
+            case nil: return .end
+            case false?: return .invalid
             case true?:
-                guard let next = CallMarker.find(Self.startTag, in: text, from: closing + Self.endTag.count)
-                else {
-                    return list
+                guard let next = CallMarker.find(Self.startTag, in: text, from: closing + Self.endTag.count) else {
+                    return .end
                 }
-                start = next + Self.startTag.count
+                return .next(next + Self.startTag.count)
             }
         }
     }

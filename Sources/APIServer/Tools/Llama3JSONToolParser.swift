@@ -22,16 +22,8 @@ struct Llama3JSONToolParser: ToolCallParser {
     }
 
     func calls(in text: [UInt8], from bodyStart: Int) -> CallList {
-        var list = CallList()
-        var start = bodyStart
-        while true {
-            let call = PartialToolCall(text, from: start, argumentKeys: argumentKeys)
-            list.calls.append(call)
-            if call.invalid { list.invalid = true }
-            guard !call.invalid, let end = call.end else { return list }
-            let separator = JSONPrefixScanner.skipWhitespace(text, from: end)
-            guard separator < text.count, text[separator] == UInt8(ascii: ";") else { return list }
-            start = separator + 1
+        CallList.scan(text, from: bodyStart, argumentKeys: argumentKeys) { separator in
+            text[separator] == UInt8(ascii: ";") ? .next(separator + 1) : .end
         }
     }
 

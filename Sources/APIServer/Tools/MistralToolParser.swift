@@ -27,20 +27,11 @@ struct MistralToolParser: ToolCallParser {
             list.invalid = true
             return list
         }
-        var start = open + 1
-        while true {
-            let call = PartialToolCall(text, from: start, argumentKeys: argumentKeys)
-            list.calls.append(call)
-            if call.invalid { list.invalid = true }
-            guard !call.invalid, let end = call.end else { return list }
-            let separator = JSONPrefixScanner.skipWhitespace(text, from: end)
-            guard separator < text.count else { return list }
+        return CallList.scan(text, from: open + 1, argumentKeys: argumentKeys) { separator in
             switch text[separator] {
-            case UInt8(ascii: ","): start = separator + 1
-            case UInt8(ascii: "]"): return list
-            default:
-                list.invalid = true
-                return list
+            case UInt8(ascii: ","): .next(separator + 1)
+            case UInt8(ascii: "]"): .end
+            default: .invalid
             }
         }
     }

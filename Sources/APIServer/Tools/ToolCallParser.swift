@@ -16,6 +16,40 @@ struct CallList {
     var calls: [PartialToolCall] = []
     /// The region can no longer be read as calls (text where a call should be, a broken separator).
     var invalid = false
+
+    /// What follows a complete call, judged from the first non-space byte after it.
+    enum Continuation {
+        /// The next call starts here.
+        case next(Int)
+        /// The list ends (complete).
+        case end
+        /// A broken separator: the region is not calls.
+        case invalid
+    }
+
+    /// Reads calls one after another from `start` until one is incomplete or invalid, the text runs out, or
+    /// `follow` ends the list; `follow` gets the first non-space offset after each complete call.
+    static func scan(
+        _ text: [UInt8], from start: Int, argumentKeys: [String], follow: (Int) -> Continuation
+    ) -> CallList {
+        var list = CallList()
+        var start = start
+        while true {
+            let call = PartialToolCall(text, from: start, argumentKeys: argumentKeys)
+            list.calls.append(call)
+            if call.invalid { list.invalid = true }
+            guard !call.invalid, let end = call.end else { return list }
+            let after = JSONPrefixScanner.skipWhitespace(text, from: end)
+            guard after < text.count else { return list }
+            switch follow(after) {
+            case .next(let position): start = position
+            case .end: return list
+            case .invalid:
+                list.invalid = true
+                return list
+            }
+        }
+    }
 }
 
 /// One model family's tool-call text format (vLLM's `--tool-call-parser NAME`).
