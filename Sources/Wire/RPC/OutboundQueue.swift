@@ -20,7 +20,8 @@ public final class OutboundQueue: Sendable {
     }
 
     struct State {
-        var pending: [Item] = []
+        /// A ring, so a long backlog drains in batches without shifting what is left.
+        var pending = CircularBuffer<Item>()
         var pendingBytes = 0
         var drainScheduled = false
         var liveCalls: Set<UInt64> = []
@@ -166,11 +167,14 @@ public final class OutboundQueue: Sendable {
     private func drain() {
         var writable = channel.isWritable
         while writable {
-            let items = state.withLockedValue { s -> ArraySlice<Item> in
-                // NOTE: a bounded slice per round, so a huge backlog is handed to NIO only as fast as it drains.
-                let take = s.pending.prefix(Self.drainBatch)
-                s.pending.removeFirst(take.count)
-                s.pendingBytes -= take.reduce(0) { $0 + $1.buffer.readableBytes }
+            let items = state.withLockedValue { s -> [Item] in
+                // NOTE: a bounded batch per round, so a huge backlog is handed to NIO only as fast as it drains.
+                var take: [Item] = []
+                take.reserveCapacity(min(s.pending.count, Self.drainBatch))
+                while take.count < Self.drainBatch, let item = s.pending.popFirst() {
+                    s.pendingBytes -= item.buffer.readableBytes
+                    take.append(item)
+                }
                 if take.isEmpty { s.drainScheduled = false }
                 return take
             }
