@@ -10,8 +10,12 @@ extension APIServer {
         let parsed = try ChatCompletionRequest.parse(
             try await jsonBody(request), model: model, requestID: ids.upstream, toolCalling: toolCalling)
         try model.check(model: parsed.model)
-        let generation = try await ClientDisconnect.cancellingOnClose(context.channel) { [model, upstream, metrics] in
-            try await Generation.start(parsed.plan, model: model, upstream: upstream, metrics: metrics)
+        // NOTE: a non-streaming request starts and collects inside one disconnect watch: between two watches a
+        // client that hangs up would go unnoticed and its request would run to the end for nobody.
+        let (generation, collected) = try await ClientDisconnect.cancellingOnClose(context.channel) {
+            [model, upstream, metrics] in
+            let generation = try await Generation.start(parsed.plan, model: model, upstream: upstream, metrics: metrics)
+            return (generation, parsed.plan.stream ? nil : try await ChoiceResult.collect(generation))
         }
         let tokens = LogprobsFormat(tokenizer: model.tokenizer)
         let format = ChatFormat(
@@ -19,10 +23,7 @@ extension APIServer {
             logprobs: parsed.logprobs ? tokens : nil, promptLogprobs: parsed.returnsPromptLogprobs ? tokens : nil,
             toolParser: parsed.toolParser)
         let headers: HTTPFields = [HTTPFields.requestIDName: ids.client]
-        guard parsed.plan.stream else {
-            let results = try await ClientDisconnect.cancellingOnClose(context.channel) {
-                try await ChoiceResult.collect(generation)
-            }
+        if let results = collected {
             let usage = ChoiceResult.usage(results, promptTokens: generation.promptTokens)
             return JSONResponse.make(format.response(results, usage: usage), headers: headers)
         }
