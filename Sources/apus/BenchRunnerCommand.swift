@@ -12,6 +12,9 @@ struct BenchRunnerCommand: ParsableCommand {
     @Option(help: "Decode steps per batch size (the best step is reported).")
     var decodeSteps = 16
 
+    @Option(name: .customLong("prompt-len"), help: "Prompt tokens per request (the context decode attends over).")
+    var promptLength = 16
+
     @OptionGroup var output: BenchOutputOptions
 
     func validate() throws {
@@ -19,12 +22,16 @@ struct BenchRunnerCommand: ParsableCommand {
             throw ValidationError("--batch must be between 1 and 1024")
         }
         guard (1...4096).contains(decodeSteps) else { throw ValidationError("--decode-steps must be 1...4096") }
+        guard promptLength >= 1, promptLength + decodeSteps < 2048 else {
+            throw ValidationError("--prompt-len must be at least 1 and --prompt-len + --decode-steps below 2048")
+        }
     }
 
     func run() throws {
         var options = RunnerBenchmark.Options()
         if !batches.isEmpty { options.batches = batches }
         options.decodeSteps = decodeSteps
+        options.promptLength = promptLength
         benchLines(RunnerBenchmark.run(options: options), json: output.json).forEach { print($0) }
     }
 }

@@ -17,4 +17,12 @@ void apus_sgemm_nt(
     int rows, int k, const float *x, size_t ldx, const float *w, size_t ldw, float *c, size_t ldc,
     int nBegin, int nEnd, int accumulate);
 
+/* Decode attention for one query token: the `groups` query heads that share one KV head (`q` and `out` are
+ * groups × d, contiguous) over the first `keys` cached positions of a request, whose K and V rows are read through
+ * its block table: position j lives in row table[j / blockSize] · blockSize + j % blockSize of the cache, at
+ * `row · rowStride + offset` floats. out_g = softmax(scale · q_g · Kᵀ) · V. `scores` holds groups × keys floats. */
+void apus_attend_decode(
+    int groups, int d, const float *q, const float *kCache, const float *vCache, const int *table, int blockSize,
+    size_t rowStride, size_t offset, int keys, float scale, float *out, float *scores);
+
 #endif

@@ -1,10 +1,11 @@
 import CBLAS
+import CKernels
 import Foundation
 
 extension PagedAttention {
-    /// Few query tokens (decodes): per query token, dot products and a weighted sum straight over the cached
-    /// rows; each K/V row is read once for all query heads of the group. `scratch` holds
-    /// `groups × (seqLen + 2)` floats.
+    /// Few query tokens (decodes): per query token, `CKernels`' decode attention straight over the cached rows
+    /// (AVX2/FMA dot products, a vectorised exp, the weighted sum), each K/V row read once for all query heads of
+    /// the group. `scores` holds `groups × (seqLen + 2)` floats.
     func attendDirect(
         kvh: Int, qStart: Int, n: Int, seqLen: Int, _ cache: PagedRows, _ p: SharedPointers,
         qkvStride: Int, scores: UnsafeMutablePointer<Float>
@@ -12,42 +13,13 @@ extension PagedAttention {
         let d = headDim
         let groups = numHeads / numKVHeads
         let outStride = numHeads * headDim
-        let maxes = scores + groups * seqLen
-        let sums = maxes + groups
         for i in 0..<n {
             let t = qStart + i
-            let keys = seqLen - n + i + 1
             // The group's query heads (and output heads) are adjacent.
-            let q = p.qkv + t * qkvStride + kvh * groups * d
-            let o = p.out + t * outStride + kvh * groups * d
-            maxes.update(repeating: -.infinity, count: groups)
-            cache.forEach(keys) { j, row in
-                let k = cache.keys + row
-                for g in 0..<groups {
-                    let s = Kernels.dot(q + g * d, k, count: d) * scale
-                    scores[g * seqLen + j] = s
-                    maxes[g] = max(maxes[g], s)
-                }
-            }
-            for g in 0..<groups {
-                let row = scores + g * seqLen
-                var sum: Float = 0
-                for j in 0..<keys {
-                    let w = expf(row[j] - maxes[g])
-                    row[j] = w
-                    sum += w
-                }
-                sums[g] = sum
-            }
-            o.update(repeating: 0, count: groups * d)
-            cache.forEach(keys) { j, row in
-                let v = cache.values + row
-                for g in 0..<groups { Kernels.axpy(scores[g * seqLen + j], v, o + g * d, count: d) }
-            }
-            for g in 0..<groups {
-                let inv = 1 / sums[g]
-                for k in 0..<d { o[g * d + k] *= inv }
-            }
+            apus_attend_decode(
+                Int32(groups), Int32(d), p.qkv + t * qkvStride + kvh * groups * d, cache.keys, cache.values,
+                cache.table, Int32(cache.blockSize), cache.rowStride, cache.offset, Int32(seqLen - n + i + 1), scale,
+                p.out + t * outStride + kvh * groups * d, scores)
         }
     }
 

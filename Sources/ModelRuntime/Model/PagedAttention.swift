@@ -15,7 +15,7 @@ struct PagedAttention {
     let headDim: Int
     let scale: Float
     /// Multiply-adds (query tokens × keys × heads × headDim) below which attention runs on the calling thread.
-    var parallelWorkThreshold = 1 << 20
+    var parallelWorkThreshold = 1 << 18
     /// Query tokens from which a request's attention uses the GEMM path.
     var gemmQueryThreshold = 8
     /// Query rows per GEMM tile (bounds the scores scratch to `queryTile × seqLen`).
