@@ -52,8 +52,6 @@ public final class OutboundQueue: Sendable {
     /// 64 MiB, the default frame bound: one maximal frame always fits.
     public static let defaultMaxPendingBytes = 64 << 20
 
-    /// Unwritten bytes queued right now (tests and metrics).
-    var pendingBytes: Int { state.withLockedValue { $0.pendingBytes } }
 
     func open(callID: UInt64) {
         state.withLockedValue { _ = $0.liveCalls.insert(callID) }
