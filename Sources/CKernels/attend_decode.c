@@ -140,7 +140,7 @@ void apus_attend_decode(
     static int known = -1; /* read and written atomically: threads may race to fill it (with the same value) */
     int avx2 = __atomic_load_n(&known, __ATOMIC_RELAXED);
     if (avx2 < 0) {
-        avx2 = apus_kernels_available();
+        avx2 = apus_gemm_best_isa() >= 1;
         __atomic_store_n(&known, avx2, __ATOMIC_RELAXED);
     }
     if (avx2 && d % 8 == 0 && groups <= 64) {

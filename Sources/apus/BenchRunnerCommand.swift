@@ -4,7 +4,8 @@ import ModelRuntime
 /// `apus bench runner`: prefill/decode tokens/s of a ~100M-parameter dummy Llama, with sgemm and bandwidth.
 struct BenchRunnerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "runner", abstract: "Prefill and decode tokens/s at batch 1, 8, 32, 128 (dummy 100M Llama).")
+        commandName: "runner",
+        abstract: "Ceilings (sgemm, bandwidth) on every core, then prompt prefill and decode speed (dummy 100M Llama).")
 
     @Option(name: .customLong("batch"), help: "A batch size to measure (repeatable; default 1, 8, 32, 128).")
     var batches: [Int] = []
@@ -14,6 +15,9 @@ struct BenchRunnerCommand: ParsableCommand {
 
     @Option(name: .customLong("prompt-len"), help: "Prompt tokens per request (the context decode attends over).")
     var promptLength = 16
+
+    @Option(name: .customLong("prefill-len"), help: "A single prompt whose one-step prefill is measured (repeatable; default 128, 1024).")
+    var prefillLengths: [Int] = []
 
     @OptionGroup var output: BenchOutputOptions
 
@@ -25,6 +29,9 @@ struct BenchRunnerCommand: ParsableCommand {
         guard promptLength >= 1, promptLength + decodeSteps < 2048 else {
             throw ValidationError("--prompt-len must be at least 1 and --prompt-len + --decode-steps below 2048")
         }
+        guard prefillLengths.allSatisfy({ (1...2047).contains($0) }) else {
+            throw ValidationError("--prefill-len must be between 1 and 2047")
+        }
     }
 
     func run() throws {
@@ -32,6 +39,7 @@ struct BenchRunnerCommand: ParsableCommand {
         if !batches.isEmpty { options.batches = batches }
         options.decodeSteps = decodeSteps
         options.promptLength = promptLength
+        if !prefillLengths.isEmpty { options.prefillLengths = prefillLengths }
         benchLines(RunnerBenchmark.run(options: options), json: output.json).forEach { print($0) }
     }
 }

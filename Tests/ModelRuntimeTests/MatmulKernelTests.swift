@@ -2,9 +2,9 @@ import CKernels
 import Testing
 @testable import ModelRuntime
 
-/// The AVX2/FMA matmul kernel and `Kernels.linear` checked against a double-precision reference, on every
-/// tile shape and tail the kernel has (4×3 tiles; 1–3 leftover rows of X, 1–2 leftover rows of W, K not a
-/// multiple of 8) and on both sides of the native/BLAS crossover.
+/// The packed GEMM (every ISA this CPU runs: plain C, AVX2/FMA, AVX-512) and `Kernels.linear` checked against a
+/// double-precision reference, on every micro-tile tail (1–12 leftover rows of X, partial panels of W on either
+/// side of 16 columns, K across the kernels' K blocks), on sub-ranges of panels and on both sides of the row block.
 @Suite("Matmul kernels")
 struct MatmulKernelTests {
     /// Deterministic values in [-1, 1).
@@ -36,42 +36,58 @@ struct MatmulKernelTests {
         zip(a, b).map { abs($0 - $1) / Float(max(1, k)).squareRoot() }.max() ?? 0
     }
 
-    @Test("every tile and tail shape, with row strides, a sub-range of W and accumulation",
-          .enabled(if: apus_kernels_available() != 0, "the CPU lacks AVX2 or FMA"))
-    func tileShapes() {
-        for rows in 1...9 {
-            for n in 1...10 {
-                for k in [1, 7, 8, 9, 33] {
-                    let (ldx, ldw, ldc) = (k + 3, k + 1, n + 2)
+    static let kernels = Kernels.GEMMKernel.allCases.filter { $0 <= Kernels.GEMMKernel.best }
+
+    @Test("every tile and tail shape, with row strides, a sub-range of panels and accumulation", arguments: kernels)
+    func tileShapes(kernel: Kernels.GEMMKernel) {
+        for rows in [1, 2, 5, 6, 7, 11, 12, 13, 25] {
+            for n in [1, 15, 16, 17, 31, 32, 33, 70, 97] {
+                for k in [1, 7, 129, 257] {
+                    let (ldx, ldc) = (k + 3, n + 2)
                     let x = Self.values(rows * ldx, seed: rows * 131 + k)
-                    let w = Self.values(n * ldw, seed: n * 977 + k)
+                    let w = Self.values(n * k, seed: n * 977 + k)
+                    let packed = PackedMatrix(packing: Tensor(shape: [n, k], values: w))
                     let initial = Self.values(rows * ldc, seed: 5)
                     for accumulate in [false, true] {
-                        // The sub-range leaves the first and last rows of W out when there are enough.
-                        let range = n > 2 ? 1..<(n - 1) : 0..<n
+                        // The sub-range leaves the first and last panels out when there are enough.
+                        let panels = packed.panels > 2 ? 1..<(packed.panels - 1) : 0..<packed.panels
+                        let columns = panels.lowerBound * 32..<min(n, panels.upperBound * 32)
                         var got = initial
                         var want = initial
-                        apus_sgemm_nt(
-                            Int32(rows), Int32(k), x, ldx, w, ldw, &got, ldc, Int32(range.lowerBound),
-                            Int32(range.upperBound), accumulate ? 1 : 0)
+                        let status = apus_gemm_packed(
+                            kernel.rawValue, Int32(rows), Int32(k), x, ldx, packed.pointer, Int32(n), &got, ldc,
+                            Int32(panels.lowerBound), Int32(panels.upperBound), accumulate ? 1 : 0)
+                        #expect(status == 0)
                         Self.reference(
-                            rows: rows, k: k, n: n, x: x, ldx: ldx, w: w, ldw: ldw, c: &want, ldc: ldc,
-                            range: range, accumulate: accumulate)
+                            rows: rows, k: k, n: n, x: x, ldx: ldx, w: w, ldw: k, c: &want, ldc: ldc,
+                            range: columns, accumulate: accumulate)
                         let error = Self.maxError(got, want, k: k)
-                        #expect(error < 1e-6, "rows \(rows) n \(n) k \(k) accumulate \(accumulate): \(error)")
+                        #expect(error < 1e-6, "\(kernel) rows \(rows) n \(n) k \(k) acc \(accumulate): \(error)")
                     }
                 }
             }
         }
     }
 
+    @Test("packing round-trips and an ISA the CPU lacks is refused")
+    func packing() {
+        let w = Self.values(45 * 19, seed: 3)
+        #expect(PackedMatrix(packing: Tensor(shape: [45, 19], values: w)).toArray() == w)
+        if Kernels.GEMMKernel.best < .avx512 {
+            var c = [Float](repeating: 0, count: 1)
+            let packed = PackedMatrix(packing: Tensor(shape: [1, 1], values: [1]))
+            #expect(apus_gemm_packed(2, 1, 1, [1], 1, packed.pointer, 1, &c, 1, 0, 1, 0) == -1)
+        }
+    }
+
     @Test("Kernels.linear matches the reference for decode and prefill batch sizes, bias and accumulation",
-          arguments: [1, 3, 32, 64, 65, 97])
+          arguments: [1, 3, 32, 64, 65, 97, 150, 300])
     func linear(rows: Int) {
         // Batch 1 gets a weight big enough to be split over the cores; K is not a multiple of 8.
         let (inDim, outDim) = rows == 1 ? (1017, 1031) : (201, 771)
         let x = Self.values(rows * inDim, seed: rows)
-        let weight = Tensor(shape: [outDim, inDim], values: Self.values(outDim * inDim, seed: 11))
+        let weight = PackedMatrix(
+            packing: Tensor(shape: [outDim, inDim], values: Self.values(outDim * inDim, seed: 11)))
         let bias = Tensor(shape: [outDim], values: Self.values(outDim, seed: 12))
         var product = [Float](repeating: 0, count: rows * outDim)
         let w = weight.toArray()

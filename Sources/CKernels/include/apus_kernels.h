@@ -3,19 +3,9 @@
 
 #include <stddef.h>
 
-/* Register-blocked f32 kernels for the runner's decode-size matmuls, compiled for AVX2 + FMA with a
- * per-function target attribute (no package-wide flags) and chosen at run time only on CPUs that have both. */
-
-/* 1 when this CPU runs the AVX2/FMA kernels; callers fall back to BLAS otherwise. */
-int apus_kernels_available(void);
-
-/* C[m, n] = Σ_k X[m, k] · W[n, k]  (+ C[m, n] when accumulate != 0), for m < rows and n in [nBegin, nEnd).
- * X is rows × K (row stride ldx), W is N × K (row stride ldw, the layout of a PyTorch Linear weight),
- * C is rows × N (row stride ldc). Works on W as stored: no packing, so a weight is read once per call.
- * Disjoint [nBegin, nEnd) ranges may run on different threads. */
-void apus_sgemm_nt(
-    int rows, int k, const float *x, size_t ldx, const float *w, size_t ldw, float *c, size_t ldc,
-    int nBegin, int nEnd, int accumulate);
+/* The runner's f32 kernels: the packed GEMM of every linear layer and decode attention, compiled per function
+ * for AVX-512 or AVX2 + FMA (target attributes, no package-wide flags) and chosen at run time from what the CPU
+ * has, with plain C elsewhere. */
 
 /* Decode attention for one query token: the `groups` query heads that share one KV head (`q` and `out` are
  * groups × d, contiguous) over the first `keys` cached positions of a request, whose K and V rows are read through
@@ -24,5 +14,31 @@ void apus_sgemm_nt(
 void apus_attend_decode(
     int groups, int d, const float *q, const float *kCache, const float *vCache, const int *table, int blockSize,
     size_t rowStride, size_t offset, int keys, float scale, float *out, float *scores);
+
+/* ---- The packed GEMM of the linear layers (gemm_packed.c) ---- */
+
+/* Output rows of W per packed panel. */
+#define APUS_PANEL 32
+
+/* The widest kernel this CPU runs: 2 AVX-512, 1 AVX2 + FMA, 0 plain C. */
+int apus_gemm_best_isa(void);
+
+/* Floats of W [n, k] once packed: whole panels of APUS_PANEL rows (the last one zero-padded). */
+size_t apus_packed_count(int n, int k);
+
+/* Packs W [n, k] (row stride ldw, a PyTorch Linear weight) into panels: panel p holds rows 32p ..< 32p + 32
+ * k-major, packed[(p · k + q) · 32 + j] = W[32p + j, q] (0 past row n). `packed` holds apus_packed_count floats. */
+void apus_pack_panels(int n, int k, const float *w, size_t ldw, float *packed);
+
+/* The inverse: W [n, k] (row stride k) from its panels. */
+void apus_unpack_panels(int n, int k, const float *packed, float *w);
+
+/* C[m, j] = Σ_q X[m, q] · W[j, q]  (+ C[m, j] when accumulate != 0) for m < rows and the columns j of panels
+ * [panelBegin, panelEnd) below n, with W packed by apus_pack_panels. X is rows × k (row stride ldx), C rows × n
+ * (row stride ldc). `isa` picks the kernel (at most apus_gemm_best_isa()). Disjoint panel ranges may run on
+ * different threads. Returns 0, or -1 for an ISA this CPU lacks, -2 when the scratch block cannot be allocated. */
+int apus_gemm_packed(
+    int isa, int rows, int k, const float *x, size_t ldx, const float *packed, int n, float *c, size_t ldc,
+    int panelBegin, int panelEnd, int accumulate);
 
 #endif

@@ -2,59 +2,62 @@ import CBLAS
 import Dispatch
 import Foundation
 
-/// Wall-clock and calling-thread CPU seconds of one run.
-struct Timing {
-    var wall: Double
-    var cpu: Double
-
-    static func of(_ body: () -> Void) -> Timing {
-        let (w0, c0) = (DispatchTime.now().uptimeNanoseconds, threadCPUSeconds())
+/// Wall-clock seconds of one run.
+enum Timing {
+    static func of(_ body: () -> Void) -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
         body()
-        return Timing(wall: Double(DispatchTime.now().uptimeNanoseconds - w0) / 1e9, cpu: threadCPUSeconds() - c0)
-    }
-
-    func best(_ other: Timing) -> Timing { Timing(wall: min(wall, other.wall), cpu: min(cpu, other.cpu)) }
-
-    static func threadCPUSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 }
 
 extension RunnerBenchmark {
-    /// The machine's compute and memory ceilings, each as (by wall clock, by thread CPU time).
+    /// The machine's compute and memory ceilings on every core, in GFLOP/s and GB/s by wall clock.
     struct Ceilings {
-        var sgemm: (wall: Double, cpu: Double)
-        var bandwidth: (wall: Double, cpu: Double)
+        /// OpenBLAS's sgemm on every core (with the kernels it picks on this CPU under this environment).
+        var sgemmBLAS: Double
+        /// The runner's packed GEMM on every core (weights packed beforehand, as the runner holds them).
+        var sgemmKernel: Double
+        var bandwidth: Double
 
-        /// Best of 6 `n³` sgemms; best full read of a `bandwidthBytes` array (SIMD sum on 1 thread and on
-        /// every core, and OpenBLAS's prefetching `sdot`).
+        /// Best of 6 `n³` products each way; best full read of a `bandwidthBytes` array (SIMD sum on every core
+        /// in parts taken dynamically, and OpenBLAS's prefetching `sdot`).
         static func measure(sgemmSize n: Int, bandwidthBytes: Int) -> Ceilings {
             let a = FloatBuffer(count: n * n)
             let b = FloatBuffer(count: n * n)
             let c = FloatBuffer(count: n * n)
             for i in 0..<n * n { (a.pointer[i], b.pointer[i]) = (Float(i % 7) * 0.1, Float(i % 5) * 0.1) }
-            var gemm = Timing(wall: .infinity, cpu: .infinity)
+            let flops = 2 * Double(n * n * n) / 1e9
+            let runnerThreads = BLASThreads.current
+            BLASThreads.set(Kernels.cores)
+            var blas = Double.infinity
             for _ in 0..<6 {
-                gemm = gemm.best(
+                blas = min(
+                    blas,
                     Timing.of {
                         cblas_sgemm(
                             CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(n), 1, a.pointer,
                             Int32(n), b.pointer, Int32(n), 0, c.pointer, Int32(n))
                     })
             }
-            let flops = 2 * Double(n * n * n) / 1e9
+            BLASThreads.set(runnerThreads)
+            let packed = PackedMatrix(packing: Tensor(shape: [n, n], storage: b))
+            var kernel = Double.infinity
+            for _ in 0..<6 {
+                kernel = min(
+                    kernel, Timing.of { Kernels.linear(a.pointer, rows: n, inDim: n, weight: packed, out: c.pointer) })
+            }
             return Ceilings(
-                sgemm: (flops / gemm.wall, flops / gemm.cpu), bandwidth: memoryBandwidth(bytes: bandwidthBytes))
+                sgemmBLAS: flops / blas, sgemmKernel: flops / kernel, bandwidth: memoryBandwidth(bytes: bandwidthBytes))
         }
 
         mutating func raise(to other: Ceilings) {
-            sgemm = (max(sgemm.wall, other.sgemm.wall), max(sgemm.cpu, other.sgemm.cpu))
-            bandwidth = (max(bandwidth.wall, other.bandwidth.wall), max(bandwidth.cpu, other.bandwidth.cpu))
+            sgemmBLAS = max(sgemmBLAS, other.sgemmBLAS)
+            sgemmKernel = max(sgemmKernel, other.sgemmKernel)
+            bandwidth = max(bandwidth, other.bandwidth)
         }
 
-        static func memoryBandwidth(bytes: Int) -> (wall: Double, cpu: Double) {
+        static func memoryBandwidth(bytes: Int) -> Double {
             let count = bytes / 4
             // NOTE: filled with non-zero data: untouched (or zero-deduplicated) pages would read from a shared
             // zero page in cache and report impossible bandwidth.
@@ -75,16 +78,14 @@ extension RunnerBenchmark {
                             out.base[t * 16] = sum(UnsafeRawPointer(data.base + t * chunk), count: chunk)
                         }
                     }
-                    wall = max(wall, Double(chunk * parts * 4) / t.wall / 1e9)
+                    wall = max(wall, Double(chunk * parts * 4) / t / 1e9)
                 }
             }
-            var dot = Timing(wall: .infinity, cpu: .infinity)
+            var dot = Double.infinity
             for _ in 0..<8 {
-                dot = dot.best(
-                    Timing.of { sums.pointer[0] = cblas_sdot(Int32(count), buffer.pointer, 1, buffer.pointer, 1) })
+                dot = min(dot, Timing.of { sums.pointer[0] = cblas_sdot(Int32(count), buffer.pointer, 1, buffer.pointer, 1) })
             }
-            let gb = Double(count * 4) / 1e9
-            return (max(wall, gb / dot.wall), gb / dot.cpu)
+            return max(wall, Double(count * 4) / 1e9 / dot)
         }
 
         /// Sums `count` floats (a multiple of 64) with eight independent SIMD accumulators.

@@ -3,54 +3,55 @@ import Foundation
 extension RunnerBenchmark {
     public static func humanLines(_ r: Result) -> [String] {
         func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
+        func verdict(_ met: Bool) -> String { met ? "met" : "MISSED" }
         var lines = [
-            "sgemm \(r.sgemmSize)³: \(f(r.sgemmGFLOPS)) GFLOP/s; memory read bandwidth: "
-                + "\(f(r.memoryBandwidthGBs)) GB/s (BLAS threads \(r.blasThreads))",
+            "kernels: GEMM \(r.gemmKernel) (packed weights), OpenBLAS \(r.blasCore); \(r.threads) threads",
+            "sgemm \(r.sgemmSize)³ on \(r.threads) threads: OpenBLAS \(f(r.sgemmBLASGFLOPS)) GFLOP/s, "
+                + "Apus \(r.gemmKernel) \(f(r.sgemmKernelGFLOPS)) GFLOP/s (best \(f(r.sgemmGFLOPS))); "
+                + "memory read bandwidth: \(f(r.memoryBandwidthGBs)) GB/s",
             "weights: \(r.weightsBytes / 1_000_000) MB "
                 + "(\(r.matmulWeightsBytes / 1_000_000) MB streamed per decode step)",
         ]
         for p in r.phases {
+            let name = p.phase == "prompt" ? "prompt \(p.promptTokens) tokens" : "\(p.phase) batch \(p.batch)"
             lines.append(
-                "\(p.phase) batch \(p.batch): \(f(p.tokensPerSecond)) tokens/s, \(f(p.gflops)) GFLOP/s, "
-                    + "step \(f(p.stepSeconds * 1000, 2)) ms (thread CPU \(f(p.stepCPUSeconds * 1000, 2)) ms)")
+                "\(name): \(f(p.tokensPerSecond)) tokens/s, \(f(p.gflops)) GFLOP/s "
+                    + "(\(f(p.gflops / r.sgemmGFLOPS * 100))% of best sgemm), step \(f(p.stepSeconds * 1000, 2)) ms")
         }
-        let byCPU = r.blasThreads == 1
+        for p in r.phases where p.phase == "prompt" {
+            let share = p.gflops / r.sgemmGFLOPS
+            lines.append(
+                "target: prefill of a \(p.promptTokens)-token prompt at \(f(share * 100))% of best sgemm (≥ 70%): "
+                    + verdict(share >= 0.7))
+        }
         if let d32 = r.phases.first(where: { $0.phase == "decode" && $0.batch == 32 }) {
             let share = d32.gflops / r.sgemmGFLOPS
-            var line =
-                "target: batch-32 decode at \(f(share * 100))% of sgemm (≥ 60%): \(share >= 0.6 ? "met" : "MISSED")"
-            if byCPU {
-                let cpuShare = (d32.gflops * d32.stepSeconds / d32.stepCPUSeconds) / r.sgemmGFLOPSCPU
-                line += "; by thread CPU time \(f(cpuShare * 100))%"
-            }
-            lines.append(line)
+            lines.append(
+                "target: batch-32 decode at \(f(share * 100))% of best sgemm (≥ 60%): \(verdict(share >= 0.6))")
         }
         if let d1 = r.phases.first(where: { $0.phase == "decode" && $0.batch == 1 }) {
             let floor = Double(r.matmulWeightsBytes) / (r.memoryBandwidthGBs * 1e9)
             let ratio = d1.stepSeconds / floor
-            var line =
+            lines.append(
                 "target: batch-1 decode \(f(d1.stepSeconds * 1000, 2)) ms = \(f(ratio, 2))× the "
-                + "\(f(floor * 1000, 2)) ms weight read (≤ 1.3×): \(ratio <= 1.3 ? "met" : "MISSED")"
-            if byCPU {
-                let cpuFloor = Double(r.matmulWeightsBytes) / (r.memoryBandwidthGBsCPU * 1e9)
-                line += "; by thread CPU time \(f(d1.stepCPUSeconds / cpuFloor, 2))×"
-            }
-            lines.append(line)
+                    + "\(f(floor * 1000, 2)) ms weight read (≤ 1.3×): \(verdict(ratio <= 1.3))")
         }
         return lines
     }
 
-    /// `{"phase", "batch", "tokens_per_s", "gflops"}` per phase, then
-    /// `{"sgemm_gflops", "mem_bw_gb_s", "weights_bytes"}` (plus the thread-CPU-time figures).
+    /// `{"phase", "batch", "prompt_tokens", "tokens_per_s", "gflops", "step_s"}` per phase, then the ceilings
+    /// `{"sgemm_gflops", "sgemm_blas_gflops", "sgemm_kernel_gflops", "mem_bw_gb_s", "weights_bytes", "threads",
+    /// "gemm_kernel", "blas_core"}`.
     public static func jsonLines(_ r: Result) -> [String] {
         var lines = r.phases.map { p in
-            "{\"phase\": \"\(p.phase)\", \"batch\": \(p.batch), \"tokens_per_s\": \(p.tokensPerSecond), "
-                + "\"gflops\": \(p.gflops), \"step_s\": \(p.stepSeconds), \"step_cpu_s\": \(p.stepCPUSeconds)}"
+            "{\"phase\": \"\(p.phase)\", \"batch\": \(p.batch), \"prompt_tokens\": \(p.promptTokens), "
+                + "\"tokens_per_s\": \(p.tokensPerSecond), \"gflops\": \(p.gflops), \"step_s\": \(p.stepSeconds)}"
         }
         lines.append(
-            "{\"sgemm_gflops\": \(r.sgemmGFLOPS), \"mem_bw_gb_s\": \(r.memoryBandwidthGBs), "
-                + "\"weights_bytes\": \(r.weightsBytes), \"sgemm_gflops_cpu\": \(r.sgemmGFLOPSCPU), "
-                + "\"mem_bw_gb_s_cpu\": \(r.memoryBandwidthGBsCPU), \"blas_threads\": \(r.blasThreads)}")
+            "{\"sgemm_gflops\": \(r.sgemmGFLOPS), \"sgemm_blas_gflops\": \(r.sgemmBLASGFLOPS), "
+                + "\"sgemm_kernel_gflops\": \(r.sgemmKernelGFLOPS), \"mem_bw_gb_s\": \(r.memoryBandwidthGBs), "
+                + "\"weights_bytes\": \(r.weightsBytes), \"threads\": \(r.threads), "
+                + "\"gemm_kernel\": \"\(r.gemmKernel)\", \"blas_core\": \"\(r.blasCore)\"}")
         return lines
     }
 }

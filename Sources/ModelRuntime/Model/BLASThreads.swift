@@ -1,8 +1,9 @@
 import CBLAS
 import Foundation
 
-/// Pins OpenBLAS's thread count (process-wide). Its pthread workers spin after each call, so on a small
-/// shared machine more threads than cores only steal time from the attention threads.
+/// Pins OpenBLAS's thread count (process-wide). OpenBLAS runs only attention's per-head GEMMs, which the
+/// attention code already spreads over the cores; its pthread workers spin after each call, so more threads
+/// would only steal time from the attention threads.
 public enum BLASThreads {
     public static func set(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
 
@@ -10,4 +11,7 @@ public enum BLASThreads {
     /// service's event loop and measured faster than 2 threads while other processes share the machine.
     public static var defaultCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount - 1) }
     public static var current: Int { Int(openblas_get_num_threads()) }
+
+    /// The kernel family OpenBLAS runs on this CPU (`OPENBLAS_CORETYPE` overrides its detection).
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
 }

@@ -1,81 +1,78 @@
-import CBLAS
 import CKernels
 import Foundation
 
 /// The matmul and element-wise kernels of the forward pass, on raw row-major f32 pointers.
 ///
 /// NOTE: SIMD code here uses `*` and `+` only: `addingProduct` lowers to one `fmaf` call per lane on the
-/// default x86-64 target (build notes, pitfall 3). Code that needs FMA lives in the `CKernels` C target.
+/// default x86-64 target. Code that needs FMA or AVX-512 lives in the `CKernels` C target.
 enum Kernels {
     static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-    /// Which code runs the matmuls of decode-size batches (2 to `nativeMaxRows` rows).
-    enum MatmulPath: Sendable {
-        /// `CKernels`' AVX2/FMA kernel on W as stored (the default on CPUs with AVX2 and FMA).
-        case native
-        /// OpenBLAS's sgemm.
-        case blas
+    /// The vector ISA of the GEMM kernel (`apus_gemm_packed`'s `isa`).
+    public enum GEMMKernel: Int32, Sendable, CaseIterable, Comparable, CustomStringConvertible {
+        case plain = 0
+        case avx2 = 1
+        case avx512 = 2
+
+        /// The widest one this CPU runs.
+        public static let best = GEMMKernel(rawValue: apus_gemm_best_isa()) ?? .plain
+
+        /// `APUS_GEMM_ISA=plain|avx2|avx512` narrows the choice (for comparisons); never wider than the CPU.
+        public static let chosen: GEMMKernel = {
+            let asked = ProcessInfo.processInfo.environment["APUS_GEMM_ISA"].flatMap { name in
+                allCases.first { $0.description == name }
+            }
+            return min(asked ?? best, best)
+        }()
+
+        public static func < (a: GEMMKernel, b: GEMMKernel) -> Bool { a.rawValue < b.rawValue }
+
+        public var description: String {
+            switch self {
+            case .plain: "plain"
+            case .avx2: "avx2"
+            case .avx512: "avx512"
+            }
+        }
     }
 
-    /// `APUS_MATMUL=blas` forces OpenBLAS (for comparisons); otherwise the native kernel where the CPU has it.
-    static let matmulPath: MatmulPath =
-        apus_kernels_available() != 0 && ProcessInfo.processInfo.environment["APUS_MATMUL"] != "blas"
-        ? .native : .blas
+    /// Output rows of X per thread block of the kernel (its `MC`): larger batches are cut into row blocks first.
+    static let rowBlock = 144
 
-    /// Batches of at most this many rows go to the native kernel; larger ones to OpenBLAS's sgemm, whose
-    /// packing pays for itself once each weight element is reused this many times (measured crossover).
-    static let nativeMaxRows = 64
-
-    /// `out[r] = x[r] · Wᵀ (+ bias) (+ out[r] when accumulate)` for `rows` rows; W is `[outDim, inDim]`.
+    /// `out[r] = x[r] · Wᵀ (+ bias) (+ out[r] when accumulate)` for `rows` rows, W packed.
     ///
-    /// Batch 1 is one OpenBLAS sdot per weight row (its prefetch suits one sequential stream: the tiled
-    /// kernel's three interleaved rows measured 15% slower); decode-size batches use the native kernel
-    /// (OpenBLAS's sgemm packs W on every call, a second full read and write of every weight: 13.5% of a
-    /// batch-32 step by perf; the kernel reads W once); prefill-size batches use sgemm.
+    /// Every batch size runs the packed GEMM on every core (decode included: batch 1 is bound by memory
+    /// bandwidth, which one core cannot pull alone). The work is cut into parts taken dynamically — row blocks
+    /// of a prefill, ranges of W panels otherwise — so a worker that wakes late only shortens the others' share.
     static func linear(
-        _ x: UnsafePointer<Float>, rows: Int, inDim: Int, weight: Tensor, bias: Tensor? = nil,
-        out: UnsafeMutablePointer<Float>, accumulate: Bool = false
+        _ x: UnsafePointer<Float>, rows: Int, inDim: Int, weight: PackedMatrix, bias: Tensor? = nil,
+        out: UnsafeMutablePointer<Float>, accumulate: Bool = false, kernel: GEMMKernel = .chosen
     ) {
-        let outDim = weight.shape[0]
-        precondition(weight.shape[1] == inDim, "weight \(weight.shape) for input width \(inDim)")
-        let (w, xs, o) = (SendablePointer(weight.pointer), SendablePointer(UnsafeMutablePointer(mutating: x)),
-                          SendablePointer(out))
-        if rows == 1 {
-            // Bound by memory bandwidth, which one core cannot pull alone: every core takes a share.
-            splitRows(outDim, threads: outDim * inDim >= 1 << 18 ? cores : 1) { range in
-                for row in range {
-                    let d = cblas_sdot(Int32(inDim), w.base + row * inDim, 1, xs.base, 1)
-                    o.base[row] = accumulate ? o.base[row] + d : d
-                }
-            }
-        } else if matmulPath == .native && rows <= nativeMaxRows {
-            // As many threads as BLAS gets, so both paths (and the bench's sgemm ceiling) use the same compute.
-            splitRows(outDim, threads: outDim * inDim * rows >= 1 << 20 ? BLASThreads.current : 1) { range in
-                apus_sgemm_nt(
-                    Int32(rows), Int32(inDim), xs.base, inDim, w.base, inDim, o.base, outDim,
-                    Int32(range.lowerBound), Int32(range.upperBound), accumulate ? 1 : 0)
-            }
-        } else {
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outDim), Int32(inDim), 1, x,
-                Int32(inDim), weight.pointer, Int32(inDim), accumulate ? 1 : 0, out, Int32(outDim))
+        let outDim = weight.outDim
+        precondition(weight.inDim == inDim, "weight [\(outDim), \(weight.inDim)] for input width \(inDim)")
+        let threads = rows * outDim * inDim >= 1 << 18 ? cores : 1
+        let panels = weight.panels
+        let rowBlocks = (rows + rowBlock - 1) / rowBlock
+        // NOTE: each part packs its rows of X for its panels: decode batches (small X) take many panel
+        // ranges, prefills few, so X is packed about once per row block.
+        let panelParts =
+            threads == 1 ? 1 : min(panels, rows <= 64 ? 8 * threads : max(1, (4 * threads + rowBlocks - 1) / rowBlocks))
+        let parts = rowBlocks * panelParts
+        let (w, xs, o) = (SendablePointer(UnsafeMutablePointer(mutating: weight.pointer)),
+                          SendablePointer(UnsafeMutablePointer(mutating: x)), SendablePointer(out))
+        let run: @Sendable (Int) -> Void = { part in
+            let (block, slice) = (part / panelParts, part % panelParts)
+            let firstRow = block * rowBlock
+            let (p0, p1) = (slice * panels / panelParts, (slice + 1) * panels / panelParts)
+            let status = apus_gemm_packed(
+                kernel.rawValue, Int32(min(rowBlock, rows - firstRow)), Int32(inDim), xs.base + firstRow * inDim,
+                inDim, w.base, Int32(outDim), o.base + firstRow * outDim, outDim, Int32(p0), Int32(p1),
+                accumulate ? 1 : 0)
+            precondition(status == 0, "GEMM kernel \(kernel) failed with status \(status)")
         }
+        if parts == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: run) }
         if let b = bias {
             for r in 0..<rows { add(out + r * outDim, b.pointer, count: outDim) }
-        }
-    }
-
-    /// Runs `body` over `0..<outDim` cut into ranges (multiples of 3 rows, the native kernel's tile).
-    ///
-    /// NOTE: eight ranges per thread, taken dynamically: a worker that wakes late (tens of µs) then only
-    /// shortens the calling thread's share instead of leaving it waiting at the end of every matmul.
-    private static func splitRows(_ outDim: Int, threads: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
-        let parts = threads > 1 ? min(8 * threads, max(1, outDim / 48)) : 1
-        if parts == 1 { return body(0..<outDim) }
-        let chunk = ((outDim + parts - 1) / parts + 2) / 3 * 3
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let (begin, end) = (min(outDim, part * chunk), min(outDim, (part + 1) * chunk))
-            if begin < end { body(begin..<end) }
         }
     }
 

@@ -1,19 +1,21 @@
-/// One decoder layer's weights, with q/k/v and gate/up fused row-wise so each is one GEMM.
+/// One decoder layer's weights, with q/k/v and gate/up fused row-wise so each is one GEMM; the linear weights
+/// are packed for the GEMM kernel.
 public struct LlamaLayerWeights: Sendable {
     public var inputNorm: Tensor  // [hidden]
-    public var qkv: Tensor  // [qSize + 2·kvSize, hidden]: q rows, then k, then v
+    public var qkv: PackedMatrix  // [qSize + 2·kvSize, hidden]: q rows, then k, then v
     public var qkvBias: Tensor?  // [qSize + 2·kvSize]
-    public var o: Tensor  // [hidden, qSize]
+    public var o: PackedMatrix  // [hidden, qSize]
     public var postAttentionNorm: Tensor  // [hidden]
-    public var gateUp: Tensor  // [2·intermediate, hidden]: gate rows, then up
-    public var down: Tensor  // [hidden, intermediate]
+    public var gateUp: PackedMatrix  // [2·intermediate, hidden]: gate rows, then up
+    public var down: PackedMatrix  // [hidden, intermediate]
 }
 
-/// The weights of a Llama-family model (or of one pipeline stage of it) in f32, laid out as `[out, in]` like
-/// the checkpoint.
+/// The weights of a Llama-family model (or of one pipeline stage of it) in f32: embeddings and norms laid out
+/// like the checkpoint, linear weights (`[out, in]` in the checkpoint) packed for the GEMM kernel.
 ///
 /// Field names follow the checkpoint (`model.layers.N.self_attn.q_proj.weight` …) so loading is one walk
-/// over names; `lmHead` shares the embedding's storage when `tie_word_embeddings` is set. A stage holds only
+/// over names; with `tie_word_embeddings` the LM head is a packed copy of the embedding (the lookup needs the
+/// rows as stored, the GEMM the panels). A stage holds only
 /// its layers (`layers[i]` is decoder layer `stage.layers.lowerBound + i`), the embedding only when it is the
 /// first stage (or the last with tied embeddings), and the final norm and LM head only when it is the last.
 public final class LlamaWeights: Sendable {
@@ -22,11 +24,11 @@ public final class LlamaWeights: Sendable {
     public let embedTokens: Tensor?  // [vocab, hidden]
     public let layers: [LlamaLayerWeights]
     public let norm: Tensor?  // [hidden]
-    public let lmHead: Tensor?  // [vocab, hidden]
+    public let lmHead: PackedMatrix?  // [vocab, hidden]
 
     init(
         config: ModelConfig, stage: PipelineStage, embedTokens: Tensor?, layers: [LlamaLayerWeights], norm: Tensor?,
-        lmHead: Tensor?
+        lmHead: PackedMatrix?
     ) {
         self.config = config
         self.stage = stage
@@ -36,10 +38,9 @@ public final class LlamaWeights: Sendable {
         self.lmHead = lmHead
     }
 
-    /// Bytes held (tied tensors counted once).
+    /// Bytes held.
     public var byteCount: Int {
-        var total = (embedTokens?.byteCount ?? 0) + (norm?.byteCount ?? 0)
-        if let head = lmHead, head.storage !== embedTokens?.storage { total += head.byteCount }
+        var total = (embedTokens?.byteCount ?? 0) + (norm?.byteCount ?? 0) + (lmHead?.byteCount ?? 0)
         for l in layers {
             total += l.inputNorm.byteCount + l.qkv.byteCount + (l.qkvBias?.byteCount ?? 0) + l.o.byteCount
             total += l.postAttentionNorm.byteCount + l.gateUp.byteCount + l.down.byteCount
@@ -77,6 +78,9 @@ public final class LlamaWeights: Sendable {
             try source.fill(name, shape: shape, role: role, into: t.pointer)
             return t
         }
+        func linear(_ name: String, _ shape: [Int], fanIn: Int) throws(ModelLoadError) -> PackedMatrix {
+            PackedMatrix(packing: try one(name, shape, role: .linear(fanIn: fanIn)))
+        }
         /// Fills consecutive row blocks of one fused tensor from several checkpoint tensors.
         func fused(_ parts: [(String, [Int])], role: WeightRole) throws(ModelLoadError) -> Tensor {
             let rows = parts.reduce(0) { $0 + $1.1[0] }
@@ -102,24 +106,28 @@ public final class LlamaWeights: Sendable {
             layers.append(
                 LlamaLayerWeights(
                     inputNorm: try one(p + "input_layernorm.weight", [h], role: .norm),
-                    qkv: try fused(
-                        [
-                            (a + "q_proj.weight", [q, h]), (a + "k_proj.weight", [kv, h]),
-                            (a + "v_proj.weight", [kv, h]),
-                        ], role: .linear(fanIn: h)),
+                    qkv: PackedMatrix(
+                        packing: try fused(
+                            [
+                                (a + "q_proj.weight", [q, h]), (a + "k_proj.weight", [kv, h]),
+                                (a + "v_proj.weight", [kv, h]),
+                            ], role: .linear(fanIn: h))),
                     qkvBias: bias,
-                    o: try one(a + "o_proj.weight", [h, q], role: .linear(fanIn: q)),
+                    o: try linear(a + "o_proj.weight", [h, q], fanIn: q),
                     postAttentionNorm: try one(p + "post_attention_layernorm.weight", [h], role: .norm),
-                    gateUp: try fused(
-                        [(p + "mlp.gate_proj.weight", [i, h]), (p + "mlp.up_proj.weight", [i, h])],
-                        role: .linear(fanIn: h)),
-                    down: try one(p + "mlp.down_proj.weight", [h, i], role: .linear(fanIn: i))))
+                    gateUp: PackedMatrix(
+                        packing: try fused(
+                            [(p + "mlp.gate_proj.weight", [i, h]), (p + "mlp.up_proj.weight", [i, h])],
+                            role: .linear(fanIn: h))),
+                    down: try linear(p + "mlp.down_proj.weight", [h, i], fanIn: i)))
         }
         var norm: Tensor?
-        var head: Tensor?
+        var head: PackedMatrix?
         if stage.isLast {
             norm = try one("model.norm.weight", [h], role: .norm)
-            head = c.tieWordEmbeddings ? embed : try one("lm_head.weight", [c.vocabSize, h], role: .linear(fanIn: h))
+            head =
+                c.tieWordEmbeddings
+                ? embed.map(PackedMatrix.init(packing:)) : try linear("lm_head.weight", [c.vocabSize, h], fanIn: h)
         }
         self.init(
             config: c, stage: stage, embedTokens: stage.isFirst ? embed : nil, layers: layers, norm: norm,
