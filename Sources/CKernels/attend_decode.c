@@ -150,3 +150,64 @@ void apus_attend_decode(
 #endif
     attendPlain(groups, d, q, kCache, vCache, table, blockSize, rowStride, offset, keys, scale, out, scores);
 }
+
+/* ---- Softmax over rows of prefill attention scores ---- */
+
+#if defined(__x86_64__)
+AVX2 static void softmaxRowAVX2(float *row, int valid) {
+    __m256 m8 = _mm256_set1_ps(-INFINITY);
+    int j = 0;
+    for (; j + 8 <= valid; j += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(row + j));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    float maxScore = _mm_cvtss_f32(m4);
+    for (; j < valid; j++) maxScore = row[j] > maxScore ? row[j] : maxScore;
+    const __m256 m = _mm256_set1_ps(maxScore);
+    __m256 sum = _mm256_setzero_ps();
+    j = 0;
+    for (; j + 8 <= valid; j += 8) {
+        __m256 w = exp256(_mm256_sub_ps(_mm256_loadu_ps(row + j), m));
+        _mm256_storeu_ps(row + j, w);
+        sum = _mm256_add_ps(sum, w);
+    }
+    float total = hsum256(sum);
+    for (; j < valid; j++) {
+        row[j] = expf(row[j] - maxScore);
+        total += row[j];
+    }
+    const __m256 inv = _mm256_set1_ps(1.0f / total);
+    j = 0;
+    for (; j + 8 <= valid; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(inv, _mm256_loadu_ps(row + j)));
+    for (; j < valid; j++) row[j] *= 1.0f / total;
+}
+#endif
+
+static void softmaxRowPlain(float *row, int valid) {
+    float maxScore = -INFINITY;
+    for (int j = 0; j < valid; j++) maxScore = row[j] > maxScore ? row[j] : maxScore;
+    float total = 0;
+    for (int j = 0; j < valid; j++) {
+        row[j] = expf(row[j] - maxScore);
+        total += row[j];
+    }
+    for (int j = 0; j < valid; j++) row[j] /= total;
+}
+
+void apus_softmax_causal(float *scores, int rows, int width, int firstValid) {
+#if defined(__x86_64__)
+    const int avx2 = apus_gemm_best_isa() >= 1;
+#else
+    const int avx2 = 0;
+#endif
+    for (int i = 0; i < rows; i++) {
+        float *row = scores + (size_t)i * width;
+        const int valid = firstValid + i < width ? firstValid + i : width;
+#if defined(__x86_64__)
+        if (avx2) softmaxRowAVX2(row, valid);
+        else
+#endif
+            softmaxRowPlain(row, valid);
+        for (int j = valid; j < width; j++) row[j] = 0;
+    }
+}

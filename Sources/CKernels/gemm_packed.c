@@ -13,16 +13,28 @@
  * 6 × 16 with AVX2 (12 ymm accumulators, on each half of a panel). */
 
 #define MC 144
+/* Batches up to this many rows are decode-size (see apus_gemm_packed). */
+#define DECODE_ROWS 64
 
 enum { ISA_PLAIN = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
 
-int apus_gemm_best_isa(void) {
+static int detect(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) return ISA_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ISA_AVX2;
 #endif
     return ISA_PLAIN;
+}
+
+int apus_gemm_best_isa(void) {
+    static int known = -1; /* read and written atomically: threads may race to fill it (with the same value) */
+    int isa = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (isa < 0) {
+        isa = detect();
+        __atomic_store_n(&known, isa, __ATOMIC_RELAXED);
+    }
+    return isa;
 }
 
 size_t apus_packed_count(int n, int k) { return (size_t)((n + APUS_PANEL - 1) / APUS_PANEL) * APUS_PANEL * (size_t)k; }
@@ -230,7 +242,10 @@ int apus_gemm_packed(
 #else
     if (isa != ISA_PLAIN) return -1;
 #endif
-    float *a = scratch((size_t)MC * kcMax);
+    /* Decode-size batches take K whole: each panel is then one sequential stream from memory (the X rows are
+     * few and stay in L2), instead of KC-sized pieces with a jump of a whole panel between them. */
+    if (rows <= DECODE_ROWS) kcMax = k;
+    float *a = scratch((size_t)(rows <= DECODE_ROWS ? rows : MC) * kcMax);
     if (!a) return -2;
     for (int m0 = 0; m0 < rows; m0 += MC) {
         const int mlen = rows - m0 < MC ? rows - m0 : MC;

@@ -38,4 +38,24 @@ struct DecodeAttentionKernelTests {
             }
         }
     }
+
+    @Test("the causal softmax of prefill scores normalises each row over its visible keys and zeroes the rest",
+          arguments: [1, 7, 8, 9, 40])
+    func causalSoftmax(width: Int) {
+        let rows = 5
+        let firstValid = max(1, width - rows + 1)
+        let input = MatmulKernelTests.values(rows * width, seed: width).map { $0 * 30 }
+        var got = input
+        apus_softmax_causal(&got, Int32(rows), Int32(width), Int32(firstValid))
+        for i in 0..<rows {
+            let valid = min(width, firstValid + i)
+            let row = input[i * width..<i * width + valid].map(Double.init)
+            let m = row.max()!
+            let total = row.reduce(0.0) { $0 + exp($1 - m) }
+            for j in 0..<width {
+                let want = j < valid ? exp(row[j] - m) / total : 0
+                #expect(abs(Double(got[i * width + j]) - want) < 1e-6, "width \(width) row \(i) key \(j)")
+            }
+        }
+    }
 }

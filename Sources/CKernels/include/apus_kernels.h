@@ -15,6 +15,10 @@ void apus_attend_decode(
     int groups, int d, const float *q, const float *kCache, const float *vCache, const int *table, int blockSize,
     size_t rowStride, size_t offset, int keys, float scale, float *out, float *scores);
 
+/* Causal softmax of prefill attention scores: `rows` rows of `width` floats; row i is normalised over its first
+ * min(firstValid + i, width) entries and the rest (future positions) set to 0. */
+void apus_softmax_causal(float *scores, int rows, int width, int firstValid);
+
 /* ---- The packed GEMM of the linear layers (gemm_packed.c) ---- */
 
 /* Output rows of W per packed panel. */

@@ -49,30 +49,12 @@ extension PagedAttention {
                     CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(width), Int32(d), scale,
                     p.qkv + (qStart + tile) * qkvStride + h * d, Int32(qkvStride), k, Int32(d), 0,
                     probs, Int32(width))
-                for i in 0..<rows {
-                    softmaxRow(probs + i * width, valid: seqLen - n + tile + i + 1, width: width)
-                }
+                apus_softmax_causal(probs, Int32(rows), Int32(width), Int32(seqLen - n + tile + 1))
                 cblas_sgemm(
                     CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(width), 1,
                     probs, Int32(width), v, Int32(d), 0, p.out + (qStart + tile) * outStride + h * d,
                     Int32(outStride))
             }
         }
-    }
-
-    /// Softmax over the first `valid` entries; the rest of the row (future positions) becomes 0.
-    @inline(__always)
-    private func softmaxRow(_ row: UnsafeMutablePointer<Float>, valid: Int, width: Int) {
-        var maxScore = -Float.infinity
-        for j in 0..<valid { maxScore = max(maxScore, row[j]) }
-        var sum: Float = 0
-        for j in 0..<valid {
-            let w = expf(row[j] - maxScore)
-            row[j] = w
-            sum += w
-        }
-        let inv = 1 / sum
-        for j in 0..<valid { row[j] *= inv }
-        if valid < width { (row + valid).update(repeating: 0, count: width - valid) }
     }
 }
