@@ -1756,7 +1756,7 @@ const ProtobufCMessageDescriptor apus__v1__get_load_request__descriptor =
   (ProtobufCMessageInit) apus__v1__get_load_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__watch_load_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor apus__v1__watch_load_request__field_descriptors[2] =
 {
   {
     "interval_us",
@@ -1770,14 +1770,27 @@ static const ProtobufCFieldDescriptor apus__v1__watch_load_request__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "heartbeat_us",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__WatchLoadRequest, heartbeat_us),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__watch_load_request__field_indices_by_name[] = {
+  1,   /* field[1] = heartbeat_us */
   0,   /* field[0] = interval_us */
 };
 static const ProtobufCIntRange apus__v1__watch_load_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor apus__v1__watch_load_request__descriptor =
 {
@@ -1787,14 +1800,14 @@ const ProtobufCMessageDescriptor apus__v1__watch_load_request__descriptor =
   "Apus__V1__WatchLoadRequest",
   "apus.v1",
   sizeof(Apus__V1__WatchLoadRequest),
-  1,
+  2,
   apus__v1__watch_load_request__field_descriptors,
   apus__v1__watch_load_request__field_indices_by_name,
   1,  apus__v1__watch_load_request__number_ranges,
   (ProtobufCMessageInit) apus__v1__watch_load_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__load_report__field_descriptors[12] =
+static const ProtobufCFieldDescriptor apus__v1__load_report__field_descriptors[19] =
 {
   {
     "engine_id",
@@ -1940,10 +1953,97 @@ static const ProtobufCFieldDescriptor apus__v1__load_report__field_descriptors[1
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "step_in_flight",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__LoadReport, step_in_flight),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "step_elapsed_us",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__LoadReport, step_elapsed_us),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "step_num_scheduled_tokens",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__LoadReport, step_num_scheduled_tokens),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_step_duration_us",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__LoadReport, last_step_duration_us),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_step_num_scheduled_tokens",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__LoadReport, last_step_num_scheduled_tokens),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "has_runner_silence_us",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__LoadReport, has_runner_silence_us),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "runner_silence_us",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__LoadReport, runner_silence_us),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__load_report__field_indices_by_name[] = {
   0,   /* field[0] = engine_id */
+  17,   /* field[17] = has_runner_silence_us */
   3,   /* field[3] = kv_cache_usage */
+  15,   /* field[15] = last_step_duration_us */
+  16,   /* field[16] = last_step_num_scheduled_tokens */
   8,   /* field[8] = last_step_time_us */
   10,   /* field[10] = num_free_blocks */
   9,   /* field[9] = num_gpu_blocks */
@@ -1953,12 +2053,16 @@ static const unsigned apus__v1__load_report__field_indices_by_name[] = {
   2,   /* field[2] = num_waiting */
   5,   /* field[5] = prefix_cache_hits */
   4,   /* field[4] = prefix_cache_queries */
+  18,   /* field[18] = runner_silence_us */
   7,   /* field[7] = step_counter */
+  13,   /* field[13] = step_elapsed_us */
+  12,   /* field[12] = step_in_flight */
+  14,   /* field[14] = step_num_scheduled_tokens */
 };
 static const ProtobufCIntRange apus__v1__load_report__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 19 }
 };
 const ProtobufCMessageDescriptor apus__v1__load_report__descriptor =
 {
@@ -1968,7 +2072,7 @@ const ProtobufCMessageDescriptor apus__v1__load_report__descriptor =
   "Apus__V1__LoadReport",
   "apus.v1",
   sizeof(Apus__V1__LoadReport),
-  12,
+  19,
   apus__v1__load_report__field_descriptors,
   apus__v1__load_report__field_indices_by_name,
   1,  apus__v1__load_report__number_ranges,

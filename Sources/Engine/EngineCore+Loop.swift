@@ -24,7 +24,7 @@ extension EngineCore {
         let step = executorStep(for: out)
         let result: ModelRunnerOutput
         do {
-            result = try await executor.execute(step)
+            result = try await timedExecute(step)
         } catch let error as ExecutorError {
             if case .stepFailed(let why) = error {
                 failScheduled(out, why: why)
@@ -46,6 +46,21 @@ extension EngineCore {
         deliver(scheduler.updateFromOutput(out, result))
         flushStep()
         publish()
+    }
+
+    /// Runs one step on the executor and publishes when the call started and how long it took, so the router can
+    /// judge a long step against the time per token earlier steps took. Safe off the loop (the pipelined loop calls
+    /// it from the step's own task): it touches only the executor and `state`.
+    func timedExecute(_ step: ExecutorStep) async throws -> ModelRunnerOutput {
+        state.stepStarted(tokens: step.output.totalNumScheduledTokens, at: clock())
+        do {
+            let result = try await executor.execute(step)
+            state.stepReturned(at: clock(), completed: true)
+            return result
+        } catch {
+            state.stepReturned(at: clock(), completed: false)
+            throw error
+        }
     }
 
     /// What the runners get for `out`; records which requests they hold from now on.

@@ -70,13 +70,12 @@ extension EngineCore {
     /// failed, this step is not sent at all (it builds on state the runner never reached).
     private func launch(_ out: SchedulerOutput, after previous: Task<ModelRunnerOutput, any Error>?) -> LaunchedStep {
         let step = executorStep(for: out)
-        let executor = self.executor
         return LaunchedStep(
             output: out,
-            call: Task {
+            call: Task { [self] in
                 if case .failure = await previous?.result { throw CancellationError() }
                 try Task.checkCancellation()
-                return try await executor.execute(step)
+                return try await timedExecute(step)
             })
     }
 

@@ -33,15 +33,23 @@ public final class EngineCore: @unchecked Sendable {
     var pendingCloses: [(RequestSink, EngineRequestError?)] = []
     var abortsTotal = 0
     var finishedTotal = 0
+    /// Monotonic nanoseconds; times the runners' steps (`state.stepTiming`).
+    public let clock: @Sendable () -> UInt64
 
+    /// `clock` defaults to the system's monotonic clock; tests hand in their own.
     public init(
-        configuration: Configuration, executor: any ModelExecutor, onStepDelivered: (@Sendable () -> Void)? = nil
+        configuration: Configuration, executor: any ModelExecutor, onStepDelivered: (@Sendable () -> Void)? = nil,
+        clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
     ) throws(SchedulerConfigError) {
         self.configuration = configuration
         self.scheduler = try Scheduler(config: configuration.scheduler)
         self.executor = executor
         self.onStepDelivered = onStepDelivered
+        self.clock = clock
     }
+
+    /// How long ago the runners were last heard from; nil when the executor cannot tell.
+    public var runnerSilence: Duration? { executor.runnerSilence }
 
     // MARK: Entry points for other threads
 

@@ -2,7 +2,8 @@ import Scheduling
 import ServingCore
 import Synchronization
 
-/// What the engine loop publishes for other threads after every step: load, readiness, KV events.
+/// What the engine loop publishes for other threads after every step: load, readiness, KV events; and around
+/// every runner call, its timing.
 ///
 /// RPC handlers (GetLoad, WatchLoad, SubscribeKVEvents, health) read this; only the loop writes it.
 public final class EngineState: Sendable {
@@ -25,6 +26,18 @@ public final class EngineState: Sendable {
         public init() {}
     }
 
+    /// The runners' work as the loop timed it, on the engine's clock (nanoseconds): the router tells a slow step
+    /// from a hung one by it.
+    public struct StepTiming: Sendable, Equatable {
+        /// When the Execute call in flight started, and the tokens its step scheduled; nil between steps.
+        public var inFlightSince: UInt64?
+        public var inFlightTokens = 0
+        /// How long the last Execute call that returned took, and the tokens its step scheduled (0 / 0 = none yet).
+        public var lastDuration: UInt64 = 0
+        public var lastTokens = 0
+        public init() {}
+    }
+
     public enum Readiness: Sendable, Equatable {
         case starting
         case ready
@@ -35,6 +48,8 @@ public final class EngineState: Sendable {
 
     private struct State {
         var load = Load()
+        var publishCount: UInt64 = 0
+        var timing = StepTiming()
         var readiness = Readiness.starting
         var events: [SequencedKVCacheEvent] = []
         /// Every block hash the prefix cache holds after the newest event (the events applied in order).
@@ -55,10 +70,35 @@ public final class EngineState: Sendable {
 
     public var load: Load { state.withLock { $0.load } }
     public var readiness: Readiness { state.withLock { $0.readiness } }
+    public var stepTiming: StepTiming { state.withLock { $0.timing } }
+    /// How many times the loop has published (after every step, and when it starts); changes mean a new report.
+    public var publishCount: UInt64 { state.withLock { $0.publishCount } }
+
+    /// An Execute call of `tokens` scheduled tokens starts at `now`. Calls never overlap (see `ModelExecutor`).
+    func stepStarted(tokens: Int, at now: UInt64) {
+        state.withLock { s in
+            s.timing.inFlightSince = now
+            s.timing.inFlightTokens = tokens
+        }
+    }
+
+    /// The Execute call in flight returned at `now`. Only one that `completed` (not thrown) and scheduled tokens
+    /// times a step: a step that only carries finished ids says nothing about the time per token.
+    func stepReturned(at now: UInt64, completed: Bool) {
+        state.withLock { s in
+            if completed, s.timing.inFlightTokens > 0, let since = s.timing.inFlightSince {
+                s.timing.lastDuration = now >= since ? now - since : 0
+                s.timing.lastTokens = s.timing.inFlightTokens
+            }
+            s.timing.inFlightSince = nil
+            s.timing.inFlightTokens = 0
+        }
+    }
 
     func update(load: Load, events: [SequencedKVCacheEvent]) {
         let watchers = state.withLock { s -> [AsyncStream<Void>.Continuation] in
             s.load = load
+            s.publishCount &+= 1
             if !events.isEmpty {
                 for e in events {
                     switch e.event {

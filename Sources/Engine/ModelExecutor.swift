@@ -15,6 +15,13 @@ public protocol ModelExecutor: AnyObject, Sendable {
     /// Waits until every runner answers again (the same process or a replacement); the engine then re-sizes and
     /// re-initializes the cache. Throws when cancelled.
     func reconnect() async throws
+    /// How long ago the runners were last heard from (any answer, keepalive pongs included; the longest over the
+    /// runners), for load reports; nil when the executor cannot tell (in-process runners).
+    var runnerSilence: Duration? { get }
+}
+
+extension ModelExecutor {
+    public var runnerSilence: Duration? { nil }
 }
 
 /// One step for the runners: the scheduler's decision plus the full data of scheduled requests the runners do not

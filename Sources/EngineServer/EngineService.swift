@@ -34,22 +34,44 @@ public final class EngineService: Sendable {
             engine.abort(request.requestIDs)
             return ApusV1.AbortResponse(numAborted: UInt32(live))
         }
-        h.unary(RPCMethod.getLoad) { [self] (_: ApusV1.GetLoadRequest, _) in
-            ApusV1.LoadReport(engine.state.load, engineID: engineID)
-        }
+        h.unary(RPCMethod.getLoad) { [self] (_: ApusV1.GetLoadRequest, _) in loadReport() }
         h.serverStreaming(RPCMethod.watchLoad) { [self] (request: ApusV1.WatchLoadRequest, _, writer: RPCStreamWriter<ApusV1.LoadReport>) in
-            let interval = Duration.microseconds(Int64(max(request.intervalUS, 10_000)))
-            try writer.send(ApusV1.LoadReport(engine.state.load, engineID: engineID))
-            for await _ in engine.state.stepTicks() {
-                try await Task.sleep(for: interval)
-                try writer.send(ApusV1.LoadReport(engine.state.load, engineID: engineID))
-            }
+            try await watchLoad(request, writer)
         }
         h.serverStreaming(RPCMethod.subscribeKVEvents) { [self] (request: ApusV1.SubscribeKVEventsRequest, _, writer: RPCStreamWriter<ApusV1.KVEventBatch>) in
             try await streamKVEvents(from: request.fromSeq, writer)
         }
         h.unary(RPCMethod.getModelInfo) { [self] (_: ApusV1.GetModelInfoRequest, _) in modelInfo }
         return h
+    }
+
+    /// The load as of now, with the step in flight timed to this moment.
+    func loadReport() -> ApusV1.LoadReport {
+        ApusV1.LoadReport(
+            engine.state.load, timing: engine.state.stepTiming, now: engine.clock(),
+            runnerSilence: engine.runnerSilence, engineID: engineID)
+    }
+
+    /// A report at once, then one after each step (at most one per interval), and one per heartbeat while nothing
+    /// changes, so a long step still shows the engine alive and a silent stream means a stopped process.
+    private func watchLoad(_ request: ApusV1.WatchLoadRequest, _ writer: RPCStreamWriter<ApusV1.LoadReport>)
+        async throws
+    {
+        let interval = Duration.microseconds(Int64(clamping: max(request.intervalUS, 10_000)))
+        let heartbeat = Duration.microseconds(
+            Int64(clamping: request.heartbeatUS == 0 ? 500_000 : max(request.heartbeatUS, 10_000)))
+        var seen = engine.state.publishCount
+        var lastSent = ContinuousClock.now
+        try writer.send(loadReport())
+        while true {
+            // NOTE: polled rather than woken by step ticks, so one wait serves both the steps and the heartbeat.
+            try await Task.sleep(for: min(interval, heartbeat))
+            let count = engine.state.publishCount
+            guard count != seen || lastSent.duration(to: .now) >= heartbeat else { continue }
+            seen = count
+            lastSent = .now
+            try writer.send(loadReport())
+        }
     }
 
     private func generate(_ request: ApusV1.GenerateRequest, _ writer: RPCStreamWriter<ApusV1.GenerateOutput>) async throws {

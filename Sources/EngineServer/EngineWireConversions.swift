@@ -107,6 +107,22 @@ extension ApusV1.LoadReport {
             numGPUBlocks: UInt32(clamping: l.numGPUBlocks), numFreeBlocks: UInt32(clamping: l.numFreeBlocks),
             numStreams: UInt32(clamping: l.numStreams))
     }
+
+    /// The load plus the runners' step timing as of `now` (engine clock, nanoseconds) and their silence.
+    init(
+        _ l: EngineState.Load, timing: EngineState.StepTiming, now: UInt64, runnerSilence: Duration?, engineID: String
+    ) {
+        self.init(l, engineID: engineID)
+        if let since = timing.inFlightSince {
+            stepInFlight = true
+            stepElapsedUS = (now >= since ? now - since : 0) / 1_000
+            stepNumScheduledTokens = UInt32(clamping: timing.inFlightTokens)
+        }
+        lastStepDurationUS = timing.lastDuration / 1_000
+        lastStepNumScheduledTokens = UInt32(clamping: timing.lastTokens)
+        runnerSilenceUS = runnerSilence.map { UInt64(clamping: $0.components.seconds * 1_000_000
+            + $0.components.attoseconds / 1_000_000_000_000) }
+    }
 }
 
 extension ApusV1.KVEvent {

@@ -23,6 +23,12 @@ public final class PipelineExecutor: ModelExecutor {
         self.stages = stages
     }
 
+    /// The most silent stage's silence: one stopped stage stalls the whole pipeline.
+    public var runnerSilence: Duration? {
+        let silences = stages.compactMap(\.runnerSilence)
+        return silences.count == stages.count ? silences.max() : nil
+    }
+
     public func describe(maxNumBatchedTokens: Int, maxNumSeqs: Int) async throws -> [RunnerProfile] {
         var profiles: [RunnerProfile] = []
         for stage in stages {

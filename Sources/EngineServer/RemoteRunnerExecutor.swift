@@ -52,6 +52,9 @@ public final class RemoteRunnerExecutor: ModelExecutor {
         }
     }
 
+    /// Time since the runner last sent anything; the engine-core's keepalive pings it every couple of seconds.
+    public var runnerSilence: Duration? { client.timeSinceLastRead }
+
     public func reconnect() async throws {
         while true {
             try Task.checkCancellation()

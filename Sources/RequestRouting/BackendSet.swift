@@ -77,12 +77,14 @@ public struct BackendSet: Sendable {
         return ejected == 0 || Double(ejected + 1) * 100 <= healthConfig.maxEjectionPercent * Double(members)
     }
 
-    /// Stores a load report for `id` and feeds its step counter to the health machine.
+    /// Stores a load report for `id` and feeds its step counter and step times to the health machine.
     public mutating func updateLoad(_ load: EngineLoad, for id: EngineID, now: UInt64) -> [HealthAction] {
         guard let position = positions[id] else { return [] }
         backends[position].load = load
         backends[position].loadTime = now
-        return backends[position].health.handle(.stepCounterObserved(load.stepCounter, hasWork: load.hasWork), now: now)
+        let report = HealthEvent.stepCounterObserved(
+            load.stepCounter, hasWork: load.hasWork, inFlight: load.stepInFlight, lastStep: load.lastStep)
+        return backends[position].health.handle(report, now: now)
     }
 
     /// Replaces a drained member with a fresh pending one in the same position and slot.

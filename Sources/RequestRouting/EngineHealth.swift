@@ -9,8 +9,9 @@
 /// - passive ejection (≥ `consecutiveErrorsToEject` transport errors or timeouts, when the caller's
 ///   `EjectionPermit` allows it; cleared by a SERVING status at or after the ejection's end — "re-admit after
 ///   backoff" — or by the first SERVING status after a `.restarted` event: a new process did not earn it),
-/// - hung (step counter still for `hungAfter` while there is work; cleared only by progress or idleness,
-///   because a hung engine may well answer health checks).
+/// - hung (`HungDetector`: reports stopped, the step in flight far past its expected time, or the step counter
+///   still between steps, while there is work; ends only with the facts behind it — progress, a step seen
+///   executing, idleness — because a hung engine may well answer health checks).
 /// Only `ready` is dispatchable. Draining and removed are terminal for dispatch; in-flight work continues.
 public struct EngineHealth: Sendable {
     public let config: HealthConfig
@@ -21,19 +22,20 @@ public struct EngineHealth: Sendable {
     private var consecutiveErrors = 0
     private(set) public var ejections = 0
     private(set) public var ejectedUntil: UInt64?
-    private var hung = false
+    private var hungDetector: HungDetector
     private var draining = false
     private var removed = false
     private var restartedWhileEjected = false
-    private var lastStepCounter: UInt64?
-    private var lastProgress: UInt64
-    private var engineHasWork = false
-    private var routerHadWork = false
 
     public init(config: HealthConfig = HealthConfig(), now: UInt64) {
         self.config = config
-        self.lastProgress = now
+        self.hungDetector = HungDetector(config: config, now: now)
     }
+
+    private var hung: Bool { hungDetector.isHung }
+
+    /// How long a step of `tokens` scheduled tokens may run on this engine before it counts as hung.
+    public func hungStepLimit(tokens: Int) -> UInt64 { hungDetector.stepLimit(tokens: tokens) }
 
     public var state: HealthState {
         if removed { return .removed }
@@ -92,18 +94,17 @@ public struct EngineHealth: Sendable {
             if let action = observeError(now: now, permit: permit) { actions.append(action) }
         case .requestSucceeded:
             consecutiveErrors = 0
-            hung = false
-            lastProgress = now
-        case .stepCounterObserved(let counter, let hasWork): observeStep(counter, hasWork: hasWork, now: now)
-        case .timePassed(let routerInFlight): observeTime(routerInFlight: routerInFlight, now: now)
+            hungDetector.observeSuccess(now: now)
+        case .stepCounterObserved(let counter, let hasWork, let inFlight, let lastStep):
+            hungDetector.observeReport(
+                counter: counter, hasWork: hasWork, inFlight: inFlight, lastStep: lastStep, now: now)
+        case .timePassed(let routerInFlight): hungDetector.observeRouterWork(routerInFlight, now: now)
         case .drainRequested: draining = true
         case .removed: removed = true
         case .restarted:
             restartedWhileEjected = ejectedUntil != nil
             consecutiveErrors = 0
-            hung = false
-            lastStepCounter = nil
-            lastProgress = now
+            hungDetector.restart(now: now)
         }
         return transitions(wasDispatchable: wasDispatchable, wasFailed: wasFailed, extra: actions)
     }
@@ -161,32 +162,5 @@ public struct EngineHealth: Sendable {
         ejectedUntil = now &+ length &+ jitter
         restartedWhileEjected = false
         return .readmitAfter(now &+ length &+ jitter)
-    }
-
-    private mutating func observeStep(_ counter: UInt64, hasWork: Bool, now: UInt64) {
-        if counter != lastStepCounter || !hasWork {
-            // NOTE: an idle engine's counter stands still legitimately, so idleness also restarts the window.
-            lastStepCounter = counter
-            lastProgress = now
-            hung = false
-        }
-        engineHasWork = hasWork
-        checkHung(hasWork: hasWork, now: now)
-    }
-
-    private mutating func observeTime(routerInFlight: Int, now: UInt64) {
-        let routerHasWork = routerInFlight > 0
-        if routerHasWork && !routerHadWork && !engineHasWork {
-            // Work just arrived at an idle engine: its window starts now, not at the last idle report.
-            lastProgress = max(lastProgress, now)
-        }
-        routerHadWork = routerHasWork
-        checkHung(hasWork: engineHasWork || routerHasWork, now: now)
-    }
-
-    private mutating func checkHung(hasWork: Bool, now: UInt64) {
-        // Without any load report the engine cannot prove progress; never call it hung on silence alone.
-        guard lastStepCounter != nil, hasWork, now >= lastProgress else { return }
-        if now - lastProgress >= config.hungAfter { hung = true }
     }
 }

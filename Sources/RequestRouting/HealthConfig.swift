@@ -3,8 +3,9 @@
 /// Defaults follow SMG's worker manager and Envoy outlier detection (reference/router-anchors.md §3):
 /// 3 failed checks make an engine not-ready, 9 make it failed, 5 consecutive transport errors or timeouts
 /// eject it for 30 s × n (capped at 300 s) plus up to 10% jitter, at most 50% of the engines are passively
-/// ejected at once (but always at least one), and an engine whose step counter stands still for 2 s while
-/// it has work is hung.
+/// ejected at once (but always at least one). An engine with work is hung when its load reports stop for 2 s,
+/// when its step counter stands still for 2 s with no step in flight, or when the step in flight runs past
+/// max(2 s, 3 × what its tokens took per token in recent steps) — a slow step is not a hung engine (issue 9).
 public struct HealthConfig: Sendable, Equatable {
     /// Consecutive successful checks that prove a pending engine (or clear failing checks).
     public var successThreshold: Int = 1
@@ -23,8 +24,12 @@ public struct HealthConfig: Sendable, Equatable {
     /// Each ejection lasts up to this percentage of its length longer (uniformly drawn from the core's seeded
     /// generator), so engines ejected together do not all come back in the same instant.
     public var ejectionJitterPercent: Double = 10
-    /// How long the step counter may stand still while the engine has work before it counts as hung.
+    /// The floor of hung detection: how long an engine with work may go without a load report, or with its step
+    /// counter standing still and no step in flight, and the least a step in flight is allowed (`HungDetector`).
     public var hungAfter: UInt64 = 2_000_000_000
+    /// A step in flight is hung once it has run max(`hungAfter`, this × its expected time), the expected time being
+    /// the recent time per scheduled token (EWMA) × its tokens; before any timed step, this × `hungAfter`.
+    public var hungStepMultiple: Double = 3
 
     public init() {}
 
@@ -38,6 +43,9 @@ public struct HealthConfig: Sendable, Equatable {
         }
         guard hungAfter > 0, baseEjectionTime > 0, maxEjectionTime >= baseEjectionTime else {
             throw .invalid("hungAfter and ejection times must be positive, maxEjectionTime >= baseEjectionTime")
+        }
+        guard hungStepMultiple >= 1, hungStepMultiple.isFinite else {
+            throw .invalid("hungStepMultiple must be a finite number >= 1, got \(hungStepMultiple)")
         }
         guard (0...100).contains(maxEjectionPercent) else {
             throw .invalid("maxEjectionPercent must be in 0...100, got \(maxEjectionPercent)")

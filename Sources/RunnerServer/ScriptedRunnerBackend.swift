@@ -13,13 +13,16 @@ public final class ScriptedRunnerBackend: RunnerBackend, @unchecked Sendable {
     let profile: Engine.RunnerProfile
     let incarnation: String
     let stepDelay: Duration?
+    /// Added to `stepDelay` per scheduled token, so steps take time in proportion to their work (a long prefill).
+    let tokenDelay: Duration?
     private var cacheInitialized = false
 
     public init(profile: Engine.RunnerProfile, incarnation: String, stepDelay: Duration? = nil,
-                script: @escaping ScriptedRunner.Script = { _, _ in 7 }) {
+                tokenDelay: Duration? = nil, script: @escaping ScriptedRunner.Script = { _, _ in 7 }) {
         self.profile = profile
         self.incarnation = incarnation
         self.stepDelay = stepDelay
+        self.tokenDelay = tokenDelay
         self.runner = ScriptedRunner(incarnation: UInt64(incarnation, radix: 16) ?? 1, script: script)
     }
 
@@ -46,7 +49,11 @@ public final class ScriptedRunnerBackend: RunnerBackend, @unchecked Sendable {
     }
 
     public func execute(_ m: ApusV1.SchedulerOutput) throws -> ApusV1.ModelRunnerOutput {
-        if let stepDelay { Thread.sleep(forTimeInterval: Double(stepDelay.components.attoseconds) / 1e18 + Double(stepDelay.components.seconds)) }
+        let delay = (stepDelay ?? .zero) + (tokenDelay ?? .zero) * Int(m.totalNumScheduledTokens)
+        if delay > .zero {
+            let c = delay.components
+            Thread.sleep(forTimeInterval: Double(c.seconds) + Double(c.attoseconds) / 1e18)
+        }
         let out = try runner.execute(ExecutorStep(wire: m))
         return ApusV1.ModelRunnerOutput(
             stepID: UInt64(out.stepID), incarnationID: incarnation, reqIDs: out.reqIDs,

@@ -32,8 +32,21 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(name: .customLong("health-check-interval"), help: "Seconds between Health.Check probes of each engine.")
     var healthCheckInterval: Double = 1
 
-    @Option(name: .customLong("hung-after"), help: "Seconds an engine's step counter may stand still while it has work.")
+    @Option(
+        name: [.customLong("hung-after"), .customLong("hung-floor")],
+        help: """
+            Floor of hung detection, seconds: an engine with work is hung when its load reports stop this long, or \
+            its step counter stands still this long between steps; no step in flight is hung sooner.
+            """)
     var hungAfter: Double = 2
+
+    @Option(
+        name: .customLong("hung-step-multiple"),
+        help: """
+            A step in flight is hung once it runs past max(--hung-after, this × its expected time: recent time per \
+            token × its tokens), >= 1.
+            """)
+    var hungStepMultiple: Double = 3
 
     @Option(name: .customLong("base-ejection-time"), help: "Seconds an engine is ejected after consecutive transport errors (× the ejection count, at most 10×).")
     var baseEjectionTime: Double = 30
@@ -68,6 +81,9 @@ struct RouterCommand: AsyncParsableCommand {
         guard minRetryConcurrency >= 0 else {
             throw ValidationError("--min-retry-concurrency must be 0 or more, got \(minRetryConcurrency)")
         }
+        guard hungStepMultiple >= 1, hungStepMultiple.isFinite else {
+            throw ValidationError("--hung-step-multiple must be a number >= 1, got \(hungStepMultiple)")
+        }
         guard (0...100).contains(maxEjectionPercent) else {
             throw ValidationError("--max-ejection-percent must be between 0 and 100, got \(maxEjectionPercent)")
         }
@@ -85,6 +101,7 @@ struct RouterCommand: AsyncParsableCommand {
         var core = RouterConfig(policy: kind)
         core.maxAttempts = maxAttempts
         core.health.hungAfter = Self.seconds(hungAfter).nanosecondsCount
+        core.health.hungStepMultiple = hungStepMultiple
         core.health.baseEjectionTime = Self.seconds(baseEjectionTime).nanosecondsCount
         core.health.maxEjectionTime = core.health.baseEjectionTime * 10
         core.health.maxEjectionPercent = maxEjectionPercent

@@ -34,6 +34,11 @@ struct RunnerCommand: AsyncParsableCommand {
     @Option(name: .customLong("fake-step-delay-ms"), help: "With --fake: milliseconds each step takes.")
     var fakeStepDelayMs: Int = 0
 
+    @Option(
+        name: .customLong("fake-token-delay-ms"),
+        help: "With --fake: milliseconds each step takes per scheduled token, on top of --fake-step-delay-ms.")
+    var fakeTokenDelayMs: Double = 0
+
     @Option(name: .customLong("served-model-name"), help: "Name reported in Describe.")
     var servedModelName: String?
 
@@ -82,7 +87,8 @@ struct RunnerCommand: AsyncParsableCommand {
                 headDim: 16, dtypeBytes: 4, availableKVBytes: try parseBytes(memoryBudget))
             return ScriptedRunnerBackend(
                 profile: profile, incarnation: incarnation,
-                stepDelay: fakeStepDelayMs > 0 ? .milliseconds(fakeStepDelayMs) : nil)
+                stepDelay: fakeStepDelayMs > 0 ? .milliseconds(fakeStepDelayMs) : nil,
+                tokenDelay: fakeTokenDelayMs > 0 ? .microseconds(Int64(fakeTokenDelayMs * 1_000)) : nil)
         }
         let source: ModelSource
         switch (model, loadFormat) {

@@ -23,6 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("served-model-name")) var servedModelName: String?
     @Option(name: .customLong("memory-budget"), help: "Per runner.") var memoryBudget: String = "2GiB"
     @Option(name: .customLong("policy"), help: "Router policy.") var policy: String = "prefix_aware"
+    @Option(name: .customLong("hung-after"), help: "Passed to the router (seconds).") var hungAfter: Double = 2
+    @Option(name: .customLong("hung-step-multiple"), help: "Passed to the router.") var hungStepMultiple: Double = 3
     @Option(name: .customLong("max-model-len")) var maxModelLen: Int?
     @Option(name: .customLong("max-num-seqs")) var maxNumSeqs: Int = 256
     @Option(name: .customLong("max-num-batched-tokens")) var maxNumBatchedTokens: Int = 2048
@@ -73,7 +75,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func routerArgs(engines: [String]) -> [String] {
-        ["router"] + common + ["--policy", policy] + engines.flatMap { ["--engine", $0] }
+        ["router"] + common + ["--policy", policy, "--hung-after", "\(hungAfter)", "--hung-step-multiple",
+            "\(hungStepMultiple)"] + engines.flatMap { ["--engine", $0] }
     }
 
     func apiArgs(upstream: String) -> [String] {

@@ -95,9 +95,11 @@ extension RouterService {
         }
     }
 
-    /// WatchLoad: each report updates the engine's load and its step counter (hung-engine detection).
+    /// WatchLoad: each report updates the engine's load, its step counter and step times (hung-engine detection).
     private func watchLoad(_ monitor: EngineMonitor) async {
-        let request = ApusV1.WatchLoadRequest(intervalUS: config.loadReportInterval.nanoseconds / 1_000)
+        let request = ApusV1.WatchLoadRequest(
+            intervalUS: config.loadReportInterval.nanoseconds / 1_000,
+            heartbeatUS: config.loadHeartbeat.nanoseconds / 1_000)
         while !Task.isCancelled {
             do {
                 let reports = try await monitor.client.serverStream(

@@ -24,6 +24,11 @@ public struct RouterServiceConfig: Sendable {
     public var healthCheckTimeout: Duration = .milliseconds(500)
     /// Minimum interval between an engine's load reports (`WatchLoad.interval_us`).
     public var loadReportInterval: Duration = .milliseconds(50)
+    /// How often an engine reports even when nothing changes (`WatchLoad.heartbeat_us`): a quarter of the hung
+    /// window, at most 500 ms, so reports keep coming through a long step and only a stopped engine falls silent.
+    public var loadHeartbeat: Duration {
+        .nanoseconds(Int64(clamping: min(core.health.hungAfter / 4, 500_000_000)))
+    }
     /// Period of `RouterCore.tick` (hung engines, drains, timeouts).
     public var tickInterval: Duration = .milliseconds(50)
     /// Period of DNS re-resolution for engines given by name.

@@ -7,7 +7,16 @@ extension EngineLoad {
         self.init(
             waiting: Int(report.numWaiting), running: Int(report.numRunning), kvUsage: Double(report.kvCacheUsage),
             prefixCacheHitRate: queries == 0 ? 0 : Double(report.prefixCacheHits) / Double(queries),
-            stepCounter: report.stepCounter, lastStepTime: report.lastStepTimeUS &* 1_000)
+            stepCounter: report.stepCounter, lastStepTime: report.lastStepTimeUS &* 1_000,
+            stepInFlight: report.stepInFlight
+                ? StepTime(
+                    duration: report.stepElapsedUS &* 1_000, numScheduledTokens: Int(report.stepNumScheduledTokens))
+                : nil,
+            lastStep: report.lastStepNumScheduledTokens > 0 || report.lastStepDurationUS > 0
+                ? StepTime(
+                    duration: report.lastStepDurationUS &* 1_000,
+                    numScheduledTokens: Int(report.lastStepNumScheduledTokens))
+                : nil)
     }
 }
 

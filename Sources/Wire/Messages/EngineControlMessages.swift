@@ -23,7 +23,12 @@ extension ApusV1 {
     public struct WatchLoadRequest: Sendable, Equatable {
         /// Minimum interval between reports, microseconds (0 = every step, rate-limited by the server).
         public var intervalUS: UInt64
-        public init(intervalUS: UInt64 = 0) { self.intervalUS = intervalUS }
+        /// A report goes out at least this often even when nothing changed, microseconds (0 = 500 ms).
+        public var heartbeatUS: UInt64
+        public init(intervalUS: UInt64 = 0, heartbeatUS: UInt64 = 0) {
+            self.intervalUS = intervalUS
+            self.heartbeatUS = heartbeatUS
+        }
     }
 
     /// `apus.v1.SubscribeKVEventsRequest`.
@@ -71,9 +76,14 @@ extension ApusV1.GetLoadRequest: CMessageConvertible {
 extension ApusV1.WatchLoadRequest: CMessageConvertible {
     nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__watch_load_request__init)
 
-    func fill(_ c: inout Apus__V1__WatchLoadRequest, in arena: CArena) { c.interval_us = intervalUS }
+    func fill(_ c: inout Apus__V1__WatchLoadRequest, in arena: CArena) {
+        c.interval_us = intervalUS
+        c.heartbeat_us = heartbeatUS
+    }
 
-    init(c: Apus__V1__WatchLoadRequest) throws(WireDecodingError) { self.init(intervalUS: c.interval_us) }
+    init(c: Apus__V1__WatchLoadRequest) throws(WireDecodingError) {
+        self.init(intervalUS: c.interval_us, heartbeatUS: c.heartbeat_us)
+    }
 }
 
 extension ApusV1.SubscribeKVEventsRequest: CMessageConvertible {

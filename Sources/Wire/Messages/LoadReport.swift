@@ -18,12 +18,24 @@ extension ApusV1 {
         public var numFreeBlocks: UInt32
         /// The engine's own in-flight Generate calls.
         public var numStreams: UInt32
+        /// Whether a runner step (Execute call) was in flight when the report was made; false between steps.
+        public var stepInFlight: Bool
+        /// How long the step in flight had run, microseconds, and the tokens it scheduled.
+        public var stepElapsedUS: UInt64
+        public var stepNumScheduledTokens: UInt32
+        /// The last step that returned from the runners: its Execute time, microseconds, and its tokens (0 = none).
+        public var lastStepDurationUS: UInt64
+        public var lastStepNumScheduledTokens: UInt32
+        /// Microseconds since the engine-core last heard from its runners; nil when it cannot tell.
+        public var runnerSilenceUS: UInt64?
 
         public init(
             engineID: String = "", numRunning: UInt32 = 0, numWaiting: UInt32 = 0, kvCacheUsage: Float = 0,
             prefixCacheQueries: UInt64 = 0, prefixCacheHits: UInt64 = 0, numPreemptions: UInt64 = 0,
             stepCounter: UInt64 = 0, lastStepTimeUS: UInt64 = 0, numGPUBlocks: UInt32 = 0, numFreeBlocks: UInt32 = 0,
-            numStreams: UInt32 = 0
+            numStreams: UInt32 = 0, stepInFlight: Bool = false, stepElapsedUS: UInt64 = 0,
+            stepNumScheduledTokens: UInt32 = 0, lastStepDurationUS: UInt64 = 0, lastStepNumScheduledTokens: UInt32 = 0,
+            runnerSilenceUS: UInt64? = nil
         ) {
             self.engineID = engineID
             self.numRunning = numRunning
@@ -37,6 +49,12 @@ extension ApusV1 {
             self.numGPUBlocks = numGPUBlocks
             self.numFreeBlocks = numFreeBlocks
             self.numStreams = numStreams
+            self.stepInFlight = stepInFlight
+            self.stepElapsedUS = stepElapsedUS
+            self.stepNumScheduledTokens = stepNumScheduledTokens
+            self.lastStepDurationUS = lastStepDurationUS
+            self.lastStepNumScheduledTokens = lastStepNumScheduledTokens
+            self.runnerSilenceUS = runnerSilenceUS
         }
     }
 }
@@ -57,6 +75,13 @@ extension ApusV1.LoadReport: CMessageConvertible {
         c.num_gpu_blocks = numGPUBlocks
         c.num_free_blocks = numFreeBlocks
         c.num_streams = numStreams
+        c.step_in_flight = cBool(stepInFlight)
+        c.step_elapsed_us = stepElapsedUS
+        c.step_num_scheduled_tokens = stepNumScheduledTokens
+        c.last_step_duration_us = lastStepDurationUS
+        c.last_step_num_scheduled_tokens = lastStepNumScheduledTokens
+        c.has_runner_silence_us = cBool(runnerSilenceUS != nil)
+        c.runner_silence_us = runnerSilenceUS ?? 0
     }
 
     init(c: Apus__V1__LoadReport) throws(WireDecodingError) {
@@ -65,6 +90,10 @@ extension ApusV1.LoadReport: CMessageConvertible {
             numRunning: c.num_running, numWaiting: c.num_waiting, kvCacheUsage: c.kv_cache_usage,
             prefixCacheQueries: c.prefix_cache_queries, prefixCacheHits: c.prefix_cache_hits,
             numPreemptions: c.num_preemptions, stepCounter: c.step_counter, lastStepTimeUS: c.last_step_time_us,
-            numGPUBlocks: c.num_gpu_blocks, numFreeBlocks: c.num_free_blocks, numStreams: c.num_streams)
+            numGPUBlocks: c.num_gpu_blocks, numFreeBlocks: c.num_free_blocks, numStreams: c.num_streams,
+            stepInFlight: c.step_in_flight != 0, stepElapsedUS: c.step_elapsed_us,
+            stepNumScheduledTokens: c.step_num_scheduled_tokens, lastStepDurationUS: c.last_step_duration_us,
+            lastStepNumScheduledTokens: c.last_step_num_scheduled_tokens,
+            runnerSilenceUS: c.has_runner_silence_us != 0 ? c.runner_silence_us : nil)
     }
 }

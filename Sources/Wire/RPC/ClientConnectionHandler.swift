@@ -26,10 +26,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Why the connection ended, for calls that arrive after it did.
     let closeReason: NIOLockedValueBox<RPCError?>
+    /// The client's record of its last read, stamped for every frame.
+    private let lastReadStamp: ReadStamp
 
     init(hello: ApusV1.Hello, helloPromise: EventLoopPromise<ApusV1.Hello>, keepalive: RPCClient.Keepalive,
-         closeReason: NIOLockedValueBox<RPCError?>) {
+         closeReason: NIOLockedValueBox<RPCError?>, lastRead: ReadStamp) {
         self.closeReason = closeReason
+        self.lastReadStamp = lastRead
         self.hello = hello
         self.helloPromise = helloPromise
         self.keepalive = keepalive
@@ -71,6 +74,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         lastRead = .now()
+        lastReadStamp.stamp()
         let frame = unwrapInboundIn(data)
         switch frame.kind {
         case .hello:

@@ -59,6 +59,7 @@ extension RPCClient {
             instanceID: configuration.instanceID, authToken: configuration.authToken,
             maxFrameBytes: UInt32(clamping: configuration.maxFrameBytes))
         let keepalive = configuration.keepalive
+        let lastRead = self.lastRead
         let maxFrameBytes = configuration.maxFrameBytes
         let closeReason = NIOLockedValueBox<RPCError?>(nil)
         let tls = configuration.tls
@@ -76,7 +77,8 @@ extension RPCClient {
                         ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
                     try channel.pipeline.syncOperations.addHandler(
                         ClientConnectionHandler(
-                            hello: hello, helloPromise: helloPromise, keepalive: keepalive, closeReason: closeReason))
+                            hello: hello, helloPromise: helloPromise, keepalive: keepalive, closeReason: closeReason,
+                            lastRead: lastRead))
                 }
             }
             .connect(host: host, port: port)

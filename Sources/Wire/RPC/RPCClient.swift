@@ -42,6 +42,7 @@ public final class RPCClient: Sendable {
     public let configuration: Configuration
     let group: any EventLoopGroup
     let state = NIOLockedValueBox(ConnectionState())
+    let lastRead = ReadStamp()
     private let nextCallID = Atomic<UInt64>(1)
 
     struct ConnectionState {
@@ -62,6 +63,10 @@ public final class RPCClient: Sendable {
     }
 
     public var target: String { "\(host):\(port)" }
+
+    /// How long ago this client last read anything from its server (responses, stream messages, keepalive pongs);
+    /// nil before the first frame. With keepalive on, a live server is never silent much longer than its interval.
+    public var timeSinceLastRead: Duration? { lastRead.age }
 
     /// The server's hello once connected (its service name and instance id).
     public func serverHello() async throws -> ApusV1.Hello {

@@ -13,7 +13,10 @@ struct EngineControlMessagesTests {
         ])
         try expectRoundTrips([ApusV1.AbortResponse(), ApusV1.AbortResponse(numAborted: .max)])
         try expectRoundTrips([ApusV1.GetLoadRequest()])
-        try expectRoundTrips([ApusV1.WatchLoadRequest(), ApusV1.WatchLoadRequest(intervalUS: .max)])
+        try expectRoundTrips([
+            ApusV1.WatchLoadRequest(), ApusV1.WatchLoadRequest(intervalUS: .max),
+            ApusV1.WatchLoadRequest(intervalUS: 50_000, heartbeatUS: .max),
+        ])
         try expectRoundTrips([ApusV1.SubscribeKVEventsRequest(), ApusV1.SubscribeKVEventsRequest(fromSeq: .max)])
         try expectRoundTrips([ApusV1.GetModelInfoRequest()])
     }
@@ -33,9 +36,18 @@ struct EngineControlMessagesTests {
                 engineID: MessageSamples.longString, numRunning: .max, numWaiting: .max,
                 kvCacheUsage: .greatestFiniteMagnitude,
                 prefixCacheQueries: .max, prefixCacheHits: .max, numPreemptions: .max, stepCounter: .max,
-                lastStepTimeUS: .max, numGPUBlocks: .max, numFreeBlocks: .max, numStreams: .max),
+                lastStepTimeUS: .max, numGPUBlocks: .max, numFreeBlocks: .max, numStreams: .max, stepInFlight: true,
+                stepElapsedUS: .max, stepNumScheduledTokens: .max, lastStepDurationUS: .max,
+                lastStepNumScheduledTokens: .max, runnerSilenceUS: .max),
             ApusV1.LoadReport(engineID: MessageSamples.unicode, numRunning: 3, kvCacheUsage: 0.5, prefixCacheHits: 1),
         ])
+    }
+
+    @Test("a runner silence of zero (just heard) stays distinct from an unknown one")
+    func runnerSilenceZero() throws {
+        let heard = ApusV1.LoadReport(stepInFlight: true, runnerSilenceUS: 0)
+        #expect(try ApusV1.LoadReport(decoding: heard.encoded()).runnerSilenceUS == 0)
+        #expect(try ApusV1.LoadReport(decoding: ApusV1.LoadReport().encoded()).runnerSilenceUS == nil)
     }
 
     @Test("KVEvent and KVEventBatch round-trip empty, maximal and unicode values")

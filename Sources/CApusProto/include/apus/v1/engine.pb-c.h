@@ -276,10 +276,15 @@ struct  Apus__V1__WatchLoadRequest
    * Minimum interval between reports, microseconds (0 = every step, rate-limited by the server).
    */
   uint64_t interval_us;
+  /*
+   * A report goes out at least this often even when nothing changed, microseconds (0 = 500 ms): a stream that
+   * falls silent means a stopped server, never a long step.
+   */
+  uint64_t heartbeat_us;
 };
 #define APUS__V1__WATCH_LOAD_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__watch_load_request__descriptor) \
-    , 0 }
+    , 0, 0 }
 
 
 struct  Apus__V1__LoadReport
@@ -303,10 +308,29 @@ struct  Apus__V1__LoadReport
    * The engine's own in-flight Generate calls.
    */
   uint32_t num_streams;
+  /*
+   * The runner step (Execute call) in flight when the report was made: how long it had run, microseconds, and
+   * the tokens it scheduled. step_in_flight is false between steps and when idle.
+   */
+  protobuf_c_boolean step_in_flight;
+  uint64_t step_elapsed_us;
+  uint32_t step_num_scheduled_tokens;
+  /*
+   * The last step that returned from the runners: how long its Execute call took, microseconds, and the tokens
+   * it scheduled (0 / 0 = none yet).
+   */
+  uint64_t last_step_duration_us;
+  uint32_t last_step_num_scheduled_tokens;
+  /*
+   * How long ago the engine-core last heard from its runners (any frame, keepalive pongs included; the longest
+   * over its runners), microseconds; has_runner_silence_us is false when it cannot tell (in-process runner).
+   */
+  protobuf_c_boolean has_runner_silence_us;
+  uint64_t runner_silence_us;
 };
 #define APUS__V1__LOAD_REPORT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__load_report__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Apus__V1__SubscribeKVEventsRequest
