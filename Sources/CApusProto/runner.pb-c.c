@@ -1093,7 +1093,7 @@ const ProtobufCMessageDescriptor apus__v1__profile_request__descriptor =
   (ProtobufCMessageInit) apus__v1__profile_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__profile_result__field_descriptors[4] =
+static const ProtobufCFieldDescriptor apus__v1__profile_result__field_descriptors[7] =
 {
   {
     "available_kv_bytes",
@@ -1143,17 +1143,56 @@ static const ProtobufCFieldDescriptor apus__v1__profile_result__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "prefill_token_seconds",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ProfileResult, prefill_token_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "decode_step_seconds",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ProfileResult, decode_step_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "decode_batch",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ProfileResult, decode_batch),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__profile_result__field_indices_by_name[] = {
   0,   /* field[0] = available_kv_bytes */
+  6,   /* field[6] = decode_batch */
+  5,   /* field[5] = decode_step_seconds */
   2,   /* field[2] = peak_activation_bytes */
+  4,   /* field[4] = prefill_token_seconds */
   3,   /* field[3] = total_bytes */
   1,   /* field[1] = weights_bytes */
 };
 static const ProtobufCIntRange apus__v1__profile_result__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor apus__v1__profile_result__descriptor =
 {
@@ -1163,7 +1202,7 @@ const ProtobufCMessageDescriptor apus__v1__profile_result__descriptor =
   "Apus__V1__ProfileResult",
   "apus.v1",
   sizeof(Apus__V1__ProfileResult),
-  4,
+  7,
   apus__v1__profile_result__field_descriptors,
   apus__v1__profile_result__field_indices_by_name,
   1,  apus__v1__profile_result__number_ranges,

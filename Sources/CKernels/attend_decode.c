@@ -154,15 +154,23 @@ void apus_attend_decode(
 /* ---- Softmax over rows of prefill attention scores ---- */
 
 #if defined(__x86_64__)
-AVX2 static void softmaxRowAVX2(float *row, int valid) {
+AVX2 static void softmaxRowAVX2(float *row, int valid, float scale) {
     __m256 m8 = _mm256_set1_ps(-INFINITY);
+    const __m256 s8 = _mm256_set1_ps(scale);
     int j = 0;
-    for (; j + 8 <= valid; j += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(row + j));
+    for (; j + 8 <= valid; j += 8) {
+        const __m256 v = _mm256_mul_ps(s8, _mm256_loadu_ps(row + j));
+        _mm256_storeu_ps(row + j, v);
+        m8 = _mm256_max_ps(m8, v);
+    }
     __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
     m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
     m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
     float maxScore = _mm_cvtss_f32(m4);
-    for (; j < valid; j++) maxScore = row[j] > maxScore ? row[j] : maxScore;
+    for (; j < valid; j++) {
+        row[j] *= scale;
+        maxScore = row[j] > maxScore ? row[j] : maxScore;
+    }
     const __m256 m = _mm256_set1_ps(maxScore);
     __m256 sum = _mm256_setzero_ps();
     j = 0;
@@ -183,9 +191,12 @@ AVX2 static void softmaxRowAVX2(float *row, int valid) {
 }
 #endif
 
-static void softmaxRowPlain(float *row, int valid) {
+static void softmaxRowPlain(float *row, int valid, float scale) {
     float maxScore = -INFINITY;
-    for (int j = 0; j < valid; j++) maxScore = row[j] > maxScore ? row[j] : maxScore;
+    for (int j = 0; j < valid; j++) {
+        row[j] *= scale;
+        maxScore = row[j] > maxScore ? row[j] : maxScore;
+    }
     float total = 0;
     for (int j = 0; j < valid; j++) {
         row[j] = expf(row[j] - maxScore);
@@ -194,7 +205,7 @@ static void softmaxRowPlain(float *row, int valid) {
     for (int j = 0; j < valid; j++) row[j] /= total;
 }
 
-void apus_softmax_causal(float *scores, int rows, int width, int firstValid) {
+void apus_softmax_causal(float *scores, int rows, int width, int firstValid, float scale) {
 #if defined(__x86_64__)
     const int avx2 = apus_gemm_best_isa() >= 1;
 #else
@@ -204,10 +215,10 @@ void apus_softmax_causal(float *scores, int rows, int width, int firstValid) {
         float *row = scores + (size_t)i * width;
         const int valid = firstValid + i < width ? firstValid + i : width;
 #if defined(__x86_64__)
-        if (avx2) softmaxRowAVX2(row, valid);
+        if (avx2) softmaxRowAVX2(row, valid, scale);
         else
 #endif
-            softmaxRowPlain(row, valid);
+            softmaxRowPlain(row, valid, scale);
         for (int j = valid; j < width; j++) row[j] = 0;
     }
 }

@@ -234,6 +234,13 @@ static void blockPlain(int rows, int kc, const float *a, const float *b, float *
 int apus_gemm_packed(
     int isa, int rows, int k, const float *x, size_t ldx, const float *packed, int n, float *c, size_t ldc,
     int panelBegin, int panelEnd, int accumulate) {
+    return apus_gemm_packed_strided(
+        isa, rows, k, x, ldx, packed, (size_t)k * APUS_PANEL, n, c, ldc, panelBegin, panelEnd, accumulate);
+}
+
+int apus_gemm_packed_strided(
+    int isa, int rows, int k, const float *x, size_t ldx, const float *packed, size_t panelStride, int n, float *c,
+    size_t ldc, int panelBegin, int panelEnd, int accumulate) {
     int mr = MRPLAIN, kcMax = KCPLAIN;
 #if defined(__x86_64__)
     if (isa > apus_gemm_best_isa()) return -1;
@@ -254,7 +261,7 @@ int apus_gemm_packed(
             pack_rows(mr, mlen, kc, x + (size_t)m0 * ldx + k0, ldx, a);
             const int add = k0 > 0 || accumulate;
             for (int p = panelBegin; p < panelEnd; p++) {
-                const float *b = packed + ((size_t)p * k + k0) * APUS_PANEL;
+                const float *b = packed + (size_t)p * panelStride + (size_t)k0 * APUS_PANEL;
                 float *cp = c + (size_t)m0 * ldc + (size_t)p * APUS_PANEL;
                 const int cols = n - p * APUS_PANEL < APUS_PANEL ? n - p * APUS_PANEL : APUS_PANEL;
 #if defined(__x86_64__)

@@ -8,7 +8,8 @@ public struct EngineBootstrap: Sendable {
         public var blockSize = 16
         public var maxModelLen: Int?
         public var maxNumSeqs = 256
-        public var maxNumBatchedTokens = 2048
+        /// nil: chosen from the runners' measured speed (`TokenBudget`), profiled at `TokenBudget.cap`.
+        public var maxNumBatchedTokens: Int?
         public var enablePrefixCaching = true
         public var enableChunkedPrefill = true
         public var longPrefillTokenThreshold = 0
@@ -28,13 +29,15 @@ public struct EngineBootstrap: Sendable {
         public var engine: EngineCore
         public var profiles: [RunnerProfile]
         public var sizing: KVCacheSizing
+        /// The token budget per step: the option, or the one chosen from the runners' speed.
+        public var maxNumBatchedTokens: Int
     }
 
     public static func start(
         executor: any ModelExecutor, options: Options, onStepDelivered: (@Sendable () -> Void)? = nil
     ) async throws -> Started {
         let profiles = try await executor.describe(
-            maxNumBatchedTokens: options.maxNumBatchedTokens, maxNumSeqs: options.maxNumSeqs)
+            maxNumBatchedTokens: options.maxNumBatchedTokens ?? TokenBudget.cap, maxNumSeqs: options.maxNumSeqs)
         guard let first = profiles.first else { throw KVCacheSizingError.noRunners }
         let runnerMax = profiles.map(\.maxModelLen).min()!
         let maxModelLen = options.maxModelLen ?? runnerMax
@@ -49,7 +52,14 @@ public struct EngineBootstrap: Sendable {
         var config = SchedulerConfig(numGPUBlocks: sizing.numBlocks, maxModelLen: maxModelLen)
         config.blockSize = options.blockSize
         config.maxNumSeqs = options.maxNumSeqs
-        config.maxNumBatchedTokens = options.maxNumBatchedTokens
+        // NOTE: without chunked prefill a prompt must fit one step, so the budget stays at the profiled size; a
+        // chosen budget still holds one decode token of every sequence the scheduler may run.
+        let budget =
+            options.maxNumBatchedTokens
+            ?? (options.enableChunkedPrefill
+                ? max(options.maxNumSeqs, TokenBudget.choose(speeds: profiles.map(\.speed), blockSize: options.blockSize))
+                : TokenBudget.cap)
+        config.maxNumBatchedTokens = budget
         config.enablePrefixCaching = options.enablePrefixCaching
         config.enableChunkedPrefill = options.enableChunkedPrefill
         config.longPrefillTokenThreshold = options.longPrefillTokenThreshold
@@ -60,6 +70,6 @@ public struct EngineBootstrap: Sendable {
         var engineConfig = EngineCore.Configuration(scheduler: config, vocabSize: first.vocabSize)
         engineConfig.runnerLossTimeout = options.runnerLossTimeout
         let engine = try EngineCore(configuration: engineConfig, executor: executor, onStepDelivered: onStepDelivered)
-        return Started(engine: engine, profiles: profiles, sizing: sizing)
+        return Started(engine: engine, profiles: profiles, sizing: sizing, maxNumBatchedTokens: budget)
     }
 }

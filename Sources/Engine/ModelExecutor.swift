@@ -80,6 +80,8 @@ public struct RunnerProfile: Sendable, Hashable {
     /// The decoder layers this runner holds (all of them unless it is one pipeline stage), of `numLayersTotal`.
     public var layers: Range<Int>
     public var numLayersTotal: Int
+    /// The step speed the runner measured after profiling (nil: not measured, e.g. a scripted runner).
+    public var speed: StepSpeed?
 
     public init(
         model: String, vocabSize: Int, maxModelLen: Int, numLayers: Int, numKVHeads: Int, headDim: Int,

@@ -94,6 +94,11 @@ extension Engine.RunnerProfile {
             // NOTE: a runner that reports no layer range (end 0) holds the whole model.
             layers: d.endLayer > d.firstLayer ? Int(d.firstLayer)..<Int(d.endLayer) : nil,
             numLayersTotal: d.numLayersTotal > 0 ? Int(d.numLayersTotal) : nil)
+        if p.prefillTokenSeconds > 0 {
+            speed = StepSpeed(
+                prefillTokenSeconds: p.prefillTokenSeconds, decodeStepSeconds: p.decodeStepSeconds,
+                decodeBatch: Int(p.decodeBatch))
+        }
     }
 }
 

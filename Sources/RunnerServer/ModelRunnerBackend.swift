@@ -41,7 +41,9 @@ public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
             memoryBudgetBytes: memoryBudgetBytes)
         return ApusV1.ProfileResult(
             availableKVBytes: UInt64(max(0, p.availableKVCacheBytes)), weightsBytes: UInt64(p.weightsBytes),
-            peakActivationBytes: UInt64(p.peakActivationBytes), totalBytes: UInt64(memoryBudgetBytes))
+            peakActivationBytes: UInt64(p.peakActivationBytes), totalBytes: UInt64(memoryBudgetBytes),
+            prefillTokenSeconds: p.prefillTokenSeconds, decodeStepSeconds: p.decodeStepSeconds,
+            decodeBatch: UInt32(p.decodeBatch))
     }
 
     public func initializeCache(numBlocks: Int, blockSize: Int) throws -> UInt64 {

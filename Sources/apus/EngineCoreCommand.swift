@@ -61,6 +61,14 @@ struct EngineCoreCommand: AsyncParsableCommand {
             KV cache: \(started.sizing.numBlocks) blocks of \(options.blockSize) tokens \
             (\(started.sizing.numBlocks * options.blockSize) tokens, \(started.sizing.bytesPerBlock) bytes per block)
             """)
+        let speed = started.profiles.compactMap(\.speed).first
+        let source = options.maxNumBatchedTokens == nil ? "chosen from the runners' measured speed" : "the flag"
+        let measured = speed.map {
+            String(
+                format: "; prefill %.2f ms per token, decode step of %d sequences %.1f ms",
+                $0.prefillTokenSeconds * 1000, $0.decodeBatch, $0.decodeStepSeconds * 1000)
+        }
+        logger.info("max_num_batched_tokens: \(started.maxNumBatchedTokens) (\(source)\(measured ?? ""))")
         let info = ApusV1.ModelInfo(
             model: profile.model, servedModelNames: [servedModelName ?? profile.model],
             maxModelLen: UInt32(engine.configuration.scheduler.maxModelLen), vocabSize: UInt32(profile.vocabSize),
@@ -86,7 +94,10 @@ struct SchedulingOptions: ParsableArguments {
     @Option(name: .customLong("block-size")) var blockSize: Int = 16
     @Option(name: .customLong("max-model-len")) var maxModelLen: Int?
     @Option(name: .customLong("max-num-seqs")) var maxNumSeqs: Int = 256
-    @Option(name: .customLong("max-num-batched-tokens")) var maxNumBatchedTokens: Int = 2048
+    @Option(
+        name: .customLong("max-num-batched-tokens"),
+        help: "Tokens per step (default: chosen from the runners' measured speed, at most 2048).")
+    var maxNumBatchedTokens: Int?
     @Flag(name: .customLong("enable-prefix-caching"), inversion: .prefixedNo) var enablePrefixCaching = true
     @Flag(name: .customLong("enable-chunked-prefill"), inversion: .prefixedNo) var enableChunkedPrefill = true
     @Flag(name: .customLong("async-scheduling"), inversion: .prefixedNo,

@@ -27,7 +27,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("hung-step-multiple"), help: "Passed to the router.") var hungStepMultiple: Double = 3
     @Option(name: .customLong("max-model-len")) var maxModelLen: Int?
     @Option(name: .customLong("max-num-seqs")) var maxNumSeqs: Int = 256
-    @Option(name: .customLong("max-num-batched-tokens")) var maxNumBatchedTokens: Int = 2048
+    @Option(
+        name: .customLong("max-num-batched-tokens"),
+        help: "Tokens per step (default: chosen from the runners' measured speed, at most 2048).")
+    var maxNumBatchedTokens: Int?
     @Flag(name: .customLong("enable-prefix-caching"), inversion: .prefixedNo) var enablePrefixCaching = true
     @Option(name: .customLong("log-level")) var logLevel: String = "info"
     @Flag(name: .customLong("enable-auto-tool-choice"), help: "Passed to the api (tool calling).")
@@ -68,8 +71,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func engineArgs(runners: [String], index: Int) -> [String] {
         ["engine-core"] + common + runners.flatMap { ["--runner", $0] } + ["--engine-id", "engine-\(index)",
-            "--max-num-seqs", "\(maxNumSeqs)", "--max-num-batched-tokens", "\(maxNumBatchedTokens)",
+            "--max-num-seqs", "\(maxNumSeqs)",
             enablePrefixCaching ? "--enable-prefix-caching" : "--no-enable-prefix-caching"]
+            + (maxNumBatchedTokens.map { ["--max-num-batched-tokens", "\($0)"] } ?? [])
             + (maxModelLen.map { ["--max-model-len", "\($0)"] } ?? [])
             + (servedModelName.map { ["--served-model-name", $0] } ?? [])
     }

@@ -39,17 +39,18 @@ struct DecodeAttentionKernelTests {
         }
     }
 
-    @Test("the causal softmax of prefill scores normalises each row over its visible keys and zeroes the rest",
+    @Test("the causal softmax of prefill scores scales and normalises each row over its visible keys, zeroes the rest",
           arguments: [1, 7, 8, 9, 40])
     func causalSoftmax(width: Int) {
         let rows = 5
         let firstValid = max(1, width - rows + 1)
         let input = MatmulKernelTests.values(rows * width, seed: width).map { $0 * 30 }
+        let scale: Float = 0.125
         var got = input
-        apus_softmax_causal(&got, Int32(rows), Int32(width), Int32(firstValid))
+        apus_softmax_causal(&got, Int32(rows), Int32(width), Int32(firstValid), scale)
         for i in 0..<rows {
             let valid = min(width, firstValid + i)
-            let row = input[i * width..<i * width + valid].map(Double.init)
+            let row = input[i * width..<i * width + valid].map { Double($0) * Double(scale) }
             let m = row.max()!
             let total = row.reduce(0.0) { $0 + exp($1 - m) }
             for j in 0..<width {

@@ -28,6 +28,8 @@ struct ModelRunnerTests {
         #expect(p.weightsBytes == runner.weightsBytes && p.weightsBytes > 300_000)
         #expect(p.peakActivationBytes >= 300 * 64 * 4)
         #expect(p.availableKVCacheBytes == 10_000_000 - p.weightsBytes - p.peakActivationBytes)
+        // The speed it measured: a 256-token prompt and a decode step of the 8 sequences it may batch.
+        #expect(p.prefillTokenSeconds > 0 && p.decodeStepSeconds > 0 && p.decodeBatch == 8)
     }
 
     @Test("a partial prefill chunk returns no token; prompt logprobs of every chunk come with the completing one")

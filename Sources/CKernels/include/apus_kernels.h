@@ -15,9 +15,9 @@ void apus_attend_decode(
     int groups, int d, const float *q, const float *kCache, const float *vCache, const int *table, int blockSize,
     size_t rowStride, size_t offset, int keys, float scale, float *out, float *scores);
 
-/* Causal softmax of prefill attention scores: `rows` rows of `width` floats; row i is normalised over its first
- * min(firstValid + i, width) entries and the rest (future positions) set to 0. */
-void apus_softmax_causal(float *scores, int rows, int width, int firstValid);
+/* Causal softmax of prefill attention scores: `rows` rows of `width` floats, each multiplied by `scale`; row i is
+ * normalised over its first min(firstValid + i, width) entries and the rest (future positions) set to 0. */
+void apus_softmax_causal(float *scores, int rows, int width, int firstValid, float scale);
 
 /* ---- The packed GEMM of the linear layers (gemm_packed.c) ---- */
 
@@ -44,5 +44,11 @@ void apus_unpack_panels(int n, int k, const float *packed, float *w);
 int apus_gemm_packed(
     int isa, int rows, int k, const float *x, size_t ldx, const float *packed, int n, float *c, size_t ldc,
     int panelBegin, int panelEnd, int accumulate);
+
+/* The same with `panelStride` floats between consecutive panels (apus_gemm_packed: k · APUS_PANEL), for panels
+ * packed over a longer K than this product uses (attention: keys of a causal tile, a prefix of the sequence). */
+int apus_gemm_packed_strided(
+    int isa, int rows, int k, const float *x, size_t ldx, const float *packed, size_t panelStride, int n, float *c,
+    size_t ldc, int panelBegin, int panelEnd, int accumulate);
 
 #endif

@@ -1,4 +1,3 @@
-import CBLAS
 import CKernels
 import Foundation
 
@@ -23,38 +22,56 @@ extension PagedAttention {
         }
     }
 
-    /// A prefill chunk: gather the request's K and V rows once, then per head and tile of query rows
-    /// `P = softmax(scale · Q Kᵀ)` (causally masked) and `O = P V` as GEMMs.
+    /// A prefill chunk: gather the request's K and V rows once, straight into the packed GEMM's panel layout (K as
+    /// the weight of `Q Kᵀ`, V as the transposed weight of `P V`), then per head and tile of query rows
+    /// `P = softmax(scale · Q Kᵀ)` (causally masked) and `O = P V` on the GEMM kernel. `scratch` holds
+    /// `gemmScratchFloats(seqLen:)` floats.
     func attendGEMM(
         kvh: Int, qStart: Int, n: Int, seqLen: Int, _ cache: PagedRows, _ p: SharedPointers,
         qkvStride: Int, scratch: UnsafeMutablePointer<Float>
     ) {
         let d = headDim
+        let panel = PackedMatrix.panel
         let groups = numHeads / numKVHeads
         let outStride = numHeads * headDim
-        let k = scratch
-        let v = scratch + seqLen * d
-        let probs = scratch + 2 * seqLen * d
+        let valuePanels = (d + panel - 1) / panel
+        // Keys: panel j / 32 holds positions 32·(j / 32) ..< +32, d-major. Values: panel c holds dims 32c ..< 32c + 32
+        // of every position, position-major (so a causal tile uses a prefix of each panel).
+        let keys = scratch
+        let values = keys + (seqLen + panel - 1) / panel * panel * d
+        let probs = values + valuePanels * panel * seqLen
         cache.forEach(seqLen) { j, row in
-            (k + j * d).update(from: cache.keys + row, count: d)
-            (v + j * d).update(from: cache.values + row, count: d)
+            let k = cache.keys + row
+            let lane = keys + (j / panel) * d * panel + j % panel
+            for q in 0..<d { lane[q * panel] = k[q] }
+            let v = cache.values + row
+            for c in 0..<valuePanels {
+                (values + (c * seqLen + j) * panel).update(from: v + c * panel, count: min(panel, d - c * panel))
+            }
         }
+        let isa = Kernels.GEMMKernel.chosen.rawValue
         for g in 0..<groups {
             let h = kvh * groups + g
             for tile in stride(from: 0, to: n, by: queryTile) {
                 let rows = min(queryTile, n - tile)
                 // Keys visible to the tile's last row; earlier rows mask the tail.
                 let width = seqLen - n + tile + rows
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(width), Int32(d), scale,
-                    p.qkv + (qStart + tile) * qkvStride + h * d, Int32(qkvStride), k, Int32(d), 0,
-                    probs, Int32(width))
-                apus_softmax_causal(probs, Int32(rows), Int32(width), Int32(seqLen - n + tile + 1))
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(width), 1,
-                    probs, Int32(width), v, Int32(d), 0, p.out + (qStart + tile) * outStride + h * d,
-                    Int32(outStride))
+                var status = apus_gemm_packed_strided(
+                    isa, Int32(rows), Int32(d), p.qkv + (qStart + tile) * qkvStride + h * d, qkvStride, keys,
+                    d * panel, Int32(width), probs, width, 0, Int32((width + panel - 1) / panel), 0)
+                apus_softmax_causal(probs, Int32(rows), Int32(width), Int32(seqLen - n + tile + 1), scale)
+                status |= apus_gemm_packed_strided(
+                    isa, Int32(rows), Int32(width), probs, width, values, seqLen * panel, Int32(d),
+                    p.out + (qStart + tile) * outStride + h * d, outStride, 0, Int32(valuePanels), 0)
+                precondition(status == 0, "GEMM kernel failed in attention")
             }
         }
+    }
+
+    /// Scratch floats `attendGEMM` needs for a sequence of `seqLen` keys.
+    func gemmScratchFloats(seqLen: Int) -> Int {
+        let panel = PackedMatrix.panel
+        return (seqLen + panel - 1) / panel * panel * headDim + (headDim + panel - 1) / panel * panel * seqLen
+            + seqLen * queryTile
     }
 }

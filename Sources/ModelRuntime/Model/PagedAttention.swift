@@ -1,4 +1,3 @@
-import CBLAS
 import Dispatch
 import Foundation
 
@@ -7,8 +6,8 @@ import Foundation
 /// `forward` first writes this step's K/V at the slot mapping, then handles every (request, KV head) pair —
 /// spread over threads — reading K/V through the block table; a prefill chunk on top of a cached prefix and a
 /// single-token decode are the same case. Few query tokens (decodes) walk the cache blocks directly; a chunk
-/// of `gemmQueryThreshold` or more gathers its K/V once and runs QKᵀ and PV as GEMMs in tiles of `queryTile`
-/// query rows.
+/// of `gemmQueryThreshold` or more gathers its K/V once into the GEMM kernel's packed layout and runs QKᵀ and PV
+/// on that kernel in tiles of `queryTile` query rows.
 struct PagedAttention {
     let numHeads: Int
     let numKVHeads: Int
@@ -51,15 +50,13 @@ struct PagedAttention {
             work += n * Int(m.seqLens[r]) * numHeads * headDim
             usesGEMM = usesGEMM || n >= gemmQueryThreshold
         }
-        // NOTE: with a multi-threaded OpenBLAS the GEMM path parallelises inside BLAS; calling it from several
-        // threads at once would nest the two thread pools.
         // Small batches (decodes over short contexts) run inline too: waking pool threads costs more than
         // the work, and on a loaded machine a preempted worker stalls the whole layer.
-        let parallel = work >= parallelWorkThreshold && !(usesGEMM && BLASThreads.current > 1)
+        let parallel = work >= parallelWorkThreshold
         let items = m.numRequests * numKVHeads
         let threads = parallel ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, items)) : 1
         let maxSeq = Int(m.seqLens.max() ?? 0)
-        let gemmScratch = maxSeq * (2 * headDim + queryTile)
+        let gemmScratch = usesGEMM ? gemmScratchFloats(seqLen: maxSeq) : 0
         let directScratch = (numHeads / numKVHeads) * (maxSeq + 2)
         return (threads, max(gemmScratch, directScratch))
     }

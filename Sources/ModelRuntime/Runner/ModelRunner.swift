@@ -81,9 +81,48 @@ public final class ModelRunner {
             inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
             kvCache: cache, logitsIndices: Array(0..<min(maxNumSeqs, total)), inputHidden: hidden?.pointer)
         let peak = model.activationBytes
+        let blocks = blocksPer.reduce(0, +)
+        // Speed, after the memory profile (the workspace is warm): one prompt of up to 256 tokens, and one decode
+        // step of up to 32 sequences; each the better of two runs.
+        let prompt = min(256, total, maxModelLen, blocks * blockSize)
+        let prefill = timedForward(rows: [prompt], cache: cache, blockSize: blockSize)
+        let decodeBatch = min(32, maxNumSeqs, blocks)
+        let decode = timedForward(rows: [Int](repeating: 1, count: decodeBatch), cache: cache, blockSize: blockSize)
         return RunnerProfile(
             weightsBytes: weightsBytes, peakActivationBytes: peak,
-            availableKVCacheBytes: memoryBudgetBytes - weightsBytes - peak)
+            availableKVCacheBytes: memoryBudgetBytes - weightsBytes - peak,
+            prefillTokenSeconds: prefill / Double(prompt), decodeStepSeconds: decode, decodeBatch: decodeBatch)
+    }
+
+    /// Seconds of the better of two dummy forwards of sequences of `rows` tokens each (from position 0, one logits
+    /// row per sequence), over the first blocks of `cache`.
+    private func timedForward(rows lengths: [Int], cache: KVCache, blockSize: Int) -> Double {
+        var next = 0
+        let rows = lengths.map { length in
+            let blocks = (length + blockSize - 1) / blockSize
+            defer { next += blocks }
+            return InputRow(
+                numComputedTokens: 0, numScheduledTokens: length, blockIDs: Array(next..<next + blocks),
+                tokenIDs: [TokenID](repeating: 0, count: length))
+        }
+        let inputs = InputPreparation.prepare(rows: rows, blockSize: blockSize)
+        let hidden = stage.isFirst ? nil : FloatBuffer(count: inputs.inputIDs.count * config.hiddenSize)
+        var logitsRows: [Int] = []
+        var end = 0
+        for length in lengths {
+            end += length
+            logitsRows.append(end - 1)
+        }
+        var best = Double.infinity
+        for _ in 0..<2 {
+            let start = ContinuousClock.now
+            _ = model.forward(
+                inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
+                kvCache: cache, logitsIndices: logitsRows, inputHidden: hidden?.pointer)
+            let elapsed = start.duration(to: .now).components
+            best = min(best, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+        }
+        return best
     }
 
     /// Allocates the KV cache; drops all request state (old block contents are gone).

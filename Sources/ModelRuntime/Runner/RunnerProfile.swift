@@ -4,10 +4,21 @@ public struct RunnerProfile: Sendable, Equatable {
     public var peakActivationBytes: Int
     /// `budget − weights − peak activations`; negative when the budget cannot even hold the model.
     public var availableKVCacheBytes: Int
+    /// Measured after the memory profile: seconds per token of a one-sequence prefill step, and seconds of one
+    /// decode step of `decodeBatch` sequences (the engine-core sizes its token budget from them).
+    public var prefillTokenSeconds: Double
+    public var decodeStepSeconds: Double
+    public var decodeBatch: Int
 
-    public init(weightsBytes: Int, peakActivationBytes: Int, availableKVCacheBytes: Int) {
+    public init(
+        weightsBytes: Int, peakActivationBytes: Int, availableKVCacheBytes: Int, prefillTokenSeconds: Double = 0,
+        decodeStepSeconds: Double = 0, decodeBatch: Int = 0
+    ) {
         self.weightsBytes = weightsBytes
         self.peakActivationBytes = peakActivationBytes
         self.availableKVCacheBytes = availableKVCacheBytes
+        self.prefillTokenSeconds = prefillTokenSeconds
+        self.decodeStepSeconds = decodeStepSeconds
+        self.decodeBatch = decodeBatch
     }
 }

@@ -19,15 +19,24 @@ extension ApusV1 {
         public var weightsBytes: UInt64
         public var peakActivationBytes: UInt64
         public var totalBytes: UInt64
+        /// Measured speed (0: not measured): seconds per token of a one-sequence prefill, seconds of one decode
+        /// step of `decodeBatch` sequences.
+        public var prefillTokenSeconds: Double
+        public var decodeStepSeconds: Double
+        public var decodeBatch: UInt32
 
         public init(
             availableKVBytes: UInt64 = 0, weightsBytes: UInt64 = 0, peakActivationBytes: UInt64 = 0,
-            totalBytes: UInt64 = 0
+            totalBytes: UInt64 = 0, prefillTokenSeconds: Double = 0, decodeStepSeconds: Double = 0,
+            decodeBatch: UInt32 = 0
         ) {
             self.availableKVBytes = availableKVBytes
             self.weightsBytes = weightsBytes
             self.peakActivationBytes = peakActivationBytes
             self.totalBytes = totalBytes
+            self.prefillTokenSeconds = prefillTokenSeconds
+            self.decodeStepSeconds = decodeStepSeconds
+            self.decodeBatch = decodeBatch
         }
     }
 
@@ -80,12 +89,17 @@ extension ApusV1.ProfileResult: CMessageConvertible {
         c.weights_bytes = weightsBytes
         c.peak_activation_bytes = peakActivationBytes
         c.total_bytes = totalBytes
+        c.prefill_token_seconds = prefillTokenSeconds
+        c.decode_step_seconds = decodeStepSeconds
+        c.decode_batch = decodeBatch
     }
 
     init(c: Apus__V1__ProfileResult) throws(WireDecodingError) {
         self.init(
             availableKVBytes: c.available_kv_bytes, weightsBytes: c.weights_bytes,
-            peakActivationBytes: c.peak_activation_bytes, totalBytes: c.total_bytes)
+            peakActivationBytes: c.peak_activation_bytes, totalBytes: c.total_bytes,
+            prefillTokenSeconds: c.prefill_token_seconds, decodeStepSeconds: c.decode_step_seconds,
+            decodeBatch: c.decode_batch)
     }
 }
 

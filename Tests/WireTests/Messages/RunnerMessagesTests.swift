@@ -18,7 +18,9 @@ struct RunnerMessagesTests {
         try expectRoundTrips([
             ApusV1.ProfileResult(),
             ApusV1.ProfileResult(
-                availableKVBytes: .max, weightsBytes: .max, peakActivationBytes: .max, totalBytes: .max),
+                availableKVBytes: .max, weightsBytes: .max, peakActivationBytes: .max, totalBytes: .max,
+                prefillTokenSeconds: .greatestFiniteMagnitude, decodeStepSeconds: .leastNonzeroMagnitude,
+                decodeBatch: .max),
         ])
         try expectRoundTrips([
             ApusV1.InitializeCacheRequest(), ApusV1.InitializeCacheRequest(numBlocks: .max, blockSize: .max),

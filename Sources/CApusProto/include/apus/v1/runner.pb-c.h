@@ -117,10 +117,17 @@ struct  Apus__V1__ProfileResult
   uint64_t weights_bytes;
   uint64_t peak_activation_bytes;
   uint64_t total_bytes;
+  /*
+   * Measured speed after the profile run (0 when not measured, e.g. a scripted runner): seconds per token of a
+   * one-sequence prefill step, and seconds of one decode step of decode_batch sequences.
+   */
+  double prefill_token_seconds;
+  double decode_step_seconds;
+  uint32_t decode_batch;
 };
 #define APUS__V1__PROFILE_RESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__profile_result__descriptor) \
-    , 0, 0, 0, 0 }
+    , 0, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Apus__V1__InitializeCacheRequest
