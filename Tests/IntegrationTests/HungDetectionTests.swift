@@ -124,34 +124,31 @@ struct HungDetectionTests {
 
     @Test("a SIGSTOPped engine-core is hung within 3 s: its reports stop")
     func stoppedEngineCoreIsHung() async throws {
-        let cluster = try await Self.startCluster()
-        defer { cluster.stop() }
-        let c = client(cluster.router.wirePort)
-        let running = try await Self.startStreaming(c, Self.request("d", prompt: 16, offset: 4, maxTokens: 800))
-        kill(cluster.engine.process.processIdentifier, SIGSTOP)
-        let after = try await Self.timeToLeaveReady(c, limit: .seconds(5))
-        kill(cluster.engine.process.processIdentifier, SIGCONT)
-        let left = try #require(after, "the stopped engine-core stayed ready")
-        #expect(left < .seconds(3), "left ready after \(left)")
-        #expect(
-            cluster.router.stderrTail(200).contains("takes no new requests: hung"), "\(cluster.router.stderrTail())")
-        running.cancel()
-        await c.close()
+        try await Self.expectHungWhenStopped(\.engine, bound: .seconds(3), offset: 4)
     }
 
+    // The 2 s floor counts from the start of the stuck step; the rest is slack for router ticks, the poll and a
+    // loaded 2-core machine (the engine-core's keepalive would drop the runner only at about 6 s).
     @Test("a SIGSTOPped runner is hung within 4 s: the engine-core reports a one-token step that never ends")
     func stoppedRunnerIsHung() async throws {
-        let cluster = try await Self.startCluster()
+        try await Self.expectHungWhenStopped(\.runner, bound: .seconds(4), offset: 5)
+    }
+
+    /// Stops one process of a cluster in the middle of a stream and expects the router to take the engine out of
+    /// service within `bound`, saying why.
+    static func expectHungWhenStopped(
+        _ which: KeyPath<Cluster, ApusProcess>, bound: Duration, offset: Int
+    ) async throws {
+        let cluster = try await startCluster()
         defer { cluster.stop() }
         let c = client(cluster.router.wirePort)
-        let running = try await Self.startStreaming(c, Self.request("r", prompt: 16, offset: 5, maxTokens: 800))
-        kill(cluster.runner.process.processIdentifier, SIGSTOP)
-        let after = try await Self.timeToLeaveReady(c, limit: .seconds(5))
-        kill(cluster.runner.process.processIdentifier, SIGCONT)
-        let left = try #require(after, "the engine-core of a stopped runner stayed ready")
-        // The 2 s floor counts from the start of the stuck step; the rest is slack for router ticks, the poll and a
-        // loaded 2-core machine (the engine-core's keepalive would drop the runner only at about 6 s).
-        #expect(left < .seconds(4), "left ready after \(left)")
+        let running = try await startStreaming(c, request("stop-\(offset)", prompt: 16, offset: offset, maxTokens: 800))
+        let pid = cluster[keyPath: which].process.processIdentifier
+        kill(pid, SIGSTOP)
+        let after = try await timeToLeaveReady(c, limit: .seconds(5))
+        kill(pid, SIGCONT)
+        let left = try #require(after, "the engine stayed ready with a stopped process")
+        #expect(left < bound, "left ready after \(left)")
         #expect(
             cluster.router.stderrTail(200).contains("takes no new requests: hung"), "\(cluster.router.stderrTail())")
         running.cancel()
