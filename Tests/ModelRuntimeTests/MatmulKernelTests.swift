@@ -69,6 +69,16 @@ struct MatmulKernelTests {
         }
     }
 
+    @Test("a batch of no rows writes nothing")
+    func noRows() {
+        let weight = PackedMatrix(packing: Tensor(shape: [3, 2], values: [1, 2, 3, 4, 5, 6]))
+        var out: [Float] = [7]
+        [Float(1), 1].withUnsafeBufferPointer { x in
+            Kernels.linear(x.baseAddress!, rows: 0, inDim: 2, weight: weight, out: &out)
+        }
+        #expect(out == [7])
+    }
+
     @Test("packing round-trips and an ISA the CPU lacks is refused")
     func packing() {
         let w = Self.values(45 * 19, seed: 3)

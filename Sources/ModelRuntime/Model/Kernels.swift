@@ -50,6 +50,7 @@ enum Kernels {
     ) {
         let outDim = weight.outDim
         precondition(weight.inDim == inDim, "weight [\(outDim), \(weight.inDim)] for input width \(inDim)")
+        guard rows > 0 else { return }
         let threads = rows * outDim * inDim >= 1 << 18 ? cores : 1
         let panels = weight.panels
         // Row blocks of at most `rowBlock` rows, as many as a multiple of the threads and equal in size: 1,024 rows
@@ -61,7 +62,9 @@ enum Kernels {
         // NOTE: each part packs its rows of X for its panels, so only the smallest batches (bound by memory, where
         // X is a few floats) take eight panel ranges per thread; larger ones take two (measured on 2 cores: batch-32
         // decode 44.7 ms with eight, 38.8–39.1 with two; a 128-token prompt 131 ms with eight, 117 with two).
-        let panelParts = threads == 1 ? 1 : min(panels, rows <= 4 ? 8 * threads : max(1, (2 * threads + rowBlocks - 1) / rowBlocks))
+        let panelParts =
+            threads == 1
+            ? 1 : min(panels, rows <= 4 ? 8 * threads : max(1, (2 * threads + rowBlocks - 1) / rowBlocks))
         let parts = rowBlocks * panelParts
         let (w, xs, o) = (SendablePointer(UnsafeMutablePointer(mutating: weight.pointer)),
                           SendablePointer(UnsafeMutablePointer(mutating: x)), SendablePointer(out))
