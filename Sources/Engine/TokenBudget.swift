@@ -36,9 +36,7 @@ public enum TokenBudget {
         guard !speeds.isEmpty, speeds.allSatisfy({ $0 != nil && $0!.prefillTokenSeconds > 0 }) else { return cap }
         let perToken = speeds.reduce(0) { $0 + $1!.prefillTokenSeconds }
         let decode = speeds.reduce(0) { $0 + $1!.decodeStepSeconds }
-        let fits = (targetStepSeconds - decode) / perToken
-        guard fits.isFinite else { return cap }
-        let tokens = Int(max(0, min(Double(cap), fits))) / blockSize * blockSize
-        return min(cap, max(floor, tokens))
+        let fits = max(0, min(Double(cap), (targetStepSeconds - decode) / perToken))
+        return max(floor, Int(fits) / blockSize * blockSize)
     }
 }

@@ -85,7 +85,7 @@ public enum RunnerBenchmark {
     /// Runs every measurement (about a minute for the default options in release).
     public static func measure(_ options: Options) -> Result {
         var ceilings = Ceilings.measure(sgemmSize: options.sgemmSize, bandwidthBytes: options.bandwidthBytes)
-        // NOTE: the runner pins the BLAS thread count it uses (attention's small GEMMs, one thread each).
+        // NOTE: the runner pins OpenBLAS's threads; the ceilings above set and restore their own.
         let runner = try! ModelRunner(
             source: .dummy(options.config, seed: 0), maxModelLen: 2048, blasThreads: options.blasThreads)
         var phases: [Phase] = []

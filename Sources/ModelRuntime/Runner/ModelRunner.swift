@@ -54,7 +54,8 @@ public final class ModelRunner {
     }
 
     /// Runs a dummy forward of `maxNumBatchedTokens` tokens (split into sequences of at most `maxModelLen`)
-    /// with `min(maxNumSeqs, tokens)` logits rows, then reports what is left of `memoryBudgetBytes`.
+    /// with `min(maxNumSeqs, tokens)` logits rows, then reports what is left of `memoryBudgetBytes`, and the speed
+    /// of a prefill and of a decode step measured on the warm workspace.
     public func profile(maxNumBatchedTokens: Int, maxNumSeqs: Int = 256, memoryBudgetBytes: Int) -> RunnerProfile {
         let total = max(1, maxNumBatchedTokens)
         let blockSize = 16
@@ -64,65 +65,49 @@ public final class ModelRunner {
             lengths.append(min(left, maxModelLen))
             left -= lengths.last!
         }
-        let blocksPer = lengths.map { ($0 + blockSize - 1) / blockSize }
+        let blocks = lengths.reduce(0) { $0 + ($1 + blockSize - 1) / blockSize }
         let cache = KVCache(
-            numLayers: stage.layers.count, numBlocks: blocksPer.reduce(0, +), blockSize: blockSize,
+            numLayers: stage.layers.count, numBlocks: blocks, blockSize: blockSize,
             numKVHeads: config.numKVHeads, headDim: config.headDim)
-        var next = 0
-        let rows = zip(lengths, blocksPer).map { length, blocks in
-            defer { next += blocks }
-            return InputRow(
-                numComputedTokens: 0, numScheduledTokens: length, blockIDs: Array(next..<next + blocks),
-                tokenIDs: [TokenID](repeating: 0, count: length))
-        }
-        let inputs = InputPreparation.prepare(rows: rows, blockSize: blockSize)
-        let hidden = stage.isFirst ? nil : FloatBuffer(count: total * config.hiddenSize)
-        _ = model.forward(
-            inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
-            kvCache: cache, logitsIndices: Array(0..<min(maxNumSeqs, total)), inputHidden: hidden?.pointer)
+        _ = dummyForward(lengths, logitsRows: Array(0..<min(maxNumSeqs, total)), cache: cache)
         let peak = model.activationBytes
-        let blocks = blocksPer.reduce(0, +)
-        // Speed, after the memory profile (the workspace is warm): one prompt of up to 256 tokens, and one decode
-        // step of up to 32 sequences; each the better of two runs.
-        let prompt = min(256, total, maxModelLen, blocks * blockSize)
-        let prefill = timedForward(rows: [prompt], cache: cache, blockSize: blockSize)
+        // One prompt of up to 256 tokens (once: on a large model it is the costly one) and one decode step of up to
+        // 32 sequences (the better of two).
+        let prompt = min(256, total, maxModelLen)
+        let prefill = dummyForward([prompt], cache: cache)
         let decodeBatch = min(32, maxNumSeqs, blocks)
-        let decode = timedForward(rows: [Int](repeating: 1, count: decodeBatch), cache: cache, blockSize: blockSize)
+        let decode = min(
+            dummyForward(Array(repeating: 1, count: decodeBatch), cache: cache),
+            dummyForward(Array(repeating: 1, count: decodeBatch), cache: cache))
         return RunnerProfile(
             weightsBytes: weightsBytes, peakActivationBytes: peak,
             availableKVCacheBytes: memoryBudgetBytes - weightsBytes - peak,
             prefillTokenSeconds: prefill / Double(prompt), decodeStepSeconds: decode, decodeBatch: decodeBatch)
     }
 
-    /// Seconds of the better of two dummy forwards of sequences of `rows` tokens each (from position 0, one logits
-    /// row per sequence), over the first blocks of `cache`.
-    private func timedForward(rows lengths: [Int], cache: KVCache, blockSize: Int) -> Double {
+    /// Seconds of one forward of dummy sequences of `lengths` tokens from position 0, laid out from the first block
+    /// of `cache` (16-token blocks); `logitsRows` defaults to the last token of each sequence.
+    private func dummyForward(_ lengths: [Int], logitsRows: [Int]? = nil, cache: KVCache) -> Double {
         var next = 0
+        var end = 0
+        var lastTokens: [Int] = []
         let rows = lengths.map { length in
-            let blocks = (length + blockSize - 1) / blockSize
+            let blocks = (length + cache.blockSize - 1) / cache.blockSize
             defer { next += blocks }
+            end += length
+            lastTokens.append(end - 1)
             return InputRow(
                 numComputedTokens: 0, numScheduledTokens: length, blockIDs: Array(next..<next + blocks),
                 tokenIDs: [TokenID](repeating: 0, count: length))
         }
-        let inputs = InputPreparation.prepare(rows: rows, blockSize: blockSize)
-        let hidden = stage.isFirst ? nil : FloatBuffer(count: inputs.inputIDs.count * config.hiddenSize)
-        var logitsRows: [Int] = []
-        var end = 0
-        for length in lengths {
-            end += length
-            logitsRows.append(end - 1)
-        }
-        var best = Double.infinity
-        for _ in 0..<2 {
-            let start = ContinuousClock.now
-            _ = model.forward(
-                inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
-                kvCache: cache, logitsIndices: logitsRows, inputHidden: hidden?.pointer)
-            let elapsed = start.duration(to: .now).components
-            best = min(best, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
-        }
-        return best
+        let inputs = InputPreparation.prepare(rows: rows, blockSize: cache.blockSize)
+        let hidden = stage.isFirst ? nil : FloatBuffer(count: end * config.hiddenSize)
+        let start = ContinuousClock.now
+        _ = model.forward(
+            inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
+            kvCache: cache, logitsIndices: logitsRows ?? lastTokens, inputHidden: hidden?.pointer)
+        let elapsed = start.duration(to: .now).components
+        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     }
 
     /// Allocates the KV cache; drops all request state (old block contents are gone).
