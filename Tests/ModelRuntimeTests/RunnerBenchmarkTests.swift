@@ -19,6 +19,8 @@ struct RunnerBenchmarkTests {
         #expect(json.count == 6)
         #expect(json.first?.hasPrefix("{\"phase\": \"prompt\", \"batch\": 1, \"prompt_tokens\": 40, ") == true)
         #expect(json.contains { $0.hasPrefix("{\"phase\": \"prefill\", \"batch\": 32, \"prompt_tokens\": 4, ") })
+        #expect(json.contains { $0.hasPrefix("{\"phase\": \"decode\", \"batch\": 1, ") && $0.contains("\"weight_read_s\": ") })
+        #expect(!json.contains { $0.hasPrefix("{\"phase\": \"decode\", \"batch\": 32, ") && $0.contains("weight_read") })
         #expect(json.last?.hasPrefix("{\"sgemm_gflops\": ") == true)
         #expect(json.last?.contains("\"mem_bw_gb_s\": ") == true && json.last?.contains("\"weights_bytes\": ") == true)
     }

@@ -51,4 +51,21 @@ int apus_gemm_packed_strided(
     int isa, int rows, int k, const float *x, size_t ldx, const float *packed, size_t panelStride, int n, float *c,
     size_t ldc, int panelBegin, int panelEnd, int accumulate);
 
+/* ---- The forward pass's worker threads (worker_pool.c) ---- */
+
+/* A function run on parts 0 ..< parts of one parallel loop; `context` is the caller's. */
+typedef void (*apus_parallel_body)(void *context, int part);
+
+/* Runs body(context, part) once for every part in 0 ..< parts on `threads` threads in all: the caller and
+ * threads - 1 workers of one process-wide pool (started on first use, never stopped). Parts are taken
+ * dynamically, so a worker that comes late only shortens the others' share. The pool grows to the most threads
+ * asked for. Workers spin briefly between loops (the forward pass runs dozens of loops a few microseconds apart)
+ * and then sleep; waking a sleeping thread costs tens of microseconds, a spinning one well under one. Returns 1
+ * when it ran the loop, 0 when the pool was busy with another caller's loop or cannot start a thread (the caller
+ * then runs the loop its own way); threads <= 1 or parts <= 1 run on the caller alone and return 1. */
+int apus_parallel_for(int threads, int parts, apus_parallel_body body, void *context);
+
+/* How many workers the pool has started (0 before first use). Read it when no loop is being started. */
+int apus_parallel_workers(void);
+
 #endif

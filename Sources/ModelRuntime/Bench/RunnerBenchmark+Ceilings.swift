@@ -63,29 +63,32 @@ extension RunnerBenchmark {
             // zero page in cache and report impossible bandwidth.
             let buffer = FloatBuffer(count: count, zeroed: false)
             for i in 0..<count { buffer.pointer[i] = Float(i & 1023) }
-            let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-            let sums = FloatBuffer(count: 8 * cores * 16)
-            let (data, out) = (SendablePointer(buffer.pointer), SendablePointer(sums.pointer))
-            var wall = 0.0
-            // NOTE: on several cores the array is cut into eight parts per core, taken dynamically (as the
-            // batch-1 matmuls are): with one part per core, a worker thread that wakes late leaves the others
-            // idle at the end and the "ceiling" comes out below what the model itself reads.
-            for parts in Set([1, cores == 1 ? 1 : 8 * cores]).sorted() {
-                let chunk = (count / parts) & ~63
-                for _ in 0..<4 {
-                    let t = Timing.of {
-                        DispatchQueue.concurrentPerform(iterations: parts) { t in
-                            out.base[t * 16] = sum(UnsafeRawPointer(data.base + t * chunk), count: chunk)
-                        }
-                    }
-                    wall = max(wall, Double(chunk * parts * 4) / t / 1e9)
+            var wall = Double.infinity
+            for _ in 0..<4 { wall = min(wall, readSeconds(buffer.pointer, count: count)) }
+            var dot = Double.infinity
+            let sum = FloatBuffer(count: 1)
+            for _ in 0..<8 {
+                dot = min(dot, Timing.of { sum.pointer[0] = cblas_sdot(Int32(count), buffer.pointer, 1, buffer.pointer, 1) })
+            }
+            return Double(count * 4) / 1e9 / min(wall, dot)
+        }
+
+        /// Seconds of one full read of `count` floats on every core, as the batch-1 matmuls read their weights:
+        /// eight parts per core taken dynamically from the runner's worker pool (with one part per core, a worker
+        /// that wakes late leaves the others idle at the end and the "ceiling" comes out below what the model
+        /// itself reads).
+        static func readSeconds(_ data: UnsafePointer<Float>, count: Int) -> Double {
+            let cores = Kernels.cores
+            let parts = cores == 1 ? 1 : 8 * cores
+            let chunk = (count / parts) & ~63
+            let sums = FloatBuffer(count: parts * 16)
+            let (base, out) = (SendablePointer(UnsafeMutablePointer(mutating: data)), SendablePointer(sums.pointer))
+            let seconds = Timing.of {
+                Parallel.run(parts: parts, threads: cores) { t in
+                    out.base[t * 16] = sum(UnsafeRawPointer(base.base + t * chunk), count: chunk)
                 }
             }
-            var dot = Double.infinity
-            for _ in 0..<8 {
-                dot = min(dot, Timing.of { sums.pointer[0] = cblas_sdot(Int32(count), buffer.pointer, 1, buffer.pointer, 1) })
-            }
-            return max(wall, Double(count * 4) / 1e9 / dot)
+            return seconds * Double(count) / Double(chunk * parts)
         }
 
         /// Sums `count` floats (a multiple of 64) with eight independent SIMD accumulators.

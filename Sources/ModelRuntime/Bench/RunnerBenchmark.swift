@@ -49,6 +49,9 @@ public enum RunnerBenchmark {
         public var stepSeconds: Double
         public var tokensPerSecond: Double
         public var gflops: Double
+        /// Batch-1 decode: the best full read of the matmul weights' bytes timed between its steps (the same
+        /// threads and parts as the bandwidth ceiling), so the step and its floor see the same machine.
+        public var weightReadSeconds: Double? = nil
     }
 
     public struct Result: Sendable, Equatable {
@@ -165,6 +168,11 @@ public enum RunnerBenchmark {
             prefill += Timing.of { _ = try! runner.execute(step) }
         }
         var decode = Double.infinity
+        // NOTE: the memory bandwidth of a shared VM moves with its neighbours' load from one second to the next
+        // (32 to 60 GB/s measured on one host), so batch 1's floor is read between its own steps.
+        let weightsCopy = batch == 1 ? FloatBuffer(count: c.matmulParameters, zeroed: false) : nil
+        if let w = weightsCopy { for i in 0..<w.count { w.pointer[i] = Float(i & 1023) } }
+        var weightRead = Double.infinity
         for s in 0..<options.decodeSteps {
             let step = RunnerStep(
                 stepID: stepID,
@@ -174,6 +182,7 @@ public enum RunnerBenchmark {
                 numScheduledTokens: Dictionary(uniqueKeysWithValues: ids.map { ($0, 1) }))
             stepID += 1
             decode = min(decode, Timing.of { _ = try! runner.execute(step) })
+            if let w = weightsCopy { weightRead = min(weightRead, Ceilings.readSeconds(w.pointer, count: w.count)) }
         }
         _ = try! runner.execute(RunnerStep(stepID: stepID, finishedReqIDs: Set(ids)))
         let (layerFlops, headFlops) = flops(c)
@@ -185,7 +194,8 @@ public enum RunnerBenchmark {
                 tokensPerSecond: prefillTokens / prefill, gflops: prefillFlops / prefill / 1e9),
             Phase(
                 phase: "decode", batch: batch, promptTokens: p, stepSeconds: decode,
-                tokensPerSecond: Double(batch) / decode, gflops: (layerFlops + headFlops) * Double(batch) / decode / 1e9),
+                tokensPerSecond: Double(batch) / decode, gflops: (layerFlops + headFlops) * Double(batch) / decode / 1e9,
+                weightReadSeconds: weightsCopy == nil ? nil : weightRead),
         ]
     }
 }

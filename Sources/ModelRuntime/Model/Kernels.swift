@@ -78,7 +78,7 @@ enum Kernels {
                 accumulate ? 1 : 0)
             precondition(status == 0, "GEMM kernel \(kernel) failed with status \(status)")
         }
-        if parts == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: run) }
+        Parallel.run(parts: parts, threads: threads, run)
         if let b = bias {
             for r in 0..<rows { add(out + r * outDim, b.pointer, count: outDim) }
         }

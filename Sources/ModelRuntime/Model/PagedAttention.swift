@@ -86,7 +86,7 @@ struct PagedAttention {
                     item += threads
                 }
             }
-            if threads == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: body) }
+            Parallel.run(parts: threads, threads: threads, body)
         }
     }
 

@@ -59,11 +59,7 @@ public struct Sampler: Sendable {
                         to: SamplingPipeline.sample(row, rows[r], random: streams[r], scratch: scratches[worker]))
                 }
             }
-            if threads == 1 {
-                sampleRows(0)
-            } else {
-                DispatchQueue.concurrentPerform(iterations: threads, execute: sampleRows)
-            }
+            Parallel.run(parts: threads, threads: threads, sampleRows)
             initialized = rows.count
         }
     }
