@@ -322,51 +322,6 @@ void   apus__v1__initialize_cache_response__free_unpacked
   assert(message->base.descriptor == &apus__v1__initialize_cache_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   apus__v1__block_idlist__init
-                     (Apus__V1__BlockIDList         *message)
-{
-  static const Apus__V1__BlockIDList init_value = APUS__V1__BLOCK_IDLIST__INIT;
-  *message = init_value;
-}
-size_t apus__v1__block_idlist__get_packed_size
-                     (const Apus__V1__BlockIDList *message)
-{
-  assert(message->base.descriptor == &apus__v1__block_idlist__descriptor);
-  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
-}
-size_t apus__v1__block_idlist__pack
-                     (const Apus__V1__BlockIDList *message,
-                      uint8_t       *out)
-{
-  assert(message->base.descriptor == &apus__v1__block_idlist__descriptor);
-  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
-}
-size_t apus__v1__block_idlist__pack_to_buffer
-                     (const Apus__V1__BlockIDList *message,
-                      ProtobufCBuffer *buffer)
-{
-  assert(message->base.descriptor == &apus__v1__block_idlist__descriptor);
-  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
-}
-Apus__V1__BlockIDList *
-       apus__v1__block_idlist__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data)
-{
-  return (Apus__V1__BlockIDList *)
-     protobuf_c_message_unpack (&apus__v1__block_idlist__descriptor,
-                                allocator, len, data);
-}
-void   apus__v1__block_idlist__free_unpacked
-                     (Apus__V1__BlockIDList *message,
-                      ProtobufCAllocator *allocator)
-{
-  if(!message)
-    return;
-  assert(message->base.descriptor == &apus__v1__block_idlist__descriptor);
-  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
-}
 void   apus__v1__new_request_data__init
                      (Apus__V1__NewRequestData         *message)
 {
@@ -1298,45 +1253,7 @@ const ProtobufCMessageDescriptor apus__v1__initialize_cache_response__descriptor
   (ProtobufCMessageInit) apus__v1__initialize_cache_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__block_idlist__field_descriptors[1] =
-{
-  {
-    "block_ids",
-    1,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_UINT32,
-    offsetof(Apus__V1__BlockIDList, n_block_ids),
-    offsetof(Apus__V1__BlockIDList, block_ids),
-    NULL,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-};
-static const unsigned apus__v1__block_idlist__field_indices_by_name[] = {
-  0,   /* field[0] = block_ids */
-};
-static const ProtobufCIntRange apus__v1__block_idlist__number_ranges[1 + 1] =
-{
-  { 1, 0 },
-  { 0, 1 }
-};
-const ProtobufCMessageDescriptor apus__v1__block_idlist__descriptor =
-{
-  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "apus.v1.BlockIDList",
-  "BlockIDList",
-  "Apus__V1__BlockIDList",
-  "apus.v1",
-  sizeof(Apus__V1__BlockIDList),
-  1,
-  apus__v1__block_idlist__field_descriptors,
-  apus__v1__block_idlist__field_indices_by_name,
-  1,  apus__v1__block_idlist__number_ranges,
-  (ProtobufCMessageInit) apus__v1__block_idlist__init,
-  NULL,NULL,NULL    /* reserved[123] */
-};
-static const ProtobufCFieldDescriptor apus__v1__new_request_data__field_descriptors[11] =
+static const ProtobufCFieldDescriptor apus__v1__new_request_data__field_descriptors[10] =
 {
   {
     "req_id",
@@ -1387,18 +1304,6 @@ static const ProtobufCFieldDescriptor apus__v1__new_request_data__field_descript
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "block_ids",
-    5,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Apus__V1__NewRequestData, n_block_ids),
-    offsetof(Apus__V1__NewRequestData, block_ids),
-    &apus__v1__block_idlist__descriptor,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
     "num_computed_tokens",
     6,
     PROTOBUF_C_LABEL_NONE,
@@ -1420,18 +1325,6 @@ static const ProtobufCFieldDescriptor apus__v1__new_request_data__field_descript
     NULL,
     NULL,
     0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "spec_token_ids",
-    8,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_INT32,
-    offsetof(Apus__V1__NewRequestData, n_spec_token_ids),
-    offsetof(Apus__V1__NewRequestData, spec_token_ids),
-    NULL,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
@@ -1470,24 +1363,37 @@ static const ProtobufCFieldDescriptor apus__v1__new_request_data__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "block_ids",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Apus__V1__NewRequestData, n_block_ids),
+    offsetof(Apus__V1__NewRequestData, block_ids),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__new_request_data__field_indices_by_name[] = {
-  4,   /* field[4] = block_ids */
+  9,   /* field[9] = block_ids */
   3,   /* field[3] = eos_token_id */
-  10,   /* field[10] = has_eos_token_id */
-  8,   /* field[8] = lora_name */
-  5,   /* field[5] = num_computed_tokens */
-  6,   /* field[6] = num_scheduled_tokens */
-  9,   /* field[9] = output_token_ids */
+  8,   /* field[8] = has_eos_token_id */
+  6,   /* field[6] = lora_name */
+  4,   /* field[4] = num_computed_tokens */
+  5,   /* field[5] = num_scheduled_tokens */
+  7,   /* field[7] = output_token_ids */
   1,   /* field[1] = prompt_token_ids */
   0,   /* field[0] = req_id */
   2,   /* field[2] = sampling_params */
-  7,   /* field[7] = spec_token_ids */
 };
-static const ProtobufCIntRange apus__v1__new_request_data__number_ranges[1 + 1] =
+static const ProtobufCIntRange apus__v1__new_request_data__number_ranges[3 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 6, 4 },
+  { 9, 6 },
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor apus__v1__new_request_data__descriptor =
 {
@@ -1497,14 +1403,14 @@ const ProtobufCMessageDescriptor apus__v1__new_request_data__descriptor =
   "Apus__V1__NewRequestData",
   "apus.v1",
   sizeof(Apus__V1__NewRequestData),
-  11,
+  10,
   apus__v1__new_request_data__field_descriptors,
   apus__v1__new_request_data__field_indices_by_name,
-  1,  apus__v1__new_request_data__number_ranges,
+  3,  apus__v1__new_request_data__number_ranges,
   (ProtobufCMessageInit) apus__v1__new_request_data__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__cached_request_data__field_descriptors[9] =
+static const ProtobufCFieldDescriptor apus__v1__cached_request_data__field_descriptors[8] =
 {
   {
     "req_id",
@@ -1526,18 +1432,6 @@ static const ProtobufCFieldDescriptor apus__v1__cached_request_data__field_descr
     0,   /* quantifier_offset */
     offsetof(Apus__V1__CachedRequestData, resumed),
     NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "new_block_ids",
-    3,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Apus__V1__CachedRequestData, n_new_block_ids),
-    offsetof(Apus__V1__CachedRequestData, new_block_ids),
-    &apus__v1__block_idlist__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -1603,12 +1497,12 @@ static const ProtobufCFieldDescriptor apus__v1__cached_request_data__field_descr
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "spec_token_ids",
-    9,
+    "new_block_ids",
+    10,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_INT32,
-    offsetof(Apus__V1__CachedRequestData, n_spec_token_ids),
-    offsetof(Apus__V1__CachedRequestData, spec_token_ids),
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Apus__V1__CachedRequestData, n_new_block_ids),
+    offsetof(Apus__V1__CachedRequestData, new_block_ids),
     NULL,
     NULL,
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
@@ -1616,20 +1510,21 @@ static const ProtobufCFieldDescriptor apus__v1__cached_request_data__field_descr
   },
 };
 static const unsigned apus__v1__cached_request_data__field_indices_by_name[] = {
-  7,   /* field[7] = all_token_ids */
-  2,   /* field[2] = new_block_ids */
-  6,   /* field[6] = new_token_ids */
-  3,   /* field[3] = num_computed_tokens */
-  4,   /* field[4] = num_output_tokens */
-  5,   /* field[5] = num_scheduled_tokens */
+  6,   /* field[6] = all_token_ids */
+  7,   /* field[7] = new_block_ids */
+  5,   /* field[5] = new_token_ids */
+  2,   /* field[2] = num_computed_tokens */
+  3,   /* field[3] = num_output_tokens */
+  4,   /* field[4] = num_scheduled_tokens */
   0,   /* field[0] = req_id */
   1,   /* field[1] = resumed */
-  8,   /* field[8] = spec_token_ids */
 };
-static const ProtobufCIntRange apus__v1__cached_request_data__number_ranges[1 + 1] =
+static const ProtobufCIntRange apus__v1__cached_request_data__number_ranges[3 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 4, 2 },
+  { 10, 7 },
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor apus__v1__cached_request_data__descriptor =
 {
@@ -1639,14 +1534,14 @@ const ProtobufCMessageDescriptor apus__v1__cached_request_data__descriptor =
   "Apus__V1__CachedRequestData",
   "apus.v1",
   sizeof(Apus__V1__CachedRequestData),
-  9,
+  8,
   apus__v1__cached_request_data__field_descriptors,
   apus__v1__cached_request_data__field_indices_by_name,
-  1,  apus__v1__cached_request_data__number_ranges,
+  3,  apus__v1__cached_request_data__number_ranges,
   (ProtobufCMessageInit) apus__v1__cached_request_data__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__scheduler_output__field_descriptors[8] =
+static const ProtobufCFieldDescriptor apus__v1__scheduler_output__field_descriptors[5] =
 {
   {
     "step_id",
@@ -1685,18 +1580,6 @@ static const ProtobufCFieldDescriptor apus__v1__scheduler_output__field_descript
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "total_num_scheduled_tokens",
-    4,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT32,
-    0,   /* quantifier_offset */
-    offsetof(Apus__V1__SchedulerOutput, total_num_scheduled_tokens),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
     "finished_req_ids",
     5,
     PROTOBUF_C_LABEL_REPEATED,
@@ -1706,30 +1589,6 @@ static const ProtobufCFieldDescriptor apus__v1__scheduler_output__field_descript
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "preempted_req_ids",
-    6,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
-    offsetof(Apus__V1__SchedulerOutput, n_preempted_req_ids),
-    offsetof(Apus__V1__SchedulerOutput, preempted_req_ids),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "num_common_prefix_blocks",
-    7,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_UINT32,
-    offsetof(Apus__V1__SchedulerOutput, n_num_common_prefix_blocks),
-    offsetof(Apus__V1__SchedulerOutput, num_common_prefix_blocks),
-    NULL,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
@@ -1746,19 +1605,18 @@ static const ProtobufCFieldDescriptor apus__v1__scheduler_output__field_descript
   },
 };
 static const unsigned apus__v1__scheduler_output__field_indices_by_name[] = {
-  4,   /* field[4] = finished_req_ids */
-  7,   /* field[7] = intermediate_tensors */
-  6,   /* field[6] = num_common_prefix_blocks */
-  5,   /* field[5] = preempted_req_ids */
+  3,   /* field[3] = finished_req_ids */
+  4,   /* field[4] = intermediate_tensors */
   2,   /* field[2] = scheduled_cached_reqs */
   1,   /* field[1] = scheduled_new_reqs */
   0,   /* field[0] = step_id */
-  3,   /* field[3] = total_num_scheduled_tokens */
 };
-static const ProtobufCIntRange apus__v1__scheduler_output__number_ranges[1 + 1] =
+static const ProtobufCIntRange apus__v1__scheduler_output__number_ranges[3 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 5, 3 },
+  { 8, 4 },
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor apus__v1__scheduler_output__descriptor =
 {
@@ -1768,10 +1626,10 @@ const ProtobufCMessageDescriptor apus__v1__scheduler_output__descriptor =
   "Apus__V1__SchedulerOutput",
   "apus.v1",
   sizeof(Apus__V1__SchedulerOutput),
-  8,
+  5,
   apus__v1__scheduler_output__field_descriptors,
   apus__v1__scheduler_output__field_indices_by_name,
-  1,  apus__v1__scheduler_output__number_ranges,
+  3,  apus__v1__scheduler_output__number_ranges,
   (ProtobufCMessageInit) apus__v1__scheduler_output__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -1890,7 +1748,7 @@ const ProtobufCMessageDescriptor apus__v1__request_logprobs__descriptor =
   (ProtobufCMessageInit) apus__v1__request_logprobs__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__model_runner_output__field_descriptors[9] =
+static const ProtobufCFieldDescriptor apus__v1__model_runner_output__field_descriptors[7] =
 {
   {
     "step_id",
@@ -1965,30 +1823,6 @@ static const ProtobufCFieldDescriptor apus__v1__model_runner_output__field_descr
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "num_nans_in_logits",
-    7,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT32,
-    0,   /* quantifier_offset */
-    offsetof(Apus__V1__ModelRunnerOutput, num_nans_in_logits),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "execute_time_us",
-    8,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
-    0,   /* quantifier_offset */
-    offsetof(Apus__V1__ModelRunnerOutput, execute_time_us),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
     "intermediate_tensors",
     9,
     PROTOBUF_C_LABEL_NONE,
@@ -2002,20 +1836,19 @@ static const ProtobufCFieldDescriptor apus__v1__model_runner_output__field_descr
   },
 };
 static const unsigned apus__v1__model_runner_output__field_indices_by_name[] = {
-  7,   /* field[7] = execute_time_us */
   1,   /* field[1] = incarnation_id */
-  8,   /* field[8] = intermediate_tensors */
+  6,   /* field[6] = intermediate_tensors */
   4,   /* field[4] = logprobs */
-  6,   /* field[6] = num_nans_in_logits */
   5,   /* field[5] = prompt_logprobs */
   2,   /* field[2] = req_ids */
   3,   /* field[3] = sampled_token_ids */
   0,   /* field[0] = step_id */
 };
-static const ProtobufCIntRange apus__v1__model_runner_output__number_ranges[1 + 1] =
+static const ProtobufCIntRange apus__v1__model_runner_output__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 9, 6 },
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor apus__v1__model_runner_output__descriptor =
 {
@@ -2025,10 +1858,10 @@ const ProtobufCMessageDescriptor apus__v1__model_runner_output__descriptor =
   "Apus__V1__ModelRunnerOutput",
   "apus.v1",
   sizeof(Apus__V1__ModelRunnerOutput),
-  9,
+  7,
   apus__v1__model_runner_output__field_descriptors,
   apus__v1__model_runner_output__field_indices_by_name,
-  1,  apus__v1__model_runner_output__number_ranges,
+  2,  apus__v1__model_runner_output__number_ranges,
   (ProtobufCMessageInit) apus__v1__model_runner_output__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

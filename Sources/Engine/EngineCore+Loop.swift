@@ -21,7 +21,7 @@ extension EngineCore {
     /// One schedule → execute → update round.
     func step() async {
         let out = scheduler.schedule()
-        let step = executorStep(for: out)
+        let step = runnerStep(for: out)
         let result: ModelRunnerOutput
         do {
             result = try await timedExecute(step)
@@ -51,8 +51,8 @@ extension EngineCore {
     /// Runs one step on the executor and publishes when the call started and how long it took, so the router can
     /// judge a long step against the time per token earlier steps took. Safe off the loop (the pipelined loop calls
     /// it from the step's own task): it touches only the executor and `state`.
-    func timedExecute(_ step: ExecutorStep) async throws -> ModelRunnerOutput {
-        state.stepStarted(tokens: step.output.totalNumScheduledTokens, at: clock())
+    func timedExecute(_ step: SchedulerOutput) async throws -> ModelRunnerOutput {
+        state.stepStarted(tokens: step.totalNumScheduledTokens, at: clock())
         do {
             let result = try await executor.execute(step)
             state.stepReturned(at: clock(), completed: true)
@@ -63,29 +63,29 @@ extension EngineCore {
         }
     }
 
-    /// What the runners get for `out`; records which requests they hold from now on.
-    func executorStep(for out: SchedulerOutput) -> ExecutorStep {
-        var eos: [String: TokenID] = [:]
-        for r in out.scheduledNewReqs {
-            knownToRunner.insert(r.reqID)
-            if let id = scheduler.requests[r.reqID]?.eosTokenID { eos[r.reqID] = id }
+    /// What the runners get for `out`: the scheduler's step, where a scheduled request the runners do not hold
+    /// (they restarted) is sent in full as a new request, with the tokens it generated so far. Records which
+    /// requests the runners hold from now on.
+    func runnerStep(for out: SchedulerOutput) -> SchedulerOutput {
+        var step = out
+        for r in out.scheduledNewReqs { knownToRunner.insert(r.reqID) }
+        if out.scheduledCachedReqs.contains(where: { !knownToRunner.contains($0.reqID) }) {
+            step.scheduledCachedReqs = []
+            for row in out.scheduledCachedReqs {
+                guard !knownToRunner.contains(row.reqID), let r = scheduler.requests[row.reqID] else {
+                    step.scheduledCachedReqs.append(row)
+                    continue
+                }
+                step.scheduledNewReqs.append(
+                    NewRequestData(
+                        reqID: r.requestID, promptTokenIDs: r.promptTokenIDs, samplingParams: r.samplingParams,
+                        eosTokenID: r.eosTokenID, blockIDs: r.blockIDs, numComputedTokens: row.numComputedTokens,
+                        loraName: r.loraName, outputTokenIDs: Array(r.allTokenIDs[r.numPromptTokens...])))
+                knownToRunner.insert(row.reqID)
+            }
         }
-        let step = ExecutorStep(output: out, resend: resendSnapshots(out), eosTokenIDs: eos)
         for id in out.finishedReqIDs { knownToRunner.remove(id) }
         return step
-    }
-
-    /// Cached requests the runner does not hold (it restarted) are sent in full.
-    func resendSnapshots(_ out: SchedulerOutput) -> [String: RequestSnapshot] {
-        var resend: [String: RequestSnapshot] = [:]
-        for id in out.scheduledCachedReqs.reqIDs where !knownToRunner.contains(id) {
-            guard let r = scheduler.requests[id] else { continue }
-            resend[id] = RequestSnapshot(
-                reqID: id, promptTokenIDs: r.promptTokenIDs, outputTokenIDs: Array(r.allTokenIDs[r.numPromptTokens...]),
-                samplingParams: r.samplingParams, eosTokenID: r.eosTokenID, blockIDs: r.blockIDs, loraName: r.loraName)
-            knownToRunner.insert(id)
-        }
-        return resend
     }
 
     func applyInbox() {
@@ -137,7 +137,7 @@ extension EngineCore {
 
     /// The runner rejected the step: its requests end with finish reason "error"; the engine goes on.
     func failScheduled(_ out: SchedulerOutput, why: String) {
-        let ids = out.scheduledNewReqs.map(\.reqID) + out.scheduledCachedReqs.reqIDs
+        let ids = out.scheduledReqIDs
         scheduler.finishRequests(ids, status: .finishedAborted)
         for id in ids {
             guard let sink = takeSink(id) else { continue }

@@ -69,7 +69,7 @@ extension EngineCore {
     /// runners get step N+1 right after step N, while this loop is still applying step N's output. When `previous`
     /// failed, this step is not sent at all (it builds on state the runner never reached).
     private func launch(_ out: SchedulerOutput, after previous: Task<ModelRunnerOutput, any Error>?) -> LaunchedStep {
-        let step = executorStep(for: out)
+        let step = runnerStep(for: out)
         return LaunchedStep(
             output: out,
             call: Task { [self] in

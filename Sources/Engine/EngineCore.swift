@@ -27,7 +27,7 @@ public final class EngineCore: @unchecked Sendable {
     var sinks: [String: RequestSink] = [:]
     /// Requests the runners currently hold state for (cleared when a runner restarts).
     var knownToRunner: Set<String> = []
-    var runnerIncarnation: UInt64?
+    var runnerIncarnation: String?
     /// Called on the loop after each step's outputs went to their sinks (the service flushes its write batch).
     let onStepDelivered: (@Sendable () -> Void)?
     var pendingCloses: [(RequestSink, EngineRequestError?)] = []

@@ -11,7 +11,7 @@ public protocol ModelExecutor: AnyObject, Sendable {
     /// Runs one step. Throws `ExecutorError.runnerLost` when a runner is gone (its KV memory with it).
     /// The engine never overlaps two calls: with async scheduling it submits step N+1 before it looks at step N's
     /// result, but the call for N+1 starts only once N's returned, so runners see steps in `stepID` order.
-    func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput
+    func execute(_ step: SchedulerOutput) async throws -> ModelRunnerOutput
     /// Waits until every runner answers again (the same process or a replacement); the engine then re-sizes and
     /// re-initializes the cache. Throws when cancelled.
     func reconnect() async throws
@@ -22,46 +22,6 @@ public protocol ModelExecutor: AnyObject, Sendable {
 
 extension ModelExecutor {
     public var runnerSilence: Duration? { nil }
-}
-
-/// One step for the runners: the scheduler's decision plus the full data of scheduled requests the runners do not
-/// hold (new ones are always complete; cached ones need this after a runner restarted).
-public struct ExecutorStep: Sendable {
-    public var output: SchedulerOutput
-    /// Keyed by request id; only for requests in `output.scheduledCachedReqs` that the runners lost.
-    public var resend: [String: RequestSnapshot]
-    /// EOS ids of the new requests (the sampler masks them under `min_tokens`).
-    public var eosTokenIDs: [String: TokenID]
-
-    public init(output: SchedulerOutput, resend: [String: RequestSnapshot] = [:], eosTokenIDs: [String: TokenID] = [:]) {
-        self.output = output
-        self.resend = resend
-        self.eosTokenIDs = eosTokenIDs
-    }
-}
-
-/// Everything a runner needs to rebuild a request from nothing.
-public struct RequestSnapshot: Sendable, Hashable {
-    public var reqID: String
-    public var promptTokenIDs: [TokenID]
-    public var outputTokenIDs: [TokenID]
-    public var samplingParams: SamplingParams
-    public var eosTokenID: TokenID?
-    public var blockIDs: [Int]
-    public var loraName: String?
-
-    public init(
-        reqID: String, promptTokenIDs: [TokenID], outputTokenIDs: [TokenID], samplingParams: SamplingParams,
-        eosTokenID: TokenID?, blockIDs: [Int], loraName: String?
-    ) {
-        self.reqID = reqID
-        self.promptTokenIDs = promptTokenIDs
-        self.outputTokenIDs = outputTokenIDs
-        self.samplingParams = samplingParams
-        self.eosTokenID = eosTokenID
-        self.blockIDs = blockIDs
-        self.loraName = loraName
-    }
 }
 
 /// What one runner reported at describe + profile time.

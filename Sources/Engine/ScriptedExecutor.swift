@@ -18,28 +18,27 @@ public final class ScriptedRunner: Sendable {
 
     private let script: Script
     private let held = Mutex([String: Held]())
-    public let incarnation: UInt64
+    public let incarnation: String
 
-    public init(incarnation: UInt64 = UInt64.random(in: 1...UInt64.max), script: @escaping Script = { _, _ in 7 }) {
+    public init(
+        incarnation: String = String(UInt64.random(in: 1...UInt64.max), radix: 16),
+        script: @escaping Script = { _, _ in 7 }
+    ) {
         self.incarnation = incarnation
         self.script = script
     }
 
     /// Applies one step: finished ids first, then new requests, then deltas (reference §3 worker contract).
-    public func execute(_ step: ExecutorStep) throws(ExecutorError) -> ModelRunnerOutput {
-        let out = step.output
-        return try held.withLock { (held) throws(ExecutorError) -> ModelRunnerOutput in
+    public func execute(_ out: SchedulerOutput) throws(ExecutorError) -> ModelRunnerOutput {
+        try held.withLock { (held) throws(ExecutorError) -> ModelRunnerOutput in
             for id in out.finishedReqIDs { held[id] = nil }
-            for r in out.scheduledNewReqs { held[r.reqID] = Held(numTokens: r.promptTokenIDs.count, numOutputs: 0) }
-            for (id, snap) in step.resend {
-                held[id] = Held(
-                    numTokens: snap.promptTokenIDs.count + snap.outputTokenIDs.count,
-                    numOutputs: snap.outputTokenIDs.count)
+            for r in out.scheduledNewReqs {
+                held[r.reqID] = Held(
+                    numTokens: r.promptTokenIDs.count + r.outputTokenIDs.count, numOutputs: r.outputTokenIDs.count)
             }
             var reqIDs: [String] = []
             var sampled: [[TokenID]] = []
-            let cached = out.scheduledCachedReqs
-            let order = cached.reqIDs.enumerated().map { ($1, cached.numComputedTokens[$0]) }
+            let order = out.scheduledCachedReqs.map { ($0.reqID, $0.numComputedTokens) }
                 + out.scheduledNewReqs.map { ($0.reqID, $0.numComputedTokens) }
             for (id, numComputed) in order {
                 guard var h = held[id] else { throw .stepFailed("unknown request id \(id)") }
@@ -86,7 +85,7 @@ public final class ScriptedExecutor: ModelExecutor {
     public func initializeCache(numBlocks: Int, blockSize: Int) async throws {}
     public func reconnect() async throws {}
 
-    public func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput {
+    public func execute(_ step: SchedulerOutput) async throws -> ModelRunnerOutput {
         if let stepDelay { try await Task.sleep(for: stepDelay) }
         if let stepCPUCost {
             let clock = ContinuousClock()

@@ -23,66 +23,6 @@ extension ApusV1.GenerateOutput {
     }
 }
 
-extension ApusV1.SchedulerOutput {
-    /// A step for the runner: new requests in full, cached ones as deltas, resends (runner restarted) in full.
-    init(_ step: ExecutorStep) {
-        let out = step.output
-        var new = out.scheduledNewReqs.map { r in
-            ApusV1.NewRequestData(
-                reqID: r.reqID, promptTokenIDs: r.promptTokenIDs, samplingParams: r.samplingParams,
-                eosTokenID: step.eosTokenIDs[r.reqID], blockIDs: [r.blockIDs.map { UInt32($0) }],
-                numComputedTokens: UInt32(r.numComputedTokens),
-                numScheduledTokens: UInt32(out.numScheduledTokens[r.reqID] ?? 0), loraName: r.loraName ?? "")
-        }
-        var cached: [ApusV1.CachedRequestData] = []
-        let c = out.scheduledCachedReqs
-        cached.reserveCapacity(c.reqIDs.count)
-        for (i, id) in c.reqIDs.enumerated() {
-            let scheduled = UInt32(out.numScheduledTokens[id] ?? 0)
-            if let snap = step.resend[id] {
-                new.append(ApusV1.NewRequestData(
-                    reqID: id, promptTokenIDs: snap.promptTokenIDs, samplingParams: snap.samplingParams,
-                    eosTokenID: snap.eosTokenID, blockIDs: [snap.blockIDs.map { UInt32($0) }],
-                    numComputedTokens: UInt32(c.numComputedTokens[i]), numScheduledTokens: scheduled,
-                    loraName: snap.loraName ?? "", outputTokenIDs: snap.outputTokenIDs))
-                continue
-            }
-            cached.append(ApusV1.CachedRequestData(
-                reqID: id, resumed: c.resumedReqIDs.contains(id), newBlockIDs: [c.newBlockIDs[i].map { UInt32($0) }],
-                numComputedTokens: UInt32(c.numComputedTokens[i]), numOutputTokens: UInt32(c.numOutputTokens[i]),
-                numScheduledTokens: scheduled, allTokenIDs: c.allTokenIDs[id] ?? []))
-        }
-        self.init(
-            stepID: UInt64(out.stepID), scheduledNewReqs: new, scheduledCachedReqs: cached,
-            totalNumScheduledTokens: UInt32(out.totalNumScheduledTokens), finishedReqIDs: Array(out.finishedReqIDs),
-            preemptedReqIDs: Array(out.preemptedReqIDs), numCommonPrefixBlocks: [UInt32(out.numCommonPrefixBlocks)])
-    }
-}
-
-extension ModelRunnerOutput {
-    init(_ m: ApusV1.ModelRunnerOutput) {
-        var prompt: [String: [PositionLogprobs]]? = nil
-        if !m.promptLogprobs.isEmpty {
-            prompt = [:]
-            for (id, lp) in zip(m.reqIDs, m.promptLogprobs) where !lp.isEmpty { prompt![id] = lp }
-        }
-        self.init(
-            stepID: Int(m.stepID), reqIDs: m.reqIDs, sampledTokenIDs: m.sampledTokenIDs,
-            logprobs: m.logprobs.isEmpty ? nil : m.logprobs, promptLogprobs: prompt,
-            runnerIncarnation: Incarnation.number(m.incarnationID))
-    }
-}
-
-/// Runner incarnation ids are 16 hex digits on the wire; the scheduler compares them as numbers.
-enum Incarnation {
-    static func number(_ s: String) -> UInt64 {
-        if let v = UInt64(s, radix: 16) { return v }
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
-}
-
 extension Engine.RunnerProfile {
     init(_ d: ApusV1.RunnerDescription, _ p: ApusV1.ProfileResult) {
         let spec = d.kvCacheSpecs.first ?? ApusV1.KVCacheSpec()

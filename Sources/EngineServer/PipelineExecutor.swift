@@ -66,7 +66,7 @@ public final class PipelineExecutor: ModelExecutor {
         for stage in stages { try await stage.initializeCache(numBlocks: numBlocks, blockSize: blockSize) }
     }
 
-    public func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput {
+    public func execute(_ step: SchedulerOutput) async throws -> ModelRunnerOutput {
         guard stages.count > 1 else { return try await stages[0].execute(step) }
         let wire = ApusV1.SchedulerOutput(step)
         var early = wire
@@ -75,14 +75,14 @@ public final class PipelineExecutor: ModelExecutor {
                 early.scheduledCachedReqs[i].newTokenIDs = tokens[early.scheduledCachedReqs[i].reqID] ?? []
             }
         }
-        var incarnation: UInt64 = 0
+        var incarnations: [String] = []
         var intermediate: ApusV1.IntermediateTensors?
         for (i, stage) in stages.dropLast().enumerated() {
             var s = early
             s.intermediateTensors = intermediate
             let out = try await stage.execute(s)
-            incarnation ^= Incarnation.number(out.incarnationID) &* UInt64(i + 1)
-            if out.intermediateTensors == nil && wire.totalNumScheduledTokens > 0 {
+            incarnations.append(out.incarnationID)
+            if out.intermediateTensors == nil && step.totalNumScheduledTokens > 0 {
                 throw ExecutorError.stepFailed("\(stage.client.target) (stage \(i)) returned no hidden states")
             }
             intermediate = out.intermediateTensors
@@ -90,7 +90,7 @@ public final class PipelineExecutor: ModelExecutor {
         var last = wire
         last.intermediateTensors = intermediate
         let out = try await stages[stages.count - 1].execute(last)
-        incarnation ^= Incarnation.number(out.incarnationID) &* UInt64(stages.count)
+        incarnations.append(out.incarnationID)
         undelivered.withLock { tokens in
             for id in wire.finishedReqIDs { tokens[id] = nil }
             for r in wire.scheduledNewReqs { tokens[r.reqID] = nil }
@@ -99,9 +99,9 @@ public final class PipelineExecutor: ModelExecutor {
                 tokens[id, default: []] += sampled
             }
         }
-        var result = ModelRunnerOutput(out)
-        // NOTE: one number for the whole pipeline: a restart of any stage changes it.
-        result.runnerIncarnation = incarnation
+        var result = try RemoteRunnerExecutor.output(out, from: stages[stages.count - 1].client)
+        // NOTE: one incarnation for the whole pipeline: a restart of any stage changes it.
+        result.runnerIncarnation = incarnations.joined(separator: "/")
         return result
     }
 

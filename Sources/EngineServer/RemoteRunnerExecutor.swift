@@ -1,5 +1,5 @@
 import Engine
-import Scheduling
+import ServingCore
 import Wire
 
 /// Drives one runner process over the wire: the engine-core's `ModelExecutor` in production.
@@ -34,8 +34,17 @@ public final class RemoteRunnerExecutor: ModelExecutor {
             as: ApusV1.InitializeCacheResponse.self)
     }
 
-    public func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput {
-        ModelRunnerOutput(try await execute(ApusV1.SchedulerOutput(step)))
+    public func execute(_ step: SchedulerOutput) async throws -> ModelRunnerOutput {
+        try await Self.output(execute(ApusV1.SchedulerOutput(step)), from: client)
+    }
+
+    /// The domain output; a runner answer whose lists disagree fails the step (the runner is still there).
+    static func output(_ m: ApusV1.ModelRunnerOutput, from client: RPCClient) throws -> ModelRunnerOutput {
+        do {
+            return try ModelRunnerOutput(m)
+        } catch {
+            throw ExecutorError.stepFailed("\(client.target): \(error.message)")
+        }
     }
 
     /// One Execute call as wire messages, with the same error mapping (the pipeline executor's building block).

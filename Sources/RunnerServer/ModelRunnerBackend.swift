@@ -53,54 +53,12 @@ public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
     }
 
     public func execute(_ step: ApusV1.SchedulerOutput) throws -> ApusV1.ModelRunnerOutput {
-        let start = ContinuousClock.now
-        let result = try runner.execute(RunnerStep(step))
-        let elapsed = start.duration(to: .now)
-        return ApusV1.ModelRunnerOutput(
-            stepID: result.stepID, incarnationID: incarnation, reqIDs: result.reqIDs,
-            sampledTokenIDs: result.sampledTokenIDs, logprobs: result.logprobs ?? [],
-            promptLogprobs: result.promptLogprobs.isEmpty ? [] : result.reqIDs.map { result.promptLogprobs[$0] ?? [] },
-            executeTimeUS: UInt64(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000),
-            intermediateTensors: result.intermediate.map {
-                ApusV1.IntermediateTensors(
-                    reqIDs: $0.reqIDs, numTokens: $0.numTokens.map { UInt32($0) }, hiddenSize: UInt32($0.hiddenSize),
-                    values: $0.values)
-            })
+        var output = try runner.execute(SchedulerOutput(step))
+        output.runnerIncarnation = incarnation
+        return ApusV1.ModelRunnerOutput(output)
     }
 
     public func reset() {
         runner.reset()
-    }
-}
-
-extension RunnerStep {
-    /// Wire → runner step. A request re-sent after a runner restart carries its generated tokens, so penalties and
-    /// seeded sampling continue exactly where they were.
-    init(_ m: ApusV1.SchedulerOutput) {
-        var scheduled: [String: Int] = [:]
-        let new = m.scheduledNewReqs.map { r -> ModelRuntime.NewRequestData in
-            scheduled[r.reqID] = Int(r.numScheduledTokens)
-            var data = ModelRuntime.NewRequestData(
-                reqID: r.reqID, promptTokenIDs: r.promptTokenIDs, samplingParams: r.samplingParams,
-                blockIDs: (r.blockIDs.first ?? []).map { Int($0) }, numComputedTokens: Int(r.numComputedTokens),
-                eosTokenID: r.eosTokenID)
-            data.outputTokenIDs = r.outputTokenIDs
-            return data
-        }
-        let cached = m.scheduledCachedReqs.map { r -> ModelRuntime.CachedRequestData in
-            scheduled[r.reqID] = Int(r.numScheduledTokens)
-            return ModelRuntime.CachedRequestData(
-                reqID: r.reqID, resumed: r.resumed, newBlockIDs: (r.newBlockIDs.first ?? []).map { Int($0) },
-                numComputedTokens: Int(r.numComputedTokens), numOutputTokens: Int(r.numOutputTokens),
-                allTokenIDs: r.allTokenIDs.isEmpty ? nil : r.allTokenIDs, newTokenIDs: r.newTokenIDs)
-        }
-        self.init(
-            stepID: m.stepID, newRequests: new, cachedRequests: cached, numScheduledTokens: scheduled,
-            finishedReqIDs: Set(m.finishedReqIDs),
-            intermediate: m.intermediateTensors.map {
-                IntermediateTensors(
-                    reqIDs: $0.reqIDs, numTokens: $0.numTokens.map { Int($0) }, hiddenSize: Int($0.hiddenSize),
-                    values: $0.values)
-            })
     }
 }

@@ -1,5 +1,5 @@
 import Engine
-import Scheduling
+import Foundation
 import ServingCore
 import Wire
 
@@ -23,7 +23,7 @@ public final class ScriptedRunnerBackend: RunnerBackend, @unchecked Sendable {
         self.incarnation = incarnation
         self.stepDelay = stepDelay
         self.tokenDelay = tokenDelay
-        self.runner = ScriptedRunner(incarnation: UInt64(incarnation, radix: 16) ?? 1, script: script)
+        self.runner = ScriptedRunner(incarnation: incarnation, script: script)
     }
 
     public var isCacheInitialized: Bool { cacheInitialized }
@@ -49,63 +49,14 @@ public final class ScriptedRunnerBackend: RunnerBackend, @unchecked Sendable {
     }
 
     public func execute(_ m: ApusV1.SchedulerOutput) throws -> ApusV1.ModelRunnerOutput {
-        let delay = (stepDelay ?? .zero) + (tokenDelay ?? .zero) * Int(m.totalNumScheduledTokens)
+        let step = SchedulerOutput(m)
+        let delay = (stepDelay ?? .zero) + (tokenDelay ?? .zero) * step.totalNumScheduledTokens
         if delay > .zero {
             let c = delay.components
             Thread.sleep(forTimeInterval: Double(c.seconds) + Double(c.attoseconds) / 1e18)
         }
-        let out = try runner.execute(ExecutorStep(wire: m))
-        return ApusV1.ModelRunnerOutput(
-            stepID: UInt64(out.stepID), incarnationID: incarnation, reqIDs: out.reqIDs,
-            sampledTokenIDs: out.sampledTokenIDs)
+        return ApusV1.ModelRunnerOutput(try runner.execute(step))
     }
 
     public func reset() {}
-}
-
-import Foundation
-
-extension ExecutorStep {
-    /// Wire → the scheduler's step shape (what the scripted runner consumes).
-    init(wire m: ApusV1.SchedulerOutput) {
-        var scheduled: [String: Int] = [:]
-        var resend: [String: RequestSnapshot] = [:]
-        var new: [Scheduling.NewRequestData] = []
-        for r in m.scheduledNewReqs {
-            scheduled[r.reqID] = Int(r.numScheduledTokens)
-            let blocks = (r.blockIDs.first ?? []).map { Int($0) }
-            if r.outputTokenIDs.isEmpty {
-                new.append(Scheduling.NewRequestData(
-                    reqID: r.reqID, promptTokenIDs: r.promptTokenIDs, samplingParams: r.samplingParams,
-                    blockIDs: blocks, numComputedTokens: Int(r.numComputedTokens)))
-            } else {
-                resend[r.reqID] = RequestSnapshot(
-                    reqID: r.reqID, promptTokenIDs: r.promptTokenIDs, outputTokenIDs: r.outputTokenIDs,
-                    samplingParams: r.samplingParams, eosTokenID: r.eosTokenID, blockIDs: blocks, loraName: nil)
-            }
-        }
-        var cached = Scheduling.CachedRequestData()
-        for r in m.scheduledCachedReqs {
-            scheduled[r.reqID] = Int(r.numScheduledTokens)
-            cached.reqIDs.append(r.reqID)
-            if r.resumed { cached.resumedReqIDs.insert(r.reqID) }
-            cached.newBlockIDs.append((r.newBlockIDs.first ?? []).map { Int($0) })
-            cached.numComputedTokens.append(Int(r.numComputedTokens))
-            cached.numOutputTokens.append(Int(r.numOutputTokens))
-            if !r.allTokenIDs.isEmpty { cached.allTokenIDs[r.reqID] = r.allTokenIDs }
-        }
-        // Resent requests are scheduled like cached ones (their progress counts from the snapshot).
-        for (id, snap) in resend {
-            cached.reqIDs.append(id)
-            cached.newBlockIDs.append(snap.blockIDs)
-            let r = m.scheduledNewReqs.first { $0.reqID == id }!
-            cached.numComputedTokens.append(Int(r.numComputedTokens))
-            cached.numOutputTokens.append(snap.outputTokenIDs.count)
-        }
-        let output = SchedulerOutput(
-            stepID: Int(m.stepID), scheduledNewReqs: new, scheduledCachedReqs: cached, numScheduledTokens: scheduled,
-            totalNumScheduledTokens: Int(m.totalNumScheduledTokens), finishedReqIDs: Set(m.finishedReqIDs),
-            preemptedReqIDs: Set(m.preemptedReqIDs), numCommonPrefixBlocks: Int(m.numCommonPrefixBlocks.first ?? 0))
-        self.init(output: output, resend: resend)
-    }
 }

@@ -1,3 +1,5 @@
+import ServingCore
+
 /// Async scheduling (reference §6, vLLM's `AsyncScheduler`): two steps in flight.
 ///
 /// The engine schedules step N+1 before step N's sampled tokens are back. The runner feeds its own sampled token

@@ -130,23 +130,20 @@ extension Scheduler {
         var tokens: [Int] = []
         tokens.reserveCapacity(count)
         var total = 0
-        var cached = CachedRequestData()
-        cached.reqIDs.reserveCapacity(count)
-        cached.newBlockIDs.reserveCapacity(count)
-        cached.numComputedTokens.reserveCapacity(count)
-        cached.numOutputTokens.reserveCapacity(count)
+        var cached: [CachedRequestData] = []
+        cached.reserveCapacity(count)
         var newReqs: [NewRequestData] = []
         // One pass per list; the output carries numComputedTokens from before this step, so each request is
         // recorded first and advanced after.
         for k in 0..<scheduledRunning.count {
             let r = scheduledRunning[k]
             let n = runningTokens[k]
-            cached.reqIDs.append(r.requestID)
-            cached.newBlockIDs.append(runningNewBlocks[k])
-            cached.numComputedTokens.append(r.numComputedTokens)
             // NOTE: with async scheduling the runner already holds the tokens of its in-flight steps (vLLM too).
-            cached.numOutputTokens.append(r.numOutputTokens + r.numOutputPlaceholders)
-            if r.lastScheduledStep != stepID - 1 { cached.allTokenIDs[r.requestID] = r.allTokenIDs }
+            cached.append(
+                CachedRequestData(
+                    reqID: r.requestID, newBlockIDs: runningNewBlocks[k], numComputedTokens: r.numComputedTokens,
+                    numOutputTokens: r.numOutputTokens + r.numOutputPlaceholders,
+                    allTokenIDs: r.lastScheduledStep != stepID - 1 ? r.allTokenIDs : nil))
             numScheduled[r.requestID] = n
             total += n
             r.advanceComputedTokens(by: n)
@@ -156,18 +153,18 @@ extension Scheduler {
             tokens.append(n)
         }
         for r in admitted where r.status == .preempted {
-            cached.reqIDs.append(r.requestID)
-            cached.resumedReqIDs.insert(r.requestID)
-            cached.newBlockIDs.append(r.blockIDs)
-            cached.numComputedTokens.append(r.numComputedTokens)
-            cached.numOutputTokens.append(r.numOutputTokens)
-            if r.lastScheduledStep != stepID - 1 { cached.allTokenIDs[r.requestID] = r.allTokenIDs }
+            cached.append(
+                CachedRequestData(
+                    reqID: r.requestID, resumed: true, newBlockIDs: r.blockIDs, numComputedTokens: r.numComputedTokens,
+                    numOutputTokens: r.numOutputTokens,
+                    allTokenIDs: r.lastScheduledStep != stepID - 1 ? r.allTokenIDs : nil))
         }
         for r in admitted where r.status == .waiting {
             newReqs.append(
                 NewRequestData(
                     reqID: r.requestID, promptTokenIDs: r.promptTokenIDs, samplingParams: r.samplingParams,
-                    blockIDs: r.blockIDs, numComputedTokens: r.numComputedTokens, loraName: r.loraName))
+                    eosTokenID: r.eosTokenID, blockIDs: r.blockIDs, numComputedTokens: r.numComputedTokens,
+                    loraName: r.loraName))
         }
         for k in 0..<admitted.count {
             let r = admitted[k]
@@ -190,8 +187,7 @@ extension Scheduler {
         }
         let output = SchedulerOutput(
             stepID: stepID, scheduledNewReqs: newReqs, scheduledCachedReqs: cached, numScheduledTokens: numScheduled,
-            totalNumScheduledTokens: total, finishedReqIDs: finishedReqIDs, preemptedReqIDs: preemptedReqIDs,
-            numCommonPrefixBlocks: running.first.map { kvCacheManager.numCommonPrefixBlocks($0) } ?? 0)
+            finishedReqIDs: finishedReqIDs, preemptedReqIDs: preemptedReqIDs)
         finishedReqIDs = []
         preemptedReqIDs = []
         lastPreemptedInOrder = preemptedInOrder

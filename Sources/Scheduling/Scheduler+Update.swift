@@ -56,7 +56,7 @@ extension Scheduler {
             outputs.append(
                 EngineCoreOutput(
                     reqID: r.requestID, newTokenIDs: tokens, newLogprobs: newLogprobs,
-                    newPromptLogprobs: result.promptLogprobs?[r.requestID], finishReason: r.status.finishReason,
+                    newPromptLogprobs: result.promptLogprobs[r.requestID], finishReason: r.status.finishReason,
                     stopReason: r.stopReason, numCachedTokens: max(r.numCachedTokens, 0)))
         }
         if stoppedRunning { running.removeAll { $0.isFinished } }

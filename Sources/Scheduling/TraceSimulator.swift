@@ -72,8 +72,7 @@ public enum TraceSimulator {
     static func line(
         step: Int, out: SchedulerOutput, order: [Request], finished: [(String, FinishReason)], scheduler: Scheduler
     ) -> String {
-        let cached = out.scheduledCachedReqs
-        let resumed = cached.reqIDs.filter { cached.resumedReqIDs.contains($0) }
+        let resumed = out.scheduledCachedReqs.filter(\.resumed).map(\.reqID)
         let free = scheduler.kvCacheManager.numFreeBlocks
         let usage = 1.0 - Double(free) / Double(scheduler.config.numGPUBlocks - 1)
         var s = "{\"step\": \(step), \"scheduled\": "

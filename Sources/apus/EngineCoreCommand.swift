@@ -89,7 +89,8 @@ struct EngineCoreCommand: AsyncParsableCommand {
     }
 }
 
-/// Scheduler flags with vLLM's names.
+/// Scheduler flags with vLLM's names and defaults, declared once for `apus engine-core` and `apus serve` (which
+/// hands them to its engine-cores through `arguments`).
 struct SchedulingOptions: ParsableArguments {
     @Option(name: .customLong("block-size")) var blockSize: Int = 16
     @Option(name: .customLong("max-model-len")) var maxModelLen: Int?
@@ -112,6 +113,23 @@ struct SchedulingOptions: ParsableArguments {
     var hashSeed: String = "0"
 
     init() {}
+
+    /// The flags again, as `apus engine-core` parses them.
+    var arguments: [String] {
+        var args = [
+            "--block-size", "\(blockSize)", "--max-num-seqs", "\(maxNumSeqs)",
+            "--long-prefill-token-threshold", "\(longPrefillTokenThreshold)", "--scheduling-policy", schedulingPolicy,
+            "--prefix-caching-hash-seed", hashSeed,
+            enablePrefixCaching ? "--enable-prefix-caching" : "--no-enable-prefix-caching",
+            enableChunkedPrefill ? "--enable-chunked-prefill" : "--no-enable-chunked-prefill",
+            asyncScheduling ? "--async-scheduling" : "--no-async-scheduling",
+        ]
+        if let maxModelLen { args += ["--max-model-len", "\(maxModelLen)"] }
+        if let maxNumBatchedTokens { args += ["--max-num-batched-tokens", "\(maxNumBatchedTokens)"] }
+        if let numGPUBlocksOverride { args += ["--num-gpu-blocks-override", "\(numGPUBlocksOverride)"] }
+        if let kvCacheMemory { args += ["--kv-cache-memory", kvCacheMemory] }
+        return args
+    }
 
     func engineOptions() throws -> EngineBootstrap.Options {
         var o = EngineBootstrap.Options()

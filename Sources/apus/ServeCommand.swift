@@ -25,13 +25,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("policy"), help: "Router policy.") var policy: String = "prefix_aware"
     @Option(name: .customLong("hung-after"), help: "Passed to the router (seconds).") var hungAfter: Double = 2
     @Option(name: .customLong("hung-step-multiple"), help: "Passed to the router.") var hungStepMultiple: Double = 3
-    @Option(name: .customLong("max-model-len")) var maxModelLen: Int?
-    @Option(name: .customLong("max-num-seqs")) var maxNumSeqs: Int = 256
-    @Option(
-        name: .customLong("max-num-batched-tokens"),
-        help: "Tokens per step (default: chosen from the runners' measured speed, at most 2048).")
-    var maxNumBatchedTokens: Int?
-    @Flag(name: .customLong("enable-prefix-caching"), inversion: .prefixedNo) var enablePrefixCaching = true
+    /// Passed to every engine-core (`--max-model-len` to the runners too).
+    @OptionGroup(title: "Scheduling") var scheduling: SchedulingOptions
     @Option(name: .customLong("log-level")) var logLevel: String = "info"
     @Flag(name: .customLong("enable-auto-tool-choice"), help: "Passed to the api (tool calling).")
     var enableAutoToolChoice = false
@@ -45,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...64).contains(pipelineParallelSize) else {
             throw ValidationError("--pipeline-parallel-size must be 1...64")
         }
+        _ = try scheduling.engineOptions()  // bad scheduler flags fail here, before any child starts
         // The api checks the parser name and the combination too; failing here saves starting every child first.
         if enableAutoToolChoice && toolCallParser == nil {
             throw ValidationError("--enable-auto-tool-choice requires --tool-call-parser")
@@ -65,16 +61,13 @@ struct ServeCommand: AsyncParsableCommand {
     func runnerArgs(stage: Int) -> [String] {
         ["runner"] + common + ["--model", model, "--memory-budget", memoryBudget]
             + ["--pipeline-stage", "\(stage)/\(pipelineParallelSize)"]
-            + (maxModelLen.map { ["--max-model-len", "\($0)"] } ?? [])
+            + (scheduling.maxModelLen.map { ["--max-model-len", "\($0)"] } ?? [])
             + (servedModelName.map { ["--served-model-name", $0] } ?? [])
     }
 
     func engineArgs(runners: [String], index: Int) -> [String] {
-        ["engine-core"] + common + runners.flatMap { ["--runner", $0] } + ["--engine-id", "engine-\(index)",
-            "--max-num-seqs", "\(maxNumSeqs)",
-            enablePrefixCaching ? "--enable-prefix-caching" : "--no-enable-prefix-caching"]
-            + (maxNumBatchedTokens.map { ["--max-num-batched-tokens", "\($0)"] } ?? [])
-            + (maxModelLen.map { ["--max-model-len", "\($0)"] } ?? [])
+        ["engine-core"] + common + runners.flatMap { ["--runner", $0] } + ["--engine-id", "engine-\(index)"]
+            + scheduling.arguments
             + (servedModelName.map { ["--served-model-name", $0] } ?? [])
     }
 

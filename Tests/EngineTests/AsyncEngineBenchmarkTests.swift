@@ -17,10 +17,10 @@ final class CountingExecutor: ModelExecutor {
     }
     func initializeCache(numBlocks: Int, blockSize: Int) async throws {}
     func reconnect() async throws {}
-    func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput {
+    func execute(_ step: SchedulerOutput) async throws -> ModelRunnerOutput {
         counts.withLock {
             $0.steps += 1
-            $0.tokens += step.output.totalNumScheduledTokens
+            $0.tokens += step.totalNumScheduledTokens
         }
         return try await inner.execute(step)
     }

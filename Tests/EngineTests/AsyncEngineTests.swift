@@ -155,7 +155,7 @@ struct SplitMix: RandomNumberGenerator {
 /// Rejects (stepFailed) the `rejectAt`-th step that schedules request "bad"; otherwise a scripted runner with a delay.
 final class RejectingExecutor: ModelExecutor {
     let profile: RunnerProfile
-    let runner = ScriptedRunner(incarnation: 1)
+    let runner = ScriptedRunner(incarnation: "1")
     private let seen = Mutex(0)
     private let rejectAt: Int
 
@@ -168,9 +168,9 @@ final class RejectingExecutor: ModelExecutor {
     func initializeCache(numBlocks: Int, blockSize: Int) async throws {}
     func reconnect() async throws {}
 
-    func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput {
+    func execute(_ step: SchedulerOutput) async throws -> ModelRunnerOutput {
         try await Task.sleep(for: .milliseconds(30))
-        if step.output.numScheduledTokens["bad"] != nil {
+        if step.numScheduledTokens["bad"] != nil {
             let n = seen.withLock { n in
                 n += 1
                 return n

@@ -130,7 +130,7 @@ final class FlakyExecutor: ModelExecutor {
 
     init(profile: RunnerProfile, failAtStep: Int) {
         self.profile = profile
-        state = Mutex((ScriptedRunner(incarnation: 1), 0, 0, failAtStep))
+        state = Mutex((ScriptedRunner(incarnation: "1"), 0, 0, failAtStep))
     }
 
     var reconnects: Int { state.withLock { $0.reconnects } }
@@ -141,11 +141,11 @@ final class FlakyExecutor: ModelExecutor {
     func reconnect() async throws {
         state.withLock { s in
             s.reconnects += 1
-            s.runner = ScriptedRunner(incarnation: 2)
+            s.runner = ScriptedRunner(incarnation: "2")
         }
     }
 
-    func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput {
+    func execute(_ step: SchedulerOutput) async throws -> ModelRunnerOutput {
         let runner = try state.withLock { s throws -> ScriptedRunner in
             s.steps += 1
             if s.steps == s.failAt { throw ExecutorError.runnerLost("connection reset") }

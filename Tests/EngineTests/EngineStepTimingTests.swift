@@ -22,9 +22,9 @@ final class TimedExecutor: ModelExecutor {
     func initializeCache(numBlocks: Int, blockSize: Int) async throws {}
     func reconnect() async throws {}
 
-    func execute(_ step: ExecutorStep) async throws -> ModelRunnerOutput {
+    func execute(_ step: SchedulerOutput) async throws -> ModelRunnerOutput {
         if let timing = engine.withLock({ $0 })?.state.stepTiming { seen.withLock { $0.append(timing) } }
-        clock.withLock { $0 += UInt64(step.output.totalNumScheduledTokens) * 1_000_000 }
+        clock.withLock { $0 += UInt64(step.totalNumScheduledTokens) * 1_000_000 }
         return try runner.execute(step)
     }
 }

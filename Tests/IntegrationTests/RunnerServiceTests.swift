@@ -10,7 +10,7 @@ struct RunnerServiceTests {
         var params = SamplingParams()
         params.temperature = 0
         return ApusV1.NewRequestData(
-            reqID: id, promptTokenIDs: prompt, samplingParams: params, blockIDs: [blocks], numComputedTokens: 0,
+            reqID: id, promptTokenIDs: prompt, samplingParams: params, blockIDs: blocks, numComputedTokens: 0,
             numScheduledTokens: UInt32(prompt.count))
     }
 
@@ -33,7 +33,7 @@ struct RunnerServiceTests {
 
         let prompt: [TokenID] = [5, 6, 7, 8, 9, 10]
         let first = try await Self.execute(c, ApusV1.SchedulerOutput(
-            stepID: 1, scheduledNewReqs: [Self.newRequest("a", prompt: prompt, blocks: [3])], totalNumScheduledTokens: 6))
+            stepID: 1, scheduledNewReqs: [Self.newRequest("a", prompt: prompt, blocks: [3])]))
         #expect(first.reqIDs == ["a"] && first.sampledTokenIDs[0].count == 1)
         #expect(!first.incarnationID.isEmpty)
 
@@ -50,20 +50,16 @@ struct RunnerServiceTests {
         }
         await expectRejected(ApusV1.SchedulerOutput(
             stepID: 2, scheduledCachedReqs: [ApusV1.CachedRequestData(
-                reqID: "ghost", numComputedTokens: 6, numOutputTokens: 1, numScheduledTokens: 1)],
-            totalNumScheduledTokens: 1), "ghost")
+                reqID: "ghost", numComputedTokens: 6, numOutputTokens: 1, numScheduledTokens: 1)]), "ghost")
         await expectRejected(ApusV1.SchedulerOutput(
-            stepID: 3, scheduledNewReqs: [Self.newRequest("b", prompt: prompt, blocks: [9999])],
-            totalNumScheduledTokens: 6), "9999")
+            stepID: 3, scheduledNewReqs: [Self.newRequest("b", prompt: prompt, blocks: [9999])]), "9999")
         await expectRejected(ApusV1.SchedulerOutput(
-            stepID: 4, scheduledNewReqs: [Self.newRequest("c", prompt: [5, 70000], blocks: [4])],
-            totalNumScheduledTokens: 2), "70000")
+            stepID: 4, scheduledNewReqs: [Self.newRequest("c", prompt: [5, 70000], blocks: [4])]), "70000")
 
         // The runner is still healthy and its request "a" still decodes.
         let next = try await Self.execute(c, ApusV1.SchedulerOutput(
             stepID: 5, scheduledCachedReqs: [ApusV1.CachedRequestData(
-                reqID: "a", numComputedTokens: 6, numOutputTokens: 1, numScheduledTokens: 1)],
-            totalNumScheduledTokens: 1))
+                reqID: "a", numComputedTokens: 6, numOutputTokens: 1, numScheduledTokens: 1)]))
         #expect(next.sampledTokenIDs.first?.count == 1)
         #expect(try runApus(["probe", runner.wireAddress]).code == 0)
         await c.close()

@@ -92,9 +92,9 @@ struct GoldenRunnerTests {
         // Request A computes the whole prompt into blocks 10..., then finishes; its blocks stay cached.
         let blocksA = Array(10..<(10 + (c.prompt.count + 3) / 4 + 1))
         _ = try runner.execute(
-            RunnerStep(
+            SchedulerOutput(
                 stepID: 0,
-                newRequests: [
+                scheduledNewReqs: [
                     NewRequestData(reqID: "a", promptTokenIDs: c.prompt, samplingParams: .greedy, blockIDs: blocksA)
                 ],
                 numScheduledTokens: ["a": c.prompt.count]))
@@ -102,9 +102,9 @@ struct GoldenRunnerTests {
         let hit = 32
         var blocksB = Array(blocksA.prefix(hit / 4)) + [50, 51, 52]
         var out = try runner.execute(
-            RunnerStep(
+            SchedulerOutput(
                 stepID: 1,
-                newRequests: [
+                scheduledNewReqs: [
                     NewRequestData(
                         reqID: "b", promptTokenIDs: c.prompt, samplingParams: .greedy, blockIDs: blocksB,
                         numComputedTokens: hit)
@@ -120,9 +120,9 @@ struct GoldenRunnerTests {
                 blocksB += newBlocks
             }
             out = try runner.execute(
-                RunnerStep(
-                    stepID: UInt64(1 + tokens.count),
-                    cachedRequests: [
+                SchedulerOutput(
+                    stepID: 1 + tokens.count,
+                    scheduledCachedReqs: [
                         CachedRequestData(
                             reqID: "b", newBlockIDs: newBlocks, numComputedTokens: computed,
                             numOutputTokens: tokens.count)

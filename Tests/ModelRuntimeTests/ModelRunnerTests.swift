@@ -41,16 +41,16 @@ struct ModelRunnerTests {
         params.promptLogprobs = 2
         let prompt: [TokenID] = [5, 9, 11, 40, 3]
         let first = try runner.execute(
-            RunnerStep(
-                stepID: 0, newRequests: [newRequest("a", prompt, blocks: [0, 1], params: params)],
+            SchedulerOutput(
+                stepID: 0, scheduledNewReqs: [newRequest("a", prompt, blocks: [0, 1], params: params)],
                 numScheduledTokens: ["a": 3]))
         #expect(first.reqIDs == ["a"] && first.sampledTokenIDs == [[]])
         // Kept until the prompt is complete (vLLM's in-progress prompt logprobs): the engine forwards only
         // outputs that carry a token.
         #expect(first.promptLogprobs.isEmpty)
         let second = try runner.execute(
-            RunnerStep(
-                stepID: 1, cachedRequests: [CachedRequestData(reqID: "a", numComputedTokens: 3, numOutputTokens: 0)],
+            SchedulerOutput(
+                stepID: 1, scheduledCachedReqs: [CachedRequestData(reqID: "a", numComputedTokens: 3, numOutputTokens: 0)],
                 numScheduledTokens: ["a": 2]))
         let token = try #require(second.sampledTokenIDs.first?.first)
         #expect(second.promptLogprobs["a"]?.map { $0.tokenIDs[0] } == [9, 11, 40, 3])
@@ -61,37 +61,37 @@ struct ModelRunnerTests {
     @Test("bad steps throw a clear error and leave the runner usable")
     func badStepsAreRefused() throws {
         let runner = try tinyLlama()
-        let good = RunnerStep(
-            stepID: 0, newRequests: [newRequest("a", [1, 2, 3], blocks: [0])],
+        let good = SchedulerOutput(
+            stepID: 0, scheduledNewReqs: [newRequest("a", [1, 2, 3], blocks: [0])],
             numScheduledTokens: ["a": 3])
         #expect(throws: RunnerError.kvCacheNotInitialized) { try runner.execute(good) }
         runner.initializeKVCache(numBlocks: 4, blockSize: 4)
-        let unknown = RunnerStep(
-            stepID: 0, newRequests: [newRequest("a", [1, 2, 3], blocks: [0])],
-            cachedRequests: [CachedRequestData(reqID: "ghost", numComputedTokens: 3, numOutputTokens: 1)],
+        let unknown = SchedulerOutput(
+            stepID: 0, scheduledNewReqs: [newRequest("a", [1, 2, 3], blocks: [0])],
+            scheduledCachedReqs: [CachedRequestData(reqID: "ghost", numComputedTokens: 3, numOutputTokens: 1)],
             numScheduledTokens: ["a": 3, "ghost": 1])
         #expect(throws: RunnerError.unknownRequest("ghost")) { try runner.execute(unknown) }
         #expect(runner.knownRequestIDs.isEmpty)
-        let outOfRange = RunnerStep(
-            stepID: 0, newRequests: [newRequest("a", [1, 2, 3], blocks: [4])],
+        let outOfRange = SchedulerOutput(
+            stepID: 0, scheduledNewReqs: [newRequest("a", [1, 2, 3], blocks: [4])],
             numScheduledTokens: ["a": 3])
         #expect(throws: RunnerError.blockOutOfRange(reqID: "a", blockID: 4, numBlocks: 4)) {
             try runner.execute(outOfRange)
         }
-        let tooLong = RunnerStep(
-            stepID: 0, newRequests: [newRequest("a", Array(repeating: 7, count: 257), blocks: [0])],
+        let tooLong = SchedulerOutput(
+            stepID: 0, scheduledNewReqs: [newRequest("a", Array(repeating: 7, count: 257), blocks: [0])],
             numScheduledTokens: ["a": 257])
         #expect(throws: RunnerError.exceedsMaxModelLen(reqID: "a", tokens: 257, maxModelLen: 256)) {
             try runner.execute(tooLong)
         }
-        let noBlocks = RunnerStep(
-            stepID: 0, newRequests: [newRequest("a", [1, 2, 3, 4, 5], blocks: [0])],
+        let noBlocks = SchedulerOutput(
+            stepID: 0, scheduledNewReqs: [newRequest("a", [1, 2, 3, 4, 5], blocks: [0])],
             numScheduledTokens: ["a": 5])
         #expect(throws: RunnerError.self) { try runner.execute(noBlocks) }
         var badParams = SamplingParams.greedy
         badParams.allowedTokenIDs = [3, 999]
-        let outOfVocab = RunnerStep(
-            stepID: 0, newRequests: [newRequest("a", [1, 2], blocks: [0], params: badParams)],
+        let outOfVocab = SchedulerOutput(
+            stepID: 0, scheduledNewReqs: [newRequest("a", [1, 2], blocks: [0], params: badParams)],
             numScheduledTokens: ["a": 2])
         #expect(throws: RunnerError.invalidRequest(reqID: "a", reason: "token id 999 is out of vocabulary (size 128)"))
         {
@@ -107,9 +107,9 @@ struct ModelRunnerTests {
         runner.initializeKVCache(numBlocks: 64, blockSize: 4)
         let (a, b) = (golden[0], golden[1])
         var out = try runner.execute(
-            RunnerStep(
+            SchedulerOutput(
                 stepID: 0,
-                newRequests: [
+                scheduledNewReqs: [
                     newRequest("a", a.prompt, blocks: [0, 1, 2]),
                     newRequest(
                         "b", b.prompt,
@@ -120,9 +120,9 @@ struct ModelRunnerTests {
         #expect(out.sampledTokenIDs == [[a.greedy[0]], [b.greedy[0]]])
         // Step 1 schedules only b; a leaves the batch but not the runner.
         out = try runner.execute(
-            RunnerStep(
+            SchedulerOutput(
                 stepID: 1,
-                cachedRequests: [
+                scheduledCachedReqs: [
                     CachedRequestData(
                         reqID: "b", numComputedTokens: b.prompt.count,
                         numOutputTokens: 1)
@@ -130,9 +130,9 @@ struct ModelRunnerTests {
                 numScheduledTokens: ["b": 1]))
         #expect(out.reqIDs == ["b"] && out.sampledTokenIDs == [[b.greedy[1]]])
         out = try runner.execute(
-            RunnerStep(
+            SchedulerOutput(
                 stepID: 2,
-                cachedRequests: [
+                scheduledCachedReqs: [
                     CachedRequestData(
                         reqID: "a", numComputedTokens: a.prompt.count,
                         numOutputTokens: 1)
@@ -147,15 +147,15 @@ struct ModelRunnerTests {
         let runner = try tinyLlama()
         runner.initializeKVCache(numBlocks: 64, blockSize: 4)
         _ = try runner.execute(
-            RunnerStep(
-                stepID: 0, newRequests: [newRequest("a", c.prompt, blocks: Array(0..<6))],
+            SchedulerOutput(
+                stepID: 0, scheduledNewReqs: [newRequest("a", c.prompt, blocks: Array(0..<6))],
                 numScheduledTokens: ["a": c.prompt.count]))
         let all = c.prompt + c.greedy.prefix(3)
         // Preempted, then resumed into other blocks with its full token list (the runner only had one output).
         let out = try runner.execute(
-            RunnerStep(
+            SchedulerOutput(
                 stepID: 1,
-                cachedRequests: [
+                scheduledCachedReqs: [
                     CachedRequestData(
                         reqID: "a", resumed: true, newBlockIDs: Array(40..<46),
                         numComputedTokens: 0, numOutputTokens: 3, allTokenIDs: all)
@@ -172,9 +172,9 @@ struct ModelRunnerTests {
         runner.initializeKVCache(numBlocks: 64, blockSize: 4)
         let outputs = Array(c.greedy.prefix(3))
         let out = try runner.execute(
-            RunnerStep(
+            SchedulerOutput(
                 stepID: 0,
-                newRequests: [
+                scheduledNewReqs: [
                     NewRequestData(
                         reqID: "a", promptTokenIDs: c.prompt, samplingParams: .greedy,
                         blockIDs: Array(0..<6), outputTokenIDs: outputs)
@@ -190,14 +190,14 @@ struct ModelRunnerTests {
         let runner = try tinyLlama()
         runner.initializeKVCache(numBlocks: 8, blockSize: 4)
         _ = try runner.execute(
-            RunnerStep(
+            SchedulerOutput(
                 stepID: 0,
-                newRequests: [
+                scheduledNewReqs: [
                     newRequest("a", [1, 2], blocks: [0]),
                     newRequest("b", [3, 4], blocks: [1]),
                 ],
                 numScheduledTokens: ["a": 2, "b": 2]))
-        let out = try runner.execute(RunnerStep(stepID: 1, finishedReqIDs: ["a"]))
+        let out = try runner.execute(SchedulerOutput(stepID: 1, finishedReqIDs: ["a"]))
         #expect(out.reqIDs.isEmpty && runner.knownRequestIDs == ["b"])
         runner.initializeKVCache(numBlocks: 8, blockSize: 4)
         #expect(runner.knownRequestIDs.isEmpty)

@@ -65,9 +65,9 @@ struct PipelineStageTests {
         second.initializeKVCache(numBlocks: 8, blockSize: 4)
         var params = SamplingParams()
         params.temperature = 0
-        var step = RunnerStep(
+        var step = SchedulerOutput(
             stepID: 0,
-            newRequests: [NewRequestData(reqID: "a", promptTokenIDs: [1, 2, 3], samplingParams: params, blockIDs: [0])],
+            scheduledNewReqs: [NewRequestData(reqID: "a", promptTokenIDs: [1, 2, 3], samplingParams: params, blockIDs: [0])],
             numScheduledTokens: ["a": 3])
         #expect(throws: RunnerError.self) { try second.execute(step) }
         step.intermediate = IntermediateTensors(reqIDs: ["a"], numTokens: [2], hiddenSize: 256, values: .init(repeating: 0, count: 512))

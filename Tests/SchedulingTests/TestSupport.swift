@@ -69,3 +69,15 @@ enum TestSupport {
         return ModelRunnerOutput(stepID: out.stepID, reqIDs: ids, sampledTokenIDs: ids.map { tokens[$0] ?? [] })
     }
 }
+
+/// vLLM's column view of the cached rows (its `CachedRequestData` lists), the shape the reference's checks use.
+extension Array where Element == CachedRequestData {
+    var reqIDs: [String] { map(\.reqID) }
+    var resumedReqIDs: Set<String> { Set(filter(\.resumed).map(\.reqID)) }
+    var newBlockIDs: [[Int]] { map(\.newBlockIDs) }
+    var numComputedTokens: [Int] { map(\.numComputedTokens) }
+    var numOutputTokens: [Int] { map(\.numOutputTokens) }
+    var allTokenIDs: [String: [TokenID]] {
+        Dictionary(uniqueKeysWithValues: compactMap { r in r.allTokenIDs.map { (r.reqID, $0) } })
+    }
+}

@@ -124,16 +124,16 @@ public enum RunnerBenchmark {
         var best = Double.infinity
         for attempt in 0..<3 {
             let id = "prompt-\(length)-\(attempt)"
-            let step = RunnerStep(
-                stepID: UInt64(attempt),
-                newRequests: [
+            let step = SchedulerOutput(
+                stepID: attempt,
+                scheduledNewReqs: [
                     NewRequestData(
                         reqID: id, promptTokenIDs: (0..<length).map { TokenID(($0 * 7 + attempt) % c.vocabSize) },
                         samplingParams: params, blockIDs: Array(0..<blocks))
                 ],
                 numScheduledTokens: [id: length])
             best = min(best, Timing.of { _ = try! runner.execute(step) })
-            _ = try! runner.execute(RunnerStep(stepID: UInt64(attempt) + 100, finishedReqIDs: [id]))
+            _ = try! runner.execute(SchedulerOutput(stepID: attempt + 100, finishedReqIDs: [id]))
         }
         let (layer, head) = flops(c)
         return Phase(
@@ -153,12 +153,12 @@ public enum RunnerBenchmark {
         let ids = (0..<batch).map { "bench-\($0)" }
         let perStep = max(1, 2048 / p)
         var prefill = 0.0
-        var stepID: UInt64 = 1000
+        var stepID = 1000
         for start in stride(from: 0, to: batch, by: perStep) {
             let group = start..<min(batch, start + perStep)
-            let step = RunnerStep(
+            let step = SchedulerOutput(
                 stepID: stepID,
-                newRequests: group.map { i in
+                scheduledNewReqs: group.map { i in
                     NewRequestData(
                         reqID: ids[i], promptTokenIDs: (0..<p).map { TokenID(($0 * 7 + i) % c.vocabSize) },
                         samplingParams: params, blockIDs: Array(i * blocksPer..<(i + 1) * blocksPer))
@@ -174,9 +174,9 @@ public enum RunnerBenchmark {
         if let w = weightsCopy { for i in 0..<w.count { w.pointer[i] = Float(i & 1023) } }
         var weightRead = Double.infinity
         for s in 0..<options.decodeSteps {
-            let step = RunnerStep(
+            let step = SchedulerOutput(
                 stepID: stepID,
-                cachedRequests: ids.map {
+                scheduledCachedReqs: ids.map {
                     CachedRequestData(reqID: $0, numComputedTokens: p + s, numOutputTokens: s + 1)
                 },
                 numScheduledTokens: Dictionary(uniqueKeysWithValues: ids.map { ($0, 1) }))
@@ -184,7 +184,7 @@ public enum RunnerBenchmark {
             decode = min(decode, Timing.of { _ = try! runner.execute(step) })
             if let w = weightsCopy { weightRead = min(weightRead, Ceilings.readSeconds(w.pointer, count: w.count)) }
         }
-        _ = try! runner.execute(RunnerStep(stepID: stepID, finishedReqIDs: Set(ids)))
+        _ = try! runner.execute(SchedulerOutput(stepID: stepID, finishedReqIDs: Set(ids)))
         let (layerFlops, headFlops) = flops(c)
         let prefillTokens = Double(batch * p)
         let prefillFlops = layerFlops * prefillTokens + headFlops * Double(batch)

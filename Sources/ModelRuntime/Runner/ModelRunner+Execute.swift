@@ -3,11 +3,11 @@ import ServingCore
 extension ModelRunner {
     /// Runs one step (reference §11.3): validate, update the persistent batch, prepare inputs, forward,
     /// sample the rows whose prefill is complete, return tokens (none for a partial prefill chunk).
-    public func execute(_ step: RunnerStep) throws(RunnerError) -> RunnerStepOutput {
+    public func execute(_ step: SchedulerOutput) throws(RunnerError) -> ModelRunnerOutput {
         guard let cache = kvCache else { throw .kvCacheNotInitialized }
         try validate(step, cache: cache)
         updateStates(step)
-        guard step.totalNumScheduledTokens > 0 else { return RunnerStepOutput(stepID: step.stepID) }
+        guard step.totalNumScheduledTokens > 0 else { return ModelRunnerOutput(stepID: step.stepID) }
         let ids = batch
         let rows = ids.map { id in
             let s = requests[id]!
@@ -42,7 +42,7 @@ extension ModelRunner {
             metadata: inputs.attentionMetadata, kvCache: cache, logitsIndices: logitsIndices,
             inputHidden: hidden)
         let vocab = config.vocabSize
-        var output = RunnerStepOutput(
+        var output = ModelRunnerOutput(
             stepID: step.stepID, reqIDs: ids,
             sampledTokenIDs: Array(repeating: [], count: ids.count))
         // NOTE: as vLLM's `in_progress_prompt_logprobs`: a chunked prefill's prompt logprobs are kept until the
@@ -84,8 +84,8 @@ extension ModelRunner {
     /// A stage before the last: runs its layers and hands the hidden states on; nothing is sampled, and the
     /// requests' computed-token counts advance as on the last stage.
     private func forwardToNextStage(
-        _ step: RunnerStep, ids: [String], rows: [InputRow], inputs: PreparedInputs, cache: KVCache
-    ) -> RunnerStepOutput {
+        _ step: SchedulerOutput, ids: [String], rows: [InputRow], inputs: PreparedInputs, cache: KVCache
+    ) -> ModelRunnerOutput {
         let hidden = step.intermediate.map { gatherRows($0, ids: ids) }
         let out = model.forward(
             inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
@@ -96,7 +96,7 @@ extension ModelRunner {
         for (r, row) in rows.enumerated() {
             requests[ids[r]]!.numComputedTokens = row.numComputedTokens + row.numScheduledTokens
         }
-        return RunnerStepOutput(
+        return ModelRunnerOutput(
             stepID: step.stepID, reqIDs: ids, sampledTokenIDs: Array(repeating: [], count: ids.count),
             intermediate: IntermediateTensors(reqIDs: ids, numTokens: counts, hiddenSize: h, values: values))
     }

@@ -10,7 +10,7 @@ extension ModelRunner {
 
     /// Checks the whole step against the current state before anything changes, so a bad step is refused
     /// as a unit and the runner stays usable.
-    func validate(_ step: RunnerStep, cache: KVCache) throws(RunnerError) {
+    func validate(_ step: SchedulerOutput, cache: KVCache) throws(RunnerError) {
         var projected: [String: Projection] = [:]
         func checkBlocks(_ id: String, _ blocks: [Int]) throws(RunnerError) {
             for b in blocks where b < 0 || b >= cache.numBlocks {
@@ -40,7 +40,7 @@ extension ModelRunner {
                         + "outside the vocabulary (\(config.vocabSize))")
             }
         }
-        for new in step.newRequests {
+        for new in step.scheduledNewReqs {
             guard !new.promptTokenIDs.isEmpty else { throw .invalidRequest(reqID: new.reqID, reason: "empty prompt") }
             let all = new.allTokenIDs
             try checkTokens(new.reqID, all)
@@ -56,7 +56,7 @@ extension ModelRunner {
                 numTokens: all.count, numBlocks: new.blockIDs.count,
                 numComputedTokens: new.numComputedTokens)
         }
-        for delta in step.cachedRequests {
+        for delta in step.scheduledCachedReqs {
             guard !step.finishedReqIDs.contains(delta.reqID), let state = requests[delta.reqID] else {
                 throw .unknownRequest(delta.reqID)
             }
@@ -102,7 +102,7 @@ extension ModelRunner {
 
     /// A later pipeline stage needs exactly one hidden row per scheduled token of every scheduled request; the
     /// first stage takes none.
-    private func validateIntermediate(_ step: RunnerStep) throws(RunnerError) {
+    private func validateIntermediate(_ step: SchedulerOutput) throws(RunnerError) {
         guard let tensors = step.intermediate else {
             if !stage.isFirst && step.totalNumScheduledTokens > 0 {
                 throw .badIntermediate("\(stage) needs the previous stage's hidden states")
@@ -125,7 +125,7 @@ extension ModelRunner {
 
     /// The worker contract (reference §3): finished first, drop unscheduled rows (keeping their state),
     /// then add new requests and apply cached deltas.
-    func updateStates(_ step: RunnerStep) {
+    func updateStates(_ step: SchedulerOutput) {
         for id in step.finishedReqIDs {
             requests[id] = nil
             inProgressPromptLogprobs[id] = nil
@@ -135,14 +135,14 @@ extension ModelRunner {
         func addToBatch(_ id: String) {
             if step.numScheduledTokens[id] != nil, inBatch.insert(id).inserted { batch.append(id) }
         }
-        for new in step.newRequests {
+        for new in step.scheduledNewReqs {
             requests[new.reqID] = CachedRequestState(
                 reqID: new.reqID, tokenIDs: new.allTokenIDs, numPromptTokens: new.promptTokenIDs.count,
                 samplingParams: new.samplingParams, eosTokenID: new.eosTokenID, blockIDs: new.blockIDs,
                 numComputedTokens: new.numComputedTokens)
             addToBatch(new.reqID)
         }
-        for delta in step.cachedRequests {
+        for delta in step.scheduledCachedReqs {
             var s = requests[delta.reqID]!
             if delta.resumed { s.blockIDs = delta.newBlockIDs } else { s.blockIDs += delta.newBlockIDs }
             if let all = delta.allTokenIDs {

@@ -2,7 +2,7 @@ import Foundation
 import ServingCore
 
 /// The model runner (vLLM `GPUModelRunner`, reference §11): owns the model, the KV cache, the persistent
-/// batch and the sampler, and turns each `RunnerStep` into sampled tokens.
+/// batch and the sampler, and turns each `SchedulerOutput` into sampled tokens.
 ///
 /// Not thread-safe: the runner service calls it from one task at a time. A refused step (`RunnerError`)
 /// leaves every piece of state as it was.
@@ -56,7 +56,7 @@ public final class ModelRunner {
     /// Runs a dummy forward of `maxNumBatchedTokens` tokens (split into sequences of at most `maxModelLen`)
     /// with `min(maxNumSeqs, tokens)` logits rows, then reports what is left of `memoryBudgetBytes`, and the speed
     /// of a prefill and of a decode step measured on the warm workspace.
-    public func profile(maxNumBatchedTokens: Int, maxNumSeqs: Int = 256, memoryBudgetBytes: Int) -> RunnerProfile {
+    public func profile(maxNumBatchedTokens: Int, maxNumSeqs: Int = 256, memoryBudgetBytes: Int) -> Profile {
         let total = max(1, maxNumBatchedTokens)
         let blockSize = 16
         var lengths: [Int] = []
@@ -79,7 +79,7 @@ public final class ModelRunner {
         let decode = min(
             dummyForward(Array(repeating: 1, count: decodeBatch), cache: cache),
             dummyForward(Array(repeating: 1, count: decodeBatch), cache: cache))
-        return RunnerProfile(
+        return Profile(
             weightsBytes: weightsBytes, peakActivationBytes: peak,
             availableKVCacheBytes: memoryBudgetBytes - weightsBytes - peak,
             prefillTokenSeconds: prefill / Double(prompt), decodeStepSeconds: decode, decodeBatch: decodeBatch)

@@ -8,8 +8,7 @@ extension ApusV1 {
         public var reqID: String
         /// Resumed after preemption: `newBlockIDs` REPLACE the runner's block table; otherwise they are appended.
         public var resumed: Bool
-        /// One list per KV cache group.
-        public var newBlockIDs: [[UInt32]]
+        public var newBlockIDs: [UInt32]
         public var numComputedTokens: UInt32
         public var numOutputTokens: UInt32
         public var numScheduledTokens: UInt32
@@ -17,12 +16,11 @@ extension ApusV1 {
         public var newTokenIDs: [TokenID]
         /// Resumed requests: the full token sequence (prompt ++ outputs).
         public var allTokenIDs: [TokenID]
-        public var specTokenIDs: [TokenID]
 
         public init(
-            reqID: String = "", resumed: Bool = false, newBlockIDs: [[UInt32]] = [], numComputedTokens: UInt32 = 0,
+            reqID: String = "", resumed: Bool = false, newBlockIDs: [UInt32] = [], numComputedTokens: UInt32 = 0,
             numOutputTokens: UInt32 = 0, numScheduledTokens: UInt32 = 0, newTokenIDs: [TokenID] = [],
-            allTokenIDs: [TokenID] = [], specTokenIDs: [TokenID] = []
+            allTokenIDs: [TokenID] = []
         ) {
             self.reqID = reqID
             self.resumed = resumed
@@ -32,7 +30,6 @@ extension ApusV1 {
             self.numScheduledTokens = numScheduledTokens
             self.newTokenIDs = newTokenIDs
             self.allTokenIDs = allTokenIDs
-            self.specTokenIDs = specTokenIDs
         }
     }
 }
@@ -44,7 +41,7 @@ extension ApusV1.CachedRequestData: CMessageConvertible {
         c.req_id = arena.cString(reqID)
         c.resumed = cBool(resumed)
         c.n_new_block_ids = newBlockIDs.count
-        c.new_block_ids = ApusV1.BlockIDList.cLists(newBlockIDs, in: arena)
+        c.new_block_ids = arena.copy(newBlockIDs)
         c.num_computed_tokens = numComputedTokens
         c.num_output_tokens = numOutputTokens
         c.num_scheduled_tokens = numScheduledTokens
@@ -52,22 +49,17 @@ extension ApusV1.CachedRequestData: CMessageConvertible {
         c.new_token_ids = arena.copy(newTokenIDs)
         c.n_all_token_ids = allTokenIDs.count
         c.all_token_ids = arena.copy(allTokenIDs)
-        c.n_spec_token_ids = specTokenIDs.count
-        c.spec_token_ids = arena.copy(specTokenIDs)
     }
 
     init(c: Apus__V1__CachedRequestData) throws(WireDecodingError) {
         self.init(
             reqID: try CDecode.string(c.req_id, "CachedRequestData.req_id"),
             resumed: c.resumed != 0,
-            newBlockIDs: try ApusV1.BlockIDList.lists(
-                c.new_block_ids, c.n_new_block_ids, "CachedRequestData.new_block_ids"),
+            newBlockIDs: try CDecode.array(c.new_block_ids, c.n_new_block_ids, "CachedRequestData.new_block_ids"),
             numComputedTokens: c.num_computed_tokens,
             numOutputTokens: c.num_output_tokens,
             numScheduledTokens: c.num_scheduled_tokens,
             newTokenIDs: try CDecode.array(c.new_token_ids, c.n_new_token_ids, "CachedRequestData.new_token_ids"),
-            allTokenIDs: try CDecode.array(c.all_token_ids, c.n_all_token_ids, "CachedRequestData.all_token_ids"),
-            specTokenIDs: try CDecode.array(
-                c.spec_token_ids, c.n_spec_token_ids, "CachedRequestData.spec_token_ids"))
+            allTokenIDs: try CDecode.array(c.all_token_ids, c.n_all_token_ids, "CachedRequestData.all_token_ids"))
     }
 }

@@ -20,16 +20,13 @@ extension ApusV1 {
         public var sampledTokenIDs: [[TokenID]]
         public var logprobs: [[PositionLogprobs]]
         public var promptLogprobs: [[PositionLogprobs]]
-        public var numNansInLogits: UInt32
-        /// Execution time on the runner, microseconds.
-        public var executeTimeUS: UInt64
         /// A pipeline stage before the last: the hidden states for the next stage.
         public var intermediateTensors: IntermediateTensors?
 
         public init(
             stepID: UInt64 = 0, incarnationID: String = "", reqIDs: [String] = [], sampledTokenIDs: [[TokenID]] = [],
-            logprobs: [[PositionLogprobs]] = [], promptLogprobs: [[PositionLogprobs]] = [], numNansInLogits: UInt32 = 0,
-            executeTimeUS: UInt64 = 0, intermediateTensors: IntermediateTensors? = nil
+            logprobs: [[PositionLogprobs]] = [], promptLogprobs: [[PositionLogprobs]] = [],
+            intermediateTensors: IntermediateTensors? = nil
         ) {
             self.stepID = stepID
             self.incarnationID = incarnationID
@@ -37,8 +34,6 @@ extension ApusV1 {
             self.sampledTokenIDs = sampledTokenIDs
             self.logprobs = logprobs
             self.promptLogprobs = promptLogprobs
-            self.numNansInLogits = numNansInLogits
-            self.executeTimeUS = executeTimeUS
             self.intermediateTensors = intermediateTensors
         }
     }
@@ -90,8 +85,6 @@ extension ApusV1.ModelRunnerOutput: CMessageConvertible {
         c.logprobs = ApusV1.RequestLogprobs.cLists(logprobs, in: arena)
         c.n_prompt_logprobs = promptLogprobs.count
         c.prompt_logprobs = ApusV1.RequestLogprobs.cLists(promptLogprobs, in: arena)
-        c.num_nans_in_logits = numNansInLogits
-        c.execute_time_us = executeTimeUS
         c.intermediate_tensors = intermediateTensors.map { arena.message($0) }
     }
 
@@ -105,8 +98,6 @@ extension ApusV1.ModelRunnerOutput: CMessageConvertible {
             logprobs: try ApusV1.RequestLogprobs.lists(c.logprobs, c.n_logprobs, "ModelRunnerOutput.logprobs"),
             promptLogprobs: try ApusV1.RequestLogprobs.lists(
                 c.prompt_logprobs, c.n_prompt_logprobs, "ModelRunnerOutput.prompt_logprobs"),
-            numNansInLogits: c.num_nans_in_logits,
-            executeTimeUS: c.execute_time_us,
             intermediateTensors: try CDecode.message(c.intermediate_tensors))
     }
 }

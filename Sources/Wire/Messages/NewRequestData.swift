@@ -9,19 +9,18 @@ extension ApusV1 {
         public var promptTokenIDs: [TokenID]
         public var samplingParams: SamplingParams
         public var eosTokenID: TokenID?
-        /// Every block, prefix-cache hits included; one list per KV cache group.
-        public var blockIDs: [[UInt32]]
+        /// Every block, prefix-cache hits included (one KV cache group).
+        public var blockIDs: [UInt32]
         public var numComputedTokens: UInt32
         public var numScheduledTokens: UInt32
-        public var specTokenIDs: [TokenID]
         public var loraName: String
         /// Tokens already generated (a request re-sent after runner loss); empty for a fresh request.
         public var outputTokenIDs: [TokenID]
 
         public init(
             reqID: String = "", promptTokenIDs: [TokenID] = [], samplingParams: SamplingParams = SamplingParams(),
-            eosTokenID: TokenID? = nil, blockIDs: [[UInt32]] = [], numComputedTokens: UInt32 = 0,
-            numScheduledTokens: UInt32 = 0, specTokenIDs: [TokenID] = [], loraName: String = "",
+            eosTokenID: TokenID? = nil, blockIDs: [UInt32] = [], numComputedTokens: UInt32 = 0,
+            numScheduledTokens: UInt32 = 0, loraName: String = "",
             outputTokenIDs: [TokenID] = []
         ) {
             self.reqID = reqID
@@ -31,7 +30,6 @@ extension ApusV1 {
             self.blockIDs = blockIDs
             self.numComputedTokens = numComputedTokens
             self.numScheduledTokens = numScheduledTokens
-            self.specTokenIDs = specTokenIDs
             self.loraName = loraName
             self.outputTokenIDs = outputTokenIDs
         }
@@ -50,11 +48,9 @@ extension ApusV1.NewRequestData: CMessageConvertible {
         c.has_eos_token_id = cBool(eosTokenID != nil)
         c.eos_token_id = eosTokenID ?? 0
         c.n_block_ids = blockIDs.count
-        c.block_ids = ApusV1.BlockIDList.cLists(blockIDs, in: arena)
+        c.block_ids = arena.copy(blockIDs)
         c.num_computed_tokens = numComputedTokens
         c.num_scheduled_tokens = numScheduledTokens
-        c.n_spec_token_ids = specTokenIDs.count
-        c.spec_token_ids = arena.copy(specTokenIDs)
         c.lora_name = arena.cString(loraName)
         c.n_output_token_ids = outputTokenIDs.count
         c.output_token_ids = arena.copy(outputTokenIDs)
@@ -67,10 +63,9 @@ extension ApusV1.NewRequestData: CMessageConvertible {
                 c.prompt_token_ids, c.n_prompt_token_ids, "NewRequestData.prompt_token_ids"),
             samplingParams: try CDecode.message(c.sampling_params) ?? SamplingParams(),
             eosTokenID: c.has_eos_token_id != 0 ? c.eos_token_id : nil,
-            blockIDs: try ApusV1.BlockIDList.lists(c.block_ids, c.n_block_ids, "NewRequestData.block_ids"),
+            blockIDs: try CDecode.array(c.block_ids, c.n_block_ids, "NewRequestData.block_ids"),
             numComputedTokens: c.num_computed_tokens,
             numScheduledTokens: c.num_scheduled_tokens,
-            specTokenIDs: try CDecode.array(c.spec_token_ids, c.n_spec_token_ids, "NewRequestData.spec_token_ids"),
             loraName: try CDecode.string(c.lora_name, "NewRequestData.lora_name"),
             outputTokenIDs: try CDecode.array(
                 c.output_token_ids, c.n_output_token_ids, "NewRequestData.output_token_ids"))

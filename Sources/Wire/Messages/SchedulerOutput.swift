@@ -7,26 +7,18 @@ extension ApusV1 {
         public var stepID: UInt64
         public var scheduledNewReqs: [NewRequestData]
         public var scheduledCachedReqs: [CachedRequestData]
-        public var totalNumScheduledTokens: UInt32
         public var finishedReqIDs: [String]
-        public var preemptedReqIDs: [String]
-        /// Per KV cache group.
-        public var numCommonPrefixBlocks: [UInt32]
         /// Pipeline stages after the first: the previous stage's hidden states.
         public var intermediateTensors: IntermediateTensors?
 
         public init(
             stepID: UInt64 = 0, scheduledNewReqs: [NewRequestData] = [], scheduledCachedReqs: [CachedRequestData] = [],
-            totalNumScheduledTokens: UInt32 = 0, finishedReqIDs: [String] = [], preemptedReqIDs: [String] = [],
-            numCommonPrefixBlocks: [UInt32] = [], intermediateTensors: IntermediateTensors? = nil
+            finishedReqIDs: [String] = [], intermediateTensors: IntermediateTensors? = nil
         ) {
             self.stepID = stepID
             self.scheduledNewReqs = scheduledNewReqs
             self.scheduledCachedReqs = scheduledCachedReqs
-            self.totalNumScheduledTokens = totalNumScheduledTokens
             self.finishedReqIDs = finishedReqIDs
-            self.preemptedReqIDs = preemptedReqIDs
-            self.numCommonPrefixBlocks = numCommonPrefixBlocks
             self.intermediateTensors = intermediateTensors
         }
     }
@@ -41,13 +33,8 @@ extension ApusV1.SchedulerOutput: CMessageConvertible {
         c.scheduled_new_reqs = arena.messages(scheduledNewReqs)
         c.n_scheduled_cached_reqs = scheduledCachedReqs.count
         c.scheduled_cached_reqs = arena.messages(scheduledCachedReqs)
-        c.total_num_scheduled_tokens = totalNumScheduledTokens
         c.n_finished_req_ids = finishedReqIDs.count
         c.finished_req_ids = arena.cStrings(finishedReqIDs)
-        c.n_preempted_req_ids = preemptedReqIDs.count
-        c.preempted_req_ids = arena.cStrings(preemptedReqIDs)
-        c.n_num_common_prefix_blocks = numCommonPrefixBlocks.count
-        c.num_common_prefix_blocks = arena.copy(numCommonPrefixBlocks)
         c.intermediate_tensors = intermediateTensors.map { arena.message($0) }
     }
 
@@ -58,13 +45,8 @@ extension ApusV1.SchedulerOutput: CMessageConvertible {
                 c.scheduled_new_reqs, c.n_scheduled_new_reqs, "SchedulerOutput.scheduled_new_reqs"),
             scheduledCachedReqs: try CDecode.messages(
                 c.scheduled_cached_reqs, c.n_scheduled_cached_reqs, "SchedulerOutput.scheduled_cached_reqs"),
-            totalNumScheduledTokens: c.total_num_scheduled_tokens,
             finishedReqIDs: try CDecode.strings(
                 c.finished_req_ids, c.n_finished_req_ids, "SchedulerOutput.finished_req_ids"),
-            preemptedReqIDs: try CDecode.strings(
-                c.preempted_req_ids, c.n_preempted_req_ids, "SchedulerOutput.preempted_req_ids"),
-            numCommonPrefixBlocks: try CDecode.array(
-                c.num_common_prefix_blocks, c.n_num_common_prefix_blocks, "SchedulerOutput.num_common_prefix_blocks"),
             intermediateTensors: try CDecode.message(c.intermediate_tensors))
     }
 }

@@ -86,22 +86,20 @@ public enum WireMessageBenchmark {
             let blocks: [UInt32] = (0..<8).map { (j: Int) in UInt32(i * 8 + j) }
             return ApusV1.NewRequestData(
                 reqID: "cmpl-\(i)", promptTokenIDs: prompt, samplingParams: SamplingParams(), eosTokenID: 2,
-                blockIDs: [blocks], numScheduledTokens: 128)
+                blockIDs: blocks, numScheduledTokens: 128)
         }
         let cached = (0..<cachedRequests).map { (i: Int) -> ApusV1.CachedRequestData in
             ApusV1.CachedRequestData(
-                reqID: "cmpl-\(i)", newBlockIDs: i % 16 == 0 ? [[UInt32(i)]] : [[]],
+                reqID: "cmpl-\(i)", newBlockIDs: i % 16 == 0 ? [UInt32(i)] : [],
                 numComputedTokens: UInt32(300 + i), numOutputTokens: UInt32(i), numScheduledTokens: 1)
         }
         return ApusV1.SchedulerOutput(
-            stepID: 123_456, scheduledNewReqs: new, scheduledCachedReqs: cached,
-            totalNumScheduledTokens: UInt32(newRequests * 128 + cachedRequests), finishedReqIDs: ["cmpl-old"],
-            numCommonPrefixBlocks: [0])
+            stepID: 123_456, scheduledNewReqs: new, scheduledCachedReqs: cached, finishedReqIDs: ["cmpl-old"])
     }
 
     static func sampleModelRunnerOutput(requests: Int) -> ApusV1.ModelRunnerOutput {
         ApusV1.ModelRunnerOutput(
             stepID: 123_456, incarnationID: "runner-0-abcdef", reqIDs: (0..<requests).map { "cmpl-\($0)" },
-            sampledTokenIDs: (0..<requests).map { [TokenID($0)] }, executeTimeUS: 12_000)
+            sampledTokenIDs: (0..<requests).map { [TokenID($0)] })
     }
 }

@@ -5,7 +5,7 @@ import ServingCore
 /// What `RunnerDriver` drives: one runner, or a pipeline of stage runners behaving as one.
 protocol StepRunner: AnyObject {
     func initializeKVCache(numBlocks: Int, blockSize: Int)
-    func execute(_ step: RunnerStep) throws(RunnerError) -> RunnerStepOutput
+    func execute(_ step: SchedulerOutput) throws(RunnerError) -> ModelRunnerOutput
     var captureLogits: Bool { get set }
     var capturedLogits: [String: [Float]] { get }
 }
@@ -35,9 +35,9 @@ final class PipelineRunners: StepRunner {
         undelivered = [:]
     }
 
-    func execute(_ step: RunnerStep) throws(RunnerError) -> RunnerStepOutput {
+    func execute(_ step: SchedulerOutput) throws(RunnerError) -> ModelRunnerOutput {
         var early = step
-        early.cachedRequests = step.cachedRequests.map { delta in
+        early.scheduledCachedReqs = step.scheduledCachedReqs.map { delta in
             var d = delta
             d.newTokenIDs = undelivered[delta.reqID] ?? []
             return d
@@ -52,7 +52,7 @@ final class PipelineRunners: StepRunner {
         last.intermediate = intermediate
         let out = try stages.last!.execute(last)
         for id in step.finishedReqIDs { undelivered[id] = nil }
-        for delta in step.cachedRequests { undelivered[delta.reqID] = nil }
+        for delta in step.scheduledCachedReqs { undelivered[delta.reqID] = nil }
         for (k, id) in out.reqIDs.enumerated() where !out.sampledTokenIDs[k].isEmpty {
             undelivered[id, default: []] += out.sampledTokenIDs[k]
         }

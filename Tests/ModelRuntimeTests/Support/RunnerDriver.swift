@@ -60,7 +60,7 @@ final class RunnerDriver {
         var finished: Set<String> = []
         while requests.contains(where: { !$0.finished }) {
             precondition(steps < 10_000, "the test scheduler made no progress")
-            var step = RunnerStep(stepID: UInt64(steps), finishedReqIDs: finished)
+            var step = SchedulerOutput(stepID: steps, finishedReqIDs: finished)
             finished = []
             var budget = options.tokenBudget
             if let every = options.preemptEvery, steps > 0, steps % every == 0,
@@ -86,18 +86,18 @@ final class RunnerDriver {
                 freeBlocks.removeFirst(fresh.count)
                 r.blockIDs += fresh
                 if r.preempted {
-                    step.cachedRequests.append(
+                    step.scheduledCachedReqs.append(
                         CachedRequestData(
                             reqID: r.id, resumed: true, newBlockIDs: r.blockIDs, numComputedTokens: 0,
                             numOutputTokens: r.output.count, allTokenIDs: r.prompt + r.output))
                     r.preempted = false
                 } else if r.sent {
-                    step.cachedRequests.append(
+                    step.scheduledCachedReqs.append(
                         CachedRequestData(
                             reqID: r.id, newBlockIDs: fresh, numComputedTokens: r.numComputedTokens,
                             numOutputTokens: r.output.count))
                 } else {
-                    step.newRequests.append(
+                    step.scheduledNewReqs.append(
                         NewRequestData(
                             reqID: r.id, promptTokenIDs: r.prompt, samplingParams: .greedy, blockIDs: r.blockIDs,
                             numComputedTokens: r.numComputedTokens))

@@ -46,21 +46,16 @@ struct RunnerMessagesTests {
         ])
     }
 
-    @Test("BlockIDList round-trips empty and maximal values")
-    func blockIDList() throws {
-        try expectRoundTrips([ApusV1.BlockIDList(), ApusV1.BlockIDList(blockIDs: MessageSamples.manyBlocks)])
-    }
-
     static let maximalNewRequest = ApusV1.NewRequestData(
         reqID: MessageSamples.longString, promptTokenIDs: MessageSamples.manyTokens, samplingParams: MessageSamples.maximalSamplingParams,
-        eosTokenID: .max, blockIDs: [MessageSamples.manyBlocks, [], [.max]], numComputedTokens: .max,
-        numScheduledTokens: .max, specTokenIDs: MessageSamples.extremeTokens, loraName: MessageSamples.unicode,
+        eosTokenID: .max, blockIDs: MessageSamples.manyBlocks + [.max], numComputedTokens: .max,
+        numScheduledTokens: .max, loraName: MessageSamples.unicode,
         outputTokenIDs: MessageSamples.manyTokens)
 
     static let maximalCachedRequest = ApusV1.CachedRequestData(
-        reqID: MessageSamples.longString, resumed: true, newBlockIDs: [MessageSamples.manyBlocks, []], numComputedTokens: .max,
+        reqID: MessageSamples.longString, resumed: true, newBlockIDs: MessageSamples.manyBlocks, numComputedTokens: .max,
         numOutputTokens: .max, numScheduledTokens: .max, newTokenIDs: MessageSamples.extremeTokens,
-        allTokenIDs: MessageSamples.manyTokens, specTokenIDs: MessageSamples.extremeTokens)
+        allTokenIDs: MessageSamples.manyTokens)
 
     @Test("NewRequestData and CachedRequestData round-trip empty, maximal and unicode values")
     func requestData() throws {
@@ -68,11 +63,11 @@ struct RunnerMessagesTests {
             ApusV1.NewRequestData(), Self.maximalNewRequest,
             ApusV1.NewRequestData(
                 reqID: MessageSamples.unicode, promptTokenIDs: [1], samplingParams: MessageSamples.unicodeSamplingParams,
-                eosTokenID: 0, blockIDs: [[0]], loraName: MessageSamples.unicode2),
+                eosTokenID: 0, blockIDs: [0], loraName: MessageSamples.unicode2),
         ])
         try expectRoundTrips([
             ApusV1.CachedRequestData(), Self.maximalCachedRequest,
-            ApusV1.CachedRequestData(reqID: MessageSamples.unicode, newBlockIDs: [[1, 2], [3]], numScheduledTokens: 1),
+            ApusV1.CachedRequestData(reqID: MessageSamples.unicode, newBlockIDs: [1, 2, 3], numScheduledTokens: 1),
         ])
     }
 
@@ -83,15 +78,14 @@ struct RunnerMessagesTests {
             ApusV1.SchedulerOutput(
                 stepID: .max, scheduledNewReqs: [Self.maximalNewRequest, ApusV1.NewRequestData()],
                 scheduledCachedReqs: [Self.maximalCachedRequest, ApusV1.CachedRequestData()],
-                totalNumScheduledTokens: .max, finishedReqIDs: [MessageSamples.longString, ""],
-                preemptedReqIDs: [MessageSamples.unicode], numCommonPrefixBlocks: [.max, 0],
+                finishedReqIDs: [MessageSamples.longString, ""],
                 intermediateTensors: ApusV1.IntermediateTensors(
                     reqIDs: [MessageSamples.unicode, ""], numTokens: [2, 1], hiddenSize: 3,
                     values: [1.5, -0, .infinity, -.greatestFiniteMagnitude, .leastNonzeroMagnitude, 0, 7, 8, 9])),
             WireMessageBenchmark.sampleSchedulerOutput(newRequests: 512, cachedRequests: 512),
             ApusV1.SchedulerOutput(
                 stepID: 1, scheduledCachedReqs: [ApusV1.CachedRequestData(reqID: MessageSamples.unicode2)],
-                finishedReqIDs: [MessageSamples.unicode], preemptedReqIDs: [MessageSamples.unicode2]),
+                finishedReqIDs: [MessageSamples.unicode, MessageSamples.unicode2]),
         ])
     }
 
@@ -107,7 +101,7 @@ struct RunnerMessagesTests {
                 stepID: .max, incarnationID: MessageSamples.longString, reqIDs: (0..<1_024).map { "req-\($0)" },
                 sampledTokenIDs: (0..<1_024).map { [TokenID($0), .max, .min] } + [MessageSamples.manyTokens, []],
                 logprobs: (0..<256).map { _ in positions } + [[], [MessageSamples.maximalLogprobs]],
-                promptLogprobs: [positions, []], numNansInLogits: .max, executeTimeUS: .max),
+                promptLogprobs: [positions, []]),
             ApusV1.ModelRunnerOutput(
                 stepID: 7, incarnationID: MessageSamples.unicode, reqIDs: [MessageSamples.unicode2], sampledTokenIDs: [[1]]),
             ApusV1.ModelRunnerOutput(

@@ -23,7 +23,6 @@ typedef struct Apus__V1__ProfileRequest Apus__V1__ProfileRequest;
 typedef struct Apus__V1__ProfileResult Apus__V1__ProfileResult;
 typedef struct Apus__V1__InitializeCacheRequest Apus__V1__InitializeCacheRequest;
 typedef struct Apus__V1__InitializeCacheResponse Apus__V1__InitializeCacheResponse;
-typedef struct Apus__V1__BlockIDList Apus__V1__BlockIDList;
 typedef struct Apus__V1__NewRequestData Apus__V1__NewRequestData;
 typedef struct Apus__V1__CachedRequestData Apus__V1__CachedRequestData;
 typedef struct Apus__V1__SchedulerOutput Apus__V1__SchedulerOutput;
@@ -152,21 +151,7 @@ struct  Apus__V1__InitializeCacheResponse
 
 
 /*
- * Block ids of one KV cache group.
- */
-struct  Apus__V1__BlockIDList
-{
-  ProtobufCMessage base;
-  size_t n_block_ids;
-  uint32_t *block_ids;
-};
-#define APUS__V1__BLOCK_IDLIST__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&apus__v1__block_idlist__descriptor) \
-    , 0,NULL }
-
-
-/*
- * A request the runner has not seen (or must rebuild): its full data, sent once.
+ * A request the runner has not seen (or must rebuild after it restarted): its full data, sent once.
  */
 struct  Apus__V1__NewRequestData
 {
@@ -178,14 +163,12 @@ struct  Apus__V1__NewRequestData
   protobuf_c_boolean has_eos_token_id;
   int32_t eos_token_id;
   /*
-   * Every block, prefix-cache hits included; one list per KV cache group.
+   * Every block of the request's one KV cache group, prefix-cache hits included.
    */
   size_t n_block_ids;
-  Apus__V1__BlockIDList **block_ids;
+  uint32_t *block_ids;
   uint32_t num_computed_tokens;
   uint32_t num_scheduled_tokens;
-  size_t n_spec_token_ids;
-  int32_t *spec_token_ids;
   char *lora_name;
   /*
    * Tokens already generated (a request re-sent after runner loss); empty for a fresh request.
@@ -195,7 +178,7 @@ struct  Apus__V1__NewRequestData
 };
 #define APUS__V1__NEW_REQUEST_DATA__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__new_request_data__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, NULL, 0, 0, 0,NULL, 0, 0, 0,NULL, (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, NULL, 0, 0, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
@@ -210,7 +193,7 @@ struct  Apus__V1__CachedRequestData
    */
   protobuf_c_boolean resumed;
   size_t n_new_block_ids;
-  Apus__V1__BlockIDList **new_block_ids;
+  uint32_t *new_block_ids;
   uint32_t num_computed_tokens;
   uint32_t num_output_tokens;
   uint32_t num_scheduled_tokens;
@@ -224,14 +207,15 @@ struct  Apus__V1__CachedRequestData
    */
   size_t n_all_token_ids;
   int32_t *all_token_ids;
-  size_t n_spec_token_ids;
-  int32_t *spec_token_ids;
 };
 #define APUS__V1__CACHED_REQUEST_DATA__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__cached_request_data__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0,NULL, 0, 0, 0, 0,NULL, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, 0,NULL, 0, 0, 0, 0,NULL, 0,NULL }
 
 
+/*
+ * One engine step for the runners. Each request's scheduled token count is in its entry; the total is their sum.
+ */
 struct  Apus__V1__SchedulerOutput
 {
   ProtobufCMessage base;
@@ -240,13 +224,8 @@ struct  Apus__V1__SchedulerOutput
   Apus__V1__NewRequestData **scheduled_new_reqs;
   size_t n_scheduled_cached_reqs;
   Apus__V1__CachedRequestData **scheduled_cached_reqs;
-  uint32_t total_num_scheduled_tokens;
   size_t n_finished_req_ids;
   char **finished_req_ids;
-  size_t n_preempted_req_ids;
-  char **preempted_req_ids;
-  size_t n_num_common_prefix_blocks;
-  uint32_t *num_common_prefix_blocks;
   /*
    * Pipeline stages after the first receive the previous stage's hidden states.
    */
@@ -254,7 +233,7 @@ struct  Apus__V1__SchedulerOutput
 };
 #define APUS__V1__SCHEDULER_OUTPUT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__scheduler_output__descriptor) \
-    , 0, 0,NULL, 0,NULL, 0, 0,NULL, 0,NULL, 0,NULL, NULL }
+    , 0, 0,NULL, 0,NULL, 0,NULL, NULL }
 
 
 /*
@@ -309,11 +288,6 @@ struct  Apus__V1__ModelRunnerOutput
   Apus__V1__RequestLogprobs **logprobs;
   size_t n_prompt_logprobs;
   Apus__V1__RequestLogprobs **prompt_logprobs;
-  uint32_t num_nans_in_logits;
-  /*
-   * Execution time on the runner, microseconds.
-   */
-  uint64_t execute_time_us;
   /*
    * A pipeline stage before the last: the hidden states for the next stage (nothing sampled).
    */
@@ -321,7 +295,7 @@ struct  Apus__V1__ModelRunnerOutput
 };
 #define APUS__V1__MODEL_RUNNER_OUTPUT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__model_runner_output__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0, NULL }
+    , 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL }
 
 
 struct  Apus__V1__ResetRequest
@@ -474,25 +448,6 @@ Apus__V1__InitializeCacheResponse *
                       const uint8_t       *data);
 void   apus__v1__initialize_cache_response__free_unpacked
                      (Apus__V1__InitializeCacheResponse *message,
-                      ProtobufCAllocator *allocator);
-/* Apus__V1__BlockIDList methods */
-void   apus__v1__block_idlist__init
-                     (Apus__V1__BlockIDList         *message);
-size_t apus__v1__block_idlist__get_packed_size
-                     (const Apus__V1__BlockIDList   *message);
-size_t apus__v1__block_idlist__pack
-                     (const Apus__V1__BlockIDList   *message,
-                      uint8_t             *out);
-size_t apus__v1__block_idlist__pack_to_buffer
-                     (const Apus__V1__BlockIDList   *message,
-                      ProtobufCBuffer     *buffer);
-Apus__V1__BlockIDList *
-       apus__v1__block_idlist__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data);
-void   apus__v1__block_idlist__free_unpacked
-                     (Apus__V1__BlockIDList *message,
                       ProtobufCAllocator *allocator);
 /* Apus__V1__NewRequestData methods */
 void   apus__v1__new_request_data__init
@@ -669,9 +624,6 @@ typedef void (*Apus__V1__InitializeCacheRequest_Closure)
 typedef void (*Apus__V1__InitializeCacheResponse_Closure)
                  (const Apus__V1__InitializeCacheResponse *message,
                   void *closure_data);
-typedef void (*Apus__V1__BlockIDList_Closure)
-                 (const Apus__V1__BlockIDList *message,
-                  void *closure_data);
 typedef void (*Apus__V1__NewRequestData_Closure)
                  (const Apus__V1__NewRequestData *message,
                   void *closure_data);
@@ -709,7 +661,6 @@ extern const ProtobufCMessageDescriptor apus__v1__profile_request__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__profile_result__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__initialize_cache_request__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__initialize_cache_response__descriptor;
-extern const ProtobufCMessageDescriptor apus__v1__block_idlist__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__new_request_data__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__cached_request_data__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__scheduler_output__descriptor;

@@ -1,15 +1,17 @@
-import ServingCore
-
-/// The delta for a request the runner has seen before (one row of vLLM `CachedRequestData`).
-public struct CachedRequestData: Sendable, Equatable {
+/// What changed for a request the runners already hold (one row of vLLM's `CachedRequestData`, whose parallel
+/// lists become one value per request).
+public struct CachedRequestData: Sendable, Hashable {
     public var reqID: String
-    /// Resumed after preemption: `newBlockIDs` replace the block table instead of extending it.
+    /// Resumed after preemption: `newBlockIDs` replace the runner's block table instead of extending it.
     public var resumed: Bool
+    /// Blocks to append (the full table when resumed).
     public var newBlockIDs: [Int]
-    /// Computed tokens before this step.
+    /// Tokens computed before this step.
     public var numComputedTokens: Int
+    /// Output tokens the runner holds for the request, the ones of steps still in flight included.
     public var numOutputTokens: Int
-    /// Prompt ++ outputs, sent for resumed requests (the runner's copy may be stale).
+    /// Prompt ++ outputs, for a request not scheduled in the previous step (resumed ones): the runner's copy may
+    /// be stale. Nil otherwise.
     public var allTokenIDs: [TokenID]?
     /// Pipeline stages before the last: the tokens the last stage sampled since this stage last saw the request.
     public var newTokenIDs: [TokenID]

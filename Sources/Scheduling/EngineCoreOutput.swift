@@ -1,0 +1,28 @@
+import ServingCore
+
+/// One request's progress in one step, for the client (reference §4). At most one per request per step.
+public struct EngineCoreOutput: Sendable, Hashable {
+    public var reqID: String
+    public var newTokenIDs: [TokenID]
+    public var newLogprobs: [PositionLogprobs]?
+    public var newPromptLogprobs: [PositionLogprobs]?
+    /// Set exactly when the request finished.
+    public var finishReason: FinishReason?
+    public var stopReason: StopReason?
+    /// Prompt tokens served from the prefix cache at first admission.
+    public var numCachedTokens: Int
+
+    public init(
+        reqID: String, newTokenIDs: [TokenID], newLogprobs: [PositionLogprobs]? = nil,
+        newPromptLogprobs: [PositionLogprobs]? = nil, finishReason: FinishReason? = nil,
+        stopReason: StopReason? = nil, numCachedTokens: Int = 0
+    ) {
+        self.reqID = reqID
+        self.newTokenIDs = newTokenIDs
+        self.newLogprobs = newLogprobs
+        self.newPromptLogprobs = newPromptLogprobs
+        self.finishReason = finishReason
+        self.stopReason = stopReason
+        self.numCachedTokens = numCachedTokens
+    }
+}

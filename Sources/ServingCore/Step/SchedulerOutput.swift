@@ -1,0 +1,35 @@
+/// One engine step: the scheduler's decisions, sent to every runner (vLLM `SchedulerOutput`). New requests come
+/// in full once, later steps carry deltas; a step may carry only `finishedReqIDs`.
+public struct SchedulerOutput: Sendable, Hashable {
+    public var stepID: Int
+    public var scheduledNewReqs: [NewRequestData]
+    public var scheduledCachedReqs: [CachedRequestData]
+    /// Tokens to compute this step per scheduled request (≥ 1 each).
+    public var numScheduledTokens: [String: Int]
+    /// Finished or aborted since the previous step: runners drop their state first.
+    public var finishedReqIDs: Set<String>
+    /// Preempted since the previous step. The engine-core reads it; runners are not sent it (a preempted
+    /// request is simply not scheduled, and comes back resumed).
+    public var preemptedReqIDs: Set<String>
+    /// Pipeline stages after the first: the previous stage's hidden states for this step.
+    public var intermediate: IntermediateTensors?
+
+    public init(
+        stepID: Int, scheduledNewReqs: [NewRequestData] = [], scheduledCachedReqs: [CachedRequestData] = [],
+        numScheduledTokens: [String: Int] = [:], finishedReqIDs: Set<String> = [], preemptedReqIDs: Set<String> = [],
+        intermediate: IntermediateTensors? = nil
+    ) {
+        self.stepID = stepID
+        self.scheduledNewReqs = scheduledNewReqs
+        self.scheduledCachedReqs = scheduledCachedReqs
+        self.numScheduledTokens = numScheduledTokens
+        self.finishedReqIDs = finishedReqIDs
+        self.preemptedReqIDs = preemptedReqIDs
+        self.intermediate = intermediate
+    }
+
+    public var totalNumScheduledTokens: Int { numScheduledTokens.values.reduce(0, +) }
+
+    /// Every scheduled request id, new ones first.
+    public var scheduledReqIDs: [String] { scheduledNewReqs.map(\.reqID) + scheduledCachedReqs.map(\.reqID) }
+}
