@@ -1,6 +1,6 @@
 import ServingCore
 
-/// What a runner returns for one step: sampled tokens per scheduled request (reference §4).
+/// What a runner returns for one step: sampled tokens per scheduled request (docs/architecture.md §4.6).
 ///
 /// `sampledTokenIDs[i]` belongs to `reqIDs[i]` and is empty for a partial prefill chunk.
 public struct ModelRunnerOutput: Sendable, Hashable {
@@ -28,7 +28,7 @@ public struct ModelRunnerOutput: Sendable, Hashable {
     }
 }
 
-/// One request's progress in one step, for the client (reference §4). At most one per request per step.
+/// One request's progress in one step, for the client (docs/scheduling.md §12). At most one per request per step.
 public struct EngineCoreOutput: Sendable, Hashable {
     public var reqID: String
     public var newTokenIDs: [TokenID]

@@ -1,6 +1,6 @@
 import ServingCore
 
-/// A request scheduled for the first time: everything a runner needs to hold it (reference §3).
+/// A request scheduled for the first time: everything a runner needs to hold it (docs/architecture.md §4.3).
 public struct NewRequestData: Sendable, Hashable {
     public var reqID: String
     public var promptTokenIDs: [TokenID]
@@ -50,7 +50,7 @@ public struct CachedRequestData: Sendable, Hashable {
     }
 }
 
-/// One step's decisions, sent to every runner (reference §3). A step may carry only `finishedReqIDs`.
+/// One step's decisions, sent to every runner (docs/architecture.md §4.2). A step may carry only `finishedReqIDs`.
 public struct SchedulerOutput: Sendable, Hashable {
     public var stepID: Int
     public var scheduledNewReqs: [NewRequestData]

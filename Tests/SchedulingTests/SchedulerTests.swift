@@ -127,7 +127,7 @@ struct SchedulerTests {
     }
 
     // AC-28 (min_tokens) is not the scheduler's: vLLM 0.33's check_stop ignores min_tokens and the sampler masks
-    // EOS and stop ids instead (reference §16), so it is tested with the runner's sampler.
+    // EOS and stop ids instead (docs/scheduling.md §12), so it is tested with the runner's sampler.
 
     @Test("max_model_len caps the length: the request finishes when its sequence reaches it")
     func maxModelLen() throws {

@@ -1,6 +1,6 @@
 import ServingCore
 
-/// One step from the engine-core to the runner; mirrors vLLM's `SchedulerOutput` (reference §3).
+/// One step from the engine-core to the runner; mirrors vLLM's `SchedulerOutput` (docs/architecture.md §4.2).
 ///
 /// Full data is sent once per request (`newRequests`), later steps carry deltas (`cachedRequests`).
 public struct RunnerStep: Sendable, Equatable {

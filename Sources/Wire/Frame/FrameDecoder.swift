@@ -9,7 +9,7 @@ import NIOCore
 public struct FrameDecoder: ByteToMessageDecoder {
     public typealias InboundOut = Frame
 
-    /// 64 MiB, as DESIGN.md §3 says.
+    /// 64 MiB (docs/architecture.md §3.1).
     public static let defaultMaxFrameBytes = 64 << 20
 
     public let maxFrameBytes: Int
