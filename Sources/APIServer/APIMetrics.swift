@@ -2,7 +2,7 @@ import Prometheus
 import ServingCore
 import Wire
 
-/// The api's per-request metrics with vLLM's names (reference §13), labelled by `model_name`.
+/// The api's per-request metrics with vLLM's names (docs/architecture.md §3.8), labelled by `model_name`.
 ///
 /// TTFT and e2e latency run from the api's arrival time; inter-token latency is the gap between consecutive
 /// outputs of one request. Every upstream request (each choice of `n`) counts as one request, as in vLLM.

@@ -5,7 +5,7 @@ import NIOCore
 import Tokenization
 import Wire
 
-/// The OpenAI-compatible HTTP front end (DESIGN.md §1–2): a stateless client of one `Engine` upstream.
+/// The OpenAI-compatible HTTP front end (docs/architecture.md §1–§2): a stateless client of one `Engine` upstream.
 ///
 /// Owns HTTP, API keys, validation, chat templates, tokenization, detokenization, stop strings and `n > 1`
 /// fan-out; the upstream only sees token ids. `makeRouter()` is the whole HTTP surface, testable without a

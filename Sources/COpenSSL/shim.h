@@ -9,7 +9,7 @@
 
 static inline unsigned long apus_openssl_version_number(void) { return OPENSSL_VERSION_NUMBER; }
 
-// Function-like macros Swift cannot import (swift-build-notes §5 pitfall 9), used by Sources/Wire/TLS.
+// Function-like macros Swift cannot import, used by Sources/Wire/TLS.
 
 /// SSL_CTX_set_min_proto_version: 1 on success.
 static inline int apus_ssl_ctx_set_min_proto_version(SSL_CTX *ctx, int version) {

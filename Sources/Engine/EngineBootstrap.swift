@@ -18,7 +18,8 @@ public struct EngineBootstrap: Sendable {
         public var kvCacheMemoryBytes: Int?
         public var hashSeed: UInt64 = 0
         public var runnerLossTimeout: Duration = .seconds(30)
-        /// Two steps in flight (reference §6): step N+1 is scheduled and submitted before step N's output is applied.
+        /// Two steps in flight (docs/architecture.md §4.9): step N+1 is scheduled and submitted before step N's
+        /// output is applied.
         /// On by default, as in vLLM 0.27+: it measured faster (up to +63% steps/s when output processing costs
         /// CPU) and never slower beyond noise; false gives the synchronous, depth-1 loop.
         public var asyncScheduling = true

@@ -8,7 +8,7 @@ extension EngineCore {
         var call: Task<ModelRunnerOutput, any Error>
     }
 
-    /// The async-scheduling loop (reference §6, vLLM's `step_with_batch_queue`): two steps in flight.
+    /// The async-scheduling loop (vLLM's `step_with_batch_queue`; docs/architecture.md §4.9): two steps in flight.
     ///
     /// Each round drains the inbox, schedules and launches step N+1, and only then awaits step N and applies its
     /// output, so scheduling, output processing and streaming overlap the runner's work on N+1. The runner feeds

@@ -2,7 +2,8 @@ import Scheduling
 import ServingCore
 
 extension EngineCore {
-    /// A runner lost its KV memory: recompute everything once it (or a replacement) is back (DESIGN.md §1).
+    /// A runner lost its KV memory: recompute everything once it (or a replacement) is back
+    /// (docs/architecture.md §8.1).
     ///
     /// Every running request is preempted, the prefix cache dropped, and requests wait up to `runnerLossTimeout`;
     /// after that they end with finish reason "error" while the engine keeps trying to reconnect.

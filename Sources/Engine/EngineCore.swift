@@ -2,8 +2,9 @@ import Foundation
 import Scheduling
 import ServingCore
 
-/// The engine-core loop (reference §0): drain adds and aborts → `schedule()` → execute on the runners → apply
-/// aborts that arrived meanwhile → `updateFromOutput()` → emit outputs. Owns the scheduler, the only KV allocator.
+/// The engine-core loop (docs/architecture.md §4.1): drain adds and aborts → `schedule()` → execute on the runners
+/// → apply aborts that arrived meanwhile → `updateFromOutput()` → emit outputs. Owns the scheduler, the only KV
+/// allocator.
 ///
 /// Only `run()` touches the scheduler, so it needs no lock; other threads talk to it through the inbox
 /// (`generate`, `abort`) and read what it publishes in `state`.

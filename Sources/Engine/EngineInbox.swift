@@ -45,7 +45,7 @@ final class EngineInbox: Sendable {
         }
     }
 
-    /// Only the aborts (applied between execute and update, reference §5); adds stay for the next step.
+    /// Only the aborts (applied between execute and update, docs/architecture.md §4.1); adds stay for the next step.
     func takeAborts() -> [String] {
         state.withLock { s in
             defer { s.pending.aborts.removeAll() }

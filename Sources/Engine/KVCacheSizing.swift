@@ -1,4 +1,4 @@
-/// How many KV blocks an engine-core can give its scheduler (DESIGN.md §4, reference §11.1 step 4).
+/// How many KV blocks an engine-core can give its scheduler (docs/architecture.md §4.10).
 ///
 /// `num_blocks = available_bytes / bytes_per_block` per runner, the minimum over runners, unless overridden by
 /// `--num-gpu-blocks-override` or capped by `--kv-cache-memory`. Fails fast when one `max_model_len` request

@@ -4,7 +4,8 @@ import ServingCore
 /// The seam between the engine loop and whatever computes tokens: runner processes over the wire, an in-process
 /// runner, or a scripted fake for tests. One implementation drives every runner of one model replica.
 public protocol ModelExecutor: AnyObject, Sendable {
-    /// Describes and profiles every runner (DESIGN.md §4); called once at start and again after recovery.
+    /// Describes and profiles every runner (docs/architecture.md §4.10); called once at start and again after
+    /// recovery.
     func describe(maxNumBatchedTokens: Int, maxNumSeqs: Int) async throws -> [RunnerProfile]
     /// Allocates the KV cache on every runner.
     func initializeCache(numBlocks: Int, blockSize: Int) async throws

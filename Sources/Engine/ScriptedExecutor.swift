@@ -28,7 +28,7 @@ public final class ScriptedRunner: Sendable {
         self.script = script
     }
 
-    /// Applies one step: finished ids first, then new requests, then deltas (reference §3 worker contract).
+    /// Applies one step: finished ids first, then new requests, then deltas (docs/architecture.md §4.5).
     public func execute(_ out: SchedulerOutput) throws(ExecutorError) -> ModelRunnerOutput {
         try held.withLock { (held) throws(ExecutorError) -> ModelRunnerOutput in
             for id in out.finishedReqIDs { held[id] = nil }

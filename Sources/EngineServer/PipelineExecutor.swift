@@ -4,7 +4,7 @@ import ServingCore
 import Synchronization
 import Wire
 
-/// Drives one model replica split over several runner processes, one pipeline stage each (DESIGN.md §4):
+/// Drives one model replica split over several runner processes, one pipeline stage each (docs/architecture.md §4.8):
 /// stage `i` holds a contiguous range of layers; the engine-core relays each step through the stages in order.
 ///
 /// Every stage gets the same scheduler output, so each keeps the same persistent batch and block tables (the

@@ -1,6 +1,6 @@
 /// Thresholds and timers of the per-engine health state machine (`EngineHealth`). Times in nanoseconds.
 ///
-/// Defaults follow SMG's worker manager and Envoy outlier detection (reference/router-anchors.md §3):
+/// Defaults follow SMG's worker manager and Envoy outlier detection (docs/architecture.md §8.5):
 /// 3 failed checks make an engine not-ready, 9 make it failed, 5 consecutive transport errors or timeouts
 /// eject it for 30 s × n (capped at 300 s) plus up to 10% jitter, at most 50% of the engines are passively
 /// ejected at once (but always at least one). An engine with work is hung when its load reports stop for 2 s,

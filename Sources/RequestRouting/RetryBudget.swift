@@ -1,4 +1,4 @@
-/// Envoy's retry budget (reference/router-anchors.md H4): retries may be in flight only up to a share of the
+/// Envoy's retry budget (docs/architecture.md §8.5): retries may be in flight only up to a share of the
 /// requests in flight, so a storm of failures cannot double the load on the engines that are left.
 ///
 /// It limits retries after timeouts and UNAVAILABLE answers (a live engine that may be overloaded); a request

@@ -24,7 +24,7 @@ public struct RouterConfig: Sendable, Equatable {
     public var policy: PolicyKind = .prefixAware
     public var health = HealthConfig()
     public var prefixAware = PrefixAwareConfig()
-    /// ε of the session policy's bounded load (R5: 1.25× the mean).
+    /// ε of the session policy's bounded load (1.25× the mean).
     public var sessionBalanceFactor: Double = 0.25
     /// Attempts per request including the first; retries happen only before the first token.
     public var maxAttempts: Int = 3

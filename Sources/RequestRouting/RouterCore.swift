@@ -6,7 +6,7 @@
 /// Contract for the caller: every successful `route` is followed by exactly one final `finish` (possibly
 /// after `.retry` decisions, each followed by its own `finish`), whatever happens to the request.
 ///
-/// Resilience rules (reference/router-anchors.md H3, H4; Envoy semantics): retries are bounded by
+/// Resilience rules (Envoy semantics; docs/architecture.md §8.5): retries are bounded by
 /// `config.retryBudget`; at most `maxEjectionPercent` of the engines are passively ejected at once; and when
 /// no ready engine is left for a decision, panic mode sends the request to an engine that only a passive
 /// ejection blocks (`EngineHealth.isPanicEligible`) rather than failing it.
@@ -77,7 +77,7 @@ public struct RouterCore: Sendable {
         if outcome.isRetryable, ledger.canRetry(id) {
             let retries = ledger.retriesInFlight + (entry.attempts > 1 ? 0 : 1)
             // NOTE: a lost connection is exempt: its engine is gone (kill -9, crash, partition), so moving the
-            // request costs nothing the lost attempt was not going to cost, and H4 wants those clients to succeed.
+            // request costs nothing the lost attempt was not going to cost, and those clients should succeed.
             // Timeouts and UNAVAILABLE answers come from live, possibly overloaded engines: those are budgeted.
             if outcome != .transportError,
                 !config.retryBudget.allows(retriesInFlight: retries, requestsInFlight: ledger.count)

@@ -4,7 +4,7 @@ import ServingCore
 /// SHA-256 fetched once: `EVP_sha256()` makes OpenSSL 3 look the algorithm up (under a lock) on every digest.
 nonisolated(unsafe) private let sha256Digest: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil) ?? EVP_sha256()
 
-/// The SHA-256 digest that names one full KV block and, through the chain, its whole prefix (reference §7.2).
+/// The SHA-256 digest that names one full KV block and, through the chain, its whole prefix (docs/scheduling.md §10).
 ///
 /// Stored as four little-endian words so that hashing and comparing it is cheap on the scheduler's hot path;
 /// `bytes` gives back the 32 digest bytes in their original order (what KV events and other processes see).

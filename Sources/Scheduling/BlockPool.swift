@@ -1,7 +1,7 @@
 import ServingCore
 
 /// Owns every KV block: ref counts, the free queue in eviction order, and the prefix-cache hash map
-/// (reference §7.1). The only place block ids are handed out.
+/// (docs/scheduling.md §9). The only place block ids are handed out.
 ///
 /// Block 0 is the null block: never allocated, freed or hashed; usable blocks are `numGPUBlocks − 1`.
 /// A free block may still carry a hash ("evictable cached block"); its content survives until the block is
@@ -91,7 +91,7 @@ public final class BlockPool {
         if !evictFirst.isEmpty { freeBlockQueue.prepend(evictFirst) }
     }
 
-    /// Registers blocks `numCachedBlocks..<numFullBlocks` of a request under `blockHashes` (reference §7.5).
+    /// Registers blocks `numCachedBlocks..<numFullBlocks` of a request under `blockHashes` (docs/scheduling.md §10).
     public func cacheFullBlocks(
         blocks: [Int], blockHashes: [BlockHash], numCachedBlocks: Int, numFullBlocks: Int, blockSize: Int,
         tokenIDs: [TokenID], loraName: String?

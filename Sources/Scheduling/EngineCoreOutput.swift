@@ -1,6 +1,6 @@
 import ServingCore
 
-/// One request's progress in one step, for the client (reference §4). At most one per request per step.
+/// One request's progress in one step, for the client (docs/scheduling.md §12). At most one per request per step.
 public struct EngineCoreOutput: Sendable, Hashable {
     public var reqID: String
     public var newTokenIDs: [TokenID]

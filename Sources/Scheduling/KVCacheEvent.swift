@@ -1,6 +1,6 @@
 import ServingCore
 
-/// A change to the prefix cache that external consumers (a prefix-aware router) follow (reference §7.5).
+/// A change to the prefix cache that external consumers (a prefix-aware router) follow (docs/scheduling.md §10).
 public enum KVCacheEvent: Sendable, Hashable {
     /// Full blocks were registered in the cache, in chain order; `parentBlockHash` is nil for block 0.
     case blockStored(

@@ -1,6 +1,6 @@
 import ServingCore
 
-/// The engine-core's view of KV memory for full-attention models (reference §7.3–§7.5): prefix-cache
+/// The engine-core's view of KV memory for full-attention models (docs/scheduling.md §9–§10): prefix-cache
 /// lookup, slot allocation, caching of newly full blocks, freeing, and the events and stats around them.
 ///
 /// A request's block list lives on the request (`Request.blockIDs`); this type is the only one that changes it.

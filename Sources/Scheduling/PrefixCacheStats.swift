@@ -1,4 +1,4 @@
-/// Prefix-cache lookups recorded at admission since the stats were last taken (reference §7.5).
+/// Prefix-cache lookups recorded at admission since the stats were last taken (docs/scheduling.md §10).
 ///
 /// A request counts once per admission; re-admissions after preemption are tallied apart as `preempted*`.
 public struct PrefixCacheStats: Sendable, Hashable {

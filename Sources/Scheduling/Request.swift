@@ -1,6 +1,6 @@
 import ServingCore
 
-/// One generation request as the scheduler tracks it (reference §1.1).
+/// One generation request as the scheduler tracks it (docs/scheduling.md §1).
 ///
 /// There is no prefill or decode phase: `numComputedTokens` simply tries to catch up with `numTokens`.
 /// The scheduler advances it when it schedules a step, resets it to 0 on preemption, and the KV-cache manager
@@ -33,7 +33,7 @@ public final class Request {
     @exclusivity(unchecked) public private(set) var blockHashes: [BlockHash] = []
     let blockHasher: BlockHasher?
 
-    // KV-cache manager state (reference §7: req_to_blocks and num_cached_block).
+    // KV-cache manager state (vLLM's req_to_blocks and num_cached_block; docs/scheduling.md §10).
     /// The blocks this request holds, in position order.
     @exclusivity(unchecked) public internal(set) var blockIDs: [Int] = []
     @exclusivity(unchecked) var numCachedBlocks: Int = 0
@@ -43,7 +43,7 @@ public final class Request {
     @exclusivity(unchecked) var numInFlightTokens: Int = 0
     /// Of those, tokens scheduled before the last preemption (their output is stale).
     @exclusivity(unchecked) var numStaleOutputTokens: Int = 0
-    /// Async scheduling (reference §6): sampled tokens of in-flight steps the scheduler does not know yet.
+    /// Async scheduling (docs/scheduling.md §14): sampled tokens of in-flight steps the scheduler does not know yet.
     /// Always 0 with synchronous scheduling.
     @exclusivity(unchecked) public internal(set) var numOutputPlaceholders: Int = 0
 

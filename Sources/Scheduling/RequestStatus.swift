@@ -1,6 +1,6 @@
 import ServingCore
 
-/// Where a request is in its life (reference §1.2); every case after `preempted` is a finished state.
+/// Where a request is in its life (docs/scheduling.md §1); every case after `preempted` is a finished state.
 ///
 /// The raw values keep vLLM's order so `isFinished` is one comparison.
 public enum RequestStatus: Int, Sendable, Hashable, Comparable {

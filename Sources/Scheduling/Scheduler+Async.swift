@@ -1,6 +1,6 @@
 import ServingCore
 
-/// Async scheduling (reference §6, vLLM's `AsyncScheduler`): two steps in flight.
+/// Async scheduling (vLLM's `AsyncScheduler`; docs/scheduling.md §14): two steps in flight.
 ///
 /// The engine schedules step N+1 before step N's sampled tokens are back. The runner feeds its own sampled token
 /// into the next step, so the scheduler only has to count it: each request keeps `numOutputPlaceholders`, the

@@ -41,7 +41,7 @@ extension Scheduler {
         inFlight.removeAll()
     }
 
-    /// Drops the prefix cache (reference §5). False while any request holds blocks, unless
+    /// Drops the prefix cache (docs/scheduling.md §10). False while any request holds blocks, unless
     /// `resetRunningRequests` first preempts every running request (then it always succeeds).
     @discardableResult
     public func resetPrefixCache(resetRunningRequests: Bool = false) -> Bool {

@@ -1,8 +1,8 @@
 import ServingCore
 
 extension Scheduler {
-    /// Decides one step (reference §2): running requests first, in order, each for its full share of the
-    /// token budget or not at all (KV shortage preempts instead); then, only if nothing was preempted,
+    /// Decides one step (docs/scheduling.md §3–§5): running requests first, in order, each for its full share of
+    /// the token budget or not at all (KV shortage preempts instead); then, only if nothing was preempted,
     /// waiting requests in queue order until one does not fit.
     public func schedule() -> SchedulerOutput {
         let stepID = nextStepID

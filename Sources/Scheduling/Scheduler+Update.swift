@@ -1,8 +1,8 @@
 import ServingCore
 
 extension Scheduler {
-    /// Applies one step's sampled tokens (reference §4): appends them one by one, checks stop conditions after
-    /// each, frees finished requests, and returns one output per request that produced tokens or finished.
+    /// Applies one step's sampled tokens (docs/scheduling.md §12): appends them one by one, checks stop conditions
+    /// after each, frees finished requests, and returns one output per request that produced tokens or finished.
     ///
     /// Partial prefill chunks (empty token lists) emit nothing. Requests aborted while the step ran are skipped.
     /// A request preempted while its step was in flight still receives that step's tokens. An output for a step

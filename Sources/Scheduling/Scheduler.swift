@@ -1,6 +1,6 @@
 import ServingCore
 
-/// The vLLM V1 scheduler (reference §2–§5, with vLLM 0.33's behaviour from §16): a pure state machine.
+/// The vLLM V1 scheduler, with vLLM 0.33's behaviour (docs/scheduling.md): a pure state machine.
 ///
 /// The engine loop calls `addRequest` / `finishRequests` between steps, then `schedule()`, hands the
 /// `SchedulerOutput` to the runners, and feeds their `ModelRunnerOutput` to `updateFromOutput`, which returns

@@ -1,4 +1,4 @@
-/// The scheduler's knobs, with vLLM's names and defaults (reference §12); checked up front by `validate()`.
+/// The scheduler's knobs, with vLLM's names and defaults (docs/scheduling.md §2); checked up front by `validate()`.
 public struct SchedulerConfig: Sendable, Hashable, Codable {
     /// Tokens per KV block.
     public var blockSize: Int = 16
@@ -18,7 +18,7 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     public var hashSeed: UInt64 = 0
     /// Record KV-cache events for `Scheduler.takeKVEvents()`.
     public var enableKVCacheEvents: Bool = false
-    /// Async scheduling (reference §6): the engine schedules step N+1 before step N's tokens are in, and the
+    /// Async scheduling (docs/scheduling.md §14): the engine schedules step N+1 before step N's tokens are in, and the
     /// scheduler counts those unknown tokens as output placeholders. Off: the synchronous, depth-1 behaviour.
     public var asyncScheduling: Bool = false
 

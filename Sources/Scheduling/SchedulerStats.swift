@@ -1,4 +1,4 @@
-/// A snapshot for load reports and metrics (reference §4 `SchedulerStats`, cumulative counters).
+/// A snapshot for load reports and metrics (cumulative counters; docs/architecture.md §7.1).
 public struct SchedulerStats: Sendable, Hashable {
     public var numRunningReqs: Int
     public var numWaitingReqs: Int

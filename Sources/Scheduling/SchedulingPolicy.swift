@@ -1,4 +1,4 @@
-/// Which waiting request is admitted first and which running request is preempted first (reference §2).
+/// Which waiting request is admitted first and which running request is preempted first (docs/scheduling.md §7–§8).
 public enum SchedulingPolicy: String, Sendable, Hashable, Codable, CaseIterable {
     /// Arrival order; the victim is the most recently admitted running request.
     case fcfs

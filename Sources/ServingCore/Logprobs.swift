@@ -1,4 +1,4 @@
-/// The logprobs of one sampled position: the sampled token first, then the top-k (reference §9.2 step 13).
+/// The logprobs of one sampled position: the sampled token first, then the top-k (docs/architecture.md §5.3, step 13).
 public struct PositionLogprobs: Sendable, Hashable, Codable {
     /// `[sampled, top1, top2, …]`.
     public var tokenIDs: [TokenID]

@@ -1,7 +1,7 @@
 /// A token id as every module sees it (vocabularies fit in 31 bits; the wire carries it as int32).
 public typealias TokenID = Int32
 
-/// How a request samples and when it stops; mirrors vLLM's `SamplingParams` (reference §9.1).
+/// How a request samples and when it stops; mirrors vLLM's `SamplingParams` (docs/architecture.md §6.1).
 ///
 /// Built by the api from an OpenAI request, carried on the wire to the engine-core (stop checks) and the
 /// runner (sampler). `validate(vocabSize:)` is the one place the ranges are checked.
@@ -37,7 +37,7 @@ public struct SamplingParams: Sendable, Hashable, Codable {
 
     public init() {}
 
-    /// Temperatures below this are greedy (reference §9.1).
+    /// Temperatures below this are greedy (docs/architecture.md §5.3).
     public static let greedyTemperature: Float = 1e-5
 
     public var isGreedy: Bool { temperature < Self.greedyTemperature }
@@ -45,7 +45,7 @@ public struct SamplingParams: Sendable, Hashable, Codable {
     /// The most logprobs a request may ask for (vLLM's default `max_logprobs`).
     public static let maxLogprobs = 20
 
-    /// Checks every range from the reference §9.1; throws naming the parameter.
+    /// Checks every range listed in docs/architecture.md §6.1; throws naming the parameter.
     public func validate(vocabSize: Int? = nil) throws(SamplingParamsError) {
         func fail(_ p: String, _ why: String) -> SamplingParamsError { SamplingParamsError(parameter: p, message: why) }
         guard n >= 1 else { throw fail("n", "n must be at least 1, got \(n)") }

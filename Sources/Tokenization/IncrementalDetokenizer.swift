@@ -1,6 +1,6 @@
 import ServingCore
 
-/// Turns a stream of generated token ids into text deltas (reference §10 step 2, vLLM's slow path).
+/// Turns a stream of generated token ids into text deltas (vLLM's slow path; docs/architecture.md §6.2).
 ///
 /// Keeps a window of ids: `prefixOffset..<readOffset` is text already emitted, `readOffset...` is pending. Each new
 /// id decodes the window and emits only the growth past the prefix text, and only when the decoded text grew and

@@ -6,7 +6,7 @@ import Scheduling
 import ServiceLifecycle
 import Wire
 
-/// `apus engine-core`: the V1 scheduler and the only KV allocator for one model replica (DESIGN.md §4).
+/// `apus engine-core`: the V1 scheduler and the only KV allocator for one model replica (docs/architecture.md §1.1).
 struct EngineCoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine-core", abstract: "Serve the Engine API over one model replica's runner(s).")

@@ -3,7 +3,7 @@ import Prometheus
 import ServiceLifecycle
 import Wire
 
-/// Publishes the engine's load with vLLM's metric names (reference §13), at most every 100 ms.
+/// Publishes the engine's load with vLLM's metric names (docs/architecture.md §3.8), at most every 100 ms.
 ///
 /// Gauges mirror the current state; counters (`*_total`, as vLLM exposes them) advance by what changed since
 /// the last report.

@@ -4,7 +4,8 @@ import RequestRouting
 import ServiceLifecycle
 import Wire
 
-/// `apus router`: spreads Generate requests over engine-cores (DESIGN.md §6); an `Engine` server and client at once.
+/// `apus router`: spreads Generate requests over engine-cores (docs/architecture.md §7); an `Engine` server and
+/// client at once.
 struct RouterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "router", abstract: "Route Engine requests over many engine-cores (policies, health, retries).")

@@ -6,7 +6,7 @@ import RunnerServer
 import ServiceLifecycle
 import Wire
 
-/// `apus runner`: a stateless model runner serving the `Runner` service (DESIGN.md §5).
+/// `apus runner`: a stateless model runner serving the `Runner` service (docs/architecture.md §5).
 struct RunnerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runner", abstract: "Serve a model runner (weights, paged KV cache, forward pass, sampler).")

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Input preparation")
 struct InputPreparationTests {
-    @Test("the worked example of reference §11.3 gives vLLM's positions, slots and indices")
+    @Test("the worked example of docs/architecture.md §5.1 gives vLLM's positions, slots and indices")
     func workedExample() {
         // B=4; num_computed [10,0,7], scheduled [2,5,3]; block tables r0=[3,8,1], r1=[5,6], r2=[2,9,4].
         let tokens = (0..<12).map { TokenID(100 + $0) }

@@ -129,7 +129,8 @@ struct RouterCoreTests {
         }
         #expect(actions.map(\.action) == [.eject(.transportErrors), .startProbing, .readmitAfter(10 + 30_000_000_000)])
         #expect(router.listBackends()[0].state == .notReady)
-        // Panic mode (H3): with nothing ready, the engine that is only passively ejected still gets requests.
+        // Panic mode (docs/architecture.md §8.5): with nothing ready, the engine that is only passively ejected
+        // still gets requests.
         #expect(router.routed(Self.request("x"), now: 11) == "e0")
     }
 

@@ -159,9 +159,9 @@ struct SchedulerPreemptionTests {
         }
     }
 
-    // AC-32 (speculative decoding) is out of scope for the first Swift version (reference §15.12).
+    // AC-32 (speculative decoding) is out of scope for the first Swift version (docs/scheduling.md §15).
 
-    @Test("a waiting request needs room for its whole sequence, not only its first chunk (§16)")
+    @Test("a waiting request needs room for its whole sequence, not only its first chunk (docs/scheduling.md §10)")
     func reserveFullSequence() throws {
         let s = try Scheduler(config: T.config(blocks: 11, maxNumSeqs: 4, budget: 64))
         try s.addRequest(requestID: "a", promptTokenIDs: T.tokens(0, 100))

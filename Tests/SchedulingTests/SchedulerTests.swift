@@ -68,7 +68,7 @@ struct SchedulerTests {
         }
     }
 
-    @Test("§16 the long-prefill threshold does not apply to a request alone in the system")
+    @Test("the long-prefill threshold does not apply to a request alone in the system (docs/scheduling.md §6)")
     func thresholdIgnoredWhenAlone() throws {
         let s = try Scheduler(config: T.config(budget: 1024, threshold: 400))
         try s.addRequest(requestID: "0", promptTokenIDs: T.tokens(0, 800))
@@ -112,7 +112,7 @@ struct SchedulerTests {
         #expect(s.schedule().finishedReqIDs == ["eos", "stop", "len"])
     }
 
-    @Test("§16 EOS on the step that reaches max_tokens is a stop; ignore_eos still honours stop token ids")
+    @Test("EOS on the step reaching max_tokens is a stop; ignore_eos still honours stop ids (docs/scheduling.md §12)")
     func stopOrder() throws {
         let s = try Scheduler(config: T.config())
         try s.addRequest(
@@ -127,7 +127,7 @@ struct SchedulerTests {
     }
 
     // AC-28 (min_tokens) is not the scheduler's: vLLM 0.33's check_stop ignores min_tokens and the sampler masks
-    // EOS and stop ids instead (reference §16), so it is tested with the runner's sampler.
+    // EOS and stop ids instead (docs/scheduling.md §12), so it is tested with the runner's sampler.
 
     @Test("max_model_len caps the length: the request finishes when its sequence reaches it")
     func maxModelLen() throws {

@@ -2,7 +2,7 @@ import ServingCore
 import Tokenization
 import Wire
 
-/// Output processing of one choice (one upstream request), reference §10: incremental detokenization, stop
+/// Output processing of one choice (one upstream request), docs/architecture.md §6.2: incremental detokenization, stop
 /// strings with the streaming hold-back, finish and stop reasons.
 ///
 /// Fed every `GenerateOutput` of its request in order; each call returns the `ChoiceDelta` to send. Once
@@ -49,7 +49,7 @@ struct ChoiceProcessor: Sendable {
         numOutputTokens += output.newTokenIDs.count
         let previousCount = text.count
 
-        // A stop token (EOS or stop_token_ids) ends the request but is not rendered (reference §10 step 2).
+        // A stop token (EOS or stop_token_ids) ends the request but is not rendered (docs/architecture.md §6.2).
         var idsToRender = output.newTokenIDs
         if output.finishReason == .stop, !params.includeStopStrInOutput, !idsToRender.isEmpty,
             output.stopReason == nil || isTokenStop(output.stopReason)

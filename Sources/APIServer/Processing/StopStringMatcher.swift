@@ -1,4 +1,4 @@
-/// Finds stop strings in generated text (reference §10 step 3); pure, in Unicode scalars like Python's `str`.
+/// Finds stop strings in generated text (docs/architecture.md §6.2); pure, in Unicode scalars like Python's `str`.
 ///
 /// Only the text added since the last check is searched, plus `len(stop) − 1` scalars before it, so a stop string
 /// split across token boundaries is still found, and one already passed is not found twice. The earliest-completing

@@ -4,8 +4,8 @@ import Wire
 
 /// One OpenAI generation request, validated and tokenized, ready to fan out into upstream requests.
 ///
-/// Each prompt (a batch has several) gets `n` choices; choice `p·n + i` is the upstream request
-/// `"{i}_{id}"` (reference §9.1) with `n = 1`, `seed + i`, and `max_tokens` clamped to what the model has left.
+/// Each prompt (a batch has several) gets `n` choices; choice `p·n + i` is the upstream request `"{i}_{id}"` with
+/// `n = 1`, `seed + i`, and `max_tokens` clamped to what the model has left (docs/architecture.md §6.1).
 struct GenerationPlan: Sendable {
     var requestID: String
     var prompts: [[TokenID]]

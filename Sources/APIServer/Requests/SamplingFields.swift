@@ -1,7 +1,8 @@
 import ServingCore
 import Tokenization
 
-/// Reads the sampling fields the completions and chat endpoints share into `SamplingParams` (reference §9.1).
+/// Reads the sampling fields the completions and chat endpoints share into `SamplingParams`
+/// (docs/architecture.md §6.1).
 ///
 /// `max_tokens` is returned apart: it is clamped per prompt once the prompt length is known. Ranges are checked
 /// later by `SamplingParams.validate(vocabSize:)`, which names the parameter.

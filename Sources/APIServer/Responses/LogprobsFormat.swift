@@ -1,7 +1,8 @@
 import ServingCore
 import Tokenization
 
-/// Turns `PositionLogprobs` into OpenAI's two logprobs shapes (reference §10 step 4) and vLLM's `prompt_logprobs`.
+/// Turns `PositionLogprobs` into OpenAI's two logprobs shapes and vLLM's `prompt_logprobs`
+/// (docs/architecture.md §6.2).
 ///
 /// Each position is `[sampled, top1, …, topk]`; a token's text is its own decoding (special tokens included).
 struct LogprobsFormat: Sendable {

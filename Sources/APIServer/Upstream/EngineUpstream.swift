@@ -1,7 +1,7 @@
 import ServingCore
 import Wire
 
-/// The api's one connection to its upstream `Engine` service (a router or an engine-core; DESIGN.md §1).
+/// The api's one connection to its upstream `Engine` service (a router or an engine-core; docs/architecture.md §1.1).
 ///
 /// Shared by every request: calls are multiplexed on one `RPCClient`, which reconnects with backoff. Several api
 /// processes may point at the same upstream; none of them keeps state the others need.

@@ -28,7 +28,7 @@ public final class KVCache: @unchecked Sendable {
     public var byteCount: Int { keys.reduce(0) { $0 + $1.byteCount } * 2 }
 }
 
-/// Per-layer size of the KV cache, what the engine-core needs to size it (reference §11.1 step 2/4).
+/// Per-layer size of the KV cache, what the engine-core needs to size it (docs/architecture.md §4.10).
 public struct KVCacheSpec: Sendable, Equatable, Codable {
     public var numLayers: Int
     public var numKVHeads: Int

@@ -1,6 +1,6 @@
 /// The contiguous range of decoder layers one runner holds when several runners split one model replica
-/// (pipeline parallelism, DESIGN.md §4): the first stage also embeds the input ids, the last also holds the
-/// final norm and the LM head and samples; every stage keeps the KV cache of its own layers only.
+/// (pipeline parallelism, docs/architecture.md §4.8): the first stage also embeds the input ids, the last also
+/// holds the final norm and the LM head and samples; every stage keeps the KV cache of its own layers only.
 public struct PipelineStage: Sendable, Hashable, CustomStringConvertible {
     /// 0-based position in the pipeline.
     public let index: Int

@@ -1,7 +1,7 @@
 import ServingCore
 
 extension ModelRunner {
-    /// Runs one step (reference §11.3): validate, update the persistent batch, prepare inputs, forward,
+    /// Runs one step (docs/architecture.md §4.5, §5): validate, update the persistent batch, prepare inputs, forward,
     /// sample the rows whose prefill is complete, return tokens (none for a partial prefill chunk).
     public func execute(_ step: SchedulerOutput) throws(RunnerError) -> ModelRunnerOutput {
         guard let cache = kvCache else { throw .kvCacheNotInitialized }

@@ -1,5 +1,5 @@
 extension ModelRunner {
-    /// Memory accounting from `ModelRunner.profile` (vLLM `determine_available_memory`, reference §11.1).
+    /// Memory accounting from `ModelRunner.profile` (vLLM `determine_available_memory`; docs/architecture.md §4.10).
     public struct Profile: Sendable, Equatable {
         public var weightsBytes: Int
         public var peakActivationBytes: Int

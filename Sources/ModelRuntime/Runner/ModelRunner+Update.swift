@@ -123,7 +123,7 @@ extension ModelRunner {
         }
     }
 
-    /// The worker contract (reference §3): finished first, drop unscheduled rows (keeping their state),
+    /// The worker contract (docs/architecture.md §4.5): finished first, drop unscheduled rows (keeping their state),
     /// then add new requests and apply cached deltas.
     func updateStates(_ step: SchedulerOutput) {
         for id in step.finishedReqIDs {

@@ -1,7 +1,7 @@
 import Foundation
 import ServingCore
 
-/// The model runner (vLLM `GPUModelRunner`, reference §11): owns the model, the KV cache, the persistent
+/// The model runner (vLLM `GPUModelRunner`; docs/architecture.md §5): owns the model, the KV cache, the persistent
 /// batch and the sampler, and turns each `SchedulerOutput` into sampled tokens.
 ///
 /// Not thread-safe: the runner service calls it from one task at a time. A refused step (`RunnerError`)

@@ -1,6 +1,6 @@
 import ServingCore
 
-/// The flat model inputs of one step (vLLM `_prepare_inputs`, reference §11.3).
+/// The flat model inputs of one step (vLLM `_prepare_inputs`; docs/architecture.md §5.1).
 public struct PreparedInputs: Sendable, Equatable {
     public var inputIDs: [TokenID]
     public var positions: [Int32]

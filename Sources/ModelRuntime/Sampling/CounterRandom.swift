@@ -2,7 +2,7 @@
 ///
 /// A seeded request keys it by `(seed, output position)` and draws one number per token index,
 /// so its sample never depends on which other rows share the batch, on chunking, or on
-/// preemption (reference §9.3, DESIGN §5). Keys come from SplitMix64's mixer; the per-token numbers
+/// preemption (docs/architecture.md §5.4). Keys come from SplitMix64's mixer; the per-token numbers
 /// from MurmurHash3's 32-bit finaliser over a Weyl sequence, which vectorises eight lanes at a time.
 struct CounterRandom: Sendable, Equatable {
     let key: UInt64

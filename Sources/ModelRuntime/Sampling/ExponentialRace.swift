@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Categorical sampling by exponential race (reference §9.2 step 11): the token maximising
+/// Categorical sampling by exponential race (docs/architecture.md §5.3, step 11): the token maximising
 /// `p_i / q_i` with `q_i ~ Exp(1)` i.i.d. is distributed as `p`.
 enum ExponentialRace {
     /// Just below `ln 2⁻²⁴`: `u ≤ 1 − 2⁻²⁴` for every uniform `CounterRandom` draws, so `q ≥ 2⁻²⁴`
@@ -75,7 +75,7 @@ enum ExponentialRace {
         }
     }
 
-    /// The first index of the largest logit (reference §9.2 step 7); 0 for an all-masked row.
+    /// The first index of the largest logit (docs/architecture.md §5.3, step 7); 0 for an all-masked row.
     static func greedy(_ logits: UnsafeMutableBufferPointer<Float>) -> Int {
         RowScan.argmax(UnsafeBufferPointer(logits))
     }

@@ -1,6 +1,6 @@
 import ServingCore
 
-/// The logits processors that run before the greedy argmax, in reference §9.2 order (steps 3–6):
+/// The logits processors that run before the greedy argmax, in the order of docs/architecture.md §5.3 (steps 3–6):
 /// `allowed_token_ids`, `bad_words`, `min_tokens`, `logit_bias`, then the penalties.
 ///
 /// Each works in place on one row of `vocabSize` logits; masked tokens become −inf.

@@ -5,7 +5,7 @@ import Darwin
 #endif
 import ServingCore
 
-/// Logprobs of the raw distribution (log-softmax of the unmodified logits, reference §9.2 steps 1, 13).
+/// Logprobs of the raw distribution (log-softmax of the unmodified logits, docs/architecture.md §5.3, steps 1 and 13).
 enum LogprobsComputation {
     /// `log Σ exp(x)`, shifted by the maximum.
     static func logSumExp(_ row: UnsafeBufferPointer<Float>) -> Float {

@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// Turns a batch of logits rows into one token per row, following vLLM V1's sampler order
-/// (reference §9.2, see `SamplingPipeline`).
+/// (docs/architecture.md §5.3, see `SamplingPipeline`).
 ///
 /// The model runner owns one and calls `sample` once per step. Seeded requests draw from a
 /// counter-based stream keyed by `(seed, output position)`, so their tokens do not depend on batch

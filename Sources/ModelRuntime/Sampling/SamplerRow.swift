@@ -5,7 +5,7 @@ import ServingCore
 ///
 /// The model runner builds one per scheduled request that samples this step (partial prefill
 /// chunks do not sample). `outputTokenIDs.count` is the output position of the token being sampled,
-/// which keys a seeded request's random numbers (reference §9.3).
+/// which keys a seeded request's random numbers (docs/architecture.md §5.4).
 public struct SamplerRow: Sendable {
     public var params: SamplingParams
     public var promptTokenIDs: [TokenID]

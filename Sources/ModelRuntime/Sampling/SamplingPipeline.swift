@@ -1,6 +1,6 @@
 import ServingCore
 
-/// One row through the reference §9.2 order: raw logprobs, allowed ids, bad words, min_tokens,
+/// One row through the sampler order of docs/architecture.md §5.3: raw logprobs, allowed ids, bad words, min_tokens,
 /// logit bias, penalties, greedy argmax, temperature, min_p, top-k, top-p, exponential race.
 ///
 /// Pure apart from `scratch`: the token depends only on the logits, the row and `random`, which is

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The steps after the greedy argmax that shape a random row (reference §9.2 steps 8–10):
+/// The steps after the greedy argmax that shape a random row (docs/architecture.md §5.3, steps 8–10):
 /// temperature, min_p, top-k, top-p. Dropped tokens become −inf.
 enum Truncation {
     /// Temperatures in (0, 0.01) are raised to 0.01, as vLLM does when it builds `SamplingParams`.

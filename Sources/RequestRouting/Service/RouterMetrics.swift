@@ -2,8 +2,8 @@ import Prometheus
 import Synchronization
 
 /// The router's Prometheus series: requests, retries, failures, retry-budget refusals, panic dispatches,
-/// skipped ejections, and per engine its in-flight count, readiness and ejections (reference/router-anchors.md
-/// P4). Names: `apus:router_*`.
+/// skipped ejections, and per engine its in-flight count, readiness and ejections. Names: `apus:router_*`
+/// (docs/architecture.md §3.8).
 final class RouterMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let requests: Counter

@@ -4,7 +4,7 @@ import ServiceLifecycle
 import Synchronization
 import Wire
 
-/// The router's networking layer (DESIGN.md §6): an `Engine` server in front of many engine-cores and an
+/// The router's networking layer (docs/architecture.md §7): an `Engine` server in front of many engine-cores and an
 /// `Engine` client of each, around one pure `RouterCore`.
 ///
 /// `handlers` serves `apus.v1.Engine` (Generate forwarded to the chosen engine with retries before the first

@@ -2,8 +2,8 @@ import Wire
 
 /// How the router service talks to its engines: timeouts, probe periods and the core's routing config.
 ///
-/// Defaults follow reference/router-anchors.md H6 (connect 2 s, first output 5 min, idle 60 s) and probe the
-/// engines once a second with a 500 ms deadline; load reports arrive at most every 50 ms.
+/// Defaults: connect 2 s, first output 5 min, idle 60 s (docs/architecture.md §8.5); the engines are probed once a
+/// second with a 500 ms deadline; load reports arrive at most every 50 ms.
 public struct RouterServiceConfig: Sendable {
     /// Policy, health thresholds and retry budget of the pure core.
     public var core: RouterConfig

@@ -1,5 +1,5 @@
-/// What changed for a request the runners already hold (one row of vLLM's `CachedRequestData`, whose parallel
-/// lists become one value per request).
+/// What changed for a request the runners already hold: one row of vLLM's `CachedRequestData`, whose parallel
+/// lists become one value per request (docs/architecture.md §4.4).
 public struct CachedRequestData: Sendable, Hashable {
     public var reqID: String
     /// Resumed after preemption: `newBlockIDs` replace the runner's block table instead of extending it.

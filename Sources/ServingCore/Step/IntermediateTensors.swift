@@ -1,5 +1,6 @@
-/// Hidden states passed from one pipeline stage to the next (vLLM `IntermediateTensors`): one row of `hiddenSize`
-/// floats per scheduled token, the rows of each request contiguous and the requests in `reqIDs` order.
+/// Hidden states passed from one pipeline stage to the next (vLLM `IntermediateTensors`; docs/architecture.md
+/// §4.8): one row of `hiddenSize` floats per scheduled token, the rows of each request contiguous and the requests
+/// in `reqIDs` order.
 public struct IntermediateTensors: Sendable, Hashable {
     public var reqIDs: [String]
     /// Rows per request, parallel to `reqIDs`.

@@ -1,5 +1,5 @@
 /// What the runners return for one step (vLLM `ModelRunnerOutput`): one entry per scheduled request, in the
-/// runner's persistent-batch order.
+/// runner's persistent-batch order (docs/architecture.md §4.6).
 public struct ModelRunnerOutput: Sendable, Hashable {
     public var stepID: Int
     public var reqIDs: [String]

@@ -1,4 +1,5 @@
-/// A request the runners have not seen: everything a runner needs to hold it, sent once (vLLM `NewRequestData`).
+/// A request the runners have not seen: everything a runner needs to hold it, sent once (vLLM `NewRequestData`;
+/// docs/architecture.md §4.3).
 ///
 /// The engine-core also sends a running request this way when a runner restarted and lost it; then
 /// `outputTokenIDs` carries what it generated so far.

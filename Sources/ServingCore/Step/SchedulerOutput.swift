@@ -1,5 +1,5 @@
 /// One engine step: the scheduler's decisions, sent to every runner (vLLM `SchedulerOutput`). New requests come
-/// in full once, later steps carry deltas; a step may carry only `finishedReqIDs`.
+/// in full once, later steps carry deltas; a step may carry only `finishedReqIDs` (docs/architecture.md §4.2).
 public struct SchedulerOutput: Sendable, Hashable {
     public var stepID: Int
     public var scheduledNewReqs: [NewRequestData]

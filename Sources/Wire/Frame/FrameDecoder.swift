@@ -9,7 +9,7 @@ import NIOCore
 public struct FrameDecoder: ByteToMessageDecoder {
     public typealias InboundOut = Frame
 
-    /// 64 MiB, as DESIGN.md §3 says.
+    /// 64 MiB (docs/architecture.md §3.1).
     public static let defaultMaxFrameBytes = 64 << 20
 
     public let maxFrameBytes: Int
@@ -76,7 +76,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
             payload: payload)
     }
 
-    /// protobuf-c does not check UTF-8 (build notes pitfall 8); a bad string is a malformed frame.
+    /// protobuf-c does not check UTF-8; a bad string is a malformed frame.
     static func string(_ p: UnsafeMutablePointer<CChar>?, _ what: String) throws -> String {
         guard let p else { return "" }
         guard let s = String(validatingCString: p) else { throw FrameError.malformed("\(what) is not valid UTF-8") }

@@ -2,8 +2,8 @@ import ServingCore
 import Testing
 @testable import ModelRuntime
 
-/// Steps 3–6 of the reference §9.2 order, checked on greedy rows, whose logits the sampler leaves
-/// exactly as the processors made them.
+/// Steps 3–6 of the sampler order (docs/architecture.md §5.3), checked on greedy rows, whose logits the sampler
+/// leaves exactly as the processors made them.
 @Suite("Logits processors before the greedy argmax")
 struct LogitsProcessorsTests {
     typealias S = SamplerTestSupport

@@ -3,7 +3,7 @@ import ServingCore
 import Testing
 @testable import ModelRuntime
 
-/// Raw logprobs of sampled and prompt tokens (reference §9.2 steps 1 and 13).
+/// Raw logprobs of sampled and prompt tokens (docs/architecture.md §5.3, steps 1 and 13).
 @Suite("Logprobs of the raw distribution")
 struct LogprobsTests {
     typealias S = SamplerTestSupport

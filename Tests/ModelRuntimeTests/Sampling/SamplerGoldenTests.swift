@@ -3,7 +3,7 @@ import ServingCore
 import Testing
 @testable import ModelRuntime
 
-/// Random rows checked against an independent NumPy statement of reference §9.2 steps 5–10
+/// Random rows checked against an independent NumPy statement of steps 5–10 of docs/architecture.md §5.3
 /// (Fixtures/make_sampler_golden.py): exact penalised logits, and the set of tokens truncation keeps.
 @Suite("Sampler against the NumPy golden cases")
 struct SamplerGoldenTests {

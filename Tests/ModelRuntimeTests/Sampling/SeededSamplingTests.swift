@@ -2,7 +2,7 @@ import ServingCore
 import Testing
 @testable import ModelRuntime
 
-/// Seeded requests draw from a stream keyed by (seed, output position) (reference §9.3, DESIGN §5).
+/// Seeded requests draw from a stream keyed by (seed, output position) (docs/architecture.md §5.4).
 @Suite("Seeded sampling is reproducible")
 struct SeededSamplingTests {
     typealias S = SamplerTestSupport

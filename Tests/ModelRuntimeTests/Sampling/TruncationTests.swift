@@ -2,7 +2,7 @@ import ServingCore
 import Testing
 @testable import ModelRuntime
 
-/// Temperature, min_p, top-k and top-p (reference §9.2 steps 8–10) on hand-written distributions.
+/// Temperature, min_p, top-k and top-p (docs/architecture.md §5.3, steps 8–10) on hand-written distributions.
 @Suite("Temperature and truncation of random rows")
 struct TruncationTests {
     typealias S = SamplerTestSupport

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import Wire
 
-/// A C program built against the committed protoc-c output talks to a Swift server (DESIGN.md §3: a runner in
-/// C or C++ for an accelerator can link the same generated code).
+/// A C program built against the committed protoc-c output talks to a Swift server (docs/architecture.md §3.5: a
+/// runner in C or C++ for an accelerator can link the same generated code).
 @Suite("C interop")
 struct CInteropTests {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

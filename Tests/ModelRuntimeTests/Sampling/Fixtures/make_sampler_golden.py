@@ -1,4 +1,5 @@
-"""Writes sampler-golden.json: random rows pushed through the reference §9.2 steps 5-10 in float32.
+"""Writes sampler-golden.json: random rows pushed through steps 5-10 of the sampler order
+(docs/architecture.md §5.3) in float32.
 
 An independent NumPy statement of the vLLM V1 semantics (logit bias, repetition/frequency/presence
 penalties, temperature, min_p, top-k, top-p by ascending cumulative sum), used by SamplerGoldenTests.
