@@ -64,17 +64,28 @@ public final class EngineCore: @unchecked Sendable {
         let error: EngineRequestError? = await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<EngineRequestError?, Never>) in
                 let sink = RequestSink(emit: emit, close: { c.resume(returning: $0) })
-                if !inbox.add(request, sink: sink) { c.resume(returning: .shuttingDown) }
+                // NOTE: a caller cancelled before this point already ran the abort below; never queue its request.
+                switch Task.isCancelled ? .aborted : inbox.add(request, sink: sink) {
+                case .queued: break
+                case .aborted: Self.endUnadmitted(id, sink)
+                case .closed: c.resume(returning: .shuttingDown)
+                }
             }
         } onCancel: {
-            inbox.abort([id])
+            abort([id])
         }
         if let error { throw error }
     }
 
     /// Aborts requests by id (unknown ids are ignored, as in vLLM); their streams end with finish reason "abort".
     public func abort(_ ids: [String]) {
-        inbox.abort(ids)
+        for (request, sink) in inbox.abort(ids) { Self.endUnadmitted(request.requestID, sink) }
+    }
+
+    /// Ends a request the loop never admitted: one final output with finish reason "abort".
+    private static func endUnadmitted(_ id: String, _ sink: RequestSink) {
+        sink.emit(EngineCoreOutput(reqID: id, newTokenIDs: [], finishReason: .abort, numCachedTokens: 0))
+        sink.close(nil)
     }
 
     /// Checks what can be checked before queueing: params, vocabulary, length.

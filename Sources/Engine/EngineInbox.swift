@@ -17,24 +17,34 @@ final class EngineInbox: Sendable {
 
     private let state = Mutex(State())
 
-    func add(_ request: EngineRequest, sink: RequestSink) -> Bool {
-        let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
-            guard !s.closed else { return (false, nil) }
+    enum AddResult { case queued, closed, aborted }
+
+    /// `aborted`: an abort for this id is queued already (its caller was cancelled while submitting).
+    func add(_ request: EngineRequest, sink: RequestSink) -> AddResult {
+        let (result, waiter) = state.withLock { s -> (AddResult, CheckedContinuation<Void, Never>?) in
+            guard !s.closed else { return (.closed, nil) }
+            if s.pending.aborts.contains(request.requestID) { return (.aborted, nil) }
             s.pending.adds.append((request, sink))
             defer { s.waiter = nil }
-            return (true, s.waiter)
+            return (.queued, s.waiter)
         }
         waiter?.resume()
-        return accepted
+        return result
     }
 
-    func abort(_ ids: [String]) {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+    /// Queues the aborts, and takes back the queued adds of those ids (returned): a request aborted before the
+    /// loop admitted it must never run, and the loop may take the abort before the add (`takeAborts`).
+    func abort(_ ids: [String]) -> [(EngineRequest, RequestSink)] {
+        let (withdrawn, waiter) = state.withLock { s -> ([(EngineRequest, RequestSink)], CheckedContinuation<Void, Never>?) in
+            let aborted = Set(ids)
+            let withdrawn = s.pending.adds.filter { aborted.contains($0.0.requestID) }
+            if !withdrawn.isEmpty { s.pending.adds.removeAll { aborted.contains($0.0.requestID) } }
             s.pending.aborts.append(contentsOf: ids)
             defer { s.waiter = nil }
-            return s.waiter
+            return (withdrawn, s.waiter)
         }
         waiter?.resume()
+        return withdrawn
     }
 
     /// Everything queued so far.

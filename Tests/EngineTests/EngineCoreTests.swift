@@ -93,6 +93,37 @@ struct EngineLoopTests {
         #expect(engine.state.load.numAbortsTotal == 2)
     }
 
+    @Test("a request aborted, or whose caller is cancelled, before the loop admits it never runs")
+    func abortBeforeAdmission() async throws {
+        let (engine, loop) = try await Self.start(
+            ScriptedExecutor(profile: Self.profile, stepDelay: .milliseconds(30)), blocks: 256)
+        defer { loop.cancel() }
+        let busy = OutputLog()
+        let running = Task { try await engine.generate(Self.request("busy", prompt: 20, maxTokens: 40)) { busy.append($0) } }
+        while busy.all.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+        // The loop is inside a 30 ms step: the add and its abort both wait in the inbox, and the loop takes the
+        // aborts alone between execute and update.
+        let aborted = OutputLog()
+        let late = Task { try await engine.generate(Self.request("late", prompt: 20, maxTokens: 200)) { aborted.append($0) } }
+        try await Task.sleep(for: .milliseconds(2))
+        engine.abort(["late"])
+        try await late.value
+        #expect(aborted.tokens.isEmpty && aborted.finish == .abort)
+        // A caller cancelled before it submits.
+        let cancelledLog = OutputLog()
+        let cancelled = Task {
+            while !Task.isCancelled { await Task.yield() }
+            try await engine.generate(Self.request("cancelled", prompt: 20, maxTokens: 200)) { cancelledLog.append($0) }
+        }
+        cancelled.cancel()
+        try await cancelled.value
+        #expect(cancelledLog.tokens.isEmpty && cancelledLog.finish == .abort)
+        try await running.value
+        #expect(busy.tokens.count == 40)
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(engine.state.load.numRunning == 0 && engine.state.load.numWaiting == 0)
+    }
+
     @Test("invalid requests are refused before they reach the scheduler")
     func validation() async throws {
         let (engine, loop) = try await Self.start(ScriptedExecutor(profile: Self.profile))
