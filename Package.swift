@@ -49,7 +49,7 @@ let package = Package(
             ]
         ),
         .target(name: "EngineServer", dependencies: ["Engine", "Scheduling", "Wire"]),
-        .target(name: "RunnerServer", dependencies: ["ModelRuntime", "Engine", "Scheduling", "Wire"]),
+        .target(name: "RunnerServer", dependencies: ["ModelRuntime", "ServingCore", "Wire"]),
         .target(
             name: "RequestRouting",
             dependencies: [
@@ -69,11 +69,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Fakes shared by the tests and the `--fake` modes: scripted runners and executors (no model).
+        .target(name: "ApusTestSupport", dependencies: ["Engine", "RunnerServer", "ServingCore", "Wire"]),
         .executableTarget(
             name: "apus",
             dependencies: [
                 "Wire", "EngineServer", "RunnerServer", "RequestRouting", "APIServer", "Scheduling", "Engine",
-                "ModelRuntime", "Tokenization",
+                "ModelRuntime", "Tokenization", "ServingCore", "ApusTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -83,7 +85,7 @@ let package = Package(
         // Tests mirror Sources.
         .testTarget(name: "ServingCoreTests", dependencies: ["ServingCore"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "ServingCore"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Scheduling", "ServingCore"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Scheduling", "ServingCore", "ApusTestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ServingCore"]),
         .testTarget(
             name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "ServingCore", "CKernels"],

@@ -6,7 +6,8 @@ extension EngineCore {
     /// (docs/architecture.md §8.1).
     ///
     /// Every running request is preempted, the prefix cache dropped, and requests wait up to `runnerLossTimeout`;
-    /// after that they end with finish reason "error" while the engine keeps trying to reconnect.
+    /// after that they end with finish reason "error", readiness turns `failed` (new requests are refused at once)
+    /// and the engine keeps trying to reconnect.
     func recoverFromRunnerLoss(_ why: String) async {
         state.setReadiness(.runnerLost(why))
         scheduler.preemptAllRunning()
@@ -28,11 +29,13 @@ extension EngineCore {
                 // The deadline passed with the runner still gone: fail what is queued, keep trying.
                 if !failedWaiting {
                     failedWaiting = true
-                    failAll(reason: "runner lost and did not come back within \(configuration.runnerLossTimeout): \(why)")
+                    let reason = "runner lost and did not come back within \(configuration.runnerLossTimeout): \(why)"
+                    state.setReadiness(.failed(reason))
+                    failAll(reason: reason)
                 }
             }
-            applyAborts(inbox.takeAborts())
-            flushStep()
+            // NOTE: with readiness failed, requests that reached the inbox meanwhile are refused, not admitted.
+            applyInbox()
         }
     }
 

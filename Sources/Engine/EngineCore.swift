@@ -58,6 +58,8 @@ public final class EngineCore: @unchecked Sendable {
     /// cancelling the calling task aborts the request.
     public func generate(_ request: EngineRequest, emit: @escaping @Sendable (EngineCoreOutput) -> Void) async throws {
         try validate(request)
+        // NOTE: the loop is blocked reconnecting; a request queued now would wait for the runner without bound.
+        if case .failed(let why) = state.readiness { throw EngineRequestError.runnerUnavailable(why) }
         let id = request.requestID
         state.adjustStreams(by: 1)
         defer { state.adjustStreams(by: -1) }

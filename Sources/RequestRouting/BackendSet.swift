@@ -1,3 +1,5 @@
+import ServingCore
+
 /// The router's membership: the engines it knows, in the order they were added, each with a prefix slot.
 ///
 /// Pure bookkeeping; `RouterCore` keeps the ledger and the prefix index in step with it. It also applies the

@@ -1,3 +1,5 @@
+import ServingCore
+
 /// `power_of_two`: two distinct candidates drawn from a seeded generator; the less loaded one wins.
 public struct PowerOfTwoPolicy: RoutingPolicy {
     public let name = "power_of_two"

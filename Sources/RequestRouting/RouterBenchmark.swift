@@ -1,3 +1,5 @@
+import ServingCore
+
 /// Measures the cost of routing decisions, per policy, against a realistic prefix index.
 ///
 /// Standard scenario (every policy): 8 ready engines, an index of 100,000 confirmed blocks (1,000 documents

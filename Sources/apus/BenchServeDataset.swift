@@ -1,4 +1,5 @@
 import Foundation
+import ServingCore
 
 /// The random dataset of `apus bench serve`, in the spirit of vLLM's `random` dataset: every prompt has a shared
 /// prefix of `prefixLength` random tokens (0 = none) followed by `inputLength` random tokens, and asks for
@@ -30,7 +31,7 @@ struct BenchServeDataset {
         count: Int, inputLength: Int, outputLength: Int, prefixLength: Int, vocabSize: Int, format: PromptFormat,
         seed: UInt64
     ) -> [Prompt] {
-        var rng = BenchRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let low = min(100, max(vocabSize / 10, 0))
         func randomIDs(_ n: Int) -> [Int32] {
             (0..<n).map { _ in Int32(low + Int(rng.next() % UInt64(max(vocabSize - low, 1)))) }
@@ -55,20 +56,8 @@ struct BenchServeDataset {
     }
 }
 
-/// SplitMix64: a small seeded generator so a `--seed` reproduces the same prompts and arrival times.
-struct BenchRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// A `--seed` reproduces the same prompts and arrival times.
+extension SplitMix64 {
     /// Uniform in (0, 1].
     mutating func unit() -> Double {
         (Double(next() >> 11) + 1) / Double(1 << 53)

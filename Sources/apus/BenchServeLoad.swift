@@ -1,3 +1,5 @@
+import ServingCore
+
 /// Sends the prompts on schedule and collects every outcome.
 enum BenchServeLoad {
     /// Returns outcomes in prompt order and the wall time from the first send to the last response.
@@ -5,7 +7,7 @@ enum BenchServeLoad {
         prompts: [BenchServeDataset.Prompt], request: BenchServeRequest, rate: Double?, maxConcurrency: Int?,
         seed: UInt64
     ) async -> ([BenchServeOutcome], Double) {
-        var rng = BenchRandom(seed: seed ^ 0x5EED)
+        var rng = SplitMix64(seed: seed ^ 0x5EED)
         var offsets: [Double] = []
         var t = 0.0
         for _ in prompts {

@@ -1,3 +1,4 @@
+import ApusTestSupport
 import ArgumentParser
 import Engine
 import Foundation

@@ -1,3 +1,4 @@
+import ApusTestSupport
 import Scheduling
 import ServingCore
 import Synchronization
@@ -31,7 +32,7 @@ struct AsyncEngineTests {
     /// Runs `count` random requests at once (prompt lengths, max_tokens, EOS positions from `seed`) and returns
     /// each one's tokens and finish reason; the engine must end with nothing running and every block free.
     static func randomWorkload(seed: Int, async: Bool, count: Int = 24) async throws -> [String: Outcome] {
-        var rng = SplitMix(state: UInt64(seed) &+ 7)
+        var rng = SplitMix64(seed: UInt64(seed) &+ 7)
         let specs = (0..<count).map { i in
             (id: "r\(i)", prompt: Int.random(in: 1...120, using: &rng), maxTokens: Int.random(in: 1...40, using: &rng),
              eosAt: Int.random(in: 0..<3, using: &rng) == 0 ? Int.random(in: 0..<40, using: &rng) : -1)
@@ -108,9 +109,7 @@ struct AsyncEngineTests {
         _ = await cancelled.result
         #expect(log.finish == .abort)
         #expect(log.all.dropLast().allSatisfy { $0.finishReason == nil && $0.newTokenIDs.count == 1 })
-        try await Task.sleep(for: .milliseconds(20))
-        #expect(engine.state.load.numRunning == 0)
-        #expect(engine.state.load.kvCacheUsage == 0)
+        #expect(await eventually { engine.state.load.numRunning == 0 && engine.state.load.kvCacheUsage == 0 })
         #expect(engine.state.load.numAbortsTotal == 2)
     }
 
@@ -137,18 +136,6 @@ struct AsyncEngineTests {
         #expect(engine.state.readiness == .ready)
         try await Self.settle(engine)
         #expect(engine.state.load.kvCacheUsage == 0)
-    }
-}
-
-/// A seeded generator (SplitMix64) so both runs of a workload draw the same requests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,3 +1,4 @@
+import ApusTestSupport
 import Scheduling
 import ServingCore
 import Synchronization
@@ -87,9 +88,7 @@ struct EngineLoopTests {
         try await running.value
         _ = await cancelled.result
         #expect(log.finish == .abort)
-        try await Task.sleep(for: .milliseconds(20))
-        #expect(engine.state.load.numRunning == 0)
-        #expect(engine.state.load.kvCacheUsage == 0)
+        #expect(await eventually { engine.state.load.numRunning == 0 && engine.state.load.kvCacheUsage == 0 })
         #expect(engine.state.load.numAbortsTotal == 2)
     }
 
@@ -120,8 +119,7 @@ struct EngineLoopTests {
         #expect(cancelledLog.tokens.isEmpty && cancelledLog.finish == .abort)
         try await running.value
         #expect(busy.tokens.count == 40)
-        try await Task.sleep(for: .milliseconds(20))
-        #expect(engine.state.load.numRunning == 0 && engine.state.load.numWaiting == 0)
+        #expect(await eventually { engine.state.load.numRunning == 0 && engine.state.load.numWaiting == 0 })
     }
 
     @Test("invalid requests are refused before they reach the scheduler")
@@ -151,6 +149,58 @@ struct EngineLoopTests {
         #expect(flaky.reconnects == 1)
         #expect(engine.state.load.numPreemptions >= 1)
         #expect(engine.state.readiness == .ready)
+    }
+}
+
+extension EngineLoopTests {
+    @Test("a runner that never comes back: requests fail after the timeout, then new ones are refused at once")
+    func runnerGoneForGood() async throws {
+        let gone = GoneExecutor(profile: Self.profile)
+        var options = EngineBootstrap.Options()
+        options.numGPUBlocksOverride = 64
+        options.maxNumBatchedTokens = 32
+        options.maxNumSeqs = 8
+        options.maxModelLen = 256
+        options.runnerLossTimeout = .milliseconds(200)
+        let engine = try await EngineBootstrap.start(executor: gone, options: options).engine
+        let loop = Task { await engine.run() }
+        defer { loop.cancel() }
+        let log = OutputLog()
+        await #expect(throws: EngineRequestError.self) {
+            try await engine.generate(Self.request("first", prompt: 20, maxTokens: 50)) { log.append($0) }
+        }
+        #expect(log.finish == .error)
+        #expect(await eventually { if case .failed = engine.state.readiness { true } else { false } })
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect {
+            try await engine.generate(Self.request("later", prompt: 20, maxTokens: 5)) { _ in }
+        } throws: { error in
+            if case .runnerUnavailable(let why) = error as? EngineRequestError { why.contains("did not come back") } else { false }
+        }
+        #expect(start.duration(to: clock.now) < .seconds(2), "refused at once, not queued behind the reconnect")
+    }
+}
+
+/// A runner lost at the second step that never answers again (its reconnect waits until cancelled).
+final class GoneExecutor: ModelExecutor {
+    let profile: RunnerProfile
+    private let steps = Mutex(0)
+    private let runner = ScriptedRunner(incarnation: "1")
+
+    init(profile: RunnerProfile) { self.profile = profile }
+
+    func describe(maxNumBatchedTokens: Int, maxNumSeqs: Int) async throws -> [RunnerProfile] { [profile] }
+    func initializeCache(numBlocks: Int, blockSize: Int) async throws {}
+    func reconnect() async throws { try await Task.sleep(for: .seconds(3600)) }
+
+    func execute(_ step: SchedulerOutput) async throws -> ModelRunnerOutput {
+        let n = steps.withLock { n in
+            n += 1
+            return n
+        }
+        if n >= 2 { throw ExecutorError.runnerLost("connection reset") }
+        return try runner.execute(step)
     }
 }
 
@@ -184,4 +234,14 @@ final class FlakyExecutor: ModelExecutor {
         }
         return try runner.execute(step)
     }
+}
+
+/// Polls `condition` every millisecond until it holds or `timeout` passes; returns whether it held.
+func eventually(within timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        if ContinuousClock.now >= deadline { return false }
+        try? await Task.sleep(for: .milliseconds(1))
+    }
+    return true
 }

@@ -1,3 +1,4 @@
+import ApusTestSupport
 import Scheduling
 import ServingCore
 import Synchronization

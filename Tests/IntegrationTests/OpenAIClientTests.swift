@@ -133,7 +133,10 @@ struct OpenAIClientTests {
         try p.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        if p.terminationStatus == 3 && output.contains("python3 -m venv is unavailable") {
+        // NOTE: a developer machine without python3-venv skips; CI (.ci/run sets APUS_REQUIRE_PYTHON_CLIENT) fails.
+        if p.terminationStatus == 3 && output.contains("python3 -m venv is unavailable")
+            && ProcessInfo.processInfo.environment["APUS_REQUIRE_PYTHON_CLIENT"] == nil
+        {
             print("SKIPPED: python3 -m venv is unavailable, the OpenAI Python client tests did not run")
             return
         }

@@ -1,4 +1,5 @@
 import RequestRouting
+import ServingCore
 import Testing
 
 @Suite("RouterCore in-flight accounting under random events")

@@ -1,3 +1,5 @@
+import ServingCore
+
 /// What a tensor is for; decides the dummy initialisation.
 enum WeightRole {
     case embedding, norm, bias
@@ -23,7 +25,7 @@ struct DummySource: WeightSource {
     let seed: UInt64
     mutating func fill(_ name: String, shape: [Int], role: WeightRole, into out: UnsafeMutablePointer<Float>) {
         let n = shape.reduce(1, *)
-        var rng = DummyRandom(seed: DummyRandom.seed(seed, name: name))
+        var rng = SplitMix64(seed: SplitMix64.tensorSeed(seed, name: name))
         switch role {
         case .norm: out.update(repeating: 1, count: n)
         case .embedding: rng.fillUniform(out, count: n, std: 1)

@@ -1,3 +1,5 @@
+import ServingCore
+
 /// A counter-based random source: every number is a pure function of `(key, counter)`.
 ///
 /// A seeded request keys it by `(seed, output position)` and draws one number per token index,
@@ -63,27 +65,12 @@ struct CounterRandom: Sendable, Equatable {
 
     @inline(__always)
     static func mix(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        SplitMix64.finalize(x &+ 0x9E37_79B9_7F4A_7C15)
     }
 }
 
-/// The sampler's own generator for unseeded rows: a SplitMix64 sequence that hands each row a fresh key.
-struct SplitMix64: Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        self.state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return CounterRandom.mix(state)
-    }
-
-    /// A fresh counter stream for one unseeded row.
+extension SplitMix64 {
+    /// A fresh counter stream for one unseeded row (the sampler's own generator hands each row a new key).
     mutating func nextStream() -> CounterRandom {
         CounterRandom(key: next())
     }

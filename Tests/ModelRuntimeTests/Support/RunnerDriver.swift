@@ -50,7 +50,7 @@ final class RunnerDriver {
         self.options = options
         runner.initializeKVCache(numBlocks: numBlocks, blockSize: options.blockSize)
         runner.captureLogits = true
-        var rng = DummyRandom(seed: 7)
+        var rng = SplitMix64(seed: 7)
         freeBlocks = options.shuffleBlocks ? Array(0..<numBlocks).shuffled(using: &rng) : Array(0..<numBlocks)
     }
 

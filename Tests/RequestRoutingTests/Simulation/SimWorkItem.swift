@@ -1,4 +1,5 @@
 import RequestRouting
+import ServingCore
 
 /// One request of a simulated workload.
 struct SimWorkItem {

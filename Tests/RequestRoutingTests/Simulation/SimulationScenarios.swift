@@ -1,5 +1,6 @@
 import Foundation
 import RequestRouting
+import ServingCore
 
 /// Workloads for the simulation tests, all seeded.
 enum SimulationScenarios {

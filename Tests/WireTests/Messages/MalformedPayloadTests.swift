@@ -29,18 +29,6 @@ fileprivate func decodes<M: WireMessage>(_ type: M.Type, _ bytes: [UInt8]) -> Bo
     }
 }
 
-/// A small deterministic generator, so a failing fuzz case can be replayed.
-fileprivate struct MessageFuzzGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("Malformed payloads")
 struct MalformedPayloadTests {
     @Test("the schema has 42 messages; every one but Frame and MetadataEntry has a Swift type")
@@ -71,7 +59,7 @@ struct MalformedPayloadTests {
 
     @Test("random garbage, truncations and bit flips never crash the decoder")
     func fuzz() {
-        var rng = MessageFuzzGenerator(state: 0xA9_05)
+        var rng = SplitMix64(seed: 0xA9_05)
         for type in allMessageTypes {
             for _ in 0..<300 {
                 let count = Int(rng.next() % 64)

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import RunnerServer
 import ServingCore
 import Wire
 

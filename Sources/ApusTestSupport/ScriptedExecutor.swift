@@ -1,4 +1,4 @@
-import Scheduling
+import Engine
 import ServingCore
 import Synchronization
 
