@@ -17,11 +17,11 @@ struct PromptHasher: Sendable {
         hasher = BlockHasher(blockSize: Int(modelInfo.blockSize), seed: seed)
     }
 
-    /// The keys of every full block of the request's prompt.
-    func keys(for request: ApusV1.GenerateRequest) -> [BlockHashKey] {
+    /// The keys of every full block of a prompt (empty salt or LoRA name: none).
+    func keys(promptTokenIDs: [TokenID], cacheSalt: String, loraName: String) -> [BlockHashKey] {
         hasher.blockHashes(
-            tokenIDs: request.promptTokenIDs, cacheSalt: request.cacheSalt.isEmpty ? nil : request.cacheSalt,
-            loraName: request.loraName.isEmpty ? nil : request.loraName
+            tokenIDs: promptTokenIDs, cacheSalt: cacheSalt.isEmpty ? nil : cacheSalt,
+            loraName: loraName.isEmpty ? nil : loraName
         ).map { BlockHashKey(w0: $0.w0, w1: $0.w1, w2: $0.w2, w3: $0.w3) }
     }
 }

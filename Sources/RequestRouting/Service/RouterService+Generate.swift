@@ -1,3 +1,4 @@
+import ServingCore
 import Wire
 
 extension RouterService {
@@ -9,7 +10,7 @@ extension RouterService {
     /// status for client errors; a failure after output was streamed ends the stream with a final output
     /// whose finish reason is ERROR and whose message names the engine.
     func generate(
-        _ request: ApusV1.GenerateRequest, metadata: [MetadataEntry], writer: RPCStreamWriter<ApusV1.GenerateOutput>
+        _ request: ForwardedRequest, metadata: [MetadataEntry], writer: RPCStreamWriter<ApusV1.GenerateOutput>
     ) async throws {
         guard !request.requestID.isEmpty else { throw RPCError(.invalidArgument, "request_id must not be empty") }
         let routing = RoutingRequest(
@@ -89,7 +90,7 @@ extension RouterService {
     /// One upstream call on `engine`, inline in this task or (after a kill cancelled it) in a task of its own;
     /// the tick loop may kill it (timeouts, hung engine, removal).
     private func attempt(
-        _ request: ApusV1.GenerateRequest, metadata: [MetadataEntry], on engine: EngineID, control: AttemptControl,
+        _ request: ForwardedRequest, metadata: [MetadataEntry], on engine: EngineID, control: AttemptControl,
         inline: Bool, writer: RPCStreamWriter<ApusV1.GenerateOutput>
     ) async -> AttemptResult {
         guard let client = monitors.withLock({ $0[engine]?.client }) else {
@@ -111,21 +112,27 @@ extension RouterService {
         return result
     }
 
-    /// Streams the engine's outputs to the client until the engine ends the stream.
+    /// Streams the engine's outputs to the client until the engine ends the stream: each output's bytes go on as
+    /// they came, only its finish reason read.
     private func forward(
-        _ request: ApusV1.GenerateRequest, metadata: [MetadataEntry], client: RPCClient, control: AttemptControl,
+        _ request: ForwardedRequest, metadata: [MetadataEntry], client: RPCClient, control: AttemptControl,
         writer: RPCStreamWriter<ApusV1.GenerateOutput>
     ) async -> AttemptResult {
         var finish: ServingFinish?
         do {
-            let stream = try await client.serverStream(
-                Method.generate, request, as: ApusV1.GenerateOutput.self, metadata: metadata)
+            let stream = try await client.serverStreamEncoded(Method.generate, request.bytes, metadata: metadata)
             for try await output in stream {
                 if control.touch(now: core.now()) {
                     core.withCore { $0.markFirstTokenSent(requestID: request.requestID) }
                 }
-                do { try writer.send(output) } catch { return .clientGone }
-                if let reason = output.finishReason { finish = reason == .error ? .error : .normal }
+                let reason: FinishReason?
+                do {
+                    reason = try ForwardedOutput.finishReason(output)
+                } catch {
+                    throw RPCError(.internal, "engine sent a malformed apus.v1.GenerateOutput: \(error)")
+                }
+                do { try writer.sendEncoded(output) } catch { return .clientGone }
+                if let reason { finish = reason == .error ? .error : .normal }
             }
         } catch {
             if let finish { return .finished(finish) }
@@ -168,8 +175,9 @@ extension RouterService {
     }
 
     /// The prompt's block keys for `prefix_aware` (empty for other policies or before any model info).
-    func promptKeys(_ request: ApusV1.GenerateRequest) -> [BlockHashKey] {
+    func promptKeys(_ request: ForwardedRequest) -> [BlockHashKey] {
         guard usesPrefix, let hasher = model.withLock({ $0.hasher }) else { return [] }
-        return hasher.keys(for: request)
+        return hasher.keys(
+            promptTokenIDs: request.promptTokenIDs, cacheSalt: request.cacheSalt, loraName: request.loraName)
     }
 }

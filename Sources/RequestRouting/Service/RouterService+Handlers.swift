@@ -4,8 +4,14 @@ extension RouterService {
     /// The router's RPC table: `apus.v1.Engine`, `apus.v1.Router` (admin) and `Health`.
     public var handlers: RPCHandlers {
         var h = RPCHandlers()
-        h.serverStreaming(Method.generate) {
-            [self] (request: ApusV1.GenerateRequest, context, writer: RPCStreamWriter<ApusV1.GenerateOutput>) in
+        h.serverStreamingEncoded(Method.generate) {
+            [self] (bytes: [UInt8], context, writer: RPCStreamWriter<ApusV1.GenerateOutput>) in
+            let request: ForwardedRequest
+            do {
+                request = try ForwardedRequest(bytes, readPrompt: usesPrefix)
+            } catch {
+                throw RPCError(.invalidArgument, "malformed apus.v1.GenerateRequest: \(error)")
+            }
             try await generate(request, metadata: context.metadata, writer: writer)
         }
         h.unary(Method.abort) { [self] (request: ApusV1.AbortRequest, _) in

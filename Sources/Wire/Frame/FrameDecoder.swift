@@ -48,39 +48,50 @@ public struct FrameDecoder: ByteToMessageDecoder {
         return try body.withUnsafeReadableBytes { raw in try parse(raw) }
     }
 
+    /// Reads the frame's fields in one pass; the payload is copied once, straight out of the connection's buffer
+    /// (protobuf-c's unpack would copy it into its own allocation first). Unknown fields are skipped.
     static func parse(_ raw: UnsafeRawBufferPointer) throws -> Frame {
-        let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        guard let c = apus__v1__frame__unpack(nil, raw.count, base) else {
-            throw FrameError.malformed("not a valid apus.v1.Frame (\(raw.count) bytes)")
-        }
-        defer { apus__v1__frame__free_unpacked(c, nil) }
-        let f = c.pointee
-        guard let kind = FrameKind(rawValue: Int32(bitPattern: f.kind.rawValue)) else {
-            throw FrameError.malformed("unknown frame kind \(f.kind.rawValue)")
-        }
-        let status = StatusCode(rawValue: Int32(bitPattern: f.status.rawValue)) ?? .unknown
-        var metadata: [MetadataEntry] = []
-        if f.n_metadata > 0 {
-            metadata.reserveCapacity(f.n_metadata)
-            for i in 0..<f.n_metadata {
-                let e = f.metadata[i]!.pointee
-                metadata.append(MetadataEntry(try string(e.key, "metadata key"), try string(e.value, "metadata value")))
+        do {
+            var frame = Frame(callID: 0, kind: .unspecified)
+            var reader = ProtobufFieldReader(raw)
+            var kind: UInt64 = 0
+            var status: UInt64 = 0
+            while let (field, type) = try reader.nextField() {
+                switch (field, type) {
+                case (1, .varint): frame.callID = try reader.varint()
+                case (2, .varint): kind = try reader.varint()
+                case (3, .lengthDelimited): frame.method = try reader.string("method")
+                case (4, .varint): frame.deadlineMicros = try reader.varint()
+                case (5, .varint): status = try reader.varint()
+                case (6, .lengthDelimited): frame.statusMessage = try reader.string("status message")
+                case (7, .lengthDelimited):
+                    let range = try reader.lengthDelimited()
+                    frame.metadata.append(try metadataEntry(UnsafeRawBufferPointer(rebasing: raw[range])))
+                case (8, .lengthDelimited): frame.payload = try reader.byteArray()
+                default: try reader.skip(type)
+                }
             }
+            guard let k = FrameKind(rawValue: Int32(truncatingIfNeeded: kind)), UInt64(UInt32(truncatingIfNeeded: kind)) == kind
+            else { throw FrameError.malformed("unknown frame kind \(kind)") }
+            frame.kind = k
+            frame.status = StatusCode(rawValue: Int32(truncatingIfNeeded: status)) ?? .unknown
+            return frame
+        } catch let error as WireDecodingError {
+            throw FrameError.malformed("not a valid apus.v1.Frame (\(raw.count) bytes): \(error.message)")
         }
-        let payload =
-            f.payload.len == 0
-            ? [] : [UInt8](UnsafeBufferPointer(start: f.payload.data, count: f.payload.len))
-        return Frame(
-            callID: f.call_id, kind: kind, method: try string(f.method, "method"), deadlineMicros: f.deadline_us,
-            status: status, statusMessage: try string(f.status_message, "status message"), metadata: metadata,
-            payload: payload)
     }
 
-    /// protobuf-c does not check UTF-8; a bad string is a malformed frame.
-    static func string(_ p: UnsafeMutablePointer<CChar>?, _ what: String) throws -> String {
-        guard let p else { return "" }
-        guard let s = String(validatingCString: p) else { throw FrameError.malformed("\(what) is not valid UTF-8") }
-        return s
+    static func metadataEntry(_ raw: UnsafeRawBufferPointer) throws(WireDecodingError) -> MetadataEntry {
+        var reader = ProtobufFieldReader(raw)
+        var entry = MetadataEntry("", "")
+        while let (field, type) = try reader.nextField() {
+            switch (field, type) {
+            case (1, .lengthDelimited): entry.key = try reader.string("metadata key")
+            case (2, .lengthDelimited): entry.value = try reader.string("metadata value")
+            default: try reader.skip(type)
+            }
+        }
+        return entry
     }
 }
 

@@ -101,6 +101,21 @@ public final class RPCClient: Sendable {
         return RPCResponseStream(frames: frames)
     }
 
+    /// One already encoded request, a stream of responses as their encoded bytes (a forwarder's call: nothing is
+    /// decoded or re-encoded). Ending iteration early (or cancelling the task) cancels the call.
+    public func serverStreamEncoded(
+        _ method: String, _ payload: [UInt8], timeout: Duration? = nil, metadata: [MetadataEntry] = [],
+        waitForReady: Bool = false
+    ) async throws -> RPCEncodedResponseStream {
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        let connection = try await connection(waitForReady: waitForReady, deadline: deadline)
+        let callID = nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
+        var header = requestHeader(callID, method, deadline, metadata)
+        header.payload = payload
+        let frames = connection.stream(callID: callID, encoded: header, timeout: timeout)
+        return RPCEncodedResponseStream(frames: frames)
+    }
+
     /// Closes the connection; later calls fail with UNAVAILABLE.
     public func close() async {
         let connection = state.withLockedValue { s -> RPCClientConnection? in

@@ -58,7 +58,17 @@ final class RPCClientConnection: Sendable {
     func stream<Request: WireMessage>(
         callID: UInt64, header: Frame, request: Request, timeout: Duration?
     ) -> AsyncThrowingStream<Frame, any Error> {
-        let buffer = encode(header, request)
+        stream(callID: callID, buffer: encode(header, request), timeout: timeout)
+    }
+
+    /// A stream whose request payload is already in `header.payload`.
+    func stream(callID: UInt64, encoded header: Frame, timeout: Duration?) -> AsyncThrowingStream<Frame, any Error> {
+        var buffer = channel.allocator.buffer(capacity: 64 + header.payload.count)
+        FrameEncoder.write(header, into: &buffer)
+        return stream(callID: callID, buffer: buffer, timeout: timeout)
+    }
+
+    private func stream(callID: UInt64, buffer: ByteBuffer, timeout: Duration?) -> AsyncThrowingStream<Frame, any Error> {
         let (frames, continuation) = AsyncThrowingStream<Frame, any Error>.makeStream()
         continuation.onTermination = { [self] termination in
             if case .cancelled = termination { cancel(callID: callID, RPCError(.cancelled, "stream cancelled")) }
@@ -88,6 +98,23 @@ final class RPCClientConnection: Sendable {
 
     static func nanos(_ d: Duration) -> Int64 {
         d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+    }
+}
+
+/// The responses of a server-streaming call as their encoded bytes.
+public struct RPCEncodedResponseStream: AsyncSequence, Sendable {
+    let frames: AsyncThrowingStream<Frame, any Error>
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var inner: AsyncThrowingStream<Frame, any Error>.AsyncIterator
+
+        public mutating func next() async throws -> [UInt8]? {
+            try await inner.next()?.payload
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(inner: frames.makeAsyncIterator())
     }
 }
 

@@ -27,6 +27,15 @@ public struct RPCStreamWriter<Message: WireMessage>: Sendable {
         FrameEncoder.write(Frame(callID: callID, kind: .streamMessage), message: message, into: &buffer)
         outbound.enqueue(callID: callID, buffer, finishesCall: false)
     }
+
+    /// Queues one message that is already encoded (a forwarder passing on what it received): the bytes must be a
+    /// valid encoding of `Message`; they are not checked.
+    public func sendEncoded(_ payload: [UInt8]) throws {
+        guard outbound.isLive(callID) else { throw RPCError(.cancelled, "the call is no longer active") }
+        var buffer = outbound.allocator.buffer(capacity: 64 + payload.count)
+        FrameEncoder.write(Frame(callID: callID, kind: .streamMessage, payload: payload), into: &buffer)
+        outbound.enqueue(callID: callID, buffer, finishesCall: false)
+    }
 }
 
 /// The server's method table: unary and server-streaming handlers by full method name ("apus.v1.Health/Check").
@@ -64,6 +73,24 @@ public struct RPCHandlers: Sendable {
             do {
                 let request = try Request(decoding: frame.payload)
                 try await handler(request, context, RPCStreamWriter(callID: callID, outbound: outbound))
+                let end = FrameEncoder.encode(Frame(callID: callID, kind: .streamEnd), allocator: outbound.allocator)
+                outbound.enqueue(callID: callID, end, finishesCall: true)
+            } catch {
+                outbound.fail(callID: callID, RPCError.from(error))
+            }
+        }
+    }
+
+    /// A server-streaming handler that gets the request's encoded bytes, for a forwarder that reads a few fields
+    /// (`ProtobufFieldReader`) and passes the rest on untouched.
+    public mutating func serverStreamingEncoded<Response: WireMessage>(
+        _ method: String,
+        _ handler: @escaping @Sendable ([UInt8], RPCContext, RPCStreamWriter<Response>) async throws -> Void
+    ) {
+        table[method] = { frame, context, outbound in
+            let callID = frame.callID
+            do {
+                try await handler(frame.payload, context, RPCStreamWriter(callID: callID, outbound: outbound))
                 let end = FrameEncoder.encode(Frame(callID: callID, kind: .streamEnd), allocator: outbound.allocator)
                 outbound.enqueue(callID: callID, end, finishesCall: true)
             } catch {
