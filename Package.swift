@@ -69,13 +69,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Benchmarks, the trace simulator and its trace format (`apus bench …`, `apus sim`): out of the libraries.
+        .target(
+            name: "ApusBench",
+            dependencies: ["Scheduling", "RequestRouting", "ServingCore", "Wire", "Engine", "EngineServer", "ApusTestSupport"]
+        ),
         // Fakes shared by the tests and the `--fake` modes: scripted runners and executors (no model).
         .target(name: "ApusTestSupport", dependencies: ["Engine", "RunnerServer", "ServingCore", "Wire"]),
         .executableTarget(
             name: "apus",
             dependencies: [
                 "Wire", "EngineServer", "RunnerServer", "RequestRouting", "APIServer", "Scheduling", "Engine",
-                "ModelRuntime", "Tokenization", "ServingCore", "ApusTestSupport",
+                "ModelRuntime", "Tokenization", "ServingCore", "ApusTestSupport", "ApusBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,7 +89,7 @@ let package = Package(
 
         // Tests mirror Sources.
         .testTarget(name: "ServingCoreTests", dependencies: ["ServingCore"]),
-        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "ServingCore"]),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "ServingCore", "ApusBench"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Scheduling", "ServingCore", "ApusTestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ServingCore"]),
         .testTarget(

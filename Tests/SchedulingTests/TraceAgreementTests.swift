@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ApusBench
 @testable import Scheduling
 
 /// Random traces from `scripts/gen_sim_trace.py SEED`, replayed through vLLM 0.33.0's real V1 scheduler with

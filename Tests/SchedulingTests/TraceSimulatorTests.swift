@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ApusBench
 @testable import Scheduling
 
 @Suite("Trace simulator")

@@ -1,3 +1,4 @@
+import Scheduling
 import ServingCore
 
 /// The `apus sim` input: a scheduler config and scripted requests (field names as in the JSON).

@@ -1,3 +1,4 @@
+import RequestRouting
 import ServingCore
 
 /// Measures the cost of routing decisions, per policy, against a realistic prefix index.

@@ -1,3 +1,4 @@
+import RequestRouting
 import ServingCore
 import Wire
 
@@ -89,7 +90,8 @@ public enum RouterOverheadBenchmark {
             first = start.duration(to: .now)
         }
         guard let first else { throw RPCError(.internal, "request \(request.requestID) produced no output") }
-        return Double(first.nanoseconds) / 1e6
+        let c = first.components
+        return Double(c.seconds) * 1e3 + Double(c.attoseconds) / 1e15
     }
 
     static func summarize(_ samples: [Double]) -> Summary {

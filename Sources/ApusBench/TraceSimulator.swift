@@ -1,4 +1,5 @@
 import Foundation
+import Scheduling
 import ServingCore
 
 /// Replays a trace through the real scheduler with a scripted model and no runner (`apus sim`).

@@ -1,3 +1,4 @@
+import Scheduling
 import ServingCore
 
 /// One row of `apus bench scheduler`.
