@@ -72,7 +72,10 @@ let package = Package(
         // Benchmarks, the trace simulator and its trace format (`apus bench …`, `apus sim`): out of the libraries.
         .target(
             name: "ApusBench",
-            dependencies: ["Scheduling", "RequestRouting", "ServingCore", "Wire", "Engine", "EngineServer", "ApusTestSupport"]
+            dependencies: [
+                "Scheduling", "RequestRouting", "ServingCore", "Wire", "Engine", "EngineServer", "ApusTestSupport",
+                "ModelRuntime", "CBLAS", "CKernels",
+            ]
         ),
         // Fakes shared by the tests and the `--fake` modes: scripted runners and executors (no model).
         .target(name: "ApusTestSupport", dependencies: ["Engine", "RunnerServer", "ServingCore", "Wire"]),
@@ -92,6 +95,7 @@ let package = Package(
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "ServingCore", "ApusBench"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Scheduling", "ServingCore", "ApusTestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ServingCore"]),
+        .testTarget(name: "ApusBenchTests", dependencies: ["ApusBench", "ModelRuntime", "ServingCore"]),
         .testTarget(
             name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "ServingCore", "CKernels"],
             exclude: ["Sampling/Fixtures"]  // read through #filePath; the generator script lives beside its output

@@ -3,7 +3,7 @@
 
 Usage:  python scripts/vllm_bench_scheduler.py [--cpu] [N ...]   (default 64 256 1024; needs vllm==0.33.0)
 
-Same workload as Sources/Scheduling/SchedulerBenchmark.swift: N requests with 512-token prompts (every other
+Same workload as Sources/ApusBench/SchedulerBenchmark.swift: N requests with 512-token prompts (every other
 one shares a 256-token prefix; token ids from the same LCG), max_tokens 128, max_num_seqs 256,
 max_num_batched_tokens 8192, block size 16, prefix caching on, enough blocks for every request, all arrived
 before step 0; a fake runner returns one non-EOS token per request past its prefill. One warm-up pass, then

@@ -5,8 +5,8 @@ import Foundation
 ///
 /// NOTE: SIMD code here uses `*` and `+` only: `addingProduct` lowers to one `fmaf` call per lane on the
 /// default x86-64 target. Code that needs FMA or AVX-512 lives in the `CKernels` C target.
-enum Kernels {
-    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+package enum Kernels {
+    package static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// The vector ISA of the GEMM kernel (`apus_gemm_packed`'s `isa`).
     public enum GEMMKernel: Int32, Sendable, CaseIterable, Comparable, CustomStringConvertible {
@@ -44,7 +44,7 @@ enum Kernels {
     /// Every batch size runs the packed GEMM on every core (decode included: batch 1 is bound by memory
     /// bandwidth, which one core cannot pull alone). The work is cut into parts taken dynamically — row blocks
     /// of a prefill, ranges of W panels otherwise — so a worker that wakes late only shortens the others' share.
-    static func linear(
+    package static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inDim: Int, weight: PackedMatrix, bias: Tensor? = nil,
         out: UnsafeMutablePointer<Float>, accumulate: Bool = false, kernel: GEMMKernel = .chosen
     ) {

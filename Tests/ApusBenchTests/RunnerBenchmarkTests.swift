@@ -1,5 +1,6 @@
 import Testing
 
+@testable import ApusBench
 @testable import ModelRuntime
 
 @Suite("Runner benchmark")

@@ -1,3 +1,4 @@
+import ModelRuntime
 import CBLAS
 import Dispatch
 import Foundation

@@ -1,3 +1,4 @@
+import ModelRuntime
 import Foundation
 import ServingCore
 
