@@ -21,5 +21,7 @@ serve: build-release
 test: build proto-check
 	scripts/run-tests.sh
 
+## The committed C and Swift generated from Protos/ are up to date, and gen-proto.sh --check catches stale code.
 proto-check: deps
 	scripts/gen-proto.sh --check
+	scripts/test-gen-proto.sh

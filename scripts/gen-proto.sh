@@ -1,11 +1,24 @@
 #!/usr/bin/env bash
-# Regenerates Sources/CApusProto from Protos/ with protoc-c (Debian: protobuf-c-compiler).
-# Usage: scripts/gen-proto.sh [--check]   (--check: fail if the committed code differs)
+# Regenerates the code generated from Protos/apus/v1/*.proto (needs protoc-c, Debian's protobuf-c-compiler, and
+# python3):
+#   Sources/CApusProto               protoc-c's C, an umbrella header and a module map
+#   Sources/Wire/Messages/Generated  the ApusV1 Swift mirrors and their C conversions, written by
+#                                    scripts/gen-swift-wire.py from the descriptor set protoc-c writes
+# Usage: scripts/gen-proto.sh [--check]   (--check: change nothing; fail, naming each stale file, if the committed
+#                                          code differs from what would be generated)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+check=0
+case "${1:-}" in
+    "") ;;
+    --check) check=1 ;;
+    *) echo "usage: scripts/gen-proto.sh [--check]" >&2; exit 2 ;;
+esac
+command -v protoc-c >/dev/null || { echo "gen-proto.sh: protoc-c not found (Debian: protobuf-c-compiler)" >&2; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-protoc-c --proto_path=Protos --c_out="$out" Protos/apus/v1/*.proto
+protoc-c --proto_path=Protos --c_out="$out" --descriptor_set_out="$out/apus.desc" --include_source_info \
+    Protos/apus/v1/*.proto
 # Flatten into the C target: sources beside include/apus/v1/*.pb-c.h so the generated #include paths resolve.
 mkdir -p "$out/target/include/apus/v1"
 for f in "$out"/apus/v1/*.pb-c.c; do cp "$f" "$out/target/$(basename "$f")"; done
@@ -25,10 +38,33 @@ module CApusProto {
     export *
 }
 H
-if [[ "${1:-}" == "--check" ]]; then
-    diff -r "$out/target" Sources/CApusProto && echo "generated code is up to date"
+python3 scripts/gen-swift-wire.py "$out/apus.desc" "$out/swift"
+
+# generated:committed
+outputs=("$out/target:Sources/CApusProto" "$out/swift:Sources/Wire/Messages/Generated")
+if ((check)); then
+    stale=()
+    for pair in "${outputs[@]}"; do
+        generated=${pair%%:*} committed=${pair#*:}
+        while IFS= read -r f; do
+            cmp -s "$generated/$f" "$committed/$f" 2>/dev/null || stale+=("$committed/$f")
+        done < <({
+            (cd "$generated" && find . -type f)
+            if [[ -d $committed ]]; then (cd "$committed" && find . -type f); fi
+        } | sed 's|^\./||' | LC_ALL=C sort -u)
+    done
+    if ((${#stale[@]})); then
+        echo "gen-proto.sh: generated code is stale; run scripts/gen-proto.sh and commit the result:" >&2
+        for f in "${stale[@]}"; do echo "  $f" >&2; done
+        for pair in "${outputs[@]}"; do diff -ru "${pair#*:}" "${pair%%:*}" | head -n 100 >&2 || true; done
+        exit 1
+    fi
+    echo "generated code is up to date"
 else
-    rm -rf Sources/CApusProto
-    cp -r "$out/target" Sources/CApusProto
-    echo "regenerated Sources/CApusProto"
+    for pair in "${outputs[@]}"; do
+        generated=${pair%%:*} committed=${pair#*:}
+        rm -rf "$committed"
+        cp -r "$generated" "$committed"
+        echo "regenerated $committed"
+    done
 fi

@@ -78,6 +78,14 @@ extension CArena {
         return pointers
     }
 
+    /// A bytes field holding `values` packed little-endian, one memcpy (every supported target is little-endian, so
+    /// the values' memory is already the wire layout).
+    func packed<T: BitwiseCopyable>(_ values: [T]) -> ProtobufCBinaryData {
+        ProtobufCBinaryData(
+            len: values.count * MemoryLayout<T>.stride,
+            data: copy(values).map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt8.self) })
+    }
+
     /// A bytes field.
     func binary(_ bytes: [UInt8]) -> ProtobufCBinaryData {
         ProtobufCBinaryData(len: bytes.count, data: copy(bytes))

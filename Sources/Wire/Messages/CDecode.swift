@@ -30,6 +30,32 @@ enum CDecode {
         return Array(UnsafeBufferPointer(start: p, count: count))
     }
 
+    /// A repeated scalar field whose `has_x` flag says whether it is set: nil unless the flag is set or the list is
+    /// non-empty (a careless C client may send a list without the flag).
+    static func optionalArray<T: BitwiseCopyable>(
+        _ p: UnsafePointer<T>?, _ count: Int, _ field: StaticString, present: Bool
+    ) throws(WireDecodingError) -> [T]? {
+        guard present || count > 0 else { return nil }
+        return try array(p, count, field)
+    }
+
+    /// A bytes field holding packed little-endian values of `T` (see `CArena.packed`).
+    static func packed<T: BitwiseCopyable>(
+        _ b: ProtobufCBinaryData, _ field: StaticString, as type: T.Type = T.self
+    ) throws(WireDecodingError) -> [T] {
+        let size = MemoryLayout<T>.stride
+        guard b.len % size == 0 else {
+            throw WireDecodingError("\(field): \(b.len) bytes is not a whole number of \(T.self) values")
+        }
+        let count = b.len / size
+        guard count > 0 else { return [] }
+        guard let data = b.data else { throw WireDecodingError("\(field): \(b.len) bytes but no data") }
+        return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: data, count: b.len))
+            initialized = count
+        }
+    }
+
     static func strings(
         _ p: UnsafePointer<UnsafeMutablePointer<CChar>?>?, _ count: Int, _ field: StaticString
     ) throws(WireDecodingError) -> [String] {

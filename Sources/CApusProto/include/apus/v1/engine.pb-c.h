@@ -57,6 +57,9 @@ typedef enum _Apus__V1__KVEventKind {
 
 /* --- messages --- */
 
+/*
+ * One logit_bias entry.
+ */
 struct  Apus__V1__TokenBias
 {
   ProtobufCMessage base;
@@ -68,6 +71,9 @@ struct  Apus__V1__TokenBias
     , 0, 0 }
 
 
+/*
+ * One token sequence (a bad word, one request's sampled ids).
+ */
 struct  Apus__V1__TokenIDList
 {
   ProtobufCMessage base;
@@ -128,6 +134,9 @@ struct  Apus__V1__SamplingParams
     , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0,NULL, 0, 0,NULL, 0,NULL, 0,NULL, 0, 0, (char *)protobuf_c_empty_string }
 
 
+/*
+ * One request as the api sends it to an engine (token ids only).
+ */
 struct  Apus__V1__GenerateRequest
 {
   ProtobufCMessage base;
@@ -135,6 +144,9 @@ struct  Apus__V1__GenerateRequest
   size_t n_prompt_token_ids;
   int32_t *prompt_token_ids;
   Apus__V1__SamplingParams *sampling_params;
+  /*
+   * Unset when the model has no EOS token (or the engine uses its own).
+   */
   protobuf_c_boolean has_eos_token_id;
   int32_t eos_token_id;
   /*
@@ -163,6 +175,9 @@ struct  Apus__V1__GenerateRequest
     , (char *)protobuf_c_empty_string, 0,NULL, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
+/*
+ * One (token, logprob) pair. Reserved: no message uses it yet.
+ */
 struct  Apus__V1__Logprob
 {
   ProtobufCMessage base;
@@ -198,6 +213,9 @@ typedef enum {
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(APUS__V1__GENERATE_OUTPUT__STOP_REASON__CASE)
 } Apus__V1__GenerateOutput__StopReasonCase;
 
+/*
+ * One streamed delta of a request: the new tokens since its last output.
+ */
 struct  Apus__V1__GenerateOutput
 {
   ProtobufCMessage base;
@@ -208,6 +226,9 @@ struct  Apus__V1__GenerateOutput
   Apus__V1__PositionLogprobs **new_logprobs;
   size_t n_prompt_logprobs;
   Apus__V1__PositionLogprobs **prompt_logprobs;
+  /*
+   * NONE while the request is still running.
+   */
   Apus__V1__FinishReason finish_reason;
   /*
    * Prompt tokens served from the prefix cache (first output only).
@@ -236,6 +257,9 @@ struct  Apus__V1__GenerateOutput
     , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, APUS__V1__FINISH_REASON__FINISH_REASON_NONE, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, APUS__V1__GENERATE_OUTPUT__STOP_REASON__NOT_SET, {0} }
 
 
+/*
+ * Aborts these requests.
+ */
 struct  Apus__V1__AbortRequest
 {
   ProtobufCMessage base;
@@ -287,12 +311,18 @@ struct  Apus__V1__WatchLoadRequest
     , 0, 0 }
 
 
+/*
+ * An engine's load, for the router's balancing and for WatchLoad.
+ */
 struct  Apus__V1__LoadReport
 {
   ProtobufCMessage base;
   char *engine_id;
   uint32_t num_running;
   uint32_t num_waiting;
+  /*
+   * Fraction of KV blocks in use, 0 to 1.
+   */
   float kv_cache_usage;
   uint64_t prefix_cache_queries;
   uint64_t prefix_cache_hits;
@@ -347,6 +377,9 @@ struct  Apus__V1__SubscribeKVEventsRequest
     , 0 }
 
 
+/*
+ * Blocks stored in or removed from an engine's prefix cache, or the cache cleared.
+ */
 struct  Apus__V1__KVEvent
 {
   ProtobufCMessage base;
@@ -370,6 +403,9 @@ struct  Apus__V1__KVEvent
     , 0, APUS__V1__KVEVENT_KIND__KV_EVENT_KIND_UNSPECIFIED, 0,NULL, {0,NULL}, 0, (char *)protobuf_c_empty_string }
 
 
+/*
+ * One message of the SubscribeKVEvents stream.
+ */
 struct  Apus__V1__KVEventBatch
 {
   ProtobufCMessage base;
@@ -391,6 +427,9 @@ struct  Apus__V1__GetModelInfoRequest
      }
 
 
+/*
+ * What an engine serves, for the api's /v1/models and for the router.
+ */
 struct  Apus__V1__ModelInfo
 {
   ProtobufCMessage base;

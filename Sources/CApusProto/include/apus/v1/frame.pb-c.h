@@ -123,6 +123,9 @@ struct  Apus__V1__Frame
     , 0, APUS__V1__FRAME_KIND__FRAME_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, APUS__V1__STATUS_CODE__STATUS_CODE_OK, (char *)protobuf_c_empty_string, 0,NULL, {0,NULL} }
 
 
+/*
+ * The first frame's payload in each direction of a connection.
+ */
 struct  Apus__V1__Hello
 {
   ProtobufCMessage base;

@@ -80,12 +80,18 @@ struct  Apus__V1__DrainRequest
     , (char *)protobuf_c_empty_string }
 
 
+/*
+ * One engine-core as the router sees it.
+ */
 struct  Apus__V1__Backend
 {
   ProtobufCMessage base;
   char *address;
   Apus__V1__BackendState state;
   uint32_t in_flight;
+  /*
+   * Absent until the first load report arrives.
+   */
   Apus__V1__LoadReport *load;
   char *engine_id;
 };
@@ -94,6 +100,9 @@ struct  Apus__V1__Backend
     , (char *)protobuf_c_empty_string, APUS__V1__BACKEND_STATE__BACKEND_STATE_UNSPECIFIED, 0, NULL, (char *)protobuf_c_empty_string }
 
 
+/*
+ * Every Router admin call's reply.
+ */
 struct  Apus__V1__BackendList
 {
   ProtobufCMessage base;

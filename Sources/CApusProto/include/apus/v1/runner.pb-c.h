@@ -67,6 +67,9 @@ struct  Apus__V1__KVCacheSpec
     , 0, 0, 0, 0, 0 }
 
 
+/*
+ * A runner's model, KV layout and identity.
+ */
 struct  Apus__V1__RunnerDescription
 {
   ProtobufCMessage base;
@@ -95,6 +98,9 @@ struct  Apus__V1__RunnerDescription
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0 }
 
 
+/*
+ * Measure memory after a dummy forward pass of this size.
+ */
 struct  Apus__V1__ProfileRequest
 {
   ProtobufCMessage base;
@@ -261,6 +267,9 @@ struct  Apus__V1__IntermediateTensors
     , 0,NULL, 0,NULL, 0, {0,NULL} }
 
 
+/*
+ * One request's logprobs, one entry per position.
+ */
 struct  Apus__V1__RequestLogprobs
 {
   ProtobufCMessage base;
@@ -272,6 +281,9 @@ struct  Apus__V1__RequestLogprobs
     , 0,NULL }
 
 
+/*
+ * The runner's answer to one SchedulerOutput (vLLM's ModelRunnerOutput).
+ */
 struct  Apus__V1__ModelRunnerOutput
 {
   ProtobufCMessage base;

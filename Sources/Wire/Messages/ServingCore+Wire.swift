@@ -1,0 +1,44 @@
+import CApusProto
+import ServingCore
+
+// The hand-written half of the wire mapping for ServingCore types: the conversions the generated code
+// (Generated/, see the override table in scripts/gen-swift-wire.py) calls where a proto field's Swift side is a
+// domain type the schema cannot describe.
+
+/// `apus.v1.FinishReason` ⇄ `FinishReason?` (NONE = still running = nil).
+enum FinishReasonWire {
+    static func cValue(_ reason: FinishReason?) -> Apus__V1__FinishReason {
+        switch reason {
+        case nil: APUS__V1__FINISH_REASON__FINISH_REASON_NONE
+        case .stop: APUS__V1__FINISH_REASON__FINISH_REASON_STOP
+        case .length: APUS__V1__FINISH_REASON__FINISH_REASON_LENGTH
+        case .abort: APUS__V1__FINISH_REASON__FINISH_REASON_ABORT
+        case .error: APUS__V1__FINISH_REASON__FINISH_REASON_ERROR
+        }
+    }
+
+    /// A reason this build does not know (a newer peer's) still means "finished": it decodes as `.error`.
+    static func value(_ c: Apus__V1__FinishReason) -> FinishReason? {
+        switch c {
+        case APUS__V1__FINISH_REASON__FINISH_REASON_NONE: nil
+        case APUS__V1__FINISH_REASON__FINISH_REASON_STOP: .stop
+        case APUS__V1__FINISH_REASON__FINISH_REASON_LENGTH: .length
+        case APUS__V1__FINISH_REASON__FINISH_REASON_ABORT: .abort
+        default: .error
+        }
+    }
+}
+
+/// `SamplingParams.logitBias` ⇄ `repeated TokenBias logit_bias`.
+extension ApusV1.TokenBias {
+    /// The entries sorted by token id, so equal params encode to equal bytes.
+    static func entries(_ logitBias: [TokenID: Float]) -> [ApusV1.TokenBias] {
+        guard !logitBias.isEmpty else { return [] }
+        return logitBias.sorted { $0.key < $1.key }.map { ApusV1.TokenBias(tokenID: $0.key, bias: $0.value) }
+    }
+
+    /// A token listed twice keeps its last bias.
+    static func dictionary(_ entries: [ApusV1.TokenBias]) -> [TokenID: Float] {
+        Dictionary(entries.map { ($0.tokenID, $0.bias) }, uniquingKeysWith: { _, last in last })
+    }
+}
