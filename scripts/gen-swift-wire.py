@@ -65,7 +65,8 @@ HASHABLE = {"TokenBias", "TokenIDList", "Logprob"}
 # Per field ("Message.field"):
 #   swift_type "Int": an integer field the domain type holds as Int (clamped into the field when encoding).
 #   swift_type + encode + decode: the field's plain Swift value (what would be generated) passes through these
-#     hand-written functions (ServingCore+Wire.swift) on the way to and from the domain type.
+#     hand-written functions (ServingCore+Wire.swift) on the way to and from the domain type; an empty value
+#     leaves the field unset without calling `encode` (the common case on the hot path).
 #   packed: a bytes field carrying a little-endian array of this scalar type (one memcpy each way).
 #   omit: not carried in Swift; encoded as the proto default, and a string is still checked for UTF-8 on decode.
 FIELDS = {
@@ -606,9 +607,11 @@ def field_prop(schema, f, has):
             p.swift_type, p.default = override["swift_type"], None
             local = f"{p.label}Wire"
             p.fill = [
-                f"let {local} = {override['encode']}({name})",
-                f"{count} = {local}.count",
-                f"{pointer} = arena.messages({local})",
+                f"if !{name}.isEmpty {{",
+                f"    let {local} = {override['encode']}({name})",
+                f"    {count} = {local}.count",
+                f"    {pointer} = arena.messages({local})",
+                "}",
             ]
             p.decode = Call(override["decode"], [Call("CDecode.messages", [pointer, count, key])])
             p.throws = True

@@ -132,9 +132,11 @@ extension SamplingParams: CMessageConvertible {
         c.logprobs = cUInt32(logprobs ?? 0)
         c.has_prompt_logprobs = cBool(promptLogprobs != nil)
         c.prompt_logprobs = cUInt32(promptLogprobs ?? 0)
-        let logitBiasWire = ApusV1.TokenBias.entries(logitBias)
-        c.n_logit_bias = logitBiasWire.count
-        c.logit_bias = arena.messages(logitBiasWire)
+        if !logitBias.isEmpty {
+            let logitBiasWire = ApusV1.TokenBias.entries(logitBias)
+            c.n_logit_bias = logitBiasWire.count
+            c.logit_bias = arena.messages(logitBiasWire)
+        }
         c.has_allowed_token_ids = cBool(allowedTokenIDs != nil)
         c.n_allowed_token_ids = allowedTokenIDs?.count ?? 0
         c.allowed_token_ids = allowedTokenIDs.flatMap { arena.copy($0) }
