@@ -17,6 +17,7 @@ fileprivate let allMessageTypes: [any WireMessage.Type] = [
     ApusV1.ProfileResult.self, ApusV1.InitializeCacheRequest.self, ApusV1.InitializeCacheResponse.self,
     ApusV1.NewRequestData.self, ApusV1.CachedRequestData.self, ApusV1.SchedulerOutput.self,
     ApusV1.RequestLogprobs.self, ApusV1.ModelRunnerOutput.self, ApusV1.ResetRequest.self, ApusV1.ResetResponse.self,
+    ApusV1.IntermediateTensors.self,
 ]
 
 /// Decodes and reports whether it threw; a crash would fail the whole test run.
@@ -31,11 +32,11 @@ fileprivate func decodes<M: WireMessage>(_ type: M.Type, _ bytes: [UInt8]) -> Bo
 
 @Suite("Malformed payloads")
 struct MalformedPayloadTests {
-    @Test("the schema has 42 messages; every one but Frame and MetadataEntry has a Swift type")
+    @Test("the schema has 43 messages; every one but Frame and MetadataEntry has a Swift type")
     func everyMessageIsCovered() {
-        #expect(allMessageTypes.count == 40)
+        #expect(allMessageTypes.count == 41)
         let names = Set(allMessageTypes.map { descriptorName($0.descriptor) })
-        #expect(names.count == 40)
+        #expect(names.count == 41)
         #expect(!names.contains("apus.v1.Frame") && !names.contains("apus.v1.MetadataEntry"))
     }
 
