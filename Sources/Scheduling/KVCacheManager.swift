@@ -15,8 +15,6 @@ public final class KVCacheManager {
     @exclusivity(unchecked) public private(set) var totalPrefixCacheQueries = 0
     @exclusivity(unchecked) public private(set) var totalPrefixCacheHits = 0
     @exclusivity(unchecked) private var nextEventSequenceNumber: UInt64 = 1
-    /// Number of requests currently holding blocks (for `numCommonPrefixBlocks`).
-    @exclusivity(unchecked) public private(set) var numRequestsHoldingBlocks = 0
 
     public init(
         numGPUBlocks: Int, blockSize: Int, maxModelLen: Int, enableCaching: Bool = true,
@@ -82,7 +80,6 @@ public final class KVCacheManager {
         guard numBlocksToAllocate(request, numTokens: numTokensNeedSlot, newComputedBlocks: newComputedBlocks) <= free
         else { return nil }
 
-        let wasHolding = !request.blockIDs.isEmpty
         if !newComputedBlocks.isEmpty {
             blockPool.touch(newComputedBlocks)
             request.blockIDs.append(contentsOf: newComputedBlocks)
@@ -91,7 +88,6 @@ public final class KVCacheManager {
         let numRequired = (numTokensNeedSlot + blockSize - 1) / blockSize
         let newBlocks = blockPool.getNewBlocks(max(numRequired - request.blockIDs.count, 0))
         request.blockIDs.append(contentsOf: newBlocks)
-        if !wasHolding && !request.blockIDs.isEmpty { numRequestsHoldingBlocks += 1 }
         if enableCaching {
             cacheBlocks(request, numComputedTokens: min(totalComputed + numNewTokens, request.numTokens))
         }
@@ -114,7 +110,6 @@ public final class KVCacheManager {
         blockPool.freeBlocks(request.blockIDs.reversed())
         request.blockIDs.removeAll()
         request.numCachedBlocks = 0
-        numRequestsHoldingBlocks -= 1
     }
 
     /// Records one admission's lookup (called by the scheduler only when the admission succeeds).
@@ -139,16 +134,6 @@ public final class KVCacheManager {
         guard blockPool.resetPrefixCache() else { return false }
         prefixCacheStats.reset = true
         return true
-    }
-
-    /// Leading blocks of `request` held by every request that holds blocks (a cascade-attention hint).
-    public func numCommonPrefixBlocks(_ request: Request) -> Int {
-        var n = 0
-        for b in request.blockIDs {
-            guard blockPool.refCount(b) == numRequestsHoldingBlocks else { break }
-            n += 1
-        }
-        return n
     }
 
     /// The KV events since the last call, numbered consecutively.

@@ -20,7 +20,6 @@ struct SchedulerOutputTests {
         #expect(step0.scheduledNewReqs.map(\.blockIDs) == [[1, 2, 3], [1, 2, 4]])
         #expect(step0.scheduledNewReqs.map(\.numComputedTokens) == [0, 32])
         #expect(step0.numScheduledTokens == ["a": 40, "b": 8])
-        #expect(s.kvCacheManager.numCommonPrefixBlocks(s.requests["a"]!) == 2)
         let lp = PositionLogprobs(tokenIDs: [7, 9], logprobs: [-0.1, -2.5], sampledRank: 1)
         let outputs = s.updateFromOutput(
             step0,

@@ -95,7 +95,6 @@ struct SchedulerPropertyTests {
         #expect(next == arrivals.count && s.numUnfinishedRequests == 0, "seed \(seed) did not finish")
         #expect(finished.count == arrivals.count)
         #expect(s.kvCacheManager.numFreeBlocks == config.numGPUBlocks - 1)
-        #expect(s.kvCacheManager.numRequestsHoldingBlocks == 0)
     }
 
     /// Every block's ref count equals the number of live requests holding it, and the pool is consistent.
@@ -106,6 +105,5 @@ struct SchedulerPropertyTests {
             for b in r.blockIDs { held[b, default: 0] += 1 }
         }
         s.kvCacheManager.blockPool.checkInvariants(heldReferences: held)
-        #expect(s.kvCacheManager.numRequestsHoldingBlocks == s.requests.values.filter { !$0.blockIDs.isEmpty }.count)
     }
 }

@@ -41,25 +41,3 @@ struct ForwardedRequest: Sendable {
         }
     }
 }
-
-/// What the router reads from each output it forwards: only whether (and how) it finishes the request.
-enum ForwardedOutput {
-    /// `finish_reason` of an encoded `apus.v1.GenerateOutput` (field 5): nil while running; a value this build
-    /// does not know still means finished, as `.error`.
-    static func finishReason(_ bytes: [UInt8]) throws -> FinishReason? {
-        var reason: UInt64 = 0
-        try bytes.withUnsafeBytes { raw in
-            var reader = ProtobufFieldReader(raw)
-            while let (field, type) = try reader.nextField() {
-                if field == 5 && type == .varint { reason = try reader.varint() } else { try reader.skip(type) }
-            }
-        }
-        switch reason {
-        case 0: return nil
-        case 1: return .stop
-        case 2: return .length
-        case 3: return .abort
-        default: return .error
-        }
-    }
-}

@@ -127,7 +127,7 @@ extension RouterService {
                 }
                 let reason: FinishReason?
                 do {
-                    reason = try ForwardedOutput.finishReason(output)
+                    reason = try ApusV1.GenerateOutput.finishReason(encoded: output)
                 } catch {
                     throw RPCError(.internal, "engine sent a malformed apus.v1.GenerateOutput: \(error)")
                 }

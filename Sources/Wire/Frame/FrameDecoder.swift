@@ -1,4 +1,3 @@
-import CApusProto
 import NIOCore
 
 /// Splits the byte stream into frames: `uint32 big-endian length` + an `apus.v1.Frame` of that length.
@@ -71,8 +70,9 @@ public struct FrameDecoder: ByteToMessageDecoder {
                 default: try reader.skip(type)
                 }
             }
-            guard let k = FrameKind(rawValue: Int32(truncatingIfNeeded: kind)), UInt64(UInt32(truncatingIfNeeded: kind)) == kind
-            else { throw FrameError.malformed("unknown frame kind \(kind)") }
+            guard kind <= UInt64(Int32.max), let k = FrameKind(rawValue: Int32(kind)) else {
+                throw FrameError.malformed("unknown frame kind \(kind)")
+            }
             frame.kind = k
             frame.status = StatusCode(rawValue: Int32(truncatingIfNeeded: status)) ?? .unknown
             return frame

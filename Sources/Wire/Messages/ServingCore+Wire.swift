@@ -42,3 +42,18 @@ extension ApusV1.TokenBias {
         Dictionary(entries.map { ($0.tokenID, $0.bias) }, uniquingKeysWith: { _, last in last })
     }
 }
+
+extension ApusV1.GenerateOutput {
+    /// `finish_reason` (field 5) of an encoded output, read without decoding the rest: what a forwarder needs to
+    /// know whether the request ended. Throws `WireDecodingError` on malformed bytes.
+    public static func finishReason(encoded bytes: [UInt8]) throws -> FinishReason? {
+        var reason: UInt64 = 0
+        try bytes.withUnsafeBytes { raw in
+            var reader = ProtobufFieldReader(raw)
+            while let (field, type) = try reader.nextField() {
+                if field == 5 && type == .varint { reason = try reader.varint() } else { try reader.skip(type) }
+            }
+        }
+        return FinishReasonWire.value(Apus__V1__FinishReason(rawValue: UInt32(truncatingIfNeeded: reason)))
+    }
+}

@@ -4,7 +4,7 @@ import Wire
 
 @testable import RequestRouting
 
-/// The router forwards Generate requests and outputs as the bytes it received, reading only routing fields.
+/// The router forwards Generate requests as the bytes it received, reading only routing fields.
 @Suite("Forwarded Generate messages")
 struct ForwardedGenerateTests {
     @Test("a request's routing fields are peeked from its bytes, which stay as they came")
@@ -30,19 +30,5 @@ struct ForwardedGenerateTests {
     func truncatedRequest() {
         let bytes = ApusV1.GenerateRequest(requestID: "cmpl-2", promptTokenIDs: [1, 2, 3]).encoded()
         #expect(throws: WireDecodingError.self) { try ForwardedRequest(Array(bytes.dropLast()), readPrompt: true) }
-    }
-
-    @Test("an output's finish reason is read from its bytes", arguments: [nil, .stop, .length, .abort, .error] as [FinishReason?])
-    func outputs(reason: FinishReason?) throws {
-        let output = ApusV1.GenerateOutput(
-            requestID: "cmpl-3", newTokenIDs: [5, 6], finishReason: reason, engineID: "engine-0",
-            errorMessage: reason == .error ? "boom" : "")
-        #expect(try ForwardedOutput.finishReason(output.encoded()) == reason)
-    }
-
-    @Test("a finish reason this build does not know still finishes the request, as error")
-    func unknownReason() throws {
-        // Field 5 (varint) = 9.
-        #expect(try ForwardedOutput.finishReason([0x28, 0x09]) == .error)
     }
 }
