@@ -31,8 +31,10 @@ let package = Package(
         .target(name: "ServingCore"),
         .target(name: "Scheduling", dependencies: ["ServingCore", "COpenSSL"]),
         .target(name: "Engine", dependencies: ["ServingCore", "Scheduling"]),
-        .target(name: "Tokenization", dependencies: ["ServingCore"]),
-        .target(name: "ModelRuntime", dependencies: ["ServingCore", "CBLAS", "CKernels"]),
+        // Model file formats read in place: GGUF (header, metadata, tensors), memory-mapped files, ggml types.
+        .target(name: "ModelFiles"),
+        .target(name: "Tokenization", dependencies: ["ServingCore", "ModelFiles"]),
+        .target(name: "ModelRuntime", dependencies: ["ServingCore", "ModelFiles", "CBLAS", "CKernels"]),
 
         // The wire and the services.
         .target(
@@ -94,10 +96,11 @@ let package = Package(
         .testTarget(name: "ServingCoreTests", dependencies: ["ServingCore"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "ServingCore", "ApusBench"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Scheduling", "ServingCore", "ApusTestSupport"]),
-        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ServingCore"]),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ServingCore", "ModelFiles"]),
         .testTarget(name: "ApusBenchTests", dependencies: ["ApusBench", "ModelRuntime", "ServingCore"]),
         .testTarget(
-            name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "ServingCore", "CKernels"],
+            name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "ServingCore", "ModelFiles", "CKernels"],
             exclude: ["Sampling/Fixtures"]  // read through #filePath; the generator script lives beside its output
         ),
         .testTarget(
