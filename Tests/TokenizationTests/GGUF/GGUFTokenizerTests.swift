@@ -6,31 +6,27 @@ import Testing
 /// GGUF tokenizers must give llama.cpp's ids on every corpus line (ours, and llama.cpp's own test inputs).
 @Suite("Tokenizer from GGUF metadata matches llama.cpp")
 struct GGUFTokenizerTests {
-    static func expectLlamaCppIDs(_ tokenizer: Tokenizer, _ name: String) throws {
+    /// Checks ids, ids with BOS/EOS and, for byte-level files, the decoding. NOTE: SentencePiece decodings are not
+    /// compared: the fixture's come from llama-cpp-python, which joins pieces and keeps the space the `▁` prefix
+    /// adds; `decode` drops it as transformers and `llama_detokenize` do.
+    static func expectLlamaCppIDs(_ tokenizer: Tokenizer, _ name: String, decodes: Bool = true) throws {
         let cases = try GGUFFixtures.expectations(name).cases
         #expect(cases.count > 50)
         for item in cases {
             let text = item.text.debugDescription
             #expect(tokenizer.encode(item.text, addSpecialTokens: false) == item.ids, "\(name): \(text)")
             #expect(tokenizer.encode(item.text) == item.ids_with_special, "\(name), BOS/EOS: \(text)")
+            if decodes {
+                #expect(tokenizer.decode(item.ids, skipSpecialTokens: false) == item.decoded, "\(name) decode: \(text)")
+            }
         }
     }
 
     @Test(
-        "SmolLM2 (gpt2, pre smollm): ids equal llama.cpp's",
+        "SmolLM2 (gpt2, pre smollm): ids and decodings equal llama.cpp's",
         .enabled(if: GGUFFixtures.smollm2Path != nil, GGUFFixtures.smollm2Missing))
     func smollm2IDs() throws {
         try Self.expectLlamaCppIDs(try GGUFFixtures.tokenizer(path: GGUFFixtures.smollm2Path!), "smollm2-135m-instruct")
-    }
-
-    @Test(
-        "SmolLM2: decoding the ids gives llama.cpp's text",
-        .enabled(if: GGUFFixtures.smollm2Path != nil, GGUFFixtures.smollm2Missing))
-    func smollm2Decode() throws {
-        let tokenizer = try GGUFFixtures.tokenizer(path: GGUFFixtures.smollm2Path!)
-        for item in try GGUFFixtures.expectations("smollm2-135m-instruct").cases {
-            #expect(tokenizer.decode(item.ids, skipSpecialTokens: false) == item.decoded, "\(item.text)")
-        }
     }
 
     @Test(
@@ -52,7 +48,8 @@ struct GGUFTokenizerTests {
         "llama.cpp's small vocab files (llama-spm, gpt-2, starcoder): ids equal llama.cpp's",
         arguments: GGUFFixtures.committedVocabs)
     func committedVocabIDs(name: String) throws {
-        try Self.expectLlamaCppIDs(try GGUFFixtures.committedVocab(name), "ggml-vocab-" + name)
+        try Self.expectLlamaCppIDs(
+            try GGUFFixtures.committedVocab(name), "ggml-vocab-" + name, decodes: name != "llama-spm")
     }
 
     @Test(
