@@ -10,6 +10,19 @@ struct AddedToken: Sendable {
     let normalized: Bool
     let special: Bool
 
+    init(
+        id: TokenID, content: String, special: Bool, normalized: Bool = false, singleWord: Bool = false,
+        lstrip: Bool = false, rstrip: Bool = false
+    ) {
+        self.id = id
+        self.content = content
+        self.special = special
+        self.normalized = normalized
+        self.singleWord = singleWord
+        self.lstrip = lstrip
+        self.rstrip = rstrip
+    }
+
     init(json: HFJSON.Object) throws {
         id = TokenID(try HFJSON.required(HFJSON.int(json, "id"), "added token id"))
         content = try HFJSON.required(HFJSON.string(json, "content"), "added token content")

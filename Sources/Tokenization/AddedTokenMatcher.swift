@@ -3,16 +3,28 @@ import ServingCore
 /// Finds added tokens in text before normalization and BPE (HF `AddedVocabulary::find_matches`).
 ///
 /// Matching is leftmost-longest over the token contents (a byte trie), then `single_word`, `lstrip` and `rstrip`
-/// adjust or reject each match exactly as Hugging Face does.
+/// adjust or reject each match exactly as Hugging Face does; or, for GGUF vocabularies, llama.cpp's longest token
+/// first (`AddedTokenMatcher+LongestFirst.swift`).
 struct AddedTokenMatcher: Sendable {
-    private let tokens: [AddedToken]
+    /// Which match wins where two overlap.
+    enum Order: Sendable {
+        /// Hugging Face: scan left to right, take the longest token starting there.
+        case leftmostLongest
+        /// llama.cpp (`tokenizer_st_partition`): place every occurrence of the longest token first, then of the
+        /// next longest in the text left between them, and so on.
+        case longestFirst
+    }
+
+    let tokens: [AddedToken]
+    let order: Order
     /// Trie over UTF-8 bytes: `children[node][byte]` → node; `terminal[node]` → index into `tokens`.
     private var children: [[UInt8: Int32]] = [[:]]
     private var terminal: [Int32] = [-1]
 
     /// `patterns[i]` is what `tokens[i]` matches (its content, or its normalized content).
-    init(tokens: [AddedToken], patterns: [String]) {
+    init(tokens: [AddedToken], patterns: [String], order: Order = .leftmostLongest) {
         self.tokens = tokens
+        self.order = order
         for (index, pattern) in patterns.enumerated() where !pattern.isEmpty {
             var node = 0
             for byte in pattern.utf8 {
@@ -34,6 +46,7 @@ struct AddedTokenMatcher: Sendable {
     /// Splits `bytes` into runs of plain text (`id == nil`) and added tokens.
     func split(_ bytes: UnsafeBufferPointer<UInt8>) -> [(id: TokenID?, range: Range<Int>)] {
         if tokens.isEmpty { return [(nil, 0..<bytes.count)] }
+        if order == .longestFirst { return splitLongestFirst(bytes) }
         var result: [(id: TokenID?, range: Range<Int>)] = []
         var startOffset = 0
         var i = 0
@@ -77,6 +90,17 @@ struct AddedTokenMatcher: Sendable {
         }
         if startOffset < bytes.count { result.append((nil, startOffset..<bytes.count)) }
         return result
+    }
+
+    /// Every token matching at `i`, as (index into `tokens`, end), shortest first.
+    func allMatches(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int, _ body: (Int, Int) -> Void) {
+        var node = 0
+        var j = i
+        while j < bytes.count, let child = children[node][bytes[j]] {
+            node = Int(child)
+            j += 1
+            if terminal[node] >= 0 { body(Int(terminal[node]), j) }
+        }
     }
 
     private func longestMatch(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> (Int, Int)? {

@@ -34,28 +34,49 @@ final class BPEModel: Sendable {
     private static let cacheCapacity = 20_000
     private static let maxCachedWordLength = 256
 
-    init(file model: TokenizerFile.Model, byteLevel: Bool) throws {
+    /// A model from `tokenizer.json`'s `model` section.
+    convenience init(file model: TokenizerFile.Model, byteLevel: Bool) throws {
         guard (model.type ?? "BPE") == "BPE" else {
             throw TokenizerError.unsupported("model type \(model.type ?? "?") (only BPE)")
         }
-        if model.continuing_subword_prefix != nil || model.end_of_word_suffix != nil {
+        // NOTE: transformers writes both keys as "" when unused (Qwen2 files do); only a real prefix/suffix changes
+        // how words are split into symbols.
+        if !(model.continuing_subword_prefix ?? "").isEmpty || !(model.end_of_word_suffix ?? "").isEmpty {
             throw TokenizerError.unsupported("BPE continuing_subword_prefix / end_of_word_suffix")
         }
         if let dropout = model.dropout, dropout > 0 { throw TokenizerError.unsupported("BPE dropout") }
         let vocab = try HFJSON.required(model.vocab, "model.vocab")
-        self.vocab = vocab
-        self.byteLevel = byteLevel
-        byteFallback = model.byte_fallback ?? false
-        fuseUnknown = model.fuse_unk ?? false
-        ignoreMerges = model.ignore_merges ?? false
-        unknownID = model.unk_token.flatMap { vocab[$0] }
-
         var tokens = [String?](repeating: nil, count: Int(vocab.values.max() ?? -1) + 1)
-        var scalarIDs: [UInt32: TokenID] = [:]
-        var wholeWords: [WordKey: TokenID] = [:]
         for (token, id) in vocab {
             precondition(id >= 0, "negative token id")
             tokens[Int(id)] = token
+        }
+        self.init(
+            vocab: vocab, tokens: tokens, merges: try Self.mergeRanks(model.merges ?? [], vocab: vocab),
+            byteLevel: byteLevel, byteFallback: model.byte_fallback ?? false, fuseUnknown: model.fuse_unk ?? false,
+            ignoreMerges: model.ignore_merges ?? false, unknownID: model.unk_token.flatMap { vocab[$0] })
+    }
+
+    /// A model from its parts; `tokens[id]` is the string of `id` (it may differ from `vocab`'s choice when a string
+    /// appears twice, as GGUF vocabularies allow), `merges` maps `pairKey(left, right)` to `rank << 32 | merged id`.
+    init(
+        vocab: [String: TokenID], tokens: [String?], merges: [UInt64: UInt64], byteLevel: Bool, byteFallback: Bool,
+        fuseUnknown: Bool, ignoreMerges: Bool, unknownID: TokenID?
+    ) {
+        self.vocab = vocab
+        self.tokens = tokens
+        self.byteLevel = byteLevel
+        self.byteFallback = byteFallback
+        self.fuseUnknown = fuseUnknown
+        self.ignoreMerges = ignoreMerges
+        self.unknownID = unknownID
+
+        var scalarIDs: [UInt32: TokenID] = [:]
+        var wholeWords: [WordKey: TokenID] = [:]
+        // NOTE: from `tokens`, not `vocab`: String keys compare by canonical equivalence, so "ά" (U+03AC) and
+        // "ά" (U+1F71), two tokens of Llama 2, are one key of `vocab`; scalars and bytes keep them apart.
+        for case (let index, let token?) in tokens.enumerated() {
+            let id = TokenID(index)
             let scalars = token.unicodeScalars
             if scalars.count == 1 { scalarIDs[scalars.first!.value] = id }
             if ignoreMerges {
@@ -66,8 +87,8 @@ final class BPEModel: Sendable {
                 }
             }
         }
-        self.tokens = tokens
-        splitsAtMetaspace = !byteLevel && vocab["\u{2581}"] != nil && !vocab.keys.contains(where: Self.hasInnerMetaspace)
+        splitsAtMetaspace =
+            !byteLevel && vocab["\u{2581}"] != nil && !vocab.keys.contains(where: Self.hasInnerMetaspace)
         self.scalarIDs = scalarIDs
         self.wholeWords = wholeWords
         byteLevelIDs = ByteLevelAlphabet.scalars.map { scalarIDs[$0.value] ?? -1 }
@@ -75,7 +96,7 @@ final class BPEModel: Sendable {
             let hex = String(byte, radix: 16, uppercase: true)
             return vocab["<0x" + (byte < 16 ? "0" : "") + hex + ">"] ?? -1
         }
-        merges = MergeTable(try Self.mergeRanks(model.merges ?? [], vocab: vocab))
+        self.merges = MergeTable(merges)
     }
 
     private static func mergeRanks(_ list: [TokenizerFile.Merge], vocab: [String: TokenID]) throws -> [UInt64: UInt64] {

@@ -31,33 +31,73 @@ public final class Tokenizer: Sendable {
     /// Number of ids (largest id + 1), counting added tokens.
     public let vocabSize: Int
     public let bosTokenID: TokenID?
-    /// `eos_token` of tokenizer_config.json, then generation_config.json's `eos_token_id`s, without duplicates.
+    /// Ids that end generation: `eos_token` of tokenizer_config.json, then generation_config.json's
+    /// `eos_token_id`s (GGUF: `eos_token_id`, `eot_token_id`, `eom_token_id`), without duplicates.
     public let eosTokenIDs: [TokenID]
     /// Ids of added tokens marked `special` (what `skipSpecialTokens` removes).
     public let specialTokenIDs: Set<TokenID>
-
-    /// The default chat template from tokenizer_config.json, if any.
-    public var chatTemplate: String? { config?.chatTemplate }
+    /// The default chat template (tokenizer_config.json's, or a GGUF file's `tokenizer.chat_template`), if any.
+    public let chatTemplate: String?
 
     /// Loads a tokenizer from the contents of `tokenizer.json`, with the optional companion configs.
-    public init(tokenizerJSON: Data, config: TokenizerConfig?, generationConfig: GenerationConfig? = nil) throws {
+    public convenience init(tokenizerJSON: Data, config: TokenizerConfig?, generationConfig: GenerationConfig? = nil)
+        throws
+    {
         let file = try TokenizerFile.decode(tokenizerJSON)
-        self.config = config
-        self.generationConfig = generationConfig
-        normalizer = try file.normalizer?.object.map { try Normalizer(json: $0) }
-        preTokenizer = try file.pre_tokenizer?.object.map { try PreTokenizer(json: $0) }
-        decoder = try file.decoder?.object.map { try TokenDecoder(json: $0) }
-        model = try BPEModel(file: file.model, byteLevel: preTokenizer?.isByteLevel ?? false)
-
+        let normalizer = try file.normalizer?.object.map { try Normalizer(json: $0) }
+        let preTokenizer = try file.pre_tokenizer?.object.map { try PreTokenizer(json: $0) }
+        let decoder = try file.decoder?.object.map { try TokenDecoder(json: $0) }
+        let model = try BPEModel(file: file.model, byteLevel: preTokenizer?.isByteLevel ?? false)
         let added = try (file.added_tokens ?? []).map {
             try AddedToken(json: try HFJSON.required($0.object, "added token object"))
         }
+        let addedIDs = Dictionary(added.map { ($0.content, $0.id) }, uniquingKeysWith: { $1 })
+        let vocab = model.vocab
+        let lookup: (String) -> TokenID? = { addedIDs[$0] ?? vocab[$0] }
+        let bos = config?.bosToken.flatMap(lookup) ?? generationConfig?.bosTokenID
+        var eos: [TokenID] = []
+        for id in [config?.eosToken.flatMap(lookup)].compactMap({ $0 }) + (generationConfig?.eosTokenIDs ?? [])
+        where !eos.contains(id) {
+            eos.append(id)
+        }
+        let postProcessor: PostProcessor?
+        if config?.addBOSToken != nil || config?.addEOSToken != nil {
+            // NOTE: explicit add_bos_token / add_eos_token win over tokenizer.json (transformers'
+            // update_post_processor).
+            postProcessor = .bosEOS(bos: config?.addBOSToken == true ? bos : nil,
+                                    eos: config?.addEOSToken == true ? config?.eosToken.flatMap(lookup) : nil)
+        } else {
+            postProcessor = try file.post_processor?.object.map { try PostProcessor(json: $0, tokenID: lookup) }
+        }
+        self.init(
+            model: model, normalizer: normalizer, preTokenizer: preTokenizer, postProcessor: postProcessor,
+            decoder: decoder, addedTokens: added, addedTokenOrder: .leftmostLongest, bosTokenID: bos,
+            eosTokenIDs: eos, chatTemplate: config?.chatTemplate, config: config, generationConfig: generationConfig)
+    }
+
+    /// A tokenizer from its parts (`tokenizer.json` or GGUF metadata, already read and checked).
+    init(
+        model: BPEModel, normalizer: Normalizer?, preTokenizer: PreTokenizer?, postProcessor: PostProcessor?,
+        decoder: TokenDecoder?, addedTokens added: [AddedToken], addedTokenOrder: AddedTokenMatcher.Order,
+        bosTokenID: TokenID?, eosTokenIDs: [TokenID], chatTemplate: String?, config: TokenizerConfig?,
+        generationConfig: GenerationConfig?
+    ) {
+        self.model = model
+        self.normalizer = normalizer
+        self.preTokenizer = preTokenizer
+        self.postProcessor = postProcessor
+        self.decoder = decoder
+        self.config = config
+        self.generationConfig = generationConfig
+        self.bosTokenID = bosTokenID
+        self.eosTokenIDs = eosTokenIDs
+        self.chatTemplate = chatTemplate
         addedTokensByID = Dictionary(added.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         addedTokenIDs = Dictionary(added.map { ($0.content, $0.id) }, uniquingKeysWith: { $1 })
         specialTokenIDs = Set(added.filter(\.special).map(\.id))
         let raw = added.filter { !$0.normalized }
         let normalized = added.filter(\.normalized)
-        rawMatcher = AddedTokenMatcher(tokens: raw, patterns: raw.map(\.content))
+        rawMatcher = AddedTokenMatcher(tokens: raw, patterns: raw.map(\.content), order: addedTokenOrder)
         normalizedMatcher = AddedTokenMatcher(
             tokens: normalized,
             patterns: normalized.map { [normalizer] in normalizer?.normalize($0.content) ?? $0.content })
@@ -76,29 +116,9 @@ public final class Tokenizer: Sendable {
         skippedOnDecode = skipped
 
         if case .byteLevel? = decoder {
-            let model = model
             byteLevelBytes = ByteLevelTokenBytes(count: vocabSize) { decodeStrings[$0] ?? model.token(of: $0) }
         } else {
             byteLevelBytes = nil
-        }
-        let vocab = model.vocab
-        let addedIDs = addedTokenIDs
-        let lookup: (String) -> TokenID? = { addedIDs[$0] ?? vocab[$0] }
-        let bos = config?.bosToken.flatMap(lookup) ?? generationConfig?.bosTokenID
-        bosTokenID = bos
-        var eos: [TokenID] = []
-        for id in [config?.eosToken.flatMap(lookup)].compactMap({ $0 }) + (generationConfig?.eosTokenIDs ?? [])
-        where !eos.contains(id) {
-            eos.append(id)
-        }
-        eosTokenIDs = eos
-        if config?.addBOSToken != nil || config?.addEOSToken != nil {
-            // NOTE: explicit add_bos_token / add_eos_token win over tokenizer.json (transformers'
-            // update_post_processor).
-            postProcessor = .bosEOS(bos: config?.addBOSToken == true ? bos : nil,
-                                    eos: config?.addEOSToken == true ? config?.eosToken.flatMap(lookup) : nil)
-        } else {
-            postProcessor = try file.post_processor?.object.map { try PostProcessor(json: $0, tokenID: lookup) }
         }
     }
 

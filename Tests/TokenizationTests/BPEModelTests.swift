@@ -53,4 +53,36 @@ struct BPEModelTests {
         #expect(tokenizer.encode("aab") == [4], "a a (rank 0) before a b (rank 1), then aa b")
         #expect(tokenizer.encode("ab") == [3])
     }
+
+    /// A BPE model section as transformers writes it (Qwen2 / Qwen2.5 files look like this), with `prefix` and
+    /// `suffix` as the subword prefix and end-of-word suffix.
+    private static func transformersStyleJSON(prefix: String, suffix: String) -> Data {
+        let json = """
+            {"pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false,
+                               "use_regex": true},
+             "decoder": {"type": "ByteLevel"},
+             "model": {"type": "BPE", "dropout": null, "unk_token": null,
+                       "continuing_subword_prefix": "\(prefix)", "end_of_word_suffix": "\(suffix)",
+                       "fuse_unk": false, "byte_fallback": false, "ignore_merges": false,
+                       "vocab": {"a": 0, "b": 1, "Ġ": 2, "ab": 3, "Ġab": 4},
+                       "merges": [["a", "b"], ["Ġ", "ab"]]}}
+            """
+        return Data(json.utf8)
+    }
+
+    @Test("empty continuing_subword_prefix / end_of_word_suffix (as transformers writes them) mean none")
+    func emptyPrefixAndSuffix() throws {
+        let tokenizer = try Tokenizer(tokenizerJSON: Self.transformersStyleJSON(prefix: "", suffix: ""), config: nil)
+        #expect(tokenizer.encode("ab ab") == [3, 4])
+        #expect(tokenizer.decode([3, 4]) == "ab ab")
+    }
+
+    @Test("a non-empty continuing_subword_prefix or end_of_word_suffix is refused as unsupported")
+    func nonEmptyPrefixOrSuffix() {
+        for (prefix, suffix) in [("##", ""), ("", "</w>")] {
+            #expect(throws: TokenizerError.unsupported("BPE continuing_subword_prefix / end_of_word_suffix")) {
+                try Tokenizer(tokenizerJSON: Self.transformersStyleJSON(prefix: prefix, suffix: suffix), config: nil)
+            }
+        }
+    }
 }
