@@ -2,6 +2,7 @@ import APIServer
 import ArgumentParser
 import Foundation
 import Logging
+import ModelFiles
 import NIOCore
 import Tokenization
 import Wire
@@ -25,7 +26,10 @@ struct APICommand: AsyncParsableCommand {
         help: "Model names clients may use; the first is reported (default: the upstream's).")
     var servedModelNames: [String] = []
 
-    @Option(help: "Directory with tokenizer.json (default: the upstream model's directory, else the embedded one).")
+    @Option(
+        help: ArgumentHelp(
+            "A GGUF file or a directory with tokenizer.json (default: the upstream model's file or directory, else "
+                + "the embedded tokenizer)."))
     var tokenizer: String?
 
     @Option(name: .customLong("upstream-timeout"), help: "Seconds to wait for the upstream at start.")
@@ -111,12 +115,26 @@ struct APICommand: AsyncParsableCommand {
     }
 
     private func loadTokenizer(modelPath: String) throws -> Tokenizer {
-        if let tokenizer { return try Tokenizer(directory: URL(fileURLWithPath: tokenizer)) }
+        if let tokenizer { return try Self.tokenizer(at: tokenizer) }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: modelPath, isDirectory: &isDirectory), !isDirectory.boolValue {
+            return try Self.tokenizer(at: modelPath)  // a GGUF model carries its tokenizer
+        }
         let candidate = URL(fileURLWithPath: modelPath)
         if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("tokenizer.json").path) {
             return try Tokenizer(directory: candidate)
         }
         return Tokenizer.embeddedDefault
+    }
+
+    /// The tokenizer of a GGUF file (its metadata) or of a directory (tokenizer.json and its configs).
+    static func tokenizer(at path: String) throws -> Tokenizer {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ValidationError("--tokenizer \(path): no such file or directory")
+        }
+        if isDirectory.boolValue { return try Tokenizer(directory: URL(fileURLWithPath: path)) }
+        return try Tokenizer(gguf: try GGUFFile(path: path))
     }
 }
 
