@@ -56,50 +56,61 @@ AVX2Q INLINE void rows_float(int type, int k, const void *w, const float *x, int
     }
 }
 
-/* Block b of a 32-value type as unsigned values v (and Q8_0's signs), its scale dw and its offset c. */
-AVX2Q INLINE void block32(int type, const void *w, int b, __m256i *v, __m256i *sign, float *dw, float *c) {
+/* Two f16 at p as [p[0], p[1], 0, 0]; one f16 as [h, h, 0, 0]. */
+AVX2Q INLINE __m128 halves2(const void *p) {
+    uint32_t bits;
+    memcpy(&bits, p, 4);
+    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)bits));
+}
+AVX2Q INLINE __m128 half_twice(uint16_t h) { return _mm_cvtph_ps(_mm_cvtsi32_si128((int)(h | (uint32_t)h << 16))); }
+
+/* Block b of a 32-value type as unsigned values v (and Q8_0's signs) and [dw, cw]: the scale, and what multiplies
+ * d_x · Σ q_x (the min m, or dw for the offset types; rows_32 applies the offset's −8 or −16 at the end). */
+AVX2Q INLINE void block32(int type, const void *w, int b, __m256i *v, __m256i *sign, __m128 *scales) {
     switch (type) {
     case APUS_GGML_Q4_0: {
         const block_q4_0 *q = (const block_q4_0 *)w + b;
-        *v = nibbles32(q->qs), *dw = H2F(q->d), *c = -8 * *dw;
+        *v = nibbles32(q->qs), *scales = half_twice(q->d);
         return;
     }
     case APUS_GGML_Q4_1: {
         const block_q4_1 *q = (const block_q4_1 *)w + b;
-        *v = nibbles32(q->qs), *dw = H2F(q->d), *c = H2F(q->m);
+        *v = nibbles32(q->qs), *scales = halves2(&q->d);
         return;
     }
     case APUS_GGML_Q5_0: {
         const block_q5_0 *q = (const block_q5_0 *)w + b;
-        *v = _mm256_or_si256(nibbles32(q->qs), fifth_bits(q->qh)), *dw = H2F(q->d), *c = -16 * *dw;
+        *v = _mm256_or_si256(nibbles32(q->qs), fifth_bits(q->qh)), *scales = half_twice(q->d);
         return;
     }
     case APUS_GGML_Q5_1: {
         const block_q5_1 *q = (const block_q5_1 *)w + b;
-        *v = _mm256_or_si256(nibbles32(q->qs), fifth_bits(q->qh)), *dw = H2F(q->d), *c = H2F(q->m);
+        *v = _mm256_or_si256(nibbles32(q->qs), fifth_bits(q->qh)), *scales = halves2(&q->d);
         return;
     }
     default: { /* Q8_0 */
         const block_q8_0 *q = (const block_q8_0 *)w + b;
         *sign = _mm256_loadu_si256((const __m256i *)q->qs);
-        *v = _mm256_abs_epi8(*sign), *dw = H2F(q->d), *c = 0;
+        *v = _mm256_abs_epi8(*sign), *scales = half_twice(q->d);
         return;
     }
     }
 }
 
-/* Block b of the weight row against block b of each X row, into one of two accumulator sets. */
+/* Block b of the weight row against block b of each X row, into one of two accumulator sets: [dw, cw] · [dx, s]
+ * gives the block's scale (lane 0) and its offset term (lane 1, summed in `tail`). */
 AVX2Q INLINE void step32(
-    int type, const void *w, int b, const void *act, size_t actBytes, int rows, __m256 *acc, float *tail) {
+    int type, const void *w, int b, const void *act, size_t actBytes, int rows, __m256 *acc, __m128 *tail) {
     __m256i v, sign = _mm256_setzero_si256();
-    float dw, c;
-    block32(type, w, b, &v, &sign, &dw, &c);
+    __m128 scales;
+    block32(type, w, b, &v, &sign, &scales);
     for (int r = 0; r < rows; r++) {
         const act_block32 *a = (const act_block32 *)((const uint8_t *)act + (size_t)r * actBytes) + b;
         __m256i xv = _mm256_loadu_si256((const __m256i *)a->qs);
         if (type == APUS_GGML_Q8_0) xv = _mm256_sign_epi8(xv, sign);
-        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * a->d), _mm256_cvtepi32_ps(dot_u8s8(v, xv)), acc[r]);
-        tail[r] += c * a->s;
+        const __m128 products = _mm_mul_ps(scales, _mm_castpd_ps(_mm_load_sd((const double *)&a->d)));
+        acc[r] = _mm256_fmadd_ps(_mm256_broadcastss_ps(products), _mm256_cvtepi32_ps(dot_u8s8(v, xv)), acc[r]);
+        tail[r] = _mm_add_ps(tail[r], products);
     }
 }
 
@@ -108,8 +119,8 @@ AVX2Q INLINE void step32(
  * odd blocks go to two accumulator sets, so batch 1 is not held up by the latency of one chain of FMAs. */
 AVX2Q INLINE void rows_32(int type, int k, const void *w, const void *act, size_t actBytes, int rows, float *out) {
     __m256 acc0[APUS_QUANT_MAX_ROWS], acc1[APUS_QUANT_MAX_ROWS];
-    float tail0[APUS_QUANT_MAX_ROWS], tail1[APUS_QUANT_MAX_ROWS];
-    for (int r = 0; r < rows; r++) acc0[r] = acc1[r] = _mm256_setzero_ps(), tail0[r] = tail1[r] = 0;
+    __m128 tail0[APUS_QUANT_MAX_ROWS], tail1[APUS_QUANT_MAX_ROWS];
+    for (int r = 0; r < rows; r++) acc0[r] = acc1[r] = _mm256_setzero_ps(), tail0[r] = tail1[r] = _mm_setzero_ps();
     const int blocks = k / 32;
     int b = 0;
     for (; b + 1 < blocks; b += 2) {
@@ -117,7 +128,11 @@ AVX2Q INLINE void rows_32(int type, int k, const void *w, const void *act, size_
         step32(type, w, b + 1, act, actBytes, rows, acc1, tail1);
     }
     if (b < blocks) step32(type, w, b, act, actBytes, rows, acc0, tail0);
-    for (int r = 0; r < rows; r++) out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r])) + (tail0[r] + tail1[r]);
+    const float offset = type == APUS_GGML_Q4_0 ? -8 : type == APUS_GGML_Q5_0 ? -16 : type == APUS_GGML_Q8_0 ? 0 : 1;
+    for (int r = 0; r < rows; r++) {
+        const __m128 tail = _mm_add_ps(tail0[r], tail1[r]);
+        out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r])) + offset * _mm_cvtss_f32(_mm_movehdup_ps(tail));
+    }
 }
 
 /* Q4_K / Q5_K: per block, the 8 sub-blocks' unsigned values and 16-bit scales; the mins meet the sums of X. */
