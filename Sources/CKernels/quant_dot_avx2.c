@@ -115,19 +115,21 @@ AVX2Q INLINE void step32(
 }
 
 /* Q4_0 … Q8_0: per block, 32 unsigned values v with x ≈ dw · v + c (c = m, −8 dw, −16 dw, or 0), so
- * w · x = dw · dx · Σ v qx + c · dx · Σ qx. Q8_0's signed values take |w| and x with w's sign instead. Even and
- * odd blocks go to two accumulator sets, so batch 1 is not held up by the latency of one chain of FMAs. */
+ * w · x = dw · dx · Σ v qx + c · dx · Σ qx. Q8_0's signed values take |w| and x with w's sign instead. For one or
+ * two rows, even and odd blocks go to two accumulator sets, so they are not held up by the latency of one chain of
+ * FMAs (more rows have chains enough; a second set there spills registers and cost 10% at 4 rows). */
 AVX2Q INLINE void rows_32(int type, int k, const void *w, const void *act, size_t actBytes, int rows, float *out) {
     __m256 acc0[APUS_QUANT_MAX_ROWS], acc1[APUS_QUANT_MAX_ROWS];
     __m128 tail0[APUS_QUANT_MAX_ROWS], tail1[APUS_QUANT_MAX_ROWS];
     for (int r = 0; r < rows; r++) acc0[r] = acc1[r] = _mm256_setzero_ps(), tail0[r] = tail1[r] = _mm_setzero_ps();
     const int blocks = k / 32;
     int b = 0;
-    for (; b + 1 < blocks; b += 2) {
-        step32(type, w, b, act, actBytes, rows, acc0, tail0);
-        step32(type, w, b + 1, act, actBytes, rows, acc1, tail1);
-    }
-    if (b < blocks) step32(type, w, b, act, actBytes, rows, acc0, tail0);
+    if (rows <= 2)
+        for (; b + 1 < blocks; b += 2) {
+            step32(type, w, b, act, actBytes, rows, acc0, tail0);
+            step32(type, w, b + 1, act, actBytes, rows, acc1, tail1);
+        }
+    for (; b < blocks; b++) step32(type, w, b, act, actBytes, rows, acc0, tail0);
     const float offset = type == APUS_GGML_Q4_0 ? -8 : type == APUS_GGML_Q5_0 ? -16 : type == APUS_GGML_Q8_0 ? 0 : 1;
     for (int r = 0; r < rows; r++) {
         const __m128 tail = _mm_add_ps(tail0[r], tail1[r]);
@@ -135,11 +137,22 @@ AVX2Q INLINE void rows_32(int type, int k, const void *w, const void *act, size_
     }
 }
 
-/* Q4_K / Q5_K: per block, the 8 sub-blocks' unsigned values and 16-bit scales; the mins meet the sums of X. */
+/* The 8 scales and 8 mins of a Q4_K / Q5_K block (apus_k_scale_min for all j at once, four bytes per operation). */
+static inline void k_scales_mins(const uint8_t *s, uint8_t sc[8], uint8_t m[8]) {
+    uint32_t u[3];
+    memcpy(u, s, 12);
+    const uint32_t lo6 = 0x3F3F3F3F, top2 = 0x03030303, nib = 0x0F0F0F0F;
+    const uint32_t out[4] = {u[0] & lo6, (u[2] & nib) | ((u[0] >> 6) & top2) << 4, u[1] & lo6,
+                             ((u[2] >> 4) & nib) | ((u[1] >> 6) & top2) << 4};
+    memcpy(sc, out, 8);
+    memcpy(m, out + 2, 8);
+}
+
+/* Q4_K / Q5_K: per block, the 8 sub-blocks' unsigned values and 16-bit scales; the mins (each twice, one per 16
+ * values) meet the sums of X in one multiply-add. */
 AVX2Q INLINE void rows_k45(int type, int k, const void *w, const void *act, size_t actBytes, int rows, float *out) {
     __m256 acc[APUS_QUANT_MAX_ROWS];
-    float tail[APUS_QUANT_MAX_ROWS];
-    for (int r = 0; r < rows; r++) acc[r] = _mm256_setzero_ps(), tail[r] = 0;
+    for (int r = 0; r < rows; r++) acc[r] = _mm256_setzero_ps();
     const int five = type == APUS_GGML_Q5_K;
     const __m256i low = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
     for (int b = 0; b < k / 256; b++) {
@@ -147,7 +160,9 @@ AVX2Q INLINE void rows_k45(int type, int k, const void *w, const void *act, size
         const block_q5_K *q5 = (const block_q5_K *)w + b;
         const uint8_t *scales = five ? q5->scales : q4->scales, *qs = five ? q5->qs : q4->qs;
         uint8_t sc[8], m[8];
-        for (int j = 0; j < 8; j++) apus_k_scale_min(scales, j, &sc[j], &m[j]);
+        k_scales_mins(scales, sc, m);
+        const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)m));
+        const __m256i mins = _mm256_setr_m128i(_mm_unpacklo_epi16(m16, m16), _mm_unpackhi_epi16(m16, m16));
         __m256i v[8];
         const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)q5->qh) : _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) {
@@ -167,24 +182,27 @@ AVX2Q INLINE void rows_k45(int type, int k, const void *w, const void *act, size
                 const __m256i p = _mm256_maddubs_epi16(v[j], _mm256_loadu_si256((const __m256i *)(a->qs + 32 * j)));
                 sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, _mm256_set1_epi16(sc[j])));
             }
-            int summ = 0;
-            for (int j = 0; j < 8; j++) summ += m[j] * (a->sums[2 * j] + a->sums[2 * j + 1]);
+            const __m256i summ = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a->sums), mins);
             acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * a->d), _mm256_cvtepi32_ps(sumi), acc[r]);
-            tail[r] -= dmin * a->d * (float)summ;
+            acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * a->d), _mm256_cvtepi32_ps(summ), acc[r]);
         }
     }
-    for (int r = 0; r < rows; r++) out[r] = hsum(acc[r]) + tail[r];
+    for (int r = 0; r < rows; r++) out[r] = hsum(acc[r]);
 }
 
 /* Q6_K: per block, 8 groups of 32 unsigned 6-bit values (q + 32) with their pairs of int8 scales; the offset 32
- * meets the sums of X. */
+ * meets the sums of X in one multiply-add. */
 AVX2Q INLINE void rows_q6k(int k, const void *w, const void *act, size_t actBytes, int rows, float *out) {
     __m256 acc[APUS_QUANT_MAX_ROWS];
-    float tail[APUS_QUANT_MAX_ROWS];
-    for (int r = 0; r < rows; r++) acc[r] = _mm256_setzero_ps(), tail[r] = 0;
+    for (int r = 0; r < rows; r++) acc[r] = _mm256_setzero_ps();
     const __m256i low = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
+    /* int16 lanes 0–7 from the first int16 of a 32-bit lane, 8–15 from the second */
+    const __m256i pair = _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3,
+                                          2, 3, 2, 3, 2, 3);
     for (int b = 0; b < k / 256; b++) {
         const block_q6_K *q = (const block_q6_K *)w + b;
+        /* the 16 scales as int16: scales 2g and 2g + 1 share 32-bit lane g */
+        const __m256i scales = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)q->scales));
         __m256i v[8], scale[8];
         for (int h = 0; h < 2; h++) {
             const __m256i ql0 = _mm256_loadu_si256((const __m256i *)(q->ql + 64 * h));
@@ -195,8 +213,9 @@ AVX2Q INLINE void rows_q6k(int k, const void *w, const void *act, size_t actByte
                                           : _mm256_and_si256(_mm256_srli_epi16(g == 3 ? ql1 : ql0, 4), low);
                 const __m256i top = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), three);
                 v[4 * h + g] = _mm256_or_si256(nib, _mm256_slli_epi16(top, 4));
-                const int s0 = 8 * h + 2 * g; /* values 0–15 of the group take scale s0, 16–31 scale s0 + 1 */
-                scale[4 * h + g] = _mm256_setr_m128i(_mm_set1_epi16(q->scales[s0]), _mm_set1_epi16(q->scales[s0 + 1]));
+                /* values 0–15 of group 4h + g take scale 2(4h + g), values 16–31 the next */
+                const __m256i both = _mm256_permutevar8x32_epi32(scales, _mm256_set1_epi32(4 * h + g));
+                scale[4 * h + g] = _mm256_shuffle_epi8(both, pair);
             }
         }
         const float d = H2F(q->d);
@@ -207,13 +226,12 @@ AVX2Q INLINE void rows_q6k(int k, const void *w, const void *act, size_t actByte
                 const __m256i p = _mm256_maddubs_epi16(v[g], _mm256_loadu_si256((const __m256i *)(a->qs + 32 * g)));
                 sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale[g]));
             }
-            int offset = 0;
-            for (int s = 0; s < 16; s++) offset += q->scales[s] * a->sums[s];
+            const __m256i offset = _mm256_madd_epi16(scales, _mm256_loadu_si256((const __m256i *)a->sums));
+            sumi = _mm256_sub_epi32(sumi, _mm256_slli_epi32(offset, 5)); /* Σ sc (q − 32) qx */
             acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * a->d), _mm256_cvtepi32_ps(sumi), acc[r]);
-            tail[r] -= d * a->d * (float)(32 * offset);
         }
     }
-    for (int r = 0; r < rows; r++) out[r] = hsum(acc[r]) + tail[r];
+    for (int r = 0; r < rows; r++) out[r] = hsum(acc[r]);
 }
 
 #define ROWS_CASES(call)                                                                                        \
