@@ -7,6 +7,7 @@
 
 #include "apus_quant.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -24,7 +25,10 @@ typedef struct __attribute__((packed)) { uint16_t d; int8_t qs[32]; } block_q8_0
  * sub-block 2c in its low nibbles and 2c + 1 in its high ones; x = (d · sc) · q − dmin · m. */
 typedef struct __attribute__((packed)) { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } block_q4_K;
 /* Q5_K: as Q4_K, and the fifth bit of value l of sub-block s is bit s of qh[l]. */
-typedef struct __attribute__((packed)) { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } block_q5_K;
+typedef struct __attribute__((packed)) {
+    uint16_t d, dmin;
+    uint8_t scales[12], qh[32], qs[128];
+} block_q5_K;
 /* Q6_K: two halves of 128 values; in half h, group g (32 values) takes the low (g < 2) or high nibbles of
  * ql[64h + 32 (g & 1) + l] and bits 2g, 2g + 1 of qh[32h + l]; 16 int8 scales, one per 16 values;
  * x = (d · sc) · (q − 32). */
@@ -43,6 +47,20 @@ _Static_assert(sizeof(block_q6_K) == 210, "Q6_K block");
 typedef struct { float d, s; int8_t qs[32]; } act_block32;
 /* Activations for the K types: 256 values, and the sums of each 16. */
 typedef struct { float d; int16_t sums[16]; int8_t qs[256]; } act_block256;
+
+/* Rows of X per pass over a weight row in apus_quant_gemv: each weight block is unpacked once for all of them. */
+#define APUS_QUANT_MAX_ROWS 8
+
+/* out[r] = W row · X row r for r < rows ≤ APUS_QUANT_MAX_ROWS: X rows `actBytes` apart, as activation blocks, or
+ * as floats for the float types. */
+typedef void (*apus_quant_rows_kernel)(
+    int type, int k, const void *w, const void *act, size_t actBytes, int rows, float *out);
+
+/* The AVX2 kernel of `type` (quant_dot_avx2.c). */
+apus_quant_rows_kernel apus_quant_rows_avx2(int type);
+
+/* One weight row · one X row in plain C (quant_dot.c): `act` for the quantized types, `x` for the float ones. */
+float apus_quant_dot_plain(int type, int k, const void *w, const void *act, const float *x);
 
 /* Whether these kernels take ggml type `type`. */
 static inline int apus_quant_known(int type) {

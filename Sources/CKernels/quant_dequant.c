@@ -104,29 +104,7 @@ static void q6_K(const block_q6_K *b, float *y) {
 /* ---- AVX2: the same float32 operations, eight values at a time (mul, then add or sub: never fused) ---- */
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#define AVX2Q __attribute__((target("avx2,fma,f16c")))
-#define INLINE static inline __attribute__((always_inline))
-#define H2F(h) _cvtsh_ss(h)
-
-/* 16 bytes of nibbles as 32 bytes: the low nibbles (values 0–15), then the high ones (16–31). */
-AVX2Q INLINE __m256i nibbles32(const uint8_t *qs) {
-    const __m128i b = _mm_loadu_si128((const __m128i *)qs);
-    const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(b), _mm_srli_epi16(b, 4), 1);
-    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
-}
-
-/* 0x10 in byte i where bit i of the 32-bit word at qh is set. */
-AVX2Q INLINE __m256i fifth_bits(const uint8_t *qh) {
-    uint32_t bits;
-    memcpy(&bits, qh, 4);
-    const __m256i pick = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3,
-                                          3, 3, 3, 3, 3, 3);
-    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
-    const __m256i set = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), pick), bit);
-    return _mm256_and_si256(_mm256_cmpeq_epi8(set, bit), _mm256_set1_epi8(0x10));
-}
+#include "quant_avx2.h"
 
 enum { PLAIN_PRODUCT, PLUS_MIN, MINUS_MIN };
 

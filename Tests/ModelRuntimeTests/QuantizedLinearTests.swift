@@ -1,5 +1,6 @@
 import ModelFiles
 import Testing
+
 @testable import ModelRuntime
 
 /// `Kernels.linear` on a `QuantizedMatrix`, against Double math on the dequantized matrix.
@@ -31,8 +32,9 @@ struct QuantizedLinearTests {
         var out = initial
         x.withUnsafeBufferPointer { xs in
             out.withUnsafeMutableBufferPointer { o in
-                Kernels.linear(xs.baseAddress!, rows: rows, inDim: m.inDim, weight: m, out: o.baseAddress!,
-                               ldOut: ldOut, accumulate: accumulate, kernel: kernel)
+                Kernels.linear(
+                    xs.baseAddress!, rows: rows, inDim: m.inDim, weight: m, out: o.baseAddress!,
+                    ldOut: ldOut, accumulate: accumulate, kernel: kernel)
             }
         }
         return out
@@ -66,7 +68,11 @@ struct QuantizedLinearTests {
             }
         }
         #expect(worst <= 1, "\(m.type) rows \(rows): an output is \(worst)× its bound")
-        if int8 { #expect(sumSquares <= 4 * noise, "\(m.type) rows \(rows): RMS error \((sumSquares / noise).squareRoot())× rounding noise") }
+        if int8 {
+            #expect(
+                sumSquares <= 4 * noise,
+                "\(m.type) rows \(rows): RMS error \((sumSquares / noise).squareRoot())× rounding noise")
+        }
     }
 
     @Test("every type and batch size matches f32 math on the dequantized weight", arguments: types)
@@ -79,7 +85,9 @@ struct QuantizedLinearTests {
         }
     }
 
-    @Test("a weight large enough for every core gives the same products", arguments: [GGMLType.q4_1, .q8_0, .q4_K, .q6_K, .f16])
+    @Test(
+        "a weight large enough for every core gives the same products",
+        arguments: [GGMLType.q4_1, .q8_0, .q4_K, .q6_K, .f16])
     func parallelParts(type: GGMLType) {
         let m = Self.matrix(type, outDim: 300, inDim: 1024, seed: 5)
         for rows in [1, 4, 40] {
@@ -89,8 +97,9 @@ struct QuantizedLinearTests {
         }
     }
 
-    @Test("ldOut and accumulate: only the weight's columns change, by the product when accumulating",
-          arguments: [GGMLType.q4_0, .q5_1, .q5_K, .bf16])
+    @Test(
+        "ldOut and accumulate: only the weight's columns change, by the product when accumulating",
+        arguments: [GGMLType.q4_0, .q5_1, .q5_K, .bf16])
     func stridedAccumulate(type: GGMLType) {
         let m = Self.matrix(type, outDim: 40, inDim: 256, seed: 2)
         let ldOut = 47
@@ -109,22 +118,27 @@ struct QuantizedLinearTests {
 
     @Test("q, k and v of different types fuse into column ranges of one output")
     func fusedProjections() {
-        let (q, k, v) = (Self.matrix(.q4_K, outDim: 64, inDim: 256, seed: 1),
-                         Self.matrix(.q4_K, outDim: 32, inDim: 256, seed: 2),
-                         Self.matrix(.q6_K, outDim: 32, inDim: 256, seed: 3))
+        let (q, k, v) = (
+            Self.matrix(.q4_K, outDim: 64, inDim: 256, seed: 1),
+            Self.matrix(.q4_K, outDim: 32, inDim: 256, seed: 2),
+            Self.matrix(.q6_K, outDim: 32, inDim: 256, seed: 3)
+        )
         let x = Self.activations(rows: 3, inDim: 256, seed: 4)
         var fused = [Float](repeating: .nan, count: 3 * 128)
         x.withUnsafeBufferPointer { xs in
             fused.withUnsafeMutableBufferPointer { o in
                 for (m, column) in [(q, 0), (k, 64), (v, 96)] {
-                    Kernels.linear(xs.baseAddress!, rows: 3, inDim: 256, weight: m, out: o.baseAddress! + column, ldOut: 128)
+                    Kernels.linear(
+                        xs.baseAddress!, rows: 3, inDim: 256, weight: m, out: o.baseAddress! + column, ldOut: 128)
                 }
             }
         }
         for (m, column) in [(q, 0), (k, 64), (v, 96)] {
             let alone = Self.run(x, rows: 3, m, ldOut: m.outDim, initial: [Float](repeating: 0, count: 3 * m.outDim))
             for r in 0..<3 {
-                #expect(Array(fused[r * 128 + column..<r * 128 + column + m.outDim]) == Array(alone[r * m.outDim..<(r + 1) * m.outDim]))
+                #expect(
+                    Array(fused[r * 128 + column..<r * 128 + column + m.outDim])
+                        == Array(alone[r * m.outDim..<(r + 1) * m.outDim]))
             }
         }
     }
@@ -142,7 +156,9 @@ struct QuantizedLinearTests {
                 for r in 0..<rows {
                     for j in 0..<50 {
                         let magnitude = (0..<512).reduce(Float(0)) { $0 + abs(x[r * 512 + $1] * w[j * 512 + $1]) }
-                        #expect(abs(got[r * 50 + j] - plain[r * 50 + j]) <= 1e-5 * magnitude, "\(type) \(kernel) [\(r), \(j)]")
+                        #expect(
+                            abs(got[r * 50 + j] - plain[r * 50 + j]) <= 1e-5 * magnitude,
+                            "\(type) \(kernel) [\(r), \(j)]")
                     }
                 }
             }

@@ -1,6 +1,7 @@
 import Foundation
 import ModelFiles
 import Testing
+
 @testable import ModelRuntime
 
 /// Dequantization of every stored weight type, bit for bit against the `gguf` Python package's reference
@@ -21,7 +22,9 @@ struct QuantizedMatrixTests {
         let blocks = try [UInt8](Data(contentsOf: fixtures.appendingPathComponent("\(name).blocks")))
         let raw = try Data(contentsOf: fixtures.appendingPathComponent("\(name).f32"))
         let expected = raw.withUnsafeBytes { bytes in
-            (0..<raw.count / 4).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+            (0..<raw.count / 4).map {
+                Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+            }
         }
         return (blocks, expected)
     }
@@ -37,8 +40,13 @@ struct QuantizedMatrixTests {
         }
         for kernel in Self.kernels {
             let got = m.dequantized(kernel: kernel).toArray()
-            let mismatches = zip(got, expected).enumerated().filter { $0.element.0.bitPattern != $0.element.1.bitPattern }
-            #expect(mismatches.isEmpty, "\(kernel): \(mismatches.count) of \(expected.count) differ, first at \(mismatches.first?.offset ?? -1)")
+            let mismatches = zip(got, expected).enumerated().filter {
+                $0.element.0.bitPattern != $0.element.1.bitPattern
+            }
+            #expect(
+                mismatches.isEmpty,
+                "\(kernel): \(mismatches.count) of \(expected.count) differ, first at \(mismatches.first?.offset ?? -1)"
+            )
         }
     }
 

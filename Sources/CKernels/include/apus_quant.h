@@ -41,18 +41,19 @@ void apus_quant_prepare(int type, int rows, int k, const float *x, size_t ldx, v
 
 /* C[m, j] = X[m] · W[j]  (+ C[m, j] when accumulate) for m < rows and j in [rowBegin, rowEnd): `act` from
  * apus_quant_prepare for the quantized types, X itself (row stride k) for F32, F16 and BF16. Each W row is read
- * from memory once and reused from L1 by every row of X. Disjoint W row ranges may run on different threads.
+ * from memory once per 8 rows of X and each of its blocks unpacked once for them. Disjoint W row ranges may run on
+ * different threads.
  * Returns 0, or -1 for an unknown type or an ISA this CPU lacks. */
 int apus_quant_gemv(
     int isa, int type, int rows, int k, const void *act, const void *w, size_t rowBytes, float *c, size_t ldc,
     int rowBegin, int rowEnd, int accumulate);
 
-/* ---- Prefill-size batches: W dequantized a few panels at a time into a per-thread buffer, then the f32 GEMM ---- */
+/* ---- Prefill-size batches: W dequantized a group of panels at a time into a per-thread buffer, then f32 GEMM ---- */
 
 /* C[m, j] = Σ_q X[m, q] · W[j, q]  (+ C[m, j] when accumulate) for m < rows and the columns of panels
  * [panelBegin, panelEnd) of APUS_PANEL W rows below n: each group of panels is dequantized into the packed layout
- * of apus_pack_panels (in a per-thread buffer of at most a few hundred KB, so it stays in L2) and multiplied with
- * apus_gemm_packed_strided. Returns 0, -1 (type or ISA), or -2 when the buffer cannot be allocated. */
+ * of apus_pack_panels (in a per-thread buffer of up to 2 MB) and multiplied with apus_gemm_packed_strided in one
+ * call, which packs X once per group. Returns 0, -1 (type or ISA), or -2 when the buffer cannot be allocated. */
 int apus_quant_gemm(
     int isa, int type, int rows, int k, const float *x, size_t ldx, const void *w, size_t rowBytes, int n, float *c,
     size_t ldc, int panelBegin, int panelEnd, int accumulate);

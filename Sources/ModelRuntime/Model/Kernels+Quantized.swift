@@ -23,11 +23,13 @@ extension Kernels {
         guard rows > 0, outDim > 0 else { return }
         let threads = rows * outDim * inDim >= 1 << 18 ? cores : 1
         if rows <= quantizedDecodeRows {
-            linearDecode(x, rows: rows, weight: weight, out: out, ldOut: ldOut, accumulate: accumulate,
-                         kernel: kernel, threads: threads)
+            linearDecode(
+                x, rows: rows, weight: weight, out: out, ldOut: ldOut, accumulate: accumulate,
+                kernel: kernel, threads: threads)
         } else {
-            linearTiled(x, rows: rows, weight: weight, out: out, ldOut: ldOut, accumulate: accumulate,
-                        kernel: kernel, threads: threads)
+            linearTiled(
+                x, rows: rows, weight: weight, out: out, ldOut: ldOut, accumulate: accumulate,
+                kernel: kernel, threads: threads)
         }
     }
 
@@ -44,9 +46,10 @@ extension Kernels {
         let operand = actBytes > 0 ? UnsafeRawPointer(act) : UnsafeRawPointer(x)
         // NOTE: eight parts per thread, taken dynamically, so a worker that wakes late only shortens the others'.
         let parts = threads == 1 ? 1 : min(outDim, 8 * threads)
-        let (a, w, o) = (SendablePointer(UnsafeMutablePointer(mutating: operand.assumingMemoryBound(to: UInt8.self))),
-                         SendablePointer(UnsafeMutablePointer(mutating: weight.bytes.assumingMemoryBound(to: UInt8.self))),
-                         SendablePointer(out))
+        let (a, w, o) = (
+            SendablePointer(UnsafeMutablePointer(mutating: operand.assumingMemoryBound(to: UInt8.self))), weight.base,
+            SendablePointer(out)
+        )
         let rowBytes = weight.rowBytes
         Parallel.run(parts: parts, threads: threads) { part in
             let status = apus_quant_gemv(
@@ -62,11 +65,10 @@ extension Kernels {
     ) {
         let (type, inDim, outDim) = (Int32(weight.type.rawValue), weight.inDim, weight.outDim)
         let panels = (outDim + PackedMatrix.panel - 1) / PackedMatrix.panel
-        // Every part dequantizes its panels once and multiplies them with all rows of X.
-        let parts = threads == 1 ? 1 : min(panels, 4 * threads)
-        let (xs, w, o) = (SendablePointer(UnsafeMutablePointer(mutating: x)),
-                          SendablePointer(UnsafeMutablePointer(mutating: weight.bytes.assumingMemoryBound(to: UInt8.self))),
-                          SendablePointer(out))
+        // Every part dequantizes its panels once and multiplies them with all rows of X, which it packs once per
+        // group of panels: so few parts, two per thread (as `linear` on f32 weights takes for one row block).
+        let parts = threads == 1 ? 1 : min(panels, 2 * threads)
+        let (xs, w, o) = (SendablePointer(UnsafeMutablePointer(mutating: x)), weight.base, SendablePointer(out))
         let rowBytes = weight.rowBytes
         Parallel.run(parts: parts, threads: threads) { part in
             let status = apus_quant_gemm(

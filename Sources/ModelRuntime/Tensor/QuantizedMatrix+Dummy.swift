@@ -15,7 +15,9 @@ extension QuantizedMatrix {
         let p = bytes.pointer
         switch type {
         case .f32:
-            for i in 0..<outDim * inDim { p.storeBytes(of: rng.nextSymmetricUnit() * 0.25, toByteOffset: 4 * i, as: Float.self) }
+            for i in 0..<outDim * inDim {
+                p.storeBytes(of: rng.nextSymmetricUnit() * 0.25, toByteOffset: 4 * i, as: Float.self)
+            }
         case .f16, .bf16:
             for i in 0..<outDim * inDim {
                 let v = rng.nextSymmetricUnit() * 0.25
@@ -23,7 +25,9 @@ extension QuantizedMatrix {
                 p.storeBytes(of: bits.littleEndian, toByteOffset: 2 * i, as: UInt16.self)
             }
         default:
-            for i in 0..<outDim * rowBytes { p.storeBytes(of: UInt8(truncatingIfNeeded: rng.next()), toByteOffset: i, as: UInt8.self) }
+            for i in 0..<outDim * rowBytes {
+                p.storeBytes(of: UInt8(truncatingIfNeeded: rng.next()), toByteOffset: i, as: UInt8.self)
+            }
             for block in stride(from: 0, to: outDim * rowBytes, by: type.blockBytes) {
                 for field in scaleFields(type) {
                     let unit = Double(rng.next() >> 11) / Double(1 << 53)

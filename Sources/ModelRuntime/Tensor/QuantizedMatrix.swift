@@ -48,8 +48,6 @@ public struct QuantizedMatrix: Sendable {
         return UnsafeRawPointer(base.base + r * rowBytes)
     }
 
-    var bytes: UnsafeRawPointer { UnsafeRawPointer(base.base) }
-
     /// Row r as f32, bit for bit as gguf-py dequantizes it (the embedding lookup dequantizes only the rows it needs).
     public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
         dequantizeRow(r, into: out, kernel: .chosen)
