@@ -17,7 +17,9 @@ extension Kernels {
             if case .stored(let m) = part { return m }
             return nil
         }
-        if rows <= quantizedDecodeRows && stored.count == weight.parts.count && stored.count > 1 {
+        if rows <= quantizedDecodeRows && stored.count == weight.parts.count && stored.count > 1
+            && !weight.f32Activations
+        {
             decodeStacked(x, rows: rows, inDim: inDim, parts: stored, out: out, accumulate: accumulate)
         } else {
             var column = 0
@@ -30,7 +32,7 @@ extension Kernels {
                 case .stored(let matrix):
                     linear(
                         x, rows: rows, inDim: inDim, weight: matrix, out: out + column, ldOut: weight.outDim,
-                        accumulate: accumulate)
+                        accumulate: accumulate, f32Activations: weight.f32Activations)
                 }
                 column += part.outDim
             }

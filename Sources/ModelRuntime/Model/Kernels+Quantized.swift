@@ -12,17 +12,19 @@ extension Kernels {
     /// Parallel over all cores with `Parallel.run`: decode-size batches in ranges of W rows (the activations are
     /// quantized once, before the parts start), prefill-size ones in ranges of W panels, each part dequantizing its
     /// panels into its own thread's buffer. `ldOut` lets callers fuse projections of different types (q, k, v)
-    /// into column ranges of one output.
+    /// into column ranges of one output. `f32Activations` keeps X in f32 at every batch size (the dequantized-panel
+    /// path): the LM head takes it, so the sampled token is chosen on the math transformers does on the same weights.
     package static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inDim: Int, weight: QuantizedMatrix,
-        out: UnsafeMutablePointer<Float>, ldOut: Int, accumulate: Bool = false, kernel: GEMMKernel = .chosen
+        out: UnsafeMutablePointer<Float>, ldOut: Int, accumulate: Bool = false, f32Activations: Bool = false,
+        kernel: GEMMKernel = .chosen
     ) {
         let outDim = weight.outDim
         precondition(weight.inDim == inDim, "weight [\(outDim), \(weight.inDim)] for input width \(inDim)")
         precondition(ldOut >= outDim, "output row stride \(ldOut) below the \(outDim) columns")
         guard rows > 0, outDim > 0 else { return }
         let threads = rows * outDim * inDim >= 1 << 18 ? cores : 1
-        if rows <= quantizedDecodeRows {
+        if rows <= quantizedDecodeRows && !f32Activations {
             linearDecode(
                 x, rows: rows, weight: weight, out: out, ldOut: ldOut, accumulate: accumulate,
                 kernel: kernel, threads: threads)
