@@ -76,7 +76,7 @@ let package = Package(
             name: "ApusBench",
             dependencies: [
                 "Scheduling", "RequestRouting", "ServingCore", "Wire", "Engine", "EngineServer", "ApusTestSupport",
-                "ModelRuntime", "CBLAS", "CKernels",
+                "ModelRuntime", "ModelFiles", "CBLAS", "CKernels",
             ]
         ),
         // Fakes shared by the tests and the `--fake` modes: scripted runners and executors (no model).
@@ -85,7 +85,7 @@ let package = Package(
             name: "apus",
             dependencies: [
                 "Wire", "EngineServer", "RunnerServer", "RequestRouting", "APIServer", "Scheduling", "Engine",
-                "ModelRuntime", "Tokenization", "ServingCore", "ApusTestSupport", "ApusBench",
+                "ModelRuntime", "ModelFiles", "Tokenization", "ServingCore", "ApusTestSupport", "ApusBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,7 +101,9 @@ let package = Package(
         .testTarget(name: "ApusBenchTests", dependencies: ["ApusBench", "ModelRuntime", "ServingCore"]),
         .testTarget(
             name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "ServingCore", "ModelFiles", "CKernels"],
-            exclude: ["Sampling/Fixtures"]  // read through #filePath; the generator script lives beside its output
+            // Read through #filePath. The sampler's generator lives beside its output; the quantized weights' is
+            // scripts/fixtures/gen-quant-fixtures.py.
+            exclude: ["Sampling/Fixtures", "Fixtures/Quant"]
         ),
         .testTarget(
             name: "WireTests",

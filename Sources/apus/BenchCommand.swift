@@ -5,9 +5,10 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: wire (vs grpc-swift), scheduler, runner, tokenizer, router, messages, serve.",
+        abstract: "Benchmarks: wire (vs grpc-swift), scheduler, runner, quant, tokenizer, router, messages, serve.",
         subcommands: [
-            BenchWireCommand.self, BenchSchedulerCommand.self, BenchRunnerCommand.self, BenchTokenizerCommand.self,
+            BenchWireCommand.self, BenchSchedulerCommand.self, BenchRunnerCommand.self, BenchQuantCommand.self,
+            BenchTokenizerCommand.self,
             BenchRouterCommand.self, BenchRouterOverheadCommand.self, BenchMessagesCommand.self, BenchServeCommand.self,
         ])
 }

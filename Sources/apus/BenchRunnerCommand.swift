@@ -2,11 +2,18 @@ import ApusBench
 import ArgumentParser
 import ModelRuntime
 
-/// `apus bench runner`: prefill/decode tokens/s of a ~100M-parameter dummy Llama, with sgemm and bandwidth.
+/// `apus bench runner`: prefill/decode tokens/s of a model (default: a ~100M-parameter dummy Llama), with sgemm and
+/// bandwidth ceilings and the bytes each decode step reads.
 struct BenchRunnerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runner",
-        abstract: "Ceilings (sgemm, bandwidth) on every core, then prompt prefill and decode speed (dummy 100M Llama).")
+        abstract: "Ceilings (sgemm, bandwidth) on every core, then prompt prefill and decode speed (default: dummy 100M Llama).")
+
+    @Option(help: "A GGUF file or Hugging Face directory (default: random weights of a 100M-parameter Llama).")
+    var model: String?
+
+    @Option(help: "Weight format: auto (as stored), float32, float16 or bfloat16.")
+    var dtype: WeightDType = .auto
 
     @Option(name: .customLong("batch"), help: "A batch size to measure (repeatable; default 1, 8, 32, 128).")
     var batches: [Int] = []
@@ -36,7 +43,8 @@ struct BenchRunnerCommand: ParsableCommand {
     }
 
     func run() throws {
-        var options = RunnerBenchmark.Options()
+        var options = RunnerBenchmark.Options(dtype: dtype)
+        if let model { options.source = ModelSource(path: model) }
         if !batches.isEmpty { options.batches = batches }
         options.decodeSteps = decodeSteps
         options.promptLength = promptLength

@@ -14,8 +14,17 @@ struct RunnerCommand: AsyncParsableCommand {
 
     @OptionGroup var service: ServiceOptions
 
-    @Option(help: "A Hugging Face model directory, \"dummy\" (random weights of the embedded config) or \"embedded\".")
+    @Option(
+        help: ArgumentHelp(
+            "A GGUF file, a Hugging Face model directory, \"dummy\" (random weights of the embedded config) or "
+                + "\"embedded\"."))
     var model: String = "embedded"
+
+    @Option(
+        help: ArgumentHelp(
+            "Weight format: auto (as stored: GGUF quantized types, F16 and BF16 stay), float32, float16 or "
+                + "bfloat16 (docs/models.md)."))
+    var dtype: WeightDType = .auto
 
     @Option(name: .customLong("load-format"), help: "auto or dummy (random weights for the config in --model).")
     var loadFormat: String = "auto"
@@ -95,17 +104,19 @@ struct RunnerCommand: AsyncParsableCommand {
         switch (model, loadFormat) {
         case ("embedded", _): source = .embeddedDefault
         case ("dummy", _): source = .dummy(.embeddedDefault, seed: seed)
-        case (let path, "dummy"): source = .dummy(try ModelConfig.load(directory: path), seed: seed)
-        case (let path, _): source = .directory(path)
+        case (let path, "dummy"): source = .dummy(try ModelSource(path: path).config(), seed: seed)
+        case (let path, _): source = ModelSource(path: path)
         }
         let stage = parsedStage ?? (0, 1)
         let runner = try ModelRunner(
             source: source, maxModelLen: maxModelLen, samplerSeed: seed, stageIndex: stage.index,
-            stageCount: stage.count)
+            stageCount: stage.count, dtype: dtype)
         return ModelRunnerBackend(
             runner: runner, modelName: name, incarnation: incarnation, memoryBudgetBytes: try parseBytes(memoryBudget))
     }
 }
+
+extension WeightDType: ExpressibleByArgument {}
 
 extension String {
     var nilIfEmpty: String? { isEmpty ? nil : self }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ModelRuntime
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -12,7 +13,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "HTTP host for the OpenAI API.") var host: String = "127.0.0.1"
     @Option(help: "HTTP port for the OpenAI API.") var port: Int = 8000
-    @Option(help: "embedded, dummy, or a Hugging Face model directory.") var model: String = "embedded"
+    @Option(help: "embedded, dummy, a GGUF file or a Hugging Face model directory.") var model: String = "embedded"
+    @Option(help: "Passed to the runners: auto (as stored), float32, float16 or bfloat16.")
+    var dtype: WeightDType = .auto
+    @Option(help: "Passed to the api: a GGUF file or a directory with tokenizer.json (default: the model's).")
+    var tokenizer: String?
     @Option(name: .customLong("data-parallel-size"), help: "Engine-core replicas, each with its own runner.")
     var dataParallelSize: Int = 1
     @Option(
@@ -59,7 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
     var common: [String] { ["--host", "127.0.0.1", "--port", "0", "--admin-port", "0", "--log-level", logLevel] }
 
     func runnerArgs(stage: Int) -> [String] {
-        ["runner"] + common + ["--model", model, "--memory-budget", memoryBudget]
+        let weights: [String] = ["--model", model, "--memory-budget", memoryBudget, "--dtype", dtype.rawValue]
+        return ["runner"] + common + weights
             + ["--pipeline-stage", "\(stage)/\(pipelineParallelSize)"]
             + (scheduling.maxModelLen.map { ["--max-model-len", "\($0)"] } ?? [])
             + (servedModelName.map { ["--served-model-name", $0] } ?? [])
@@ -76,11 +82,17 @@ struct ServeCommand: AsyncParsableCommand {
             "\(hungStepMultiple)"] + engines.flatMap { ["--engine", $0] }
     }
 
+    /// `--tokenizer`, else the model's own (a GGUF file or a directory) unless the model is embedded or dummy.
+    var tokenizerArgs: [String] {
+        if let tokenizer { return ["--tokenizer", tokenizer] }
+        return ["embedded", "dummy"].contains(model) ? [] : ["--tokenizer", model]
+    }
+
     func apiArgs(upstream: String) -> [String] {
         ["api", "--host", host, "--port", "\(port)", "--admin-port", "0", "--upstream", upstream, "--log-level", logLevel]
             + (apiKey.map { ["--api-key", $0] } ?? [])
             + (servedModelName.map { ["--served-model-name", $0] } ?? [])
-            + (["embedded", "dummy"].contains(model) ? [] : ["--tokenizer", model])
+            + tokenizerArgs
             + (enableAutoToolChoice ? ["--enable-auto-tool-choice"] : [])
             + (toolCallParser.map { ["--tool-call-parser", $0] } ?? [])
             + (excludeToolsWhenToolChoiceNone ? ["--exclude-tools-when-tool-choice-none"] : [])

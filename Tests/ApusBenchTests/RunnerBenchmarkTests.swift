@@ -8,7 +8,7 @@ struct RunnerBenchmarkTests {
     @Test("a miniature run reports every phase and the ceilings, as text and as JSON lines")
     func miniatureRun() {
         let options = RunnerBenchmark.Options(
-            config: .embeddedDefault, batches: [1, 32], promptLength: 4, decodeSteps: 2, prefillLengths: [40],
+            source: .embeddedDefault, batches: [1, 32], promptLength: 4, decodeSteps: 2, prefillLengths: [40],
             sgemmSize: 64, bandwidthBytes: 1 << 20)
         let lines = RunnerBenchmark.run(options: options)
         #expect(lines.contains { $0.hasPrefix("decode batch 32:") })

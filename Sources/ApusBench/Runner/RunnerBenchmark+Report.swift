@@ -10,8 +10,10 @@ extension RunnerBenchmark {
             "sgemm \(r.sgemmSize)³ on \(r.threads) threads: OpenBLAS \(f(r.sgemmBLASGFLOPS)) GFLOP/s, "
                 + "Apus \(r.gemmKernel) \(f(r.sgemmKernelGFLOPS)) GFLOP/s (best \(f(r.sgemmGFLOPS))); "
                 + "memory read bandwidth: \(f(r.memoryBandwidthGBs)) GB/s",
-            "weights: \(r.weightsBytes / 1_000_000) MB "
-                + "(\(r.matmulWeightsBytes / 1_000_000) MB streamed per decode step)",
+            "model: \(r.model); matmul weights \(r.weightFormat)",
+            "weights: \(f(Double(r.weightsBytes) / 1e6)) MB "
+                + "(\(f(Double(r.matmulWeightsBytes) / 1e6)) MB read per decode step); "
+                + "resident after load: \(f(Double(r.residentBytesAfterLoad) / 1e6)) MB",
         ]
         for p in r.phases {
             let name = p.phase == "prompt" ? "prompt \(p.promptTokens) tokens" : "\(p.phase) batch \(p.batch)"
@@ -44,8 +46,8 @@ extension RunnerBenchmark {
 
     /// `{"phase", "batch", "prompt_tokens", "tokens_per_s", "gflops", "step_s"}` per phase (batch-1 decode adds
     /// "weight_read_s"), then the ceilings
-    /// `{"sgemm_gflops", "sgemm_blas_gflops", "sgemm_kernel_gflops", "mem_bw_gb_s", "weights_bytes", "threads",
-    /// "gemm_kernel", "blas_core"}`.
+    /// `{"sgemm_gflops", "sgemm_blas_gflops", "sgemm_kernel_gflops", "mem_bw_gb_s", "weights_bytes",
+    /// "matmul_weights_bytes", "resident_bytes_after_load", "weight_format", "threads", "gemm_kernel", "blas_core"}`.
     public static func jsonLines(_ r: Result) -> [String] {
         var lines = r.phases.map { p in
             "{\"phase\": \"\(p.phase)\", \"batch\": \(p.batch), \"prompt_tokens\": \(p.promptTokens), "
@@ -55,7 +57,9 @@ extension RunnerBenchmark {
         lines.append(
             "{\"sgemm_gflops\": \(r.sgemmGFLOPS), \"sgemm_blas_gflops\": \(r.sgemmBLASGFLOPS), "
                 + "\"sgemm_kernel_gflops\": \(r.sgemmKernelGFLOPS), \"mem_bw_gb_s\": \(r.memoryBandwidthGBs), "
-                + "\"weights_bytes\": \(r.weightsBytes), \"threads\": \(r.threads), "
+                + "\"weights_bytes\": \(r.weightsBytes), \"matmul_weights_bytes\": \(r.matmulWeightsBytes), "
+                + "\"resident_bytes_after_load\": \(r.residentBytesAfterLoad), \"weight_format\": \"\(r.weightFormat)\", "
+                + "\"threads\": \(r.threads), "
                 + "\"gemm_kernel\": \"\(r.gemmKernel)\", \"blas_core\": \"\(r.blasCore)\"}")
         return lines
     }

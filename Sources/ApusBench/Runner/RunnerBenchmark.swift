@@ -13,7 +13,10 @@ import ServingCore
 /// only on sampled rows), not attention. Every figure is the best of several runs by wall clock.
 public enum RunnerBenchmark {
     public struct Options: Sendable {
-        public var config: ModelConfig
+        /// The model measured (`--model`; default: dummy weights of `model100M`) and the format its weights are
+        /// kept in (`--dtype`).
+        public var source: ModelSource
+        public var dtype: WeightDType
         public var batches: [Int]
         public var promptLength: Int
         public var decodeSteps: Int
@@ -25,11 +28,13 @@ public enum RunnerBenchmark {
         public var bandwidthBytes: Int
 
         public init(
-            config: ModelConfig = RunnerBenchmark.model100M, batches: [Int] = [1, 8, 32, 128],
+            source: ModelSource = .dummy(RunnerBenchmark.model100M, seed: 0), dtype: WeightDType = .auto,
+            batches: [Int] = [1, 8, 32, 128],
             promptLength: Int = 16, decodeSteps: Int = 16, prefillLengths: [Int] = [128, 1024],
             blasThreads: Int? = nil, sgemmSize: Int = 1024, bandwidthBytes: Int = 512 << 20
         ) {
-            self.config = config
+            self.source = source
+            self.dtype = dtype
             self.batches = batches
             self.promptLength = promptLength
             self.decodeSteps = decodeSteps
@@ -68,8 +73,13 @@ public enum RunnerBenchmark {
         public var blasCore: String
         public var sgemmSize: Int
         public var weightsBytes: Int
-        /// Bytes of the matrices one decode step streams (all projections and the LM head).
+        /// Bytes of the matrices one decode step streams (all projections and the LM head), as stored.
         public var matmulWeightsBytes: Int
+        /// The model's name (path or "dummy …") and its weight format.
+        public var model: String
+        public var weightFormat: String
+        /// Resident set of the process right after the model loaded (before any step).
+        public var residentBytesAfterLoad: Int
         public var phases: [Phase]
     }
 
@@ -90,11 +100,17 @@ public enum RunnerBenchmark {
     public static func measure(_ options: Options) -> Result {
         var ceilings = Ceilings.measure(sgemmSize: options.sgemmSize, bandwidthBytes: options.bandwidthBytes)
         // NOTE: the runner pins OpenBLAS's threads; the ceilings above set and restore their own.
-        let runner = try! ModelRunner(
-            source: .dummy(options.config, seed: 0), maxModelLen: 2048, blasThreads: options.blasThreads)
+        let runner: ModelRunner
+        do {
+            runner = try ModelRunner(
+                source: options.source, maxModelLen: 2048, blasThreads: options.blasThreads, dtype: options.dtype)
+        } catch {
+            fatalError("cannot load the model: \(error)")
+        }
+        let resident = residentBytes()
         var phases: [Phase] = []
         for length in options.prefillLengths {
-            phases.append(measurePrompt(runner, length: length, config: options.config))
+            phases.append(measurePrompt(runner, length: length, config: runner.config))
         }
         for batch in options.batches {
             phases += measureBatch(runner, batch: batch, options: options)
@@ -107,7 +123,25 @@ public enum RunnerBenchmark {
             memoryBandwidthGBs: ceilings.bandwidth, threads: Kernels.cores,
             gemmKernel: Kernels.GEMMKernel.chosen.description, blasCore: BLASThreads.coreName,
             sgemmSize: options.sgemmSize, weightsBytes: runner.weightsBytes,
-            matmulWeightsBytes: options.config.matmulParameters * 4, phases: phases)
+            matmulWeightsBytes: runner.matmulWeightsBytes, model: describe(options.source),
+            weightFormat: runner.weightFormat, residentBytesAfterLoad: resident, phases: phases)
+    }
+
+    static func describe(_ source: ModelSource) -> String {
+        switch source {
+        case .embeddedDefault: "embedded"
+        case .dummy(let c, _): "dummy \(c.architecture.rawValue) hidden \(c.hiddenSize) × \(c.numLayers) layers"
+        case .directory(let path), .gguf(let path): path
+        }
+    }
+
+    /// VmRSS of this process (0 where /proc is missing).
+    static func residentBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kB = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
+        return kB * 1024
     }
 
     static func flops(_ c: ModelConfig) -> (layer: Double, head: Double) {
@@ -147,7 +181,7 @@ public enum RunnerBenchmark {
 
     /// Prefills `batch` prompts (at most 2048 tokens per step), then decodes `decodeSteps` steps.
     static func measureBatch(_ runner: ModelRunner, batch: Int, options: Options) -> [Phase] {
-        let c = options.config
+        let c = runner.config
         let (blockSize, p) = (16, options.promptLength)
         let blocksPer = (p + options.decodeSteps + 1 + blockSize - 1) / blockSize
         runner.initializeKVCache(numBlocks: batch * blocksPer, blockSize: blockSize)
@@ -174,7 +208,8 @@ public enum RunnerBenchmark {
         var decode = Double.infinity
         // NOTE: the memory bandwidth of a shared VM moves with its neighbours' load from one second to the next
         // (32 to 60 GB/s measured on one host), so batch 1's floor is read between its own steps.
-        let weightsCopy = batch == 1 ? FloatBuffer(count: c.matmulParameters, zeroed: false) : nil
+        // The floor reads as many bytes as the step's weights take as stored (f32, 16-bit or quantized).
+        let weightsCopy = batch == 1 ? FloatBuffer(count: runner.matmulWeightsBytes / 4, zeroed: false) : nil
         if let w = weightsCopy { for i in 0..<w.count { w.pointer[i] = Float(i & 1023) } }
         var weightRead = Double.infinity
         for s in 0..<options.decodeSteps {

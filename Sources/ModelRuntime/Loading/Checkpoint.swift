@@ -1,4 +1,5 @@
 import Foundation
+import ModelFiles
 
 /// The safetensors files of one model directory, addressed by tensor name.
 ///
@@ -56,5 +57,23 @@ public final class Checkpoint: @unchecked Sendable {
         let found = file.entries[name]!.shape
         guard found == shape else { throw .wrongShape(file: file.path, tensor: name, expected: shape, found: found) }
         try file.read(name, into: out)
+    }
+
+    /// Tensor `name` kept as stored when it is a 2-D F16 or BF16 weight (used in place from the mapping); nil for
+    /// other dtypes, which `read` converts.
+    func stored(_ name: String, shape: [Int]) throws(ModelLoadError) -> QuantizedMatrix? {
+        guard let file = location[name] else { throw .missingTensor(tensor: name, directory: directory) }
+        let entry = file.entries[name]!
+        guard entry.shape == shape else {
+            throw .wrongShape(file: file.path, tensor: name, expected: shape, found: entry.shape)
+        }
+        let type: GGMLType
+        switch entry.dtype {
+        case "F16": type = .f16
+        case "BF16": type = .bf16
+        default: return nil
+        }
+        guard shape.count == 2 else { return nil }
+        return QuantizedMatrix(type: type, outDim: shape[0], inDim: shape[1], bytes: file.bytes(of: entry), owner: file)
     }
 }

@@ -29,7 +29,7 @@ extension ModelConfig {
         let heads = try need("num_attention_heads")
         let hidden = try need("hidden_size")
         let rope = try Self.parseRope(json, bad: bad)
-        if arch == .qwen2, json["use_sliding_window"] as? Bool == true {
+        if arch == .qwen2 || arch == .qwen3, json["use_sliding_window"] as? Bool == true {
             throw bad("use_sliding_window is not supported")
         }
         guard json["mlp_bias"] as? Bool != true else { throw bad("mlp_bias is not supported") }

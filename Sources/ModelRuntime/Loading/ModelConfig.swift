@@ -17,6 +17,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var tieWordEmbeddings: Bool
     /// Bias on q/k/v projections (always for Qwen2; `attention_bias` for Llama).
     public var attentionBias: Bool
+    /// RMSNorm over each head of q and of k before RoPE (Qwen3's `q_norm` / `k_norm`).
+    public var qkNorm: Bool
     /// Attention window (Mistral v0.1); nil = full attention. The runner caps max_model_len at it.
     public var slidingWindow: Int?
     /// The checkpoint's `dtype` / `torch_dtype` (informative: compute is f32).
@@ -45,6 +47,7 @@ public struct ModelConfig: Sendable, Equatable {
         self.rmsNormEps = rmsNormEps
         self.tieWordEmbeddings = tieWordEmbeddings
         self.attentionBias = attentionBias ?? (architecture == .qwen2)
+        self.qkNorm = architecture == .qwen3
         self.slidingWindow = slidingWindow
         self.dtype = dtype
         self.bosTokenID = bosTokenID

@@ -1,3 +1,5 @@
+import ModelFiles
+
 /// Why a checkpoint or config could not be loaded; every case names the file and, where there is one, the tensor.
 public enum ModelLoadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file could not be opened or mapped.
@@ -14,6 +16,8 @@ public enum ModelLoadError: Error, Sendable, Equatable, CustomStringConvertible 
     case unsupportedArchitecture(String)
     /// `config.json` is missing or has a bad field.
     case badConfig(path: String, reason: String)
+    /// A GGUF (or other mapped) file is unreadable, malformed or uses what Apus lacks.
+    case file(ModelFileError)
 
     public var description: String {
         switch self {
@@ -27,6 +31,7 @@ public enum ModelLoadError: Error, Sendable, Equatable, CustomStringConvertible 
             "unsupported architecture '\(name)'; supported: "
                 + ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")
         case .badConfig(let path, let reason): "invalid model config \(path): \(reason)"
+        case .file(let error): error.description
         }
     }
 }

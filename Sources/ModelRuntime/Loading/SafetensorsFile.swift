@@ -101,6 +101,9 @@ public final class SafetensorsFile: @unchecked Sendable {
         return entries
     }
 
+    /// The bytes of entry `e` in the mapping (valid while the file is alive).
+    func bytes(of e: Entry) -> UnsafeRawPointer { UnsafeRawPointer(base + dataStart + e.begin) }
+
     /// Converts tensor `name` to f32 into `out` (which holds its element count). F32, F16 and BF16 only.
     public func read(_ name: String, into out: UnsafeMutablePointer<Float>) throws(ModelLoadError) {
         guard let e = entries[name] else { throw .missingTensor(tensor: name, directory: path) }

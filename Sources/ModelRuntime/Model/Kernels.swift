@@ -39,16 +39,18 @@ package enum Kernels {
     /// Output rows of X per thread block of the kernel (its `MC`): larger batches are cut into row blocks first.
     static let rowBlock = 144
 
-    /// `out[r] = x[r] · Wᵀ (+ bias) (+ out[r] when accumulate)` for `rows` rows, W packed.
+    /// `out[r] = x[r] · Wᵀ (+ bias) (+ out[r] when accumulate)` for `rows` rows, W packed; output rows are `ldOut`
+    /// floats apart (default `outDim`: one weight of several parts writes each part into its columns).
     ///
     /// Every batch size runs the packed GEMM on every core (decode included: batch 1 is bound by memory
     /// bandwidth, which one core cannot pull alone). The work is cut into parts taken dynamically — row blocks
     /// of a prefill, ranges of W panels otherwise — so a worker that wakes late only shortens the others' share.
     package static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inDim: Int, weight: PackedMatrix, bias: Tensor? = nil,
-        out: UnsafeMutablePointer<Float>, accumulate: Bool = false, kernel: GEMMKernel = .chosen
+        out: UnsafeMutablePointer<Float>, ldOut: Int? = nil, accumulate: Bool = false, kernel: GEMMKernel = .chosen
     ) {
         let outDim = weight.outDim
+        let ldc = ldOut ?? outDim
         precondition(weight.inDim == inDim, "weight [\(outDim), \(weight.inDim)] for input width \(inDim)")
         guard rows > 0 else { return }
         let threads = rows * outDim * inDim >= 1 << 18 ? cores : 1
@@ -74,13 +76,13 @@ package enum Kernels {
             let (p0, p1) = (slice * panels / panelParts, (slice + 1) * panels / panelParts)
             let status = apus_gemm_packed(
                 kernel.rawValue, Int32(min(blockRows, rows - firstRow)), Int32(inDim), xs.base + firstRow * inDim,
-                inDim, w.base, Int32(outDim), o.base + firstRow * outDim, outDim, Int32(p0), Int32(p1),
+                inDim, w.base, Int32(outDim), o.base + firstRow * ldc, ldc, Int32(p0), Int32(p1),
                 accumulate ? 1 : 0)
             precondition(status == 0, "GEMM kernel \(kernel) failed with status \(status)")
         }
         Parallel.run(parts: parts, threads: threads, run)
         if let b = bias {
-            for r in 0..<rows { add(out + r * outDim, b.pointer, count: outDim) }
+            for r in 0..<rows { add(out + r * ldc, b.pointer, count: outDim) }
         }
     }
 

@@ -1,8 +1,9 @@
 import ServingCore
 
-/// The Llama-family decoder (Llama, Qwen2, Mistral) over a paged KV cache; mirrors HF `LlamaForCausalLM`.
+/// The Llama-family decoder (Llama, Qwen2, Qwen3, Mistral) over a paged KV cache; mirrors HF `LlamaForCausalLM`.
 ///
-/// One `forward` runs a whole mixed batch: embedding → per layer (RMSNorm, fused QKV GEMM, RoPE, K/V write,
+/// One `forward` runs a whole mixed batch: embedding → per layer (RMSNorm, fused QKV GEMM, Qwen3's per-head
+/// RMSNorm of q and k, RoPE, K/V write,
 /// paged attention, O GEMM accumulated into the residual, RMSNorm, fused gate/up GEMM, SiLU·up, down GEMM
 /// accumulated into the residual) → final RMSNorm and LM head on the `logitsIndices` rows only.
 public final class LlamaModel: @unchecked Sendable {
@@ -50,9 +51,7 @@ public final class LlamaModel: @unchecked Sendable {
         let plan = attention.plan(metadata)
         w.reserveAttentionScratch(plan.threads * plan.scratchFloatsPerThread)
         if let embed = weights.embedTokens {
-            for (t, id) in inputIDs.enumerated() {
-                (hidden + t * h).update(from: embed.pointer + Int(id) * h, count: h)
-            }
+            for (t, id) in inputIDs.enumerated() { embed.lookup(Int(id), hidden: h, into: hidden + t * h) }
         } else {
             precondition(inputHidden != nil, "a later pipeline stage needs the previous stage's hidden states")
             hidden.update(from: inputHidden!, count: n * h)
@@ -62,6 +61,13 @@ public final class LlamaModel: @unchecked Sendable {
             Kernels.linear(normed, rows: n, inDim: h, weight: layer.qkv, bias: layer.qkvBias, out: qkv)
             for t in 0..<n {
                 let row = qkv + t * qkvStride
+                if let qNorm = layer.qNorm, let kNorm = layer.kNorm {
+                    Kernels.rmsNorm(
+                        row, weight: qNorm.pointer, out: row, rows: c.numHeads, dim: c.headDim, eps: c.rmsNormEps)
+                    Kernels.rmsNorm(
+                        row + c.qSize, weight: kNorm.pointer, out: row + c.qSize, rows: c.numKVHeads, dim: c.headDim,
+                        eps: c.rmsNormEps)
+                }
                 let p = Int(positions[t])
                 rope.apply(row, numHeads: c.numHeads, position: p)
                 rope.apply(row + c.qSize, numHeads: c.numKVHeads, position: p)

@@ -1,34 +1,36 @@
-/// One decoder layer's weights, with q/k/v and gate/up fused row-wise so each is one GEMM; the linear weights
-/// are packed for the GEMM kernel.
+/// One decoder layer's weights, with q/k/v and gate/up stacked row-wise so each is one matmul.
 public struct LlamaLayerWeights: Sendable {
     public var inputNorm: Tensor  // [hidden]
-    public var qkv: PackedMatrix  // [qSize + 2·kvSize, hidden]: q rows, then k, then v
+    public var qkv: LinearWeight  // [qSize + 2·kvSize, hidden]: q rows, then k, then v
     public var qkvBias: Tensor?  // [qSize + 2·kvSize]
-    public var o: PackedMatrix  // [hidden, qSize]
+    /// Qwen3's RMSNorm over each head of q and of k, before RoPE (`[headDim]` each).
+    public var qNorm: Tensor?
+    public var kNorm: Tensor?
+    public var o: LinearWeight  // [hidden, qSize]
     public var postAttentionNorm: Tensor  // [hidden]
-    public var gateUp: PackedMatrix  // [2·intermediate, hidden]: gate rows, then up
-    public var down: PackedMatrix  // [hidden, intermediate]
+    public var gateUp: LinearWeight  // [2·intermediate, hidden]: gate rows, then up
+    public var down: LinearWeight  // [hidden, intermediate]
 }
 
-/// The weights of a Llama-family model (or of one pipeline stage of it) in f32: embeddings and norms laid out
-/// like the checkpoint, linear weights (`[out, in]` in the checkpoint) packed for the GEMM kernel.
+/// The weights of a Llama-family model (or of one pipeline stage of it): norms and biases in f32, linear weights
+/// packed f32 or kept as stored (`--dtype`, docs/models.md), the embedding table looked up row by row.
 ///
-/// Field names follow the checkpoint (`model.layers.N.self_attn.q_proj.weight` …) so loading is one walk
-/// over names; with `tie_word_embeddings` the LM head is a packed copy of the embedding (the lookup needs the
-/// rows as stored, the GEMM the panels). A stage holds only
+/// Loading walks Hugging Face checkpoint names (`model.layers.N.self_attn.q_proj.weight` …); a GGUF source maps
+/// them onto the file's names. With `tie_word_embeddings` the LM head is the embedding: a packed copy for f32 (the
+/// lookup needs the rows as stored, the GEMM the panels), the same stored matrix otherwise. A stage holds only
 /// its layers (`layers[i]` is decoder layer `stage.layers.lowerBound + i`), the embedding only when it is the
 /// first stage (or the last with tied embeddings), and the final norm and LM head only when it is the last.
 public final class LlamaWeights: Sendable {
     public let config: ModelConfig
     public let stage: PipelineStage
-    public let embedTokens: Tensor?  // [vocab, hidden]
+    public let embedTokens: EmbeddingTable?  // [vocab, hidden]
     public let layers: [LlamaLayerWeights]
     public let norm: Tensor?  // [hidden]
-    public let lmHead: PackedMatrix?  // [vocab, hidden]
+    public let lmHead: LinearWeight?  // [vocab, hidden]
 
     init(
-        config: ModelConfig, stage: PipelineStage, embedTokens: Tensor?, layers: [LlamaLayerWeights], norm: Tensor?,
-        lmHead: PackedMatrix?
+        config: ModelConfig, stage: PipelineStage, embedTokens: EmbeddingTable?, layers: [LlamaLayerWeights],
+        norm: Tensor?, lmHead: LinearWeight?
     ) {
         self.config = config
         self.stage = stage
@@ -38,35 +40,44 @@ public final class LlamaWeights: Sendable {
         self.lmHead = lmHead
     }
 
-    /// Bytes held.
+    /// Bytes held (a stored LM head tied to the embedding counted once).
     public var byteCount: Int {
-        var total = (embedTokens?.byteCount ?? 0) + (norm?.byteCount ?? 0) + (lmHead?.byteCount ?? 0)
+        var total = (embedTokens?.byteCount ?? 0) + (norm?.byteCount ?? 0)
+        if let head = lmHead, !(config.tieWordEmbeddings && head.parts.allSatisfy(\.isStored) && embedTokens != nil) {
+            total += head.byteCount
+        }
         for l in layers {
             total += l.inputNorm.byteCount + l.qkv.byteCount + (l.qkvBias?.byteCount ?? 0) + l.o.byteCount
+            total += (l.qNorm?.byteCount ?? 0) + (l.kNorm?.byteCount ?? 0)
             total += l.postAttentionNorm.byteCount + l.gateUp.byteCount + l.down.byteCount
         }
         return total
     }
 
+    /// Bytes of weights one decode step reads: every layer's linear weights and the LM head.
+    public var matmulBytes: Int {
+        layers.reduce(lmHead?.byteCount ?? 0) { $0 + $1.qkv.byteCount + $1.o.byteCount + $1.gateUp.byteCount + $1.down.byteCount }
+    }
+
     /// Loads and shape-checks every tensor the config implies for `stage` (default: the whole model) from
     /// `checkpoint`; tensors of other stages are not read.
-    public convenience init(config c: ModelConfig, checkpoint: Checkpoint, stage: PipelineStage? = nil)
-        throws(ModelLoadError)
-    {
+    public convenience init(
+        config c: ModelConfig, checkpoint: Checkpoint, stage: PipelineStage? = nil, dtype: WeightDType = .auto
+    ) throws(ModelLoadError) {
         var source = CheckpointSource(checkpoint: checkpoint)
-        try self.init(config: c, stage: stage ?? .whole(numLayers: c.numLayers), source: &source)
+        try self.init(config: c, stage: stage ?? .whole(numLayers: c.numLayers), source: &source, dtype: dtype)
     }
 
     /// Random weights from `seed` (`--load-format dummy`): linear weights uniform with std 1/√fan_in, embeddings
     /// std 1, norms 1, biases std 0.02. Identical on every machine, and every stage of a split gets exactly the
     /// tensors the whole model has (each tensor's values depend only on the seed and its name).
-    public convenience init(dummyConfig c: ModelConfig, seed: UInt64, stage: PipelineStage? = nil) {
+    public convenience init(dummyConfig c: ModelConfig, seed: UInt64, stage: PipelineStage? = nil, dtype: WeightDType = .auto) {
         var source = DummySource(seed: seed)
         // NOTE: the dummy source never throws.
-        try! self.init(config: c, stage: stage ?? .whole(numLayers: c.numLayers), source: &source)
+        try! self.init(config: c, stage: stage ?? .whole(numLayers: c.numLayers), source: &source, dtype: dtype)
     }
 
-    private convenience init<S: WeightSource>(config c: ModelConfig, stage: PipelineStage, source: inout S)
+    convenience init<S: WeightSource>(config c: ModelConfig, stage: PipelineStage, source: inout S, dtype: WeightDType)
         throws(ModelLoadError)
     {
         let h = c.hiddenSize
@@ -77,9 +88,6 @@ public final class LlamaWeights: Sendable {
             let t = Tensor(shape: shape)
             try source.fill(name, shape: shape, role: role, into: t.pointer)
             return t
-        }
-        func linear(_ name: String, _ shape: [Int], fanIn: Int) throws(ModelLoadError) -> PackedMatrix {
-            PackedMatrix(packing: try one(name, shape, role: .linear(fanIn: fanIn)))
         }
         /// Fills consecutive row blocks of one fused tensor from several checkpoint tensors.
         func fused(_ parts: [(String, [Int])], role: WeightRole) throws(ModelLoadError) -> Tensor {
@@ -92,8 +100,45 @@ public final class LlamaWeights: Sendable {
             }
             return t
         }
+        /// One linear weight from the row blocks `parts`: fused into one packed f32 matrix when every part is f32
+        /// and stays so, else one part per tensor in its kept format.
+        func linear(_ parts: [(String, [Int])], fanIn: Int) throws(ModelLoadError) -> LinearWeight {
+            let role = WeightRole.linear(fanIn: fanIn)
+            var stored: [QuantizedMatrix?] = Array(repeating: nil, count: parts.count)
+            if dtype != .float32 {
+                for (k, (name, shape)) in parts.enumerated() { stored[k] = try source.stored(name, shape: shape) }
+            }
+            guard dtype.sixteenBitType != nil || stored.contains(where: { $0 != nil }) else {
+                return LinearWeight(PackedMatrix(packing: try fused(parts, role: role)))
+            }
+            var kept: [LinearWeight.Part] = []
+            for (k, (name, shape)) in parts.enumerated() {
+                if let matrix = stored[k] {
+                    let sixteen = dtype.sixteenBitType
+                    let convert = sixteen != nil && (matrix.type == .f16 || matrix.type == .bf16)
+                    kept.append(.stored(convert ? matrix.converted(to: sixteen!) : matrix))
+                } else if let sixteen = dtype.sixteenBitType {
+                    kept.append(.stored(.converting(try one(name, shape, role: role), to: sixteen)))
+                } else {
+                    kept.append(.packed(PackedMatrix(packing: try one(name, shape, role: role))))
+                }
+            }
+            return LinearWeight(parts: kept)
+        }
+        func embedding(_ name: String) throws(ModelLoadError) -> EmbeddingTable {
+            let shape = [c.vocabSize, h]
+            if dtype != .float32, let matrix = try source.stored(name, shape: shape) {
+                let sixteen = dtype.sixteenBitType
+                let convert = sixteen != nil && (matrix.type == .f16 || matrix.type == .bf16)
+                return .stored(convert ? matrix.converted(to: sixteen!) : matrix)
+            }
+            let table = try one(name, shape, role: .embedding)
+            if let sixteen = dtype.sixteenBitType { return .stored(.converting(table, to: sixteen)) }
+            return .f32(table)
+        }
+
         let needsEmbedding = stage.isFirst || (stage.isLast && c.tieWordEmbeddings)
-        let embed = needsEmbedding ? try one("model.embed_tokens.weight", [c.vocabSize, h], role: .embedding) : nil
+        let embed = needsEmbedding ? try embedding("model.embed_tokens.weight") : nil
         var layers: [LlamaLayerWeights] = []
         for l in stage.layers {
             let p = "model.layers.\(l)."
@@ -106,31 +151,37 @@ public final class LlamaWeights: Sendable {
             layers.append(
                 LlamaLayerWeights(
                     inputNorm: try one(p + "input_layernorm.weight", [h], role: .norm),
-                    qkv: PackedMatrix(
-                        packing: try fused(
-                            [
-                                (a + "q_proj.weight", [q, h]), (a + "k_proj.weight", [kv, h]),
-                                (a + "v_proj.weight", [kv, h]),
-                            ], role: .linear(fanIn: h))),
+                    qkv: try linear(
+                        [(a + "q_proj.weight", [q, h]), (a + "k_proj.weight", [kv, h]), (a + "v_proj.weight", [kv, h])],
+                        fanIn: h),
                     qkvBias: bias,
-                    o: try linear(a + "o_proj.weight", [h, q], fanIn: q),
+                    qNorm: c.qkNorm ? try one(a + "q_norm.weight", [c.headDim], role: .norm) : nil,
+                    kNorm: c.qkNorm ? try one(a + "k_norm.weight", [c.headDim], role: .norm) : nil,
+                    o: try linear([(a + "o_proj.weight", [h, q])], fanIn: q),
                     postAttentionNorm: try one(p + "post_attention_layernorm.weight", [h], role: .norm),
-                    gateUp: PackedMatrix(
-                        packing: try fused(
-                            [(p + "mlp.gate_proj.weight", [i, h]), (p + "mlp.up_proj.weight", [i, h])],
-                            role: .linear(fanIn: h))),
-                    down: try linear(p + "mlp.down_proj.weight", [h, i], fanIn: i)))
+                    gateUp: try linear(
+                        [(p + "mlp.gate_proj.weight", [i, h]), (p + "mlp.up_proj.weight", [i, h])], fanIn: h),
+                    down: try linear([(p + "mlp.down_proj.weight", [h, i])], fanIn: i)))
         }
         var norm: Tensor?
-        var head: PackedMatrix?
+        var head: LinearWeight?
         if stage.isLast {
             norm = try one("model.norm.weight", [h], role: .norm)
-            head =
-                c.tieWordEmbeddings
-                ? embed.map(PackedMatrix.init(packing:)) : try linear("lm_head.weight", [c.vocabSize, h], fanIn: h)
+            switch (c.tieWordEmbeddings, embed) {
+            case (true, .f32(let table)?): head = LinearWeight(PackedMatrix(packing: table))
+            case (true, .stored(let matrix)?): head = LinearWeight(parts: [.stored(matrix)])
+            default: head = try linear([("lm_head.weight", [c.vocabSize, h])], fanIn: h)
+            }
         }
         self.init(
             config: c, stage: stage, embedTokens: stage.isFirst ? embed : nil, layers: layers, norm: norm,
             lmHead: head)
+    }
+}
+
+extension LinearWeight.Part {
+    var isStored: Bool {
+        if case .stored = self { return true }
+        return false
     }
 }

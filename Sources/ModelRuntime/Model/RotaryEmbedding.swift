@@ -34,6 +34,9 @@ public struct RotaryEmbedding: Sendable {
             return base.map { Float($0) }
         case .linear(let factor):
             return base.map { Float($0 / factor) }
+        case .frequencyFactors(let factors):
+            precondition(factors.count == base.count, "\(factors.count) RoPE frequency factors for \(base.count) frequencies")
+            return zip(base, factors).map { Float($0) / $1 }
         case .llama3(let factor, let low, let high, let original):
             let lowWavelen = Double(original) / low
             let highWavelen = Double(original) / high

@@ -1,3 +1,4 @@
+import ModelFiles
 import ServingCore
 
 /// What a tensor is for; decides the dummy initialisation.
@@ -6,10 +7,16 @@ enum WeightRole {
     case linear(fanIn: Int)
 }
 
-/// Where weights come from: a checkpoint or the dummy generator.
+/// Where weights come from: a safetensors checkpoint, a GGUF file or the dummy generator. Names are Hugging Face
+/// checkpoint names (`model.layers.0.self_attn.q_proj.weight`); shapes are PyTorch's (`[out, in]`).
 protocol WeightSource {
+    /// Writes tensor `name` as f32 to `out` after checking its shape (any stored type is converted).
     mutating func fill(_ name: String, shape: [Int], role: WeightRole, into out: UnsafeMutablePointer<Float>)
         throws(ModelLoadError)
+
+    /// Tensor `name` in its stored format when that is not f32 (a quantized GGUF type, F16, BF16); nil when the
+    /// source holds or makes f32 values.
+    mutating func stored(_ name: String, shape: [Int]) throws(ModelLoadError) -> QuantizedMatrix?
 }
 
 struct CheckpointSource: WeightSource {
@@ -18,6 +25,10 @@ struct CheckpointSource: WeightSource {
         throws(ModelLoadError)
     {
         try checkpoint.read(name, shape: shape, into: out)
+    }
+
+    mutating func stored(_ name: String, shape: [Int]) throws(ModelLoadError) -> QuantizedMatrix? {
+        try checkpoint.stored(name, shape: shape)
     }
 }
 
@@ -33,4 +44,6 @@ struct DummySource: WeightSource {
         case .linear(let fanIn): rng.fillUniform(out, count: n, std: 1 / Float(fanIn).squareRoot())
         }
     }
+
+    func stored(_ name: String, shape: [Int]) -> QuantizedMatrix? { nil }
 }

@@ -29,12 +29,12 @@ public final class ModelRunner {
 
     /// Loads the model (or pipeline stage `stageIndex` of `stageCount`); `maxModelLen` defaults to (and is
     /// capped at) `max_position_embeddings` and any sliding window. `blasThreads` pins OpenBLAS (default
-    /// `BLASThreads.defaultCount`).
+    /// `BLASThreads.defaultCount`); `dtype` is `--dtype` (docs/models.md).
     public init(
         source: ModelSource, maxModelLen: Int? = nil, blasThreads: Int? = nil, samplerSeed: UInt64 = 0,
-        stageIndex: Int = 0, stageCount: Int = 1
+        stageIndex: Int = 0, stageCount: Int = 1, dtype: WeightDType = .auto
     ) throws(ModelLoadError) {
-        let weights = try source.loadWeights(stageIndex: stageIndex, stageCount: stageCount)
+        let weights = try source.loadWeights(stageIndex: stageIndex, stageCount: stageCount, dtype: dtype)
         config = weights.config
         stage = weights.stage
         var limit = config.maxPositionEmbeddings
@@ -46,6 +46,21 @@ public final class ModelRunner {
     }
 
     public var weightsBytes: Int { model.weights.byteCount }
+
+    /// Bytes of weights one decode step reads (every layer's matmuls and the LM head, as stored).
+    public var matmulWeightsBytes: Int { model.weights.matmulBytes }
+
+    /// The formats of the matmul weights by bytes, largest first ("Q4_1 95%, Q8_0 5%", "F32 100%").
+    public var weightFormat: String {
+        var bytes: [String: Int] = [:]
+        let w = model.weights
+        for linear in w.layers.flatMap({ [$0.qkv, $0.o, $0.gateUp, $0.down] }) + (w.lmHead.map { [$0] } ?? []) {
+            for part in linear.parts { bytes[part.type.description, default: 0] += part.byteCount }
+        }
+        let total = max(1, bytes.values.reduce(0, +))
+        return bytes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value * 100 / total)%" }
+            .joined(separator: ", ")
+    }
 
     /// The KV layout every layer of this stage needs (one full-attention group).
     public func kvCacheSpec() -> KVCacheSpec {
