@@ -58,28 +58,42 @@ struct SmolLM2ReferenceTests {
         return kl + restP * log(restP / restQ)
     }
 
-    @Test("teacher-forced next-token distributions: mean KL and top-1 agreement, against llama.cpp's")
-    func teacherForced() throws {
-        let reference = try Self.reference()
-        let runner = try ModelRunner(source: .gguf(SmolLM2.path!))
+    /// Mean coarse KL(transformers ‖ Apus) and top-1 agreement over every reference position, the prompts run as
+    /// one prefill each (f32 activations) or, with `decode`, one token per step (int8 activations, as llama.cpp).
+    func measure(_ runner: ModelRunner, _ reference: Reference, decode: Bool) -> (kl: Double, top1: Double) {
         var kls: [Double] = []
         var agree = 0
         for prompt in reference.prompts {
-            let logits = GoldenForwardTests().forwardAllPositions(runner, prompt.ids)
+            let logits =
+                decode
+                ? GGUFModelTests().decodeAllPositions(runner, prompt.ids)
+                : GoldenForwardTests().forwardAllPositions(runner, prompt.ids)
             for (position, row) in zip(prompt.positions, logits) {
                 kls.append(Self.coarseKL(position, row))
                 agree += row.indices.max { row[$0] < row[$1] } == position.ids[0] ? 1 : 0
             }
         }
-        let meanKL = kls.reduce(0, +) / Double(kls.count)
-        let top1 = Double(agree) / Double(kls.count)
+        return (kls.reduce(0, +) / Double(kls.count), Double(agree) / Double(kls.count))
+    }
+
+    /// Bounds: llama.cpp (int8 activations throughout) measured KL 0.00274 and top-1 0.973 here; Apus's prefill
+    /// is f32 math on the same dequantized weights (KL ~1e-6), its decode close to llama.cpp's. Apus may be worse
+    /// than llama.cpp by at most 0.005 nats per position.
+    @Test("teacher-forced next-token distributions: mean KL and top-1 agreement, against llama.cpp's")
+    func teacherForced() throws {
+        let reference = try Self.reference()
+        let runner = try ModelRunner(source: .gguf(SmolLM2.path!))
+        let prefill = measure(runner, reference, decode: false)
+        let decode = measure(runner, reference, decode: true)
+        let cpp = reference.llamacpp
         print(
-            "SmolLM2 Q4_1 over \(kls.count) positions: Apus mean KL \(meanKL), top-1 \(top1); "
-                + "llama.cpp mean KL \(reference.llamacpp.mean_coarse_kl), top-1 \(reference.llamacpp.top1_agreement)")
-        #expect(meanKL < 0.02)
-        #expect(top1 >= 0.9)
-        // Apus may quantize activations like llama.cpp does, so it may not beat llama.cpp by much.
-        #expect(meanKL <= reference.llamacpp.mean_coarse_kl + 0.01)
+            "SmolLM2 Q4_1, \(reference.prompts.map(\.ids.count).reduce(0, +)) positions: Apus prefill mean KL "
+                + "\(prefill.kl), top-1 \(prefill.top1); Apus decode mean KL \(decode.kl), top-1 \(decode.top1); "
+                + "llama.cpp mean KL \(cpp.mean_coarse_kl), top-1 \(cpp.top1_agreement)")
+        #expect(prefill.kl < 1e-4 && prefill.top1 >= 0.99)
+        #expect(decode.kl < 0.01 && decode.top1 >= 0.93)
+        #expect(decode.kl <= cpp.mean_coarse_kl + 0.005)
+        #expect(prefill.kl <= cpp.mean_coarse_kl + 0.005)
     }
 
     @Test("greedy chat continuations: at least 8 of 12 follow transformers for 16 tokens")
