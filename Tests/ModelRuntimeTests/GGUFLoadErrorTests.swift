@@ -33,7 +33,9 @@ struct GGUFLoadErrorTests {
     }
 
     func put<T: FixedWidthInteger>(_ value: T, at offset: Int, in data: inout Data) {
-        withUnsafeBytes(of: value.littleEndian) { data.replaceSubrange(offset..<offset + MemoryLayout<T>.size, with: $0) }
+        withUnsafeBytes(of: value.littleEndian) {
+            data.replaceSubrange(offset..<offset + MemoryLayout<T>.size, with: $0)
+        }
     }
 
     func expectRefused(_ path: String, mentioning words: [String], sourceLocation: SourceLocation = #_sourceLocation)
@@ -44,7 +46,8 @@ struct GGUFLoadErrorTests {
         }
         #expect(error.description.contains(path), "\(error)", sourceLocation: sourceLocation)
         for word in words {
-            #expect(error.description.lowercased().contains(word.lowercased()), "\(error)", sourceLocation: sourceLocation)
+            let found = error.description.lowercased().contains(word.lowercased())
+            #expect(found, "\(error) lacks '\(word)'", sourceLocation: sourceLocation)
         }
     }
 
