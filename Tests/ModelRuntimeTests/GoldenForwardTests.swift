@@ -6,7 +6,7 @@ import Testing
 /// The forward pass against transformers' logits on the committed tiny checkpoints.
 @Suite("Forward pass matches transformers")
 struct GoldenForwardTests {
-    static let models = ["tiny-llama", "tiny-qwen2"]
+    static let models = ["tiny-llama", "tiny-qwen2", "tiny-qwen3"]
 
     @Test("goldens were recorded with greedy choices well clear of float noise", arguments: models)
     func goldenGapsAreLarge(name: String) throws {

@@ -8,7 +8,7 @@ import Testing
 /// transformers' tokens, and the logits they were sampled from transformers' logits.
 @Suite("Runner continuations match transformers")
 struct GoldenRunnerTests {
-    static let models = ["tiny-llama", "tiny-qwen2"]
+    static let models = ["tiny-llama", "tiny-qwen2", "tiny-qwen3"]
 
     func check(
         _ name: String, _ options: RunnerDriver.Options, numBlocks: Int = 256, parallel: Bool = false,
