@@ -98,7 +98,7 @@ struct CheckpointErrorTests {
         let text = try String(contentsOf: config, encoding: .utf8)
         try text.replacingOccurrences(of: "LlamaForCausalLM", with: "GPT2LMHeadModel")
             .write(to: config, atomically: true, encoding: .utf8)
-        #expect(loadError(dir) == .unsupportedArchitecture("GPT2LMHeadModel"))
+        #expect(loadError(dir) == .unsupportedArchitecture("GPT2LMHeadModel", path: dir.appendingPathComponent("config.json").path))
         #expect(loadError(dir)?.description.contains("Qwen2ForCausalLM") == true)
     }
 

@@ -49,7 +49,7 @@ struct ModelConfigTests {
 
     @Test("bad configs are refused with the field named")
     func badConfigs() {
-        #expect(throws: ModelLoadError.unsupportedArchitecture("BertModel")) {
+        #expect(throws: ModelLoadError.unsupportedArchitecture("BertModel", path: "config.json")) {
             try ModelConfig(json: ["architectures": ["BertModel"]])
         }
         let base: [String: Any] = [

@@ -13,7 +13,7 @@ extension ModelConfig {
             throw bad("missing string general.architecture")
         }
         guard let arch = Self.ggufArchitectures[name] else {
-            throw .unsupportedArchitecture("\(name) (GGUF general.architecture; supported: llama, qwen2, qwen3)")
+            throw .unsupportedArchitecture(name, path: file.path)
         }
         func int(_ key: String) -> Int? { file.int("\(name).\(key)") }
         func need(_ key: String) throws(ModelLoadError) -> Int {

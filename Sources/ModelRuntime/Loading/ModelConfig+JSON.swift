@@ -25,7 +25,7 @@ extension ModelConfig {
         guard let archs = json["architectures"] as? [String], let name = archs.first else {
             throw bad("missing 'architectures'")
         }
-        guard let arch = ModelArchitecture(rawValue: name) else { throw .unsupportedArchitecture(name) }
+        guard let arch = ModelArchitecture(rawValue: name) else { throw .unsupportedArchitecture(name, path: path) }
         let heads = try need("num_attention_heads")
         let hidden = try need("hidden_size")
         let rope = try Self.parseRope(json, bad: bad)

@@ -12,8 +12,8 @@ public enum ModelLoadError: Error, Sendable, Equatable, CustomStringConvertible 
     case missingTensor(tensor: String, directory: String)
     /// A tensor exists with another shape than the config implies.
     case wrongShape(file: String, tensor: String, expected: [Int], found: [Int])
-    /// `config.json` names an architecture this runtime does not implement.
-    case unsupportedArchitecture(String)
+    /// `config.json` (or a GGUF file's `general.architecture`) names an architecture this runtime does not implement.
+    case unsupportedArchitecture(String, path: String)
     /// `config.json` is missing or has a bad field.
     case badConfig(path: String, reason: String)
     /// A GGUF (or other mapped) file is unreadable, malformed or uses what Apus lacks.
@@ -27,9 +27,12 @@ public enum ModelLoadError: Error, Sendable, Equatable, CustomStringConvertible 
         case .missingTensor(let tensor, let directory): "tensor '\(tensor)' not found in the checkpoint at \(directory)"
         case .wrongShape(let file, let tensor, let expected, let found):
             "tensor '\(tensor)' in \(file) has shape \(found), expected \(expected)"
-        case .unsupportedArchitecture(let name):
-            "unsupported architecture '\(name)'; supported: "
+        case .unsupportedArchitecture(let name, let path) where path.hasSuffix(".json"):
+            "unsupported architecture '\(name)' in \(path); supported: "
                 + ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")
+        case .unsupportedArchitecture(let name, let path):
+            "unsupported architecture '\(name)' (general.architecture) in \(path); supported: "
+                + ModelConfig.ggufArchitectures.keys.sorted().joined(separator: ", ")
         case .badConfig(let path, let reason): "invalid model config \(path): \(reason)"
         case .file(let error): error.description
         }
