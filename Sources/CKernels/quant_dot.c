@@ -65,6 +65,24 @@ void apus_quant_prepare(int type, int rows, int k, const float *x, size_t ldx, v
     }
 }
 
+/* residual = X − the activations apus_quant_prepare made of it (d · q per block), for the split products of
+ * apus_quant.h. */
+void apus_quant_residual(int type, int rows, int k, const float *x, size_t ldx, const void *act, float *residual) {
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * ldx;
+        float *out = residual + (size_t)r * k;
+        if (is_float_type(type)) {
+            for (int i = 0; i < k; i++) out[i] = 0;
+        } else if (is_k_type(type)) {
+            const act_block256 *a = (const act_block256 *)act + (size_t)r * (k / 256);
+            for (int i = 0; i < k; i++) out[i] = xr[i] - a[i / 256].d * (float)a[i / 256].qs[i % 256];
+        } else {
+            const act_block32 *a = (const act_block32 *)act + (size_t)r * (k / 32);
+            for (int i = 0; i < k; i++) out[i] = xr[i] - a[i / 32].d * (float)a[i / 32].qs[i % 32];
+        }
+    }
+}
+
 /* ---- Plain C: one weight row · one activation row ---- */
 
 /* The 5-bit value i of a Q5_0 / Q5_1 block. */

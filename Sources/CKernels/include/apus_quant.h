@@ -39,6 +39,11 @@ size_t apus_quant_act_bytes(int type, int rows, int k);
  * per block, d = max |x| / 127 and q = round(x / d). Nothing for the float types. */
 void apus_quant_prepare(int type, int rows, int k, const float *x, size_t ldx, void *act);
 
+/* residual (rows × k, row stride k) = X − the dequantized activations `act` that apus_quant_prepare made of X: what
+ * int8 activations lose. A product of W with [X; residual] (two int8 passes in one read of W) sums to W · X within
+ * about 1/254² of each block's largest value instead of 1/254 (0 for the float types, which take X as it is). */
+void apus_quant_residual(int type, int rows, int k, const float *x, size_t ldx, const void *act, float *residual);
+
 /* C[m, j] = X[m] · W[j]  (+ C[m, j] when accumulate) for m < rows and j in [rowBegin, rowEnd): `act` from
  * apus_quant_prepare for the quantized types, X itself (row stride k) for F32, F16 and BF16. Each W row is read
  * from memory once per 8 rows of X and each of its blocks unpacked once for them. Disjoint W row ranges may run on

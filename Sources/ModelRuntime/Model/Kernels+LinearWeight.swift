@@ -18,7 +18,7 @@ extension Kernels {
             return nil
         }
         if rows <= quantizedDecodeRows && stored.count == weight.parts.count && stored.count > 1
-            && !weight.f32Activations
+            && !weight.preciseActivations
         {
             decodeStacked(x, rows: rows, inDim: inDim, parts: stored, out: out, accumulate: accumulate)
         } else {
@@ -32,7 +32,7 @@ extension Kernels {
                 case .stored(let matrix):
                     linear(
                         x, rows: rows, inDim: inDim, weight: matrix, out: out + column, ldOut: weight.outDim,
-                        accumulate: accumulate, f32Activations: weight.f32Activations)
+                        accumulate: accumulate, preciseActivations: weight.preciseActivations)
                 }
                 column += part.outDim
             }

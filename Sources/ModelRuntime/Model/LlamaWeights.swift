@@ -172,9 +172,10 @@ public final class LlamaWeights: Sendable {
             case (true, .stored(let matrix)?): head = LinearWeight(parts: [.stored(matrix)])
             default: head = try linear([("lm_head.weight", [c.vocabSize, h])], fanIn: h)
             }
-            // The sampled token is decided here: f32 activations (measured on SmolLM2 Q4_1, "What is the capital of
-            // France?": int8 activations put "L" 0.09 above "The", as llama.cpp does; f32 gives transformers' "The").
-            head?.f32Activations = true
+            // The sampled token is decided here: precise activations (measured on SmolLM2 Q4_1, "What is the capital
+            // of France?": int8 activations put "L" 0.09 above "The", as llama.cpp does; f32 math gives "The" 0.08
+            // above "L", as transformers does).
+            head?.preciseActivations = true
         }
         self.init(
             config: c, stage: stage, embedTokens: stage.isFirst ? embed : nil, layers: layers, norm: norm,

@@ -44,9 +44,10 @@ public struct LinearWeight: Sendable {
     public let parts: [Part]
     public let outDim: Int
     public let inDim: Int
-    /// Stored parts multiply f32 activations at every batch size, not int8-quantized ones at decode sizes (the LM
-    /// head: int8 activations move logits by a few tenths, enough to flip a near-tie in a greedy choice).
-    public var f32Activations = false
+    /// Stored parts multiply decode-size batches as int8 activations plus their int8 residual (about f32 precision),
+    /// not as int8 activations alone (the LM head: int8 activations move logits by a few hundredths to tenths, enough
+    /// to flip a near-tie in a greedy choice).
+    public var preciseActivations = false
 
     public init(parts: [Part]) {
         precondition(!parts.isEmpty, "a linear weight has at least one part")
