@@ -13,7 +13,8 @@ extension RunnerBenchmark {
             "model: \(r.model); matmul weights \(r.weightFormat)",
             "weights: \(f(Double(r.weightsBytes) / 1e6)) MB "
                 + "(\(f(Double(r.matmulWeightsBytes) / 1e6)) MB read per decode step); "
-                + "resident after load: \(f(Double(r.residentBytesAfterLoad) / 1e6)) MB",
+                + "resident after load: \(f(Double(r.residentBytesAfterLoad) / 1e6)) MB, after the run: "
+                + "\(f(Double(r.residentBytesAfterRun) / 1e6)) MB (KV cache \(f(Double(r.kvCacheBytes) / 1e6)) MB)",
         ]
         for p in r.phases {
             let name = p.phase == "prompt" ? "prompt \(p.promptTokens) tokens" : "\(p.phase) batch \(p.batch)"
@@ -47,7 +48,8 @@ extension RunnerBenchmark {
     /// `{"phase", "batch", "prompt_tokens", "tokens_per_s", "gflops", "step_s"}` per phase (batch-1 decode adds
     /// "weight_read_s"), then the ceilings
     /// `{"sgemm_gflops", "sgemm_blas_gflops", "sgemm_kernel_gflops", "mem_bw_gb_s", "weights_bytes",
-    /// "matmul_weights_bytes", "resident_bytes_after_load", "weight_format", "threads", "gemm_kernel", "blas_core"}`.
+    /// "matmul_weights_bytes", "resident_bytes_after_load", "resident_bytes_after_run", "kv_cache_bytes",
+    /// "weight_format", "threads", "gemm_kernel", "blas_core"}`.
     public static func jsonLines(_ r: Result) -> [String] {
         var lines = r.phases.map { p in
             "{\"phase\": \"\(p.phase)\", \"batch\": \(p.batch), \"prompt_tokens\": \(p.promptTokens), "
@@ -58,7 +60,9 @@ extension RunnerBenchmark {
             "{\"sgemm_gflops\": \(r.sgemmGFLOPS), \"sgemm_blas_gflops\": \(r.sgemmBLASGFLOPS), "
                 + "\"sgemm_kernel_gflops\": \(r.sgemmKernelGFLOPS), \"mem_bw_gb_s\": \(r.memoryBandwidthGBs), "
                 + "\"weights_bytes\": \(r.weightsBytes), \"matmul_weights_bytes\": \(r.matmulWeightsBytes), "
-                + "\"resident_bytes_after_load\": \(r.residentBytesAfterLoad), \"weight_format\": \"\(r.weightFormat)\", "
+                + "\"resident_bytes_after_load\": \(r.residentBytesAfterLoad), "
+                + "\"resident_bytes_after_run\": \(r.residentBytesAfterRun), \"kv_cache_bytes\": \(r.kvCacheBytes), "
+                + "\"weight_format\": \"\(r.weightFormat)\", "
                 + "\"threads\": \(r.threads), "
                 + "\"gemm_kernel\": \"\(r.gemmKernel)\", \"blas_core\": \"\(r.blasCore)\"}")
         return lines

@@ -80,6 +80,10 @@ public enum RunnerBenchmark {
         public var weightFormat: String
         /// Resident set of the process right after the model loaded (before any step).
         public var residentBytesAfterLoad: Int
+        /// Resident set after the last phase, and the KV cache the runner held then (weights touched by the steps,
+        /// the workspace and that cache make up the difference).
+        public var residentBytesAfterRun: Int
+        public var kvCacheBytes: Int
         public var phases: [Phase]
     }
 
@@ -124,7 +128,8 @@ public enum RunnerBenchmark {
             gemmKernel: Kernels.GEMMKernel.chosen.description, blasCore: BLASThreads.coreName,
             sgemmSize: options.sgemmSize, weightsBytes: runner.weightsBytes,
             matmulWeightsBytes: runner.matmulWeightsBytes, model: describe(options.source),
-            weightFormat: runner.weightFormat, residentBytesAfterLoad: resident, phases: phases)
+            weightFormat: runner.weightFormat, residentBytesAfterLoad: resident,
+            residentBytesAfterRun: residentBytes(), kvCacheBytes: runner.kvCache?.byteCount ?? 0, phases: phases)
     }
 
     static func describe(_ source: ModelSource) -> String {
