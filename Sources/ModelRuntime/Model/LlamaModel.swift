@@ -2,10 +2,10 @@ import ServingCore
 
 /// The Llama-family decoder (Llama, Qwen2, Qwen3, Mistral) over a paged KV cache; mirrors HF `LlamaForCausalLM`.
 ///
-/// One `forward` runs a whole mixed batch: embedding → per layer (RMSNorm, fused QKV GEMM, Qwen3's per-head
-/// RMSNorm of q and k, RoPE, K/V write,
-/// paged attention, O GEMM accumulated into the residual, RMSNorm, fused gate/up GEMM, SiLU·up, down GEMM
-/// accumulated into the residual) → final RMSNorm and LM head on the `logitsIndices` rows only.
+/// One `forward` runs a whole mixed batch: embedding → per layer (RMSNorm, fused QKV matmul, Qwen3's per-head
+/// RMSNorm of q and k, RoPE, K/V write, paged attention, O matmul accumulated into the residual, RMSNorm, fused
+/// gate/up matmul, SiLU·up, down matmul accumulated into the residual) → final RMSNorm and LM head on the
+/// `logitsIndices` rows only. Each matmul runs the kernel of its weight's format (`Kernels.linear(…LinearWeight…)`).
 public final class LlamaModel: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: LlamaWeights
