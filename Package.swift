@@ -76,8 +76,9 @@ let package = Package(
         .target(
             name: "ApusBench",
             dependencies: [
-                "Scheduling", "RequestRouting", "ServingCore", "Wire", "Engine", "EngineServer", "ApusTestSupport",
-                "ModelRuntime", "ModelFiles", "CBLAS", "CKernels",
+                "Scheduling", "RequestRouting", "ServingCore", "Wire", "CApusProto", "Engine", "EngineServer",
+                "ApusTestSupport", "ModelRuntime", "ModelFiles", "CBLAS", "CKernels",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Fakes shared by the tests and the `--fake` modes: scripted runners and executors (no model).
@@ -109,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "WireTests",
             dependencies: [
-                "Wire", "CApusProto", "ServingCore",
+                "Wire", "CApusProto", "ServingCore", "ApusBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import ApusBench
 import Foundation
 import Wire
 

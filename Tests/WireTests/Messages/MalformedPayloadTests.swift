@@ -1,3 +1,4 @@
+import ApusBench
 import CApusProto
 import ServingCore
 import Testing

@@ -1,3 +1,4 @@
+import ApusBench
 import ServingCore
 import Testing
 

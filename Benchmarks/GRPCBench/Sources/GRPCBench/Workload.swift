@@ -1,6 +1,6 @@
 import SwiftProtobuf
 
-/// The same three workloads as Apus's `WireBenchWorkload` (Sources/Wire/Bench), built with swift-protobuf from the
+/// The same three workloads as Apus's `WireBenchWorkload` (Sources/ApusBench/Wire), built with swift-protobuf from the
 /// same schema (Protos/apus/v1/engine.proto) and the same numbers, so both sides move identical bytes.
 enum Workload: String, CaseIterable {
     case unarySmall = "unary_small"

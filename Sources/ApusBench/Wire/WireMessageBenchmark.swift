@@ -1,5 +1,6 @@
 import CApusProto
 import ServingCore
+import Wire
 
 /// A micro benchmark of the hot messages' conversion + protobuf-c packing, for `apus bench` and for checking
 /// that a change to the conversion code did not make the engine step slower. Run it in release.
@@ -69,7 +70,7 @@ public enum WireMessageBenchmark {
         ns >= 100 ? String(Int(ns.rounded())) : String(Double(Int(ns * 10)) / 10)
     }
 
-    static func sampleGenerateRequest(promptTokens: Int) -> ApusV1.GenerateRequest {
+    public static func sampleGenerateRequest(promptTokens: Int) -> ApusV1.GenerateRequest {
         var params = SamplingParams()
         params.temperature = 0.7
         params.maxTokens = 256
@@ -80,7 +81,7 @@ public enum WireMessageBenchmark {
             samplingParams: params, eosTokenID: 2, cacheSalt: "tenant-a", arrivalTimeUS: 1_764_000_000_000_000)
     }
 
-    static func sampleSchedulerOutput(newRequests: Int = 0, cachedRequests: Int = 0) -> ApusV1.SchedulerOutput {
+    public static func sampleSchedulerOutput(newRequests: Int = 0, cachedRequests: Int = 0) -> ApusV1.SchedulerOutput {
         let new = (0..<newRequests).map { (i: Int) -> ApusV1.NewRequestData in
             let prompt: [TokenID] = (0..<128).map { (j: Int) in TokenID(truncatingIfNeeded: j &* 31 &+ i) }
             let blocks: [UInt32] = (0..<8).map { (j: Int) in UInt32(i * 8 + j) }
@@ -97,7 +98,7 @@ public enum WireMessageBenchmark {
             stepID: 123_456, scheduledNewReqs: new, scheduledCachedReqs: cached, finishedReqIDs: ["cmpl-old"])
     }
 
-    static func sampleModelRunnerOutput(requests: Int) -> ApusV1.ModelRunnerOutput {
+    public static func sampleModelRunnerOutput(requests: Int) -> ApusV1.ModelRunnerOutput {
         ApusV1.ModelRunnerOutput(
             stepID: 123_456, incarnationID: "runner-0-abcdef", reqIDs: (0..<requests).map { "cmpl-\($0)" },
             sampledTokenIDs: (0..<requests).map { [TokenID($0)] })

@@ -1,4 +1,5 @@
 import ServingCore
+import Wire
 
 /// The three workloads of `apus bench wire`, defined once so both implementations send the same bytes.
 ///

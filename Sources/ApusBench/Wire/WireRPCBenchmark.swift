@@ -1,4 +1,5 @@
 import Logging
+import Wire
 
 /// The Apus side of `apus bench wire`: an `RPCServer` and an `RPCClient` in this process over loopback TCP.
 ///

@@ -1,3 +1,4 @@
+import Wire
 /// One row of `apus bench wire`: one implementation on one workload.
 ///
 /// Unary workloads fill the latency percentiles and calls per second; the stream fills messages and megabytes per
