@@ -77,7 +77,7 @@ let package = Package(
             name: "ApusBench",
             dependencies: [
                 "Scheduling", "RequestRouting", "ServingCore", "Wire", "CApusProto", "Engine", "EngineServer",
-                "ApusTestSupport", "ModelRuntime", "ModelFiles", "CBLAS", "CKernels",
+                "ApusTestSupport", "ModelRuntime", "ModelFiles", "Tokenization", "CBLAS", "CKernels",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Scheduling", "ServingCore", "ApusTestSupport"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ServingCore", "ModelFiles"]),
-        .testTarget(name: "ApusBenchTests", dependencies: ["ApusBench", "ModelRuntime", "ServingCore"]),
+        .testTarget(name: "ApusBenchTests", dependencies: ["ApusBench", "ModelRuntime", "ServingCore", "Tokenization"]),
         .testTarget(
             name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "ServingCore", "ModelFiles", "CKernels"],
             // Read through #filePath. The sampler's generator lives beside its output; the quantized weights' is

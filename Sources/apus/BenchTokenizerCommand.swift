@@ -1,3 +1,4 @@
+import ApusBench
 import ArgumentParser
 import Foundation
 import Tokenization

@@ -1,4 +1,5 @@
 import ServingCore
+import Tokenization
 
 /// Measures encode and incremental-detokenize throughput on about 1 MB of mixed text.
 ///
