@@ -14,12 +14,16 @@ public struct ServedModel: Sendable {
     public var eosTokenIDs: [TokenID]
     public var tokenizer: Tokenizer
     public var chatTemplate: ChatTemplate?
+    /// What a request's unset sampling fields default to (the model's generation config; vLLM's
+    /// `--generation-config auto`).
+    public var samplingDefaults: SamplingDefaults
     /// Unix seconds, reported as `created`.
     public var created: Int
 
     public init(
         names: [String], maxModelLen: Int, vocabSize: Int, eosTokenIDs: [TokenID], tokenizer: Tokenizer,
-        chatTemplate: ChatTemplate?, created: Int = Int(Date().timeIntervalSince1970)
+        chatTemplate: ChatTemplate?, samplingDefaults: SamplingDefaults = .init(),
+        created: Int = Int(Date().timeIntervalSince1970)
     ) {
         self.names = names
         self.maxModelLen = maxModelLen
@@ -27,19 +31,25 @@ public struct ServedModel: Sendable {
         self.eosTokenIDs = eosTokenIDs
         self.tokenizer = tokenizer
         self.chatTemplate = chatTemplate
+        self.samplingDefaults = samplingDefaults
         self.created = created
     }
 
     /// Builds the model from the upstream's `GetModelInfo` and a tokenizer; `servedModelNames`, when not empty,
-    /// replace the upstream's names. Throws when the tokenizer's chat template does not compile (naming the construct).
-    public init(info: ApusV1.ModelInfo, tokenizer: Tokenizer, servedModelNames: [String] = []) throws {
+    /// replace the upstream's names; `samplingDefaults` default to the tokenizer's generation config. Throws when the
+    /// tokenizer's chat template does not compile (naming the construct).
+    public init(
+        info: ApusV1.ModelInfo, tokenizer: Tokenizer, servedModelNames: [String] = [],
+        samplingDefaults: SamplingDefaults? = nil
+    ) throws {
         var names = info.servedModelNames.isEmpty ? [info.model] : info.servedModelNames
         if !servedModelNames.isEmpty { names = servedModelNames }
         try self.init(
             names: names, maxModelLen: Int(info.maxModelLen),
             vocabSize: info.vocabSize > 0 ? Int(info.vocabSize) : tokenizer.vocabSize,
             eosTokenIDs: info.eosTokenIDs.isEmpty ? tokenizer.eosTokenIDs : info.eosTokenIDs, tokenizer: tokenizer,
-            chatTemplate: tokenizer.chatTemplate.map { try ChatTemplate($0) })
+            chatTemplate: tokenizer.chatTemplate.map { try ChatTemplate($0) },
+            samplingDefaults: samplingDefaults ?? SamplingDefaults(tokenizer.generationConfig))
     }
 
     public var name: String { names.first ?? "" }

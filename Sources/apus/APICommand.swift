@@ -32,6 +32,20 @@ struct APICommand: AsyncParsableCommand {
                 + "the embedded tokenizer)."))
     var tokenizer: String?
 
+    @Option(
+        name: .customLong("generation-config"),
+        help: ArgumentHelp(
+            "auto: unset sampling fields default to the model's generation_config.json (as vLLM); vllm: to OpenAI's "
+                + "defaults."))
+    var generationConfig: String = "auto"
+
+    @Option(
+        name: .customLong("override-generation-config"),
+        help: ArgumentHelp(
+            "A JSON object of sampling defaults over the model's (temperature, top_p, top_k, min_p, "
+                + "repetition_penalty), e.g. '{\"temperature\": 0.2}'."))
+    var overrideGenerationConfig: String?
+
     @Option(name: .customLong("upstream-timeout"), help: "Seconds to wait for the upstream at start.")
     var upstreamTimeout: Double = 120
 
@@ -59,6 +73,18 @@ struct APICommand: AsyncParsableCommand {
     /// vLLM's start-up check: auto tool choice needs a parser.
     func validate() throws {
         do { try toolCalling.validate() } catch { throw ValidationError(error.description) }
+        guard ["auto", "vllm"].contains(generationConfig) else {
+            throw ValidationError("--generation-config must be auto or vllm, got \(generationConfig)")
+        }
+        if let json = overrideGenerationConfig {
+            do { _ = try SamplingDefaults().overridden(byJSON: json) } catch { throw ValidationError("\(error)") }
+        }
+    }
+
+    /// The sampling defaults: the model's generation config (unless `--generation-config vllm`), then the override.
+    func samplingDefaults(_ tokenizer: Tokenizer) throws -> SamplingDefaults {
+        let base = generationConfig == "vllm" ? SamplingDefaults() : SamplingDefaults(tokenizer.generationConfig)
+        return try overrideGenerationConfig.map { try base.overridden(byJSON: $0) } ?? base
     }
 
     func run() async throws {
@@ -69,7 +95,9 @@ struct APICommand: AsyncParsableCommand {
         logger.info("waiting for upstream \(host):\(port)")
         let info = try await waitForModelInfo(engine, logger: logger)
         let tokenizer = try loadTokenizer(modelPath: info.model)
-        let model = try ServedModel(info: info, tokenizer: tokenizer, servedModelNames: servedModelNames)
+        let model = try ServedModel(
+            info: info, tokenizer: tokenizer, servedModelNames: servedModelNames,
+            samplingDefaults: try samplingDefaults(tokenizer))
         logger.info("serving \(model.names) (max_model_len \(model.maxModelLen), vocab \(model.vocabSize))")
         let server = APIServer(
             model: model, upstream: engine, metrics: APIMetrics(registry: registry, modelName: model.name),

@@ -27,6 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-key")) var apiKey: String?
     @Option(name: .customLong("served-model-name")) var servedModelName: String?
     @Option(name: .customLong("memory-budget"), help: "Per runner.") var memoryBudget: String = "2GiB"
+    @Option(name: .customLong("override-generation-config"), help: "Passed to the api: sampling defaults as JSON.")
+    var overrideGenerationConfig: String?
     @Option(name: .customLong("policy"), help: "Router policy.") var policy: String = "prefix_aware"
     @Option(name: .customLong("hung-after"), help: "Passed to the router (seconds).") var hungAfter: Double = 2
     @Option(name: .customLong("hung-step-multiple"), help: "Passed to the router.") var hungStepMultiple: Double = 3
@@ -93,6 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
             + (apiKey.map { ["--api-key", $0] } ?? [])
             + (servedModelName.map { ["--served-model-name", $0] } ?? [])
             + tokenizerArgs
+            + (overrideGenerationConfig.map { ["--override-generation-config", $0] } ?? [])
             + (enableAutoToolChoice ? ["--enable-auto-tool-choice"] : [])
             + (toolCallParser.map { ["--tool-call-parser", $0] } ?? [])
             + (excludeToolsWhenToolChoiceNone ? ["--exclude-tools-when-tool-choice-none"] : [])

@@ -21,7 +21,7 @@ struct ChatCompletionRequest: Sendable {
         _ body: JSONValue, model: ServedModel, requestID: String, toolCalling: ToolCallingOptions = .init()
     ) throws(APIError) -> ChatCompletionRequest {
         let f = try JSONFields(body)
-        var params = try SamplingFields.parse(f)
+        var params = try SamplingFields.parse(f, defaults: model.samplingDefaults)
         let tools = try ToolFields.parse(f, options: toolCalling)
         // vLLM's adjust_request: the call marker is a special token in some tokenizers.
         if tools.parser?.needsSpecialTokens == true { params.skipSpecialTokens = false }

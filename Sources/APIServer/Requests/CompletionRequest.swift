@@ -17,7 +17,7 @@ struct CompletionRequest: Sendable {
 
     static func parse(_ body: JSONValue, model: ServedModel, requestID: String) throws(APIError) -> CompletionRequest {
         let f = try JSONFields(body)
-        var params = try SamplingFields.parse(f)
+        var params = try SamplingFields.parse(f, defaults: model.samplingDefaults)
         if let k = try f.int("logprobs") { params.logprobs = k }
         if try f.string("suffix") != nil { throw .badRequest("suffix is not supported", param: "suffix") }
         let echoes = try f.bool("echo") ?? false

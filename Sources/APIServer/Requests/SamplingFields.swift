@@ -7,8 +7,9 @@ import Tokenization
 /// `max_tokens` is returned apart: it is clamped per prompt once the prompt length is known. Ranges are checked
 /// later by `SamplingParams.validate(vocabSize:)`, which names the parameter.
 enum SamplingFields {
-    static func parse(_ f: JSONFields) throws(APIError) -> SamplingParams {
-        var p = SamplingParams()
+    /// `defaults` (the model's generation config) fill what the request leaves out.
+    static func parse(_ f: JSONFields, defaults: SamplingDefaults = .init()) throws(APIError) -> SamplingParams {
+        var p = defaults.applied(to: SamplingParams())
         if let n = try f.int("n") { p.n = n }
         if let t = try f.float("temperature") { p.temperature = t }
         if let v = try f.float("top_p") { p.topP = v }
