@@ -67,18 +67,12 @@ extension RequestOutcome {
     /// against it; the caller's mistakes are final and prove the engine works; the rest is an engine error.
     static func classify(_ error: RPCError) -> RequestOutcome {
         switch error.code {
-        case .unavailable: isLocalTransportFailure(error.message) ? .transportError : .unavailable
+        case .unavailable: error.origin == .transport ? .transportError : .unavailable
         case .deadlineExceeded: .timedOut
         case .cancelled: .unavailable
         case .invalidArgument, .alreadyExists, .notFound, .failedPrecondition, .outOfRange, .resourceExhausted:
             .clientError
         default: .engineError
         }
-    }
-
-    /// The messages RPCClient itself produces when a connection cannot be made or is lost.
-    static func isLocalTransportFailure(_ message: String) -> Bool {
-        message.hasPrefix("connection") || message.hasPrefix("cannot connect") || message.hasPrefix("peer did not")
-            || message.hasPrefix("client for") || message.contains("next reconnect attempt")
     }
 }

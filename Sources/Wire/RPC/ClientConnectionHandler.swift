@@ -65,7 +65,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private func keepaliveTick(silenceLimit: TimeAmount) {
         guard let context else { return }
         if NIODeadline.now() - lastRead > silenceLimit {
-            failAll(RPCError(.unavailable, "peer did not answer keepalive pings; connection closed"))
+            failAll(RPCError(.unavailable, "peer did not answer keepalive pings; connection closed", origin: .transport))
             context.close(promise: nil)
             return
         }
@@ -114,7 +114,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Registers a call and writes its request; fails at once if the connection is gone.
     func start(callID: UInt64, pending call: Pending, request: ByteBuffer) {
         guard let context, closedError == nil else {
-            return Self.fail(call, closedError ?? RPCError(.unavailable, "connection closed"))
+            return Self.fail(call, closedError ?? RPCError(.unavailable, "connection closed", origin: .transport))
         }
         pending[callID] = call
         context.writeAndFlush(wrapOutboundOut(request), promise: nil)
@@ -149,14 +149,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         keepaliveTask?.cancel()
-        settleHello(.failure(closedError ?? RPCError(.unavailable, "connection closed before hello")))
-        failAll(closedError ?? RPCError(.unavailable, "connection to the server was lost"))
+        settleHello(.failure(closedError ?? RPCError(.unavailable, "connection closed before hello", origin: .transport)))
+        failAll(closedError ?? RPCError(.unavailable, "connection to the server was lost", origin: .transport))
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let rpcError = (error as? FrameError).map { RPCError($0.status, $0.description) }
-            ?? RPCError(.unavailable, "connection failed: \(error)")
+        let rpcError = (error as? FrameError).map { RPCError($0.status, $0.description, origin: .transport) }
+            ?? RPCError(.unavailable, "connection failed: \(error)", origin: .transport)
         failAll(rpcError)
         context.close(promise: nil)
     }

@@ -7,12 +7,12 @@ extension RPCClient {
     func connection(waitForReady: Bool, deadline: ContinuousClock.Instant?) async throws -> RPCClientConnection {
         while true {
             let step = state.withLockedValue { s -> ConnectStep in
-                if s.closed { return .fail(RPCError(.unavailable, "client for \(target) is closed")) }
+                if s.closed { return .fail(RPCError(.unavailable, "client for \(target) is closed", origin: .transport)) }
                 if let c = s.connection, c.channel.isActive { return .ready(c) }
                 s.connection = nil
                 if let f = s.connecting { return .wait(f) }
                 if let after = s.retryAfter, ContinuousClock.now < after {
-                    return .backoff(after, s.lastError ?? RPCError(.unavailable, "\(target) unavailable"))
+                    return .backoff(after, s.lastError ?? RPCError(.unavailable, "\(target) unavailable", origin: .transport))
                 }
                 let f = makeConnection()
                 s.connecting = f
@@ -32,7 +32,7 @@ extension RPCClient {
             case .backoff(let until, let lastError):
                 guard waitForReady else {
                     let ms = ContinuousClock.now.duration(to: until).components.attoseconds / 1_000_000_000_000_000
-                    throw RPCError(.unavailable, "\(lastError.message) (next reconnect attempt in \(ms) ms)")
+                    throw RPCError(.unavailable, "\(lastError.message) (next reconnect attempt in \(ms) ms)", origin: .transport)
                 }
                 if let deadline, deadline < until { throw RPCError(.deadlineExceeded, "deadline exceeded waiting for \(target)") }
                 try await Task.sleep(until: until, clock: .continuous)
@@ -91,7 +91,7 @@ extension RPCClient {
             }
             .flatMapErrorThrowing { [target] error -> RPCClientConnection in
                 if let e = error as? RPCError { throw e }
-                throw RPCError(.unavailable, "cannot connect to \(target): \(error)")
+                throw RPCError(.unavailable, "cannot connect to \(target): \(error)", origin: .transport)
             }
         future.whenComplete { [self] (result: Result<RPCClientConnection, any Error>) in
             state.withLockedValue { s in

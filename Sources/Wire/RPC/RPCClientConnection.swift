@@ -15,7 +15,7 @@ final class RPCClientConnection: Sendable {
 
     /// The error for a call that finds the connection already gone.
     var closedError: RPCError {
-        closeReason.withLockedValue { $0 } ?? RPCError(.unavailable, "connection to the server was lost")
+        closeReason.withLockedValue { $0 } ?? RPCError(.unavailable, "connection to the server was lost", origin: .transport)
     }
 
     private func handler() throws -> NIOLoopBound<ClientConnectionHandler> {

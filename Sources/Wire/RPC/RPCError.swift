@@ -1,11 +1,22 @@
 /// A failed call: a gRPC status code and a human-readable message, as carried by ERROR / STREAM_END frames.
 public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Who produced the error: the peer (a status it sent, or a handler's error on the serving side), or this
+    /// process's own transport (a connection that could not be made, was lost, or broke the protocol). Callers decide
+    /// retries on it (a lost connection is held against the engine, an engine's own UNAVAILABLE is not) instead of
+    /// reading messages.
+    public enum Origin: Sendable, Equatable {
+        case peer
+        case transport
+    }
+
     public var code: StatusCode
     public var message: String
+    public var origin: Origin
 
-    public init(_ code: StatusCode, _ message: String) {
+    public init(_ code: StatusCode, _ message: String, origin: Origin = .peer) {
         self.code = code
         self.message = message
+        self.origin = origin
     }
 
     public var description: String { "\(code): \(message)" }

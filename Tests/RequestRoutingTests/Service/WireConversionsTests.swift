@@ -18,4 +18,14 @@ struct WireConversionsTests {
         #expect(batch.records.map(\.sequenceNumber) == [7, 8, 9])
         #expect(batch.records.map(\.event) == [.snapshot([BlockHashKey(bytes: bytes)]), .allBlocksCleared, .blocksStored([])])
     }
+
+    @Test("UNAVAILABLE is a transport error only when this process's transport produced it, whatever the message")
+    func classifyByOrigin() {
+        #expect(RequestOutcome.classify(RPCError(.unavailable, "connection closed", origin: .transport)) == .transportError)
+        #expect(RequestOutcome.classify(RPCError(.unavailable, "connection closed")) == .unavailable)
+        #expect(RequestOutcome.classify(RPCError(.unavailable, "no runner available")) == .unavailable)
+        #expect(RequestOutcome.classify(RPCError(.deadlineExceeded, "deadline exceeded")) == .timedOut)
+        #expect(RequestOutcome.classify(RPCError(.invalidArgument, "prompt too long")) == .clientError)
+        #expect(RequestOutcome.classify(RPCError(.internal, "boom")) == .engineError)
+    }
 }

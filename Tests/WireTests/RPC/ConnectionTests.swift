@@ -77,6 +77,42 @@ struct ConnectionTests {
         }
     }
 
+    @Test("errors say who produced them: a refused connection is the transport's, a handler's UNAVAILABLE the peer's")
+    func errorOrigins() async throws {
+        // A port with nobody listening: bind one, then close it.
+        let closed = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = closed.localAddress!.port!
+        try await closed.close()
+        let client = testClient(port)
+        do {
+            _ = try await client.unary(
+                TestMethods.echo, ApusV1.HealthCheckRequest(service: "x"), as: ApusV1.HealthCheckRequest.self,
+                timeout: .seconds(2))
+            Issue.record("a call to a closed port succeeded")
+        } catch let error as RPCError {
+            #expect(error.code == .unavailable && error.origin == .transport, "\(error)")
+        }
+        await client.close()
+
+        // A handler's own UNAVAILABLE, even worded like a transport failure, arrives as the peer's.
+        var handlers = RPCHandlers()
+        handlers.unary("test.Origin/Unavailable") { (_: ApusV1.HealthCheckRequest, _) -> ApusV1.HealthCheckRequest in
+            throw RPCError(.unavailable, "connection closed", origin: .transport)
+        }
+        try await withTestServer(handlers) { port in
+            let client = testClient(port)
+            do {
+                _ = try await client.unary(
+                    "test.Origin/Unavailable", ApusV1.HealthCheckRequest(), as: ApusV1.HealthCheckRequest.self)
+                Issue.record("expected UNAVAILABLE")
+            } catch let error as RPCError {
+                #expect(error == RPCError(.unavailable, "connection closed", origin: .peer))
+            }
+            await client.close()
+        }
+    }
+
     @Test("keepalive detects a peer that stopped answering and fails its calls with UNAVAILABLE")
     func keepaliveDetectsDeadPeer() async throws {
         // A server that completes the hello and then never reads or answers again.
@@ -99,6 +135,7 @@ struct ConnectionTests {
         } catch let error as RPCError {
             #expect(error.code == .unavailable)
             #expect(error.message.contains("keepalive"))
+            #expect(error.origin == .transport)
         }
         #expect(ContinuousClock.now - start < .seconds(10))
         await client.close()
