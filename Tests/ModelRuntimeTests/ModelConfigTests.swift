@@ -47,6 +47,21 @@ struct ModelConfigTests {
         #expect(scaled[1] < plain[1] && scaled[1] > plain[1] / 8)
     }
 
+    /// GGUF files store Llama 3.1's scaling as `rope_freqs.weight`: each base frequency's divisor (llama.cpp's
+    /// converter writes 1 for high frequencies, the factor for low ones, the blend between). Dividing by them gives
+    /// the llama3 frequencies.
+    @Test("rope_freqs factors reproduce llama3 scaling")
+    func frequencyFactors() {
+        let llama3 = RopeScaling.llama3(factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 64)
+        let plain = RotaryEmbedding.inverseFrequencies(headDim: 16, theta: 10_000, scaling: .none)
+        let scaled = RotaryEmbedding.inverseFrequencies(headDim: 16, theta: 10_000, scaling: llama3)
+        let factors = zip(plain, scaled).map { $0 / $1 }
+        let fromFactors = RotaryEmbedding.inverseFrequencies(
+            headDim: 16, theta: 10_000, scaling: .frequencyFactors(factors))
+        #expect(factors.first == 1 && abs(factors.last! - 8) < 1e-5)
+        for (a, b) in zip(fromFactors, scaled) { #expect(abs(a - b) <= 1e-6 * b) }
+    }
+
     @Test("bad configs are refused with the field named")
     func badConfigs() {
         #expect(throws: ModelLoadError.unsupportedArchitecture("BertModel", path: "config.json")) {
