@@ -148,6 +148,10 @@ struct APICommand: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: modelPath, isDirectory: &isDirectory), !isDirectory.boolValue {
             return try Self.tokenizer(at: modelPath)  // a GGUF model carries its tokenizer
         }
+        if modelPath.hasSuffix(".gguf") {
+            // The upstream serves a GGUF file this machine does not have: its tokenizer is in that file.
+            throw ValidationError("the upstream serves \(modelPath), which is not on this machine: pass --tokenizer")
+        }
         let candidate = URL(fileURLWithPath: modelPath)
         if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("tokenizer.json").path) {
             return try Tokenizer(directory: candidate)
