@@ -49,6 +49,12 @@ struct BenchRunnerCommand: ParsableCommand {
         options.decodeSteps = decodeSteps
         options.promptLength = promptLength
         if !prefillLengths.isEmpty { options.prefillLengths = prefillLengths }
-        benchLines(RunnerBenchmark.run(options: options), json: output.json).forEach { print($0) }
+        let lines: [String]
+        do {
+            lines = try RunnerBenchmark.run(options: options)
+        } catch {
+            throw ValidationError("cannot load \(model ?? "the model"): \(error)")
+        }
+        benchLines(lines, json: output.json).forEach { print($0) }
     }
 }

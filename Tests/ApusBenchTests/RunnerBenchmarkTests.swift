@@ -6,11 +6,11 @@ import Testing
 @Suite("Runner benchmark")
 struct RunnerBenchmarkTests {
     @Test("a miniature run reports every phase and the ceilings, as text and as JSON lines")
-    func miniatureRun() {
+    func miniatureRun() throws {
         let options = RunnerBenchmark.Options(
             source: .embeddedDefault, batches: [1, 32], promptLength: 4, decodeSteps: 2, prefillLengths: [40],
             sgemmSize: 64, bandwidthBytes: 1 << 20)
-        let lines = RunnerBenchmark.run(options: options)
+        let lines = try RunnerBenchmark.run(options: options)
         #expect(lines.contains { $0.hasPrefix("decode batch 32:") })
         #expect(lines.contains { $0.hasPrefix("target: batch-1 decode") })
         #expect(lines.contains { $0.hasPrefix("target: batch-32 decode") })
@@ -24,5 +24,11 @@ struct RunnerBenchmarkTests {
         #expect(!json.contains { $0.hasPrefix("{\"phase\": \"decode\", \"batch\": 32, ") && $0.contains("weight_read") })
         #expect(json.last?.hasPrefix("{\"sgemm_gflops\": ") == true)
         #expect(json.last?.contains("\"mem_bw_gb_s\": ") == true && json.last?.contains("\"weights_bytes\": ") == true)
+    }
+
+    @Test("a model that cannot be loaded is an error naming the file, not a crash")
+    func missingModel() {
+        let options = RunnerBenchmark.Options(source: .gguf("/nonexistent/apus/model.gguf"))
+        #expect(throws: ModelLoadError.self) { try RunnerBenchmark.run(options: options) }
     }
 }

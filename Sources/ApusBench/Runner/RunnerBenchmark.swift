@@ -93,24 +93,20 @@ public enum RunnerBenchmark {
         intermediateSize: 2048, maxPositionEmbeddings: 2048, eosTokenIDs: [2])
 
     /// Human-readable lines, then one JSON object per line.
-    public static func run() -> [String] { run(options: Options()) }
+    public static func run() throws(ModelLoadError) -> [String] { try run(options: Options()) }
 
-    public static func run(options: Options) -> [String] {
-        let r = measure(options)
+    /// Throws when `options.source` cannot be loaded (a missing or broken model file).
+    public static func run(options: Options) throws(ModelLoadError) -> [String] {
+        let r = try measure(options)
         return humanLines(r) + jsonLines(r)
     }
 
     /// Runs every measurement (about a minute for the default options in release).
-    public static func measure(_ options: Options) -> Result {
+    public static func measure(_ options: Options) throws(ModelLoadError) -> Result {
         var ceilings = Ceilings.measure(sgemmSize: options.sgemmSize, bandwidthBytes: options.bandwidthBytes)
         // NOTE: the runner pins OpenBLAS's threads; the ceilings above set and restore their own.
-        let runner: ModelRunner
-        do {
-            runner = try ModelRunner(
-                source: options.source, maxModelLen: 2048, blasThreads: options.blasThreads, dtype: options.dtype)
-        } catch {
-            fatalError("cannot load the model: \(error)")
-        }
+        let runner = try ModelRunner(
+            source: options.source, maxModelLen: 2048, blasThreads: options.blasThreads, dtype: options.dtype)
         let resident = residentBytes()
         var phases: [Phase] = []
         for length in options.prefillLengths {
