@@ -173,8 +173,8 @@ public final class LlamaWeights: Sendable {
             default: head = try linear([("lm_head.weight", [c.vocabSize, h])], fanIn: h)
             }
             // The sampled token is decided here: precise activations (measured on SmolLM2 Q4_1, "What is the capital
-            // of France?": int8 activations put "L" 0.09 above "The", as llama.cpp does; f32 math gives "The" 0.08
-            // above "L", as transformers does).
+            // of France?": with int8 activations llama.cpp puts "L" 0.088 above "The" and Apus chose "L" too; f32 math
+            // puts "The" 0.082 above "L", as transformers does).
             head?.preciseActivations = true
         }
         self.init(
