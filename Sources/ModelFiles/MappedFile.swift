@@ -23,14 +23,22 @@ public final class MappedFile: @unchecked Sendable {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .io(path: path, reason: String(cString: strerror(errno))) }
         count = Int(info.st_size)
-        guard count > 0 else { throw .io(path: path, reason: "the file is empty") }
+        // An empty file maps nothing (mmap refuses length 0): the readers then report it as too short.
+        guard count > 0 else {
+            base = UnsafeRawPointer(Self.emptyBytes)
+            return
+        }
         guard let mapped = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
             throw .io(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
         }
         base = UnsafeRawPointer(mapped)
     }
 
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+    deinit { if count > 0 { munmap(UnsafeMutableRawPointer(mutating: base), count) } }
+
+    /// The base of every empty file's (zero-length) view.
+    /// NOTE: nonisolated(unsafe): allocated once, never written or freed.
+    nonisolated(unsafe) private static let emptyBytes = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64)
 
     /// The bytes at `range` (inside the file; callers check).
     public func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {

@@ -56,6 +56,20 @@ struct CheckpointErrorTests {
         #expect(error.description.contains("model.safetensors"))
     }
 
+    @Test("an empty or 5-byte file is shorter than the 8-byte header length", arguments: [0, 5])
+    func tooShortForTheLength(bytes: Int) throws {
+        let dir = try copyOfTinyLlama()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("model.safetensors")
+        try Data(contentsOf: file).prefix(bytes).write(to: file)
+        let error = try #require(loadError(dir))
+        guard case .badHeader(_, let reason) = error else {
+            Issue.record("got \(error)")
+            return
+        }
+        #expect(reason.contains("shorter than the 8-byte length"))
+    }
+
     @Test("header offsets past the end of the data are refused naming the tensor")
     func offsetsPastEnd() throws {
         let dir = try Fixtures.temporaryDirectory()

@@ -1,10 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import ModelFiles
 
 /// A memory-mapped `.safetensors` file whose header has been validated up front.
 ///
@@ -28,45 +23,29 @@ public final class SafetensorsFile: @unchecked Sendable {
 
     public let path: String
     public let entries: [String: Entry]
-    private let base: UnsafeMutableRawPointer
-    private let mappedSize: Int
+    private let file: MappedFile
     private let dataStart: Int
 
     public init(path: String) throws(ModelLoadError) {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw .io(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: String(cString: strerror(errno))) }
-        let size = Int(st.st_size)
+        do {
+            file = try MappedFile(path: path)
+        } catch {
+            guard case .io(_, let reason) = error else { throw .file(error) }
+            throw .io(path: path, reason: reason)
+        }
+        let size = file.count
         guard size >= 8 else {
             throw .badHeader(file: path, reason: "file is \(size) bytes, shorter than the 8-byte length")
         }
-        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
-            throw .io(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+        let headerLength = Int(UInt64(littleEndian: file.base.loadUnaligned(as: UInt64.self)))
+        guard headerLength > 0, headerLength <= size - 8 else {
+            throw .badHeader(file: path, reason: "header length \(headerLength) does not fit in a file of \(size) bytes")
         }
-        do {
-            let headerLength = Int(UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
-            guard headerLength > 0, headerLength <= size - 8 else {
-                throw ModelLoadError.badHeader(
-                    file: path, reason: "header length \(headerLength) does not fit in a file of \(size) bytes")
-            }
-            let json = Data(bytes: p + 8, count: headerLength)
-            entries = try Self.parseHeader(json, file: path, dataSize: size - 8 - headerLength)
-            dataStart = 8 + headerLength
-        } catch let error as ModelLoadError {
-            munmap(p, size)
-            throw error
-        } catch {
-            munmap(p, size)
-            throw .badHeader(file: path, reason: "\(error)")
-        }
-        base = p
-        mappedSize = size
+        entries = try Self.parseHeader(Data(bytes: file.base + 8, count: headerLength), file: path,
+                                       dataSize: size - 8 - headerLength)
+        dataStart = 8 + headerLength
     }
-
-    deinit { munmap(base, mappedSize) }
 
     static func parseHeader(_ json: Data, file: String, dataSize: Int) throws(ModelLoadError) -> [String: Entry] {
         guard let object = try? JSONSerialization.jsonObject(with: json), let dict = object as? [String: Any] else {
@@ -102,12 +81,12 @@ public final class SafetensorsFile: @unchecked Sendable {
     }
 
     /// The bytes of entry `e` in the mapping (valid while the file is alive).
-    func bytes(of e: Entry) -> UnsafeRawPointer { UnsafeRawPointer(base + dataStart + e.begin) }
+    func bytes(of e: Entry) -> UnsafeRawPointer { file.base + dataStart + e.begin }
 
     /// Converts tensor `name` to f32 into `out` (which holds its element count). F32, F16 and BF16 only.
     public func read(_ name: String, into out: UnsafeMutablePointer<Float>) throws(ModelLoadError) {
         guard let e = entries[name] else { throw .missingTensor(tensor: name, directory: path) }
-        let src = UnsafeRawPointer(base + dataStart + e.begin)
+        let src = file.base + dataStart + e.begin
         let n = e.shape.reduce(1, *)
         switch e.dtype {
         case "F32":

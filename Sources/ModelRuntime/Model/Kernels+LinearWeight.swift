@@ -72,7 +72,7 @@ extension Kernels {
             columns.append(column)
             column += part.outDim
         }
-        let threads = rows * outDim * inDim >= 1 << 18 ? cores : 1
+        let threads = matmulThreads(rows: rows, outDim: outDim, inDim: inDim)
         let count = threads == 1 ? 1 : min(outDim, 8 * threads)
         let o = SendablePointer(out)
         let kernel = GEMMKernel.chosen

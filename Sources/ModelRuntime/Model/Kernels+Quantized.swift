@@ -24,7 +24,7 @@ extension Kernels {
         precondition(weight.inDim == inDim, "weight [\(outDim), \(weight.inDim)] for input width \(inDim)")
         precondition(ldOut >= outDim, "output row stride \(ldOut) below the \(outDim) columns")
         guard rows > 0, outDim > 0 else { return }
-        let threads = rows * outDim * inDim >= 1 << 18 ? cores : 1
+        let threads = matmulThreads(rows: rows, outDim: outDim, inDim: inDim)
         if rows <= quantizedDecodeRows && preciseActivations && weight.type.isQuantized {
             linearSplit(x, rows: rows, weight: weight, out: out, ldOut: ldOut, accumulate: accumulate, kernel: kernel)
         } else if rows <= quantizedDecodeRows {
@@ -88,7 +88,7 @@ extension Kernels {
             stacked.update(from: xs, count: n * inDim)
             apus_quant_prepare(code, Int32(n), Int32(inDim), xs, inDim, act)
             apus_quant_residual(code, Int32(n), Int32(inDim), xs, inDim, act, stacked + n * inDim)
-            let threads = 2 * n * outDim * inDim >= 1 << 18 ? cores : 1
+            let threads = matmulThreads(rows: 2 * n, outDim: outDim, inDim: inDim)
             linearDecode(
                 stacked, rows: 2 * n, weight: weight, out: products, ldOut: outDim, accumulate: false, kernel: kernel,
                 threads: threads)

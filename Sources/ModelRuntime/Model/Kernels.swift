@@ -36,6 +36,12 @@ package enum Kernels {
         }
     }
 
+    /// Threads for a product of `rows` × `inDim` by `inDim` × `outDim`: every core from 2¹⁸ multiply-adds, else the
+    /// caller alone (a loop's start and finish cost more than so small a product).
+    static func matmulThreads(rows: Int, outDim: Int, inDim: Int) -> Int {
+        rows * outDim * inDim >= 1 << 18 ? cores : 1
+    }
+
     /// Output rows of X per thread block of the kernel (its `MC`): larger batches are cut into row blocks first.
     static let rowBlock = 144
 
@@ -53,7 +59,7 @@ package enum Kernels {
         let ldc = ldOut ?? outDim
         precondition(weight.inDim == inDim, "weight [\(outDim), \(weight.inDim)] for input width \(inDim)")
         guard rows > 0 else { return }
-        let threads = rows * outDim * inDim >= 1 << 18 ? cores : 1
+        let threads = matmulThreads(rows: rows, outDim: outDim, inDim: inDim)
         let panels = weight.panels
         // Row blocks of at most `rowBlock` rows, as many as a multiple of the threads and equal in size: 1,024 rows
         // on 2 threads are 8 blocks of 128, not 7 of 144 and one of 16 (which left a thread idle at the end).

@@ -54,10 +54,13 @@ public final class LlamaWeights: Sendable {
         return total
     }
 
-    /// Bytes of weights one decode step reads: every layer's linear weights and the LM head.
-    public var matmulBytes: Int {
-        layers.reduce(lmHead?.byteCount ?? 0) { $0 + $1.qkv.byteCount + $1.o.byteCount + $1.gateUp.byteCount + $1.down.byteCount }
+    /// The weights one decode step multiplies with: every layer's linear weights, then the LM head.
+    public var matmulWeights: [LinearWeight] {
+        layers.flatMap { [$0.qkv, $0.o, $0.gateUp, $0.down] } + (lmHead.map { [$0] } ?? [])
     }
+
+    /// Bytes of weights one decode step reads.
+    public var matmulBytes: Int { matmulWeights.reduce(0) { $0 + $1.byteCount } }
 
     /// Loads and shape-checks every tensor the config implies for `stage` (default: the whole model) from
     /// `checkpoint`; tensors of other stages are not read.

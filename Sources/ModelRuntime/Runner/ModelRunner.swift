@@ -53,10 +53,7 @@ public final class ModelRunner {
     /// The formats of the matmul weights by bytes, largest first ("Q4_1 95%, Q8_0 5%", "F32 100%").
     public var weightFormat: String {
         var bytes: [String: Int] = [:]
-        let w = model.weights
-        for linear in w.layers.flatMap({ [$0.qkv, $0.o, $0.gateUp, $0.down] }) + (w.lmHead.map { [$0] } ?? []) {
-            for part in linear.parts { bytes[part.type.description, default: 0] += part.byteCount }
-        }
+        for part in model.weights.matmulWeights.flatMap(\.parts) { bytes[part.type.description, default: 0] += part.byteCount }
         let total = max(1, bytes.values.reduce(0, +))
         return bytes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value * 100 / total)%" }
             .joined(separator: ", ")

@@ -116,6 +116,9 @@ import Testing
         }
         let good = Self.sample().build()
 
+        // An empty file maps nothing and is too short for the magic.
+        #expect(field(error([])) == "magic")
+
         var wrongMagic = good
         wrongMagic[0] = UInt8(ascii: "X")
         #expect(field(error(wrongMagic)) == "magic")
