@@ -58,6 +58,50 @@ struct ModelRunnerTests {
         #expect(lp.tokenIDs.count == 4 && lp.tokenIDs[0] == token && lp.sampledRank == 1)
     }
 
+    @Test("logits taken two rows at a time give the tokens, logprobs and prompt logprobs of one pass")
+    func chunkedLogits() throws {
+        let (whole, chunked) = (try tinyLlama(), try tinyLlama())
+        chunked.model.logitsChunkRows = 2
+        var seeded = SamplingParams()
+        seeded.temperature = 0.9
+        seeded.seed = 7
+        seeded.logprobs = 2
+        var random = SamplingParams()
+        random.temperature = 1.1
+        random.topK = 20
+        var withPrompt = SamplingParams.greedy
+        withPrompt.promptLogprobs = 3
+        withPrompt.logprobs = 1
+        let requests = [
+            newRequest("a", [5, 9, 11, 40, 3], blocks: [0, 1], params: withPrompt),
+            newRequest("b", [7, 8], blocks: [2], params: seeded),
+            newRequest("c", [1, 2, 3, 4, 5, 6, 7], blocks: [3, 4], params: random),
+            newRequest("d", [12, 13, 14], blocks: [5], params: withPrompt),
+            newRequest("e", [60], blocks: [6], params: random),
+        ]
+        let promptLengths = Dictionary(uniqueKeysWithValues: requests.map { ($0.reqID, $0.promptTokenIDs.count) })
+        var outputs: [[ModelRunnerOutput]] = []
+        for runner in [whole, chunked] {
+            runner.initializeKVCache(numBlocks: 8, blockSize: 4)
+            let prefill = try runner.execute(
+                SchedulerOutput(
+                    stepID: 0, scheduledNewReqs: requests,
+                    numScheduledTokens: promptLengths))
+            let decode = try runner.execute(
+                SchedulerOutput(
+                    stepID: 1,
+                    scheduledCachedReqs: requests.map {
+                        CachedRequestData(
+                            reqID: $0.reqID, numComputedTokens: promptLengths[$0.reqID]!, numOutputTokens: 1)
+                    },
+                    numScheduledTokens: Dictionary(uniqueKeysWithValues: requests.map { ($0.reqID, 1) })))
+            outputs.append([prefill, decode])
+        }
+        // 5 sampled rows and 4 + 2 prompt-logprob rows: chunks split both kinds and the boundary between them.
+        #expect(outputs[1][0].promptLogprobs["a"]?.count == 4 && outputs[1][0].promptLogprobs["d"]?.count == 2)
+        #expect(outputs[0] == outputs[1])
+    }
+
     @Test("bad steps throw a clear error and leave the runner usable")
     func badStepsAreRefused() throws {
         let runner = try tinyLlama()

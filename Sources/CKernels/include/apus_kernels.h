@@ -68,4 +68,8 @@ int apus_parallel_for(int threads, int parts, apus_parallel_body body, void *con
 /* How many workers the pool has started (0 before first use). Read it when no loop is being started. */
 int apus_parallel_workers(void);
 
+/* Returns the heap's free pages to the system (glibc's malloc_trim; nothing elsewhere). glibc keeps the memory of
+ * freed large buffers in its heap once its mmap threshold has risen past their size. */
+void apus_release_free_memory(void);
+
 #endif

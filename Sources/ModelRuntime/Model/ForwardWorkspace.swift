@@ -1,6 +1,7 @@
 /// Activation buffers reused across steps; they only grow, so a steady decode loop allocates nothing.
 final class ForwardWorkspace {
     private(set) var tokenCapacity = 0
+    private(set) var mlpCapacity = 0
     private(set) var logitsCapacity = 0
     private(set) var hidden = FloatBuffer(count: 0)
     private(set) var normed = FloatBuffer(count: 0)
@@ -14,8 +15,8 @@ final class ForwardWorkspace {
 
     init(config: ModelConfig) { self.config = config }
 
-    /// Makes room for `tokens` rows of activations and `logitsRows` rows of logits.
-    func reserve(tokens: Int, logitsRows: Int) {
+    /// Makes room for `tokens` rows of activations, `mlpTokens` of them in the MLP at once.
+    func reserve(tokens: Int, mlpTokens: Int) {
         let c = config
         if tokens > tokenCapacity {
             tokenCapacity = tokens
@@ -23,12 +24,19 @@ final class ForwardWorkspace {
             normed = FloatBuffer(count: tokens * max(c.hiddenSize, c.qSize), zeroed: false)
             qkv = FloatBuffer(count: tokens * (c.qSize + 2 * c.kvSize), zeroed: false)
             attention = FloatBuffer(count: tokens * c.qSize, zeroed: false)
-            gateUp = FloatBuffer(count: tokens * 2 * c.intermediateSize, zeroed: false)
-            activation = FloatBuffer(count: tokens * c.intermediateSize, zeroed: false)
         }
+        if mlpTokens > mlpCapacity {
+            mlpCapacity = mlpTokens
+            gateUp = FloatBuffer(count: mlpTokens * 2 * c.intermediateSize, zeroed: false)
+            activation = FloatBuffer(count: mlpTokens * c.intermediateSize, zeroed: false)
+        }
+    }
+
+    /// Makes room for `logitsRows` rows of logits.
+    func reserve(logitsRows: Int) {
         if logitsRows > logitsCapacity {
             logitsCapacity = logitsRows
-            logits = FloatBuffer(count: logitsRows * c.vocabSize, zeroed: false)
+            logits = FloatBuffer(count: logitsRows * config.vocabSize, zeroed: false)
         }
     }
 

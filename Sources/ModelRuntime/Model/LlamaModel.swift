@@ -12,6 +12,9 @@ public final class LlamaModel: @unchecked Sendable {
     let rope: RotaryEmbedding
     var attention: PagedAttention
     let workspace: ForwardWorkspace
+    /// Logits rows per `logits(rows:)` call of the runner: as many as fit in 8 MiB, and at least 32 (a decode batch
+    /// of 32 reads the LM head once).
+    public var logitsChunkRows: Int
 
     /// `maxPositions` bounds the RoPE table (the runner's max_model_len).
     public init(weights: LlamaWeights, maxPositions: Int) {
@@ -22,18 +25,32 @@ public final class LlamaModel: @unchecked Sendable {
             scaling: config.ropeScaling)
         attention = PagedAttention(config: config)
         workspace = ForwardWorkspace(config: config)
+        logitsChunkRows = max(32, (8 << 20) / (4 * config.vocabSize))
     }
 
-    /// Runs the batch through this stage's layers. The last stage (the whole model included) returns
-    /// `logitsIndices.count × vocab` logits; an earlier stage returns the `n × hidden` hidden states for the next
-    /// stage. Both are valid until the next call.
+    /// Runs the batch through this stage's layers and returns all `logitsIndices.count × vocab` logits of the last
+    /// stage at once, or an earlier stage's hidden states (`forwardLayers`); the tests' and small batches' form.
+    public func forward(
+        inputIDs: [TokenID], positions: [Int32], metadata: AttentionMetadata, kvCache: KVCache,
+        logitsIndices: [Int], inputHidden: UnsafePointer<Float>? = nil
+    ) -> UnsafeMutablePointer<Float> {
+        let hidden = forwardLayers(
+            inputIDs: inputIDs, positions: positions, metadata: metadata, kvCache: kvCache,
+            logitsIndices: logitsIndices, inputHidden: inputHidden)
+        guard weights.lmHead != nil, !logitsIndices.isEmpty else { return hidden }
+        return logits(rows: 0..<logitsIndices.count)
+    }
+
+    /// Runs the batch through this stage's layers and returns the `n × hidden` hidden states (an earlier stage's
+    /// output for the next stage). On the last stage the `logitsIndices` rows are also final-normed, gathered in
+    /// that order, for `logits(rows:)`. Both stay valid until the next call.
     ///
     /// The first stage embeds `inputIDs`; a later stage starts from `inputHidden` (`n × hidden`, the previous
     /// stage's output) and ignores the ids. `kvCache` holds this stage's layers only.
     ///
     /// Preconditions (checked by the runner before): token ids in the vocabulary, positions below
     /// `maxPositions`, slots and block tables inside `kvCache`, `inputHidden` given exactly when not first.
-    public func forward(
+    public func forwardLayers(
         inputIDs: [TokenID], positions: [Int32], metadata: AttentionMetadata, kvCache: KVCache,
         logitsIndices: [Int], inputHidden: UnsafePointer<Float>? = nil
     ) -> UnsafeMutablePointer<Float> {
@@ -42,7 +59,7 @@ public final class LlamaModel: @unchecked Sendable {
         let h = c.hiddenSize
         precondition(positions.count == n && metadata.numTokens == n, "batch of \(n) tokens is inconsistent")
         precondition(logitsIndices.count <= n, "more logits rows than tokens")
-        workspace.reserve(tokens: n, logitsRows: logitsIndices.count)
+        workspace.reserve(tokens: n, mlpTokens: min(n, Self.mlpChunkTokens))
         let w = workspace
         let hidden = w.hidden.pointer
         let normed = w.normed.pointer
@@ -83,25 +100,45 @@ public final class LlamaModel: @unchecked Sendable {
             Kernels.rmsNorm(
                 hidden, weight: layer.postAttentionNorm.pointer, out: normed, rows: n, dim: h,
                 eps: c.rmsNormEps)
-            Kernels.linear(normed, rows: n, inDim: h, weight: layer.gateUp, out: w.gateUp.pointer)
-            Kernels.siluAndMul(w.gateUp.pointer, out: w.activation.pointer, rows: n, dim: c.intermediateSize)
-            Kernels.linear(
-                w.activation.pointer, rows: n, inDim: c.intermediateSize, weight: layer.down, out: hidden,
-                accumulate: true)
+            // The MLP in chunks of tokens: its buffers (3 × intermediate floats per token) would otherwise be the
+            // largest activations of a long prefill; a chunk of 256 rows keeps the GEMMs at full speed.
+            for start in stride(from: 0, to: n, by: Self.mlpChunkTokens) {
+                let rows = min(Self.mlpChunkTokens, n - start)
+                Kernels.linear(normed + start * h, rows: rows, inDim: h, weight: layer.gateUp, out: w.gateUp.pointer)
+                Kernels.siluAndMul(w.gateUp.pointer, out: w.activation.pointer, rows: rows, dim: c.intermediateSize)
+                Kernels.linear(
+                    w.activation.pointer, rows: rows, inDim: c.intermediateSize, weight: layer.down,
+                    out: hidden + start * h, accumulate: true)
+            }
         }
-        guard let finalNorm = weights.norm, let lmHead = weights.lmHead else { return hidden }
+        guard let finalNorm = weights.norm, weights.lmHead != nil else { return hidden }
         // Final norm only on the rows whose logits are needed (gathered to the front of `normed`).
         for (row, t) in logitsIndices.enumerated() {
             Kernels.rmsNorm(
                 hidden + t * h, weight: finalNorm.pointer, out: normed + row * h, rows: 1, dim: h,
                 eps: c.rmsNormEps)
         }
-        let logits = w.logits.pointer
-        if !logitsIndices.isEmpty {
-            Kernels.linear(normed, rows: logitsIndices.count, inDim: h, weight: lmHead, out: logits)
-        }
-        return logits
+        return hidden
     }
+
+    /// Logits of the gathered rows `rows` of the last `forwardLayers` call (`rows.count × vocab`), valid until the
+    /// next call. Callers with many rows take them `logitsChunkRows` at a time, so the logits buffer stays small.
+    public func logits(rows: Range<Int>) -> UnsafeMutablePointer<Float> {
+        guard let lmHead = weights.lmHead else { preconditionFailure("logits on a stage without the LM head") }
+        precondition(rows.upperBound <= workspace.tokenCapacity, "logits rows \(rows) past the last forward")
+        workspace.reserve(logitsRows: rows.count)
+        let h = config.hiddenSize
+        if !rows.isEmpty {
+            Kernels.linear(
+                workspace.normed.pointer + rows.lowerBound * h, rows: rows.count, inDim: h, weight: lmHead,
+                out: workspace.logits.pointer)
+        }
+        return workspace.logits.pointer
+    }
+
+    /// Tokens per chunk of the MLP.
+    static let mlpChunkTokens = 256
+
 
     /// Peak activation bytes (the workspace as grown so far).
     public var activationBytes: Int { workspace.byteCount }

@@ -37,7 +37,7 @@ extension ModelRunner {
         }
         let logitsIndices = sampleRows.map { inputs.logitsIndices[$0] } + promptTargets.map(\.index)
         let hidden = step.intermediate.map { gatherRows($0, ids: ids) }
-        let logits = model.forward(
+        _ = model.forwardLayers(
             inputIDs: inputs.inputIDs, positions: inputs.positions,
             metadata: inputs.attentionMetadata, kvCache: cache, logitsIndices: logitsIndices,
             inputHidden: hidden)
@@ -45,20 +45,6 @@ extension ModelRunner {
         var output = ModelRunnerOutput(
             stepID: step.stepID, reqIDs: ids,
             sampledTokenIDs: Array(repeating: [], count: ids.count))
-        // NOTE: as vLLM's `in_progress_prompt_logprobs`: a chunked prefill's prompt logprobs are kept until the
-        // chunk that completes the prompt, then reported together (the engine forwards only outputs with a token).
-        for (id, entries) in promptLogprobs(promptTargets, logits: logits + sampleRows.count * vocab) {
-            inProgressPromptLogprobs[id, default: []] += entries
-        }
-        for r in sampleRows {
-            if let done = inProgressPromptLogprobs.removeValue(forKey: ids[r]) { output.promptLogprobs[ids[r]] = done }
-        }
-        if captureLogits {
-            capturedLogits = [:]
-            for (i, r) in sampleRows.enumerated() {
-                capturedLogits[ids[r]] = Array(UnsafeBufferPointer(start: logits + i * vocab, count: vocab))
-            }
-        }
         let samplerRows = sampleRows.map { r in
             let s = requests[ids[r]]!
             // NOTE: only the repetition penalty reads the prompt; skip copying it otherwise.
@@ -67,7 +53,38 @@ extension ModelRunner {
                 params: s.samplingParams, promptTokenIDs: prompt,
                 outputTokenIDs: Array(s.outputTokenIDs), eosTokenID: s.eosTokenID)
         }
-        let sampled = sampler.sample(logits: logits, rows: samplerRows)
+        if captureLogits { capturedLogits = [:] }
+        // The logits a chunk of rows at a time (the sampler's streams are handed out in row order either way).
+        var sampled: [SampledToken] = []
+        sampled.reserveCapacity(sampleRows.count)
+        let sampling = sampleRows.count
+        for start in stride(from: 0, to: logitsIndices.count, by: model.logitsChunkRows) {
+            let end = min(start + model.logitsChunkRows, logitsIndices.count)
+            let logits = model.logits(rows: start..<end)
+            if start < sampling {
+                let last = min(end, sampling)
+                if captureLogits {
+                    for i in start..<last {
+                        capturedLogits[ids[sampleRows[i]]] = Array(
+                            UnsafeBufferPointer(start: logits + (i - start) * vocab, count: vocab))
+                    }
+                }
+                sampled += sampler.sample(logits: logits, rows: Array(samplerRows[start..<last]))
+            }
+            // NOTE: as vLLM's `in_progress_prompt_logprobs`: a chunked prefill's prompt logprobs are kept until the
+            // chunk that completes the prompt, then reported together (the engine forwards only outputs with a
+            // token).
+            let first = max(start, sampling)
+            if first < end {
+                let targets = Array(promptTargets[(first - sampling)..<(end - sampling)])
+                for (id, entries) in promptLogprobs(targets, logits: logits + (first - start) * vocab) {
+                    inProgressPromptLogprobs[id, default: []] += entries
+                }
+            }
+        }
+        for r in sampleRows {
+            if let done = inProgressPromptLogprobs.removeValue(forKey: ids[r]) { output.promptLogprobs[ids[r]] = done }
+        }
         let wantsLogprobs = sampleRows.contains { requests[ids[$0]]!.samplingParams.logprobs != nil }
         if wantsLogprobs { output.logprobs = Array(repeating: [], count: ids.count) }
         for (r, row) in rows.enumerated() {

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import ServingCore
 
@@ -69,6 +70,14 @@ public final class ModelRunner {
     /// with `min(maxNumSeqs, tokens)` logits rows, then reports what is left of `memoryBudgetBytes`, and the speed
     /// of a prefill and of a decode step measured on the warm workspace.
     public func profile(maxNumBatchedTokens: Int, maxNumSeqs: Int = 256, memoryBudgetBytes: Int) -> Profile {
+        let profile = measureProfile(
+            maxNumBatchedTokens: maxNumBatchedTokens, maxNumSeqs: maxNumSeqs, memoryBudgetBytes: memoryBudgetBytes)
+        // The dummy KV cache is gone: its pages go back to the system instead of staying in the heap.
+        Self.releaseFreedMemory()
+        return profile
+    }
+
+    private func measureProfile(maxNumBatchedTokens: Int, maxNumSeqs: Int, memoryBudgetBytes: Int) -> Profile {
         let total = max(1, maxNumBatchedTokens)
         let blockSize = 16
         var lengths: [Int] = []
@@ -115,9 +124,13 @@ public final class ModelRunner {
         let inputs = InputPreparation.prepare(rows: rows, blockSize: cache.blockSize)
         let hidden = stage.isFirst ? nil : FloatBuffer(count: end * config.hiddenSize)
         let start = ContinuousClock.now
-        _ = model.forward(
+        let logitsIndices = stage.isLast ? logitsRows ?? lastTokens : []
+        _ = model.forwardLayers(
             inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
-            kvCache: cache, logitsIndices: logitsRows ?? lastTokens, inputHidden: hidden?.pointer)
+            kvCache: cache, logitsIndices: logitsIndices, inputHidden: hidden?.pointer)
+        for start in stride(from: 0, to: logitsIndices.count, by: model.logitsChunkRows) {
+            _ = model.logits(rows: start..<min(start + model.logitsChunkRows, logitsIndices.count))
+        }
         let elapsed = start.duration(to: .now).components
         return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     }
@@ -128,6 +141,7 @@ public final class ModelRunner {
     public func initializeKVCache(numBlocks: Int, blockSize: Int) {
         precondition(numBlocks > 0 && blockSize > 0, "numBlocks and blockSize must be positive")
         kvCache = nil
+        Self.releaseFreedMemory()
         kvCache = KVCache(
             numLayers: stage.layers.count, numBlocks: numBlocks, blockSize: blockSize,
             numKVHeads: config.numKVHeads, headDim: config.headDim)
@@ -143,4 +157,11 @@ public final class ModelRunner {
 
     /// Requests the runner currently holds state for.
     public var knownRequestIDs: Set<String> { Set(requests.keys) }
+}
+
+extension ModelRunner {
+    /// Returns the heap's free pages to the system; called where big buffers were just released.
+    static func releaseFreedMemory() {
+        apus_release_free_memory()
+    }
 }
