@@ -5,6 +5,7 @@ extension RunnerBenchmark {
     public static func humanLines(_ r: Result) -> [String] {
         func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
         func verdict(_ met: Bool) -> String { met ? "met" : "MISSED" }
+        let overhead = r.residentBytesAfterRun - r.residentBytesBeforeLoad - r.weightsBytes - r.kvCacheBytes
         var lines = [
             "kernels: GEMM \(r.gemmKernel) (packed weights), OpenBLAS \(r.blasCore); \(r.threads) threads",
             "sgemm \(r.sgemmSize)³ on \(r.threads) threads: OpenBLAS \(f(r.sgemmBLASGFLOPS)) GFLOP/s, "
@@ -12,9 +13,12 @@ extension RunnerBenchmark {
                 + "memory read bandwidth: \(f(r.memoryBandwidthGBs)) GB/s",
             "model: \(r.model); matmul weights \(r.weightFormat)",
             "weights: \(f(Double(r.weightsBytes) / 1e6)) MB "
-                + "(\(f(Double(r.matmulWeightsBytes) / 1e6)) MB read per decode step); "
-                + "resident after load: \(f(Double(r.residentBytesAfterLoad) / 1e6)) MB, after the run: "
-                + "\(f(Double(r.residentBytesAfterRun) / 1e6)) MB (KV cache \(f(Double(r.kvCacheBytes) / 1e6)) MB)",
+                + "(\(f(Double(r.matmulWeightsBytes) / 1e6)) MB read per decode step)",
+            "resident: before load \(f(Double(r.residentBytesBeforeLoad) / 1e6)) MB, after load "
+                + "\(f(Double(r.residentBytesAfterLoad) / 1e6)) MB, after the run "
+                + "\(f(Double(r.residentBytesAfterRun) / 1e6)) MB (KV cache \(f(Double(r.kvCacheBytes) / 1e6)) MB); "
+                + "the run's growth beyond the weights and the KV cache: \(f(Double(overhead) / 1e6)) MB "
+                + "(\(f(Double(overhead) / Double(max(1, r.weightsBytes)) * 100))% of the weights)",
         ]
         for p in r.phases {
             let name = p.phase == "prompt" ? "prompt \(p.promptTokens) tokens" : "\(p.phase) batch \(p.batch)"
@@ -48,7 +52,7 @@ extension RunnerBenchmark {
     /// `{"phase", "batch", "prompt_tokens", "tokens_per_s", "gflops", "step_s"}` per phase (batch-1 decode adds
     /// "weight_read_s"), then the ceilings
     /// `{"sgemm_gflops", "sgemm_blas_gflops", "sgemm_kernel_gflops", "mem_bw_gb_s", "weights_bytes",
-    /// "matmul_weights_bytes", "resident_bytes_after_load", "resident_bytes_after_run", "kv_cache_bytes",
+    /// "matmul_weights_bytes", "resident_bytes_before_load", "resident_bytes_after_load", "resident_bytes_after_run", "kv_cache_bytes",
     /// "weight_format", "threads", "gemm_kernel", "blas_core"}`.
     public static func jsonLines(_ r: Result) -> [String] {
         var lines = r.phases.map { p in
@@ -60,6 +64,7 @@ extension RunnerBenchmark {
             "{\"sgemm_gflops\": \(r.sgemmGFLOPS), \"sgemm_blas_gflops\": \(r.sgemmBLASGFLOPS), "
                 + "\"sgemm_kernel_gflops\": \(r.sgemmKernelGFLOPS), \"mem_bw_gb_s\": \(r.memoryBandwidthGBs), "
                 + "\"weights_bytes\": \(r.weightsBytes), \"matmul_weights_bytes\": \(r.matmulWeightsBytes), "
+                + "\"resident_bytes_before_load\": \(r.residentBytesBeforeLoad), "
                 + "\"resident_bytes_after_load\": \(r.residentBytesAfterLoad), "
                 + "\"resident_bytes_after_run\": \(r.residentBytesAfterRun), \"kv_cache_bytes\": \(r.kvCacheBytes), "
                 + "\"weight_format\": \"\(r.weightFormat)\", "

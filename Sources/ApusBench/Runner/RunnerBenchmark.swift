@@ -78,10 +78,12 @@ public enum RunnerBenchmark {
         /// The model's name (path or "dummy …") and its weight format.
         public var model: String
         public var weightFormat: String
+        /// Resident set of the process before the model loads (after the ceilings, free heap pages returned).
+        public var residentBytesBeforeLoad: Int
         /// Resident set of the process right after the model loaded (before any step).
         public var residentBytesAfterLoad: Int
-        /// Resident set after the last phase, and the KV cache the runner held then (weights touched by the steps,
-        /// the workspace and that cache make up the difference).
+        /// Resident set after the last phase (free heap pages returned), and the KV cache the runner held then
+        /// (weights touched by the steps, the workspace and that cache make up the difference).
         public var residentBytesAfterRun: Int
         public var kvCacheBytes: Int
         public var phases: [Phase]
@@ -104,6 +106,8 @@ public enum RunnerBenchmark {
     /// Runs every measurement (about a minute for the default options in release).
     public static func measure(_ options: Options) throws(ModelLoadError) -> Result {
         var ceilings = Ceilings.measure(sgemmSize: options.sgemmSize, bandwidthBytes: options.bandwidthBytes)
+        ModelRunner.releaseFreedMemory()
+        let residentBeforeLoad = residentBytes()
         // NOTE: the runner pins OpenBLAS's threads; the ceilings above set and restore their own.
         let runner = try ModelRunner(
             source: options.source, maxModelLen: 2048, blasThreads: options.blasThreads, dtype: options.dtype)
@@ -117,6 +121,8 @@ public enum RunnerBenchmark {
         }
         // NOTE: the ceilings are measured again after the model runs and the higher figures kept, so a burst
         // of load from other processes during one measurement cannot flatter the targets.
+        ModelRunner.releaseFreedMemory()
+        let residentAfterRun = residentBytes()
         ceilings.raise(to: Ceilings.measure(sgemmSize: options.sgemmSize, bandwidthBytes: options.bandwidthBytes))
         return Result(
             sgemmBLASGFLOPS: ceilings.sgemmBLAS, sgemmKernelGFLOPS: ceilings.sgemmKernel,
@@ -124,8 +130,8 @@ public enum RunnerBenchmark {
             gemmKernel: Kernels.GEMMKernel.chosen.description, blasCore: BLASThreads.coreName,
             sgemmSize: options.sgemmSize, weightsBytes: runner.weightsBytes,
             matmulWeightsBytes: runner.matmulWeightsBytes, model: describe(options.source),
-            weightFormat: runner.weightFormat, residentBytesAfterLoad: resident,
-            residentBytesAfterRun: residentBytes(), kvCacheBytes: runner.kvCache?.byteCount ?? 0, phases: phases)
+            weightFormat: runner.weightFormat, residentBytesBeforeLoad: residentBeforeLoad,
+            residentBytesAfterLoad: resident, residentBytesAfterRun: residentAfterRun, kvCacheBytes: runner.kvCache?.byteCount ?? 0, phases: phases)
     }
 
     static func describe(_ source: ModelSource) -> String {

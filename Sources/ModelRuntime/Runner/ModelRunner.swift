@@ -161,7 +161,7 @@ public final class ModelRunner {
 
 extension ModelRunner {
     /// Returns the heap's free pages to the system; called where big buffers were just released.
-    static func releaseFreedMemory() {
+    public static func releaseFreedMemory() {
         apus_release_free_memory()
     }
 }
