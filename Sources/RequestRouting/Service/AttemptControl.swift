@@ -19,21 +19,14 @@ enum ServingFinish: Sendable, Equatable {
 
 /// The live state of one routed request, shared by its Generate handler and the tick loop.
 ///
-/// The tick loop enforces first-output and idle timeouts and kills attempts on engines that hang or leave;
-/// a kill records the outcome and cancels the task running the attempt, and the handler reports that outcome
-/// to the core (which decides retry or failure). The first attempt runs inline in the handler's own task (no
-/// task hop on the request path); a kill cancels that task for good, so later attempts run in tasks of their own.
+/// The tick loop enforces first-output and idle timeouts and kills attempts on engines that hang or leave. Every
+/// attempt runs in the handler's own task; a kill records the outcome and cancels the attempt's upstream call (its
+/// stream then ends with the kill's error), and the handler reports that outcome to the core, which decides retry
+/// or failure. The handler's task is never cancelled by the router: its cancellation means the client left.
 final class AttemptControl: Sendable {
     struct Kill: Sendable {
         var outcome: RequestOutcome
         var error: RPCError
-    }
-
-    /// The handler's task while it runs an attempt inline.
-    /// NOTE: @unchecked: only `cancel()` is used from other threads (safe per `UnsafeCurrentTask`), always under the
-    /// lock and only between `beginInline` and `end`, while the task certainly runs.
-    private struct Handler: @unchecked Sendable {
-        let task: UnsafeCurrentTask
     }
 
     private struct State {
@@ -43,9 +36,8 @@ final class AttemptControl: Sendable {
         var gotOutput = false
         var running = false
         var kill: Kill?
-        var task: Task<AttemptResult, Never>?
-        var handler: Handler?
-        var handlerCancelled = false
+        /// Cancels the running attempt's upstream call (nil until the call is made).
+        var cancelCall: (@Sendable (RPCError) -> Void)?
         var clientAborted = false
         var forwarded = false
     }
@@ -60,40 +52,36 @@ final class AttemptControl: Sendable {
 
     var engine: EngineID { state.withLock { $0.engine } }
 
-    /// Starts an attempt on `engine` run by `task`; the previous attempt's kill is forgotten.
-    func begin(on engine: EngineID, task: Task<AttemptResult, Never>, now: UInt64) {
-        start(on: engine, now: now, task: task, handler: nil)
-    }
-
-    /// Starts an attempt on `engine` run inline by the calling task (which a kill will cancel).
-    func beginInline(on engine: EngineID, now: UInt64) {
-        let handler = withUnsafeCurrentTask { $0.map(Handler.init) }
-        start(on: engine, now: now, task: nil, handler: handler)
-    }
-
-    private func start(on engine: EngineID, now: UInt64, task: Task<AttemptResult, Never>?, handler: Handler?) {
+    /// Starts an attempt on `engine`; the previous attempt's kill is forgotten.
+    func begin(on engine: EngineID, now: UInt64) {
         state.withLock { s in
             s.engine = engine
             s.started = now
             s.gotOutput = false
             s.running = true
             s.kill = nil
-            s.task = task
-            s.handler = handler
+            s.cancelCall = nil
         }
+    }
+
+    /// The attempt's upstream call is made: a kill cancels it from now on (at once when one came while it was
+    /// being made).
+    func attach(cancel: @escaping @Sendable (RPCError) -> Void) {
+        let pending = state.withLock { s -> RPCError? in
+            guard s.running else { return nil }
+            s.cancelCall = cancel
+            return s.kill?.error
+        }
+        if let pending { cancel(pending) }
     }
 
     /// The attempt is over: kills no longer reach it.
     func end() {
         state.withLock { s in
             s.running = false
-            s.task = nil
-            s.handler = nil
+            s.cancelCall = nil
         }
     }
-
-    /// Whether a kill cancelled the handler's own task (then its cancellation does not mean the client left).
-    var handlerCancelled: Bool { state.withLock { $0.handlerCancelled } }
 
     /// An output arrived from the engine at `now`; returns true for the request's first output ever.
     func touch(now: UInt64) -> Bool {
@@ -110,16 +98,12 @@ final class AttemptControl: Sendable {
 
     /// Ends the current attempt with `outcome` when it still runs on `engine` (nil: any engine).
     func kill(_ outcome: RequestOutcome, _ error: RPCError, onlyOn engine: EngineID? = nil) {
-        let task = state.withLock { s -> Task<AttemptResult, Never>? in
+        let cancel = state.withLock { s -> (@Sendable (RPCError) -> Void)? in
             guard s.running, s.kill == nil, engine == nil || s.engine == engine else { return nil }
             s.kill = Kill(outcome: outcome, error: error)
-            if let handler = s.handler {
-                s.handlerCancelled = true
-                handler.task.cancel()
-            }
-            return s.task
+            return s.cancelCall
         }
-        task?.cancel()
+        cancel?(error)
     }
 
     /// The kill that ended the current attempt, if any.

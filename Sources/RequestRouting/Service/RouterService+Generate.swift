@@ -38,9 +38,7 @@ extension RouterService {
                 return
             }
             tried.append(engine)
-            let result = await attempt(
-                request, metadata: metadata, on: engine, control: control, inline: !control.handlerCancelled,
-                writer: writer)
+            let result = await attempt(request, metadata: metadata, on: engine, control: control, writer: writer)
             switch result {
             case .finished(let finish):
                 finishAndHandle(routing, finish == .error ? .engineError : .completed)
@@ -55,10 +53,7 @@ extension RouterService {
                 case .retry(let next, let previous):
                     metrics.retries.increment()
                     logger.debug("retrying \(request.requestID) on \(next) after \(engine): \(error.message)")
-                    if let previous {
-                        // A task of its own: a kill may have cancelled this one.
-                        _ = await Task { await self.abort([request.requestID], on: previous) }.value
-                    }
+                    if let previous { await abort([request.requestID], on: previous) }
                     engine = next
                 case .done:
                     throw error
@@ -87,28 +82,20 @@ extension RouterService {
             ApusV1.GenerateOutput(requestID: requestID, finishReason: .error, engineID: engineID, errorMessage: message))
     }
 
-    /// One upstream call on `engine`, inline in this task or (after a kill cancelled it) in a task of its own;
-    /// the tick loop may kill it (timeouts, hung engine, removal).
+    /// One upstream call on `engine`, which the tick loop may kill (timeouts, hung engine, removal).
     private func attempt(
         _ request: ForwardedRequest, metadata: [MetadataEntry], on engine: EngineID, control: AttemptControl,
-        inline: Bool, writer: RPCStreamWriter<ApusV1.GenerateOutput>
+        writer: RPCStreamWriter<ApusV1.GenerateOutput>
     ) async -> AttemptResult {
         guard let client = monitors.withLock({ $0[engine]?.client }) else {
             return .failed(.transportError, RPCError(.unavailable, "engine \(engine) is no longer a member"))
         }
+        control.begin(on: engine, now: core.now())
         defer { control.end() }
-        let result: AttemptResult
-        if inline {
-            control.beginInline(on: engine, now: core.now())
-            result = await forward(request, metadata: metadata, client: client, control: control, writer: writer)
-        } else {
-            let task = Task { await forward(request, metadata: metadata, client: client, control: control, writer: writer) }
-            control.begin(on: engine, task: task, now: core.now())
-            result = await task.value
-        }
+        let result = await forward(request, metadata: metadata, client: client, control: control, writer: writer)
         if case .finished = result { return result }
         if let kill = control.killed { return .failed(kill.outcome, kill.error) }
-        if Task.isCancelled && !control.handlerCancelled { return .clientGone }
+        if Task.isCancelled { return .clientGone }
         return result
     }
 
@@ -121,7 +108,10 @@ extension RouterService {
         var finish: ServingFinish?
         do {
             let stream = try await client.serverStreamEncoded(Method.generate, request.bytes, metadata: metadata)
+            control.attach(cancel: stream.cancel)
             for try await output in stream {
+                // Outputs buffered before a kill are not forwarded: the killed attempt may still be retried.
+                if control.killed != nil { break }
                 if control.touch(now: core.now()) {
                     core.withCore { $0.markFirstTokenSent(requestID: request.requestID) }
                 }
@@ -158,10 +148,11 @@ extension RouterService {
         return result.decision
     }
 
-    /// Sends Abort for a request whose client went away to the engine that owns it, without waiting.
+    /// Sends Abort for a request whose client went away to the engine that owns it, without waiting: the
+    /// handler's task is cancelled, so the service's abort loop sends it.
     private func abortUpstream(_ requestID: String) {
         guard let owner = core.withCore({ $0.owner(of: requestID) }) else { return }
-        Task.detached { [self] in await abort([requestID], on: owner) }
+        pendingAborts.yield((requestID, owner))
     }
 
     /// `Engine.Abort` on one engine, bounded by `abortTimeout`; returns how many the engine aborted.

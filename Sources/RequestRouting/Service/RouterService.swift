@@ -36,6 +36,9 @@ public final class RouterService: Service, Sendable {
     let origins = Mutex<Set<String>>([])
     let model = Mutex(Model())
     let usesPrefix: Bool
+    /// Aborts for engines whose clients went away, sent by `run()`'s abort loop (a cancelled handler cannot).
+    let pendingAborts: AsyncStream<(requestID: String, engine: EngineID)>.Continuation
+    private let abortsToSend: AsyncStream<(requestID: String, engine: EngineID)>
 
     public init(
         config: RouterServiceConfig, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
@@ -47,6 +50,7 @@ public final class RouterService: Service, Sendable {
         self.resolver = resolver
         self.logger = logger
         self.usesPrefix = config.core.policy == .prefixAware
+        (abortsToSend, pendingAborts) = AsyncStream.makeStream()
         self.health = HealthService(statuses: ["": .notServing, "apus.v1.Engine": .notServing, "apus.v1.Router": .serving])
     }
 
@@ -56,6 +60,7 @@ public final class RouterService: Service, Sendable {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.tickLoop() }
                 group.addTask { await self.dnsLoop() }
+                group.addTask { await self.abortLoop() }
             }
         }
         health.setAll(.notServing)
@@ -77,6 +82,15 @@ public final class RouterService: Service, Sendable {
                     address: info.id.rawValue, state: ApusV1.BackendState(info.state), inFlight: UInt32(info.inFlight),
                     load: monitor?.load, engineID: monitor?.info?.engineID ?? "")
             })
+    }
+
+    /// Sends each queued abort, several at once (each bounded by `abortTimeout`).
+    private func abortLoop() async {
+        await withDiscardingTaskGroup { group in
+            for await (requestID, engine) in abortsToSend {
+                group.addTask { await self.abort([requestID], on: engine) }
+            }
+        }
     }
 
     private func tickLoop() async {

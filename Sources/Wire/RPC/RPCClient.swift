@@ -113,7 +113,7 @@ public final class RPCClient: Sendable {
         var header = requestHeader(callID, method, deadline, metadata)
         header.payload = payload
         let frames = connection.stream(callID: callID, encoded: header, timeout: timeout)
-        return RPCEncodedResponseStream(frames: frames)
+        return RPCEncodedResponseStream(frames: frames) { connection.cancel(callID: callID, $0) }
     }
 
     /// Closes the connection; later calls fail with UNAVAILABLE.

@@ -104,6 +104,11 @@ final class RPCClientConnection: Sendable {
 /// The responses of a server-streaming call as their encoded bytes.
 public struct RPCEncodedResponseStream: AsyncSequence, Sendable {
     let frames: AsyncThrowingStream<Frame, any Error>
+    let cancelCall: @Sendable (RPCError) -> Void
+
+    /// Ends the call from any thread: the server is told, and iteration ends by throwing `error` (nothing once the
+    /// stream has ended).
+    public func cancel(_ error: RPCError) { cancelCall(error) }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var inner: AsyncThrowingStream<Frame, any Error>.AsyncIterator

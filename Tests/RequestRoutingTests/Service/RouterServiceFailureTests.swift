@@ -1,3 +1,4 @@
+import Synchronization
 import ServingCore
 import Testing
 import Wire
@@ -115,6 +116,30 @@ struct RouterServiceFailureTests {
         try await router.waitUntil("the stuck engine got the aborts") {
             Set(engines[0].received).isSubset(of: engines[0].aborted)
         }
+        try await router.waitUntil("no request left in flight") {
+            try await router.backends().allSatisfy { $0.inFlight == 0 }
+        }
+        await router.stop()
+    }
+
+    @Test("a client that cancels mid-stream: the router aborts the request on its engine and frees its slot")
+    func clientCancelAborts() async throws {
+        var slow = ScriptedEngine.Script()
+        slow.tokens = 1_000
+        slow.outputInterval = .milliseconds(20)
+        let engine = try await ScriptedEngine.start("slow", slow)
+        let router = try await RouterHarness([engine])
+        defer { engine.stop() }
+        let outputs = Mutex(0)
+        let client = Task {
+            let stream = try await router.client.serverStream(
+                RouterService.Method.generate, ApusV1.GenerateRequest(requestID: "gone", promptTokenIDs: Array(0..<20)),
+                as: ApusV1.GenerateOutput.self)
+            for try await _ in stream { outputs.withLock { $0 += 1 } }
+        }
+        try await router.waitUntil("outputs stream") { outputs.withLock { $0 } >= 2 }
+        client.cancel()
+        try await router.waitUntil("the engine got the abort") { engine.aborted.contains("gone") }
         try await router.waitUntil("no request left in flight") {
             try await router.backends().allSatisfy { $0.inFlight == 0 }
         }
