@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RequestRouting
+import NIOPosix
 import ServiceLifecycle
 import Wire
 
@@ -75,7 +76,15 @@ struct RouterCommand: AsyncParsableCommand {
         help: "Each passive ejection lasts up to this percentage of its length longer, 0-100.")
     var ejectionJitterPercent: Double = 10
 
+    @Option(
+        name: .customLong("event-loop-threads"),
+        help: "Threads serving clients and engine connections, >= 1. With one, a request never changes threads in the router; more spread the work but add a hop where a client's and an engine's connections sit on different threads.")
+    var eventLoopThreads: Int = 1
+
     func validate() throws {
+        guard eventLoopThreads >= 1 else {
+            throw ValidationError("--event-loop-threads must be 1 or more, got \(eventLoopThreads)")
+        }
         guard (0...100).contains(retryBudgetPercent) else {
             throw ValidationError("--retry-budget-percent must be between 0 and 100, got \(retryBudgetPercent)")
         }
@@ -116,6 +125,9 @@ struct RouterCommand: AsyncParsableCommand {
         config.idleTimeout = Self.seconds(idleTimeout)
         config.healthCheckInterval = Self.seconds(healthCheckInterval)
         config.dnsRefreshInterval = Self.seconds(dnsRefreshInterval)
+        // NOTE: never shut down: it lives as long as the process.
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
+        config.eventLoopGroup = loops
         let router: RouterService
         do {
             router = try RouterService(config: config, registry: registry, logger: logger)
@@ -128,7 +140,7 @@ struct RouterCommand: AsyncParsableCommand {
         let server = RPCServer(
             host: service.host, port: service.port,
             identity: .init(service: "router", authToken: service.authToken.nilIfEmpty, tls: service.serverTLS()),
-            handlers: router.handlers,
+            handlers: router.handlers, group: loops,
             logger: logger)
         let admin = service.adminPort >= 0
             ? AdminServer(host: service.host, port: service.adminPort, health: router.health, registry: registry) : nil

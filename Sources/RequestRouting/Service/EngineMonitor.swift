@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 import Wire
 
@@ -16,9 +17,9 @@ final class EngineMonitor: Sendable {
     }
     private let state = Mutex(State())
 
-    init(id: EngineID, address: EngineAddress, configuration: RPCClient.Configuration) {
+    init(id: EngineID, address: EngineAddress, configuration: RPCClient.Configuration, group: any EventLoopGroup) {
         self.id = id
-        self.client = RPCClient(host: address.host, port: address.port, configuration: configuration)
+        self.client = RPCClient(host: address.host, port: address.port, configuration: configuration, group: group)
     }
 
     var load: ApusV1.LoadReport? {

@@ -4,7 +4,9 @@ extension RouterService {
     /// The router's RPC table: `apus.v1.Engine`, `apus.v1.Router` (admin) and `Health`.
     public var handlers: RPCHandlers {
         var h = RPCHandlers()
-        h.serverStreamingEncoded(Method.generate) {
+        // Generate and Abort run on their connection's event loop, which the engine connections share
+        // (`RouterServiceConfig.eventLoopGroup`): no thread hop between a request, its engine and its answers.
+        h.serverStreamingEncoded(Method.generate, onEventLoop: true) {
             [self] (bytes: [UInt8], context, writer: RPCStreamWriter<ApusV1.GenerateOutput>) in
             let request: ForwardedRequest
             do {
@@ -14,7 +16,7 @@ extension RouterService {
             }
             try await generate(request, metadata: context.metadata, writer: writer)
         }
-        h.unary(Method.abort) { [self] (request: ApusV1.AbortRequest, _) in
+        h.unary(Method.abort, onEventLoop: true) { [self] (request: ApusV1.AbortRequest, _) in
             ApusV1.AbortResponse(numAborted: await abort(request.requestIDs))
         }
         h.unary(Method.getLoad) { [self] (_: ApusV1.GetLoadRequest, _) in aggregateLoad() }

@@ -67,7 +67,8 @@ extension RouterService {
 
     private func startMonitor(_ id: EngineID) {
         guard let address = EngineAddress(id.rawValue) else { return }
-        let monitor = EngineMonitor(id: id, address: address, configuration: config.clientConfiguration)
+        let monitor = EngineMonitor(
+            id: id, address: address, configuration: config.clientConfiguration, group: config.eventLoopGroup)
         monitors.withLock { $0.updateValue(monitor, forKey: id) }?.stop()
         monitor.start { [self] in await watch(monitor) }
         logger.info("watching engine \(id)")

@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import Wire
 
 /// How the router service talks to its engines: timeouts, probe periods and the core's routing config.
@@ -39,6 +41,9 @@ public struct RouterServiceConfig: Sendable {
     public var streamRetryDelay: Duration = .milliseconds(100)
     /// Keepalive on engine connections: a frozen engine's connection is declared dead after about 5 s.
     public var keepalive = RPCClient.Keepalive(interval: .seconds(2), timeout: .seconds(3))
+    /// The event loops of the engine connections; the router's server should serve on the same group, and with
+    /// one thread (`apus router`'s default) a request never changes threads inside the router.
+    public var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
 
     public init(core: RouterConfig = RouterConfig(), routerID: String = "router-" + RPCServer.randomInstanceID().prefix(8))
     {

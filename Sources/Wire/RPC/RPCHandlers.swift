@@ -41,16 +41,30 @@ public struct RPCStreamWriter<Message: WireMessage>: Sendable {
 /// The server's method table: unary and server-streaming handlers by full method name ("apus.v1.Health/Check").
 public struct RPCHandlers: Sendable {
     typealias Erased = @Sendable (Frame, RPCContext, OutboundQueue) async -> Void
-    var table: [String: Erased] = [:]
+
+    struct Entry: Sendable {
+        let run: Erased
+        /// Runs on the connection's event loop thread (see `serverStreamingEncoded(_:onEventLoop:_:)`).
+        let onEventLoop: Bool
+
+        init(onEventLoop: Bool, run: @escaping Erased) {
+            self.run = run
+            self.onEventLoop = onEventLoop
+        }
+    }
+
+    var table: [String: Entry] = [:]
 
     public init() {}
 
     public var methods: [String] { table.keys.sorted() }
 
+    /// `onEventLoop`: as for `serverStreamingEncoded`.
     public mutating func unary<Request: WireMessage, Response: WireMessage>(
-        _ method: String, _ handler: @escaping @Sendable (Request, RPCContext) async throws -> Response
+        _ method: String, onEventLoop: Bool = false,
+        _ handler: @escaping @Sendable (Request, RPCContext) async throws -> Response
     ) {
-        table[method] = { frame, context, outbound in
+        table[method] = Entry(onEventLoop: onEventLoop) { frame, context, outbound in
             let callID = frame.callID
             do {
                 let request = try Request(decoding: frame.payload)
@@ -68,7 +82,7 @@ public struct RPCHandlers: Sendable {
         _ method: String,
         _ handler: @escaping @Sendable (Request, RPCContext, RPCStreamWriter<Response>) async throws -> Void
     ) {
-        table[method] = { frame, context, outbound in
+        table[method] = Entry(onEventLoop: false) { frame, context, outbound in
             let callID = frame.callID
             do {
                 let request = try Request(decoding: frame.payload)
@@ -83,11 +97,15 @@ public struct RPCHandlers: Sendable {
 
     /// A server-streaming handler that gets the request's encoded bytes, for a forwarder that reads a few fields
     /// (`ProtobufFieldReader`) and passes the rest on untouched.
+    ///
+    /// `onEventLoop` runs the handler's task on its connection's event loop thread instead of the shared pool: a
+    /// forwarder whose client connections share that loop then moves a request and its answers without a thread
+    /// hop (docs/architecture.md §7.5). Such a handler must never block the thread.
     public mutating func serverStreamingEncoded<Response: WireMessage>(
-        _ method: String,
+        _ method: String, onEventLoop: Bool = false,
         _ handler: @escaping @Sendable ([UInt8], RPCContext, RPCStreamWriter<Response>) async throws -> Void
     ) {
-        table[method] = { frame, context, outbound in
+        table[method] = Entry(onEventLoop: onEventLoop) { frame, context, outbound in
             let callID = frame.callID
             do {
                 try await handler(frame.payload, context, RPCStreamWriter(callID: callID, outbound: outbound))

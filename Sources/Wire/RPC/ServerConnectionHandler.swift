@@ -21,6 +21,15 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var calls: [UInt64: Call] = [:]
     private var peer: (service: String, instanceID: String)?
     private var remoteAddress = ""
+    private var executor: EventLoopTaskExecutor?
+
+    /// The executor of handlers registered to run on this connection's event loop (made at the first such call).
+    private func loopExecutor(_ loop: any EventLoop) -> EventLoopTaskExecutor {
+        if let executor { return executor }
+        let made = EventLoopTaskExecutor(loop)
+        executor = made
+        return made
+    }
 
     init(handlers: RPCHandlers, identity: RPCServer.Identity, tracker: CallTracker, logger: Logger) {
         self.handlers = handlers
@@ -96,7 +105,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             return outbound.sendControl(
                 Frame(callID: callID, kind: .error, status: .alreadyExists, statusMessage: "call id \(callID) is in use"))
         }
-        guard let handler = handlers.table[frame.method] else {
+        guard let entry = handlers.table[frame.method] else {
             return outbound.sendControl(
                 Frame(callID: callID, kind: .error, status: .unimplemented,
                       statusMessage: "method \(frame.method) is not implemented by \(identity.service)"))
@@ -112,7 +121,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             method: frame.method, metadata: frame.metadata, deadline: deadline, peerService: peer.service,
             peerInstanceID: peer.instanceID, remoteAddress: remoteAddress)
         outbound.open(callID: callID)
-        let task = Task { await handler(frame, rpcContext, outbound) }
+        let task: Task<Void, Never>
+        if entry.onEventLoop {
+            task = Task(executorPreference: loopExecutor(context.eventLoop)) {
+                await entry.run(frame, rpcContext, outbound)
+            }
+        } else {
+            task = Task { await entry.run(frame, rpcContext, outbound) }
+        }
         var timer: Scheduled<Void>?
         if frame.deadlineMicros > 0 {
             let loop = NIOLoopBound(self, eventLoop: context.eventLoop)

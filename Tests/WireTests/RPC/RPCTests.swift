@@ -32,6 +32,31 @@ struct RPCTests {
         }
     }
 
+    @Test("a handler registered on the event loop runs (and resumes) on its connection's loop thread; others do not")
+    func handlerOnEventLoop() async throws {
+        var handlers = RPCHandlers()
+        for (method, onLoop) in [("test.Loop/On", true), ("test.Loop/Off", false)] {
+            handlers.serverStreamingEncoded(method, onEventLoop: onLoop) {
+                (_: [UInt8], _, writer: RPCStreamWriter<ApusV1.HealthCheckRequest>) in
+                let before = MultiThreadedEventLoopGroup.currentEventLoop != nil
+                try await Task.sleep(for: .milliseconds(1))
+                let after = MultiThreadedEventLoopGroup.currentEventLoop != nil
+                try writer.send(ApusV1.HealthCheckRequest(service: "\(before) \(after)"))
+            }
+        }
+        try await withTestServer(handlers) { port in
+            let client = testClient(port)
+            for (method, expected) in [("test.Loop/On", "true true"), ("test.Loop/Off", "false false")] {
+                var answers: [String] = []
+                let stream = try await client.serverStream(
+                    method, ApusV1.HealthCheckRequest(service: ""), as: ApusV1.HealthCheckRequest.self)
+                for try await message in stream { answers.append(message.service) }
+                #expect(answers == [expected], "\(method)")
+            }
+            await client.close()
+        }
+    }
+
     @Test("a client that stops reading a stream cancels the server handler")
     func clientCancelReachesHandler() async throws {
         let cancelled = Flag()
