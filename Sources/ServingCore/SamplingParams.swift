@@ -45,10 +45,14 @@ public struct SamplingParams: Sendable, Hashable, Codable {
     /// The most logprobs a request may ask for (vLLM's default `max_logprobs`).
     public static let maxLogprobs = 20
 
+    /// The most choices one request may ask for (OpenAI's cap): each is a request of its own upstream, so an
+    /// unbounded `n` would let one body fan out without limit.
+    public static let maxN = 128
+
     /// Checks every range listed in docs/architecture.md §6.1; throws naming the parameter.
     public func validate(vocabSize: Int? = nil) throws(SamplingParamsError) {
         func fail(_ p: String, _ why: String) -> SamplingParamsError { SamplingParamsError(parameter: p, message: why) }
-        guard n >= 1 else { throw fail("n", "n must be at least 1, got \(n)") }
+        guard n >= 1, n <= Self.maxN else { throw fail("n", "n must be in [1, \(Self.maxN)], got \(n)") }
         guard temperature.isFinite, temperature >= 0, temperature <= 2 else {
             throw fail("temperature", "temperature must be in [0, 2], got \(temperature)")
         }

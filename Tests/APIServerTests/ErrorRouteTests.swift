@@ -34,6 +34,7 @@ struct ErrorRouteTests {
             (#""stop_token_ids":[100000]"#, "stop_token_ids"), (#""best_of":3"#, "best_of"),
             (#""response_format":{"type":"json_object"}"#, "response_format"),
             (#""stream_options":{}"#, "stream_options"), (#""top_k":"x""#, "top_k"), (#""n":2,"temperature":0"#, "n"),
+            (#""n":1000000,"temperature":1"#, "n"), (#""n":129,"temperature":1"#, "n"),
         ])
     func badParameter(field: String, param: String) async throws {
         let engine = FakeEngine()

@@ -28,6 +28,7 @@ struct SamplingParamsTests {
         ("stop", bad { $0.stop = [""] }),
         ("logit_bias", bad { $0.logitBias = [10: 1] }),
         ("n", bad { $0.temperature = 0; $0.n = 2 }),
+        ("n", bad { $0.n = SamplingParams.maxN + 1 }),
     ]
 
     @Test("each out-of-range value is rejected naming its parameter", arguments: cases)
@@ -38,5 +39,13 @@ struct SamplingParamsTests {
         } catch {
             #expect(error.parameter == parameter)
         }
+    }
+
+    @Test("the edges of each bounded range are accepted")
+    func edgesAccepted() throws {
+        var p = SamplingParams()
+        p.n = SamplingParams.maxN
+        p.logprobs = SamplingParams.maxLogprobs
+        try p.validate(vocabSize: 10)
     }
 }
