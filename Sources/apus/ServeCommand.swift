@@ -102,45 +102,106 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// Starts the children in dependency order, watches them, and stops them in reverse order on shutdown.
+/// Starts the children in dependency order and supervises them: a child that dies is started again on its ports
+/// with backoff while the others keep serving (engine-cores recover a lost runner's requests, the router retries
+/// a lost engine-core's, the api reconnects). On Ctrl-C or SIGTERM every child gets SIGTERM at once and SIGKILL
+/// after `stopGrace`.
 struct ClusterService: Service {
     let command: ServeCommand
     let logger: Logger
+    static let stopGrace: Duration = .seconds(10)
 
     func run() async throws {
-        var children: [ChildProcess] = []
-        defer { for child in children.reversed() { child.stop() } }
-        func launch(_ name: String, _ args: [String]) async throws -> ChildProcess {
-            let child = ChildProcess(name: name, arguments: args)
-            try await child.start()
-            children.append(child)
-            logger.info("\(name) up: \(child.fields.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))")
-            return child
-        }
-        var engines: [String] = []
-        for i in 0..<command.dataParallelSize {
-            var runners: [String] = []
-            for stage in 0..<command.pipelineParallelSize {
-                let name = command.pipelineParallelSize > 1 ? "runner-\(i)-stage-\(stage)" : "runner-\(i)"
-                runners.append(try await launch(name, command.runnerArgs(stage: stage)).address("wire")!)
-            }
-            let engine = try await launch("engine-core-\(i)", command.engineArgs(runners: runners, index: i))
-            engines.append(engine.address("wire")!)
-        }
-        let router = try await launch("router", command.routerArgs(engines: engines))
-        let api = try await launch("api", command.apiArgs(upstream: router.address("wire")!))
-        let url = "http://\(api.address("http") ?? "\(command.host):\(command.port)")/v1"
-        FileHandle.standardOutput.write(Data("Apus is serving the OpenAI API at \(url)  (Ctrl-C stops the cluster)\n".utf8))
-        let watched = children
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                if let dead = watched.first(where: { !$0.isRunning }) {
-                    logger.error("\(dead.name) exited with status \(dead.exitStatus); stopping the cluster")
-                    return
+        let supervisor = Supervisor(logger: logger)
+        do {
+            var engines: [String] = []
+            for i in 0..<command.dataParallelSize {
+                var runners: [String] = []
+                for stage in 0..<command.pipelineParallelSize {
+                    let name = command.pipelineParallelSize > 1 ? "runner-\(i)-stage-\(stage)" : "runner-\(i)"
+                    runners.append(try await supervisor.launch(name, command.runnerArgs(stage: stage)).address("wire")!)
                 }
-                try? await Task.sleep(for: .milliseconds(250))
+                let engine = try await supervisor.launch(
+                    "engine-core-\(i)", command.engineArgs(runners: runners, index: i))
+                engines.append(engine.address("wire")!)
             }
+            let router = try await supervisor.launch("router", command.routerArgs(engines: engines))
+            let api = try await supervisor.launch("api", command.apiArgs(upstream: router.address("wire")!))
+            let url = "http://\(api.address("http") ?? "\(command.host):\(command.port)")/v1"
+            FileHandle.standardOutput.write(
+                Data("Apus is serving the OpenAI API at \(url)  (Ctrl-C stops the cluster)\n".utf8))
+            await cancelWhenGracefulShutdown { await supervisor.supervise() }
+        } catch {
+            await supervisor.stopAll(grace: Self.stopGrace)
+            throw error
         }
-        logger.info("stopping: api, router, engine-cores, runners")
+        logger.info("stopping the cluster")
+        await supervisor.stopAll(grace: Self.stopGrace)
+    }
+}
+
+/// The children of `apus serve` and their restarts.
+///
+/// NOTE: @unchecked Sendable: `children` is used by one task at a time — the launches, then `supervise`, then
+/// `stopAll`, each awaited before the next starts.
+final class Supervisor: @unchecked Sendable {
+    private var children: [ChildProcess] = []
+    private let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    /// Starts a child and waits for it to listen.
+    func launch(_ name: String, _ args: [String]) async throws -> ChildProcess {
+        let child = try await start(ChildProcess(name: name, arguments: args))
+        children.append(child)
+        return child
+    }
+
+    private func start(_ child: ChildProcess) async throws -> ChildProcess {
+        try await child.start()
+        logger.info("\(child.name) up: \(child.fields.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))")
+        return child
+    }
+
+    /// Restarts dead children until the task is cancelled: after 0.5 s, doubling up to 10 s while restarts keep
+    /// failing; a child that stays up for a minute starts from 0.5 s again.
+    func supervise() async {
+        var backoff = [Duration](repeating: .milliseconds(500), count: children.count)
+        var upSince = [ContinuousClock.Instant](repeating: .now, count: children.count)
+        while !Task.isCancelled {
+            for (i, child) in children.enumerated() {
+                if child.isRunning {
+                    if upSince[i].duration(to: .now) > .seconds(60) { backoff[i] = .milliseconds(500) }
+                    continue
+                }
+                logger.error("\(child.name) exited with status \(child.exitStatus); restarting it in \(backoff[i])")
+                try? await Task.sleep(for: backoff[i])
+                if Task.isCancelled { return }
+                backoff[i] = min(backoff[i] * 2, .seconds(10))
+                let replacement = child.replacement()
+                do {
+                    children[i] = try await start(replacement)
+                    upSince[i] = .now
+                } catch {
+                    logger.error("\(child.name) did not come back: \(error)")
+                    children[i] = replacement
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// SIGTERM to every child at once (the api first), SIGKILL to those still running after `grace`.
+    func stopAll(grace: Duration) async {
+        for child in children.reversed() { child.terminate() }
+        let end = ContinuousClock.now + grace
+        while children.contains(where: \.isRunning) && ContinuousClock.now < end {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for child in children where child.isRunning {
+            logger.warning("\(child.name) did not stop within \(grace); killing it")
+            child.kill()
+        }
+        for child in children { child.waitUntilExit() }
     }
 }

@@ -122,5 +122,11 @@ final class OpenAIRawConnection {
         }
     }
 
+    /// Makes a read that waits longer than `seconds` return what it has (an empty response when nothing came).
+    func setReceiveTimeout(seconds: Int) {
+        var limit = timeval(tv_sec: seconds, tv_usec: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     func close() { _ = Glibc.close(fd) }
 }
