@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServingCore
 import Tokenization
 import Wire
 
@@ -124,7 +125,9 @@ struct APIKeyMiddleware: RouterMiddleware {
         _ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response
     ) async throws -> Response {
         guard let apiKey, request.uri.path.hasPrefix("/v1") else { return try await next(request, context) }
-        guard request.headers[.authorization] == "Bearer \(apiKey)" else { return APIError.unauthorized.response }
+        guard ConstantTime.equals(request.headers[.authorization] ?? "", "Bearer \(apiKey)") else {
+            return APIError.unauthorized.response
+        }
         return try await next(request, context)
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import ServingCore
 
 /// One accepted connection: checks the hello, starts a task per call, routes CANCEL and PING, enforces deadlines.
 ///
@@ -84,7 +85,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 "protocol version \(hello.protocolVersion) is not supported; \(identity.service) speaks version \(WireProtocol.version)",
                 context: context)
         }
-        if let secret = identity.authToken, hello.authToken != secret {
+        if let secret = identity.authToken, !ConstantTime.equals(hello.authToken, secret) {
             return refuse(.unauthenticated, "bad or missing auth token at hello", context: context)
         }
         peer = (hello.service, hello.instanceID)
