@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+
+@Suite("Seeded bad OpenAI request bodies against apus serve")
+struct BadInputProbeTests {
+    @Test("300 malformed, type-confused and extreme bodies: no 5xx, the api's memory bounded, a normal request works")
+    func probe() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let serve = try await ApusProcess.serve(apiKey: OpenAICluster.apiKey)
+        defer { serve.stop() }
+        let api = try #require(ServeSupervisorTests.children(of: serve.process.processIdentifier)["api"])
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [
+            "python3", root.appendingPathComponent("scripts/probe-bad-inputs.py").path,
+            "--base", String(serve.baseURL.dropLast("/v1".count)), "--key", OpenAICluster.apiKey,
+            "--count", "300", "--seed", "7", "--api-pid", "\(api)", "--max-rss-mb", "256",
+        ]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(output)\nserve stderr:\n\(serve.stderrTail(40))")
+        #expect(output.contains("a normal request afterwards: 200"), "\(output)")
+    }
+}
