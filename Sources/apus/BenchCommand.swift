@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Benchmarks: wire (vs grpc-swift), scheduler, runner, quant, tokenizer, router, messages, serve.",
         subcommands: [
             BenchWireCommand.self, BenchSchedulerCommand.self, BenchRunnerCommand.self, BenchQuantCommand.self,
-            BenchTokenizerCommand.self,
+            BenchTokenizerCommand.self, BenchAsyncCommand.self,
             BenchRouterCommand.self, BenchRouterOverheadCommand.self, BenchMessagesCommand.self, BenchServeCommand.self,
         ])
 }
