@@ -18,10 +18,11 @@ public final class KVCache: @unchecked Sendable {
         self.numKVHeads = numKVHeads
         self.headDim = headDim
         let n = numBlocks * blockSize * numKVHeads * headDim
-        // NOTE: not zero-filled: every slot is written before it is read, and untouched pages cost no memory
-        // until a request reaches them.
-        keys = (0..<numLayers).map { _ in FloatBuffer(count: n, zeroed: false) }
-        values = (0..<numLayers).map { _ in FloatBuffer(count: n, zeroed: false) }
+        // NOTE: zero-filled although every slot is written before it is read: the memory is committed when the
+        // cache is sized, so a node short of memory fails at start rather than at the request that first reaches
+        // an untouched page, and a serving runner's resident memory stays flat (the chaos soak checks it).
+        keys = (0..<numLayers).map { _ in FloatBuffer(count: n) }
+        values = (0..<numLayers).map { _ in FloatBuffer(count: n) }
     }
 
     public var numSlots: Int { numBlocks * blockSize }
