@@ -75,6 +75,28 @@ void apus_int8_store(const float *sums, int rows, int groups, const int8_output 
     }
 }
 
+/* Weight rows j0 ..< j0 + n unpacked into rows 0 ..< n of `out`, and the next n rows on their way from memory.
+ * NOTE: without the prefetch every tile's unpacking waits on DRAM (a decode step's weights are not in cache; 4 Q4_1
+ * rows of 576 are 1.4 KB). */
+static void unpack_tile(int isa, int type, const void *w, size_t rowBytes, int j0, int n, int next, const int8_weights *out) {
+    const char *ahead = (const char *)w + (size_t)(j0 + n) * rowBytes;
+    for (size_t at = 0; at < (size_t)next * rowBytes; at += 64) __builtin_prefetch(ahead + at);
+    for (int j = 0; j < n; j++) {
+        const void *row = (const uint8_t *)w + (size_t)(j0 + j) * rowBytes;
+#if defined(__x86_64__)
+        if (isa >= 1) {
+            apus_int8_unpack_avx2(type, row, out, j);
+            continue;
+        }
+#endif
+        apus_int8_unpack_plain(type, row, out, j);
+    }
+}
+
+/* Bytes of activation tiles one pass over the weight rows multiplies: they stay in L2 (1–2 MB per core on current
+ * x86) while every tile of weight rows meets them; more rows take several passes, each unpacking W again. */
+#define PASS_BYTES (256 * 1024)
+
 int apus_quant_int8_gemm(
     int isa, int type, int rows, int k, const void *act, int split, const void *w, size_t rowBytes, float *c,
     size_t ldc, int rowBegin, int rowEnd, int accumulate) {
@@ -86,27 +108,26 @@ int apus_quant_int8_gemm(
 #endif
     const int8_weights unpacked = scratch(type, k);
     if (!unpacked.u) return -2;
-    const int groups = groups_of(rows, split);
+    const int groups = groups_of(rows, split), blocks = k / 32;
+    const size_t groupBytes = (size_t)blocks * sizeof(act_tile32);
+    const int pass = groupBytes * APUS_INT8_MAX_GROUPS >= PASS_BYTES
+                         ? APUS_INT8_MAX_GROUPS
+                         : (int)(PASS_BYTES / groupBytes) / APUS_INT8_MAX_GROUPS * APUS_INT8_MAX_GROUPS;
     const act_tile32 *tiles = act;
-    for (int j0 = rowBegin; j0 < rowEnd; j0 += APUS_INT8_MAX_ROWS) {
-        const int n = rowEnd - j0 < APUS_INT8_MAX_ROWS ? rowEnd - j0 : APUS_INT8_MAX_ROWS;
-        for (int j = 0; j < n; j++) {
-            const void *row = (const uint8_t *)w + (size_t)(j0 + j) * rowBytes;
-#if defined(__x86_64__)
-            if (isa >= 1) {
-                apus_int8_unpack_avx2(type, row, &unpacked, j);
-                continue;
+    for (int p0 = 0; p0 < groups; p0 += pass) {
+        const int p1 = groups - p0 < pass ? groups : p0 + pass;
+        for (int j0 = rowBegin; j0 < rowEnd; j0 += APUS_INT8_MAX_ROWS) {
+            const int n = rowEnd - j0 < APUS_INT8_MAX_ROWS ? rowEnd - j0 : APUS_INT8_MAX_ROWS;
+            const int next = rowEnd - (j0 + n) < APUS_INT8_MAX_ROWS ? rowEnd - (j0 + n) : APUS_INT8_MAX_ROWS;
+            unpack_tile(isa, type, w, rowBytes, j0, n, next, &unpacked);
+            for (int g0 = p0; g0 < p1; g0 += APUS_INT8_MAX_GROUPS) {
+                const int gn = p1 - g0 < APUS_INT8_MAX_GROUPS ? p1 - g0 : APUS_INT8_MAX_GROUPS;
+                const int first = (split ? g0 / 2 : g0) * APUS_INT8_GROUP;
+                const int8_output o = {c + (size_t)first * ldc + j0, ldc, rows - first, split, accumulate};
+                const act_tile32 *a = tiles + (size_t)g0 * blocks;
+                if (kernel) kernel(&unpacked, n, a, gn, &o);
+                else apus_int8_tile_plain(type, &unpacked, n, a, gn, &o);
             }
-#endif
-            apus_int8_unpack_plain(type, row, &unpacked, j);
-        }
-        for (int g0 = 0; g0 < groups; g0 += APUS_INT8_MAX_GROUPS) {
-            const int gn = groups - g0 < APUS_INT8_MAX_GROUPS ? groups - g0 : APUS_INT8_MAX_GROUPS;
-            const int first = (split ? g0 / 2 : g0) * APUS_INT8_GROUP;
-            const int8_output o = {c + (size_t)first * ldc + j0, ldc, rows - first, split, accumulate};
-            const act_tile32 *a = tiles + (size_t)g0 * (k / 32);
-            if (kernel) kernel(&unpacked, n, a, gn, &o);
-            else apus_int8_tile_plain(type, &unpacked, n, a, gn, &o);
         }
     }
     return 0;
