@@ -162,22 +162,25 @@ extension Kernels {
         _ act: Int8Activations, parts: [QuantizedMatrix], out: UnsafeMutablePointer<Float>, ldOut: Int,
         accumulate: Bool, kernel: GEMMKernel, threads: Int
     ) {
-        var ranges: [(part: Int, begin: Int, end: Int, column: Int)] = []
-        var column = 0
-        for (p, part) in parts.enumerated() {
-            for begin in stride(from: 0, to: part.outDim, by: int8PartRows) {
-                ranges.append((p, begin, min(begin + int8PartRows, part.outDim), column))
-            }
-            column += part.outDim
+        // Ranges numbered part after part: part p's first range and first column.
+        var (firstRange, firstColumn) = ([0], [0])
+        for part in parts {
+            firstRange.append(firstRange.last! + (part.outDim + int8PartRows - 1) / int8PartRows)
+            firstColumn.append(firstColumn.last! + part.outDim)
         }
-        let (a, o, list) = (SendablePointer(act.pointer.assumingMemoryBound(to: UInt8.self)), SendablePointer(out), ranges)
+        let (a, o, ranges, columns) = (
+            SendablePointer(act.pointer.assumingMemoryBound(to: UInt8.self)), SendablePointer(out), firstRange,
+            firstColumn
+        )
         let (rows, inDim, split) = (Int32(act.rows), Int32(act.inDim), Int32(act.split ? 1 : 0))
-        Parallel.run(parts: list.count, threads: threads) { index in
-            let (p, begin, end, column) = list[index]
+        Parallel.run(parts: firstRange.last!, threads: threads) { index in
+            let p = ranges.lastIndex { $0 <= index }!
             let m = parts[p]
+            let begin = (index - ranges[p]) * int8PartRows
             let status = apus_quant_int8_gemm(
                 kernel.rawValue, Int32(m.type.rawValue), rows, inDim, a.base, split, m.base.base, m.rowBytes,
-                o.base + column, ldOut, Int32(begin), Int32(end), accumulate ? 1 : 0)
+                o.base + columns[p], ldOut, Int32(begin), Int32(min(begin + int8PartRows, m.outDim)),
+                accumulate ? 1 : 0)
             precondition(status == 0, "int8 GEMM (\(m.type), \(kernel)) failed with status \(status)")
         }
     }
