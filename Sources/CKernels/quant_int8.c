@@ -78,7 +78,8 @@ void apus_int8_store(const float *sums, int rows, int groups, const int8_output 
 /* Weight rows j0 ..< j0 + n unpacked into rows 0 ..< n of `out`, and the next n rows on their way from memory.
  * NOTE: without the prefetch every tile's unpacking waits on DRAM (a decode step's weights are not in cache; 4 Q4_1
  * rows of 576 are 1.4 KB). */
-static void unpack_tile(int isa, int type, const void *w, size_t rowBytes, int j0, int n, int next, const int8_weights *out) {
+static void unpack_tile(
+    int isa, int type, const void *w, size_t rowBytes, int j0, int n, int next, const int8_weights *out) {
     const char *ahead = (const char *)w + (size_t)(j0 + n) * rowBytes;
     for (size_t at = 0; at < (size_t)next * rowBytes; at += 64) __builtin_prefetch(ahead + at);
     for (int j = 0; j < n; j++) {

@@ -28,8 +28,8 @@ typedef struct {
     int32_t nsumLo[APUS_INT8_GROUP]; /* −Σ q of values 0–15 (Q6_K's sub-blocks of 16) */
 } act_tile32;
 
-/* Unpacked weight rows: `rows` rows of k unsigned values, `k` bytes apart, then per row and sub-block its scale dw
- * and min cw (rows × subBlocks floats each). */
+/* Unpacked weight rows (up to APUS_INT8_MAX_ROWS): k unsigned values per row, `k` bytes apart, and per row and
+ * sub-block its scale dw and min cw (`subBlocks` floats apart). */
 typedef struct {
     uint8_t *u;
     float *dw, *cw;
@@ -60,8 +60,7 @@ static inline int apus_int8_has_min(int type) {
     return type == APUS_GGML_Q4_1 || type == APUS_GGML_Q5_1 || type == APUS_GGML_Q4_K || type == APUS_GGML_Q5_K;
 }
 
-/* Unpacks weight row `w` (k values of `type`) into row `row` of `out`: plain C, and AVX2 (identical bytes and
- * floats). */
+/* Unpacks weight row `w` (k values of `type`) into row `row` of `out`: plain C, and AVX2. */
 void apus_int8_unpack_plain(int type, const void *w, const int8_weights *out, int row);
 void apus_int8_unpack_avx2(int type, const void *w, const int8_weights *out, int row);
 

@@ -227,7 +227,8 @@ AVX2Q INLINE void tile(int type, const int8_weights *w, int ROWS, const act_tile
         }
     }
     for (int j = 0; j < ROWS; j++)
-        for (int half = 0; half < 2; half++) _mm256_storeu_ps(out + (size_t)j * APUS_INT8_GROUP + 8 * half, acc[j][half]);
+        for (int half = 0; half < 2; half++)
+            _mm256_storeu_ps(out + (size_t)j * APUS_INT8_GROUP + 8 * half, acc[j][half]);
 }
 
 /* The tile kernel of one type: pairs of weight rows, then a last single one, per group. */

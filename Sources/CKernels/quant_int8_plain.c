@@ -132,7 +132,8 @@ void apus_int8_tile_plain(
                     const act_tile32 *t = act + (size_t)g * blocks + b;
                     for (int h = 0; h < 32 / sub; h++) {
                         const int first = h * sub, s = (32 * b + first) / sub;
-                        const int nsum = sub == 32 ? t->nsum[lane] : h ? t->nsum[lane] - t->nsumLo[lane] : t->nsumLo[lane];
+                        const int32_t all = t->nsum[lane], lo = t->nsumLo[lane];
+                        const int nsum = sub == 32 ? all : h ? all - lo : lo;
                         int isum = offset * nsum;
                         for (int i = first; i < first + sub; i++) isum += u[32 * b + i] * t->q[i / 4][lane][i % 4];
                         acc += (float)isum * (t->d[lane] * dw[s]);

@@ -28,7 +28,8 @@ VNNI INLINE void store4x16(const __m512 a[4], float *c, size_t ldc, int add) {
 }
 
 /* Weight rows 0 ..< ROWS against groups 0 ..< GROUPS, into C as `o` says. */
-VNNI INLINE void tile(int type, const int8_weights *w, int ROWS, const act_tile32 *act, int GROUPS, const int8_output *o) {
+VNNI INLINE void tile(
+    int type, const int8_weights *w, int ROWS, const act_tile32 *act, int GROUPS, const int8_output *o) {
     const int blocks = w->k / 32, sub = apus_int8_sub(type), shift = apus_int8_shift(type);
     __m512 acc[APUS_INT8_MAX_ROWS][APUS_INT8_MAX_GROUPS];
     for (int j = 0; j < ROWS; j++)

@@ -37,7 +37,9 @@ struct QuantizedInt8Tests {
         return out
     }
 
-    @Test("every type, batch size and kernel matches f32 math; other columns stay; accumulate adds", arguments: quantized)
+    @Test(
+        "every type, batch size and kernel matches f32 math; other columns stay; accumulate adds",
+        arguments: quantized)
     func matchesDequantized(type: GGMLType) {
         let m = QuantizedLinearTests.matrix(type, outDim: 37, inDim: 512, seed: 31)
         let ldOut = 41
@@ -77,7 +79,8 @@ struct QuantizedInt8Tests {
         let m = QuantizedLinearTests.matrix(.q4_K, outDim: 6, inDim: 2048, seed: 13)
         let x = QuantizedLinearTests.activations(rows: 100, inDim: 2048, seed: 14)
         for kernel in Self.kernels {
-            let got = Self.product(x, rows: 100, m, ldOut: 6, initial: [Float](repeating: .nan, count: 600), kernel: kernel)
+            let initial = [Float](repeating: .nan, count: 600)
+            let got = Self.product(x, rows: 100, m, ldOut: 6, initial: initial, kernel: kernel)
             QuantizedLinearTests.check(got, x: x, rows: 100, m, ldOut: 6, int8Tiles: true)
         }
     }
