@@ -114,4 +114,15 @@ static inline void apus_k_scale_min(const uint8_t *s, int j, uint8_t *sc, uint8_
     }
 }
 
+/* The 8 scales and 8 mins of a Q4_K / Q5_K block (apus_k_scale_min for all j at once, four bytes per operation). */
+static inline void apus_k_scales_mins(const uint8_t *s, uint8_t sc[8], uint8_t m[8]) {
+    uint32_t u[3];
+    memcpy(u, s, 12);
+    const uint32_t lo6 = 0x3F3F3F3F, top2 = 0x03030303, nib = 0x0F0F0F0F;
+    const uint32_t out[4] = {u[0] & lo6, (u[2] & nib) | ((u[0] >> 6) & top2) << 4, u[1] & lo6,
+                             ((u[2] >> 4) & nib) | ((u[1] >> 6) & top2) << 4};
+    memcpy(sc, out, 8);
+    memcpy(m, out + 2, 8);
+}
+
 #endif

@@ -137,17 +137,6 @@ AVX2Q INLINE void rows_32(int type, int k, const void *w, const void *act, size_
     }
 }
 
-/* The 8 scales and 8 mins of a Q4_K / Q5_K block (apus_k_scale_min for all j at once, four bytes per operation). */
-static inline void k_scales_mins(const uint8_t *s, uint8_t sc[8], uint8_t m[8]) {
-    uint32_t u[3];
-    memcpy(u, s, 12);
-    const uint32_t lo6 = 0x3F3F3F3F, top2 = 0x03030303, nib = 0x0F0F0F0F;
-    const uint32_t out[4] = {u[0] & lo6, (u[2] & nib) | ((u[0] >> 6) & top2) << 4, u[1] & lo6,
-                             ((u[2] >> 4) & nib) | ((u[1] >> 6) & top2) << 4};
-    memcpy(sc, out, 8);
-    memcpy(m, out + 2, 8);
-}
-
 /* Q4_K / Q5_K: per block, the 8 sub-blocks' unsigned values and 16-bit scales; the mins (each twice, one per 16
  * values) meet the sums of X in one multiply-add. */
 AVX2Q INLINE void rows_k45(int type, int k, const void *w, const void *act, size_t actBytes, int rows, float *out) {
@@ -160,7 +149,7 @@ AVX2Q INLINE void rows_k45(int type, int k, const void *w, const void *act, size
         const block_q5_K *q5 = (const block_q5_K *)w + b;
         const uint8_t *scales = five ? q5->scales : q4->scales, *qs = five ? q5->qs : q4->qs;
         uint8_t sc[8], m[8];
-        k_scales_mins(scales, sc, m);
+        apus_k_scales_mins(scales, sc, m);
         const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)m));
         const __m256i mins = _mm256_setr_m128i(_mm_unpacklo_epi16(m16, m16), _mm_unpackhi_epi16(m16, m16));
         __m256i v[8];

@@ -50,6 +50,23 @@ struct LinearWeightTests {
         #expect(out.map(\.bitPattern) == Self.partByPart(w, x, rows: rows).map(\.bitPattern))
     }
 
+    @Test("stacked quantized parts in one int8 loop give each part's own products", arguments: [9, 33])
+    func stackedInt8MatchesParts(rows: Int) {
+        let w = LinearWeight(parts: [
+            .stored(.dummy(type: .q4_1, outDim: 70, inDim: 256, seed: 1)),
+            .stored(.dummy(type: .q8_0, outDim: 21, inDim: 256, seed: 2)),
+            .stored(.dummy(type: .q6_K, outDim: 19, inDim: 256, seed: 3)),
+        ])
+        let x = Self.input(rows: rows, inDim: 256)
+        var out = [Float](repeating: .nan, count: rows * w.outDim)
+        x.withUnsafeBufferPointer { xs in
+            out.withUnsafeMutableBufferPointer { o in
+                Kernels.linear(xs.baseAddress!, rows: rows, inDim: 256, weight: w, out: o.baseAddress!)
+            }
+        }
+        #expect(out.map(\.bitPattern) == Self.partByPart(w, x, rows: rows).map(\.bitPattern))
+    }
+
     @Test("bias and accumulate apply to every column of every part", arguments: [2, 20])
     func biasAndAccumulate(rows: Int) {
         let w = Self.mixed(inDim: 64)

@@ -5,13 +5,15 @@ import Testing
 
 /// `Kernels.linear` on a `QuantizedMatrix`, against Double math on the dequantized matrix.
 ///
-/// Tolerances. Where X stays f32 (the float types; every type above `quantizedDecodeRows` rows, which dequantizes W
-/// exactly and runs the f32 GEMM) an output may differ by 1e-5 · Σ|x·w|: f32 sums of 512 products round far less.
-/// Where X is quantized to int8 (quantized types, decode-size batches), each x moves by at most half a step,
-/// amax(its block) / 254, so an output may differ by Σ |w| · amax / 254 (+ the f32 term); on random data the
-/// errors are about a tenth of that, and their RMS over all outputs must also stay within twice what uniform
-/// rounding noise gives, √(Σ w² · step² / 12). A swapped nibble, scale or min moves outputs by a sizeable part of
-/// Σ|x·w| and fails both.
+/// Tolerances. Where X stays f32 (the float types; quantized types above `quantizedDecodeRows` rows that do not take
+/// the int8 tiles, which dequantize W exactly and run the f32 GEMM) an output may differ by 1e-5 · Σ|x·w|: f32 sums
+/// of 512 products round far less. Where X is quantized to int8 (blocks of the weight's block size up to
+/// `quantizedDecodeRows` rows, of 32 in the int8 tiles above), each x moves by at most half a step,
+/// amax(its block) / 254, so an output may differ by Σ |w| · amax / 254 (+ the f32 term); on random data the errors
+/// are about a tenth of that, and their RMS over all outputs must also stay within twice what uniform rounding noise
+/// gives, √(Σ w² · step² / 12). A swapped nibble, scale or min moves outputs by a sizeable part of Σ|x·w| and fails
+/// both. With the residual pass (`preciseActivations`) the step is that of the residual's quantization, at most
+/// 1/254 of the first one.
 @Suite("Quantized linear")
 struct QuantizedLinearTests {
     static let types = GGMLType.allCases
@@ -27,30 +29,43 @@ struct QuantizedLinearTests {
     /// Runs the kernel into `rows × ldOut` floats that start as `initial`.
     static func run(
         _ x: [Float], rows: Int, _ m: QuantizedMatrix, ldOut: Int, initial: [Float], accumulate: Bool = false,
-        kernel: Kernels.GEMMKernel = .chosen
+        precise: Bool = false, kernel: Kernels.GEMMKernel = .chosen
     ) -> [Float] {
         var out = initial
         x.withUnsafeBufferPointer { xs in
             out.withUnsafeMutableBufferPointer { o in
                 Kernels.linear(
                     xs.baseAddress!, rows: rows, inDim: m.inDim, weight: m, out: o.baseAddress!,
-                    ldOut: ldOut, accumulate: accumulate, kernel: kernel)
+                    ldOut: ldOut, accumulate: accumulate, preciseActivations: precise, kernel: kernel)
             }
         }
         return out
     }
 
+    /// The activation block of what `Kernels.linear` runs for `rows` rows of a weight of `type` with `kernel`, or
+    /// of the int8 tiles called directly (nil: X stays f32).
+    static func activationBlock(_ type: GGMLType, rows: Int, kernel: Kernels.GEMMKernel, int8Tiles: Bool) -> Int? {
+        guard type.isQuantized else { return nil }
+        if int8Tiles || Kernels.usesInt8Tiles(rows: rows, type: type, kernel: kernel) { return 32 }
+        return rows <= Kernels.quantizedDecodeRows ? type.blockSize : nil
+    }
+
     /// Checks `got` (rows × ldOut, columns 0..<outDim) against the exact products, with the bounds above.
-    static func check(_ got: [Float], x: [Float], rows: Int, _ m: QuantizedMatrix, ldOut: Int, base: [Float]? = nil) {
+    static func check(
+        _ got: [Float], x: [Float], rows: Int, _ m: QuantizedMatrix, ldOut: Int, base: [Float]? = nil,
+        precise: Bool = false, kernel: Kernels.GEMMKernel = .chosen, int8Tiles: Bool = false
+    ) {
         let w = m.dequantized().toArray()
         let (k, n) = (m.inDim, m.outDim)
-        let int8 = m.type.isQuantized && rows <= Kernels.quantizedDecodeRows
-        let block = m.type.blockSize
+        let block = activationBlock(m.type, rows: rows, kernel: kernel, int8Tiles: int8Tiles)
+        let int8 = block != nil
         var (worst, sumSquares, noise) = (0.0, 0.0, 0.0)
         for r in 0..<rows {
             let xr = x[r * k..<(r + 1) * k].map(Double.init)
             let steps = (0..<k).map { i in
-                int8 ? xr[i / block * block..<(i / block + 1) * block].map(abs).max()! / 127 : 0
+                guard let block else { return 0.0 }
+                let step = xr[i / block * block..<(i / block + 1) * block].map(abs).max()! / 127
+                return precise ? step / 254 : step
             }
             for j in 0..<n {
                 var (exact, magnitude, bound, variance) = (Double(base?[r * ldOut + j] ?? 0), 0.0, 0.0, 0.0)
@@ -75,13 +90,17 @@ struct QuantizedLinearTests {
         }
     }
 
-    @Test("every type and batch size matches f32 math on the dequantized weight", arguments: types)
+    /// Plain C runs the f32 GEMM above decode size, the vector kernels the int8 tiles.
+    @Test("every type, batch size and path matches f32 math on the dequantized weight", arguments: types)
     func matchesDequantized(type: GGMLType) {
         let m = Self.matrix(type, outDim: 70, inDim: 512, seed: 11)
         for rows in [1, 3, 8, 33, 130] {
             let x = Self.activations(rows: rows, inDim: 512, seed: rows)
-            let got = Self.run(x, rows: rows, m, ldOut: 70, initial: [Float](repeating: .nan, count: rows * 70))
-            Self.check(got, x: x, rows: rows, m, ldOut: 70)
+            for kernel in [Kernels.GEMMKernel.plain, .chosen] {
+                let initial = [Float](repeating: .nan, count: rows * 70)
+                let got = Self.run(x, rows: rows, m, ldOut: 70, initial: initial, kernel: kernel)
+                Self.check(got, x: x, rows: rows, m, ldOut: 70, kernel: kernel)
+            }
         }
     }
 
@@ -143,6 +162,7 @@ struct QuantizedLinearTests {
         }
     }
 
+    /// Where a vector kernel takes the int8 tiles and plain C the f32 GEMM, `QuantizedInt8Tests` compares the tiles.
     @Test("the vector kernels agree with plain C", arguments: types)
     func vectorMatchesPlain(type: GGMLType) {
         let m = Self.matrix(type, outDim: 50, inDim: 512, seed: 21)
@@ -151,7 +171,10 @@ struct QuantizedLinearTests {
             let zero = [Float](repeating: 0, count: rows * 50)
             let plain = Self.run(x, rows: rows, m, ldOut: 50, initial: zero, kernel: .plain)
             let w = m.dequantized().toArray()
-            for kernel in Kernels.GEMMKernel.allCases where kernel > .plain && kernel <= .best {
+            for kernel in Kernels.GEMMKernel.allCases where kernel > .plain && kernel <= .best
+                && Kernels.usesInt8Tiles(rows: rows, type: type, kernel: kernel)
+                    == Kernels.usesInt8Tiles(rows: rows, type: type, kernel: .plain)
+            {
                 let got = Self.run(x, rows: rows, m, ldOut: 50, initial: zero, kernel: kernel)
                 for r in 0..<rows {
                     for j in 0..<50 {

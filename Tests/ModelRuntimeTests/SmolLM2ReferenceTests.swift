@@ -59,7 +59,7 @@ struct SmolLM2ReferenceTests {
     }
 
     /// Mean coarse KL(transformers ‖ Apus) and top-1 agreement over every reference position, the prompts run as
-    /// one prefill each (f32 activations) or, with `decode`, one token per step (int8 activations, as llama.cpp).
+    /// one prefill each or, with `decode`, one token per step (int8 activations either way, as llama.cpp).
     func measure(_ runner: ModelRunner, _ reference: Reference, decode: Bool) -> (kl: Double, top1: Double) {
         var kls: [Double] = []
         var agree = 0
@@ -76,9 +76,10 @@ struct SmolLM2ReferenceTests {
         return (kls.reduce(0, +) / Double(kls.count), Double(agree) / Double(kls.count))
     }
 
-    /// Bounds: llama.cpp (int8 activations throughout) measured KL 0.00274 and top-1 0.973 here; Apus's prefill
-    /// is f32 math on the same dequantized weights (KL ~1e-6), its decode close to llama.cpp's. Apus may be worse
-    /// than llama.cpp by at most 0.005 nats per position.
+    /// Bounds: llama.cpp (int8 activations throughout) measured KL 0.00274 and top-1 0.973 here; Apus's prefill and
+    /// decode, int8 as well, measured KL 0.00274 and 0.00246, top-1 0.981 and 0.975 (its prefill was f32 math
+    /// before prefills took the int8 tiles: KL 8e-7, top-1 1.0). Apus may be worse than llama.cpp by at most 0.005
+    /// nats per position.
     @Test("teacher-forced next-token distributions: mean KL and top-1 agreement, against llama.cpp's")
     func teacherForced() throws {
         let reference = try Self.reference()
@@ -90,12 +91,14 @@ struct SmolLM2ReferenceTests {
             "SmolLM2 Q4_1, \(reference.prompts.map(\.ids.count).reduce(0, +)) positions: Apus prefill mean KL "
                 + "\(prefill.kl), top-1 \(prefill.top1); Apus decode mean KL \(decode.kl), top-1 \(decode.top1); "
                 + "llama.cpp mean KL \(cpp.mean_coarse_kl), top-1 \(cpp.top1_agreement)")
-        #expect(prefill.kl < 1e-4 && prefill.top1 >= 0.99)
+        #expect(prefill.kl < 0.01 && prefill.top1 >= 0.93)
         #expect(decode.kl < 0.01 && decode.top1 >= 0.93)
         #expect(decode.kl <= cpp.mean_coarse_kl + 0.005)
         #expect(prefill.kl <= cpp.mean_coarse_kl + 0.005)
     }
 
+    /// llama.cpp's greedy tokens matched 8 (`greedy_match16` of the reference). Apus runs the 12 chats as one batch,
+    /// int8 activations in prefill and decode alike, and matched 8 (12 when batches above 8 rows ran f32 math).
     @Test("greedy chat continuations: at least 8 of 12 follow transformers for 16 tokens")
     func greedyChats() throws {
         let reference = try Self.reference()

@@ -53,6 +53,29 @@ int apus_quant_gemv(
     int isa, int type, int rows, int k, const void *act, const void *w, size_t rowBytes, float *c, size_t ldc,
     int rowBegin, int rowEnd, int accumulate);
 
+/* ---- Mid-size batches: int8 products in register tiles ---- */
+
+/* Bytes of X prepared by apus_quant_int8_prepare: groups of 16 rows (the last one padded), k / 32 tiles of 768
+ * bytes per group; twice as many groups when split. */
+size_t apus_quant_int8_act_bytes(int rows, int k, int split);
+
+/* Quantizes X (rows × k, row stride ldx; k a multiple of 32) into `act` for apus_quant_int8_gemm with any
+ * quantized type: per row and 32 values, d = max |x| / 127 and q = round(x / d), interleaved 16 rows at a time.
+ * When split, each group of 16 rows is followed by the quantization of what its own quantization lost (x − d · q),
+ * so that a product sums both: within about 1/254² of each block's largest value instead of 1/254, as
+ * apus_quant_residual. The bytes are the same with every `isa`. */
+void apus_quant_int8_prepare(int isa, int rows, int k, const float *x, size_t ldx, int split, void *act);
+
+/* C[m, j] = X[m] · W[j]  (+ C[m, j] when accumulate) for m < rows and j in [rowBegin, rowEnd), `act` prepared by
+ * apus_quant_int8_prepare with the same rows, k and split, W of a quantized type. Four weight rows at a time are
+ * unpacked once into bytes and multiplied with every row of X in int32, 16 rows of X per vector lane set (AVX-512
+ * VNNI where `isa` is 2 and the CPU has it, AVX2 otherwise, plain C at 0). Disjoint W row ranges may run on
+ * different threads. Returns 0, -1 for a float type or an ISA this CPU lacks, or -2 when the per-thread buffer of
+ * unpacked rows cannot be allocated. */
+int apus_quant_int8_gemm(
+    int isa, int type, int rows, int k, const void *act, int split, const void *w, size_t rowBytes, float *c,
+    size_t ldc, int rowBegin, int rowEnd, int accumulate);
+
 /* ---- Prefill-size batches: W dequantized a group of panels at a time into a per-thread buffer, then f32 GEMM ---- */
 
 /* C[m, j] = Σ_q X[m, q] · W[j, q]  (+ C[m, j] when accumulate) for m < rows and the columns of panels

@@ -17,10 +17,16 @@ extension Kernels {
             if case .stored(let m) = part { return m }
             return nil
         }
-        if rows <= quantizedDecodeRows && stored.count == weight.parts.count && stored.count > 1
-            && !weight.preciseActivations
-        {
+        let stacked = stored.count == weight.parts.count && stored.count > 1 && !weight.preciseActivations
+        if stacked && rows <= quantizedDecodeRows {
             decodeStacked(x, rows: rows, inDim: inDim, parts: stored, out: out, accumulate: accumulate)
+        } else if stacked && stored.allSatisfy({ usesInt8Tiles(rows: rows, type: $0.type, kernel: .chosen) }) {
+            // One prepared X for every part (its layout does not depend on the type), one parallel loop.
+            let act = Int8Activations(x, rows: rows, inDim: inDim, split: false, kernel: .chosen)
+            defer { act.deallocate() }
+            linearInt8(
+                act, parts: stored, out: out, ldOut: weight.outDim, accumulate: accumulate, kernel: .chosen,
+                threads: matmulThreads(rows: rows, outDim: weight.outDim, inDim: inDim))
         } else {
             var column = 0
             for part in weight.parts {

@@ -3,18 +3,28 @@ import ModelFiles
 
 extension Kernels {
     /// Batches up to this many rows multiply a quantized weight with int8 activations (`apus_quant_gemv`): decode
-    /// reads each weight once per step and is bound by memory. Larger batches dequantize W a few panels at a time
-    /// and run the f32 GEMM (`apus_quant_gemm`), whose rows × 32 multiply-adds per weight then dominate.
+    /// reads each weight once per step and is bound by memory.
     package static let quantizedDecodeRows = 8
+
+    /// Whether `rows` rows of X meet a weight of `type` in int8 register tiles (`apus_quant_int8_gemm`) rather than
+    /// W dequantized a few panels at a time into the f32 GEMM (`apus_quant_gemm`): quantized types above
+    /// `quantizedDecodeRows` rows, with a vector kernel. The tiles were faster at every batch size measured, 16 to
+    /// 2,048 rows (docs/performance.md). NOTE: plain C keeps the f32 GEMM, which the compiler vectorizes; its int8
+    /// tiles are the reference the vector ones are tested against (576×1536 Q4_1, 128 rows, one thread: 117 ms
+    /// against 4.5 ms).
+    package static func usesInt8Tiles(rows: Int, type: GGMLType, kernel: GEMMKernel) -> Bool {
+        rows > quantizedDecodeRows && type.isQuantized && kernel >= .avx2
+    }
 
     /// `out[r·ldOut + j] = x[r·inDim ..< +inDim] · W[j]` (+ the old value when accumulate) for r < rows, j < outDim.
     ///
-    /// Parallel over all cores with `Parallel.run`: decode-size batches in ranges of W rows (the activations are
-    /// quantized once, before the parts start), prefill-size ones in ranges of W panels, each part dequantizing its
-    /// panels into its own thread's buffer. `ldOut` lets callers fuse projections of different types (q, k, v)
-    /// into column ranges of one output. `preciseActivations` makes decode-size batches multiply X as two int8 rows,
-    /// its quantization and the residual of it, in one read of W (`linearSplit`): the LM head takes it, so the
-    /// sampled token is chosen within ~1/64,516 of each activation block's largest value instead of ~1/254.
+    /// Parallel over all cores with `Parallel.run`: decode-size batches and the int8 tiles in ranges of W rows (the
+    /// activations are quantized once, before the parts start), the f32 GEMM in ranges of W panels, each part
+    /// dequantizing its panels into its own thread's buffer. `ldOut` lets callers fuse projections of different
+    /// types (q, k, v) into column ranges of one output. `preciseActivations` multiplies X as two int8 rows, its
+    /// quantization and the residual of it, in one read of W (`linearSplit`; `apus_quant_int8_gemm` split): the LM
+    /// head takes it, so the sampled token is chosen within ~1/64,516 of each activation block's largest value
+    /// instead of ~1/254.
     package static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inDim: Int, weight: QuantizedMatrix,
         out: UnsafeMutablePointer<Float>, ldOut: Int, accumulate: Bool = false, preciseActivations: Bool = false,
@@ -31,6 +41,11 @@ extension Kernels {
             linearDecode(
                 x, rows: rows, weight: weight, out: out, ldOut: ldOut, accumulate: accumulate,
                 kernel: kernel, threads: threads)
+        } else if usesInt8Tiles(rows: rows, type: weight.type, kernel: kernel) {
+            let act = Int8Activations(x, rows: rows, inDim: inDim, split: preciseActivations, kernel: kernel)
+            defer { act.deallocate() }
+            linearInt8(
+                act, parts: [weight], out: out, ldOut: ldOut, accumulate: accumulate, kernel: kernel, threads: threads)
         } else {
             linearTiled(
                 x, rows: rows, weight: weight, out: out, ldOut: ldOut, accumulate: accumulate,
@@ -120,6 +135,53 @@ extension Kernels {
                 kernel.rawValue, type, Int32(rows), Int32(inDim), xs.base, inDim, w.base, rowBytes, Int32(outDim),
                 o.base, ldOut, Int32(part * panels / parts), Int32((part + 1) * panels / parts), accumulate ? 1 : 0)
             precondition(status == 0, "quantized GEMM (\(weight.type), \(kernel)) failed with status \(status)")
+        }
+    }
+
+    /// X prepared once for `apus_quant_int8_gemm` with any quantized type (its layout does not depend on the type).
+    struct Int8Activations {
+        let pointer: UnsafeMutableRawPointer
+        let rows: Int, inDim: Int, split: Bool
+
+        init(_ x: UnsafePointer<Float>, rows: Int, inDim: Int, split: Bool, kernel: GEMMKernel) {
+            (self.rows, self.inDim, self.split) = (rows, inDim, split)
+            let bytes = apus_quant_int8_act_bytes(Int32(rows), Int32(inDim), split ? 1 : 0)
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            apus_quant_int8_prepare(kernel.rawValue, Int32(rows), Int32(inDim), x, inDim, split ? 1 : 0, pointer)
+        }
+
+        func deallocate() { pointer.deallocate() }
+    }
+
+    /// Weight rows of one `apus_quant_int8_gemm` call: a multiple of the kernel's tile of 4 rows.
+    static let int8PartRows = 16
+
+    /// `parts` (quantized, all of `act.inDim` columns) stacked into consecutive column ranges of `out`, in one
+    /// parallel loop over ranges of all their rows: every part reads each of its weight rows once for all rows of X.
+    static func linearInt8(
+        _ act: Int8Activations, parts: [QuantizedMatrix], out: UnsafeMutablePointer<Float>, ldOut: Int,
+        accumulate: Bool, kernel: GEMMKernel, threads: Int
+    ) {
+        // Ranges numbered part after part: part p's first range and first column.
+        var (firstRange, firstColumn) = ([0], [0])
+        for part in parts {
+            firstRange.append(firstRange.last! + (part.outDim + int8PartRows - 1) / int8PartRows)
+            firstColumn.append(firstColumn.last! + part.outDim)
+        }
+        let (a, o, ranges, columns) = (
+            SendablePointer(act.pointer.assumingMemoryBound(to: UInt8.self)), SendablePointer(out), firstRange,
+            firstColumn
+        )
+        let (rows, inDim, split) = (Int32(act.rows), Int32(act.inDim), Int32(act.split ? 1 : 0))
+        Parallel.run(parts: firstRange.last!, threads: threads) { index in
+            let p = ranges.lastIndex { $0 <= index }!
+            let m = parts[p]
+            let begin = (index - ranges[p]) * int8PartRows
+            let status = apus_quant_int8_gemm(
+                kernel.rawValue, Int32(m.type.rawValue), rows, inDim, a.base, split, m.base.base, m.rowBytes,
+                o.base + columns[p], ldOut, Int32(begin), Int32(min(begin + int8PartRows, m.outDim)),
+                accumulate ? 1 : 0)
+            precondition(status == 0, "int8 GEMM (\(m.type), \(kernel)) failed with status \(status)")
         }
     }
 }
