@@ -35,6 +35,22 @@ struct RouterServiceAdminTests {
         await router.stop()
     }
 
+    @Test("an engine added with its client is listed and drained by its name, which cannot be added twice")
+    func engineAddedByClient() async throws {
+        let engines = [ScriptedEngine.inProcess("e0"), ScriptedEngine.inProcess("e1")]
+        let router = try await RouterHarness(engines)
+        #expect(try await router.backends().map(\.address) == ["e0", "e1"])
+        let duplicate = #expect(throws: RPCError.self) {
+            try router.service.addEngine(named: "e0", client: engines[0].client)
+        }
+        #expect(duplicate?.code == .alreadyExists)
+        _ = try await router.client.unary(
+            RouterService.Method.drain, ApusV1.DrainRequest(address: "e0"), as: ApusV1.BackendList.self)
+        try await router.waitUntil("the drained engine leaves") { try await router.backends().map(\.address) == ["e1"] }
+        for index in 0..<3 { #expect(await router.generate("n\(index)").outputs.last?.engineID == "e1") }
+        await router.stop()
+    }
+
     @Test("a DNS name resolving to a changed set adds the new addresses and drains the vanished ones")
     func dnsReResolution() async throws {
         let first = try await ScriptedEngine.start("a", host: "127.0.0.1")
