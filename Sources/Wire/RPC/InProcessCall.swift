@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// One call of an `InProcessRPCClient`: the handler's `RPCOutbound`, feeding the caller's stream of frames.
@@ -12,6 +13,7 @@ final class InProcessCall: RPCOutbound {
     private struct State {
         var live = true
         var handler: Task<Void, Never>?
+        var deadlineTimer: Scheduled<Void>?
     }
 
     let callID: UInt64
@@ -40,24 +42,25 @@ final class InProcessCall: RPCOutbound {
     /// Runs `handler` on its own task, as `ServerConnectionHandler` does, and ends the call with DEADLINE_EXCEEDED
     /// when the context's deadline passes first.
     func start(_ handler: @escaping RPCHandlers.Erased, request: Frame, context: RPCContext) {
-        let task = Task {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await handler(request, context, self) }
-                if let deadline = context.deadline {
-                    group.addTask {
-                        guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
-                        self.cancel(RPCError(.deadlineExceeded, "deadline exceeded"))
-                    }
-                }
-                await group.next()
-                group.cancelAll()
+        let task = Task { await handler(request, context, self) }
+        // NOTE: the deadline is an event-loop timer, as on a connection, not a sleeping task: it fires on time even
+        // while every thread of the task pool is busy.
+        let timer = context.deadline.map { deadline in
+            let left = ContinuousClock.now.duration(to: deadline).components
+            let nanos = max(0, left.seconds * 1_000_000_000 + left.attoseconds / 1_000_000_000)
+            return MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(nanos)) {
+                [weak self] () -> Void in self?.cancel(RPCError(.deadlineExceeded, "deadline exceeded"))
             }
         }
         let ended = state.withLock { s -> Bool in
             s.handler = task
+            s.deadlineTimer = timer
             return !s.live
         }
-        if ended { task.cancel() }
+        if ended {
+            task.cancel()
+            timer?.cancel()
+        }
     }
 
     /// Ends the call from the caller's side: the caller's stream ends by throwing `error` and the handler's task is
@@ -71,7 +74,7 @@ final class InProcessCall: RPCOutbound {
         }
         guard ended else { return }
         handler?.cancel()
-        onEnd(callID)
+        end()
     }
 
     func isLive(_ callID: UInt64) -> Bool {
@@ -86,7 +89,13 @@ final class InProcessCall: RPCOutbound {
             if !goesOn || finishesCall { s.live = false }
             return !s.live
         }
-        if ended { onEnd(callID) }
+        if ended { end() }
+    }
+
+    /// The call stopped being live: its deadline no longer matters, and the client forgets it.
+    private func end() {
+        state.withLock { $0.deadlineTimer }?.cancel()
+        onEnd(callID)
     }
 
     func enqueue(batch: [(callID: UInt64, buffer: ByteBuffer)]) {

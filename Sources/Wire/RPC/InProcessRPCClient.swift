@@ -1,7 +1,7 @@
 import NIOCore
 import Synchronization
 
-/// A client whose server is a handler table in this process: no socket, no event loop, the same handlers an
+/// A client whose server is a handler table in this process: no socket, no connection, the same handlers an
 /// `RPCServer` would serve.
 ///
 /// Each call encodes its request frame with `FrameEncoder`, decodes it with `FrameDecoder` as a server would, and
