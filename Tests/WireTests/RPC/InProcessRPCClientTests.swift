@@ -19,7 +19,7 @@ struct InProcessRPCClientTests {
         }
         #expect(error?.code == .unavailable)
         #expect(error?.origin == .transport)
-        #expect(await cancelled.wait(timeout: .seconds(2)))
+        #expect(await cancelled.wait(timeout: .seconds(30)))
         let refused = await #expect(throws: RPCError.self) {
             try await client.unary(TestMethods.echo, ApusV1.HealthCheckRequest(), as: ApusV1.HealthCheckRequest.self)
         }
@@ -64,7 +64,7 @@ struct InProcessRPCClientTests {
         #expect(try await iterator.next() != nil)
         stream.cancel(RPCError(.cancelled, "gone"))
         release.yield()
-        #expect(await refused.wait(timeout: .seconds(2)))
+        #expect(await refused.wait(timeout: .seconds(30)))
         await client.close()
     }
 }
