@@ -1,6 +1,6 @@
 /// `EngineClient` over any `RPCCaller`: each method is one call of `RPCMethod` or `HealthService`.
 public struct RPCEngineClient: EngineClient {
-    public let caller: any RPCCaller
+    private let caller: any RPCCaller
 
     public init(_ caller: any RPCCaller) { self.caller = caller }
 
