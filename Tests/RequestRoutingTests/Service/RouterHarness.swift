@@ -6,8 +6,8 @@ import Wire
 
 /// A `RouterService` in front of fake engines, with a client.
 ///
-/// With in-process engines the router is served in process too, and nothing uses a socket; otherwise it is served
-/// by a real RPCServer on 127.0.0.1 and reaches its engines over TCP.
+/// When every engine is in process, the router is served in process too and nothing uses a socket; otherwise it is
+/// served by a real RPCServer on 127.0.0.1 and reaches its socket engines over TCP.
 final class RouterHarness: Sendable {
     let service: RouterService
     let client: any RPCCaller
