@@ -175,10 +175,15 @@ public final class OutboundQueue: RPCOutbound {
             writable = channel.isWritable
         }
         channel.flush()
-        if !writable {
-            // Not writable: stop here; `channelBecameWritable()` schedules the next drain.
-            state.withLockedValue { $0.drainScheduled = false }
+        guard !writable else { return }
+        // Not writable: stop here; `channelBecameWritable()` schedules the next drain. NOTE: the flush itself may
+        // have made the channel writable again, and NIO reports that from inside `flush`, while this drain still
+        // counted as scheduled, so the report was dropped: look once more, or the backlog waits for the next enqueue.
+        let again = state.withLockedValue { s -> Bool in
+            s.drainScheduled = !s.pending.isEmpty && channel.isWritable
+            return s.drainScheduled
         }
+        if again { channel.eventLoop.execute { self.drain() } }
     }
 
     /// Frames handed to NIO per round of a drain.
