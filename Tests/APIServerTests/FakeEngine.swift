@@ -7,7 +7,8 @@ import Synchronization
 import Tokenization
 import Wire
 
-/// A scripted `Engine` upstream: a real RPCServer on 127.0.0.1 whose Generate plays a script of steps.
+/// A scripted `Engine` upstream whose Generate plays a script of steps: its handler table served in process
+/// (`client`), or by a real RPCServer on 127.0.0.1 for the tests of the connection itself.
 ///
 /// It records every request, every Abort, and every Generate that ended by cancellation. With `holdOpen` a
 /// request never finishes on its own: after the script it keeps producing token 67 ("a") until cancelled. The
@@ -87,6 +88,11 @@ final class FakeEngine: Sendable {
         return condition(self)
     }
 
+    /// A client of this engine in this process, as the api's upstream.
+    var client: any EngineClient {
+        RPCEngineClient(InProcessRPCClient(handlers: handlers, identity: .init(service: "engine-core"), service: "api"))
+    }
+
     var handlers: RPCHandlers {
         var h = RPCHandlers()
         h.serverStreaming(RPCMethod.generate) {
@@ -142,27 +148,26 @@ final class FakeEngine: Sendable {
     }
 }
 
-/// Runs `body` against an api whose upstream is `engine` on a real socket; the HTTP side is tested without one.
+/// Runs `body` against an api whose upstream is `engine`, in process; neither side uses a socket.
+/// `chatTemplate` replaces the embedded tokenizer's template (which ignores tools).
 func withAPI(
     _ engine: FakeEngine = FakeEngine(), apiKey: String? = nil, toolCalling: ToolCallingOptions = .init(),
     chatTemplate: String? = nil, maxModelLen: Int = 64, _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
-    let server = RPCServer(
-        host: "127.0.0.1", port: 0, identity: .init(service: "engine-core"), handlers: engine.handlers)
-    let task = Task { try await server.run() }
-    defer { task.cancel() }
-    let port = try await server.boundAddress().port!
     try await withAPI(
-        upstreamPort: port, apiKey: apiKey, toolCalling: toolCalling, chatTemplate: chatTemplate,
-        maxModelLen: maxModelLen, body)
+        upstream: EngineUpstream(engine: engine.client), apiKey: apiKey, toolCalling: toolCalling,
+        chatTemplate: chatTemplate, maxModelLen: maxModelLen, body)
 }
 
-/// `chatTemplate` replaces the embedded tokenizer's template (which ignores tools).
-func withAPI(
-    upstreamPort port: Int, apiKey: String? = nil, toolCalling: ToolCallingOptions = .init(),
+/// Runs `body` against an api whose upstream is an `Engine` server on 127.0.0.1:`port` (tests of the connection).
+func withAPI(upstreamPort port: Int, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    try await withAPI(upstream: EngineUpstream(host: "127.0.0.1", port: port), body)
+}
+
+private func withAPI(
+    upstream: EngineUpstream, apiKey: String? = nil, toolCalling: ToolCallingOptions = .init(),
     chatTemplate: String? = nil, maxModelLen: Int = 64, _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
-    let upstream = EngineUpstream(host: "127.0.0.1", port: port)
     let tokenizer = Tokenizer.embeddedDefault
     let model = ServedModel(
         names: ["tiny"], maxModelLen: maxModelLen, vocabSize: tokenizer.vocabSize, eosTokenIDs: [2, 0],
@@ -171,7 +176,7 @@ func withAPI(
         model: model, upstream: upstream, metrics: APIMetrics(modelName: "tiny"), apiKey: apiKey,
         toolCalling: toolCalling)
     try await Application(router: server.makeRouter()).test(.router, body)
-    await upstream.client.close()
+    await upstream.engine.close()
 }
 
 extension TestClientProtocol {

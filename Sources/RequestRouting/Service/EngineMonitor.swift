@@ -2,12 +2,12 @@ import NIOCore
 import Synchronization
 import Wire
 
-/// One engine-core as the router service holds it: its RPC client, its last load report and model info, the
+/// One engine-core as the router service holds it: its client, its last load report and model info, the
 /// instance id of the process behind it, and the task that watches it (Health.Watch, Health.Check, WatchLoad,
 /// SubscribeKVEvents).
 final class EngineMonitor: Sendable {
     let id: EngineID
-    let client: RPCClient
+    let client: any EngineClient
     private struct State {
         var load: ApusV1.LoadReport?
         var info: ApusV1.ModelInfo?
@@ -17,9 +17,9 @@ final class EngineMonitor: Sendable {
     }
     private let state = Mutex(State())
 
-    init(id: EngineID, address: EngineAddress, configuration: RPCClient.Configuration, group: any EventLoopGroup) {
+    init(id: EngineID, client: any EngineClient) {
         self.id = id
-        self.client = RPCClient(host: address.host, port: address.port, configuration: configuration, group: group)
+        self.client = client
     }
 
     var load: ApusV1.LoadReport? {

@@ -102,12 +102,12 @@ extension RouterService {
     /// Streams the engine's outputs to the client until the engine ends the stream: each output's bytes go on as
     /// they came, only its finish reason read.
     private func forward(
-        _ request: ForwardedRequest, metadata: [MetadataEntry], client: RPCClient, control: AttemptControl,
+        _ request: ForwardedRequest, metadata: [MetadataEntry], client: any EngineClient, control: AttemptControl,
         writer: RPCStreamWriter<ApusV1.GenerateOutput>
     ) async -> AttemptResult {
         var finish: ServingFinish?
         do {
-            let stream = try await client.serverStreamEncoded(Method.generate, request.bytes, metadata: metadata)
+            let stream = try await client.generate(encoded: request.bytes, metadata: metadata)
             control.attach(cancel: stream.cancel)
             for try await output in stream {
                 // Outputs buffered before a kill are not forwarded: the killed attempt may still be retried.
@@ -159,10 +159,7 @@ extension RouterService {
     @discardableResult
     func abort(_ requestIDs: [String], on engine: EngineID) async -> UInt32 {
         guard let client = monitors.withLock({ $0[engine]?.client }) else { return 0 }
-        let reply = try? await client.unary(
-            Method.abort, ApusV1.AbortRequest(requestIDs: requestIDs), as: ApusV1.AbortResponse.self,
-            timeout: config.abortTimeout)
-        return reply?.numAborted ?? 0
+        return (try? await client.abort(requestIDs, timeout: config.abortTimeout)) ?? 0
     }
 
     /// The prompt's block keys for `prefix_aware` (empty for other policies or before any model info).

@@ -7,9 +7,23 @@ extension RouterService {
         guard let address = EngineAddress(text) else {
             throw RPCError(.invalidArgument, "expected HOST:PORT, got \"\(text)\"")
         }
-        if address.isIPLiteral { return try addBackend(address.engineID, origin: nil) }
+        if address.isIPLiteral {
+            if try addBackend(address.engineID, origin: nil) { dial(address.engineID) }
+            return
+        }
         origins.withLock { _ = $0.insert(address.description) }
         await refresh(origin: address.description)
+    }
+
+    /// Adds an engine reached through `client` (one in this process, or one the caller connected), named `name` in
+    /// listings, logs and admin calls, and used like an engine added by address. The router owns the client from
+    /// now on and closes it when the engine leaves. A name already in use is ALREADY_EXISTS.
+    public func addEngine(named name: String, client: any EngineClient) throws {
+        let id = EngineID(name)
+        guard try addBackend(id, origin: nil) else {
+            throw RPCError(.alreadyExists, "engine \(name) is already a member of this router")
+        }
+        startMonitor(id, client: client)
     }
 
     /// Removes an engine (or every engine of a DNS name) at once; its requests fail over or fail.
@@ -27,8 +41,9 @@ extension RouterService {
         }
     }
 
-    /// The members `text` names: the engine with that address, or those resolved from that DNS name.
+    /// The members `text` names: the engine with that name or address, or those resolved from that DNS name.
     private func members(named text: String) throws -> [EngineID] {
+        if core.withCore({ $0.backends.contains(EngineID(text)) }) { return [EngineID(text)] }
         guard let address = EngineAddress(text) else {
             throw RPCError(.invalidArgument, "expected HOST:PORT, got \"\(text)\"")
         }
@@ -42,16 +57,15 @@ extension RouterService {
         return ids
     }
 
-    /// Adds one backend as pending and starts watching it; a member already there is left alone.
-    func addBackend(_ id: EngineID, origin: String?) throws {
+    /// Adds one backend as pending; false when it was a member already (then it is left alone).
+    private func addBackend(_ id: EngineID, origin: String?) throws -> Bool {
         let now = core.now()
         let added = core.withCore { core in
             Result { () throws(RouterConfigError) in try core.addBackend(id, origin: origin, now: now) }
         }
         switch added {
         case .failure(let error): throw RPCError(.resourceExhausted, error.description)
-        case .success(let actions) where actions.contains(.startProbing): startMonitor(id)
-        case .success: break
+        case .success(let actions): return actions.contains(.startProbing)
         }
     }
 
@@ -65,10 +79,17 @@ extension RouterService {
         updateReadiness()
     }
 
-    private func startMonitor(_ id: EngineID) {
+    /// Watches a member added by address, over a connection of its own.
+    private func dial(_ id: EngineID) {
         guard let address = EngineAddress(id.rawValue) else { return }
-        let monitor = EngineMonitor(
-            id: id, address: address, configuration: config.clientConfiguration, group: config.eventLoopGroup)
+        let client = RPCClient(
+            host: address.host, port: address.port, configuration: config.clientConfiguration,
+            group: config.eventLoopGroup)
+        startMonitor(id, client: RPCEngineClient(client))
+    }
+
+    private func startMonitor(_ id: EngineID, client: any EngineClient) {
+        let monitor = EngineMonitor(id: id, client: client)
         monitors.withLock { $0.updateValue(monitor, forKey: id) }?.stop()
         monitor.start { [self] in await watch(monitor) }
         logger.info("watching engine \(id)")
@@ -92,7 +113,7 @@ extension RouterService {
         switch change {
         case .failure(let error): logger.error("cannot add the engines of \(origin): \(error)")
         case .success(let change):
-            for id in change.added { startMonitor(id) }
+            for id in change.added { dial(id) }
             if change != MembershipChange() {
                 logger.info("\(origin): added \(change.added), draining \(change.drained), back \(change.restored)")
             }

@@ -19,9 +19,8 @@ extension RouterService {
         var reported = false
         while !Task.isCancelled {
             do {
-                let info = try await monitor.client.unary(
-                    Method.getModelInfo, ApusV1.GetModelInfoRequest(), as: ApusV1.ModelInfo.self,
-                    timeout: config.healthCheckTimeout * 4)
+                let info = try await monitor.client.modelInfo(
+                    timeout: config.healthCheckTimeout * 4, waitForReady: false)
                 if let problem = agree(info) {
                     if !reported { logger.error("engine \(monitor.id) is not used: \(problem)") }
                     reported = true
@@ -63,10 +62,9 @@ extension RouterService {
     private func watchHealth(_ monitor: EngineMonitor) async {
         while !Task.isCancelled {
             do {
-                let statuses = try await monitor.client.serverStream(
-                    HealthService.watchMethod, ApusV1.HealthCheckRequest(), as: ApusV1.HealthCheckResponse.self)
-                if let hello = try? await monitor.client.serverHello(), monitor.noteInstance(hello.instanceID) {
-                    logger.info("engine \(monitor.id) restarted (new instance \(hello.instanceID))")
+                let statuses = try await monitor.client.watchHealth()
+                if let instance = try? await monitor.client.instanceID(), monitor.noteInstance(instance) {
+                    logger.info("engine \(monitor.id) restarted (new instance \(instance))")
                     feed(.restarted, for: monitor.id)
                 }
                 for try await response in statuses { feed(.watch(ServingStatus(response.status)), for: monitor.id) }
@@ -82,10 +80,8 @@ extension RouterService {
         while !Task.isCancelled {
             let event: HealthEvent
             do {
-                let response = try await monitor.client.unary(
-                    HealthService.checkMethod, ApusV1.HealthCheckRequest(), as: ApusV1.HealthCheckResponse.self,
-                    timeout: config.healthCheckTimeout)
-                event = response.status == .serving ? .checkSucceeded : .checkFailed
+                let status = try await monitor.client.checkHealth(timeout: config.healthCheckTimeout)
+                event = status == .serving ? .checkSucceeded : .checkFailed
             } catch {
                 if Task.isCancelled { return }
                 event = (error as? RPCError)?.code == .deadlineExceeded ? .checkTimedOut : .checkFailed
@@ -102,8 +98,7 @@ extension RouterService {
             heartbeatUS: config.loadHeartbeat.nanoseconds / 1_000)
         while !Task.isCancelled {
             do {
-                let reports = try await monitor.client.serverStream(
-                    Method.watchLoad, request, as: ApusV1.LoadReport.self)
+                let reports = try await monitor.client.watchLoad(request)
                 for try await report in reports {
                     monitor.load = report
                     let now = core.now()
@@ -120,8 +115,7 @@ extension RouterService {
         while !Task.isCancelled {
             guard core.withCore({ $0.kvStreamReconnected(monitor.id) }) != nil else { return }
             do {
-                let batches = try await monitor.client.serverStream(
-                    Method.subscribeKVEvents, ApusV1.SubscribeKVEventsRequest(fromSeq: 0), as: ApusV1.KVEventBatch.self)
+                let batches = try await monitor.client.subscribeKVEvents(fromSeq: 0)
                 for try await batch in batches {
                     let action = core.withCore { $0.apply(KVEventBatch(batch), from: monitor.id) }
                     guard let action else { return }

@@ -12,7 +12,7 @@ import NIOCore
 /// block (the engine loop must not wait for one slow reader), so the queue is bounded instead: a peer that
 /// leaves more than `maxPendingBytes` unread is cut off — the connection closes, which cancels its calls (for
 /// Generate: aborts its requests) and leaves every other connection alone.
-public final class OutboundQueue: Sendable {
+public final class OutboundQueue: RPCOutbound {
     struct Item {
         var callID: UInt64
         var buffer: ByteBuffer
@@ -65,12 +65,6 @@ public final class OutboundQueue: Sendable {
     func retire(callID: UInt64) {
         let wasLive = state.withLockedValue { $0.liveCalls.remove(callID) != nil }
         if wasLive { onCallEnded(callID) }
-    }
-
-    /// Ends the call with an ERROR frame carrying `error` (unless it already ended).
-    func fail(callID: UInt64, _ error: RPCError) {
-        let frame = Frame(callID: callID, kind: .error, status: error.code, statusMessage: error.message)
-        enqueue(callID: callID, FrameEncoder.encode(frame, allocator: allocator), finishesCall: true)
     }
 
     /// Queues a frame for a call; `finishesCall` marks the call's last frame.
@@ -181,10 +175,15 @@ public final class OutboundQueue: Sendable {
             writable = channel.isWritable
         }
         channel.flush()
-        if !writable {
-            // Not writable: stop here; `channelBecameWritable()` schedules the next drain.
-            state.withLockedValue { $0.drainScheduled = false }
+        guard !writable else { return }
+        // Not writable: stop here; `channelBecameWritable()` schedules the next drain. NOTE: the flush itself may
+        // have made the channel writable again, and NIO reports that from inside `flush`, while this drain still
+        // counted as scheduled, so the report was dropped: look once more, or the backlog waits for the next enqueue.
+        let again = state.withLockedValue { s -> Bool in
+            s.drainScheduled = !s.pending.isEmpty && channel.isWritable
+            return s.drainScheduled
         }
+        if again { channel.eventLoop.execute { self.drain() } }
     }
 
     /// Frames handed to NIO per round of a drain.

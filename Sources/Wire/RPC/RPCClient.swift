@@ -9,7 +9,7 @@ import Synchronization
 /// The connection opens on first use. When it drops, pending calls fail with UNAVAILABLE; the next call
 /// reconnects, but not before the backoff delay has passed since the last failed attempt (calls in between fail fast
 /// with UNAVAILABLE naming the delay, unless `waitForReady` makes them wait, bounded by their deadline).
-public final class RPCClient: Sendable {
+public final class RPCClient: RPCCaller {
     public struct Keepalive: Sendable {
         /// Ping period; nil disables keepalive.
         public var interval: Duration?
@@ -81,9 +81,8 @@ public final class RPCClient: Sendable {
         let deadline = timeout.map { ContinuousClock.now + $0 }
         let connection = try await connection(waitForReady: waitForReady, deadline: deadline)
         let callID = nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let frame = try await connection.unary(
-            callID: callID, header: requestHeader(callID, method, deadline, metadata), request: request,
-            timeout: timeout)
+        let header = Frame.request(callID: callID, method: method, deadline: deadline, metadata: metadata)
+        let frame = try await connection.unary(callID: callID, header: header, request: request, timeout: timeout)
         return try Response(decoding: frame.payload)
     }
 
@@ -95,9 +94,8 @@ public final class RPCClient: Sendable {
         let deadline = timeout.map { ContinuousClock.now + $0 }
         let connection = try await connection(waitForReady: waitForReady, deadline: deadline)
         let callID = nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let frames = connection.stream(
-            callID: callID, header: requestHeader(callID, method, deadline, metadata), request: request,
-            timeout: timeout)
+        let header = Frame.request(callID: callID, method: method, deadline: deadline, metadata: metadata)
+        let frames = connection.stream(callID: callID, header: header, request: request, timeout: timeout)
         return RPCResponseStream(frames: frames)
     }
 
@@ -110,7 +108,7 @@ public final class RPCClient: Sendable {
         let deadline = timeout.map { ContinuousClock.now + $0 }
         let connection = try await connection(waitForReady: waitForReady, deadline: deadline)
         let callID = nextCallID.wrappingAdd(1, ordering: .relaxed).oldValue
-        var header = requestHeader(callID, method, deadline, metadata)
+        var header = Frame.request(callID: callID, method: method, deadline: deadline, metadata: metadata)
         header.payload = payload
         let frames = connection.stream(callID: callID, encoded: header, timeout: timeout)
         return RPCEncodedResponseStream(frames: frames) { connection.cancel(callID: callID, $0) }
@@ -125,9 +123,12 @@ public final class RPCClient: Sendable {
         }
         try? await connection?.channel.close()
     }
+}
 
-    private func requestHeader(
-        _ callID: UInt64, _ method: String, _ deadline: ContinuousClock.Instant?, _ metadata: [MetadataEntry]
+extension Frame {
+    /// The REQUEST frame of a call; the deadline travels as the time left until it, in microseconds.
+    static func request(
+        callID: UInt64, method: String, deadline: ContinuousClock.Instant?, metadata: [MetadataEntry]
     ) -> Frame {
         var micros: UInt64 = 0
         if let deadline {

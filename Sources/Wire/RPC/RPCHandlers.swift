@@ -14,11 +14,12 @@ public struct RPCContext: Sendable {
 
 /// Sends the messages of one server-streaming call.
 ///
-/// `send` encodes on the caller's thread and queues the frame on the connection; frames queued before the event loop
-/// runs go out with one flush, so all outputs of one engine step to one connection leave together.
+/// `send` encodes on the caller's thread and queues the frame on the call's `RPCOutbound` (its connection, or an
+/// in-process caller); frames queued before the event loop runs go out with one flush, so all outputs of one engine
+/// step to one connection leave together.
 public struct RPCStreamWriter<Message: WireMessage>: Sendable {
     let callID: UInt64
-    let outbound: OutboundQueue
+    let outbound: any RPCOutbound
 
     /// Queues one message; throws CANCELLED once the call is over (client cancelled, deadline, connection closed).
     public func send(_ message: Message) throws {
@@ -40,7 +41,7 @@ public struct RPCStreamWriter<Message: WireMessage>: Sendable {
 
 /// The server's method table: unary and server-streaming handlers by full method name ("apus.v1.Health/Check").
 public struct RPCHandlers: Sendable {
-    typealias Erased = @Sendable (Frame, RPCContext, OutboundQueue) async -> Void
+    typealias Erased = @Sendable (Frame, RPCContext, any RPCOutbound) async -> Void
 
     struct Entry: Sendable {
         let run: Erased

@@ -7,7 +7,8 @@ import NIOCore
 /// `add` encodes at once on the caller's thread; `flush` queues per connection. Used by the engine-core, which
 /// adds every output of a step and then flushes once.
 public final class RPCWriteBatch: Sendable {
-    private let pending = NIOLockedValueBox([ObjectIdentifier: (OutboundQueue, [(callID: UInt64, buffer: ByteBuffer)])]())
+    private let pending = NIOLockedValueBox(
+        [ObjectIdentifier: (any RPCOutbound, [(callID: UInt64, buffer: ByteBuffer)])]())
 
     public init() {}
 

@@ -4,10 +4,13 @@ import Wire
 
 @testable import RequestRouting
 
-/// A `RouterService` behind a real RPCServer on 127.0.0.1, in front of fake engines, with a client.
+/// A `RouterService` in front of fake engines, with a client.
+///
+/// When every engine is in process, the router is served in process too and nothing uses a socket; otherwise it is
+/// served by a real RPCServer on 127.0.0.1 and reaches its socket engines over TCP.
 final class RouterHarness: Sendable {
     let service: RouterService
-    let client: RPCClient
+    let client: any RPCCaller
     private let task: Task<Void, any Error>
 
     /// Starts a router over `engines` and waits until every one is ready.
@@ -22,18 +25,31 @@ final class RouterHarness: Sendable {
         var logger = Logger(label: "test.router")
         logger.logLevel = .critical
         let service = try RouterService(config: config, resolver: resolver, logger: logger)
-        for engine in engines { try await service.addEngine(engine.address) }
-        let server = RPCServer(host: "127.0.0.1", port: 0, identity: .init(service: "router"), handlers: service.handlers)
-        task = Task {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await service.run() }
-                group.addTask { try await server.run() }
-                try await group.waitForAll()
+        let inProcess = !engines.isEmpty && engines.allSatisfy(\.isInProcess)
+        for engine in engines {
+            if engine.isInProcess {
+                try service.addEngine(named: engine.address, client: engine.client)
+            } else {
+                try await service.addEngine(engine.address)
             }
         }
         self.service = service
-        let port = try await server.boundAddress().port!
-        client = RPCClient(host: "127.0.0.1", port: port, configuration: .init(service: "test"))
+        if inProcess {
+            task = Task { try await service.run() }
+            client = InProcessRPCClient(handlers: service.handlers, identity: .init(service: "router"), service: "test")
+        } else {
+            let server = RPCServer(
+                host: "127.0.0.1", port: 0, identity: .init(service: "router"), handlers: service.handlers)
+            task = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await service.run() }
+                    group.addTask { try await server.run() }
+                    try await group.waitForAll()
+                }
+            }
+            let port = try await server.boundAddress().port!
+            client = RPCClient(host: "127.0.0.1", port: port, configuration: .init(service: "test"))
+        }
         try await waitUntil("every engine is ready") {
             let list = try await self.backends()
             return list.count == engines.count && list.allSatisfy { $0.state == .ready }

@@ -35,6 +35,22 @@ struct RouterServiceAdminTests {
         await router.stop()
     }
 
+    @Test("an engine added with its client is listed and drained by its name, which cannot be added twice")
+    func engineAddedByClient() async throws {
+        let engines = [ScriptedEngine.inProcess("e0"), ScriptedEngine.inProcess("e1")]
+        let router = try await RouterHarness(engines)
+        #expect(try await router.backends().map(\.address) == ["e0", "e1"])
+        let duplicate = #expect(throws: RPCError.self) {
+            try router.service.addEngine(named: "e0", client: engines[0].client)
+        }
+        #expect(duplicate?.code == .alreadyExists)
+        _ = try await router.client.unary(
+            RouterService.Method.drain, ApusV1.DrainRequest(address: "e0"), as: ApusV1.BackendList.self)
+        try await router.waitUntil("the drained engine leaves") { try await router.backends().map(\.address) == ["e1"] }
+        for index in 0..<3 { #expect(await router.generate("n\(index)").outputs.last?.engineID == "e1") }
+        await router.stop()
+    }
+
     @Test("a DNS name resolving to a changed set adds the new addresses and drains the vanished ones")
     func dnsReResolution() async throws {
         let first = try await ScriptedEngine.start("a", host: "127.0.0.1")
@@ -59,9 +75,8 @@ struct RouterServiceAdminTests {
 
     @Test("prefix_aware sends a shared prefix to the engine whose KV events hold it")
     func prefixFollowsKVEvents() async throws {
-        let engines = [try await ScriptedEngine.start("e0"), try await ScriptedEngine.start("e1"), try await ScriptedEngine.start("e2")]
+        let engines = [ScriptedEngine.inProcess("e0"), ScriptedEngine.inProcess("e1"), ScriptedEngine.inProcess("e2")]
         let router = try await RouterHarness(engines, policy: .prefixAware)
-        defer { engines.forEach { $0.stop() } }
         let prefix = (0..<64).map { Int32($0 * 3 + 7) }
         let first = await router.generate("p0", prompt: prefix + [1, 2, 3])
         let holder = try #require(first.outputs.last?.engineID)
@@ -80,9 +95,8 @@ struct RouterServiceAdminTests {
         var slow = ScriptedEngine.Script()
         slow.tokens = 1_000
         slow.outputInterval = .milliseconds(5)
-        let engines = [try await ScriptedEngine.start("e0", slow), try await ScriptedEngine.start("e1", slow)]
+        let engines = [ScriptedEngine.inProcess("e0", slow), ScriptedEngine.inProcess("e1", slow)]
         let router = try await RouterHarness(engines, policy: .roundRobin)
-        defer { engines.forEach { $0.stop() } }
         let streams = (0..<2).map { index in Task { await router.generate("a\(index)") } }
         try await router.waitUntil("both stream") { engines.allSatisfy { $0.liveCount == 1 } }
         let reply = try await router.client.unary(
@@ -100,9 +114,8 @@ struct RouterServiceAdminTests {
 
     @Test("GetModelInfo comes from the engines; GetLoad sums their reports")
     func modelInfoAndLoad() async throws {
-        let engines = [try await ScriptedEngine.start("e0"), try await ScriptedEngine.start("e1")]
+        let engines = [ScriptedEngine.inProcess("e0"), ScriptedEngine.inProcess("e1")]
         let router = try await RouterHarness(engines)
-        defer { engines.forEach { $0.stop() } }
         let info = try await router.client.unary(
             RouterService.Method.getModelInfo, ApusV1.GetModelInfoRequest(), as: ApusV1.ModelInfo.self)
         #expect(info.model == "fake-model" && info.blockSize == 16)

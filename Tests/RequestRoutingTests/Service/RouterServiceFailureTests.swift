@@ -12,11 +12,10 @@ struct RouterServiceFailureTests {
         var failing = ScriptedEngine.Script()
         failing.failEvery = 1
         let engines = [
-            try await ScriptedEngine.start("e0", failing), try await ScriptedEngine.start("e1", failing),
-            try await ScriptedEngine.start("e2"),
+            ScriptedEngine.inProcess("e0", failing), ScriptedEngine.inProcess("e1", failing),
+            ScriptedEngine.inProcess("e2"),
         ]
         let router = try await RouterHarness(engines, policy: .roundRobin)
-        defer { engines.forEach { $0.stop() } }
         for index in 0..<12 {
             let (outputs, error) = await router.generate("r\(index)")
             #expect(error == nil)
@@ -34,9 +33,8 @@ struct RouterServiceFailureTests {
     func allAttemptsFail() async throws {
         var failing = ScriptedEngine.Script()
         failing.failEvery = 1
-        let engines = [try await ScriptedEngine.start("e0", failing), try await ScriptedEngine.start("e1", failing)]
+        let engines = [ScriptedEngine.inProcess("e0", failing), ScriptedEngine.inProcess("e1", failing)]
         let router = try await RouterHarness(engines, policy: .roundRobin)
-        defer { engines.forEach { $0.stop() } }
         let (outputs, error) = await router.generate("doomed")
         #expect(outputs.isEmpty)
         #expect(error?.code == .unavailable)
@@ -51,9 +49,8 @@ struct RouterServiceFailureTests {
         var rejecting = ScriptedEngine.Script()
         rejecting.failEvery = 1
         rejecting.failure = RPCError(.invalidArgument, "prompt too long")
-        let engines = [try await ScriptedEngine.start("e0", rejecting), try await ScriptedEngine.start("e1", rejecting)]
+        let engines = [ScriptedEngine.inProcess("e0", rejecting), ScriptedEngine.inProcess("e1", rejecting)]
         let router = try await RouterHarness(engines, policy: .roundRobin)
-        defer { engines.forEach { $0.stop() } }
         let (_, error) = await router.generate("bad")
         #expect(error == RPCError(.invalidArgument, "prompt too long"))
         #expect(engines.map(\.received.count).reduce(0, +) == 1)
@@ -100,11 +97,10 @@ struct RouterServiceFailureTests {
     func firstTokenTimeoutRetries() async throws {
         var stuck = ScriptedEngine.Script()
         stuck.firstOutputDelay = .seconds(30)
-        let engines = [try await ScriptedEngine.start("stuck", stuck), try await ScriptedEngine.start("fine")]
+        let engines = [ScriptedEngine.inProcess("stuck", stuck), ScriptedEngine.inProcess("fine")]
         let router = try await RouterHarness(engines, policy: .roundRobin) {
             $0.firstTokenTimeout = .milliseconds(300)
         }
-        defer { engines.forEach { $0.stop() } }
         let started = ContinuousClock.now
         for index in 0..<2 {
             let (outputs, error) = await router.generate("t\(index)")
@@ -127,9 +123,8 @@ struct RouterServiceFailureTests {
         var slow = ScriptedEngine.Script()
         slow.tokens = 1_000
         slow.outputInterval = .milliseconds(20)
-        let engine = try await ScriptedEngine.start("slow", slow)
+        let engine = ScriptedEngine.inProcess("slow", slow)
         let router = try await RouterHarness([engine])
-        defer { engine.stop() }
         let outputs = Mutex(0)
         let client = Task {
             let stream = try await router.client.serverStream(
@@ -150,9 +145,8 @@ struct RouterServiceFailureTests {
     func removalRetries() async throws {
         var stuck = ScriptedEngine.Script()
         stuck.firstOutputDelay = .seconds(30)
-        let engines = [try await ScriptedEngine.start("stuck", stuck), try await ScriptedEngine.start("fine")]
+        let engines = [ScriptedEngine.inProcess("stuck", stuck), ScriptedEngine.inProcess("fine")]
         let router = try await RouterHarness(engines, policy: .roundRobin)
-        defer { engines.forEach { $0.stop() } }
         let requests = (0..<4).map { index in Task { await router.generate("m\(index)") } }
         try await router.waitUntil("the stuck engine holds two") { engines[0].liveCount == 2 }
         _ = try await router.client.unary(
@@ -180,11 +174,10 @@ struct RouterServiceFailureTests {
         plain.tokens = 6
         plain.outputInterval = .milliseconds(3)
         let engines = [
-            try await ScriptedEngine.start("e0", flaky), try await ScriptedEngine.start("e1", breaking),
-            try await ScriptedEngine.start("e2", plain),
+            ScriptedEngine.inProcess("e0", flaky), ScriptedEngine.inProcess("e1", breaking),
+            ScriptedEngine.inProcess("e2", plain),
         ]
         let router = try await RouterHarness(engines, policy: .powerOfTwo)
-        defer { engines.forEach { $0.stop() } }
         var generator = SystemRandomNumberGenerator()
         let ends = await withTaskGroup(of: FinishReason?.self) { group in
             for index in 0..<300 {

@@ -7,9 +7,8 @@ import Wire
 struct RouterServiceHealthTests {
     @Test("requests spread over the engines and stream every output through")
     func requestsSpread() async throws {
-        let engines = [try await ScriptedEngine.start("e0"), try await ScriptedEngine.start("e1")]
+        let engines = [ScriptedEngine.inProcess("e0"), ScriptedEngine.inProcess("e1")]
         let router = try await RouterHarness(engines, policy: .roundRobin)
-        defer { engines.forEach { $0.stop() } }
         for index in 0..<20 {
             let (outputs, error) = await router.generate("r\(index)")
             #expect(error == nil)
@@ -23,11 +22,10 @@ struct RouterServiceHealthTests {
 
     @Test("a Health.Watch change to NOT_SERVING stops dispatch to that engine within 100 ms")
     func watchStopsDispatch() async throws {
-        let engines = [try await ScriptedEngine.start("e0"), try await ScriptedEngine.start("e1")]
+        let engines = [ScriptedEngine.inProcess("e0"), ScriptedEngine.inProcess("e1")]
         let router = try await RouterHarness(engines, policy: .roundRobin) {
             $0.healthCheckInterval = .seconds(30)  // only the watch can tell
         }
-        defer { engines.forEach { $0.stop() } }
         let changed = ContinuousClock.now
         engines[1].health.setStatus(.notServing)
         try await router.waitUntil("e1 is excluded") { try await router.state(of: engines[1]) == .notReady }
@@ -47,9 +45,8 @@ struct RouterServiceHealthTests {
 
     @Test("the router's own Health is SERVING while at least one engine is ready")
     func routerHealthFollowsEngines() async throws {
-        let engines = [try await ScriptedEngine.start("e0"), try await ScriptedEngine.start("e1")]
+        let engines = [ScriptedEngine.inProcess("e0"), ScriptedEngine.inProcess("e1")]
         let router = try await RouterHarness(engines)
-        defer { engines.forEach { $0.stop() } }
         let check = { @Sendable () async throws -> ApusV1.ServingStatus in
             try await router.client.unary(
                 HealthService.checkMethod, ApusV1.HealthCheckRequest(), as: ApusV1.HealthCheckResponse.self

@@ -51,11 +51,10 @@ struct RouterServicePrefixTests {
         script.tokens = 100
         script.outputInterval = .milliseconds(5)
         let engines = [
-            try await ScriptedEngine.start("e0", script), try await ScriptedEngine.start("e1", script),
-            try await ScriptedEngine.start("e2", script),
+            ScriptedEngine.inProcess("e0", script), ScriptedEngine.inProcess("e1", script),
+            ScriptedEngine.inProcess("e2", script),
         ]
         let router = try await RouterHarness(engines, policy: .prefixAware)
-        defer { engines.forEach { $0.stop() } }
         let prefix = (0..<64).map { Int32($0 + 7) }
         let storm = (0..<60).map { index in
             Task { await router.generate("s\(index)", prompt: prefix + [Int32(index), 1, 2]) }

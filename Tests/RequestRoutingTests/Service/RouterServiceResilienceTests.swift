@@ -9,11 +9,10 @@ struct RouterServiceResilienceTests {
     func budgetRefusalFails() async throws {
         var failing = ScriptedEngine.Script()
         failing.failEvery = 1
-        let engines = [try await ScriptedEngine.start("e0", failing), try await ScriptedEngine.start("e1")]
+        let engines = [ScriptedEngine.inProcess("e0", failing), ScriptedEngine.inProcess("e1")]
         let router = try await RouterHarness(engines, policy: .roundRobin) {
             $0.core.retryBudget = RetryBudget(retryBudgetPercent: 0, minRetryConcurrency: 0)
         }
-        defer { engines.forEach { $0.stop() } }
         var refused = 0
         for index in 0..<4 {
             let (outputs, error) = await router.generate("b\(index)")
@@ -39,9 +38,8 @@ struct RouterServiceResilienceTests {
         var timingOut = ScriptedEngine.Script()
         timingOut.failEvery = 1
         timingOut.failure = RPCError(.deadlineExceeded, "scripted timeout")
-        let solo = try await ScriptedEngine.start("solo", timingOut)
+        let solo = ScriptedEngine.inProcess("solo", timingOut)
         let router = try await RouterHarness([solo])
-        defer { solo.stop() }
         for index in 0..<5 { #expect(await router.generate("t\(index)").error?.code == .unavailable) }
         try await router.waitUntil("the engine is ejected") { try await router.state(of: solo) == .notReady }
         let status = try await router.client.unary(

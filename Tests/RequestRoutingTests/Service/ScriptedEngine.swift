@@ -3,11 +3,13 @@ import ServingCore
 import Synchronization
 import Wire
 
-/// A scripted engine-core: a real RPCServer on 127.0.0.x serving Generate, Abort, Health, WatchLoad,
-/// SubscribeKVEvents and GetModelInfo from a script, recording what it received.
+/// A scripted engine-core serving Generate, Abort, Health, WatchLoad, SubscribeKVEvents and GetModelInfo from a
+/// script, recording what it received: in process (`inProcess`, reached through `client`), or a real RPCServer on
+/// 127.0.0.x (`start`) for the tests of connections: engines that die or restart, DNS, admin calls by address.
 ///
 /// `freeze()` plays a SIGSTOPped engine whose connections stay open: streams stall and load reports stop (so
-/// the step counter stands still while it has work), but Health still answers. `stop()` plays a dead one.
+/// the step counter stands still while it has work), but Health still answers. `stop()` plays a dead one (on a
+/// socket).
 final class ScriptedEngine: Sendable {
     struct Script: Sendable {
         /// Outputs per request, one token each; the last carries finish reason `length`.
@@ -36,23 +38,35 @@ final class ScriptedEngine: Sendable {
     let name: String
     let host: String
     let health = HealthService(statuses: ["": .serving, "apus.v1.Engine": .serving])
+    let identity = RPCServer.Identity(service: "engine-core")
+    /// Whether it is served in process: then its address is its name, and the router reaches it through `client`.
+    let isInProcess: Bool
     private let state: Mutex<State>
     static let hasher = BlockHasher(blockSize: 16, seed: 0)
 
-    private init(name: String, host: String, script: Script) {
+    private init(name: String, host: String, script: Script, inProcess: Bool) {
         self.name = name
         self.host = host
+        self.isInProcess = inProcess
         self.state = Mutex(State(script: script))
+    }
+
+    /// A fake engine in this process, named `name` (also its address in the router).
+    static func inProcess(_ name: String, _ script: Script = Script()) -> ScriptedEngine {
+        ScriptedEngine(name: name, host: "", script: script, inProcess: true)
+    }
+
+    /// A new client of the in-process engine, as the router would hold it.
+    var client: any EngineClient {
+        RPCEngineClient(InProcessRPCClient(handlers: allHandlers, identity: identity, service: "router"))
     }
 
     /// Starts a fake engine listening on `host:port` (0 = any free port).
     static func start(_ name: String, _ script: Script = Script(), host: String = "127.0.0.1", port: Int = 0)
         async throws -> ScriptedEngine
     {
-        let engine = ScriptedEngine(name: name, host: host, script: script)
-        var handlers = engine.handlers
-        handlers.merge(engine.health.handlers)
-        let server = RPCServer(host: host, port: port, identity: .init(service: "engine-core"), handlers: handlers)
+        let engine = ScriptedEngine(name: name, host: host, script: script, inProcess: false)
+        let server = RPCServer(host: host, port: port, identity: engine.identity, handlers: engine.allHandlers)
         let task = Task { try await server.run() }
         let bound = try await server.boundAddress().port!
         engine.state.withLock {
@@ -63,7 +77,7 @@ final class ScriptedEngine: Sendable {
     }
 
     var port: Int { state.withLock { $0.port } }
-    var address: String { "\(host):\(port)" }
+    var address: String { isInProcess ? name : "\(host):\(port)" }
     var received: [String] { state.withLock { $0.received } }
     var aborted: Set<String> { state.withLock { $0.aborted } }
     var liveCount: Int { state.withLock { $0.live.count } }
@@ -79,6 +93,12 @@ final class ScriptedEngine: Sendable {
 
     private func waitWhileFrozen() async throws {
         while state.withLock({ $0.frozen }) { try await Task.sleep(for: .milliseconds(5)) }
+    }
+
+    private var allHandlers: RPCHandlers {
+        var h = handlers
+        h.merge(health.handlers)
+        return h
     }
 
     private var handlers: RPCHandlers {
