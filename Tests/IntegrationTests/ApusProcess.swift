@@ -8,14 +8,16 @@ import Wire
 /// `launcher` goes before the binary (e.g. `ip netns exec NAME` to start it inside a network namespace).
 final class ApusProcess: @unchecked Sendable {
     // NOTE: @unchecked: the mutable state is only the Process, which Foundation synchronizes.
+    /// The repository's root directory (scripts/, .build/).
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
     static let binary: URL = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
         for config in ["debug", "release"] {
-            let url = root.appendingPathComponent(".build/\(config)/apus")
+            let url = repositoryRoot.appendingPathComponent(".build/\(config)/apus")
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
-        return root.appendingPathComponent(".build/debug/apus")
+        return repositoryRoot.appendingPathComponent(".build/debug/apus")
     }()
 
     /// Picks the readiness line out of stdout: the `LISTENING` line.

@@ -5,8 +5,7 @@ import Testing
 struct BadInputProbeTests {
     @Test("300 malformed, type-confused and extreme bodies: no 5xx, the api's memory bounded, a normal request works")
     func probe() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
+        let root = ApusProcess.repositoryRoot
         let serve = try await ApusProcess.serve(apiKey: OpenAICluster.apiKey)
         defer { serve.stop() }
         let api = try #require(ServeSupervisorTests.children(of: serve.process.processIdentifier)["api"])

@@ -116,8 +116,7 @@ struct OpenAIClientTests {
 
     @Test("the official openai Python client passes tests/python against apus serve (api → router → engine-core)")
     func pythonClient() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
+        let root = ApusProcess.repositoryRoot
         let cluster = try await ApusProcess.serve(apiKey: OpenAICluster.apiKey)
         defer { cluster.stop() }
         let p = Process()
