@@ -42,6 +42,13 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         APIError(.tooManyRequests, message, type: "rate_limit_exceeded")
     }
 
+    /// A request body over `HTTPLimits.maxBodyBytes`: 413, and the connection is closed without reading the rest.
+    public static func payloadTooLarge(limit: Int) -> APIError {
+        APIError(
+            .contentTooLarge, "The request body is larger than the server's limit of \(limit) bytes",
+            type: "BadRequestError")
+    }
+
     public static func internalError(_ message: String) -> APIError {
         APIError(.internalServerError, message, type: "InternalServerError")
     }
@@ -70,8 +77,12 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         ]
     }
 
-    /// The JSON error response; a 429 carries `Retry-After: 1` (seconds).
+    /// The JSON error response; a 429 carries `Retry-After: 1` (seconds), a 413 `Connection: close` (the rest of
+    /// the body is not read, so the connection cannot carry another request).
     var response: Response {
-        JSONResponse.make(json, status: status, headers: status == .tooManyRequests ? [.retryAfter: "1"] : [:])
+        var headers: HTTPFields = [:]
+        if status == .tooManyRequests { headers[.retryAfter] = "1" }
+        if status == .contentTooLarge { headers[.connection] = "close" }
+        return JSONResponse.make(json, status: status, headers: headers)
     }
 }

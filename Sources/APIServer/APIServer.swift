@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServingCore
@@ -19,13 +20,16 @@ public struct APIServer: Sendable {
     public let apiKey: String?
     /// How `tools` and `tool_choice` are served (`--enable-auto-tool-choice`, `--tool-call-parser`).
     public let toolCalling: ToolCallingOptions
+    /// Body size, read timeout and connection cap of the HTTP listener.
+    public let limits: HTTPLimits
     public static let version = "0.1.0"
 
     public init(
         model: ServedModel, upstream: EngineUpstream, metrics: APIMetrics, apiKey: String? = nil,
-        toolCalling: ToolCallingOptions = .init()
+        toolCalling: ToolCallingOptions = .init(), limits: HTTPLimits = .init()
     ) {
         self.model = model
+        self.limits = limits
         self.toolCalling = toolCalling
         self.upstream = upstream
         self.metrics = metrics
@@ -34,6 +38,7 @@ public struct APIServer: Sendable {
 
     public func makeRouter() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
+        router.add(middleware: RequestBodyLimitMiddleware(maxBodyBytes: limits.maxBodyBytes))
         router.add(middleware: APIKeyMiddleware(apiKey: apiKey))
         router.get("/health") { _, _ in
             do {
@@ -65,8 +70,16 @@ public struct APIServer: Sendable {
     public func makeApplication(
         host: String, port: Int, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void
     ) -> some ApplicationProtocol {
-        Application(
-            router: makeRouter(), configuration: .init(address: .hostname(host, port: port), serverName: "apus-api"),
+        let readTimeout = TimeAmount.nanoseconds(
+            limits.requestReadTimeout.components.seconds * 1_000_000_000
+                + limits.requestReadTimeout.components.attoseconds / 1_000_000_000)
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [HTTPConnectionGuard(readTimeout: readTimeout)])
+        return Application(
+            router: makeRouter(), server: .http1(configuration: http1),
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: "apus-api",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
             onServerRunning: onServerRunning, logger: logger)
     }
 
@@ -94,10 +107,16 @@ public struct APIServer: Sendable {
         ]
     }
 
-    /// Reads the request body as JSON; malformed JSON is a 400.
+    /// Reads the request body as JSON; malformed JSON is a 400, a body over `limits.maxBodyBytes` a 413 (read no
+    /// further than the limit).
     func jsonBody(_ request: Request) async throws -> JSONValue {
         var request = request
-        let buffer = try await request.collectBody(upTo: 64 << 20)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limits.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge(limit: limits.maxBodyBytes)
+        }
         do {
             return try JSONValue(parsing: String(buffer: buffer))
         } catch {

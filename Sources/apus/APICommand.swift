@@ -46,6 +46,8 @@ struct APICommand: AsyncParsableCommand {
                 + "repetition_penalty), e.g. '{\"temperature\": 0.2}'."))
     var overrideGenerationConfig: String?
 
+    @OptionGroup(title: "HTTP limits") var httpLimits: HTTPLimitsOptions
+
     @Option(name: .customLong("upstream-timeout"), help: "Seconds to wait for the upstream at start.")
     var upstreamTimeout: Double = 120
 
@@ -101,7 +103,7 @@ struct APICommand: AsyncParsableCommand {
         logger.info("serving \(model.names) (max_model_len \(model.maxModelLen), vocab \(model.vocabSize))")
         let server = APIServer(
             model: model, upstream: engine, metrics: APIMetrics(registry: registry, modelName: model.name),
-            apiKey: apiKey.nilIfEmpty, toolCalling: toolCalling)
+            apiKey: apiKey.nilIfEmpty, toolCalling: toolCalling, limits: httpLimits.limits)
         let (bound, boundContinuation) = AsyncStream<SocketAddress>.makeStream()
         let app = server.makeApplication(host: service.host, port: service.port, logger: logger) { channel in
             if let address = channel.localAddress { boundContinuation.yield(address) }

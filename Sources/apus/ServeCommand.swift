@@ -34,6 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("hung-step-multiple"), help: "Passed to the router.") var hungStepMultiple: Double = 3
     /// Passed to every engine-core (`--max-model-len` to the runners too).
     @OptionGroup(title: "Scheduling") var scheduling: SchedulingOptions
+    /// Passed to the api.
+    @OptionGroup(title: "HTTP limits") var httpLimits: HTTPLimitsOptions
     @Option(name: .customLong("log-level")) var logLevel: String = "info"
     @Flag(name: .customLong("enable-auto-tool-choice"), help: "Passed to the api (tool calling).")
     var enableAutoToolChoice = false
@@ -99,6 +101,7 @@ struct ServeCommand: AsyncParsableCommand {
             + (enableAutoToolChoice ? ["--enable-auto-tool-choice"] : [])
             + (toolCallParser.map { ["--tool-call-parser", $0] } ?? [])
             + (excludeToolsWhenToolChoiceNone ? ["--exclude-tools-when-tool-choice-none"] : [])
+            + httpLimits.arguments
     }
 }
 

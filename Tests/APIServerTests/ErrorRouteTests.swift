@@ -194,4 +194,32 @@ struct ErrorRouteTests {
             #expect(events.last?["error"]?["code"]?.int == 500)
         }
     }
+
+    @Test("a body over the limit is a 413 that closes the connection, and nothing reaches the engine")
+    func bodyTooLarge() async throws {
+        let engine = FakeEngine()
+        try await withAPI(engine, limits: HTTPLimits(maxBodyBytes: 2048)) { client in
+            let prompt = String(repeating: "a", count: 4096)
+            try await client.execute(
+                uri: "/v1/completions", method: .post, body: ByteBuffer(string: #"{"prompt":""# + prompt + #""}"#)
+            ) { response in
+                #expect(response.status == .contentTooLarge)
+                #expect(response.headers[.connection] == "close")
+                let body = try JSONValue(parsing: String(buffer: response.body))
+                #expect(body["error"]?["code"]?.int == 413)
+                #expect(body["error"]?["message"]?.stringValue?.contains("2048 bytes") == true)
+            }
+            let (status, _, _) = try await client.post("/v1/completions", #"{"prompt":"Hi"}"#)
+            #expect(status == .ok)
+        }
+        #expect(engine.requests.count == 1)
+    }
+
+    @Test("limits out of range are refused up front with the allowed range")
+    func badLimits() {
+        #expect(throws: HTTPLimitsError.self) { try HTTPLimits(maxBodyBytes: 10).validate() }
+        #expect(throws: HTTPLimitsError.self) { try HTTPLimits(requestReadTimeout: .zero).validate() }
+        #expect(throws: HTTPLimitsError.self) { try HTTPLimits(maxConnections: 0).validate() }
+        #expect(throws: Never.self) { try HTTPLimits().validate() }
+    }
 }

@@ -152,11 +152,12 @@ final class FakeEngine: Sendable {
 /// `chatTemplate` replaces the embedded tokenizer's template (which ignores tools).
 func withAPI(
     _ engine: FakeEngine = FakeEngine(), apiKey: String? = nil, toolCalling: ToolCallingOptions = .init(),
-    chatTemplate: String? = nil, maxModelLen: Int = 64, _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    chatTemplate: String? = nil, maxModelLen: Int = 64, limits: HTTPLimits = .init(),
+    _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     try await withAPI(
         upstream: EngineUpstream(engine: engine.client), apiKey: apiKey, toolCalling: toolCalling,
-        chatTemplate: chatTemplate, maxModelLen: maxModelLen, body)
+        chatTemplate: chatTemplate, maxModelLen: maxModelLen, limits: limits, body)
 }
 
 /// Runs `body` against an api whose upstream is an `Engine` server on 127.0.0.1:`port` (tests of the connection).
@@ -166,7 +167,8 @@ func withAPI(upstreamPort port: Int, _ body: @Sendable (any TestClientProtocol) 
 
 private func withAPI(
     upstream: EngineUpstream, apiKey: String? = nil, toolCalling: ToolCallingOptions = .init(),
-    chatTemplate: String? = nil, maxModelLen: Int = 64, _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    chatTemplate: String? = nil, maxModelLen: Int = 64, limits: HTTPLimits = .init(),
+    _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let tokenizer = Tokenizer.embeddedDefault
     let model = ServedModel(
@@ -174,7 +176,7 @@ private func withAPI(
         tokenizer: tokenizer, chatTemplate: try ChatTemplate(chatTemplate ?? tokenizer.chatTemplate!))
     let server = APIServer(
         model: model, upstream: upstream, metrics: APIMetrics(modelName: "tiny"), apiKey: apiKey,
-        toolCalling: toolCalling)
+        toolCalling: toolCalling, limits: limits)
     try await Application(router: server.makeRouter()).test(.router, body)
     await upstream.engine.close()
 }
