@@ -51,6 +51,11 @@ struct APICommand: AsyncParsableCommand {
     @Option(name: .customLong("upstream-timeout"), help: "Seconds to wait for the upstream at start.")
     var upstreamTimeout: Double = 120
 
+    @Option(
+        name: .customLong("upstream-retry-timeout"),
+        help: "Seconds a request may wait, before its first token, for a lost upstream connection to come back.")
+    var upstreamRetryTimeout: Double = 10
+
     @Flag(
         name: .customLong("enable-auto-tool-choice"),
         help: "Serve tool_choice \"auto\": parse the model's tool calls into tool_calls (needs --tool-call-parser).")
@@ -75,6 +80,9 @@ struct APICommand: AsyncParsableCommand {
     /// vLLM's start-up check: auto tool choice needs a parser.
     func validate() throws {
         do { try toolCalling.validate() } catch { throw ValidationError(error.description) }
+        guard upstreamRetryTimeout.isFinite, (0...3600).contains(upstreamRetryTimeout) else {
+            throw ValidationError("--upstream-retry-timeout must be 0...3600 seconds, got \(upstreamRetryTimeout)")
+        }
         guard ["auto", "vllm"].contains(generationConfig) else {
             throw ValidationError("--generation-config must be auto or vllm, got \(generationConfig)")
         }
@@ -93,7 +101,9 @@ struct APICommand: AsyncParsableCommand {
         let registry = ProcessSetup.bootstrap(logLevel: service.logLevel)
         let logger = service.makeLogger("apus.api")
         let (host, port) = try parseHostPort(upstream)
-        let engine = EngineUpstream(host: host, port: port, authToken: service.authToken, tls: service.clientTLS())
+        let engine = EngineUpstream(
+            host: host, port: port, authToken: service.authToken, tls: service.clientTLS(),
+            retryWindow: .milliseconds(Int64(upstreamRetryTimeout * 1000)))
         logger.info("waiting for upstream \(host):\(port)")
         let info = try await waitForModelInfo(engine, logger: logger)
         let tokenizer = try loadTokenizer(modelPath: info.model)

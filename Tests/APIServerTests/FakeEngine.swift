@@ -161,11 +161,16 @@ func withAPI(
 }
 
 /// Runs `body` against an api whose upstream is an `Engine` server on 127.0.0.1:`port` (tests of the connection).
-func withAPI(upstreamPort port: Int, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-    try await withAPI(upstream: EngineUpstream(host: "127.0.0.1", port: port), body)
+/// A lost connection is retried for `retryWindow` before a request fails (short by default, so a test of a down
+/// upstream gets its 503 quickly).
+func withAPI(
+    upstreamPort port: Int, retryWindow: Duration = .milliseconds(300),
+    _ body: @Sendable (any TestClientProtocol) async throws -> Void
+) async throws {
+    try await withAPI(upstream: EngineUpstream(host: "127.0.0.1", port: port, retryWindow: retryWindow), body)
 }
 
-private func withAPI(
+func withAPI(
     upstream: EngineUpstream, apiKey: String? = nil, toolCalling: ToolCallingOptions = .init(),
     chatTemplate: String? = nil, maxModelLen: Int = 64, limits: HTTPLimits = .init(),
     _ body: @Sendable (any TestClientProtocol) async throws -> Void

@@ -62,6 +62,19 @@ struct ServeSupervisorTests {
         #expect(children.filter(Self.isAlive).isEmpty, "children left behind: \(children.filter(Self.isAlive))")
     }
 
+    @Test("a request sent right after the router is killed waits for its restart and succeeds")
+    func requestsSurviveARouterRestart() async throws {
+        let serve = try await ApusProcess.serve(apiKey: OpenAICluster.apiKey)
+        defer { serve.stop() }
+        let pid = serve.process.processIdentifier
+        let port = try #require(Int(serve.baseURL.split(separator: ":").last?.split(separator: "/").first ?? ""))
+        #expect(Self.completes(port: port), "\(serve.stderrTail())")
+        let router = try #require(Self.children(of: pid)["router"])
+        kill(router, SIGKILL)
+        #expect(Self.completes(port: port), "\(serve.stderrTail())")
+        #expect(Self.children(of: pid)["router"] != router)
+    }
+
     @Test("SIGKILL of serve itself takes its children with it")
     func childrenFollowTheirParent() async throws {
         let serve = try await ApusProcess.serve(apiKey: OpenAICluster.apiKey)

@@ -6,7 +6,8 @@ import Wire
 /// concurrently, each through its own `ChoiceProcessor`.
 ///
 /// `start` opens every upstream stream and waits for each one's first output before any response byte is written,
-/// so an unreachable or refusing upstream is a 503 (or a 429 when it is full), not a broken stream; callers run it
+/// so an unreachable or refusing upstream is a 503 (or a 429 when it is full), not a broken stream, and a lost
+/// upstream connection is retried (`EngineUpstream.start`); callers run it
 /// under `ClientDisconnect`, so a client that leaves while its request is queued cancels it. `forEach` delivers the
 /// choices' deltas in arrival order; when its body throws (the client went away) or the caller is cancelled, the
 /// child tasks are cancelled, which cancels their upstream calls — the engine aborts those requests within one step.
@@ -29,20 +30,15 @@ struct Generation: Sendable {
     static func start(
         _ plan: GenerationPlan, model: ServedModel, upstream: EngineUpstream, metrics: APIMetrics?
     ) async throws(APIError) -> Generation {
-        var children: [Child] = []
-        for child in try plan.children(for: model) {
-            let stream = try await upstream.generate(child.request)
-            children.append(
-                Child(
-                    index: child.index, requestID: child.request.requestID,
-                    promptTokens: child.request.promptTokenIDs.count,
-                    processor: ChoiceProcessor(
-                        index: child.index, tokenizer: model.tokenizer, promptTokenIDs: child.request.promptTokenIDs,
-                        params: child.request.samplingParams, reportsCachedTokens: child.index % plan.params.n == 0),
-                    outputs: UpstreamOutputs(stream)))
-        }
-        for child in children {
-            do { try await child.outputs.awaitFirst() } catch { throw APIError.upstream(error) }
+        let planned = try plan.children(for: model)
+        let started = try await upstream.start(planned.map(\.request))
+        let children = zip(planned, started).map { child, outputs in
+            Child(
+                index: child.index, requestID: outputs.requestID, promptTokens: child.request.promptTokenIDs.count,
+                processor: ChoiceProcessor(
+                    index: child.index, tokenizer: model.tokenizer, promptTokenIDs: child.request.promptTokenIDs,
+                    params: child.request.samplingParams, reportsCachedTokens: child.index % plan.params.n == 0),
+                outputs: outputs)
         }
         return Generation(
             children: children, upstream: upstream, metrics: metrics, arrival: plan.arrival,

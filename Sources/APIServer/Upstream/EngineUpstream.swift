@@ -8,27 +8,74 @@ import Wire
 /// keeps state the others need.
 public final class EngineUpstream: Sendable {
     public let engine: any EngineClient
+    /// How long a request may wait, before its first output, for a lost upstream connection to come back (a router
+    /// restarting under `apus serve` takes about a second); see `start`.
+    public let retryWindow: Duration
 
-    public init(engine: any EngineClient) { self.engine = engine }
+    public init(engine: any EngineClient, retryWindow: Duration = .seconds(10)) {
+        self.engine = engine
+        self.retryWindow = retryWindow
+    }
 
-    public convenience init(host: String, port: Int, authToken: String = "", tls: TLSConfiguration? = nil) {
+    public convenience init(
+        host: String, port: Int, authToken: String = "", tls: TLSConfiguration? = nil,
+        retryWindow: Duration = .seconds(10)
+    ) {
         var config = RPCClient.Configuration(service: "api")
         config.authToken = authToken
         config.tls = tls
         config.initialBackoff = .milliseconds(50)
         config.maxBackoff = .seconds(2)
         config.keepalive = .init(interval: .seconds(5), timeout: .seconds(5))
-        self.init(engine: RPCEngineClient(RPCClient(host: host, port: port, configuration: config)))
+        self.init(
+            engine: RPCEngineClient(RPCClient(host: host, port: port, configuration: config)), retryWindow: retryWindow)
     }
 
-    /// Starts one request; fails fast (UNAVAILABLE → 503) when the upstream cannot be reached. Ending the
-    /// iteration of the returned stream early cancels the call, which aborts the request at the engine.
-    func generate(_ request: ApusV1.GenerateRequest) async throws(APIError) -> RPCResponseStream<ApusV1.GenerateOutput>
-    {
-        do {
-            return try await engine.generate(request)
-        } catch {
-            throw APIError.upstream(error)
+    /// Starts `requests` together (the choices of one OpenAI request) and waits for each one's first output, so a
+    /// refusal is known before any response byte is written.
+    ///
+    /// A request whose call fails in this process's transport (the upstream's connection refused or lost: a router
+    /// restarting) before its first output is sent again, with backoff, under a new id (`<id>-retry<N>`), until
+    /// `retryWindow` has passed. The abandoned call cannot produce output anywhere: its connection is gone, so the
+    /// engine aborts it. Errors the upstream itself answers (a 429, a 400, a router with no engine) are not retried.
+    /// Ending the iteration of an output stream early cancels its call, which aborts the request at the engine.
+    func start(_ requests: [ApusV1.GenerateRequest]) async throws(APIError) -> [UpstreamOutputs] {
+        let deadline = ContinuousClock.now + retryWindow
+        var started: [(UpstreamOutputs, UpstreamRetry)] = []
+        for request in requests {
+            var retry = UpstreamRetry(deadline: deadline)
+            started.append((try await submit(request, &retry), retry))
+        }
+        var ready: [UpstreamOutputs] = []
+        for (i, (first, retry)) in started.enumerated() {
+            var outputs = first
+            var retry = retry
+            while true {
+                do {
+                    try await outputs.awaitFirst()
+                    break
+                } catch {
+                    try await retry.backOff(after: error)
+                    outputs = try await submit(requests[i], &retry)
+                }
+            }
+            ready.append(outputs)
+        }
+        return ready
+    }
+
+    /// Sends `request` (under `retry`'s id for it), retrying a transport failure as `start` describes.
+    private func submit(
+        _ request: ApusV1.GenerateRequest, _ retry: inout UpstreamRetry
+    ) async throws(APIError) -> UpstreamOutputs {
+        while true {
+            var sent = request
+            sent.requestID = retry.requestID(request.requestID)
+            do {
+                return UpstreamOutputs(try await engine.generate(sent), requestID: sent.requestID)
+            } catch {
+                try await retry.backOff(after: error)
+            }
         }
     }
 

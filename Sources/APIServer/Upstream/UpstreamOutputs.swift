@@ -15,12 +15,15 @@ final class UpstreamOutputs: @unchecked Sendable {
         case consumed
     }
 
+    /// The id the upstream knows the request by (the api's, with a retry suffix after a lost connection).
+    let requestID: String
     private var iterator: RPCResponseStream<ApusV1.GenerateOutput>.AsyncIterator
     private var first = First.pending
     /// When the awaited first output arrived: the metrics' time to first token, not when it was read.
     private(set) var firstArrival: ContinuousClock.Instant?
 
-    init(_ stream: RPCResponseStream<ApusV1.GenerateOutput>) {
+    init(_ stream: RPCResponseStream<ApusV1.GenerateOutput>, requestID: String) {
+        self.requestID = requestID
         iterator = stream.makeAsyncIterator()
     }
 

@@ -1,0 +1,121 @@
+import HummingbirdTesting
+import Synchronization
+import Testing
+import Wire
+
+@testable import APIServer
+
+/// An engine client whose first `failures` Generate calls fail as a lost connection would (or with `error`).
+final class FlakyEngineClient: EngineClient {
+    let base: any EngineClient
+    let error: RPCError
+    private let failuresLeft: Mutex<Int>
+
+    init(
+        _ base: any EngineClient, failures: Int,
+        error: RPCError = RPCError(.unavailable, "connection to the server was lost", origin: .transport)
+    ) {
+        self.base = base
+        self.error = error
+        failuresLeft = Mutex(failures)
+    }
+
+    func generate(_ request: ApusV1.GenerateRequest) async throws -> RPCResponseStream<ApusV1.GenerateOutput> {
+        let fail = failuresLeft.withLock { left in
+            defer { left = max(0, left - 1) }
+            return left > 0
+        }
+        if fail { throw error }
+        return try await base.generate(request)
+    }
+
+    func generate(encoded request: [UInt8], metadata: [MetadataEntry]) async throws -> RPCEncodedResponseStream {
+        try await base.generate(encoded: request, metadata: metadata)
+    }
+    func abort(_ requestIDs: [String], timeout: Duration) async throws -> UInt32 {
+        try await base.abort(requestIDs, timeout: timeout)
+    }
+    func modelInfo(timeout: Duration, waitForReady: Bool) async throws -> ApusV1.ModelInfo {
+        try await base.modelInfo(timeout: timeout, waitForReady: waitForReady)
+    }
+    func watchLoad(_ request: ApusV1.WatchLoadRequest) async throws -> RPCResponseStream<ApusV1.LoadReport> {
+        try await base.watchLoad(request)
+    }
+    func subscribeKVEvents(fromSeq: UInt64) async throws -> RPCResponseStream<ApusV1.KVEventBatch> {
+        try await base.subscribeKVEvents(fromSeq: fromSeq)
+    }
+    func checkHealth(timeout: Duration) async throws -> ApusV1.ServingStatus { try await base.checkHealth(timeout: timeout) }
+    func watchHealth() async throws -> RPCResponseStream<ApusV1.HealthCheckResponse> { try await base.watchHealth() }
+    func instanceID() async throws -> String { try await base.instanceID() }
+    func close() async { await base.close() }
+}
+
+@Suite("Retrying a lost upstream connection before the first token")
+struct UpstreamRetryTests {
+    @Test("a request whose upstream connection is lost twice is sent again under new ids and succeeds")
+    func retriesTransportFailures() async throws {
+        let engine = FakeEngine()
+        let upstream = EngineUpstream(engine: FlakyEngineClient(engine.client, failures: 2))
+        try await withAPI(upstream: upstream) { client in
+            let (status, body, text) = try await client.post("/v1/completions", #"{"prompt":"Hi","n":2}"#)
+            #expect(status == .ok, "\(text)")
+            #expect(body["choices"]?.arrayValue?.count == 2)
+        }
+        let ids = engine.requests.map(\.requestID)
+        #expect(ids.count == 2)
+        #expect(ids.filter { $0.hasSuffix("-retry2") }.count == 1, "\(ids)")
+        #expect(ids.filter { !$0.contains("-retry") }.count == 1, "\(ids)")
+    }
+
+    @Test("an upstream that stays unreachable past the retry window is a 503")
+    func givesUpAfterTheWindow() async throws {
+        let engine = FakeEngine()
+        let upstream = EngineUpstream(
+            engine: FlakyEngineClient(engine.client, failures: 1_000), retryWindow: .milliseconds(300))
+        let start = ContinuousClock.now
+        try await withAPI(upstream: upstream) { client in
+            let (status, body, _) = try await client.post("/v1/completions", #"{"prompt":"Hi"}"#)
+            #expect(status == .serviceUnavailable)
+            #expect(body["error"]?["message"]?.stringValue?.contains("connection to the server was lost") == true)
+        }
+        #expect(start.duration(to: .now) < .seconds(5))  // the window, not the default 10 s
+        #expect(engine.requests.isEmpty)
+    }
+
+    @Test("errors the upstream answers itself are not retried: its UNAVAILABLE is a 503 at once, a full one a 429")
+    func peerErrorsAreNotRetried() async throws {
+        for (code, status) in [(StatusCode.unavailable, 503), (.resourceExhausted, 429)] {
+            let engine = FakeEngine()
+            let flaky = FlakyEngineClient(engine.client, failures: 1, error: RPCError(code, "no engine"))
+            try await withAPI(upstream: EngineUpstream(engine: flaky)) { client in
+                let (got, _, _) = try await client.post("/v1/completions", #"{"prompt":"Hi"}"#)
+                #expect(got.code == status)
+            }
+            #expect(engine.requests.isEmpty)
+        }
+    }
+
+    @Test("a request sent while the upstream is down waits for it to come back on its address, then succeeds")
+    func waitsForARestartedUpstream() async throws {
+        let engine = FakeEngine()
+        let first = RPCServer(
+            host: "127.0.0.1", port: 0, identity: .init(service: "engine-core"), handlers: engine.handlers)
+        let firstTask = Task { try await first.run() }
+        let port = try await first.boundAddress().port!
+        try await withAPI(upstreamPort: port, retryWindow: .seconds(10)) { client in
+            #expect(try await client.post("/v1/completions", #"{"prompt":"Hi"}"#).0 == .ok)
+            firstTask.cancel()
+            _ = try? await firstTask.value
+            let restart = Task {
+                try await Task.sleep(for: .milliseconds(500))
+                let second = RPCServer(
+                    host: "127.0.0.1", port: port, identity: .init(service: "engine-core"), handlers: engine.handlers)
+                try await second.run()
+            }
+            defer { restart.cancel() }
+            let (status, _, text) = try await client.post("/v1/completions", #"{"prompt":"Hi"}"#)
+            #expect(status == .ok, "\(text)")
+        }
+        #expect(engine.requests.count == 2)
+    }
+}
