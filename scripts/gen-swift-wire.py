@@ -45,13 +45,20 @@ SKIP = {"Frame", "MetadataEntry", "FrameKind", "StatusCode"}
 DOMAIN_MESSAGES = {
     "SamplingParams": {"swift": "SamplingParams", "construct": "assign", "default": "SamplingParams()"},
     "PositionLogprobs": {"swift": "PositionLogprobs", "construct": "memberwise"},
+    "StructuredOutputsParams": {"swift": "StructuredOutputsParams", "construct": "assign"},
 }
 
 # Enums whose Swift side is a ServingCore type, converted by a hand-written codec (Sources/Wire/Messages/
-# ServingCore+Wire.swift): `codec.cValue(_:)` Swift -> C, `codec.value(_:)` C -> Swift.
+# ServingCore+Wire.swift): `codec.cValue(_:)` Swift -> C, `codec.value(_:)` C -> Swift (with "throws": `try
+# codec.value(_:_:)`, given the field's name for the error).
 # FinishReason: NONE is nil (still running), and a reason this build does not know still means finished (.error).
 DOMAIN_ENUMS = {
     "FinishReason": {"swift": "FinishReason?", "default": "nil", "codec": "FinishReasonWire"},
+    # NONE (or a kind this build does not know) decodes as an error: a constraint must never be dropped silently.
+    "StructuredOutputKind": {
+        "swift": "StructuredOutputsParams.Kind", "default": ".jsonObject", "codec": "StructuredOutputKindWire",
+        "throws": True,
+    },
 }
 
 # Messages that are only a list of their one repeated field: a repeated field of them is `[[Element]]` in Swift
@@ -82,11 +89,11 @@ FIELDS = {
         "encode": "ApusV1.TokenBias.entries",
         "decode": "ApusV1.TokenBias.dictionary",
     },
-    # Reserved for structured output; ServingCore.SamplingParams has no such field yet.
-    "SamplingParams.structured_output": {"omit": True},
     "PositionLogprobs.sampled_rank": {"swift_type": "Int"},
     # Hidden states: f32 rows × hidden_size.
     "IntermediateTensors.values": {"packed": "Float"},
+    # Allowed-token bits, one row of ceil(vocab / 32) words per structured request.
+    "SchedulerOutput.grammar_bitmask": {"packed": "UInt32"},
 }
 
 # Per oneof ("Message.oneof"): the Swift enum it maps to and the case of each field (default: a nested enum named
@@ -519,7 +526,11 @@ class Scalar:
             d = DOMAIN_ENUMS[field.short_type]
             self.swift, self.zero = d["swift"], d["default"]
             self.encode = lambda v: f"{d['codec']}.cValue({v})"
-            self.decode = lambda c: f"{d['codec']}.value({c})"
+            if d.get("throws"):
+                self.throws = True
+                self.decode = lambda c: Call(f"{d['codec']}.value", [c, key])
+            else:
+                self.decode = lambda c: f"{d['codec']}.value({c})"
         elif t == ENUM:
             name = field.short_type
             if name in SKIP:

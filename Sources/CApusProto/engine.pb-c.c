@@ -142,6 +142,51 @@ void   apus__v1__sampling_params__free_unpacked
   assert(message->base.descriptor == &apus__v1__sampling_params__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   apus__v1__structured_outputs_params__init
+                     (Apus__V1__StructuredOutputsParams         *message)
+{
+  static const Apus__V1__StructuredOutputsParams init_value = APUS__V1__STRUCTURED_OUTPUTS_PARAMS__INIT;
+  *message = init_value;
+}
+size_t apus__v1__structured_outputs_params__get_packed_size
+                     (const Apus__V1__StructuredOutputsParams *message)
+{
+  assert(message->base.descriptor == &apus__v1__structured_outputs_params__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__structured_outputs_params__pack
+                     (const Apus__V1__StructuredOutputsParams *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__structured_outputs_params__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__structured_outputs_params__pack_to_buffer
+                     (const Apus__V1__StructuredOutputsParams *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__structured_outputs_params__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__StructuredOutputsParams *
+       apus__v1__structured_outputs_params__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__StructuredOutputsParams *)
+     protobuf_c_message_unpack (&apus__v1__structured_outputs_params__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__structured_outputs_params__free_unpacked
+                     (Apus__V1__StructuredOutputsParams *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__structured_outputs_params__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   apus__v1__generate_request__init
                      (Apus__V1__GenerateRequest         *message)
 {
@@ -1128,18 +1173,6 @@ static const ProtobufCFieldDescriptor apus__v1__sampling_params__field_descripto
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "structured_output",
-    23,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Apus__V1__SamplingParams, structured_output),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
     "has_seed",
     24,
     PROTOBUF_C_LABEL_NONE,
@@ -1175,15 +1208,27 @@ static const ProtobufCFieldDescriptor apus__v1__sampling_params__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "structured_outputs",
+    27,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__SamplingParams, structured_outputs),
+    &apus__v1__structured_outputs_params__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__sampling_params__field_indices_by_name[] = {
   17,   /* field[17] = allowed_token_ids */
   18,   /* field[18] = bad_words */
   6,   /* field[6] = frequency_penalty */
   16,   /* field[16] = has_allowed_token_ids */
-  24,   /* field[24] = has_logprobs */
-  25,   /* field[25] = has_prompt_logprobs */
-  23,   /* field[23] = has_seed */
+  23,   /* field[23] = has_logprobs */
+  24,   /* field[24] = has_prompt_logprobs */
+  22,   /* field[22] = has_seed */
   12,   /* field[12] = ignore_eos */
   20,   /* field[20] = include_stop_str_in_output */
   15,   /* field[15] = logit_bias */
@@ -1199,14 +1244,15 @@ static const unsigned apus__v1__sampling_params__field_indices_by_name[] = {
   21,   /* field[21] = skip_special_tokens */
   19,   /* field[19] = stop */
   11,   /* field[11] = stop_token_ids */
-  22,   /* field[22] = structured_output */
+  25,   /* field[25] = structured_outputs */
   1,   /* field[1] = temperature */
   3,   /* field[3] = top_k */
   2,   /* field[2] = top_p */
 };
-static const ProtobufCIntRange apus__v1__sampling_params__number_ranges[1 + 1] =
+static const ProtobufCIntRange apus__v1__sampling_params__number_ranges[2 + 1] =
 {
   { 1, 0 },
+  { 24, 22 },
   { 0, 26 }
 };
 const ProtobufCMessageDescriptor apus__v1__sampling_params__descriptor =
@@ -1220,8 +1266,98 @@ const ProtobufCMessageDescriptor apus__v1__sampling_params__descriptor =
   26,
   apus__v1__sampling_params__field_descriptors,
   apus__v1__sampling_params__field_indices_by_name,
-  1,  apus__v1__sampling_params__number_ranges,
+  2,  apus__v1__sampling_params__number_ranges,
   (ProtobufCMessageInit) apus__v1__sampling_params__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__structured_outputs_params__field_descriptors[5] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__StructuredOutputsParams, kind),
+    &apus__v1__structured_output_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "spec",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__StructuredOutputsParams, spec),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "choice",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Apus__V1__StructuredOutputsParams, n_choice),
+    offsetof(Apus__V1__StructuredOutputsParams, choice),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disable_any_whitespace",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__StructuredOutputsParams, disable_any_whitespace),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disable_additional_properties",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__StructuredOutputsParams, disable_additional_properties),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__structured_outputs_params__field_indices_by_name[] = {
+  2,   /* field[2] = choice */
+  4,   /* field[4] = disable_additional_properties */
+  3,   /* field[3] = disable_any_whitespace */
+  0,   /* field[0] = kind */
+  1,   /* field[1] = spec */
+};
+static const ProtobufCIntRange apus__v1__structured_outputs_params__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor apus__v1__structured_outputs_params__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.StructuredOutputsParams",
+  "StructuredOutputsParams",
+  "Apus__V1__StructuredOutputsParams",
+  "apus.v1",
+  sizeof(Apus__V1__StructuredOutputsParams),
+  5,
+  apus__v1__structured_outputs_params__field_descriptors,
+  apus__v1__structured_outputs_params__field_indices_by_name,
+  1,  apus__v1__structured_outputs_params__number_ranges,
+  (ProtobufCMessageInit) apus__v1__structured_outputs_params__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor apus__v1__generate_request__field_descriptors[10] =
@@ -2469,6 +2605,42 @@ const ProtobufCMessageDescriptor apus__v1__model_info__descriptor =
   1,  apus__v1__model_info__number_ranges,
   (ProtobufCMessageInit) apus__v1__model_info__init,
   NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue apus__v1__structured_output_kind__enum_values_by_number[6] =
+{
+  { "STRUCTURED_OUTPUT_KIND_NONE", "APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_NONE", 0 },
+  { "STRUCTURED_OUTPUT_KIND_JSON", "APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_JSON", 1 },
+  { "STRUCTURED_OUTPUT_KIND_REGEX", "APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_REGEX", 2 },
+  { "STRUCTURED_OUTPUT_KIND_CHOICE", "APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_CHOICE", 3 },
+  { "STRUCTURED_OUTPUT_KIND_GRAMMAR", "APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_GRAMMAR", 4 },
+  { "STRUCTURED_OUTPUT_KIND_JSON_OBJECT", "APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_JSON_OBJECT", 5 },
+};
+static const ProtobufCIntRange apus__v1__structured_output_kind__value_ranges[] = {
+{0, 0},{0, 6}
+};
+static const ProtobufCEnumValueIndex apus__v1__structured_output_kind__enum_values_by_name[6] =
+{
+  { "STRUCTURED_OUTPUT_KIND_CHOICE", 3 },
+  { "STRUCTURED_OUTPUT_KIND_GRAMMAR", 4 },
+  { "STRUCTURED_OUTPUT_KIND_JSON", 1 },
+  { "STRUCTURED_OUTPUT_KIND_JSON_OBJECT", 5 },
+  { "STRUCTURED_OUTPUT_KIND_NONE", 0 },
+  { "STRUCTURED_OUTPUT_KIND_REGEX", 2 },
+};
+const ProtobufCEnumDescriptor apus__v1__structured_output_kind__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "apus.v1.StructuredOutputKind",
+  "StructuredOutputKind",
+  "Apus__V1__StructuredOutputKind",
+  "apus.v1",
+  6,
+  apus__v1__structured_output_kind__enum_values_by_number,
+  6,
+  apus__v1__structured_output_kind__enum_values_by_name,
+  1,
+  apus__v1__structured_output_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCEnumValue apus__v1__finish_reason__enum_values_by_number[5] =
 {

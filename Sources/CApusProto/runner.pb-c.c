@@ -1541,7 +1541,7 @@ const ProtobufCMessageDescriptor apus__v1__cached_request_data__descriptor =
   (ProtobufCMessageInit) apus__v1__cached_request_data__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__scheduler_output__field_descriptors[5] =
+static const ProtobufCFieldDescriptor apus__v1__scheduler_output__field_descriptors[7] =
 {
   {
     "step_id",
@@ -1603,20 +1603,46 @@ static const ProtobufCFieldDescriptor apus__v1__scheduler_output__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "structured_output_request_ids",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Apus__V1__SchedulerOutput, n_structured_output_request_ids),
+    offsetof(Apus__V1__SchedulerOutput, structured_output_request_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "grammar_bitmask",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__SchedulerOutput, grammar_bitmask),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__scheduler_output__field_indices_by_name[] = {
   3,   /* field[3] = finished_req_ids */
+  6,   /* field[6] = grammar_bitmask */
   4,   /* field[4] = intermediate_tensors */
   2,   /* field[2] = scheduled_cached_reqs */
   1,   /* field[1] = scheduled_new_reqs */
   0,   /* field[0] = step_id */
+  5,   /* field[5] = structured_output_request_ids */
 };
 static const ProtobufCIntRange apus__v1__scheduler_output__number_ranges[3 + 1] =
 {
   { 1, 0 },
   { 5, 3 },
   { 8, 4 },
-  { 0, 5 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor apus__v1__scheduler_output__descriptor =
 {
@@ -1626,7 +1652,7 @@ const ProtobufCMessageDescriptor apus__v1__scheduler_output__descriptor =
   "Apus__V1__SchedulerOutput",
   "apus.v1",
   sizeof(Apus__V1__SchedulerOutput),
-  5,
+  7,
   apus__v1__scheduler_output__field_descriptors,
   apus__v1__scheduler_output__field_indices_by_name,
   3,  apus__v1__scheduler_output__number_ranges,

@@ -34,6 +34,8 @@ public struct SamplingParams: Sendable, Hashable, Codable {
     public var stop: [String] = []
     public var includeStopStrInOutput: Bool = false
     public var skipSpecialTokens: Bool = true
+    /// A JSON schema, regex, choice or grammar the output must follow; nil = unconstrained.
+    public var structuredOutputs: StructuredOutputsParams? = nil
 
     public init() {}
 
@@ -82,6 +84,7 @@ public struct SamplingParams: Sendable, Hashable, Codable {
             throw fail("prompt_logprobs", "prompt_logprobs must be in [0, \(Self.maxLogprobs)], got \(k)")
         }
         if stop.contains("") { throw fail("stop", "stop strings must not be empty") }
+        try structuredOutputs?.validate()
         if let allowed = allowedTokenIDs, allowed.isEmpty {
             throw fail("allowed_token_ids", "allowed_token_ids must not be empty")
         }

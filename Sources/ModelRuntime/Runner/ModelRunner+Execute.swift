@@ -53,6 +53,9 @@ extension ModelRunner {
                 params: s.samplingParams, promptTokenIDs: prompt,
                 outputTokenIDs: Array(s.outputTokenIDs), eosTokenID: s.eosTokenID)
         }
+        let grammarRows = step.grammar.map { g in
+            Dictionary(uniqueKeysWithValues: g.requestIDs.enumerated().map { ($1, $0) })
+        }
         if captureLogits { capturedLogits = [:] }
         // The logits a chunk of rows at a time (the sampler's streams are handed out in row order either way).
         var sampled: [SampledToken] = []
@@ -63,6 +66,12 @@ extension ModelRunner {
             let logits = model.logits(rows: start..<end)
             if start < sampling {
                 let last = min(end, sampling)
+                if let grammar = step.grammar, let grammarRows {
+                    for i in start..<last {
+                        guard let row = grammarRows[ids[sampleRows[i]]] else { continue }
+                        Self.applyGrammar(grammar, row: row, to: logits + (i - start) * vocab, vocabSize: vocab)
+                    }
+                }
                 if captureLogits {
                     for i in start..<last {
                         capturedLogits[ids[sampleRows[i]]] = Array(

@@ -98,6 +98,16 @@ extension ModelRunner {
             }
         }
         try validateIntermediate(step)
+        if let grammar = step.grammar {
+            guard grammar.isWellFormed(vocabSize: config.vocabSize) else {
+                throw .badGrammarBitmask(
+                    "\(grammar.words.count) words for \(grammar.requestIDs.count) distinct requests and a vocabulary "
+                        + "of \(config.vocabSize)")
+            }
+            if let stray = grammar.requestIDs.first(where: { step.numScheduledTokens[$0] == nil }) {
+                throw .badGrammarBitmask("request '\(stray)' is not scheduled in this step")
+            }
+        }
     }
 
     /// A later pipeline stage needs exactly one hidden row per scheduled token of every scheduled request; the

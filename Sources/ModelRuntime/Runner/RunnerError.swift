@@ -7,6 +7,8 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidRequest(reqID: String, reason: String)
     /// A pipeline stage got hidden states that do not match the step (or none, or some it cannot use).
     case badIntermediate(String)
+    /// The step's grammar bitmask does not fit its requests or the vocabulary.
+    case badGrammarBitmask(String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
             "request '\(id)': \(tokens) tokens exceed max_model_len \(max)"
         case .invalidRequest(let id, let reason): "request '\(id)': \(reason)"
         case .badIntermediate(let why): "intermediate tensors: \(why)"
+        case .badGrammarBitmask(let why): "grammar bitmask: \(why)"
         }
     }
 }

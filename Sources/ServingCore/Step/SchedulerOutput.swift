@@ -13,11 +13,13 @@ public struct SchedulerOutput: Sendable, Hashable {
     public var preemptedReqIDs: Set<String>
     /// Pipeline stages after the first: the previous stage's hidden states for this step.
     public var intermediate: IntermediateTensors?
+    /// Structured output: the allowed next tokens of the scheduled requests that sample under a grammar.
+    public var grammar: GrammarBitmask?
 
     public init(
         stepID: Int, scheduledNewReqs: [NewRequestData] = [], scheduledCachedReqs: [CachedRequestData] = [],
         numScheduledTokens: [String: Int] = [:], finishedReqIDs: Set<String> = [], preemptedReqIDs: Set<String> = [],
-        intermediate: IntermediateTensors? = nil
+        intermediate: IntermediateTensors? = nil, grammar: GrammarBitmask? = nil
     ) {
         self.stepID = stepID
         self.scheduledNewReqs = scheduledNewReqs
@@ -26,6 +28,7 @@ public struct SchedulerOutput: Sendable, Hashable {
         self.finishedReqIDs = finishedReqIDs
         self.preemptedReqIDs = preemptedReqIDs
         self.intermediate = intermediate
+        self.grammar = grammar
     }
 
     public var totalNumScheduledTokens: Int { numScheduledTokens.values.reduce(0, +) }

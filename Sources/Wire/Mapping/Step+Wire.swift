@@ -26,7 +26,8 @@ extension ApusV1.SchedulerOutput {
                     numScheduledTokens: UInt32(scheduled[r.reqID] ?? 0), newTokenIDs: r.newTokenIDs,
                     allTokenIDs: r.allTokenIDs ?? [])
             },
-            finishedReqIDs: Array(step.finishedReqIDs), intermediateTensors: step.intermediate.map { .init($0) })
+            finishedReqIDs: Array(step.finishedReqIDs), intermediateTensors: step.intermediate.map { .init($0) },
+            structuredOutputRequestIDs: step.grammar?.requestIDs ?? [], grammarBitmask: step.grammar?.words ?? [])
     }
 }
 
@@ -52,7 +53,9 @@ extension SchedulerOutput {
         self.init(
             stepID: Int(truncatingIfNeeded: m.stepID), scheduledNewReqs: new, scheduledCachedReqs: cached,
             numScheduledTokens: scheduled, finishedReqIDs: Set(m.finishedReqIDs),
-            intermediate: m.intermediateTensors.map { .init($0) })
+            intermediate: m.intermediateTensors.map { .init($0) },
+            grammar: m.structuredOutputRequestIDs.isEmpty
+                ? nil : GrammarBitmask(requestIDs: m.structuredOutputRequestIDs, words: m.grammarBitmask))
     }
 }
 

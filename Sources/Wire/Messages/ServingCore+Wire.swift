@@ -29,6 +29,33 @@ enum FinishReasonWire {
     }
 }
 
+/// `apus.v1.StructuredOutputKind` ⇄ `StructuredOutputsParams.Kind`. NONE or a kind this build does not know is a
+/// decoding error: a request must never lose its constraint on the way.
+enum StructuredOutputKindWire {
+    static func cValue(_ kind: StructuredOutputsParams.Kind) -> Apus__V1__StructuredOutputKind {
+        switch kind {
+        case .json: APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_JSON
+        case .regex: APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_REGEX
+        case .choice: APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_CHOICE
+        case .grammar: APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_GRAMMAR
+        case .jsonObject: APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_JSON_OBJECT
+        }
+    }
+
+    static func value(
+        _ c: Apus__V1__StructuredOutputKind, _ field: StaticString
+    ) throws(WireDecodingError) -> StructuredOutputsParams.Kind {
+        switch c {
+        case APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_JSON: .json
+        case APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_REGEX: .regex
+        case APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_CHOICE: .choice
+        case APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_GRAMMAR: .grammar
+        case APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_JSON_OBJECT: .jsonObject
+        default: throw WireDecodingError("\(field): unknown structured output kind \(c.rawValue)")
+        }
+    }
+}
+
 /// `SamplingParams.logitBias` ⇄ `repeated TokenBias logit_bias`.
 extension ApusV1.TokenBias {
     /// The entries sorted by token id, so equal params encode to equal bytes.

@@ -39,6 +39,7 @@ struct StepMappingTests {
             params.temperature = Float(g.int(0...20)) / 10
             params.seed = g.bool() ? UInt64(g.int(0...1_000_000)) : nil
             params.maxTokens = g.int(1...4096)
+            if g.bool() { params.structuredOutputs = StructuredOutputsParams(kind: .regex, spec: "[a-z]{\(g.int(1...9))}") }
             let r = NewRequestData(
                 reqID: "new-\(id)-\(i)", promptTokenIDs: g.tokens(g.int(1...300)), samplingParams: params,
                 eosTokenID: g.bool() ? TokenID(g.int(0...50_000)) : nil, blockIDs: g.blocks(g.int(0...20)),
@@ -57,6 +58,13 @@ struct StepMappingTests {
             step.numScheduledTokens[r.reqID] = g.int(1...64)
         }
         step.finishedReqIDs = Set((0..<g.int(0...4)).map { "done-\(id)-\($0)" })
+        let constrained = step.scheduledReqIDs.filter { _ in g.bool() }
+        if !constrained.isEmpty {
+            let words = g.int(1...40)
+            step.grammar = GrammarBitmask(
+                requestIDs: constrained,
+                words: (0..<words * constrained.count).map { _ in UInt32(truncatingIfNeeded: g.next()) })
+        }
         if g.bool() {
             let ids = step.scheduledReqIDs
             let counts = ids.map { step.numScheduledTokens[$0]! }

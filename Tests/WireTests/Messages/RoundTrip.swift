@@ -72,6 +72,10 @@ enum MessageSamples {
         p.stop = [unicode, unicode2, "\n\n", longString]
         p.includeStopStrInOutput = true
         p.skipSpecialTokens = false
+        var constraint = StructuredOutputsParams(kind: .choice, spec: longString, choice: [unicode, "", unicode2])
+        constraint.disableAnyWhitespace = true
+        constraint.disableAdditionalProperties = true
+        p.structuredOutputs = constraint
         return p
     }
 

@@ -50,11 +50,19 @@ struct SamplingParamsWireTests {
         #expect(decoded.allowedTokenIDs == [5, 7])
     }
 
-    @Test("structured_output is validated even though ServingCore has no field for it")
-    func structuredOutputIsValidated() throws {
-        // Field 23 (structured_output): tag 0xBA 0x01.
+    @Test("structured outputs round-trip; an unknown or missing kind fails to decode instead of dropping the constraint")
+    func structuredOutputs() throws {
+        for kind in [StructuredOutputsParams.Kind.json, .regex, .choice, .grammar, .jsonObject] {
+            var p = SamplingParams()
+            p.structuredOutputs = StructuredOutputsParams(kind: kind, spec: "{\"type\": \"integer\"}", choice: ["a", "b"])
+            #expect(try roundTrip(p) == p)
+        }
+        // Field 27 (structured_outputs), tag 0xDA 0x01, holding field 1 (kind) = 9, a kind this build does not know.
+        #expect(throws: WireDecodingError.self) { try SamplingParams(decoding: [0xDA, 0x01, 0x02, 0x08, 0x09]) }
+        // An empty message: kind NONE.
+        #expect(throws: WireDecodingError.self) { try SamplingParams(decoding: [0xDA, 0x01, 0x00]) }
+        // The retired field 23 is skipped as unknown.
         #expect(try SamplingParams(decoding: [0xBA, 0x01, 0x02, 0x7B, 0x7D]) == SamplingParams(decoding: []))
-        #expect(throws: WireDecodingError.self) { try SamplingParams(decoding: [0xBA, 0x01, 0x02, 0xFF, 0xFE]) }
     }
 
     @Test("TokenBias and TokenIDList round-trip on their own")

@@ -146,6 +146,7 @@ extension SamplingParams: CMessageConvertible {
         c.stop = arena.cStrings(stop)
         c.include_stop_str_in_output = cBool(includeStopStrInOutput)
         c.skip_special_tokens = cBool(skipSpecialTokens)
+        c.structured_outputs = structuredOutputs.map { arena.message($0) }
     }
 
     init(c: Apus__V1__SamplingParams) throws(WireDecodingError) {
@@ -174,7 +175,29 @@ extension SamplingParams: CMessageConvertible {
         stop = try CDecode.strings(c.stop, c.n_stop, "SamplingParams.stop")
         includeStopStrInOutput = c.include_stop_str_in_output != 0
         skipSpecialTokens = c.skip_special_tokens != 0
-        _ = try CDecode.string(c.structured_output, "SamplingParams.structured_output")
+        structuredOutputs = try CDecode.message(c.structured_outputs)
+    }
+}
+
+extension StructuredOutputsParams: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__structured_outputs_params__init)
+
+    func fill(_ c: inout Apus__V1__StructuredOutputsParams, in arena: CArena) {
+        c.kind = StructuredOutputKindWire.cValue(kind)
+        c.spec = arena.cString(spec)
+        c.n_choice = choice.count
+        c.choice = arena.cStrings(choice)
+        c.disable_any_whitespace = cBool(disableAnyWhitespace)
+        c.disable_additional_properties = cBool(disableAdditionalProperties)
+    }
+
+    init(c: Apus__V1__StructuredOutputsParams) throws(WireDecodingError) {
+        self.init()
+        kind = try StructuredOutputKindWire.value(c.kind, "StructuredOutputsParams.kind")
+        spec = try CDecode.string(c.spec, "StructuredOutputsParams.spec")
+        choice = try CDecode.strings(c.choice, c.n_choice, "StructuredOutputsParams.choice")
+        disableAnyWhitespace = c.disable_any_whitespace != 0
+        disableAdditionalProperties = c.disable_additional_properties != 0
     }
 }
 

@@ -411,16 +411,24 @@ extension ApusV1 {
         public var finishedReqIDs: [String]
         /// Pipeline stages after the first receive the previous stage's hidden states.
         public var intermediateTensors: IntermediateTensors?
+        /// Structured output: the requests of this step whose next token is constrained, and one row of allowed-token
+        /// bits per request in that order (uint32 little-endian words, ceil(vocab / 32) per row; bit id % 32 of word
+        /// id / 32 set = token id allowed). Only the stage that samples applies it.
+        public var structuredOutputRequestIDs: [String]
+        public var grammarBitmask: [UInt32]
 
         public init(
             stepID: UInt64 = 0, scheduledNewReqs: [NewRequestData] = [], scheduledCachedReqs: [CachedRequestData] = [],
-            finishedReqIDs: [String] = [], intermediateTensors: IntermediateTensors? = nil
+            finishedReqIDs: [String] = [], intermediateTensors: IntermediateTensors? = nil,
+            structuredOutputRequestIDs: [String] = [], grammarBitmask: [UInt32] = []
         ) {
             self.stepID = stepID
             self.scheduledNewReqs = scheduledNewReqs
             self.scheduledCachedReqs = scheduledCachedReqs
             self.finishedReqIDs = finishedReqIDs
             self.intermediateTensors = intermediateTensors
+            self.structuredOutputRequestIDs = structuredOutputRequestIDs
+            self.grammarBitmask = grammarBitmask
         }
     }
 }
@@ -437,6 +445,9 @@ extension ApusV1.SchedulerOutput: CMessageConvertible {
         c.n_finished_req_ids = finishedReqIDs.count
         c.finished_req_ids = arena.cStrings(finishedReqIDs)
         c.intermediate_tensors = intermediateTensors.map { arena.message($0) }
+        c.n_structured_output_request_ids = structuredOutputRequestIDs.count
+        c.structured_output_request_ids = arena.cStrings(structuredOutputRequestIDs)
+        c.grammar_bitmask = arena.packed(grammarBitmask)
     }
 
     init(c: Apus__V1__SchedulerOutput) throws(WireDecodingError) {
@@ -448,7 +459,11 @@ extension ApusV1.SchedulerOutput: CMessageConvertible {
                 c.scheduled_cached_reqs, c.n_scheduled_cached_reqs, "SchedulerOutput.scheduled_cached_reqs"),
             finishedReqIDs: try CDecode.strings(
                 c.finished_req_ids, c.n_finished_req_ids, "SchedulerOutput.finished_req_ids"),
-            intermediateTensors: try CDecode.message(c.intermediate_tensors))
+            intermediateTensors: try CDecode.message(c.intermediate_tensors),
+            structuredOutputRequestIDs: try CDecode.strings(
+                c.structured_output_request_ids, c.n_structured_output_request_ids,
+                "SchedulerOutput.structured_output_request_ids"),
+            grammarBitmask: try CDecode.packed(c.grammar_bitmask, "SchedulerOutput.grammar_bitmask"))
     }
 }
 

@@ -18,6 +18,7 @@ PROTOBUF_C__BEGIN_DECLS
 typedef struct Apus__V1__TokenBias Apus__V1__TokenBias;
 typedef struct Apus__V1__TokenIDList Apus__V1__TokenIDList;
 typedef struct Apus__V1__SamplingParams Apus__V1__SamplingParams;
+typedef struct Apus__V1__StructuredOutputsParams Apus__V1__StructuredOutputsParams;
 typedef struct Apus__V1__GenerateRequest Apus__V1__GenerateRequest;
 typedef struct Apus__V1__Logprob Apus__V1__Logprob;
 typedef struct Apus__V1__PositionLogprobs Apus__V1__PositionLogprobs;
@@ -36,6 +37,15 @@ typedef struct Apus__V1__ModelInfo Apus__V1__ModelInfo;
 
 /* --- enums --- */
 
+typedef enum _Apus__V1__StructuredOutputKind {
+  APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_NONE = 0,
+  APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_JSON = 1,
+  APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_REGEX = 2,
+  APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_CHOICE = 3,
+  APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_GRAMMAR = 4,
+  APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_JSON_OBJECT = 5
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(APUS__V1__STRUCTURED_OUTPUT_KIND)
+} Apus__V1__StructuredOutputKind;
 typedef enum _Apus__V1__FinishReason {
   /*
    * still running
@@ -125,13 +135,34 @@ struct  Apus__V1__SamplingParams
   protobuf_c_boolean include_stop_str_in_output;
   protobuf_c_boolean skip_special_tokens;
   /*
-   * Reserved for structured output (json schema / regex / grammar).
+   * A constraint the output must follow (JSON schema, regex, choice, grammar); absent = unconstrained.
    */
-  char *structured_output;
+  Apus__V1__StructuredOutputsParams *structured_outputs;
 };
 #define APUS__V1__SAMPLING_PARAMS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__sampling_params__descriptor) \
-    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0,NULL, 0, 0,NULL, 0,NULL, 0,NULL, 0, 0, (char *)protobuf_c_empty_string }
+    , 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0,NULL, 0, 0,NULL, 0,NULL, 0,NULL, 0, 0, NULL }
+
+
+/*
+ * What a structured-output request constrains its output to (vLLM's StructuredOutputsParams).
+ */
+struct  Apus__V1__StructuredOutputsParams
+{
+  ProtobufCMessage base;
+  Apus__V1__StructuredOutputKind kind;
+  /*
+   * The schema (JSON text), regex or GBNF grammar; empty for CHOICE and JSON_OBJECT.
+   */
+  char *spec;
+  size_t n_choice;
+  char **choice;
+  protobuf_c_boolean disable_any_whitespace;
+  protobuf_c_boolean disable_additional_properties;
+};
+#define APUS__V1__STRUCTURED_OUTPUTS_PARAMS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__structured_outputs_params__descriptor) \
+    , APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_NONE, (char *)protobuf_c_empty_string, 0,NULL, 0, 0 }
 
 
 /*
@@ -513,6 +544,25 @@ Apus__V1__SamplingParams *
 void   apus__v1__sampling_params__free_unpacked
                      (Apus__V1__SamplingParams *message,
                       ProtobufCAllocator *allocator);
+/* Apus__V1__StructuredOutputsParams methods */
+void   apus__v1__structured_outputs_params__init
+                     (Apus__V1__StructuredOutputsParams         *message);
+size_t apus__v1__structured_outputs_params__get_packed_size
+                     (const Apus__V1__StructuredOutputsParams   *message);
+size_t apus__v1__structured_outputs_params__pack
+                     (const Apus__V1__StructuredOutputsParams   *message,
+                      uint8_t             *out);
+size_t apus__v1__structured_outputs_params__pack_to_buffer
+                     (const Apus__V1__StructuredOutputsParams   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__StructuredOutputsParams *
+       apus__v1__structured_outputs_params__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__structured_outputs_params__free_unpacked
+                     (Apus__V1__StructuredOutputsParams *message,
+                      ProtobufCAllocator *allocator);
 /* Apus__V1__GenerateRequest methods */
 void   apus__v1__generate_request__init
                      (Apus__V1__GenerateRequest         *message);
@@ -790,6 +840,9 @@ typedef void (*Apus__V1__TokenIDList_Closure)
 typedef void (*Apus__V1__SamplingParams_Closure)
                  (const Apus__V1__SamplingParams *message,
                   void *closure_data);
+typedef void (*Apus__V1__StructuredOutputsParams_Closure)
+                 (const Apus__V1__StructuredOutputsParams *message,
+                  void *closure_data);
 typedef void (*Apus__V1__GenerateRequest_Closure)
                  (const Apus__V1__GenerateRequest *message,
                   void *closure_data);
@@ -838,11 +891,13 @@ typedef void (*Apus__V1__ModelInfo_Closure)
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    apus__v1__structured_output_kind__descriptor;
 extern const ProtobufCEnumDescriptor    apus__v1__finish_reason__descriptor;
 extern const ProtobufCEnumDescriptor    apus__v1__kvevent_kind__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__token_bias__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__token_idlist__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__sampling_params__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__structured_outputs_params__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__generate_request__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__logprob__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__position_logprobs__descriptor;

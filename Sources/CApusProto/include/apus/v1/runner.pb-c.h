@@ -236,10 +236,18 @@ struct  Apus__V1__SchedulerOutput
    * Pipeline stages after the first receive the previous stage's hidden states.
    */
   Apus__V1__IntermediateTensors *intermediate_tensors;
+  /*
+   * Structured output: the requests of this step whose next token is constrained, and one row of allowed-token
+   * bits per request in that order (uint32 little-endian words, ceil(vocab / 32) per row; bit id % 32 of word
+   * id / 32 set = token id allowed). Only the stage that samples applies it.
+   */
+  size_t n_structured_output_request_ids;
+  char **structured_output_request_ids;
+  ProtobufCBinaryData grammar_bitmask;
 };
 #define APUS__V1__SCHEDULER_OUTPUT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__scheduler_output__descriptor) \
-    , 0, 0,NULL, 0,NULL, 0,NULL, NULL }
+    , 0, 0,NULL, 0,NULL, 0,NULL, NULL, 0,NULL, {0,NULL} }
 
 
 /*
