@@ -15,15 +15,18 @@ import ServingCore
 /// - A request that stops by EOS or a stop token is found one step late: the step after it still ran, and that
 ///   step's token is discarded (the request is finished when its output arrives).
 /// - Once tokens arrive, the request's now-known full blocks enter the prefix cache.
+/// - A structured-output request never runs ahead: its next token's mask depends on the token in flight, which the
+///   engine-core's grammar matcher has not seen yet (such requests are scheduled as without async scheduling).
 extension Scheduler {
     /// At most this many sampling steps of one request in flight: the one being computed and one ahead.
     static let maxSamplingStepsInFlight = 2
 
     /// True when the request's in-flight steps already produce every token it may still emit, or when as many of
-    /// its sampling steps as allowed are in flight.
+    /// its sampling steps as allowed are in flight (one for a structured-output request).
     func inFlightStepsSuffice(_ r: Request) -> Bool {
         let p = r.numOutputPlaceholders
-        return p >= Self.maxSamplingStepsInFlight || r.numOutputTokens + p >= r.maxTokens
+        let allowed = r.samplingParams.structuredOutputs == nil ? Self.maxSamplingStepsInFlight : 1
+        return p >= allowed || r.numOutputTokens + p >= r.maxTokens
             || r.numTokens + p >= config.maxModelLen
     }
 

@@ -84,6 +84,23 @@ struct AsyncSchedulingTests {
         #expect(r.outputTokenIDs == [50])
     }
 
+    @Test("a structured-output request never runs ahead: one sampling step in flight, beside a free one running ahead")
+    func structuredRequestsDoNotRunAhead() throws {
+        let s = try Scheduler(config: Self.asyncConfig())
+        var constrained = TestSupport.params(maxTokens: 4)
+        constrained.structuredOutputs = StructuredOutputsParams(kind: .regex, spec: "[0-9]+")
+        let g = try s.addRequest(requestID: "g", promptTokenIDs: TestSupport.tokens(1, 8), samplingParams: constrained)
+        try s.addRequest(requestID: "a", promptTokenIDs: TestSupport.tokens(20, 8),
+                         samplingParams: TestSupport.params(maxTokens: 4))
+        let s0 = s.schedule()
+        #expect(s0.numScheduledTokens == ["g": 8, "a": 8])
+        let s1 = s.schedule()
+        #expect(s1.numScheduledTokens == ["a": 1], "g waits for its token before its next mask")
+        _ = s.updateFromOutput(s0, ModelRunnerOutput(stepID: s0.stepID, reqIDs: ["g", "a"], sampledTokenIDs: [[50], [51]]))
+        #expect(g.numOutputPlaceholders == 0 && g.outputTokenIDs == [50])
+        #expect(s.schedule().numScheduledTokens == ["g": 1, "a": 1])
+    }
+
     @Test("a partial prefill chunk adds no placeholder; the final chunk does")
     func prefillChunksHaveNoPlaceholder() throws {
         let s = try Scheduler(config: Self.asyncConfig(maxNumSeqs: 1, budget: 16))
