@@ -108,5 +108,9 @@ public final class EngineCore: @unchecked Sendable {
         } catch {
             throw .invalid("\(error.parameter): \(error.message)")
         }
+        // NOTE: never run a constrained request unconstrained.
+        if request.samplingParams.structuredOutputs != nil {
+            throw .invalid("structured_outputs: structured outputs are not enabled on this engine")
+        }
     }
 }

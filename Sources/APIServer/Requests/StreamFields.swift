@@ -1,16 +1,14 @@
 import Tokenization
 
 /// The request-level fields both endpoints share: `stream`, `stream_options.include_usage`, vLLM's `priority`
-/// and `cache_salt`, and the options Apus refuses rather than silently ignores (`best_of` ≠ `n`, a non-text
-/// `response_format`).
+/// and `cache_salt`, structured outputs (`StructuredOutputFields`), and the options Apus refuses rather than
+/// silently ignores (`best_of` ≠ `n`).
 enum StreamFields {
     static func apply(_ f: JSONFields, to plan: inout GenerationPlan) throws(APIError) {
         if let bestOf = try f.int("best_of"), bestOf != plan.params.n {
             throw .badRequest("best_of is not supported (it must equal n)", param: "best_of")
         }
-        if let format = try f.object("response_format"), format["type"] != "text" {
-            throw .badRequest("structured output (response_format) is not supported", param: "response_format")
-        }
+        plan.params.structuredOutputs = try StructuredOutputFields.parse(f)
         if let priority = try f.int("priority") {
             guard let p = Int32(exactly: priority) else {
                 throw .badRequest("priority is out of range", param: "priority")
