@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "ModelFiles"),
         .target(name: "Tokenization", dependencies: ["ServingCore", "ModelFiles"]),
         .target(name: "ModelRuntime", dependencies: ["ServingCore", "ModelFiles", "CBLAS", "CKernels"]),
+        // Structured outputs: JSON Schema, regex, choice and GBNF compiled to byte automata; token masks per step.
+        .target(name: "StructuredOutput"),
 
         // The wire and the services.
         .target(
@@ -103,6 +105,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Scheduling", "ServingCore", "ApusTestSupport"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ServingCore", "ModelFiles"]),
+        .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput"]),
         .testTarget(name: "ApusBenchTests", dependencies: ["ApusBench", "ModelRuntime", "ServingCore", "Tokenization"]),
         .testTarget(
             name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "ServingCore", "ModelFiles", "CKernels"],

@@ -1,0 +1,44 @@
+/// A byte-level NFA with call edges: one fragment per rule that is not inlined (the root, recursive rules and rules
+/// too big to copy); everything else is expanded in place. Immutable once built.
+struct ByteNFA: Sendable {
+    struct ByteEdge: Sendable {
+        var bytes: ByteSet
+        var target: Int32
+    }
+
+    /// `rule` is called (pushed) from the source state; when it returns, matching continues at `target`.
+    struct CallEdge: Sendable {
+        var rule: Int32
+        var target: Int32
+    }
+
+    var byteEdges: [[ByteEdge]] = []
+    var epsilonEdges: [[Int32]] = []
+    var callEdges: [[CallEdge]] = []
+    /// Per grammar rule: the fragment's start and final state, or -1 if the rule has no fragment of its own.
+    var ruleStart: [Int32] = []
+    var ruleFinal: [Int32] = []
+    var ruleNames: [String] = []
+    var root: Int32 = 0
+
+    var stateCount: Int { byteEdges.count }
+
+    mutating func addState() -> Int32 {
+        byteEdges.append([])
+        epsilonEdges.append([])
+        callEdges.append([])
+        return Int32(byteEdges.count - 1)
+    }
+
+    /// The states reachable through epsilon edges (not through calls), sorted.
+    func closure(_ states: [Int32]) -> [Int32] {
+        var seen = Set(states)
+        var stack = states
+        while let state = stack.popLast() {
+            for next in epsilonEdges[Int(state)] where seen.insert(next).inserted {
+                stack.append(next)
+            }
+        }
+        return seen.sorted()
+    }
+}

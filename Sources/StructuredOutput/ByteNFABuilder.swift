@@ -1,0 +1,213 @@
+/// Builds a `ByteNFA` from a `GrammarDefinition` (Thompson construction over bytes, appending after a state).
+///
+/// A rule reference is inlined when the rule is not recursive and its expansion is small; otherwise it becomes a
+/// call edge to the rule's own fragment, so recursion and heavily shared rules cost one fragment each.
+struct ByteNFABuilder {
+    /// The most NFA states one grammar may have.
+    static let maxStates = 1_000_000
+    /// Rules whose inlined expansion would exceed this many byte edges get their own fragment.
+    static let inlineLimit = 2_000
+
+    private let grammar: GrammarDefinition
+    private var nfa = ByteNFA()
+    private var recursive: [Bool]
+    private var sizeMemo: [Int?]
+    private var pendingRules: [Int] = []
+    private var scopes: [(tails: [GrammarExpr], built: [Int: (start: Int32, end: Int32)])] = []
+
+    static func build(_ grammar: GrammarDefinition) throws -> ByteNFA {
+        var builder = ByteNFABuilder(grammar: grammar)
+        return try builder.run()
+    }
+
+    private init(grammar: GrammarDefinition) {
+        self.grammar = grammar
+        recursive = Self.recursiveRules(grammar)
+        sizeMemo = Array(repeating: nil, count: grammar.rules.count)
+        nfa.ruleStart = Array(repeating: -1, count: grammar.rules.count)
+        nfa.ruleFinal = Array(repeating: -1, count: grammar.rules.count)
+        nfa.ruleNames = grammar.names
+        nfa.root = Int32(grammar.root)
+    }
+
+    private mutating func run() throws -> ByteNFA {
+        try requestFragment(grammar.root)
+        while let rule = pendingRules.popLast() {
+            let end = try build(grammar.rules[rule], from: nfa.ruleStart[rule])
+            nfa.ruleFinal[rule] = end
+        }
+        try NFATrim.trim(&nfa)
+        try LeftRecursionCheck.check(nfa)
+        return nfa
+    }
+
+    private mutating func requestFragment(_ rule: Int) throws {
+        guard nfa.ruleStart[rule] < 0 else { return }
+        nfa.ruleStart[rule] = try newState()
+        pendingRules.append(rule)
+    }
+
+    private mutating func newState() throws -> Int32 {
+        guard nfa.stateCount < Self.maxStates else {
+            throw GrammarError.tooLarge("more than \(Self.maxStates) automaton states")
+        }
+        return nfa.addState()
+    }
+
+    /// Adds `expr` after `state`; returns the state where a match of `expr` ends.
+    private mutating func build(_ expr: GrammarExpr, from state: Int32) throws -> Int32 {
+        switch expr {
+        case .bytes(let set):
+            let end = try newState()
+            if !set.isEmpty { nfa.byteEdges[Int(state)].append(.init(bytes: set, target: end)) }
+            return end
+        case .sequence(let parts):
+            var current = state
+            for part in parts { current = try build(part, from: current) }
+            return current
+        case .choice(let alternatives):
+            let end = try newState()
+            for alternative in alternatives {
+                let start = try newState()
+                nfa.epsilonEdges[Int(state)].append(start)
+                let altEnd = try build(alternative, from: start)
+                nfa.epsilonEdges[Int(altEnd)].append(end)
+            }
+            return end
+        case .repeat(let body, let min, let max):
+            return try buildRepeat(body, min: min, max: max, from: state)
+        case .rule(let rule):
+            if shouldInline(rule) { return try build(grammar.rules[rule], from: state) }
+            try requestFragment(rule)
+            let end = try newState()
+            nfa.callEdges[Int(state)].append(.init(rule: Int32(rule), target: end))
+            return end
+        case .sharedTail(let index):
+            precondition(!scopes.isEmpty, "sharedTail outside a sharedScope")
+            if let fragment = scopes[scopes.count - 1].built[index] {
+                nfa.epsilonEdges[Int(state)].append(fragment.start)
+                return fragment.end
+            }
+            let start = try newState()
+            nfa.epsilonEdges[Int(state)].append(start)
+            let end = try build(scopes[scopes.count - 1].tails[index], from: start)
+            scopes[scopes.count - 1].built[index] = (start, end)
+            return end
+        case .sharedScope(let tails, let body):
+            scopes.append((tails, [:]))
+            defer { scopes.removeLast() }
+            return try build(body, from: state)
+        }
+    }
+
+    private mutating func buildRepeat(_ body: GrammarExpr, min: Int, max: Int?, from state: Int32) throws -> Int32 {
+        let copies = Swift.max(min, max ?? min + 1)
+        if copies * Self.size(body, grammar, &sizeMemo, recursive) > Self.maxStates {
+            throw GrammarError.tooLarge("repetition of \(copies) copies")
+        }
+        var current = state
+        for _ in 0..<min { current = try build(body, from: current) }
+        guard let max else {
+            let loop = try newState()
+            nfa.epsilonEdges[Int(current)].append(loop)
+            let end = try build(body, from: loop)
+            nfa.epsilonEdges[Int(end)].append(loop)
+            return loop
+        }
+        guard max > min else { return current }
+        let end = try newState()
+        for _ in min..<max {
+            nfa.epsilonEdges[Int(current)].append(end)
+            current = try build(body, from: current)
+        }
+        nfa.epsilonEdges[Int(current)].append(end)
+        return end
+    }
+
+    private mutating func shouldInline(_ rule: Int) -> Bool {
+        !recursive[rule] && rule != grammar.root
+            && Self.ruleSize(rule, grammar, &sizeMemo, recursive) <= Self.inlineLimit
+    }
+
+    /// Byte edges of an expression with inlinable rules expanded (capped to avoid overflow).
+    private static func size(
+        _ expr: GrammarExpr, _ grammar: GrammarDefinition, _ memo: inout [Int?], _ recursive: [Bool]
+    ) -> Int {
+        let cap = 1 << 40
+        switch expr {
+        case .bytes: return 1
+        case .sequence(let parts), .choice(let parts):
+            return Swift.min(cap, parts.reduce(1) { $0 + size($1, grammar, &memo, recursive) })
+        case .repeat(let body, let min, let max):
+            return Swift.min(cap, size(body, grammar, &memo, recursive) * Swift.max(1, Swift.max(min, max ?? min + 1)))
+        case .rule(let rule):
+            if recursive[rule] { return 1 }
+            let ruleSize = ruleSize(rule, grammar, &memo, recursive)
+            return ruleSize <= inlineLimit ? ruleSize : 1
+        case .sharedTail: return 1
+        case .sharedScope(let tails, let body):
+            return Swift.min(cap, (tails + [body]).reduce(0) { $0 + size($1, grammar, &memo, recursive) })
+        }
+    }
+
+    private static func ruleSize(
+        _ rule: Int, _ grammar: GrammarDefinition, _ memo: inout [Int?], _ recursive: [Bool]
+    ) -> Int {
+        if let known = memo[rule] { return known }
+        let value = size(grammar.rules[rule], grammar, &memo, recursive)
+        memo[rule] = value
+        return value
+    }
+
+    /// Rules that can reach themselves through references (Tarjan's strongly connected components).
+    private static func recursiveRules(_ grammar: GrammarDefinition) -> [Bool] {
+        let count = grammar.rules.count
+        var edges: [[Int]] = Array(repeating: [], count: count)
+        for (index, body) in grammar.rules.enumerated() { collectReferences(body, into: &edges[index]) }
+        var result = Array(repeating: false, count: count)
+        var index = Array(repeating: -1, count: count)
+        var low = Array(repeating: 0, count: count)
+        var onStack = Array(repeating: false, count: count)
+        var stack: [Int] = []
+        var counter = 0
+        func visit(_ v: Int) {
+            index[v] = counter
+            low[v] = counter
+            counter += 1
+            stack.append(v)
+            onStack[v] = true
+            for w in edges[v] {
+                if index[w] < 0 {
+                    visit(w)
+                    low[v] = min(low[v], low[w])
+                } else if onStack[w] {
+                    low[v] = min(low[v], index[w])
+                }
+            }
+            if low[v] == index[v] {
+                var component: [Int] = []
+                while let w = stack.popLast() {
+                    onStack[w] = false
+                    component.append(w)
+                    if w == v { break }
+                }
+                if component.count > 1 || edges[v].contains(v) {
+                    for w in component { result[w] = true }
+                }
+            }
+        }
+        for v in 0..<count where index[v] < 0 { visit(v) }
+        return result
+    }
+
+    private static func collectReferences(_ expr: GrammarExpr, into refs: inout [Int]) {
+        switch expr {
+        case .bytes: break
+        case .sequence(let parts), .choice(let parts): for part in parts { collectReferences(part, into: &refs) }
+        case .repeat(let body, _, _): collectReferences(body, into: &refs)
+        case .sharedTail: break
+        case .sharedScope(let tails, let body): for part in tails + [body] { collectReferences(part, into: &refs) }
+        case .rule(let rule): refs.append(rule)
+        }
+    }
+}

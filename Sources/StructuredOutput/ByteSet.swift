@@ -1,0 +1,76 @@
+/// A set of byte values, as four 64-bit words; the label on one automaton edge.
+struct ByteSet: Hashable, Sendable {
+    private(set) var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    static let empty = ByteSet()
+    static let all = ByteSet(range: 0...255)
+
+    init() {}
+
+    init(byte: UInt8) {
+        insert(byte)
+    }
+
+    init(range: ClosedRange<UInt8>) {
+        for byte in range { insert(byte) }
+    }
+
+    init<S: Sequence>(bytes: S) where S.Element == UInt8 {
+        for byte in bytes { insert(byte) }
+    }
+
+    var isEmpty: Bool { words == (0, 0, 0, 0) }
+
+    @inline(__always)
+    func contains(_ byte: UInt8) -> Bool {
+        let bit = UInt64(1) << UInt64(byte & 63)
+        switch byte >> 6 {
+        case 0: return words.0 & bit != 0
+        case 1: return words.1 & bit != 0
+        case 2: return words.2 & bit != 0
+        default: return words.3 & bit != 0
+        }
+    }
+
+    mutating func insert(_ byte: UInt8) {
+        let bit = UInt64(1) << UInt64(byte & 63)
+        switch byte >> 6 {
+        case 0: words.0 |= bit
+        case 1: words.1 |= bit
+        case 2: words.2 |= bit
+        default: words.3 |= bit
+        }
+    }
+
+    func union(_ other: ByteSet) -> ByteSet {
+        var result = self
+        result.words = (words.0 | other.words.0, words.1 | other.words.1, words.2 | other.words.2, words.3 | other.words.3)
+        return result
+    }
+
+    func subtracting(_ other: ByteSet) -> ByteSet {
+        var result = self
+        result.words = (
+            words.0 & ~other.words.0, words.1 & ~other.words.1, words.2 & ~other.words.2, words.3 & ~other.words.3
+        )
+        return result
+    }
+
+    var count: Int {
+        words.0.nonzeroBitCount + words.1.nonzeroBitCount + words.2.nonzeroBitCount + words.3.nonzeroBitCount
+    }
+
+    /// The members in increasing order.
+    var bytes: [UInt8] {
+        (0...255).compactMap { contains(UInt8($0)) ? UInt8($0) : nil }
+    }
+
+    static func == (lhs: ByteSet, rhs: ByteSet) -> Bool { lhs.words == rhs.words }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
+}

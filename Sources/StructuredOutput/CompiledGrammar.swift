@@ -1,0 +1,39 @@
+/// A grammar compiled against one vocabulary: immutable, Sendable, and cacheable by (spec, vocabulary).
+///
+/// Compilation builds the byte NFA; the DFA and masks are built lazily by each matcher's runtime.
+public final class CompiledGrammar: Sendable {
+    public let spec: GrammarSpec
+    public let vocabulary: TokenVocabulary
+    let nfa: ByteNFA
+
+    public init(_ spec: GrammarSpec, vocabulary: TokenVocabulary) throws {
+        self.spec = spec
+        self.vocabulary = vocabulary
+        nfa = try ByteNFABuilder.build(Self.definition(spec))
+    }
+
+    /// The grammar over bytes that `spec` denotes.
+    static func definition(_ spec: GrammarSpec) throws -> GrammarDefinition {
+        var grammar = GrammarDefinition()
+        switch spec {
+        case .jsonSchema(let text):
+            return try JSONSchemaCompiler.compile(text)
+        case .regex(let pattern):
+            grammar.root = grammar.addRule(
+                named: "root", try RegexPattern.compile(pattern, encoding: .utf8, search: false))
+        case .choice(let strings):
+            guard !strings.isEmpty else { throw GrammarError.invalidBounds("empty choice list") }
+            grammar.root = grammar.addRule(named: "root", .oneOf(strings.map { .literal($0) }))
+        case .gbnf(let text):
+            return try GBNFParser.parse(text)
+        case .jsonObject:
+            return JSONSchemaCompiler.jsonObjectGrammar()
+        }
+        return grammar
+    }
+
+    /// A fresh matcher at the start of the output, with its own lazily built automaton.
+    public func makeMatcher() -> GrammarMatcher {
+        GrammarMatcher(runtime: GrammarRuntime(nfa: nfa, vocabulary: vocabulary))
+    }
+}

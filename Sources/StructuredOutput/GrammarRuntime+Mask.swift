@@ -1,0 +1,111 @@
+extension GrammarRuntime {
+    /// What one DFA state allows on its own: tokens whose bytes all stay inside the frame's rule, and the trie nodes
+    /// below which a token may leave the frame (call or return) after at least one byte.
+    struct InnerMask {
+        var bits: [UInt32]
+        var exits: [(trieNode: Int32, state: Int32)]
+    }
+
+    /// Fills `mask` (zeroed here) with the tokens allowed in `configuration`; EOS where the grammar can end.
+    ///
+    /// Per consumable stack node: the top frame's cached inner mask, plus a walk of the trie in full
+    /// (stack-aware) mode below each exit point, which depends on the rest of the stack and is not cached per frame.
+    func fillMask(_ configuration: [Int32], into mask: inout [UInt32]) {
+        if let cached = configMasks[configuration] {
+            mask = cached
+            return
+        }
+        let words = vocabulary.maskWordCount
+        if mask.count != words { mask = Array(repeating: 0, count: words) } else {
+            for index in 0..<words { mask[index] = 0 }
+        }
+        var canEnd = false
+        for start in configuration {
+            let expanded = expansion(start)
+            canEnd = canEnd || expanded.canEnd
+            for current in expanded.consumable {
+                addMask(of: current, into: &mask)
+            }
+        }
+        if canEnd {
+            for eos in vocabulary.eosTokenIDs { mask[eos >> 5] |= 1 << UInt32(eos & 31) }
+        }
+        if configMasks.count >= Self.maxCachedConfigMasks { configMasks.removeAll(keepingCapacity: true) }
+        configMasks[configuration] = mask
+    }
+
+    private func addMask(of current: Int32, into mask: inout [UInt32]) {
+        let frame = nodeFrame[Int(current)]
+        let parent = nodeParent[Int(current)]
+        let inner = innerMask(frame)
+        mask.withUnsafeMutableBufferPointer { out in
+            inner.bits.withUnsafeBufferPointer { bits in
+                for index in 0..<bits.count { out[index] |= bits[index] }
+            }
+        }
+        for exit in inner.exits {
+            if parent < 0 && !dfaHasCalls[Int(exit.state)] { continue }  // the end of the input: nothing follows
+            let exitNode = node(frame: exit.state, parent: parent)
+            let next = expansion(exitNode).consumable.filter { $0 != exitNode }
+            if !next.isEmpty { walkStacks(below: exit.trieNode, next, into: &mask) }
+        }
+    }
+
+    /// The stack-aware walk: every byte goes through `advance`; prunes a subtree as soon as no stack survives.
+    private func walkStacks(below trieNode: Int32, _ consumable: [Int32], into mask: inout [UInt32]) {
+        let trie = vocabulary.trie
+        var child = Int(trieNode) + 1
+        let end = Int(trie.subtreeEnd[Int(trieNode)])
+        while child < end {
+            let next = advance(consumable, trie.byte[child])
+            if !next.isEmpty {
+                for index in Int(trie.tokenStart[child])..<Int(trie.tokenStart[child + 1]) {
+                    let token = Int(trie.tokenIDs[index])
+                    mask[token >> 5] |= 1 << UInt32(token & 31)
+                }
+                if trie.subtreeEnd[child] > child + 1 {
+                    var expanded: [Int32] = []
+                    for start in next { expanded += expansion(start).consumable }
+                    walkStacks(below: Int32(child), expanded, into: &mask)
+                }
+            }
+            child = Int(trie.subtreeEnd[child])
+        }
+    }
+
+    func innerMask(_ state: Int32) -> InnerMask {
+        if let known = innerMasks[Int(state)] { return known }
+        let computed = computeInnerMask(state)
+        innerMasks[Int(state)] = computed
+        return computed
+    }
+
+    /// One forward pass over the trie in preorder, keeping the DFA state per depth.
+    private func computeInnerMask(_ start: Int32) -> InnerMask {
+        let trie = vocabulary.trie
+        var bits = [UInt32](repeating: 0, count: vocabulary.maskWordCount)
+        var exits: [(trieNode: Int32, state: Int32)] = []
+        var stateAt = [Int32](repeating: -1, count: trie.maxDepth + 1)
+        stateAt[0] = start
+        var node = 1
+        let count = trie.nodeCount
+        while node < count {
+            let depth = Int(trie.depth[node])
+            let next = transition(stateAt[depth - 1], trie.byte[node])
+            if next < 0 {
+                node = Int(trie.subtreeEnd[node])
+                continue
+            }
+            stateAt[depth] = next
+            for index in Int(trie.tokenStart[node])..<Int(trie.tokenStart[node + 1]) {
+                let token = Int(trie.tokenIDs[index])
+                bits[token >> 5] |= 1 << UInt32(token & 31)
+            }
+            if (dfaAccepting[Int(next)] || dfaHasCalls[Int(next)]) && trie.subtreeEnd[node] > node + 1 {
+                exits.append((Int32(node), next))
+            }
+            node += 1
+        }
+        return InnerMask(bits: bits, exits: exits)
+    }
+}

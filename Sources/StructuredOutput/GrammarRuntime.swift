@@ -1,0 +1,182 @@
+/// The lazily built part of a compiled grammar: a DFA per rule (subset construction on demand), the interned
+/// parse stacks, and the mask caches. Owned by matchers (one runtime may serve many matchers of one grammar on one
+/// thread); not Sendable, since it grows as matching explores new states.
+///
+/// A configuration of the matcher is a sorted list of stack nodes. A stack node is a DFA state (the top frame) over
+/// a parent node (-1 for the bottom); the parent's frame is the state where the caller resumes after the call.
+final class GrammarRuntime {
+    let nfa: ByteNFA
+    let vocabulary: TokenVocabulary
+
+    // DFA states: interned NFA state sets of one rule.
+    private var dfaIndex: [[Int32]: Int32] = [:]
+    private(set) var dfaSets: [[Int32]] = []
+    private(set) var dfaAccepting: [Bool] = []
+    private(set) var dfaAlive: [ByteSet] = []
+    /// Calls from the state, with the DFA state the caller resumes in; nil until first needed.
+    private var dfaCalls: [[(rule: Int32, resume: Int32)]?] = []
+    private(set) var dfaHasCalls: [Bool] = []
+    /// `transitions[state << 8 | byte]`: -2 not computed yet, -1 dead.
+    var transitions: [Int32] = []
+    private var ruleStartState: [Int32]
+    private let isFinal: [Bool]
+
+    // Stack nodes.
+    private var nodeIndex: [UInt64: Int32] = [:]
+    private(set) var nodeFrame: [Int32] = []
+    private(set) var nodeParent: [Int32] = []
+    private var expansions: [Expansion?] = []
+
+    // Mask caches.
+    var innerMasks: [InnerMask?] = []
+    var configMasks: [[Int32]: [UInt32]] = [:]
+    static let maxCachedConfigMasks = 4096
+
+    /// Stack nodes that can consume a byte now, after any calls and returns that consume nothing.
+    struct Expansion {
+        var consumable: [Int32]
+        var canEnd: Bool
+    }
+
+    init(nfa: ByteNFA, vocabulary: TokenVocabulary) {
+        self.nfa = nfa
+        self.vocabulary = vocabulary
+        ruleStartState = Array(repeating: -1, count: nfa.ruleStart.count)
+        var isFinal = Array(repeating: false, count: nfa.stateCount)
+        for final in nfa.ruleFinal where final >= 0 { isFinal[Int(final)] = true }
+        self.isFinal = isFinal
+    }
+
+    var dfaStateCount: Int { dfaSets.count }
+
+    /// The configuration before any input: the root rule's start state on an empty stack.
+    func initialConfiguration() -> [Int32] {
+        [node(frame: startState(of: nfa.root), parent: -1)]
+    }
+
+    func startState(of rule: Int32) -> Int32 {
+        if ruleStartState[Int(rule)] < 0 {
+            ruleStartState[Int(rule)] = dfaState(for: nfa.closure([nfa.ruleStart[Int(rule)]]))
+        }
+        return ruleStartState[Int(rule)]
+    }
+
+    private func dfaState(for set: [Int32]) -> Int32 {
+        if let known = dfaIndex[set] { return known }
+        let id = Int32(dfaSets.count)
+        dfaIndex[set] = id
+        dfaSets.append(set)
+        var alive = ByteSet()
+        var accepting = false
+        var hasCalls = false
+        for state in set {
+            for edge in nfa.byteEdges[Int(state)] { alive = alive.union(edge.bytes) }
+            if !nfa.callEdges[Int(state)].isEmpty { hasCalls = true }
+            if isFinal[Int(state)] { accepting = true }
+        }
+        dfaAlive.append(alive)
+        dfaAccepting.append(accepting)
+        dfaHasCalls.append(hasCalls)
+        dfaCalls.append(nil)
+        innerMasks.append(nil)
+        transitions.append(contentsOf: repeatElement(-2, count: 256))
+        return id
+    }
+
+    @inline(__always)
+    func transition(_ state: Int32, _ byte: UInt8) -> Int32 {
+        let cached = transitions[Int(state) << 8 | Int(byte)]
+        return cached != -2 ? cached : computeTransition(state, byte)
+    }
+
+    private func computeTransition(_ state: Int32, _ byte: UInt8) -> Int32 {
+        var result: Int32 = -1
+        if dfaAlive[Int(state)].contains(byte) {
+            var targets: [Int32] = []
+            for member in dfaSets[Int(state)] {
+                for edge in nfa.byteEdges[Int(member)] where edge.bytes.contains(byte) { targets.append(edge.target) }
+            }
+            result = dfaState(for: nfa.closure(targets))
+        }
+        transitions[Int(state) << 8 | Int(byte)] = result
+        return result
+    }
+
+    func calls(_ state: Int32) -> [(rule: Int32, resume: Int32)] {
+        if let known = dfaCalls[Int(state)] { return known }
+        var byRule: [Int32: [Int32]] = [:]
+        var order: [Int32] = []
+        for member in dfaSets[Int(state)] {
+            for call in nfa.callEdges[Int(member)] {
+                if byRule[call.rule] == nil { order.append(call.rule) }
+                byRule[call.rule, default: []].append(call.target)
+            }
+        }
+        let result = order.map { (rule: $0, resume: dfaState(for: nfa.closure(byRule[$0]!))) }
+        dfaCalls[Int(state)] = result
+        return result
+    }
+
+    func node(frame: Int32, parent: Int32) -> Int32 {
+        let key = UInt64(UInt32(bitPattern: frame)) << 32 | UInt64(UInt32(bitPattern: parent))
+        if let known = nodeIndex[key] { return known }
+        let id = Int32(nodeFrame.count)
+        nodeIndex[key] = id
+        nodeFrame.append(frame)
+        nodeParent.append(parent)
+        expansions.append(nil)
+        return id
+    }
+
+    /// Follows calls (push) and returns (pop at an accepting frame) that consume nothing.
+    func expansion(_ start: Int32) -> Expansion {
+        if let known = expansions[Int(start)] { return known }
+        var result = Expansion(consumable: [], canEnd: false)
+        var visited: Set<Int32> = [start]
+        var work = [start]
+        while let current = work.popLast() {
+            let frame = nodeFrame[Int(current)]
+            let parent = nodeParent[Int(current)]
+            if !dfaAlive[Int(frame)].isEmpty { result.consumable.append(current) }
+            if dfaAccepting[Int(frame)] {
+                if parent < 0 {
+                    result.canEnd = true
+                } else if visited.insert(parent).inserted {
+                    work.append(parent)
+                }
+            }
+            if dfaHasCalls[Int(frame)] {
+                for call in calls(frame) {
+                    let caller = node(frame: call.resume, parent: parent)
+                    let callee = node(frame: startState(of: call.rule), parent: caller)
+                    if visited.insert(callee).inserted { work.append(callee) }
+                }
+            }
+        }
+        result.consumable.sort()
+        expansions[Int(start)] = result
+        return result
+    }
+
+    /// The configuration after one byte; empty if the byte is not allowed.
+    func advance(_ configuration: [Int32], _ byte: UInt8) -> [Int32] {
+        var result: [Int32] = []
+        for start in configuration {
+            for current in expansion(start).consumable {
+                let next = transition(nodeFrame[Int(current)], byte)
+                if next >= 0 { result.append(node(frame: next, parent: nodeParent[Int(current)])) }
+            }
+        }
+        if result.count > 1 {
+            result.sort()
+            var unique: [Int32] = []
+            for id in result where unique.last != id { unique.append(id) }
+            return unique
+        }
+        return result
+    }
+
+    func canEnd(_ configuration: [Int32]) -> Bool {
+        configuration.contains { expansion($0).canEnd }
+    }
+}

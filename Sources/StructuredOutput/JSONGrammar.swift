@@ -1,0 +1,68 @@
+/// Byte expressions for JSON's lexical parts, shared by the schema compiler and `json_object` mode.
+enum JSONGrammar {
+    /// Whitespace between JSON tokens: any run of space, tab, newline, carriage return (JSON's own rule, as vLLM and
+    /// XGrammar allow; Python's `json.dumps` separators `", "` and `": "` need at least the space).
+    static let whitespace = GrammarExpr.star(.bytes(ByteSet(bytes: Array(" \t\n\r".utf8))))
+
+    static func token(_ text: String) -> GrammarExpr { .literal(text) }
+
+    /// `ws , ws` between members and items.
+    static let separator = GrammarExpr.concat([whitespace, .literal(","), whitespace])
+    /// `ws : ws` between a key and its value.
+    static let colon = GrammarExpr.concat([whitespace, .literal(":"), whitespace])
+
+    private static let hexDigit = GrammarExpr.bytes(ByteSet(bytes: Array("0123456789abcdefABCDEF".utf8)))
+
+    /// One character of a JSON string as written: an unescaped scalar or an escape sequence.
+    /// `surrogateEscapes` allows `\uD800`–`\uDFFF` (two of them make one character, so length counts need them off).
+    static func stringCharacter(surrogateEscapes: Bool) -> GrammarExpr {
+        let plain = CodepointSet(ranges: [0...0x1F, 0x22...0x22, 0x5C...0x5C]).inverted().utf8Expr()
+        let simple = GrammarExpr.concat([.literal("\\"), .bytes(ByteSet(bytes: Array("\"\\/bfnrt".utf8)))])
+        let unicode: GrammarExpr
+        if surrogateEscapes {
+            unicode = .concat([.literal("\\u"), hexDigit, hexDigit, hexDigit, hexDigit])
+        } else {
+            // Any four hex digits except D800–DFFF (first digit d/D followed by 8–f).
+            let notD = GrammarExpr.bytes(ByteSet(bytes: Array("0123456789abcefABCEF".utf8)))
+            let lowSecond = GrammarExpr.bytes(ByteSet(bytes: Array("01234567".utf8)))
+            unicode = .concat([
+                .literal("\\u"),
+                .oneOf([.concat([notD, hexDigit]), .concat([.bytes(ByteSet(bytes: Array("dD".utf8))), lowSecond])]),
+                hexDigit, hexDigit,
+            ])
+        }
+        return .oneOf([plain, simple, unicode])
+    }
+
+    static let anyString = GrammarExpr.concat([.literal("\""), .star(stringCharacter(surrogateEscapes: true)), .literal("\"")])
+
+    private static let digit = GrammarExpr.bytes(ByteSet(range: 0x30...0x39))
+    private static let nonZeroDigit = GrammarExpr.bytes(ByteSet(range: 0x31...0x39))
+
+    /// `0 | [1-9][0-9]*`
+    static let naturalDigits = GrammarExpr.oneOf([.literal("0"), .concat([nonZeroDigit, .star(digit)])])
+    static let fraction = GrammarExpr.concat([.literal("."), digit, .star(digit)])
+    static let exponent = GrammarExpr.concat([
+        .bytes(ByteSet(bytes: Array("eE".utf8))), .optional(.bytes(ByteSet(bytes: Array("+-".utf8)))), digit,
+        .star(digit),
+    ])
+    static let anyInteger = GrammarExpr.concat([.optional(.literal("-")), naturalDigits])
+    static let anyNumber = GrammarExpr.concat([anyInteger, .optional(fraction), .optional(exponent)])
+
+    /// Adds the generic JSON value rule (recursive) to `grammar` and returns its index.
+    static func addAnyValueRule(to grammar: inout GrammarDefinition) -> Int {
+        let value = grammar.addRule(named: "json_value")
+        let member = GrammarExpr.concat([anyString, colon, .rule(value)])
+        let object = GrammarExpr.concat([
+            .literal("{"), whitespace, .optional(.concat([member, .star(.concat([separator, member]))])), whitespace,
+            .literal("}"),
+        ])
+        let array = GrammarExpr.concat([
+            .literal("["), whitespace, .optional(.concat([.rule(value), .star(.concat([separator, .rule(value)]))])),
+            whitespace, .literal("]"),
+        ])
+        grammar.define(
+            value, .oneOf([object, array, anyString, anyNumber, .literal("true"), .literal("false"), .literal("null")]))
+        return value
+    }
+}

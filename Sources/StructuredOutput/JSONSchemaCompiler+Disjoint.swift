@@ -1,0 +1,60 @@
+extension JSONSchemaCompiler {
+    /// `oneOf` is compiled as `anyOf`, which is exact only if no instance matches two alternatives; this proves that
+    /// pairwise from value-level facts (types, constants, discriminating properties) or refuses the schema.
+    func requireDisjoint(_ alternatives: [JSONValue]) throws {
+        for i in alternatives.indices {
+            for j in alternatives.indices where j > i {
+                guard try disjoint(alternatives[i], alternatives[j]) else {
+                    throw GrammarError.unsupported("oneOf with alternatives \(i) and \(j) that may overlap")
+                }
+            }
+        }
+    }
+
+    func disjoint(_ a: JSONValue, _ b: JSONValue) throws -> Bool {
+        if a == .bool(false) || b == .bool(false) { return true }
+        let left = try resolveDeep(a, depth: 1)
+        let right = try resolveDeep(b, depth: 1)
+        let leftTypes = try possibleTypes(left)
+        let rightTypes = try possibleTypes(right)
+        if leftTypes.isDisjoint(with: rightTypes) { return true }
+        if let x = try constants(left), let y = try constants(right) {
+            let yTexts = Set(y.map(\.canonicalText))
+            if x.allSatisfy({ !yTexts.contains($0.canonicalText) }) { return true }
+        }
+        // Objects only from here: a discriminating property or a required property the other forbids.
+        guard leftTypes.isSubset(of: ["object"]) || rightTypes.isSubset(of: ["object"]) else { return false }
+        return try objectsDisjoint(left, right) || objectsDisjoint(right, left)
+    }
+
+    /// An object instance of both would have a property `a` requires; it is disjoint if `b` forbids that property
+    /// or the two schemas for it share no value.
+    private func objectsDisjoint(_ a: JSONValue, _ b: JSONValue) throws -> Bool {
+        let aProperties = a["properties"]?.objectMembers ?? []
+        let bProperties = b["properties"]?.objectMembers ?? []
+        for name in (a["required"]?.arrayValue ?? []).compactMap(\.stringValue) {
+            let aSchema = aProperties.first { $0.key == name }?.value ?? a["additionalProperties"] ?? .bool(true)
+            var bSchema = bProperties.first { $0.key == name }?.value
+            if bSchema == nil && b["patternProperties"] == nil { bSchema = b["additionalProperties"] ?? .bool(true) }
+            guard let bSchema else { continue }
+            if try disjoint(aSchema, bSchema) { return true }
+        }
+        return false
+    }
+
+    /// The JSON types an instance can have ("integer" stands for integral numbers, "number" for all).
+    func possibleTypes(_ schema: JSONValue) throws -> Set<String> {
+        if schema == .bool(false) { return [] }
+        if let values = try constants(schema) {
+            return Set(values.map { $0.schemaType == "integer" ? "number" : $0.schemaType })
+        }
+        guard schema["type"] != nil else { return Set(Self.allTypes) }
+        return Set(try allowedTypes(schema).map { $0 == "integer" ? "number" : $0 })
+    }
+
+    /// The `const`/`enum` values, if the schema lists them.
+    func constants(_ schema: JSONValue) throws -> [JSONValue]? {
+        if let constant = schema["const"] { return [constant] }
+        return schema["enum"]?.arrayValue
+    }
+}

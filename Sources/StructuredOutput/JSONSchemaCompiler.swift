@@ -1,0 +1,126 @@
+/// Compiles a JSON Schema into a byte grammar whose strings are exactly (up to the documented restrictions) the JSON
+/// texts of valid instances: properties in definition order, then additional properties; flexible whitespace.
+///
+/// Restrictions that only reject (never accept) valid texts: property order, additional properties after the
+/// defined ones, escapes in additional property names, `const`/`enum` strings in Python's escaping, integers without
+/// exponents. Keywords that would constrain but are not implemented throw `unsupported`; unknown keywords are ignored,
+/// as validators ignore them.
+struct JSONSchemaCompiler {
+    /// `$ref` chains and `allOf` merges deeper than this are refused (a recursive schema being merged into itself).
+    static let maxMergeDepth = 32
+
+    let document: JSONValue
+    var grammar = GrammarDefinition()
+    private var refRules: [String: Int] = [:]
+    private var pending: [(rule: Int, schema: JSONValue)] = []
+    private var anyValueRule: Int?
+
+    static func compile(_ text: String) throws -> GrammarDefinition {
+        let document = try JSONParser.parse(text)
+        var compiler = JSONSchemaCompiler(document: document)
+        let root = compiler.grammar.addRule(named: "root")
+        compiler.grammar.root = root
+        compiler.grammar.define(root, try compiler.value(document))
+        try compiler.finishPending()
+        return compiler.grammar
+    }
+
+    /// `json_object` mode: any JSON object.
+    static func jsonObjectGrammar() -> GrammarDefinition {
+        var compiler = JSONSchemaCompiler(document: .object([]))
+        let root = compiler.grammar.addRule(named: "root")
+        compiler.grammar.root = root
+        compiler.grammar.define(root, compiler.genericObject())
+        return compiler.grammar
+    }
+
+    init(document: JSONValue) {
+        self.document = document
+    }
+
+    private mutating func finishPending() throws {
+        while let (rule, schema) = pending.popLast() {
+            grammar.define(rule, try value(schema))
+        }
+    }
+
+    mutating func anyValue() -> GrammarExpr {
+        if anyValueRule == nil { anyValueRule = JSONGrammar.addAnyValueRule(to: &grammar) }
+        return .rule(anyValueRule!)
+    }
+
+    mutating func genericObject() -> GrammarExpr {
+        let member = GrammarExpr.concat([JSONGrammar.anyString, JSONGrammar.colon, anyValue()])
+        return .concat([
+            .literal("{"), JSONGrammar.whitespace,
+            .optional(.concat([member, .star(.concat([JSONGrammar.separator, member]))])), JSONGrammar.whitespace,
+            .literal("}"),
+        ])
+    }
+
+    /// A rule for the schema at `ref`, compiled once (so recursion terminates).
+    mutating func refRule(_ ref: String) throws -> GrammarExpr {
+        if let rule = refRules[ref] { return .rule(rule) }
+        let target = try resolve(ref)
+        let rule = grammar.addRule(named: ref)
+        refRules[ref] = rule
+        pending.append((rule, target))
+        return .rule(rule)
+    }
+
+    /// Resolves a local `$ref` (`#`, `#/json/pointer`); remote references are unsupported.
+    func resolve(_ ref: String) throws -> JSONValue {
+        guard ref.hasPrefix("#") else {
+            if ref.contains("#") || ref.hasPrefix("http") || ref.contains("/") || ref.hasSuffix(".json") {
+                throw GrammarError.unknownReference(ref)
+            }
+            throw GrammarError.unknownReference(ref)
+        }
+        var current = document
+        let pointer = ref.dropFirst()
+        guard !pointer.isEmpty else { return current }
+        guard pointer.hasPrefix("/") else { throw GrammarError.unknownReference(ref) }
+        for rawToken in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            let token = (String(rawToken).removingPercentEncodingLite ?? String(rawToken))
+                .replacingOccurrences("~1", "/").replacingOccurrences("~0", "~")
+            switch current {
+            case .object:
+                guard let next = current[token] else { throw GrammarError.unknownReference(ref) }
+                current = next
+            case .array(let items):
+                guard let index = Int(token), items.indices.contains(index) else {
+                    throw GrammarError.unknownReference(ref)
+                }
+                current = items[index]
+            default:
+                throw GrammarError.unknownReference(ref)
+            }
+        }
+        return current
+    }
+}
+
+extension String {
+    /// `%XX` decoding for JSON pointers inside URI fragments (no Foundation).
+    var removingPercentEncodingLite: String? {
+        guard contains("%") else { return self }
+        var bytes: [UInt8] = []
+        var iterator = Array(utf8).makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let a = iterator.next(), let b = iterator.next(),
+                    let value = UInt8(String(decoding: [a, b], as: UTF8.self), radix: 16)
+                else { return nil }
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+        guard contains(target) else { return self }
+        return split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

@@ -1,0 +1,58 @@
+/// A parsed regular expression over Unicode scalars (before lowering to bytes).
+indirect enum RegexNode: Hashable, Sendable {
+    case characters(CodepointSet)
+    case sequence([RegexNode])
+    case alternation([RegexNode])
+    case `repeat`(RegexNode, min: Int, max: Int?)
+    /// `^` and `$`; only legal at the very start or end of a top-level alternative.
+    case startAnchor
+    case endAnchor
+
+    /// How string characters become bytes.
+    enum Encoding {
+        /// Plain UTF-8: the text generated is the matched string itself.
+        case utf8
+        /// The contents of a JSON string literal: `"`, `\` and control characters appear as JSON escapes.
+        case jsonString
+    }
+
+    /// Lowers to bytes with full-match semantics; anchors must already be removed.
+    func lowered(_ encoding: Encoding) throws -> GrammarExpr {
+        switch self {
+        case .characters(let set):
+            return encoding == .utf8 ? set.utf8Expr() : Self.jsonStringExpr(set)
+        case .sequence(let parts):
+            return .concat(try parts.map { try $0.lowered(encoding) })
+        case .alternation(let alternatives):
+            return .oneOf(try alternatives.map { try $0.lowered(encoding) })
+        case .repeat(let body, let min, let max):
+            return .repeat(try body.lowered(encoding), min: min, max: max)
+        case .startAnchor, .endAnchor:
+            throw GrammarError.unsupported("regex anchor inside the pattern")
+        }
+    }
+
+    /// Characters that JSON requires to be escaped, with the escape Python's `json.dumps` writes (also accepted:
+    /// `\/` for `/`, upper-case hex in `\u00XX`).
+    static func jsonStringExpr(_ set: CodepointSet) -> GrammarExpr {
+        let mustEscape = CodepointSet(ranges: [0...0x1F, 0x22...0x22, 0x5C...0x5C])
+        var alternatives: [GrammarExpr] = []
+        let plain = set.subtracting(mustEscape)
+        if !plain.isEmpty { alternatives.append(plain.utf8Expr()) }
+        for range in set.intersection(mustEscape).ranges {
+            for scalar in range { alternatives.append(jsonEscape(scalar)) }
+        }
+        if set.contains(0x2F) { alternatives.append(.literal("\\/")) }
+        return .oneOf(alternatives)
+    }
+
+    static func jsonEscape(_ scalar: UInt32) -> GrammarExpr {
+        let short: [UInt32: String] = [0x22: "\\\"", 0x5C: "\\\\", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"]
+        if let text = short[scalar] { return .literal(text) }
+        let hex = Array("0123456789abcdef".utf8)
+        let high = hex[Int(scalar >> 4)]
+        let low = hex[Int(scalar & 15)]
+        let lowSet = low >= 0x61 ? ByteSet(bytes: [low, low - 32]) : ByteSet(byte: low)
+        return .concat([.literal("\\u00"), .bytes(ByteSet(byte: high)), .bytes(lowSet)])
+    }
+}

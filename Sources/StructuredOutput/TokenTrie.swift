@@ -1,0 +1,46 @@
+/// The vocabulary's tokens as a byte trie in depth-first preorder, so a walk is one forward loop over arrays and a
+/// dead subtree is skipped with one jump (`subtreeEnd`).
+struct TokenTrie: Sendable {
+    /// Node 0 is the root (no byte); every other node is one byte deeper than its parent.
+    private(set) var byte: [UInt8] = [0]
+    private(set) var depth: [UInt16] = [0]
+    /// One past the last node of this node's subtree.
+    private(set) var subtreeEnd: [Int32] = [1]
+    /// Tokens ending at a node: `tokenIDs[tokenStart[n] ..< tokenStart[n + 1]]`.
+    private(set) var tokenStart: [Int32] = [0]
+    private(set) var tokenIDs: [Int32] = []
+    private(set) var maxDepth = 0
+
+    var nodeCount: Int { byte.count }
+
+    init(tokens: [(id: Int, bytes: [UInt8])]) {
+        let sorted = tokens.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+        var path: [Int] = [0]  // node index per depth along the current branch
+        var pathBytes: [UInt8] = []
+        for (id, token) in sorted {
+            var common = 0
+            while common < pathBytes.count, common < token.count, pathBytes[common] == token[common] { common += 1 }
+            closeNodes(path: &path, pathBytes: &pathBytes, keeping: common)
+            for index in common..<token.count {
+                byte.append(token[index])
+                depth.append(UInt16(index + 1))
+                subtreeEnd.append(0)
+                tokenStart.append(Int32(tokenIDs.count))
+                path.append(byte.count - 1)
+                pathBytes.append(token[index])
+            }
+            maxDepth = max(maxDepth, token.count)
+            tokenIDs.append(Int32(id))
+        }
+        closeNodes(path: &path, pathBytes: &pathBytes, keeping: 0)
+        subtreeEnd[0] = Int32(byte.count)
+        tokenStart.append(Int32(tokenIDs.count))
+    }
+
+    private mutating func closeNodes(path: inout [Int], pathBytes: inout [UInt8], keeping count: Int) {
+        while pathBytes.count > count {
+            subtreeEnd[path.removeLast()] = Int32(byte.count)
+            pathBytes.removeLast()
+        }
+    }
+}
