@@ -32,7 +32,7 @@ let package = Package(
         // Pure modules.
         .target(name: "ServingCore"),
         .target(name: "Scheduling", dependencies: ["ServingCore", "COpenSSL"]),
-        .target(name: "Engine", dependencies: ["ServingCore", "Scheduling"]),
+        .target(name: "Engine", dependencies: ["ServingCore", "Scheduling", "StructuredOutput"]),
         // Model file formats read in place: GGUF (header, metadata, tensors), memory-mapped files, ggml types.
         .target(name: "ModelFiles"),
         .target(name: "Tokenization", dependencies: ["ServingCore", "ModelFiles"]),
@@ -93,6 +93,7 @@ let package = Package(
             dependencies: [
                 "Wire", "EngineServer", "RunnerServer", "RequestRouting", "APIServer", "Scheduling", "Engine",
                 "ModelRuntime", "ModelFiles", "Tokenization", "ServingCore", "ApusTestSupport", "ApusBench",
+                "StructuredOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,7 +103,7 @@ let package = Package(
         // Tests mirror Sources.
         .testTarget(name: "ServingCoreTests", dependencies: ["ServingCore"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "ServingCore", "ApusBench"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Scheduling", "ServingCore", "ApusTestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Scheduling", "ServingCore", "ApusTestSupport", "StructuredOutput"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ServingCore", "ModelFiles"]),
         .testTarget(name: "StructuredOutputTests", dependencies: ["StructuredOutput"]),

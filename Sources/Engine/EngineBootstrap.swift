@@ -23,6 +23,9 @@ public struct EngineBootstrap: Sendable {
         /// On by default, as in vLLM 0.27+: it measured faster (up to +63% steps/s when output processing costs
         /// CPU) and never slower beyond noise; false gives the synchronous, depth-1 loop.
         public var asyncScheduling = true
+        /// Makes the structured-output compiler from the first runner's profile (its model, hence its tokenizer);
+        /// nil, or a nil result, leaves structured outputs off.
+        public var makeGrammarCompiler: (@Sendable (RunnerProfile) throws -> GrammarCompiler?)?
         public init() {}
     }
 
@@ -70,6 +73,7 @@ public struct EngineBootstrap: Sendable {
         config.asyncScheduling = options.asyncScheduling
         var engineConfig = EngineCore.Configuration(scheduler: config, vocabSize: first.vocabSize)
         engineConfig.runnerLossTimeout = options.runnerLossTimeout
+        engineConfig.grammarCompiler = try options.makeGrammarCompiler?(first)
         let engine = try EngineCore(configuration: engineConfig, executor: executor, onStepDelivered: onStepDelivered)
         return Started(engine: engine, profiles: profiles, sizing: sizing, maxNumBatchedTokens: budget)
     }

@@ -85,6 +85,7 @@ extension EngineCore {
             }
         }
         for id in out.finishedReqIDs { knownToRunner.remove(id) }
+        if !matchers.isEmpty { step.grammar = grammarBitmask(for: step) }
         return step
     }
 
@@ -104,6 +105,7 @@ extension EngineCore {
                 samplingParams: request.samplingParams, eosTokenID: request.eosTokenID, priority: request.priority,
                 loraName: request.loraName, cacheSalt: request.cacheSalt)
             sinks[request.requestID] = sink
+            if let grammar = request.grammar { matchers[request.requestID] = grammar.makeMatcher() }
             state.markLive(request.requestID)
         } catch {
             sink.close(.invalid(error.description))
@@ -124,8 +126,9 @@ extension EngineCore {
     }
 
     func deliver(_ outputs: [EngineCoreOutput]) {
-        for o in outputs {
+        for var o in outputs {
             guard let sink = sinks[o.reqID] else { continue }
+            if matchers[o.reqID] != nil { advanceGrammar(&o) }
             sink.emit(o)
             if o.finishReason != nil {
                 _ = takeSink(o.reqID)
@@ -163,6 +166,7 @@ extension EngineCore {
 
     /// Removes a request's sink (it is done with the engine).
     func takeSink(_ id: String) -> RequestSink? {
+        matchers[id] = nil
         guard let sink = sinks.removeValue(forKey: id) else { return nil }
         state.markDone(id)
         return sink

@@ -1,6 +1,7 @@
 import Foundation
 import Scheduling
 import ServingCore
+import StructuredOutput
 
 /// The engine-core loop (docs/architecture.md §4.1): drain adds and aborts → `schedule()` → execute on the runners
 /// → apply aborts that arrived meanwhile → `updateFromOutput()` → emit outputs. Owns the scheduler, the only KV
@@ -14,6 +15,8 @@ public final class EngineCore: @unchecked Sendable {
         /// How long requests wait for a lost runner before they fail.
         public var runnerLossTimeout: Duration = .seconds(30)
         public var vocabSize: Int
+        /// Compiles structured-output constraints; nil = such requests are refused (no tokenizer to match with).
+        public var grammarCompiler: GrammarCompiler?
         public init(scheduler: SchedulerConfig, vocabSize: Int) {
             self.scheduler = scheduler
             self.vocabSize = vocabSize
@@ -29,6 +32,8 @@ public final class EngineCore: @unchecked Sendable {
     /// Requests the runners currently hold state for (cleared when a runner restarts).
     var knownToRunner: Set<String> = []
     var runnerIncarnation: String?
+    /// The grammar state of each admitted structured-output request (docs/architecture.md §6.5).
+    var matchers: [String: GrammarMatcher] = [:]
     /// Called on the loop after each step's outputs went to their sinks (the service flushes its write batch).
     let onStepDelivered: (@Sendable () -> Void)?
     var pendingCloses: [(RequestSink, EngineRequestError?)] = []
@@ -58,6 +63,11 @@ public final class EngineCore: @unchecked Sendable {
     /// cancelling the calling task aborts the request.
     public func generate(_ request: EngineRequest, emit: @escaping @Sendable (EngineCoreOutput) -> Void) async throws {
         try validate(request)
+        var request = request
+        if let constraint = request.samplingParams.structuredOutputs, request.grammar == nil {
+            // Compiled here, in the caller's task: a slow grammar delays its own request, not the loop.
+            request.grammar = try await configuration.grammarCompiler?.compile(constraint)
+        }
         // NOTE: the loop is blocked reconnecting; a request queued now would wait for the runner without bound.
         if case .failed(let why) = state.readiness { throw EngineRequestError.runnerUnavailable(why) }
         let id = request.requestID
@@ -109,8 +119,10 @@ public final class EngineCore: @unchecked Sendable {
             throw .invalid("\(error.parameter): \(error.message)")
         }
         // NOTE: never run a constrained request unconstrained.
-        if request.samplingParams.structuredOutputs != nil {
-            throw .invalid("structured_outputs: structured outputs are not enabled on this engine")
+        if request.samplingParams.structuredOutputs != nil && configuration.grammarCompiler == nil {
+            throw .invalid(
+                "structured_outputs: structured outputs are not enabled on this engine (it has no tokenizer for the "
+                    + "model; start the engine-core with --tokenizer)")
         }
     }
 }

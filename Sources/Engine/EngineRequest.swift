@@ -1,7 +1,10 @@
 import Scheduling
 import ServingCore
+import StructuredOutput
 
 /// A request as the engine-core receives it: token ids only (the api tokenized it).
+///
+/// Equality and hashing leave out `grammar`, which is derived from `samplingParams.structuredOutputs`.
 public struct EngineRequest: Sendable, Hashable {
     public var requestID: String
     public var promptTokenIDs: [TokenID]
@@ -10,6 +13,8 @@ public struct EngineRequest: Sendable, Hashable {
     public var priority: Int
     public var loraName: String?
     public var cacheSalt: String?
+    /// The compiled `samplingParams.structuredOutputs`, set by `EngineCore.generate` before the request is queued.
+    public var grammar: CompiledGrammar?
 
     public init(
         requestID: String, promptTokenIDs: [TokenID], samplingParams: SamplingParams = SamplingParams(),
@@ -22,6 +27,18 @@ public struct EngineRequest: Sendable, Hashable {
         self.priority = priority
         self.loraName = loraName
         self.cacheSalt = cacheSalt
+    }
+
+    public static func == (a: EngineRequest, b: EngineRequest) -> Bool {
+        a.requestID == b.requestID && a.promptTokenIDs == b.promptTokenIDs && a.samplingParams == b.samplingParams
+            && a.eosTokenID == b.eosTokenID && a.priority == b.priority && a.loraName == b.loraName
+            && a.cacheSalt == b.cacheSalt
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(requestID)
+        hasher.combine(promptTokenIDs)
+        hasher.combine(samplingParams)
     }
 }
 

@@ -155,30 +155,7 @@ struct APICommand: AsyncParsableCommand {
     }
 
     private func loadTokenizer(modelPath: String) throws -> Tokenizer {
-        if let tokenizer { return try Self.tokenizer(at: tokenizer) }
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: modelPath, isDirectory: &isDirectory), !isDirectory.boolValue {
-            return try Self.tokenizer(at: modelPath)  // a GGUF model carries its tokenizer
-        }
-        if modelPath.hasSuffix(".gguf") {
-            // The upstream serves a GGUF file this machine does not have: its tokenizer is in that file.
-            throw ValidationError("the upstream serves \(modelPath), which is not on this machine: pass --tokenizer")
-        }
-        let candidate = URL(fileURLWithPath: modelPath)
-        if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("tokenizer.json").path) {
-            return try Tokenizer(directory: candidate)
-        }
-        return Tokenizer.embeddedDefault
-    }
-
-    /// The tokenizer of a GGUF file (its metadata) or of a directory (tokenizer.json and its configs).
-    static func tokenizer(at path: String) throws -> Tokenizer {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ValidationError("--tokenizer \(path): no such file or directory")
-        }
-        if isDirectory.boolValue { return try Tokenizer(directory: URL(fileURLWithPath: path)) }
-        return try Tokenizer(gguf: try GGUFFile(path: path))
+        try ModelTokenizer.load(modelPath: modelPath, override: tokenizer)
     }
 }
 

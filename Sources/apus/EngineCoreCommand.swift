@@ -31,6 +31,12 @@ struct EngineCoreCommand: AsyncParsableCommand {
     @Option(name: .customLong("runner-loss-timeout"), help: "Seconds requests wait for a lost runner before failing.")
     var runnerLossTimeout: Double = 30
 
+    @Option(
+        help: ArgumentHelp(
+            "A GGUF file or a directory with tokenizer.json, for structured outputs (default: the runner's model's "
+                + "file or directory, else the embedded tokenizer)."))
+    var tokenizer: String?
+
     func run() async throws {
         let registry = ProcessSetup.bootstrap(logLevel: service.logLevel)
         let logger = service.makeLogger("apus.engine-core")
@@ -51,6 +57,21 @@ struct EngineCoreCommand: AsyncParsableCommand {
             stages: addresses.map { RemoteRunnerExecutor(client: RPCClient(host: $0.0, port: $0.1, configuration: clientConfig)) })
         var options = try scheduling.engineOptions()
         options.runnerLossTimeout = .milliseconds(Int(runnerLossTimeout * 1000))
+        options.makeGrammarCompiler = { [tokenizer] profile in
+            // Structured outputs match tokens by their bytes: without the model's tokenizer they stay off.
+            do {
+                let loaded = try ModelTokenizer.load(modelPath: profile.model, override: tokenizer)
+                guard let vocabulary = ModelTokenizer.vocabulary(loaded, vocabSize: profile.vocabSize) else {
+                    logger.warning("structured outputs off: the tokenizer has no EOS token")
+                    return nil
+                }
+                logger.info("structured outputs on: \(vocabulary.size) tokens")
+                return GrammarCompiler(vocabulary: vocabulary)
+            } catch {
+                logger.warning("structured outputs off: \(error)")
+                return nil
+            }
+        }
         logger.info("waiting for runner\(runners.count > 1 ? "s (pipeline stages)" : "") \(runners.joined(separator: ", "))")
         let batch = RPCWriteBatch()
         let started = try await EngineBootstrap.start(executor: executor, options: options) { batch.flush() }
