@@ -1,8 +1,16 @@
 /// Byte expressions for JSON's lexical parts, shared by the schema compiler and `json_object` mode.
 enum JSONGrammar {
-    /// Whitespace between JSON tokens: any run of space, tab, newline, carriage return (JSON's own rule, as vLLM and
-    /// XGrammar allow; Python's `json.dumps` separators `", "` and `": "` need at least the space).
-    static let whitespace = GrammarExpr.star(.bytes(ByteSet(bytes: Array(" \t\n\r".utf8))))
+    /// Whitespace between JSON tokens: at most one line break, then at most `maxIndent` spaces or tabs — enough for
+    /// Python's `json.dumps` separators (`", "`, `": "`) and pretty-printed JSON, but bounded. JSON itself allows any
+    /// run of whitespace (as vLLM's XGrammar does by default), and a small model given that freedom can emit newlines
+    /// until `max_tokens` and never close its object (seen with SmolLM2-135M).
+    static let whitespace = GrammarExpr.concat([
+        .optional(.concat([.optional(.literal("\r")), .literal("\n")])),
+        .repeat(.bytes(ByteSet(bytes: Array(" \t".utf8))), min: 0, max: maxIndent),
+    ])
+
+    /// The longest run of spaces and tabs between two JSON tokens.
+    static let maxIndent = 20
 
     static func token(_ text: String) -> GrammarExpr { .literal(text) }
 

