@@ -192,10 +192,9 @@ struct ToolCallingRouteTests {
     @Test(
         "tool_choice values Apus cannot honour, and malformed tools, are 400s naming the parameter",
         arguments: [
-            (#","tool_choice":"required"}"#, "tool_choice", "guided decoding"),
             (
-                #","tool_choice":{"type":"function","function":{"name":"get_weather"}}}"#, "tool_choice",
-                "guided decoding"
+                #","tool_choice":"required","response_format":{"type":"json_object"}}"#, "tool_choice",
+                "cannot be combined"
             ),
             (
                 #","tool_choice":{"type":"function","function":{"name":"other"}}}"#, "tool_choice",
@@ -210,6 +209,35 @@ struct ToolCallingRouteTests {
             #expect(body["error"]?["param"] == .string(param))
             #expect(body["error"]?["message"]?.stringValue?.contains(message) == true, "\(body)")
         }
+    }
+
+    @Test(
+        "a forced tool_choice constrains the output to calls and returns them as tool_calls, streamed or not",
+        arguments: [
+            (#""required""#, #"[{"name": "get_weather", "parameters": {"city": "Paris"}}]"#, true),
+            (#"{"type":"function","function":{"name":"get_weather"}}"#, #"{"name": "get_weather", "parameters": {"city": "Paris"}}"#, false),
+        ])
+    func forcedToolChoice(choice: String, output: String, list: Bool) async throws {
+        let engine = FakeEngine(script: FakeEngine.pieces([output]))
+        let body = Self.ask + #","tool_choice":"# + choice + "}"
+        try await withAPI(engine) { client in
+            let (status, json, text) = try await client.post("/v1/chat/completions", body)
+            #expect(status == .ok, "\(text)")
+            let call = json["choices"]?[0]?["message"]?["tool_calls"]?[0]?["function"]
+            #expect(call?["name"] == "get_weather")
+            #expect(call?["arguments"] == .string(#"{"city": "Paris"}"#))
+            #expect(json["choices"]?[0]?["message"]?["content"] == .null)
+            let (_, _, stream) = try await client.post(
+                "/v1/chat/completions", String(body.dropLast()) + #","stream":true}"#)
+            #expect(stream.contains(#""name":"get_weather""#) && stream.contains("Paris"), "\(stream)")
+        }
+        let constraint = try #require(engine.requests.first?.samplingParams.structuredOutputs)
+        #expect(constraint.kind == .json)
+        let schema = try JSONValue(parsing: constraint.spec)
+        let call = list ? schema["items"]?["anyOf"]?[0] : schema
+        #expect(list == (schema["type"] == "array" && schema["minItems"] == .int(1)))
+        #expect(call?["properties"]?["name"]?["const"] == "get_weather")
+        #expect(call?["properties"]?["parameters"] == ["type": "object"])
     }
 
     @Test("tool shapes are checked and tool_choice needs tools")

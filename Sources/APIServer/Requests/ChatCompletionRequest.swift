@@ -43,6 +43,14 @@ struct ChatCompletionRequest: Sendable {
             requestedMaxTokens: try SamplingFields.maxTokens(f, keys: ["max_completion_tokens", "max_tokens"]),
             promptParam: "messages")
         try StreamFields.apply(f, to: &plan)
+        if let forced = tools.constraint {
+            guard plan.params.structuredOutputs == nil else {
+                throw .badRequest(
+                    "a tool_choice that forces calls cannot be combined with response_format or structured_outputs",
+                    param: "tool_choice")
+            }
+            plan.params.structuredOutputs = forced
+        }
         return ChatCompletionRequest(
             model: try f.string("model"), plan: plan, logprobs: wantsLogprobs,
             returnsPromptLogprobs: params.promptLogprobs != nil, toolParser: tools.parser)

@@ -1,3 +1,4 @@
+import ServingCore
 import Tokenization
 
 /// The tool fields of a chat request — `tools` and `tool_choice` — checked as vLLM's `ChatCompletionRequest` does,
@@ -5,11 +6,14 @@ import Tokenization
 /// out of the output.
 ///
 /// `tool_choice` defaults to "auto" when `tools` is not empty, else "none". "auto" needs the server's auto tool
-/// choice; "required" and a named function are refused, since vLLM implements them with guided decoding, which Apus
-/// does not have. "none" renders the tools (unless the server excludes them) and parses nothing.
+/// choice. "required" and a named function constrain the output to calls (`constraint`, a JSON schema over
+/// `{"name", "parameters"}` objects, as vLLM does with structured outputs) and read it with
+/// `ForcedToolCallParser`. "none" renders the tools (unless the server excludes them) and parses nothing.
 struct ToolFields {
     var tools: [JSONValue]?
     var parser: (any ToolCallParser)?
+    /// The structured-output constraint a forced tool choice puts on the output.
+    var constraint: StructuredOutputsParams?
 
     static func parse(_ f: JSONFields, options: ToolCallingOptions) throws(APIError) -> ToolFields {
         let tools = try f.array("tools")
@@ -25,17 +29,21 @@ struct ToolFields {
             guard tools != nil else { throw needsTools }
             if choice == "auto" { return try auto(tools, options) }
             // As vLLM (and OpenAI): "required" with an empty list behaves as "none".
-            guard hasTools else { return ToolFields(tools: nil) }
-            throw unsupported(#"tool_choice "required""#)
+            guard hasTools, let tools else { return ToolFields(tools: nil) }
+            return ToolFields(
+                tools: tools, parser: ForcedToolCallParser(list: true),
+                constraint: ForcedToolCallParser.requiredConstraint(tools))
         case .object(let named):
             guard let tools else { throw needsTools }
             let name = try namedFunction(named)
-            guard tools.contains(where: { $0["function"]?["name"]?.stringValue == name }) else {
+            guard let tool = tools.first(where: { $0["function"]?["name"]?.stringValue == name }) else {
                 throw .badRequest(
                     "The tool specified in `tool_choice` does not match any of the specified `tools`",
                     param: "tool_choice")
             }
-            throw unsupported("A named function in tool_choice")
+            return ToolFields(
+                tools: tools, parser: ForcedToolCallParser(list: false),
+                constraint: ForcedToolCallParser.namedConstraint(tool))
         case let other?:
             throw .badRequest(
                 #"Invalid value for `tool_choice`: \#(JSONWriter.string(other))! Only named tools, "none", "auto" or "#
@@ -58,13 +66,6 @@ struct ToolFields {
 
     private static let needsTools = APIError.badRequest(
         "When using `tool_choice`, `tools` must be set.", param: "tool_choice")
-
-    private static func unsupported(_ what: String) -> APIError {
-        .badRequest(
-            "\(what) is not supported: vLLM forces the call with guided decoding (structured outputs), which Apus "
-                + #"does not have. Use tool_choice "auto" (with --enable-auto-tool-choice) or "none"."#,
-            param: "tool_choice")
-    }
 
     /// `{"type": "function", "function": {"name": …}}`, worded as vLLM words its checks.
     private static func namedFunction(_ choice: JSONObject) throws(APIError) -> String {

@@ -133,3 +133,39 @@ def test_malformed_constraints_are_400s(client, model, bad):
     with pytest.raises(openai.BadRequestError) as raised:
         chat(client, model, "Hi", **bad)
     assert raised.value.status_code == 400
+
+
+TOOLS = [
+    {"type": "function", "function": {
+        "name": "get_weather", "description": "The weather in a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string", "maxLength": 20},
+                                                         "unit": {"enum": ["celsius", "fahrenheit"]}},
+                       "required": ["city", "unit"], "additionalProperties": False}}},
+    {"type": "function", "function": {
+        "name": "get_time", "description": "The time in a time zone.",
+        "parameters": {"type": "object", "properties": {"zone": {"type": "string", "maxLength": 20}},
+                       "required": ["zone"], "additionalProperties": False}}},
+]
+
+
+def check_calls(message):
+    assert message.tool_calls, message
+    by_name = {t["function"]["name"]: t["function"]["parameters"] for t in TOOLS}
+    for call in message.tool_calls:
+        assert call.function.name in by_name
+        jsonschema.validate(json.loads(call.function.arguments), by_name[call.function.name])
+    return message.tool_calls
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tool_choice_required_yields_calls_to_declared_tools(client, model, seed):
+    r = chat(client, model, "What is the weather in Paris?", tools=TOOLS, tool_choice="required",
+             temperature=0.8, seed=seed)
+    check_calls(r.choices[0].message)
+
+
+def test_named_tool_choice_calls_that_function(client, model):
+    r = chat(client, model, "What time is it in Tokyo?", tools=TOOLS,
+             tool_choice={"type": "function", "function": {"name": "get_time"}}, temperature=0.5, seed=4)
+    calls = check_calls(r.choices[0].message)
+    assert [c.function.name for c in calls] == ["get_time"]
