@@ -56,6 +56,20 @@ struct BenchServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("request-timeout"), help: "Seconds one request may take.")
     var requestTimeout: Double = 600
 
+    @Option(
+        name: .customLong("extra-body"),
+        help: #"A JSON object merged into every request, e.g. '{"response_format": {"type": "json_object"}}'."#)
+    var extraBody: String?
+
+    /// `--extra-body` as an object.
+    func extraFields() throws -> [String: Any] {
+        guard let extraBody else { return [:] }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(extraBody.utf8))) as? [String: Any] else {
+            throw ValidationError("--extra-body must be a JSON object")
+        }
+        return object
+    }
+
     func validate() throws {
         guard numPrompts > 0, inputLength > 0, outputLength > 0, prefixLength >= 0, requestTimeout > 0 else {
             throw ValidationError("--num-prompts, --random-input-len, --random-output-len and --request-timeout must be positive")
@@ -66,6 +80,7 @@ struct BenchServeCommand: AsyncParsableCommand {
         }
         _ = try rate()
         _ = try target()
+        _ = try extraFields()
     }
 
     /// Requests per second; nil = infinite (all at once).
@@ -95,8 +110,10 @@ struct BenchServeCommand: AsyncParsableCommand {
             count: numPrompts, inputLength: inputLength, outputLength: outputLength, prefixLength: prefixLength,
             vocabSize: vocabSize ?? Tokenizer.embeddedDefault.vocabSize,
             format: BenchServeDataset.PromptFormat(rawValue: promptFormat) ?? .ids, seed: seed)
-        let request = BenchServeRequest(
+        var request = BenchServeRequest(
             host: host, port: port, path: prefix + endpoint, model: modelName, apiKey: apiKey, timeout: timeout)
+        _ = try extraFields()
+        request.extraBody = extraBody
 
         BenchLog.note("initial test request to \(baseURL)\(endpoint) (model \(modelName))")
         let probe = await request.run(prompts[0])

@@ -8,13 +8,18 @@ struct BenchServeRequest {
     var model: String
     var apiKey: String?
     var timeout: Duration
+    /// A JSON object whose fields are merged into every body (`--extra-body`), e.g. a `response_format`.
+    var extraBody: String?
 
-    /// The JSON body: prompt (ids or text), max_tokens, temperature 0, ignore_eos, stream with usage.
-    static func body(model: String, prompt: BenchServeDataset.Prompt) -> String {
+    /// The JSON body: prompt (ids or text), max_tokens, temperature 0, ignore_eos, stream with usage, and the
+    /// fields of `extra` (a JSON object's text).
+    static func body(model: String, prompt: BenchServeDataset.Prompt, extra: String? = nil) -> String {
+        let extra = extra.flatMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] } ?? [:]
         var object: [String: Any] = [
             "model": model, "max_tokens": prompt.outputTokens, "temperature": 0.0, "ignore_eos": true,
             "stream": true, "stream_options": ["include_usage": true],
         ]
+        object.merge(extra) { _, new in new }
         if let ids = prompt.tokenIDs { object["prompt"] = ids.map { Int($0) } } else { object["prompt"] = prompt.text ?? "" }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
@@ -29,7 +34,7 @@ struct BenchServeRequest {
         do {
             let response = try await BenchHTTPClient.send(
                 host: host, port: port, method: .POST, path: path, headers: headers,
-                body: Self.body(model: model, prompt: prompt), timeout: timeout)
+                body: Self.body(model: model, prompt: prompt, extra: extraBody), timeout: timeout)
             guard response.status == 200 else {
                 outcome.error = "HTTP \(response.status): \(response.body.prefix(300))"
                 return outcome

@@ -112,4 +112,19 @@ struct EngineGrammarTests {
             return why.contains("not enabled")
         }
     }
+
+    @Test("a compile past the time limit fails its request; the grammar is cached once it finishes")
+    func compileTimeLimit() async throws {
+        let compiler = GrammarCompiler(vocabulary: Self.vocabulary, timeout: .nanoseconds(1))
+        let constraint = StructuredOutputsParams(kind: .regex, spec: "([0-9]{2,40}x){1,30}")
+        await #expect {
+            _ = try await compiler.compile(constraint)
+        } throws: { error in
+            guard case .invalid(let why) = error as? EngineRequestError else { return false }
+            return why.contains("did not compile within")
+        }
+        let patient = GrammarCompiler(vocabulary: Self.vocabulary)
+        let first = try await patient.compile(constraint)
+        #expect(try await patient.compile(constraint) === first)
+    }
 }
