@@ -3,6 +3,7 @@ import ModelRuntime
 import Foundation
 import Logging
 import ServiceLifecycle
+import Wire
 
 /// `apus serve`: the whole cluster on this machine in one command — runners, engine-cores, router, api — as child
 /// processes on loopback, with the embedded default model unless `--model` is given.
@@ -36,6 +37,10 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Scheduling") var scheduling: SchedulingOptions
     /// Passed to the api.
     @OptionGroup(title: "HTTP limits") var httpLimits: HTTPLimitsOptions
+    @Flag(
+        name: .customLong("tls"),
+        help: "Run every internal link (api → router → engine-cores → runners) on mutual TLS with a throwaway CA.")
+    var tls = false
     @Option(name: .customLong("log-level")) var logLevel: String = "info"
     @Flag(name: .customLong("enable-auto-tool-choice"), help: "Passed to the api (tool calling).")
     var enableAutoToolChoice = false
@@ -116,20 +121,31 @@ struct ClusterService: Service {
 
     func run() async throws {
         let supervisor = Supervisor(logger: logger)
+        let pki = try command.tls ? makePKI() : nil
+        defer { if let pki { try? FileManager.default.removeItem(at: pki.directory) } }
+        /// A child's TLS flags: the wire services require client certificates; the api only dials.
+        func tls(_ service: String, serves: Bool = true) throws -> [String] {
+            guard let pki else { return [] }
+            let (certificate, key) = try pki.issue(service)
+            return ["--tls-cert", certificate, "--tls-key", key, "--tls-ca", pki.caCertificate]
+                + (serves ? ["--tls-require-client-cert"] : [])
+        }
         do {
             var engines: [String] = []
             for i in 0..<command.dataParallelSize {
                 var runners: [String] = []
                 for stage in 0..<command.pipelineParallelSize {
                     let name = command.pipelineParallelSize > 1 ? "runner-\(i)-stage-\(stage)" : "runner-\(i)"
-                    runners.append(try await supervisor.launch(name, command.runnerArgs(stage: stage)).address("wire")!)
+                    runners.append(
+                        try await supervisor.launch(name, command.runnerArgs(stage: stage) + tls("runner")).address("wire")!)
                 }
                 let engine = try await supervisor.launch(
-                    "engine-core-\(i)", command.engineArgs(runners: runners, index: i))
+                    "engine-core-\(i)", command.engineArgs(runners: runners, index: i) + tls("engine-core"))
                 engines.append(engine.address("wire")!)
             }
-            let router = try await supervisor.launch("router", command.routerArgs(engines: engines))
-            let api = try await supervisor.launch("api", command.apiArgs(upstream: router.address("wire")!))
+            let router = try await supervisor.launch("router", command.routerArgs(engines: engines) + tls("router"))
+            let api = try await supervisor.launch(
+                "api", command.apiArgs(upstream: router.address("wire")!) + tls("api", serves: false))
             let url = "http://\(api.address("http") ?? "\(command.host):\(command.port)")/v1"
             FileHandle.standardOutput.write(
                 Data("Apus is serving the OpenAI API at \(url)  (Ctrl-C stops the cluster)\n".utf8))
@@ -140,6 +156,15 @@ struct ClusterService: Service {
         }
         logger.info("stopping the cluster")
         await supervisor.stopAll(grace: Self.stopGrace)
+    }
+
+    /// A fresh CA in a private temporary directory (removed when serve stops).
+    private func makePKI() throws -> ThrowawayPKI {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "apus-serve-tls-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
+        let pki = try ThrowawayPKI(directory: directory)
+        logger.info("internal links on mutual TLS; throwaway CA \(pki.caCertificate)")
+        return pki
     }
 }
 

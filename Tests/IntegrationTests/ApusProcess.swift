@@ -34,12 +34,16 @@ final class ApusProcess: @unchecked Sendable {
     private let stdout = Pipe()
     private let stderrFile: URL
 
+    /// `APUS_SERVE_TLS=1` runs every `apus serve` of the suites with `--tls` (all internal links on mutual TLS).
+    static let serveTLS = ProcessInfo.processInfo.environment["APUS_SERVE_TLS"] == "1"
+
     /// Starts `[launcher] apus <arguments>` and waits (up to `timeout`) for the line `ready` finds.
     init(
         _ arguments: [String], name: String, launcher: [String] = [], timeout: Duration = .seconds(60),
         ready: @escaping @Sendable (String) -> String? = ApusProcess.listening
     ) async throws {
         self.name = name
+        let arguments = arguments.first == "serve" && Self.serveTLS ? arguments + ["--tls"] : arguments
         stderrFile = FileManager.default.temporaryDirectory.appendingPathComponent("apus-\(name)-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
         if let command = launcher.first {
