@@ -14,12 +14,16 @@ struct BenchServeMetrics {
     var itlMS: [Double] = []
     var e2elMS: [Double] = []
     var firstError: String?
+    /// Failures that reached the client before any token (an HTTP error, or an error event first): lost requests,
+    /// where the server had every chance to retry. The rest failed mid-stream.
+    var failedBeforeFirstToken = 0
 
     init(outcomes: [BenchServeOutcome], durationS: Double) {
         self.durationS = durationS
         for o in outcomes {
             guard o.success else {
                 failed += 1
+                if o.chunksBeforeFailure == 0 { failedBeforeFirstToken += 1 }
                 firstError = firstError ?? o.error
                 continue
             }
@@ -60,6 +64,7 @@ struct BenchServeMetrics {
         var object = extra
         object["completed"] = completed
         object["failed"] = failed
+        object["failed_before_first_token"] = failedBeforeFirstToken
         object["duration"] = round3(durationS)
         object["total_input_tokens"] = totalInputTokens
         object["total_output_tokens"] = totalOutputTokens
@@ -110,6 +115,9 @@ struct BenchServeMetrics {
             lines.append(row("P99 \(short) (ms):", f(Self.percentile(xs, 99))))
         }
         lines.append(String(repeating: "=", count: 50))
+        if failed > 0 {
+            lines.append("failed before the first token: \(failedBeforeFirstToken), mid-stream: \(failed - failedBeforeFirstToken)")
+        }
         if let firstError { lines.append("first failure: \(firstError)") }
         return lines
     }

@@ -10,4 +10,6 @@ struct BenchServeOutcome: Sendable {
     var ttft = 0.0
     var latency = 0.0
     var itl: [Double] = []
+    /// Chunks with choices received before the request failed: 0 = it failed before its first token.
+    var chunksBeforeFailure = 0
 }

@@ -63,6 +63,7 @@ struct BenchServeRequest {
             else { continue }
             if let error = object["error"] {
                 outcome.error = "error event: \(error)"
+                outcome.chunksBeforeFailure = chunks
                 return
             }
             if let choices = object["choices"] as? [Any], !choices.isEmpty {
@@ -82,6 +83,7 @@ struct BenchServeRequest {
         outcome.outputTokens = usageTokens ?? chunks
         if !done {
             outcome.error = "the stream ended without data: [DONE]"
+            outcome.chunksBeforeFailure = chunks
         } else if chunks == 0 {
             outcome.error = "the stream carried no choices"
         } else {
