@@ -4,9 +4,10 @@ final class ForwardWorkspace {
     private(set) var mlpCapacity = 0
     private(set) var logitsCapacity = 0
     private(set) var hidden = FloatBuffer(count: 0)
+    /// The normed input of a projection, and in between the attention output (`max(hidden, qSize)` per row): the
+    /// normed rows are dead once q/k/v are projected, so one buffer serves both.
     private(set) var normed = FloatBuffer(count: 0)
     private(set) var qkv = FloatBuffer(count: 0)
-    private(set) var attention = FloatBuffer(count: 0)
     private(set) var gateUp = FloatBuffer(count: 0)
     private(set) var activation = FloatBuffer(count: 0)
     private(set) var logits = FloatBuffer(count: 0)
@@ -23,7 +24,6 @@ final class ForwardWorkspace {
             hidden = FloatBuffer(count: tokens * c.hiddenSize, zeroed: false)
             normed = FloatBuffer(count: tokens * max(c.hiddenSize, c.qSize), zeroed: false)
             qkv = FloatBuffer(count: tokens * (c.qSize + 2 * c.kvSize), zeroed: false)
-            attention = FloatBuffer(count: tokens * c.qSize, zeroed: false)
         }
         if mlpTokens > mlpCapacity {
             mlpCapacity = mlpTokens
@@ -47,6 +47,6 @@ final class ForwardWorkspace {
 
     /// Bytes held now: the peak activation memory of the largest step seen.
     var byteCount: Int {
-        [hidden, normed, qkv, attention, gateUp, activation, logits, attentionScratch].reduce(0) { $0 + $1.byteCount }
+        [hidden, normed, qkv, gateUp, activation, logits, attentionScratch].reduce(0) { $0 + $1.byteCount }
     }
 }

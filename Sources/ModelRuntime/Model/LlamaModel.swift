@@ -94,9 +94,9 @@ public final class LlamaModel: @unchecked Sendable {
                 cacheK: kvCache.keys[l], cacheV: kvCache.values[l])
             attention.forward(
                 qkv: qkv, qkvStride: qkvStride, metadata: metadata, blockSize: kvCache.blockSize,
-                cacheK: kvCache.keys[l], cacheV: kvCache.values[l], out: w.attention.pointer,
+                cacheK: kvCache.keys[l], cacheV: kvCache.values[l], out: normed,
                 scratch: w.attentionScratch.pointer)
-            Kernels.linear(w.attention.pointer, rows: n, inDim: c.qSize, weight: layer.o, out: hidden, accumulate: true)
+            Kernels.linear(normed, rows: n, inDim: c.qSize, weight: layer.o, out: hidden, accumulate: true)
             Kernels.rmsNorm(
                 hidden, weight: layer.postAttentionNorm.pointer, out: normed, rows: n, dim: h,
                 eps: c.rmsNormEps)
