@@ -23,6 +23,8 @@ public struct EngineBootstrap: Sendable {
         /// On by default, as in vLLM 0.27+: it measured faster (up to +63% steps/s when output processing costs
         /// CPU) and never slower beyond noise; false gives the synchronous, depth-1 loop.
         public var asyncScheduling = true
+        /// Admission bound: tokens (prompt + max output) of the requests held at once (`EngineCore.Configuration`).
+        public var maxPendingTokens = EngineCore.Configuration.defaultMaxPendingTokens
         /// Makes the structured-output compiler from the first runner's profile (its model, hence its tokenizer);
         /// nil, or a nil result, leaves structured outputs off.
         public var makeGrammarCompiler: (@Sendable (RunnerProfile) throws -> GrammarCompiler?)?
@@ -73,6 +75,7 @@ public struct EngineBootstrap: Sendable {
         config.asyncScheduling = options.asyncScheduling
         var engineConfig = EngineCore.Configuration(scheduler: config, vocabSize: first.vocabSize)
         engineConfig.runnerLossTimeout = options.runnerLossTimeout
+        engineConfig.maxPendingTokens = options.maxPendingTokens
         engineConfig.grammarCompiler = try options.makeGrammarCompiler?(first)
         let engine = try EngineCore(configuration: engineConfig, executor: executor, onStepDelivered: onStepDelivered)
         return Started(engine: engine, profiles: profiles, sizing: sizing, maxNumBatchedTokens: budget)

@@ -17,6 +17,11 @@ public final class EngineCore: @unchecked Sendable {
         public var vocabSize: Int
         /// Compiles structured-output constraints; nil = such requests are refused (no tokenizer to match with).
         public var grammarCompiler: GrammarCompiler?
+        /// Tokens (prompt + max output) of the requests held at once, queued or running. A request past it is
+        /// refused as full (RESOURCE_EXHAUSTED, a 429 at the api) so a burst cannot grow the engine's memory without
+        /// bound; 8M tokens is about 100 MB of token ids, hashes and request state.
+        public var maxPendingTokens = Configuration.defaultMaxPendingTokens
+        public static let defaultMaxPendingTokens = 8 << 20
         public init(scheduler: SchedulerConfig, vocabSize: Int) {
             self.scheduler = scheduler
             self.vocabSize = vocabSize
@@ -63,6 +68,14 @@ public final class EngineCore: @unchecked Sendable {
     /// cancelling the calling task aborts the request.
     public func generate(_ request: EngineRequest, emit: @escaping @Sendable (EngineCoreOutput) -> Void) async throws {
         try validate(request)
+        let prompt = request.promptTokenIDs.count
+        let reserved = prompt + max(0, min(request.samplingParams.maxTokens, configuration.scheduler.maxModelLen - prompt))
+        guard state.reservePending(tokens: reserved, limit: configuration.maxPendingTokens) else {
+            throw EngineRequestError.full(
+                "the engine holds its maximum of \(configuration.maxPendingTokens) pending tokens (prompt + max_tokens); "
+                    + "retry shortly")
+        }
+        defer { state.reservePending(tokens: -reserved, limit: .max) }
         var request = request
         if let constraint = request.samplingParams.structuredOutputs, request.grammar == nil {
             // Compiled here, in the caller's task: a slow grammar delays its own request, not the loop.

@@ -61,6 +61,8 @@ public enum EngineRequestError: Error, Sendable, Equatable, CustomStringConverti
     case duplicate(String)
     case runnerUnavailable(String)
     case shuttingDown
+    /// The admission bound is reached: retry later (RESOURCE_EXHAUSTED).
+    case full(String)
 
     public var description: String {
         switch self {
@@ -68,6 +70,7 @@ public enum EngineRequestError: Error, Sendable, Equatable, CustomStringConverti
         case .duplicate(let id): "request id \(id) is already running"
         case .runnerUnavailable(let why): "no runner available: \(why)"
         case .shuttingDown: "the engine is shutting down"
+        case .full(let why): why
         }
     }
 }

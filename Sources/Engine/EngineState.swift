@@ -58,6 +58,8 @@ public final class EngineState: Sendable {
         var nextWatcher = 0
         var readinessWatchers: [Int: AsyncStream<Readiness>.Continuation] = [:]
         var live: Set<String> = []
+        /// Tokens reserved by the requests in `EngineCore.generate` (the admission bound).
+        var pendingTokens = 0
     }
 
     /// KV events kept for resubscription; older ones are dropped (a subscriber that asks for them resyncs).
@@ -127,6 +129,20 @@ public final class EngineState: Sendable {
     func adjustStreams(by delta: Int) {
         state.withLock { $0.load.numStreams += delta }
     }
+
+    /// Adds `tokens` (negative to release) unless that would pass `limit`; true when added. A request larger than
+    /// the limit is still admitted when nothing else is pending, so no request is refused forever.
+    @discardableResult
+    func reservePending(tokens: Int, limit: Int) -> Bool {
+        state.withLock { s in
+            guard tokens <= 0 || s.pendingTokens == 0 || s.pendingTokens + tokens <= limit else { return false }
+            s.pendingTokens += tokens
+            return true
+        }
+    }
+
+    /// Tokens the requests in flight reserved (the admission bound's use).
+    public var pendingTokens: Int { state.withLock { $0.pendingTokens } }
 
     func markLive(_ id: String) {
         _ = state.withLock { $0.live.insert(id) }

@@ -93,6 +93,7 @@ public final class EngineService: Sendable {
             case .invalid(let why): throw RPCError(.invalidArgument, why)
             case .duplicate: throw RPCError(.alreadyExists, error.description)
             case .runnerUnavailable, .shuttingDown: throw RPCError(.unavailable, error.description)
+            case .full: throw RPCError(.resourceExhausted, error.description)
             }
         }
     }

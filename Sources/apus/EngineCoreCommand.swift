@@ -132,6 +132,12 @@ struct SchedulingOptions: ParsableArguments {
     var kvCacheMemory: String?
     @Option(name: .customLong("prefix-caching-hash-seed"), help: "Seed of the SHA-256 block-hash chain (hex).")
     var hashSeed: String = "0"
+    @Option(
+        name: .customLong("max-pending-tokens"),
+        help: ArgumentHelp(
+            "Tokens (prompt + max output) of the requests one engine-core holds at once, queued or running; a request "
+                + "past it is refused as full (429) instead of growing the queue without bound."))
+    var maxPendingTokens: Int = EngineBootstrap.Options().maxPendingTokens
 
     init() {}
 
@@ -140,7 +146,7 @@ struct SchedulingOptions: ParsableArguments {
         var args = [
             "--block-size", "\(blockSize)", "--max-num-seqs", "\(maxNumSeqs)",
             "--long-prefill-token-threshold", "\(longPrefillTokenThreshold)", "--scheduling-policy", schedulingPolicy,
-            "--prefix-caching-hash-seed", hashSeed,
+            "--prefix-caching-hash-seed", hashSeed, "--max-pending-tokens", "\(maxPendingTokens)",
             enablePrefixCaching ? "--enable-prefix-caching" : "--no-enable-prefix-caching",
             enableChunkedPrefill ? "--enable-chunked-prefill" : "--no-enable-chunked-prefill",
             asyncScheduling ? "--async-scheduling" : "--no-async-scheduling",
@@ -171,6 +177,8 @@ struct SchedulingOptions: ParsableArguments {
         o.kvCacheMemoryBytes = try kvCacheMemory.map(parseBytes)
         guard let seed = UInt64(hashSeed, radix: 16) else { throw ValidationError("--prefix-caching-hash-seed must be hex") }
         o.hashSeed = seed
+        guard maxPendingTokens >= 1 else { throw ValidationError("--max-pending-tokens must be at least 1") }
+        o.maxPendingTokens = maxPendingTokens
         return o
     }
 }

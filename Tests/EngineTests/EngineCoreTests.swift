@@ -245,3 +245,32 @@ func eventually(within timeout: Duration = .seconds(5), _ condition: () -> Bool)
     }
     return true
 }
+
+@Suite("Engine admission bound")
+struct EngineAdmissionTests {
+    @Test("past --max-pending-tokens a request is refused as full; the tokens come back when a request ends")
+    func pendingTokensBound() async throws {
+        var options = EngineBootstrap.Options()
+        options.numGPUBlocksOverride = 64
+        options.maxNumSeqs = 8
+        options.maxModelLen = 256
+        options.maxPendingTokens = 100
+        let executor = ScriptedExecutor(profile: EngineLoopTests.profile, stepDelay: .milliseconds(20))
+        let engine = try await EngineBootstrap.start(executor: executor, options: options).engine
+        let loop = Task { await engine.run() }
+        defer { loop.cancel() }
+        // 40 prompt + 30 output tokens each: one fits, a second would make 140.
+        let first = Task { try await engine.generate(EngineLoopTests.request("a", prompt: 40, maxTokens: 30)) { _ in } }
+        while engine.state.pendingTokens == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(engine.state.pendingTokens == 70)
+        await #expect(throws: EngineRequestError.self) {
+            try await engine.generate(EngineLoopTests.request("b", prompt: 40, maxTokens: 30)) { _ in }
+        }
+        try await first.value
+        #expect(engine.state.pendingTokens == 0)
+        // A request bigger than the bound still runs when nothing else is pending.
+        let log = OutputLog()
+        try await engine.generate(EngineLoopTests.request("big", prompt: 90, maxTokens: 20)) { log.append($0) }
+        #expect(log.finish == .length && engine.state.pendingTokens == 0)
+    }
+}
