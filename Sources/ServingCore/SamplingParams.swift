@@ -51,6 +51,13 @@ public struct SamplingParams: Sendable, Hashable, Codable {
     /// unbounded `n` would let one body fan out without limit.
     public static let maxN = 128
 
+    /// Bounds on the list parameters, so one request's per-token checks stay cheap (each is far above real use;
+    /// OpenAI allows 4 stop strings and 300 logit_bias entries).
+    public static let maxStopStrings = 256
+    public static let maxStopTokenIDs = 1024
+    public static let maxLogitBias = 4096
+    public static let maxBadWords = 1024
+
     /// Checks every range listed in docs/architecture.md §6.1; throws naming the parameter.
     public func validate(vocabSize: Int? = nil) throws(SamplingParamsError) {
         func fail(_ p: String, _ why: String) -> SamplingParamsError { SamplingParamsError(parameter: p, message: why) }
@@ -84,6 +91,18 @@ public struct SamplingParams: Sendable, Hashable, Codable {
             throw fail("prompt_logprobs", "prompt_logprobs must be in [0, \(Self.maxLogprobs)], got \(k)")
         }
         if stop.contains("") { throw fail("stop", "stop strings must not be empty") }
+        guard stop.count <= Self.maxStopStrings else {
+            throw fail("stop", "at most \(Self.maxStopStrings) stop strings, got \(stop.count)")
+        }
+        guard stopTokenIDs.count <= Self.maxStopTokenIDs else {
+            throw fail("stop_token_ids", "at most \(Self.maxStopTokenIDs) stop token ids, got \(stopTokenIDs.count)")
+        }
+        guard logitBias.count <= Self.maxLogitBias else {
+            throw fail("logit_bias", "at most \(Self.maxLogitBias) logit_bias entries, got \(logitBias.count)")
+        }
+        guard badWords.count <= Self.maxBadWords else {
+            throw fail("bad_words", "at most \(Self.maxBadWords) bad_words, got \(badWords.count)")
+        }
         try structuredOutputs?.validate()
         if let allowed = allowedTokenIDs, allowed.isEmpty {
             throw fail("allowed_token_ids", "allowed_token_ids must not be empty")

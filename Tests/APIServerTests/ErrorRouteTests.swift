@@ -33,6 +33,8 @@ struct ErrorRouteTests {
             (#""min_tokens":20"#, "min_tokens"), (#""stop":[""]"#, "stop"), (#""logit_bias":{"9999":1}"#, "logit_bias"),
             (#""stop_token_ids":[100000]"#, "stop_token_ids"), (#""best_of":3"#, "best_of"),
             (#""response_format":{"type":"json_schema"}"#, "response_format"),
+            ("\"stop\":[" + (0..<257).map { "\"s\($0)\"" }.joined(separator: ",") + "]", "stop"),
+            ("\"stop_token_ids\":[" + (0..<1025).map { _ in "3" }.joined(separator: ",") + "]", "stop_token_ids"),
             (#""response_format":{"type":"xml"}"#, "response_format"),
             (#""structured_outputs":{"regex":"a+","choice":["b"]}"#, "structured_outputs"),
             (#""structured_outputs":{}"#, "structured_outputs"), (#""structured_outputs":{"regex":""}"#, "structured_outputs"),

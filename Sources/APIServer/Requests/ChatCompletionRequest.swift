@@ -8,6 +8,8 @@ import Tokenization
 /// `tools` and `tool_choice` are read by `ToolFields`; earlier assistant `tool_calls` reach the template with their
 /// arguments as objects, as vLLM passes them.
 struct ChatCompletionRequest: Sendable {
+    /// The most messages one request may carry (the template renders each; far above real conversations).
+    static let maxMessages = 10_000
     var model: String?
     var plan: GenerationPlan
     /// Whether choices carry `logprobs.content`.
@@ -61,6 +63,9 @@ struct ChatCompletionRequest: Sendable {
     ) throws(APIError) -> [TokenID] {
         guard let items = try f.array("messages") else { throw .badRequest("messages is required", param: "messages") }
         guard !items.isEmpty else { throw .badRequest("messages must not be empty", param: "messages") }
+        guard items.count <= Self.maxMessages else {
+            throw .badRequest("at most \(Self.maxMessages) messages, got \(items.count)", param: "messages")
+        }
         guard let template = model.chatTemplate else {
             throw .badRequest("The model has no chat template; use /v1/completions", param: "messages")
         }

@@ -10,6 +10,8 @@ import Tokenization
 /// `{"name", "parameters"}` objects, as vLLM does with structured outputs) and read it with
 /// `ForcedToolCallParser`. "none" renders the tools (unless the server excludes them) and parses nothing.
 struct ToolFields {
+    /// The most tools one request may declare (each is rendered into the prompt and, when forced, the grammar).
+    static let maxTools = 512
     var tools: [JSONValue]?
     var parser: (any ToolCallParser)?
     /// The structured-output constraint a forced tool choice puts on the output.
@@ -17,6 +19,9 @@ struct ToolFields {
 
     static func parse(_ f: JSONFields, options: ToolCallingOptions) throws(APIError) -> ToolFields {
         let tools = try f.array("tools")
+        if let tools, tools.count > Self.maxTools {
+            throw .badRequest("at most \(Self.maxTools) tools, got \(tools.count)", param: "tools")
+        }
         for (k, tool) in (tools ?? []).enumerated() { try check(tool, at: k) }
         let hasTools = !(tools ?? []).isEmpty
         switch f.object["tool_choice"] {
