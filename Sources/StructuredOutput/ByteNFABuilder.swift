@@ -5,12 +5,15 @@
 struct ByteNFABuilder {
     /// The most NFA states one grammar may have.
     static let maxStates = 1_000_000
-    /// Rules whose inlined expansion would exceed this many byte edges get their own fragment.
-    static let inlineLimit = 2_000
+    /// A rule referenced from several places is inlined only if its expansion has at most this many byte edges;
+    /// bigger ones get their own fragment (called), so shared definitions are built once.
+    static let inlineLimit = 400
 
     private let grammar: GrammarDefinition
     private var nfa = ByteNFA()
     private var recursive: [Bool]
+    private var referenceCount: [Int]
+    private var singleUse: [Bool]
     private var sizeMemo: [Int?]
     private var pendingRules: [Int] = []
     private var scopes: [(tails: [GrammarExpr], built: [Int: (start: Int32, end: Int32)])] = []
@@ -23,6 +26,14 @@ struct ByteNFABuilder {
     private init(grammar: GrammarDefinition) {
         self.grammar = grammar
         recursive = Self.recursiveRules(grammar)
+        var counts = Array(repeating: 0, count: grammar.rules.count)
+        for body in grammar.rules {
+            var refs: [Int] = []
+            Self.collectReferences(body, into: &refs)
+            for ref in refs { counts[ref] += 1 }
+        }
+        referenceCount = counts
+        singleUse = counts.map { $0 == 1 }
         sizeMemo = Array(repeating: nil, count: grammar.rules.count)
         nfa.ruleStart = Array(repeating: -1, count: grammar.rules.count)
         nfa.ruleFinal = Array(repeating: -1, count: grammar.rules.count)
@@ -61,6 +72,8 @@ struct ByteNFABuilder {
             let end = try newState()
             if !set.isEmpty { nfa.byteEdges[Int(state)].append(.init(bytes: set, target: end)) }
             return end
+        case .characters(let set):
+            return try buildCharacters(set, from: state)
         case .sequence(let parts):
             var current = state
             for part in parts { current = try build(part, from: current) }
@@ -100,9 +113,32 @@ struct ByteNFABuilder {
         }
     }
 
+    /// UTF-8 sequences with shared suffix states (the continuation bytes), and one edge per target from `state`.
+    private mutating func buildCharacters(_ set: CodepointSet, from state: Int32) throws -> Int32 {
+        let end = try newState()
+        var suffixStates: [[ByteSet]: Int32] = [[]: end]
+        func stateFor(_ suffix: ArraySlice<ByteSet>) throws -> Int32 {
+            if let known = suffixStates[Array(suffix)] { return known }
+            let next = try stateFor(suffix.dropFirst())
+            let created = try newState()
+            nfa.byteEdges[Int(created)].append(.init(bytes: suffix.first!, target: next))
+            suffixStates[Array(suffix)] = created
+            return created
+        }
+        var leads: [Int32: ByteSet] = [:]
+        for sequence in set.utf8Sequences() {
+            let target = try stateFor(sequence.dropFirst())
+            leads[target] = (leads[target] ?? ByteSet()).union(sequence[0])
+        }
+        for (target, bytes) in leads.sorted(by: { $0.key < $1.key }) {
+            nfa.byteEdges[Int(state)].append(.init(bytes: bytes, target: target))
+        }
+        return end
+    }
+
     private mutating func buildRepeat(_ body: GrammarExpr, min: Int, max: Int?, from state: Int32) throws -> Int32 {
         let copies = Swift.max(min, max ?? min + 1)
-        if copies * Self.size(body, grammar, &sizeMemo, recursive) > Self.maxStates {
+        if copies * Self.size(body, grammar, &sizeMemo, recursive, singleUse) > Self.maxStates {
             throw GrammarError.tooLarge("repetition of \(copies) copies")
         }
         var current = state
@@ -125,36 +161,39 @@ struct ByteNFABuilder {
     }
 
     private mutating func shouldInline(_ rule: Int) -> Bool {
-        !recursive[rule] && rule != grammar.root
-            && Self.ruleSize(rule, grammar, &sizeMemo, recursive) <= Self.inlineLimit
+        guard !recursive[rule] && rule != grammar.root else { return false }
+        return singleUse[rule] || Self.ruleSize(rule, grammar, &sizeMemo, recursive, singleUse) <= Self.inlineLimit
     }
 
     /// Byte edges of an expression with inlinable rules expanded (capped to avoid overflow).
     private static func size(
-        _ expr: GrammarExpr, _ grammar: GrammarDefinition, _ memo: inout [Int?], _ recursive: [Bool]
+        _ expr: GrammarExpr, _ grammar: GrammarDefinition, _ memo: inout [Int?], _ recursive: [Bool],
+        _ singleUse: [Bool]
     ) -> Int {
         let cap = 1 << 40
         switch expr {
         case .bytes: return 1
+        case .characters(let set): return 4 * set.ranges.count + 4
         case .sequence(let parts), .choice(let parts):
-            return Swift.min(cap, parts.reduce(1) { $0 + size($1, grammar, &memo, recursive) })
+            return Swift.min(cap, parts.reduce(1) { $0 + size($1, grammar, &memo, recursive, singleUse) })
         case .repeat(let body, let min, let max):
-            return Swift.min(cap, size(body, grammar, &memo, recursive) * Swift.max(1, Swift.max(min, max ?? min + 1)))
+            return Swift.min(cap, size(body, grammar, &memo, recursive, singleUse) * Swift.max(1, Swift.max(min, max ?? min + 1)))
         case .rule(let rule):
             if recursive[rule] { return 1 }
-            let ruleSize = ruleSize(rule, grammar, &memo, recursive)
-            return ruleSize <= inlineLimit ? ruleSize : 1
+            let ruleSize = ruleSize(rule, grammar, &memo, recursive, singleUse)
+            return ruleSize <= inlineLimit || singleUse[rule] ? ruleSize : 1
         case .sharedTail: return 1
         case .sharedScope(let tails, let body):
-            return Swift.min(cap, (tails + [body]).reduce(0) { $0 + size($1, grammar, &memo, recursive) })
+            return Swift.min(cap, (tails + [body]).reduce(0) { $0 + size($1, grammar, &memo, recursive, singleUse) })
         }
     }
 
     private static func ruleSize(
-        _ rule: Int, _ grammar: GrammarDefinition, _ memo: inout [Int?], _ recursive: [Bool]
+        _ rule: Int, _ grammar: GrammarDefinition, _ memo: inout [Int?], _ recursive: [Bool], _ singleUse: [Bool]
     ) -> Int {
         if let known = memo[rule] { return known }
-        let value = size(grammar.rules[rule], grammar, &memo, recursive)
+        memo[rule] = 1 << 40  // guards against cycles (recursive rules are never expanded here)
+        let value = size(grammar.rules[rule], grammar, &memo, recursive, singleUse)
         memo[rule] = value
         return value
     }
@@ -202,7 +241,7 @@ struct ByteNFABuilder {
 
     private static func collectReferences(_ expr: GrammarExpr, into refs: inout [Int]) {
         switch expr {
-        case .bytes: break
+        case .bytes, .characters: break
         case .sequence(let parts), .choice(let parts): for part in parts { collectReferences(part, into: &refs) }
         case .repeat(let body, _, _): collectReferences(body, into: &refs)
         case .sharedTail: break

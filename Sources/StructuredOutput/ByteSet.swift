@@ -12,7 +12,15 @@ struct ByteSet: Hashable, Sendable {
     }
 
     init(range: ClosedRange<UInt8>) {
-        for byte in range { insert(byte) }
+        func bits(_ word: Int) -> UInt64 {
+            let low = max(Int(range.lowerBound), word * 64)
+            let high = min(Int(range.upperBound), word * 64 + 63)
+            guard low <= high else { return 0 }
+            let count = high - low + 1
+            let run: UInt64 = count == 64 ? ~0 : (1 << UInt64(count)) - 1
+            return run << UInt64(low - word * 64)
+        }
+        words = (bits(0), bits(1), bits(2), bits(3))
     }
 
     init<S: Sequence>(bytes: S) where S.Element == UInt8 {
@@ -54,6 +62,11 @@ struct ByteSet: Hashable, Sendable {
             words.0 & ~other.words.0, words.1 & ~other.words.1, words.2 & ~other.words.2, words.3 & ~other.words.3
         )
         return result
+    }
+
+    func isSubset(of other: ByteSet) -> Bool {
+        words.0 & ~other.words.0 == 0 && words.1 & ~other.words.1 == 0 && words.2 & ~other.words.2 == 0
+            && words.3 & ~other.words.3 == 0
     }
 
     var count: Int {

@@ -32,6 +32,9 @@ public final class CompiledGrammar: Sendable {
         return grammar
     }
 
+    /// NFA states after compilation (a size measure for tests and benchmarks).
+    public var automatonStateCount: Int { nfa.stateCount }
+
     /// A fresh matcher at the start of the output, with its own lazily built automaton.
     public func makeMatcher() -> GrammarMatcher {
         GrammarMatcher(runtime: GrammarRuntime(nfa: nfa, vocabulary: vocabulary))

@@ -5,6 +5,8 @@
 indirect enum GrammarExpr: Hashable, Sendable {
     /// One byte from the set (an empty set matches nothing).
     case bytes(ByteSet)
+    /// One Unicode scalar from the set, as its UTF-8 bytes (built with shared continuation-byte states).
+    case characters(CodepointSet)
     case sequence([GrammarExpr])
     case choice([GrammarExpr])
     /// `max == nil` is unbounded.

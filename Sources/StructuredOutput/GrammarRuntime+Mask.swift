@@ -80,32 +80,54 @@ extension GrammarRuntime {
         return computed
     }
 
-    /// One forward pass over the trie in preorder, keeping the DFA state per depth.
+    /// One forward pass over the trie in preorder, keeping the DFA state per depth. A subtree whose bytes all loop
+    /// on the current state (string contents, mostly) is accepted whole without visiting it.
     private func computeInnerMask(_ start: Int32) -> InnerMask {
         let trie = vocabulary.trie
         var bits = [UInt32](repeating: 0, count: vocabulary.maskWordCount)
         var exits: [(trieNode: Int32, state: Int32)] = []
         var stateAt = [Int32](repeating: -1, count: trie.maxDepth + 1)
         stateAt[0] = start
-        var node = 1
         let count = trie.nodeCount
-        while node < count {
-            let depth = Int(trie.depth[node])
-            let next = transition(stateAt[depth - 1], trie.byte[node])
-            if next < 0 {
-                node = Int(trie.subtreeEnd[node])
-                continue
+        trie.byte.withUnsafeBufferPointer { byte in
+        trie.depth.withUnsafeBufferPointer { depth in
+        trie.subtreeEnd.withUnsafeBufferPointer { subtreeEnd in
+        trie.tokenStart.withUnsafeBufferPointer { tokenStart in
+        trie.tokenIDs.withUnsafeBufferPointer { tokenIDs in
+        trie.descendantBytes.withUnsafeBufferPointer { descendantBytes in
+        bits.withUnsafeMutableBufferPointer { bits in
+            var node = 1
+            while node < count {
+                let level = Int(depth[node])
+                let from = stateAt[level - 1]
+                var next = transitions[Int(from) << 8 | Int(byte[node])]
+                if next == -2 { next = computeTransition(from, byte[node]) }
+                if next < 0 {
+                    node = Int(subtreeEnd[node])
+                    continue
+                }
+                stateAt[level] = next
+                let end = Int(subtreeEnd[node])
+                let exitCapable = dfaAccepting[Int(next)] || dfaHasCalls[Int(next)]
+                // Only states that loop on the byte that reached them are worth all 256 transitions.
+                if end - node > 8 && !exitCapable && transition(next, byte[node]) == next
+                    && descendantBytes[node].isSubset(of: selfLoop(next))
+                {
+                    for index in Int(tokenStart[node])..<Int(tokenStart[end]) {
+                        let token = Int(tokenIDs[index])
+                        bits[token >> 5] |= 1 << UInt32(token & 31)
+                    }
+                    node = end
+                    continue
+                }
+                for index in Int(tokenStart[node])..<Int(tokenStart[node + 1]) {
+                    let token = Int(tokenIDs[index])
+                    bits[token >> 5] |= 1 << UInt32(token & 31)
+                }
+                if exitCapable && end > node + 1 { exits.append((Int32(node), next)) }
+                node += 1
             }
-            stateAt[depth] = next
-            for index in Int(trie.tokenStart[node])..<Int(trie.tokenStart[node + 1]) {
-                let token = Int(trie.tokenIDs[index])
-                bits[token >> 5] |= 1 << UInt32(token & 31)
-            }
-            if (dfaAccepting[Int(next)] || dfaHasCalls[Int(next)]) && trie.subtreeEnd[node] > node + 1 {
-                exits.append((Int32(node), next))
-            }
-            node += 1
-        }
+        }}}}}}}
         return InnerMask(bits: bits, exits: exits)
     }
 }

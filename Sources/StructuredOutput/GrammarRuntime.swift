@@ -16,8 +16,12 @@ final class GrammarRuntime {
     /// Calls from the state, with the DFA state the caller resumes in; nil until first needed.
     private var dfaCalls: [[(rule: Int32, resume: Int32)]?] = []
     private(set) var dfaHasCalls: [Bool] = []
-    /// `transitions[state << 8 | byte]`: -2 not computed yet, -1 dead.
-    var transitions: [Int32] = []
+    /// `transitions[state << 8 | byte]`: -2 not computed yet, -1 dead. Manually managed so the trie walk can read
+    /// it through a raw pointer (reloaded after any call that may add states).
+    private(set) var transitions: UnsafeMutablePointer<Int32>
+    private var transitionCapacity = 0
+    /// Per DFA state, the bytes that lead back to it (nil until first needed).
+    private var selfLoops: [ByteSet?] = []
     private var ruleStartState: [Int32]
     private let isFinal: [Bool]
 
@@ -45,6 +49,12 @@ final class GrammarRuntime {
         var isFinal = Array(repeating: false, count: nfa.stateCount)
         for final in nfa.ruleFinal where final >= 0 { isFinal[Int(final)] = true }
         self.isFinal = isFinal
+        transitionCapacity = 64
+        transitions = .allocate(capacity: transitionCapacity << 8)
+    }
+
+    deinit {
+        transitions.deallocate()
     }
 
     var dfaStateCount: Int { dfaSets.count }
@@ -79,7 +89,15 @@ final class GrammarRuntime {
         dfaHasCalls.append(hasCalls)
         dfaCalls.append(nil)
         innerMasks.append(nil)
-        transitions.append(contentsOf: repeatElement(-2, count: 256))
+        selfLoops.append(nil)
+        if Int(id) >= transitionCapacity {
+            let grown = UnsafeMutablePointer<Int32>.allocate(capacity: transitionCapacity << 9)
+            grown.update(from: transitions, count: transitionCapacity << 8)
+            transitions.deallocate()
+            transitions = grown
+            transitionCapacity <<= 1
+        }
+        (transitions + (Int(id) << 8)).initialize(repeating: -2, count: 256)
         return id
     }
 
@@ -89,7 +107,16 @@ final class GrammarRuntime {
         return cached != -2 ? cached : computeTransition(state, byte)
     }
 
-    private func computeTransition(_ state: Int32, _ byte: UInt8) -> Int32 {
+    /// The bytes on which `state` stays in `state` (computes all 256 transitions once).
+    func selfLoop(_ state: Int32) -> ByteSet {
+        if let known = selfLoops[Int(state)] { return known }
+        var set = ByteSet()
+        for byte in dfaAlive[Int(state)].bytes where transition(state, byte) == state { set.insert(byte) }
+        selfLoops[Int(state)] = set
+        return set
+    }
+
+    func computeTransition(_ state: Int32, _ byte: UInt8) -> Int32 {
         var result: Int32 = -1
         if dfaAlive[Int(state)].contains(byte) {
             var targets: [Int32] = []

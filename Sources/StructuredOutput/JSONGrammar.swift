@@ -16,6 +16,13 @@ enum JSONGrammar {
     /// One character of a JSON string as written: an unescaped scalar or an escape sequence.
     /// `surrogateEscapes` allows `\uD800`–`\uDFFF` (two of them make one character, so length counts need them off).
     static func stringCharacter(surrogateEscapes: Bool) -> GrammarExpr {
+        surrogateEscapes ? anyCharacter : nonSurrogateCharacter
+    }
+
+    private static let anyCharacter = makeStringCharacter(surrogateEscapes: true)
+    private static let nonSurrogateCharacter = makeStringCharacter(surrogateEscapes: false)
+
+    private static func makeStringCharacter(surrogateEscapes: Bool) -> GrammarExpr {
         let plain = CodepointSet(ranges: [0...0x1F, 0x22...0x22, 0x5C...0x5C]).inverted().utf8Expr()
         let simple = GrammarExpr.concat([.literal("\\"), .bytes(ByteSet(bytes: Array("\"\\/bfnrt".utf8)))])
         let unicode: GrammarExpr

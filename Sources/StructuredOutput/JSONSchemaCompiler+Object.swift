@@ -75,26 +75,43 @@ extension JSONSchemaCompiler {
     }
 
     /// A JSON string (without escapes) that is none of `names`: the complement of their trie.
+    ///
+    /// Every branch ends with the same closing quote, so the "any other character, then anything" continuations
+    /// share one fragment (`sharedTail(0)`; `sharedTail(1)` for a non-ASCII first character).
     static func keyExcluding(_ names: [String]) -> GrammarExpr {
-        let plain = CodepointSet(ranges: [0...0x1F, 0x22...0x22, 0x5C...0x5C]).inverted()
         guard !names.isEmpty else { return JSONGrammar.anyString }
-        let anyRest = GrammarExpr.star(plain.utf8Expr())
+        let plain = CodepointSet(ranges: [0...0x1F, 0x22...0x22, 0x5C...0x5C]).inverted()
+        let asciiPlain = plain.intersection(CodepointSet(ranges: [0...0x7F]))
+        let closing = GrammarExpr.literal("\"")
+        let tails: [GrammarExpr] = [
+            .concat([.star(plain.utf8Expr()), closing]),
+            .concat([plain.subtracting(asciiPlain).utf8Expr(), .sharedTail(0)]),
+        ]
         func excluding(_ suffixes: [[Unicode.Scalar]]) -> GrammarExpr {
             var alternatives: [GrammarExpr] = []
-            if !suffixes.contains(where: \.isEmpty) { alternatives.append(.empty) }
+            if !suffixes.contains(where: \.isEmpty) { alternatives.append(closing) }
             var children: [UInt32: [[Unicode.Scalar]]] = [:]
             for suffix in suffixes where !suffix.isEmpty {
                 children[suffix[0].value, default: []].append(Array(suffix.dropFirst()))
             }
-            var others = plain
+            var otherASCII = asciiPlain
+            var nonASCIIChildren = false
             for (scalar, rest) in children.sorted(by: { $0.key < $1.key }) where plain.contains(scalar) {
-                others = others.subtracting(CodepointSet(scalar: scalar))
+                if scalar < 0x80 { otherASCII = otherASCII.subtracting(CodepointSet(scalar: scalar)) }
+                else { nonASCIIChildren = true }
                 alternatives.append(.concat([CodepointSet(scalar: scalar).utf8Expr(), excluding(rest)]))
             }
-            alternatives.append(.concat([others.utf8Expr(), anyRest]))
+            alternatives.append(.concat([otherASCII.utf8Expr(), .sharedTail(0)]))
+            if nonASCIIChildren {
+                var others = plain.subtracting(asciiPlain)
+                for scalar in children.keys where scalar >= 0x80 { others = others.subtracting(CodepointSet(scalar: scalar)) }
+                alternatives.append(.concat([others.utf8Expr(), .sharedTail(0)]))
+            } else {
+                alternatives.append(.sharedTail(1))
+            }
             return .oneOf(alternatives)
         }
         let body = excluding(names.map { Array($0.unicodeScalars) })
-        return .concat([.literal("\""), body, .literal("\"")])
+        return .sharedScope(tails: tails, body: .concat([closing, body]))
     }
 }

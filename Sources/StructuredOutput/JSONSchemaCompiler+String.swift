@@ -26,6 +26,13 @@ extension JSONSchemaCompiler {
         ]
     }()
 
+    /// Formats that validators check; any other `format` is an annotation (ignored, as validators ignore it).
+    static let checkedFormats: Set<String> = [
+        "date", "time", "date-time", "duration", "email", "idn-email", "hostname", "idn-hostname", "ipv4", "ipv6",
+        "uri", "uri-reference", "iri", "iri-reference", "uuid", "uri-template", "json-pointer",
+        "relative-json-pointer", "regex",
+    ]
+
     /// `type: string` with `minLength`/`maxLength`, `pattern` or `format`.
     mutating func string(_ schema: JSONValue) throws -> GrammarExpr {
         let minLength = try count(schema, "minLength") ?? 0
@@ -46,10 +53,8 @@ extension JSONSchemaCompiler {
                     bounds.min >= minLength, let max = bounds.max, max <= (maxLength ?? Int.max)
                 else { throw GrammarError.unsupported("pattern with minLength/maxLength") }
             }
-        } else if let format = schema["format"] {
-            guard case .string(let name) = format, let regex = Self.formats[name] else {
-                throw GrammarError.unsupported("format \(schema["format"]!.canonicalText)")
-            }
+        } else if let format = schema["format"], case .string(let name) = format, Self.checkedFormats.contains(name) {
+            guard let regex = Self.formats[name] else { throw GrammarError.unsupported("format \(name)") }
             if minLength > 0 || maxLength != nil { throw GrammarError.unsupported("format with minLength/maxLength") }
             body = try RegexPattern.compile(regex, encoding: .jsonString, search: false)
         } else {

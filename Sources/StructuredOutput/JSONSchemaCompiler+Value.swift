@@ -9,12 +9,26 @@ extension JSONSchemaCompiler {
         case .object: break
         default: throw GrammarError.unsupported("schema of type \(schema.schemaType)")
         }
-        var members = schema.objectMembers!
-        let keys = JSONSchemaKeywords.constrainingKeys(members)
+        let keys = JSONSchemaKeywords.constrainingKeys(schema.objectMembers!)
         if keys.isEmpty { return anyValue() }
+        if let ref = schema["$ref"], keys == ["$ref"] {
+            guard case .string(let path) = ref else { throw GrammarError.unsupported("non-string $ref") }
+            return try refRule(path)
+        }
+        if keys.contains(where: { ["$ref", "allOf", "anyOf", "oneOf"].contains($0) }) {
+            // Merging inlines references; a rule per distinct schema text makes recursion through merges terminate.
+            return try deferredRule(schema)
+        }
+        return try valueBody(schema)
+    }
+
+    /// `value` without the deferral: combinators are merged and compiled here.
+    mutating func valueBody(_ schema: JSONValue) throws -> GrammarExpr {
+        // Listed values are checked against everything else the schema says, combinators included.
+        if schema["enum"] != nil || schema["const"] != nil { return try enumeration(schema) }
+        var members = schema.objectMembers!
         if let ref = schema["$ref"] {
             guard case .string(let path) = ref else { throw GrammarError.unsupported("non-string $ref") }
-            if keys == ["$ref"] { return try refRule(path) }
             members.removeAll { $0.key == "$ref" }
             return try value(try merge(.object(members), try resolveDeep(try resolve(path), depth: 1), depth: 1))
         }
@@ -99,7 +113,8 @@ extension JSONSchemaCompiler {
             values = listed
         }
         var kept: [JSONValue] = []
-        for value in values where try SchemaValueCheck.satisfies(value, schema, compiler: self) {
+        let validator = SchemaValidator(compiler: self)
+        for value in values where try validator.validate(value, schema) {
             kept.append(value)
         }
         return .oneOf(kept.map { valueText($0) })

@@ -12,7 +12,8 @@ struct JSONSchemaCompiler {
     let document: JSONValue
     var grammar = GrammarDefinition()
     private var refRules: [String: Int] = [:]
-    private var pending: [(rule: Int, schema: JSONValue)] = []
+    /// Rules still to compile; `direct` ones go straight to `valueBody` (they were deferred by `value`).
+    private var pending: [(rule: Int, schema: JSONValue, direct: Bool)] = []
     private var anyValueRule: Int?
 
     static func compile(_ text: String) throws -> GrammarDefinition {
@@ -39,8 +40,8 @@ struct JSONSchemaCompiler {
     }
 
     private mutating func finishPending() throws {
-        while let (rule, schema) = pending.popLast() {
-            grammar.define(rule, try value(schema))
+        while let (rule, schema, direct) = pending.popLast() {
+            grammar.define(rule, direct ? try valueBody(schema) : try value(schema))
         }
     }
 
@@ -64,7 +65,17 @@ struct JSONSchemaCompiler {
         let target = try resolve(ref)
         let rule = grammar.addRule(named: ref)
         refRules[ref] = rule
-        pending.append((rule, target))
+        pending.append((rule, target, false))
+        return .rule(rule)
+    }
+
+    /// A rule for `schema` compiled by `valueBody` once per distinct schema text.
+    mutating func deferredRule(_ schema: JSONValue) throws -> GrammarExpr {
+        let key = "schema:" + schema.canonicalText
+        if let rule = refRules[key] { return .rule(rule) }
+        let rule = grammar.addRule(named: key)
+        refRules[key] = rule
+        pending.append((rule, schema, true))
         return .rule(rule)
     }
 

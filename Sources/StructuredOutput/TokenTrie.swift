@@ -10,6 +10,8 @@ struct TokenTrie: Sendable {
     private(set) var tokenStart: [Int32] = [0]
     private(set) var tokenIDs: [Int32] = []
     private(set) var maxDepth = 0
+    /// The bytes of every node below this one (not its own), for accepting a whole subtree in one step.
+    private(set) var descendantBytes: [ByteSet] = []
 
     var nodeCount: Int { byte.count }
 
@@ -35,6 +37,19 @@ struct TokenTrie: Sendable {
         closeNodes(path: &path, pathBytes: &pathBytes, keeping: 0)
         subtreeEnd[0] = Int32(byte.count)
         tokenStart.append(Int32(tokenIDs.count))
+        descendantBytes = Array(repeating: ByteSet(), count: byte.count)
+        // Children follow their parent in preorder, so a backwards pass sees every child before its parent.
+        var parentAt = Array(repeating: 0, count: maxDepth + 1)
+        var parent = Array(repeating: 0, count: byte.count)
+        for node in 1..<byte.count {
+            parentAt[Int(depth[node])] = node
+            parent[node] = parentAt[Int(depth[node]) - 1]
+        }
+        for node in stride(from: byte.count - 1, through: 1, by: -1) {
+            var set = descendantBytes[node]
+            set.insert(byte[node])
+            descendantBytes[parent[node]] = descendantBytes[parent[node]].union(set)
+        }
     }
 
     private mutating func closeNodes(path: inout [Int], pathBytes: inout [UInt8], keeping count: Int) {
