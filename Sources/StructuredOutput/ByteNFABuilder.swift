@@ -74,6 +74,10 @@ struct ByteNFABuilder {
             return end
         case .characters(let set):
             return try buildCharacters(set, from: state)
+        case .intersection(let operands):
+            let start = try newState()
+            nfa.epsilonEdges[Int(state)].append(start)
+            return try ProductAutomaton.build(operands, into: &nfa, from: start)
         case .sequence(let parts):
             var current = state
             for part in parts { current = try build(part, from: current) }
@@ -174,6 +178,8 @@ struct ByteNFABuilder {
         switch expr {
         case .bytes: return 1
         case .characters(let set): return 4 * set.ranges.count + 4
+        case .intersection(let parts):
+            return Swift.min(cap, parts.reduce(1) { $0 * size($1, grammar, &memo, recursive, singleUse) })
         case .sequence(let parts), .choice(let parts):
             return Swift.min(cap, parts.reduce(1) { $0 + size($1, grammar, &memo, recursive, singleUse) })
         case .repeat(let body, let min, let max):
@@ -242,6 +248,7 @@ struct ByteNFABuilder {
     private static func collectReferences(_ expr: GrammarExpr, into refs: inout [Int]) {
         switch expr {
         case .bytes, .characters: break
+        case .intersection(let parts): for part in parts { collectReferences(part, into: &refs) }
         case .sequence(let parts), .choice(let parts): for part in parts { collectReferences(part, into: &refs) }
         case .repeat(let body, _, _): collectReferences(body, into: &refs)
         case .sharedTail: break

@@ -12,6 +12,8 @@ indirect enum GrammarExpr: Hashable, Sendable {
     /// `max == nil` is unbounded.
     case `repeat`(GrammarExpr, min: Int, max: Int?)
     case rule(Int)
+    /// Strings every operand matches (operands may not refer to rules).
+    case intersection([GrammarExpr])
     /// Tail `index` of the innermost `sharedScope`: built once and reached from several places. Only valid where
     /// every use is followed by the same continuation (the rest of one object's member list), so sharing the
     /// automaton fragment adds no strings.

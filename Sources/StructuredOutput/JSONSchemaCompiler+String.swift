@@ -40,34 +40,27 @@ extension JSONSchemaCompiler {
         if let maxLength, minLength > maxLength {
             throw GrammarError.invalidBounds("minLength \(minLength) > maxLength \(maxLength)")
         }
-        var body: GrammarExpr
-        var lengthNode: RegexNode?
+        if let maxLength, maxLength > RegexParser.maxRepeat {
+            throw GrammarError.invalidBounds("maxLength over \(RegexParser.maxRepeat)")
+        }
+        if minLength > RegexParser.maxRepeat {
+            throw GrammarError.invalidBounds("minLength over \(RegexParser.maxRepeat)")
+        }
+        var operands: [GrammarExpr] = []
         if let pattern = schema["pattern"] {
             guard case .string(let text) = pattern else { throw GrammarError.unsupported("non-string pattern") }
-            if schema["format"] != nil { throw GrammarError.unsupported("pattern with format") }
-            body = try RegexPattern.compile(text, encoding: .jsonString, search: true)
-            lengthNode = try? RegexParser.parse(text)
-            if minLength > 0 || maxLength != nil {
-                // Exact only when the pattern (anchored at both ends) already implies the bounds.
-                guard let node = lengthNode, let bounds = Self.anchoredLengthBounds(node),
-                    bounds.min >= minLength, let max = bounds.max, max <= (maxLength ?? Int.max)
-                else { throw GrammarError.unsupported("pattern with minLength/maxLength") }
-            }
-        } else if let format = schema["format"], case .string(let name) = format, Self.checkedFormats.contains(name) {
-            guard let regex = Self.formats[name] else { throw GrammarError.unsupported("format \(name)") }
-            if minLength > 0 || maxLength != nil { throw GrammarError.unsupported("format with minLength/maxLength") }
-            body = try RegexPattern.compile(regex, encoding: .jsonString, search: false)
-        } else {
-            let lengthBounded = minLength > 0 || maxLength != nil
-            let character = JSONGrammar.stringCharacter(surrogateEscapes: !lengthBounded)
-            if let maxLength, maxLength > RegexParser.maxRepeat {
-                throw GrammarError.invalidBounds("maxLength over \(RegexParser.maxRepeat)")
-            }
-            if minLength > RegexParser.maxRepeat {
-                throw GrammarError.invalidBounds("minLength over \(RegexParser.maxRepeat)")
-            }
-            body = .repeat(character, min: minLength, max: maxLength)
+            operands.append(try RegexPattern.compile(text, encoding: .jsonString, search: true))
         }
+        if let format = schema["format"], case .string(let name) = format, Self.checkedFormats.contains(name) {
+            guard let regex = Self.formats[name] else { throw GrammarError.unsupported("format \(name)") }
+            operands.append(try RegexPattern.compile(regex, encoding: .jsonString, search: false))
+        }
+        let lengthBounded = minLength > 0 || maxLength != nil
+        if lengthBounded || operands.isEmpty {
+            let character = JSONGrammar.stringCharacter(surrogateEscapes: !lengthBounded)
+            operands.append(.repeat(character, min: minLength, max: maxLength))
+        }
+        let body = operands.count == 1 ? operands[0] : GrammarExpr.intersection(operands)
         return .concat([.literal("\""), body, .literal("\"")])
     }
 
@@ -78,37 +71,5 @@ extension JSONSchemaCompiler {
             throw GrammarError.invalidBounds("\(key) must be a non-negative integer")
         }
         return number > 1e9 ? 1_000_000_000 : Int(number)
-    }
-
-    /// For a pattern anchored with `^…$`: the least and most characters a match has (max nil if unbounded).
-    static func anchoredLengthBounds(_ node: RegexNode) -> (min: Int, max: Int?)? {
-        guard case .sequence(var items) = node, items.first == .startAnchor, items.last == .endAnchor else { return nil }
-        items.removeFirst()
-        items.removeLast()
-        return lengthBounds(.sequence(items))
-    }
-
-    private static func lengthBounds(_ node: RegexNode) -> (min: Int, max: Int?)? {
-        switch node {
-        case .characters: return (1, 1)
-        case .startAnchor, .endAnchor: return nil
-        case .sequence(let parts):
-            var low = 0
-            var high: Int? = 0
-            for part in parts {
-                guard let bounds = lengthBounds(part) else { return nil }
-                low += bounds.min
-                high = high.flatMap { h in bounds.max.map { h + $0 } }
-            }
-            return (low, high)
-        case .alternation(let parts):
-            let all = parts.compactMap(lengthBounds)
-            guard all.count == parts.count, !all.isEmpty else { return nil }
-            let highs = all.map(\.max)
-            return (all.map(\.min).min()!, highs.contains { $0 == nil } ? nil : highs.map { $0! }.max())
-        case .repeat(let body, let min, let max):
-            guard let bounds = lengthBounds(body) else { return nil }
-            return (bounds.min * min, max.flatMap { m in bounds.max.map { $0 * m } })
-        }
     }
 }

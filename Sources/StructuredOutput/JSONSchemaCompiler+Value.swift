@@ -35,9 +35,10 @@ extension JSONSchemaCompiler {
         if let allOf = schema["allOf"] {
             guard case .array(let parts) = allOf else { throw GrammarError.unsupported("allOf that is not an array") }
             members.removeAll { $0.key == "allOf" }
-            var merged = JSONValue.object(members)
+            // The parts first, then the siblings: their properties come first in the generated order.
+            var merged = JSONValue.object([])
             for part in parts { merged = try merge(merged, try resolveDeep(part, depth: 1), depth: 1) }
-            return try value(merged)
+            return try value(try merge(merged, .object(members), depth: 1))
         }
         for keyword in ["anyOf", "oneOf"] {
             guard let alternatives = schema[keyword] else { continue }

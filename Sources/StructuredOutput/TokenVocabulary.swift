@@ -34,6 +34,12 @@ public final class TokenVocabulary: Sendable {
         })
     }
 
+    /// A token's bytes as given (empty for ids out of range).
+    public func bytes(of token: Int) -> [UInt8] {
+        guard token >= 0, token < byteOffsets.count - 1 else { return [] }
+        return Array(bytes[Int(byteOffsets[token])..<Int(byteOffsets[token + 1])])
+    }
+
     /// The bytes of a token that a grammar can allow; nil for special, EOS, empty and out-of-range ids.
     func textBytes(of token: Int) -> ArraySlice<UInt8>? {
         guard token >= 0, token < byteOffsets.count - 1, !specialTokenIDs.contains(token) else { return nil }

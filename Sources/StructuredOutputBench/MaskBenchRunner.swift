@@ -58,6 +58,10 @@ public struct MaskBenchRunner {
                 result.maskMicroseconds.append(Self.microseconds(clock.now - t0))
                 if !ok {
                     accepted = false
+                    if verbose {
+                        let prefix = test.tokens.prefix { $0 != token }.flatMap { vocabulary.bytes(of: $0) }
+                        print("test #\(index) (valid: \(test.valid)) rejected \(String(decoding: vocabulary.bytes(of: token), as: UTF8.self).debugDescription) after \(String(decoding: prefix.suffix(300), as: UTF8.self).debugDescription)")
+                    }
                     break
                 }
             }
