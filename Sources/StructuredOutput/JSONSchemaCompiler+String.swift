@@ -33,18 +33,14 @@ extension JSONSchemaCompiler {
         "relative-json-pointer", "regex",
     ]
 
+    static let maxIntersectedLength = 512
+
     /// `type: string` with `minLength`/`maxLength`, `pattern` or `format`.
     mutating func string(_ schema: JSONValue) throws -> GrammarExpr {
         let minLength = try count(schema, "minLength") ?? 0
         let maxLength = try count(schema, "maxLength")
         if let maxLength, minLength > maxLength {
             throw GrammarError.invalidBounds("minLength \(minLength) > maxLength \(maxLength)")
-        }
-        if let maxLength, maxLength > RegexParser.maxRepeat {
-            throw GrammarError.invalidBounds("maxLength over \(RegexParser.maxRepeat)")
-        }
-        if minLength > RegexParser.maxRepeat {
-            throw GrammarError.invalidBounds("minLength over \(RegexParser.maxRepeat)")
         }
         var operands: [GrammarExpr] = []
         if let pattern = schema["pattern"] {
@@ -58,7 +54,15 @@ extension JSONSchemaCompiler {
         let lengthBounded = minLength > 0 || maxLength != nil
         if lengthBounded || operands.isEmpty {
             let character = JSONGrammar.stringCharacter(surrogateEscapes: !lengthBounded)
-            operands.append(.repeat(character, min: minLength, max: maxLength))
+            if operands.isEmpty {
+                operands.append(boundedRepeat(character, key: lengthBounded ? "char" : "char-any", min: minLength, max: maxLength))
+            } else {
+                // Intersections are materialized, so their counts must stay small.
+                if max(minLength, maxLength ?? 0) > Self.maxIntersectedLength {
+                    throw GrammarError.unsupported("pattern or format with a length bound over \(Self.maxIntersectedLength)")
+                }
+                operands.append(.repeat(character, min: minLength, max: maxLength))
+            }
         }
         let body = operands.count == 1 ? operands[0] : GrammarExpr.intersection(operands)
         return .concat([.literal("\""), body, .literal("\"")])
@@ -70,6 +74,7 @@ extension JSONSchemaCompiler {
         guard let number = value.numberValue, number >= 0, IntegralDouble.isIntegral(number) else {
             throw GrammarError.invalidBounds("\(key) must be a non-negative integer")
         }
-        return number > 1e9 ? 1_000_000_000 : Int(number)
+        guard number <= 1e15 else { throw GrammarError.invalidBounds("\(key) \(number) over 10^15") }
+        return Int(number)
     }
 }
