@@ -20,6 +20,8 @@ struct ByteNFA: Sendable {
     var ruleFinal: [Int32] = []
     var ruleNames: [String] = []
     var root: Int32 = 0
+    /// Long bounded repetitions, whose states are virtual (see `ByteNFA+Regions`).
+    var regions: [CountedRegion] = []
 
     var stateCount: Int { byteEdges.count }
 
@@ -30,12 +32,12 @@ struct ByteNFA: Sendable {
         return Int32(byteEdges.count - 1)
     }
 
-    /// The states reachable through epsilon edges (not through calls), sorted.
+    /// The states reachable through epsilon edges (not through calls), sorted (virtual states first).
     func closure(_ states: [Int32]) -> [Int32] {
         var seen = Set(states)
         var stack = states
         while let state = stack.popLast() {
-            for next in epsilonEdges[Int(state)] where seen.insert(next).inserted {
+            for next in epsilonEdges(from: state) where seen.insert(next).inserted {
                 stack.append(next)
             }
         }

@@ -140,8 +140,19 @@ struct ByteNFABuilder {
         return end
     }
 
+    /// Repetitions with more copies than this (of a body without rule references) become counted regions.
+    static let regionThreshold = 24
+
     private mutating func buildRepeat(_ body: GrammarExpr, min: Int, max: Int?, from state: Int32) throws -> Int32 {
         let copies = Swift.max(min, max ?? min + 1)
+        if copies > Self.regionThreshold && max.map({ $0 > 0 }) ?? true && Self.isCallFree(body) {
+            var grammar = GrammarDefinition()
+            grammar.root = grammar.addRule(named: "repeated", body)
+            let template = try ByteNFABuilder.build(grammar)
+            if template.regions.isEmpty {
+                return try nfa.addRegion(template: template, min: min, max: max, entry: state)
+            }
+        }
         if copies * Self.size(body, grammar, &sizeMemo, recursive, singleUse) > Self.maxStates {
             throw GrammarError.tooLarge("repetition of \(copies) copies")
         }
@@ -183,7 +194,10 @@ struct ByteNFABuilder {
         case .sequence(let parts), .choice(let parts):
             return Swift.min(cap, parts.reduce(1) { $0 + size($1, grammar, &memo, recursive, singleUse) })
         case .repeat(let body, let min, let max):
-            return Swift.min(cap, size(body, grammar, &memo, recursive, singleUse) * Swift.max(1, Swift.max(min, max ?? min + 1)))
+            let copies = Swift.max(1, Swift.max(min, max ?? min + 1))
+            let bodySize = size(body, grammar, &memo, recursive, singleUse)
+            if copies > regionThreshold && isCallFree(body) { return bodySize + 2 }
+            return Swift.min(cap, bodySize * copies)
         case .rule(let rule):
             if recursive[rule] { return 1 }
             let ruleSize = ruleSize(rule, grammar, &memo, recursive, singleUse)
@@ -243,6 +257,16 @@ struct ByteNFABuilder {
         }
         for v in 0..<count where index[v] < 0 { visit(v) }
         return result
+    }
+
+    /// No rule references or shared tails (so the body can be built as a template on its own).
+    static func isCallFree(_ expr: GrammarExpr) -> Bool {
+        switch expr {
+        case .bytes, .characters: true
+        case .sequence(let parts), .choice(let parts), .intersection(let parts): parts.allSatisfy(isCallFree)
+        case .repeat(let body, _, _): isCallFree(body)
+        case .rule, .sharedTail, .sharedScope: false
+        }
     }
 
     private static func collectReferences(_ expr: GrammarExpr, into refs: inout [Int]) {

@@ -75,9 +75,42 @@ extension GrammarRuntime {
 
     func innerMask(_ state: Int32) -> InnerMask {
         if let known = innerMasks[Int(state)] { return known }
+        let key = canonicalKey(state)
+        if let key, let shared = canonicalMasks[key] {
+            innerMasks[Int(state)] = shared
+            return shared
+        }
+        let clock = ContinuousClock(); let t0 = clock.now
         let computed = computeInnerMask(state)
+        if debugWalks { print("inner mask of \(state): \(clock.now - t0), visited \(lastVisited), exits \(computed.exits.count)") }
+        if let key, !computed.exits.contains(where: { dfaSets[Int($0.state)].first ?? 0 < 0 }) {
+            canonicalMasks[key] = computed
+        }
         innerMasks[Int(state)] = computed
         return computed
+    }
+
+    /// For a state inside counted regions: its NFA set with each copy index replaced by how many copies remain
+    /// before the minimum and the maximum, clamped past the longest token. States with equal keys allow the same
+    /// tokens (each copy takes at least one byte), so the positions of a long `maxLength` string share one walk.
+    private func canonicalKey(_ state: Int32) -> [Int64]? {
+        let members = dfaSets[Int(state)]
+        guard let first = members.first, first < 0 else { return nil }
+        let clamp = vocabulary.trie.maxDepth + 1
+        var key: [Int64] = []
+        for member in members {
+            guard ByteNFA.isVirtual(member) else {
+                key.append(Int64(member))
+                continue
+            }
+            let (index, copy, local) = nfa.decode(member)
+            let region = nfa.regions[index]
+            if region.nullableBody { return nil }
+            let toMin = Swift.min(Swift.max(0, region.min - copy), clamp)
+            let toMax = region.max.map { Swift.min($0 - copy, clamp) } ?? clamp + 1
+            key.append(-1 - (Int64(index) << 40 | Int64(local) << 24 | Int64(toMin) << 12 | Int64(toMax)))
+        }
+        return key
     }
 
     /// One forward pass over the trie in preorder, keeping the DFA state per depth. A subtree whose bytes all loop
@@ -88,6 +121,7 @@ extension GrammarRuntime {
         var exits: [(trieNode: Int32, state: Int32)] = []
         var stateAt = [Int32](repeating: -1, count: trie.maxDepth + 1)
         stateAt[0] = start
+        lastVisited = 0
         let count = trie.nodeCount
         trie.byte.withUnsafeBufferPointer { byte in
         trie.depth.withUnsafeBufferPointer { depth in
@@ -107,6 +141,7 @@ extension GrammarRuntime {
                     continue
                 }
                 stateAt[level] = next
+                lastVisited += 1
                 let end = Int(subtreeEnd[node])
                 let exitCapable = dfaAccepting[Int(next)] || dfaHasCalls[Int(next)]
                 // Only states that loop on the byte that reached them are worth all 256 transitions.

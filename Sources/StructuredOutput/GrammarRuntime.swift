@@ -1,3 +1,5 @@
+import Glibc
+
 /// The lazily built part of a compiled grammar: a DFA per rule (subset construction on demand), the interned
 /// parse stacks, and the mask caches. Owned by matchers (one runtime may serve many matchers of one grammar on one
 /// thread); not Sendable, since it grows as matching explores new states.
@@ -34,7 +36,10 @@ final class GrammarRuntime {
     // Mask caches.
     var innerMasks: [InnerMask?] = []
     var configMasks: [[Int32]: [UInt32]] = [:]
+    var canonicalMasks: [[Int64]: InnerMask] = [:]
     static let maxCachedConfigMasks = 4096
+    var lastVisited = 0
+    let debugWalks = getenv("GRAMMAR_DEBUG") != nil
 
     /// Stack nodes that can consume a byte now, after any calls and returns that consume nothing.
     struct Expansion {
@@ -80,7 +85,8 @@ final class GrammarRuntime {
         var accepting = false
         var hasCalls = false
         for state in set {
-            for edge in nfa.byteEdges[Int(state)] { alive = alive.union(edge.bytes) }
+            for edge in nfa.byteEdges(from: state) { alive = alive.union(edge.bytes) }
+            if ByteNFA.isVirtual(state) { continue }
             if !nfa.callEdges[Int(state)].isEmpty { hasCalls = true }
             if isFinal[Int(state)] { accepting = true }
         }
@@ -121,7 +127,7 @@ final class GrammarRuntime {
         if dfaAlive[Int(state)].contains(byte) {
             var targets: [Int32] = []
             for member in dfaSets[Int(state)] {
-                for edge in nfa.byteEdges[Int(member)] where edge.bytes.contains(byte) { targets.append(edge.target) }
+                for edge in nfa.byteEdges(from: member) where edge.bytes.contains(byte) { targets.append(edge.target) }
             }
             result = dfaState(for: nfa.closure(targets))
         }
@@ -134,7 +140,7 @@ final class GrammarRuntime {
         var byRule: [Int32: [Int32]] = [:]
         var order: [Int32] = []
         for member in dfaSets[Int(state)] {
-            for call in nfa.callEdges[Int(member)] {
+            for call in nfa.callEdges(from: member) {
                 if byRule[call.rule] == nil { order.append(call.rule) }
                 byRule[call.rule, default: []].append(call.target)
             }

@@ -55,7 +55,7 @@ extension JSONSchemaCompiler {
         if lengthBounded || operands.isEmpty {
             let character = JSONGrammar.stringCharacter(surrogateEscapes: !lengthBounded)
             if operands.isEmpty {
-                operands.append(boundedRepeat(character, key: lengthBounded ? "char" : "char-any", min: minLength, max: maxLength))
+                operands.append(.repeat(character, min: minLength, max: maxLength))
             } else {
                 // Intersections are materialized, so their counts must stay small.
                 if max(minLength, maxLength ?? 0) > Self.maxIntersectedLength {

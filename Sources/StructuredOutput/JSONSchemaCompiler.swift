@@ -69,10 +69,6 @@ struct JSONSchemaCompiler {
         return .rule(rule)
     }
 
-    func ruleIndex(named name: String) -> Int? { refRules[name] }
-
-    mutating func registerRule(_ name: String, _ rule: Int) { refRules[name] = rule }
-
     /// A rule for `schema` compiled by `valueBody` once per distinct schema text.
     mutating func deferredRule(_ schema: JSONValue) throws -> GrammarExpr {
         let key = "schema:" + schema.canonicalText

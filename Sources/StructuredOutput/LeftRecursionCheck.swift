@@ -38,12 +38,19 @@ enum LeftRecursionCheck {
         var stack = [start]
         var calls: [Int] = []
         while let state = stack.popLast() {
-            var next = nfa.epsilonEdges[Int(state)]
-            for call in nfa.callEdges[Int(state)] {
+            var next = nfa.epsilonEdges(from: state)
+            for call in nfa.callEdges(from: state) {
                 calls.append(Int(call.rule))
                 if nullable[Int(call.rule)] { next.append(call.target) }
             }
-            for target in next where seen.insert(target).inserted { stack.append(target) }
+            for target in next where seen.insert(target).inserted {
+                if ByteNFA.isVirtual(target) {
+                    let region = nfa.regions[nfa.decode(target).region]
+                    if region.nullableBody && seen.insert(region.exit).inserted { stack.append(region.exit) }
+                    continue
+                }
+                stack.append(target)
+            }
         }
         return (seen, calls)
     }

@@ -4,9 +4,14 @@ enum NFATrim {
     static func trim(_ nfa: inout ByteNFA) throws {
         let productive = productiveRules(nfa)
         let live = coreachable(nfa, productive: productive)
+        let regionExits = nfa.regions.map(\.exit)
+        let frozen = nfa
+        let decode = { (target: Int32) in regionExits[frozen.decode(target).region] }
         for state in 0..<nfa.stateCount {
             nfa.byteEdges[state].removeAll { !live[Int($0.target)] || $0.bytes.isEmpty }
-            nfa.epsilonEdges[state].removeAll { !live[Int($0)] }
+            nfa.epsilonEdges[state].removeAll { target in
+                ByteNFA.isVirtual(target) ? !live[Int(decode(target))] : !live[Int(target)]
+            }
             nfa.callEdges[state].removeAll { !live[Int($0.target)] || !productive[Int($0.rule)] }
         }
         guard live[Int(nfa.ruleStart[Int(nfa.root)])] else {
@@ -34,7 +39,7 @@ enum NFATrim {
         var stack = [start]
         while let state = stack.popLast() {
             if state == final { return true }
-            var next = nfa.epsilonEdges[Int(state)]
+            var next = nfa.epsilonEdges[Int(state)].map { ByteNFA.isVirtual($0) ? nfa.regions[nfa.decode($0).region].exit : $0 }
             next += nfa.byteEdges[Int(state)].filter { !$0.bytes.isEmpty }.map(\.target)
             next += nfa.callEdges[Int(state)].filter { productive[Int($0.rule)] }.map(\.target)
             for target in next where seen.insert(target).inserted { stack.append(target) }
@@ -45,9 +50,16 @@ enum NFATrim {
     /// States from which their rule's final state is reachable (backwards search from every final state).
     private static func coreachable(_ nfa: ByteNFA, productive: [Bool]) -> [Bool] {
         var reverse: [[Int32]] = Array(repeating: [], count: nfa.stateCount)
+        let regionExits = nfa.regions.map(\.exit)
+        let frozen = nfa
+        let decode = { (target: Int32) in regionExits[frozen.decode(target).region] }
         for state in 0..<nfa.stateCount {
             for edge in nfa.byteEdges[state] where !edge.bytes.isEmpty { reverse[Int(edge.target)].append(Int32(state)) }
-            for target in nfa.epsilonEdges[state] { reverse[Int(target)].append(Int32(state)) }
+            for target in nfa.epsilonEdges[state] {
+                // A region's entry is live if its exit is (the body is trimmed on its own and matches something).
+                let real = ByteNFA.isVirtual(target) ? nfa.regions[nfa.decode(target).region].exit : target
+                reverse[Int(real)].append(Int32(state))
+            }
             for call in nfa.callEdges[state] where productive[Int(call.rule)] {
                 reverse[Int(call.target)].append(Int32(state))
             }

@@ -40,7 +40,7 @@ enum ProductAutomaton {
                 for (part, members) in zip(parts, sets[Int(current)]) {
                     var targets: [Int32] = []
                     for member in members {
-                        for edge in part.byteEdges[Int(member)] where edge.bytes.contains(byte) { targets.append(edge.target) }
+                        for edge in part.byteEdges(from: member) where edge.bytes.contains(byte) { targets.append(edge.target) }
                     }
                     if targets.isEmpty { break }
                     next.append(part.closure(targets))
@@ -68,7 +68,11 @@ enum ProductAutomaton {
     /// Bytes that no edge label tells apart, grouped (usually a dozen classes instead of 256 bytes).
     private static func byteClasses(_ parts: [ByteNFA]) -> [ByteSet] {
         var labels = Set<ByteSet>()
-        for part in parts { for edges in part.byteEdges { for edge in edges { labels.insert(edge.bytes) } } }
+        for part in parts {
+            for edges in part.byteEdges + part.regions.flatMap(\.template.byteEdges) {
+                for edge in edges { labels.insert(edge.bytes) }
+            }
+        }
         let ordered = Array(labels)
         var groups: [[UInt64]: ByteSet] = [:]
         for byte in 0...255 {

@@ -16,7 +16,7 @@ struct RegexMatcher {
         for byte in text.utf8 {
             var next: [Int32] = []
             for state in states {
-                for edge in nfa.byteEdges[Int(state)] where edge.bytes.contains(byte) { next.append(edge.target) }
+                for edge in nfa.byteEdges(from: state) where edge.bytes.contains(byte) { next.append(edge.target) }
             }
             if next.isEmpty { return false }
             states = nfa.closure(next)
