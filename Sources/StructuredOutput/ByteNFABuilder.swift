@@ -16,6 +16,8 @@ struct ByteNFABuilder {
     private var singleUse: [Bool]
     private var sizeMemo: [Int?]
     private var pendingRules: [Int] = []
+    /// Intersections already computed (schemas repeat the same pattern and length on many properties).
+    private var products: [[GrammarExpr]: ByteNFA] = [:]
     private var scopes: [(tails: [GrammarExpr], built: [Int: (start: Int32, end: Int32)])] = []
 
     static func build(_ grammar: GrammarDefinition) throws -> ByteNFA {
@@ -75,9 +77,14 @@ struct ByteNFABuilder {
         case .characters(let set):
             return try buildCharacters(set, from: state)
         case .intersection(let operands):
-            let start = try newState()
-            nfa.epsilonEdges[Int(state)].append(start)
-            return try ProductAutomaton.build(operands, into: &nfa, from: start)
+            let template: ByteNFA
+            if let known = products[operands] {
+                template = known
+            } else {
+                template = try ProductAutomaton.template(operands)
+                products[operands] = template
+            }
+            return try copy(template, from: state)
         case .sequence(let parts):
             var current = state
             for part in parts { current = try build(part, from: current) }
@@ -115,6 +122,22 @@ struct ByteNFABuilder {
             defer { scopes.removeLast() }
             return try build(body, from: state)
         }
+    }
+
+    /// Copies a call-free one-rule template after `state`; returns the copy of its final state.
+    private mutating func copy(_ template: ByteNFA, from state: Int32) throws -> Int32 {
+        guard nfa.stateCount + template.stateCount < Self.maxStates else {
+            throw GrammarError.tooLarge("more than \(Self.maxStates) automaton states")
+        }
+        let base = Int32(nfa.stateCount)
+        for _ in 0..<template.stateCount { _ = nfa.addState() }
+        for local in 0..<template.stateCount {
+            let mapped = Int(base) + local
+            nfa.byteEdges[mapped] = template.byteEdges[local].map { .init(bytes: $0.bytes, target: $0.target + base) }
+            nfa.epsilonEdges[mapped] = template.epsilonEdges[local].map { $0 + base }
+        }
+        nfa.epsilonEdges[Int(state)].append(template.ruleStart[0] + base)
+        return template.ruleFinal[0] + base
     }
 
     /// UTF-8 sequences with shared suffix states (the continuation bytes), and one edge per target from `state`.

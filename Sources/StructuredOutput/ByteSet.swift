@@ -73,6 +73,15 @@ struct ByteSet: Hashable, Sendable {
         words.0.nonzeroBitCount + words.1.nonzeroBitCount + words.2.nonzeroBitCount + words.3.nonzeroBitCount
     }
 
+    /// The smallest member (nil if empty).
+    var first: UInt8? {
+        if words.0 != 0 { return UInt8(words.0.trailingZeroBitCount) }
+        if words.1 != 0 { return UInt8(64 + words.1.trailingZeroBitCount) }
+        if words.2 != 0 { return UInt8(128 + words.2.trailingZeroBitCount) }
+        if words.3 != 0 { return UInt8(192 + words.3.trailingZeroBitCount) }
+        return nil
+    }
+
     /// The members in increasing order.
     var bytes: [UInt8] {
         (0...255).compactMap { contains(UInt8($0)) ? UInt8($0) : nil }

@@ -43,15 +43,19 @@ extension JSONSchemaCompiler {
             throw GrammarError.invalidBounds("minLength \(minLength) > maxLength \(maxLength)")
         }
         var operands: [GrammarExpr] = []
+        // A length bound that the pattern or format already implies needs no intersection.
+        var lengthImplied = false
         if let pattern = schema["pattern"] {
             guard case .string(let text) = pattern else { throw GrammarError.unsupported("non-string pattern") }
             operands.append(try RegexPattern.compile(text, encoding: .jsonString, search: true))
+            lengthImplied = RegexNode.implies(pattern: text, search: true, min: minLength, max: maxLength)
         }
         if let format = schema["format"], case .string(let name) = format, Self.checkedFormats.contains(name) {
             guard let regex = Self.formats[name] else { throw GrammarError.unsupported("format \(name)") }
             operands.append(try RegexPattern.compile(regex, encoding: .jsonString, search: false))
+            lengthImplied = lengthImplied || RegexNode.implies(pattern: regex, search: false, min: minLength, max: maxLength)
         }
-        let lengthBounded = minLength > 0 || maxLength != nil
+        let lengthBounded = (minLength > 0 || maxLength != nil) && !lengthImplied
         if lengthBounded || operands.isEmpty {
             let character = JSONGrammar.stringCharacter(surrogateEscapes: !lengthBounded)
             if operands.isEmpty {

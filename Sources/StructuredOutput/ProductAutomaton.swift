@@ -4,6 +4,16 @@ enum ProductAutomaton {
     /// Product states above this are refused (a long bounded string times a large pattern).
     static let maxStates = 20_000
 
+    /// The product as a standalone one-rule NFA (a template the builder copies wherever the intersection appears).
+    static func template(_ operands: [GrammarExpr]) throws -> ByteNFA {
+        var result = ByteNFA()
+        let start = result.addState()
+        result.ruleStart = [start]
+        result.ruleNames = ["intersection"]
+        result.ruleFinal = [try build(operands, into: &result, from: start)]
+        return result
+    }
+
     /// A DFA as dense tables over byte classes, appended to `nfa` from `state`; returns the end state.
     static func build(_ operands: [GrammarExpr], into nfa: inout ByteNFA, from state: Int32) throws -> Int32 {
         let parts = try operands.map { operand -> ByteNFA in
@@ -16,10 +26,13 @@ enum ProductAutomaton {
             return built
         }
         let classes = byteClasses(parts)
-        var index: [[[Int32]]: Int32] = [:]
-        var sets: [[[Int32]]] = []
+        let classBytes = classes.map { $0.first! }
+        // Each operand is determinized on the fly, once per (subset, byte class).
+        var operands = parts.map { OperandDFA(nfa: $0, classCount: classes.count) }
+        var index: [[Int32]: Int32] = [:]
+        var sets: [[Int32]] = []
         var work: [Int32] = []
-        func intern(_ key: [[Int32]]) throws -> Int32 {
+        func intern(_ key: [Int32]) throws -> Int32 {
             if let known = index[key] { return known }
             guard sets.count < maxStates else {
                 throw GrammarError.tooLarge("intersection over \(maxStates) states")
@@ -30,20 +43,16 @@ enum ProductAutomaton {
             work.append(id)
             return id
         }
-        let start = try intern(parts.map { $0.closure([$0.ruleStart[Int($0.root)]]) })
+        let start = try intern(operands.indices.map { operands[$0].startID })
         var edges: [(from: Int32, bytes: ByteSet, to: Int32)] = []
         while let current = work.popLast() {
             var byTarget: [Int32: ByteSet] = [:]
-            for byteClass in classes {
-                let byte = byteClass.bytes[0]
-                var next: [[Int32]] = []
-                for (part, members) in zip(parts, sets[Int(current)]) {
-                    var targets: [Int32] = []
-                    for member in members {
-                        for edge in part.byteEdges(from: member) where edge.bytes.contains(byte) { targets.append(edge.target) }
-                    }
-                    if targets.isEmpty { break }
-                    next.append(part.closure(targets))
+            for (classIndex, byteClass) in classes.enumerated() {
+                var next: [Int32] = []
+                for (operand, subset) in zip(operands.indices, sets[Int(current)]) {
+                    let target = operands[operand].step(subset, classIndex, classBytes[classIndex])
+                    if target < 0 { break }
+                    next.append(target)
                 }
                 guard next.count == parts.count else { continue }
                 let target = try intern(next)
@@ -59,10 +68,51 @@ enum ProductAutomaton {
             nfa.byteEdges[Int(mapped[Int(edge.from)])].append(.init(bytes: edge.bytes, target: mapped[Int(edge.to)]))
         }
         for (id, key) in sets.enumerated() {
-            let accepting = zip(parts, key).allSatisfy { part, members in members.contains(part.ruleFinal[Int(part.root)]) }
+            let accepting = zip(operands, key).allSatisfy { $0.accepting($1) }
             if accepting { nfa.epsilonEdges[Int(mapped[id])].append(end) }
         }
         return end
+    }
+
+    /// One operand's subset automaton, built as the product explores it.
+    private struct OperandDFA {
+        let nfa: ByteNFA
+        let classCount: Int
+        let final: Int32
+        var index: [[Int32]: Int32] = [:]
+        var sets: [[Int32]] = []
+        var transitions: [Int32] = []  // -2 unknown, -1 dead
+        var startID: Int32 = 0
+
+        init(nfa: ByteNFA, classCount: Int) {
+            self.nfa = nfa
+            self.classCount = classCount
+            final = nfa.ruleFinal[Int(nfa.root)]
+            startID = intern(nfa.closure([nfa.ruleStart[Int(nfa.root)]]))
+        }
+
+        mutating func intern(_ set: [Int32]) -> Int32 {
+            if let known = index[set] { return known }
+            let id = Int32(sets.count)
+            index[set] = id
+            sets.append(set)
+            transitions.append(contentsOf: repeatElement(-2, count: classCount))
+            return id
+        }
+
+        func accepting(_ id: Int32) -> Bool { sets[Int(id)].contains(final) }
+
+        mutating func step(_ id: Int32, _ byteClass: Int, _ byte: UInt8) -> Int32 {
+            let slot = Int(id) * classCount + byteClass
+            if transitions[slot] != -2 { return transitions[slot] }
+            var targets: [Int32] = []
+            for member in sets[Int(id)] {
+                for edge in nfa.byteEdges(from: member) where edge.bytes.contains(byte) { targets.append(edge.target) }
+            }
+            let result = targets.isEmpty ? -1 : intern(nfa.closure(targets))
+            transitions[slot] = result
+            return result
+        }
     }
 
     /// Bytes that no edge label tells apart, grouped (usually a dozen classes instead of 256 bytes).
@@ -80,6 +130,6 @@ enum ProductAutomaton {
             for (i, label) in ordered.enumerated() where label.contains(UInt8(byte)) { signature[i >> 6] |= 1 << UInt64(i & 63) }
             groups[signature, default: ByteSet()].insert(UInt8(byte))
         }
-        return groups.values.filter { !$0.isEmpty }.sorted { $0.bytes[0] < $1.bytes[0] }
+        return groups.values.filter { !$0.isEmpty }.sorted { $0.first! < $1.first! }
     }
 }
