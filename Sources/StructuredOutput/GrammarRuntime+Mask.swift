@@ -82,12 +82,22 @@ extension GrammarRuntime {
         }
         let clock = ContinuousClock(); let t0 = clock.now
         let computed = computeInnerMask(state)
-        if debugWalks { print("inner mask of \(state): \(clock.now - t0), visited \(lastVisited), exits \(computed.exits.count)") }
+        if debugWalks { print("inner mask of \(state): \(clock.now - t0), visited \(lastVisited), exits \(computed.exits.count), dfa states \(dfaSets.count), transitions computed \(transitionsComputed)") }
         if let key, !computed.exits.contains(where: { dfaSets[Int($0.state)].first ?? 0 < 0 }) {
             canonicalMasks[key] = computed
         }
         innerMasks[Int(state)] = computed
         return computed
+    }
+
+    /// Whether `next` (reached from `from` on `byte`) may loop: the byte leads back to `next` itself, or `next` is a
+    /// counted state one copy on from `from`'s counterpart.
+    @inline(__always)
+    private func isLoopCandidate(_ from: Int32, _ next: Int32, _ byte: UInt8) -> Bool {
+        let again = transition(next, byte)
+        if again == next { return true }
+        guard let first = dfaSets[Int(next)].first, ByteNFA.isVirtual(first) else { return false }
+        return again >= 0 && dfaSets[Int(again)].count == dfaSets[Int(next)].count
     }
 
     /// For a state inside counted regions: its NFA set with each copy index replaced by how many copies remain
@@ -129,6 +139,7 @@ extension GrammarRuntime {
         trie.tokenStart.withUnsafeBufferPointer { tokenStart in
         trie.tokenIDs.withUnsafeBufferPointer { tokenIDs in
         trie.descendantBytes.withUnsafeBufferPointer { descendantBytes in
+        trie.height.withUnsafeBufferPointer { height in
         bits.withUnsafeMutableBufferPointer { bits in
             var node = 1
             while node < count {
@@ -144,13 +155,22 @@ extension GrammarRuntime {
                 lastVisited += 1
                 let end = Int(subtreeEnd[node])
                 let exitCapable = dfaAccepting[Int(next)] || dfaHasCalls[Int(next)]
-                // Only states that loop on the byte that reached them are worth all 256 transitions.
-                if end - node > 8 && !exitCapable && transition(next, byte[node]) == next
-                    && descendantBytes[node].isSubset(of: selfLoop(next))
+                // Only states that loop (or shift a count) on the byte that reached them are worth all 256
+                // transitions; the subtree is accepted whole if all its bytes keep looping and the count has room.
+                if end - node > 8 && !exitCapable && isLoopCandidate(from, next, byte[node]),
+                    case let loop = shiftLoop(next), Int(height[node]) <= loop.room,
+                    descendantBytes[node].isSubset(of: loop.bytes)
                 {
-                    for index in Int(tokenStart[node])..<Int(tokenStart[end]) {
-                        let token = Int(tokenIDs[index])
-                        bits[token >> 5] |= 1 << UInt32(token & 31)
+                    let dense = trie.denseIndex[node]
+                    if dense >= 0 {
+                        trie.denseMasks[Int(dense)].withUnsafeBufferPointer { words in
+                            for index in 0..<words.count { bits[index] |= words[index] }
+                        }
+                    } else {
+                        for index in Int(tokenStart[node])..<Int(tokenStart[end]) {
+                            let token = Int(tokenIDs[index])
+                            bits[token >> 5] |= 1 << UInt32(token & 31)
+                        }
                     }
                     node = end
                     continue
@@ -162,7 +182,7 @@ extension GrammarRuntime {
                 if exitCapable && end > node + 1 { exits.append((Int32(node), next)) }
                 node += 1
             }
-        }}}}}}}
+        }}}}}}}}
         return InnerMask(bits: bits, exits: exits)
     }
 }

@@ -23,7 +23,7 @@ final class GrammarRuntime {
     private(set) var transitions: UnsafeMutablePointer<Int32>
     private var transitionCapacity = 0
     /// Per DFA state, the bytes that lead back to it (nil until first needed).
-    private var selfLoops: [ByteSet?] = []
+    private var selfLoops: [(bytes: ByteSet, room: Int)?] = []
     private var ruleStartState: [Int32]
     private let isFinal: [Bool]
 
@@ -39,6 +39,7 @@ final class GrammarRuntime {
     var canonicalMasks: [[Int64]: InnerMask] = [:]
     static let maxCachedConfigMasks = 4096
     var lastVisited = 0
+    var transitionsComputed = 0
     let debugWalks = getenv("GRAMMAR_DEBUG") != nil
 
     /// Stack nodes that can consume a byte now, after any calls and returns that consume nothing.
@@ -76,7 +77,7 @@ final class GrammarRuntime {
         return ruleStartState[Int(rule)]
     }
 
-    private func dfaState(for set: [Int32]) -> Int32 {
+    func dfaState(for set: [Int32]) -> Int32 {
         if let known = dfaIndex[set] { return known }
         let id = Int32(dfaSets.count)
         dfaIndex[set] = id
@@ -113,25 +114,70 @@ final class GrammarRuntime {
         return cached != -2 ? cached : computeTransition(state, byte)
     }
 
-    /// The bytes on which `state` stays in `state` (computes all 256 transitions once).
-    func selfLoop(_ state: Int32) -> ByteSet {
+    /// The bytes on which `state` goes to `shifted(state)` (itself outside counted regions), and how many such
+    /// steps its counted copies have room for (computes all 256 transitions once).
+    func shiftLoop(_ state: Int32) -> (bytes: ByteSet, room: Int) {
         if let known = selfLoops[Int(state)] { return known }
+        let (target, room) = shifted(state)
         var set = ByteSet()
-        for byte in dfaAlive[Int(state)].bytes where transition(state, byte) == state { set.insert(byte) }
-        selfLoops[Int(state)] = set
-        return set
+        if room > 0 {
+            for byte in dfaAlive[Int(state)].bytes where transition(state, byte) == target { set.insert(byte) }
+        }
+        selfLoops[Int(state)] = (set, room)
+        return (set, room)
     }
 
+    /// The state with every counted copy one further (itself without virtual members), and the copies left.
+    private func shifted(_ state: Int32) -> (Int32, Int) {
+        let members = dfaSets[Int(state)]
+        guard let first = members.first, ByteNFA.isVirtual(first) else { return (state, Int.max) }
+        var room = Int.max
+        var moved: [Int32] = []
+        for member in members {
+            guard ByteNFA.isVirtual(member) else {
+                moved.append(member)
+                continue
+            }
+            let (index, copy, local) = nfa.decode(member)
+            let region = nfa.regions[index]
+            if region.max == nil && copy == region.min {
+                moved.append(member)  // the looping slot
+                continue
+            }
+            room = min(room, region.slots - 1 - copy)
+            guard room > 0 else { return (state, 0) }
+            moved.append(nfa.virtualID(region: index, copy: copy + 1, local: local))
+        }
+        return (dfaState(for: moved.sorted()), room)
+    }
+
+    /// Computes the transition on `byte` and fills it in for every byte no edge of the state tells apart from it.
     func computeTransition(_ state: Int32, _ byte: UInt8) -> Int32 {
+        transitionsComputed += 1
         var result: Int32 = -1
+        var sameClass = ByteSet.all
         if dfaAlive[Int(state)].contains(byte) {
             var targets: [Int32] = []
             for member in dfaSets[Int(state)] {
-                for edge in nfa.byteEdges(from: member) where edge.bytes.contains(byte) { targets.append(edge.target) }
+                for edge in nfa.byteEdges(from: member) {
+                    if edge.bytes.contains(byte) {
+                        targets.append(edge.target)
+                        sameClass = sameClass.intersection(edge.bytes)
+                    } else {
+                        sameClass = sameClass.subtracting(edge.bytes)
+                    }
+                }
             }
             result = dfaState(for: nfa.closure(targets))
+        } else {
+            sameClass = ByteSet.all.subtracting(dfaAlive[Int(state)])
         }
-        transitions[Int(state) << 8 | Int(byte)] = result
+        let row = transitions + (Int(state) << 8)
+        var remaining = sameClass
+        while let member = remaining.first {
+            row[Int(member)] = result
+            remaining = remaining.subtracting(ByteSet(byte: member))
+        }
         return result
     }
 

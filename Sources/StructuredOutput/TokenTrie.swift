@@ -12,6 +12,13 @@ struct TokenTrie: Sendable {
     private(set) var maxDepth = 0
     /// The bytes of every node below this one (not its own), for accepting a whole subtree in one step.
     private(set) var descendantBytes: [ByteSet] = []
+    /// For nodes whose subtree holds at least `denseSubtreeTokens` tokens: the index of their subtree's token mask in
+    /// `denseMasks` (else -1), so accepting a big subtree is a word-wise OR instead of one store per token.
+    private(set) var denseIndex: [Int32] = []
+    private(set) var denseMasks: [[UInt32]] = []
+    static let denseSubtreeTokens = 1024
+    /// How many bytes the longest path below this node has.
+    private(set) var height: [UInt16] = []
 
     var nodeCount: Int { byte.count }
 
@@ -38,6 +45,7 @@ struct TokenTrie: Sendable {
         subtreeEnd[0] = Int32(byte.count)
         tokenStart.append(Int32(tokenIDs.count))
         descendantBytes = Array(repeating: ByteSet(), count: byte.count)
+        height = Array(repeating: 0, count: byte.count)
         // Children follow their parent in preorder, so a backwards pass sees every child before its parent.
         var parentAt = Array(repeating: 0, count: maxDepth + 1)
         var parent = Array(repeating: 0, count: byte.count)
@@ -45,10 +53,21 @@ struct TokenTrie: Sendable {
             parentAt[Int(depth[node])] = node
             parent[node] = parentAt[Int(depth[node]) - 1]
         }
+        denseIndex = Array(repeating: -1, count: byte.count)
+        let words = ((tokens.map(\.id).max() ?? 0) + 32) / 32
+        for node in 0..<byte.count {
+            let range = Int(tokenStart[node])..<Int(tokenStart[Int(subtreeEnd[node])])
+            guard range.count >= Self.denseSubtreeTokens else { continue }
+            var mask = [UInt32](repeating: 0, count: words)
+            for index in range { mask[Int(tokenIDs[index]) >> 5] |= 1 << UInt32(tokenIDs[index] & 31) }
+            denseIndex[node] = Int32(denseMasks.count)
+            denseMasks.append(mask)
+        }
         for node in stride(from: byte.count - 1, through: 1, by: -1) {
             var set = descendantBytes[node]
             set.insert(byte[node])
             descendantBytes[parent[node]] = descendantBytes[parent[node]].union(set)
+            height[parent[node]] = max(height[parent[node]], height[node] + 1)
         }
     }
 
