@@ -6,9 +6,7 @@ extension JSONSchemaCompiler {
         where schema[keyword] != nil {
             throw GrammarError.unsupported(keyword)
         }
-        if let patterns = schema["patternProperties"]?.objectMembers, !patterns.isEmpty {
-            throw GrammarError.unsupported("patternProperties")
-        }
+        let patterns = schema["patternProperties"]?.objectMembers ?? []
         var properties = schema["properties"]?.objectMembers ?? []
         var additional = schema["additionalProperties"] ?? .bool(true)
         if schema["unevaluatedProperties"] == .bool(false) { additional = .bool(false) }
@@ -21,9 +19,18 @@ extension JSONSchemaCompiler {
         }
         let minProperties = try count(schema, "minProperties") ?? 0
         let maxProperties = try count(schema, "maxProperties")
-        let possible = additional == .bool(false) ? properties.count : Int.max
-        if minProperties > required.count || (maxProperties.map { $0 < possible } ?? false) {
+        let possible = additional == .bool(false) && patterns.isEmpty ? properties.count : Int.max
+        let nonEmpty = minProperties == 1 && required.isEmpty
+        if (minProperties > required.count && !nonEmpty) || (maxProperties.map { $0 < possible } ?? false) {
             throw GrammarError.unsupported("minProperties/maxProperties beyond the required/defined properties")
+        }
+        // A defined property that a pattern also matches must satisfy both schemas.
+        let matchers = try patterns.map { try RegexMatcher($0.key, search: true) }
+        for (index, property) in properties.enumerated() {
+            let matching = zip(matchers, patterns).filter { $0.0.matches(property.key) }.map(\.1.value)
+            if !matching.isEmpty {
+                properties[index].value = .object([.init(key: "allOf", value: .array([property.value] + matching))])
+            }
         }
 
         var members: [(expr: GrammarExpr, required: Bool)] = []
@@ -36,24 +43,72 @@ extension JSONSchemaCompiler {
             }
             members.append((.concat([.literal(JSONValue.quoted(property.key)), JSONGrammar.colon, valueExpr]), isRequired))
         }
-        var extra: GrammarExpr?
-        if additional != .bool(false) {
+        let names = properties.map(\.key)
+        var extras: [GrammarExpr] = []
+        if !patterns.isEmpty {
+            extras = try patternMembers(patterns, matchers: matchers, names: names, additional: additional)
+        } else if additional != .bool(false) {
             let valueExpr = try value(additional)
             if valueExpr != .nothing {
-                extra = .concat([Self.keyExcluding(properties.map(\.key)), JSONGrammar.colon, valueExpr])
+                extras.append(.concat([Self.keyExcluding(names), JSONGrammar.colon, valueExpr]))
             }
         }
+        let extra: GrammarExpr? = extras.isEmpty ? nil : .oneOf(extras)
+        if nonEmpty && members.isEmpty && extra == nil { return .nothing }
         return .concat([
-            .literal("{"), JSONGrammar.whitespace, Self.memberList(members, extra: extra), JSONGrammar.whitespace,
-            .literal("}"),
+            .literal("{"), JSONGrammar.whitespace, Self.memberList(members, extra: extra, nonEmpty: nonEmpty),
+            JSONGrammar.whitespace, .literal("}"),
         ])
+    }
+
+    /// Members whose names match `patternProperties`: each pattern's names (less the defined ones) with its schema.
+    /// Exact when other names are not allowed (`additionalProperties: false`) or every pattern's schema equals the
+    /// additional one, and when no name can match two patterns with different schemas.
+    private mutating func patternMembers(
+        _ patterns: [JSONValue.Member], matchers: [RegexMatcher], names: [String], additional: JSONValue
+    ) throws -> [GrammarExpr] {
+        func trivial(_ schema: JSONValue) -> Bool {
+            schema == .bool(true) || JSONSchemaKeywords.constrainingKeys(schema.objectMembers ?? [.init(key: "type", value: .null)]).isEmpty
+        }
+        let sameAsAdditional = patterns.allSatisfy {
+            JSONEquality.equal($0.value, additional) || (trivial($0.value) && trivial(additional))
+        }
+        if sameAsAdditional {
+            let valueExpr = try value(additional)
+            return valueExpr == .nothing ? [] : [.concat([Self.keyExcluding(names), JSONGrammar.colon, valueExpr])]
+        }
+        guard additional == .bool(false) else {
+            throw GrammarError.unsupported("patternProperties with additionalProperties")
+        }
+        let keys = try patterns.map { pattern -> GrammarExpr in
+            let body = try RegexPattern.compile(pattern.key, encoding: .jsonString, search: true)
+            return .concat([.literal("\""), body, .literal("\"")])
+        }
+        for i in patterns.indices {
+            for j in patterns.indices where j > i && !JSONEquality.equal(patterns[i].value, patterns[j].value) {
+                if !(try ProductAutomaton.isEmpty([keys[i], keys[j]])) {
+                    throw GrammarError.unsupported("patternProperties whose patterns overlap")
+                }
+            }
+        }
+        var result: [GrammarExpr] = []
+        for (index, pattern) in patterns.enumerated() {
+            let valueExpr = try value(pattern.value)
+            if valueExpr == .nothing { continue }
+            let clashes = names.contains { matchers[index].matches($0) }
+            let key = clashes ? GrammarExpr.intersection([keys[index], Self.keyExcluding(names)]) : keys[index]
+            result.append(.concat([key, JSONGrammar.colon, valueExpr]))
+        }
+        return result
     }
 
     /// Members in order, separated by commas, each optional one skippable, then any number of `extra` members.
     ///
     /// `rest(i)` (members i… after at least one member was written) is shared between the two places that reach it,
     /// keeping the automaton linear in the number of properties.
-    static func memberList(_ members: [(expr: GrammarExpr, required: Bool)], extra: GrammarExpr?) -> GrammarExpr {
+    static func memberList(
+        _ members: [(expr: GrammarExpr, required: Bool)], extra: GrammarExpr?, nonEmpty: Bool = false
+    ) -> GrammarExpr {
         let n = members.count
         // Tails: rest(i) for i in 0...n, with the separator before each member.
         var tails: [GrammarExpr] = []
@@ -66,7 +121,9 @@ extension JSONSchemaCompiler {
             tails.append(members[i].required ? withMember : .oneOf([withMember, .sharedTail(i + 1)]))
         }
         // first(i): members i… when nothing was written yet.
-        var first: GrammarExpr = extra.map { .optional(.concat([$0, .sharedTail(n)])) } ?? .empty
+        // With `nonEmpty` (minProperties 1, nothing required) skipping everything is not an option.
+        let lastResort = extra.map { GrammarExpr.concat([$0, .sharedTail(n)]) }
+        var first: GrammarExpr = nonEmpty ? (lastResort ?? .nothing) : lastResort.map { .optional($0) } ?? .empty
         for i in stride(from: n - 1, through: 0, by: -1) {
             let withMember = GrammarExpr.concat([members[i].expr, .sharedTail(i + 1)])
             first = members[i].required ? withMember : .oneOf([withMember, first])

@@ -4,6 +4,12 @@ enum ProductAutomaton {
     /// Product states above this are refused (a long bounded string times a large pattern).
     static let maxStates = 20_000
 
+    /// Whether no string matches all operands.
+    static func isEmpty(_ operands: [GrammarExpr]) throws -> Bool {
+        let product = try template(operands)
+        return !product.epsilonEdges.contains { $0.contains(product.ruleFinal[0]) }
+    }
+
     /// The product as a standalone one-rule NFA (a template the builder copies wherever the intersection appears).
     static func template(_ operands: [GrammarExpr]) throws -> ByteNFA {
         var result = ByteNFA()
