@@ -107,3 +107,38 @@ struct JSONSchemaCompilerTests {
         #expect(try !TestSupport.accepts(.jsonObject, #"{"a": }"#))
     }
 }
+
+@Suite("JSONSchemaCompiler objects")
+struct JSONSchemaObjectTests {
+    static let cases: [(String, String, Bool)] = [
+        // patternProperties with additionalProperties false
+        (#"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#, #"{"x-a": 1}"#, true),
+        (#"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#, #"{"x-a": "1"}"#, false),
+        (#"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#, #"{"y": 1}"#, false),
+        // a defined property matched by a pattern must satisfy both
+        (#"{"type": "object", "properties": {"x-n": {"minimum": 5}}, "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#, #"{"x-n": 4}"#, false),
+        (#"{"type": "object", "properties": {"x-n": {"minimum": 5}}, "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#, #"{"x-n": 6, "x-m": 1}"#, true),
+        // minProperties 1 with nothing required
+        (#"{"type": "object", "properties": {"a": {"type": "integer"}}, "minProperties": 1}"#, "{}", false),
+        (#"{"type": "object", "properties": {"a": {"type": "integer"}}, "minProperties": 1}"#, #"{"a": 1}"#, true),
+        // optional members in any combination, commas in the right places
+        (#"{"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "additionalProperties": false}"#, #"{"a": 1, "c": 3}"#, true),
+        (#"{"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "additionalProperties": false}"#, #"{, "c": 3}"#, false),
+        (#"{"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "additionalProperties": false}"#, #"{"b": 2,}"#, false),
+    ]
+
+    @Test("objects with patterns, minimum counts and optional members", arguments: cases)
+    func object(schema: String, text: String, expected: Bool) throws {
+        #expect(try TestSupport.schemaAccepts(schema, text) == expected)
+    }
+
+    @Test("overlapping patterns with different schemas are refused")
+    func overlappingPatterns() {
+        let schema = #"{"type": "object", "patternProperties": {"^a": {"type": "integer"}, "b$": {"type": "string"}}, "additionalProperties": false}"#
+        #expect {
+            _ = try CompiledGrammar(.jsonSchema(schema), vocabulary: TestSupport.bytes)
+        } throws: { error in
+            "\(error)" == "unsupported: patternProperties whose patterns overlap"
+        }
+    }
+}
