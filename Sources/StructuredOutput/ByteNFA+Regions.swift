@@ -26,8 +26,7 @@ extension ByteNFA {
     @inline(__always)
     static func isVirtual(_ state: Int32) -> Bool { state < 0 }
 
-    /// (region, copy, template state) of a virtual id.
-    func decode(_ state: Int32) -> (region: Int, copy: Int, local: Int32) {
+    static func regionIndex(of state: Int32, in regions: [CountedRegion]) -> Int {
         let index = Int(-1 - state)
         var low = 0
         var high = regions.count - 1
@@ -35,6 +34,13 @@ extension ByteNFA {
             let mid = (low + high + 1) / 2
             if regions[mid].offset <= index { low = mid } else { high = mid - 1 }
         }
+        return low
+    }
+
+    /// (region, copy, template state) of a virtual id.
+    func decode(_ state: Int32) -> (region: Int, copy: Int, local: Int32) {
+        let index = Int(-1 - state)
+        let low = Self.regionIndex(of: state, in: regions)
         let region = regions[low]
         let relative = index - region.offset
         let count = region.template.stateCount

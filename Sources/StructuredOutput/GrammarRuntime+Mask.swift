@@ -80,9 +80,7 @@ extension GrammarRuntime {
             innerMasks[Int(state)] = shared
             return shared
         }
-        let clock = ContinuousClock(); let t0 = clock.now
         let computed = computeInnerMask(state)
-        if debugWalks { print("inner mask of \(state): \(clock.now - t0), visited \(lastVisited), exits \(computed.exits.count), dfa states \(dfaSets.count), transitions computed \(transitionsComputed)") }
         if let key, !computed.exits.contains(where: { dfaSets[Int($0.state)].first ?? 0 < 0 }) {
             canonicalMasks[key] = computed
         }
@@ -131,7 +129,6 @@ extension GrammarRuntime {
         var exits: [(trieNode: Int32, state: Int32)] = []
         var stateAt = [Int32](repeating: -1, count: trie.maxDepth + 1)
         stateAt[0] = start
-        lastVisited = 0
         let count = trie.nodeCount
         trie.byte.withUnsafeBufferPointer { byte in
         trie.depth.withUnsafeBufferPointer { depth in
@@ -152,7 +149,6 @@ extension GrammarRuntime {
                     continue
                 }
                 stateAt[level] = next
-                lastVisited += 1
                 let end = Int(subtreeEnd[node])
                 let exitCapable = dfaAccepting[Int(next)] || dfaHasCalls[Int(next)]
                 // Only states that loop (or shift a count) on the byte that reached them are worth all 256

@@ -1,5 +1,3 @@
-import Glibc
-
 /// The lazily built part of a compiled grammar: a DFA per rule (subset construction on demand), the interned
 /// parse stacks, and the mask caches. Owned by matchers (one runtime may serve many matchers of one grammar on one
 /// thread); not Sendable, since it grows as matching explores new states.
@@ -38,9 +36,7 @@ final class GrammarRuntime {
     var configMasks: [[Int32]: [UInt32]] = [:]
     var canonicalMasks: [[Int64]: InnerMask] = [:]
     static let maxCachedConfigMasks = 4096
-    var lastVisited = 0
-    var transitionsComputed = 0
-    let debugWalks = getenv("GRAMMAR_DEBUG") != nil
+
 
     /// Stack nodes that can consume a byte now, after any calls and returns that consume nothing.
     struct Expansion {
@@ -153,7 +149,6 @@ final class GrammarRuntime {
 
     /// Computes the transition on `byte` and fills it in for every byte no edge of the state tells apart from it.
     func computeTransition(_ state: Int32, _ byte: UInt8) -> Int32 {
-        transitionsComputed += 1
         var result: Int32 = -1
         var sameClass = ByteSet.all
         if dfaAlive[Int(state)].contains(byte) {

@@ -1,16 +1,18 @@
 /// Removes NFA edges that cannot lead to a match, so that every non-empty set of NFA states the matcher reaches can
 /// still complete (a token is allowed iff some configuration survives it, with no dead ends to look ahead for).
+///
+/// One backwards pass from the final states: a state is live if an edge leads to a live state, where a call edge
+/// counts only once its rule is productive (its start state live). Linear in the automaton's size.
 enum NFATrim {
     static func trim(_ nfa: inout ByteNFA) throws {
-        let productive = productiveRules(nfa)
-        let live = coreachable(nfa, productive: productive)
-        let regionExits = nfa.regions.map(\.exit)
-        let frozen = nfa
-        let decode = { (target: Int32) in regionExits[frozen.decode(target).region] }
+        let (live, productive) = liveness(nfa)
+        // NOTE: no copy of `nfa` may be alive while its edge arrays are edited (each edit would copy them all).
+        let regions = nfa.regions
+        let exitOf = { (target: Int32) in regions[ByteNFA.regionIndex(of: target, in: regions)].exit }
         for state in 0..<nfa.stateCount {
             nfa.byteEdges[state].removeAll { !live[Int($0.target)] || $0.bytes.isEmpty }
             nfa.epsilonEdges[state].removeAll { target in
-                ByteNFA.isVirtual(target) ? !live[Int(decode(target))] : !live[Int(target)]
+                !live[Int(ByteNFA.isVirtual(target) ? exitOf(target) : target)]
             }
             nfa.callEdges[state].removeAll { !live[Int($0.target)] || !productive[Int($0.rule)] }
         }
@@ -19,60 +21,67 @@ enum NFATrim {
         }
     }
 
-    private static func productiveRules(_ nfa: ByteNFA) -> [Bool] {
-        var productive = Array(repeating: false, count: nfa.ruleStart.count)
-        var changed = true
-        while changed {
-            changed = false
-            for rule in 0..<nfa.ruleStart.count where nfa.ruleStart[rule] >= 0 && !productive[rule] {
-                if reaches(nfa, from: nfa.ruleStart[rule], to: nfa.ruleFinal[rule], productive: productive) {
-                    productive[rule] = true
-                    changed = true
-                }
+    private static func liveness(_ nfa: ByteNFA) -> (live: [Bool], productive: [Bool]) {
+        let count = nfa.stateCount
+        // Reverse edges in compressed rows: plain (byte, epsilon, region entry→exit) and calls (with their rule).
+        var plainCount = [Int32](repeating: 0, count: count + 1)
+        var callCount = [Int32](repeating: 0, count: count + 1)
+        func realTarget(_ target: Int32) -> Int32 {
+            ByteNFA.isVirtual(target) ? nfa.regions[nfa.decode(target).region].exit : target
+        }
+        for state in 0..<count {
+            for edge in nfa.byteEdges[state] where !edge.bytes.isEmpty { plainCount[Int(edge.target) + 1] += 1 }
+            for target in nfa.epsilonEdges[state] { plainCount[Int(realTarget(target)) + 1] += 1 }
+            for call in nfa.callEdges[state] { callCount[Int(call.target) + 1] += 1 }
+        }
+        for i in 0..<count {
+            plainCount[i + 1] += plainCount[i]
+            callCount[i + 1] += callCount[i]
+        }
+        var plainSources = [Int32](repeating: 0, count: Int(plainCount[count]))
+        var callSources = [(source: Int32, rule: Int32)](repeating: (0, 0), count: Int(callCount[count]))
+        var plainFill = plainCount
+        var callFill = callCount
+        for state in 0..<count {
+            for edge in nfa.byteEdges[state] where !edge.bytes.isEmpty {
+                plainSources[Int(plainFill[Int(edge.target)])] = Int32(state)
+                plainFill[Int(edge.target)] += 1
             }
-        }
-        return productive
-    }
-
-    private static func reaches(_ nfa: ByteNFA, from start: Int32, to final: Int32, productive: [Bool]) -> Bool {
-        var seen: Set<Int32> = [start]
-        var stack = [start]
-        while let state = stack.popLast() {
-            if state == final { return true }
-            var next = nfa.epsilonEdges[Int(state)].map { ByteNFA.isVirtual($0) ? nfa.regions[nfa.decode($0).region].exit : $0 }
-            next += nfa.byteEdges[Int(state)].filter { !$0.bytes.isEmpty }.map(\.target)
-            next += nfa.callEdges[Int(state)].filter { productive[Int($0.rule)] }.map(\.target)
-            for target in next where seen.insert(target).inserted { stack.append(target) }
-        }
-        return false
-    }
-
-    /// States from which their rule's final state is reachable (backwards search from every final state).
-    private static func coreachable(_ nfa: ByteNFA, productive: [Bool]) -> [Bool] {
-        var reverse: [[Int32]] = Array(repeating: [], count: nfa.stateCount)
-        let regionExits = nfa.regions.map(\.exit)
-        let frozen = nfa
-        let decode = { (target: Int32) in regionExits[frozen.decode(target).region] }
-        for state in 0..<nfa.stateCount {
-            for edge in nfa.byteEdges[state] where !edge.bytes.isEmpty { reverse[Int(edge.target)].append(Int32(state)) }
             for target in nfa.epsilonEdges[state] {
-                // A region's entry is live if its exit is (the body is trimmed on its own and matches something).
-                let real = ByteNFA.isVirtual(target) ? nfa.regions[nfa.decode(target).region].exit : target
-                reverse[Int(real)].append(Int32(state))
+                let real = Int(realTarget(target))
+                plainSources[Int(plainFill[real])] = Int32(state)
+                plainFill[real] += 1
             }
-            for call in nfa.callEdges[state] where productive[Int(call.rule)] {
-                reverse[Int(call.target)].append(Int32(state))
-            }
-        }
-        var live = Array(repeating: false, count: nfa.stateCount)
-        var stack = nfa.ruleFinal.filter { $0 >= 0 }
-        for state in stack { live[Int(state)] = true }
-        while let state = stack.popLast() {
-            for previous in reverse[Int(state)] where !live[Int(previous)] {
-                live[Int(previous)] = true
-                stack.append(previous)
+            for call in nfa.callEdges[state] {
+                callSources[Int(callFill[Int(call.target)])] = (Int32(state), call.rule)
+                callFill[Int(call.target)] += 1
             }
         }
-        return live
+        var startRule = [Int32](repeating: -1, count: count)
+        for (rule, start) in nfa.ruleStart.enumerated() where start >= 0 { startRule[Int(start)] = Int32(rule) }
+
+        var live = [Bool](repeating: false, count: count)
+        var productive = [Bool](repeating: false, count: nfa.ruleStart.count)
+        var waiting: [Int32: [Int32]] = [:]  // rule -> call sources whose target is live
+        var work: [Int32] = []
+        func markLive(_ state: Int32) {
+            guard !live[Int(state)] else { return }
+            live[Int(state)] = true
+            work.append(state)
+        }
+        for final in nfa.ruleFinal where final >= 0 { markLive(final) }
+        while let state = work.popLast() {
+            for index in Int(plainCount[Int(state)])..<Int(plainCount[Int(state) + 1]) { markLive(plainSources[index]) }
+            for index in Int(callCount[Int(state)])..<Int(callCount[Int(state) + 1]) {
+                let (source, rule) = callSources[index]
+                if productive[Int(rule)] { markLive(source) } else { waiting[rule, default: []].append(source) }
+            }
+            let rule = startRule[Int(state)]
+            if rule >= 0 && !productive[Int(rule)] {
+                productive[Int(rule)] = true
+                for source in waiting.removeValue(forKey: rule) ?? [] { markLive(source) }
+            }
+        }
+        return (live, productive)
     }
 }
