@@ -117,6 +117,8 @@ struct ByteNFABuilder {
             let end = try build(scopes[scopes.count - 1].tails[index], from: start)
             scopes[scopes.count - 1].built[index] = (start, end)
             return end
+        case .excluding:
+            throw GrammarError.unsupported("a complement outside an intersection")
         case .sharedScope(let tails, let body):
             scopes.append((tails, [:]))
             defer { scopes.removeLast() }
@@ -214,6 +216,7 @@ struct ByteNFABuilder {
         case .characters(let set): return 4 * set.ranges.count + 4
         case .intersection(let parts):
             return Swift.min(cap, parts.reduce(1) { $0 * size($1, grammar, &memo, recursive, singleUse) })
+        case .excluding(let body): return size(body, grammar, &memo, recursive, singleUse)
         case .sequence(let parts), .choice(let parts):
             return Swift.min(cap, parts.reduce(1) { $0 + size($1, grammar, &memo, recursive, singleUse) })
         case .repeat(let body, let min, let max):
@@ -287,6 +290,7 @@ struct ByteNFABuilder {
         switch expr {
         case .bytes, .characters: true
         case .sequence(let parts), .choice(let parts), .intersection(let parts): parts.allSatisfy(isCallFree)
+        case .excluding(let body): isCallFree(body)
         case .repeat(let body, _, _): isCallFree(body)
         case .rule, .sharedTail, .sharedScope: false
         }
@@ -296,6 +300,7 @@ struct ByteNFABuilder {
         switch expr {
         case .bytes, .characters: break
         case .intersection(let parts): for part in parts { collectReferences(part, into: &refs) }
+        case .excluding(let body): collectReferences(body, into: &refs)
         case .sequence(let parts), .choice(let parts): for part in parts { collectReferences(part, into: &refs) }
         case .repeat(let body, _, _): collectReferences(body, into: &refs)
         case .sharedTail: break

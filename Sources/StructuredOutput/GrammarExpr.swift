@@ -14,6 +14,8 @@ indirect enum GrammarExpr: Hashable, Sendable {
     case rule(Int)
     /// Strings every operand matches (operands may not refer to rules).
     case intersection([GrammarExpr])
+    /// Only as an operand of `intersection`: strings the expression does NOT match (the complement).
+    case excluding(GrammarExpr)
     /// Tail `index` of the innermost `sharedScope`: built once and reached from several places. Only valid where
     /// every use is followed by the same continuation (the rest of one object's member list), so sharing the
     /// automaton fragment adds no strings.

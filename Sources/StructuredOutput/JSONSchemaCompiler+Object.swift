@@ -77,9 +77,6 @@ extension JSONSchemaCompiler {
             let valueExpr = try value(additional)
             return valueExpr == .nothing ? [] : [.concat([Self.keyExcluding(names), JSONGrammar.colon, valueExpr])]
         }
-        guard additional == .bool(false) else {
-            throw GrammarError.unsupported("patternProperties with additionalProperties")
-        }
         let keys = try patterns.map { pattern -> GrammarExpr in
             let body = try RegexPattern.compile(pattern.key, encoding: .jsonString, search: true)
             return .concat([.literal("\""), body, .literal("\"")])
@@ -98,6 +95,14 @@ extension JSONSchemaCompiler {
             let clashes = names.contains { matchers[index].matches($0) }
             let key = clashes ? GrammarExpr.intersection([keys[index], Self.keyExcluding(names)]) : keys[index]
             result.append(.concat([key, JSONGrammar.colon, valueExpr]))
+        }
+        // Names no pattern matches (and not defined) take the additional schema.
+        if additional != .bool(false) {
+            let valueExpr = try value(additional)
+            if valueExpr != .nothing {
+                let key = GrammarExpr.intersection([Self.keyExcluding(names)] + keys.map { .excluding($0) })
+                result.append(.concat([key, JSONGrammar.colon, valueExpr]))
+            }
         }
         return result
     }

@@ -1,5 +1,7 @@
 /// The intersection of regular byte expressions, built as the reachable part of the product of their subset
 /// automata (for `pattern` with `minLength`/`maxLength`, or with `format`). Operands may not call rules.
+/// An `.excluding(x)` operand is complemented: the product accepts where `x`'s automaton does not (it needs at least
+/// one plain operand, which bounds the language).
 enum ProductAutomaton {
     /// Product states above this are refused (a long bounded string times a large pattern).
     static let maxStates = 20_000
@@ -22,9 +24,13 @@ enum ProductAutomaton {
 
     /// A DFA as dense tables over byte classes, appended to `nfa` from `state`; returns the end state.
     static func build(_ operands: [GrammarExpr], into nfa: inout ByteNFA, from state: Int32) throws -> Int32 {
+        let negated = operands.map { if case .excluding = $0 { true } else { false } }
+        guard negated.contains(false) else { throw GrammarError.unsupported("intersection of complements only") }
         let parts = try operands.map { operand -> ByteNFA in
             var grammar = GrammarDefinition()
-            grammar.root = grammar.addRule(named: "operand", operand)
+            var body = operand
+            if case .excluding(let inner) = operand { body = inner }
+            grammar.root = grammar.addRule(named: "operand", body)
             let built = try ByteNFABuilder.build(grammar)
             if built.callEdges.contains(where: { !$0.isEmpty }) {
                 throw GrammarError.unsupported("intersection of recursive expressions")
@@ -56,8 +62,12 @@ enum ProductAutomaton {
             for (classIndex, byteClass) in classes.enumerated() {
                 var next: [Int32] = []
                 for (operand, subset) in zip(operands.indices, sets[Int(current)]) {
-                    let target = operands[operand].step(subset, classIndex, classBytes[classIndex])
-                    if target < 0 { break }
+                    var target = operands[operand].step(subset, classIndex, classBytes[classIndex])
+                    if target < 0 {
+                        // A complemented operand that dies accepts everything from here on.
+                        guard negated[operand] else { break }
+                        target = OperandDFA.dead
+                    }
                     next.append(target)
                 }
                 guard next.count == parts.count else { continue }
@@ -74,7 +84,9 @@ enum ProductAutomaton {
             nfa.byteEdges[Int(mapped[Int(edge.from)])].append(.init(bytes: edge.bytes, target: mapped[Int(edge.to)]))
         }
         for (id, key) in sets.enumerated() {
-            let accepting = zip(operands, key).allSatisfy { $0.accepting($1) }
+            let accepting = zip(operands, key).enumerated().allSatisfy { index, pair in
+                pair.0.accepting(pair.1) != negated[index]
+            }
             if accepting { nfa.epsilonEdges[Int(mapped[id])].append(end) }
         }
         return end
@@ -106,9 +118,13 @@ enum ProductAutomaton {
             return id
         }
 
-        func accepting(_ id: Int32) -> Bool { sets[Int(id)].contains(final) }
+        /// The subset of a complemented operand after it died (no NFA states, never accepting).
+        static let dead: Int32 = -3
+
+        func accepting(_ id: Int32) -> Bool { id != Self.dead && sets[Int(id)].contains(final) }
 
         mutating func step(_ id: Int32, _ byteClass: Int, _ byte: UInt8) -> Int32 {
+            if id == Self.dead { return Self.dead }
             let slot = Int(id) * classCount + byteClass
             if transitions[slot] != -2 { return transitions[slot] }
             var targets: [Int32] = []

@@ -118,6 +118,10 @@ struct JSONSchemaObjectTests {
         // a defined property matched by a pattern must satisfy both
         (#"{"type": "object", "properties": {"x-n": {"minimum": 5}}, "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#, #"{"x-n": 4}"#, false),
         (#"{"type": "object", "properties": {"x-n": {"minimum": 5}}, "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#, #"{"x-n": 6, "x-m": 1}"#, true),
+        // patternProperties with other names allowed: those take additionalProperties
+        (#"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}}"#, #"{"x-a": 1, "y": "free"}"#, true),
+        (#"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}}"#, #"{"y": "free", "x-b": "1"}"#, false),
+        (#"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": {"type": "string"}}"#, #"{"y": 2}"#, false),
         // minProperties 1 with nothing required
         (#"{"type": "object", "properties": {"a": {"type": "integer"}}, "minProperties": 1}"#, "{}", false),
         (#"{"type": "object", "properties": {"a": {"type": "integer"}}, "minProperties": 1}"#, #"{"a": 1}"#, true),
