@@ -69,9 +69,12 @@ extension ByteNFA {
             let completed = copy + 1
             if completed >= region.min { result.append(region.exit) }
             if let max = region.max {
-                if completed < max { result.append(virtualID(region: index, copy: completed, local: region.templateStart)) }
+                if completed < max {
+                    result.append(virtualID(region: index, copy: completed, local: region.templateStart))
+                }
             } else {
-                result.append(virtualID(region: index, copy: Swift.min(completed, region.min), local: region.templateStart))
+                result.append(
+                    virtualID(region: index, copy: Swift.min(completed, region.min), local: region.templateStart))
             }
         }
         return result

@@ -16,7 +16,9 @@ extension GrammarRuntime {
             return
         }
         let words = vocabulary.maskWordCount
-        if mask.count != words { mask = Array(repeating: 0, count: words) } else {
+        if mask.count != words {
+            mask = Array(repeating: 0, count: words)
+        } else {
             for index in 0..<words { mask[index] = 0 }
         }
         var canEnd = false
@@ -129,56 +131,40 @@ extension GrammarRuntime {
         var exits: [(trieNode: Int32, state: Int32)] = []
         var stateAt = [Int32](repeating: -1, count: trie.maxDepth + 1)
         stateAt[0] = start
-        let count = trie.nodeCount
-        trie.byte.withUnsafeBufferPointer { byte in
-        trie.depth.withUnsafeBufferPointer { depth in
-        trie.subtreeEnd.withUnsafeBufferPointer { subtreeEnd in
-        trie.tokenStart.withUnsafeBufferPointer { tokenStart in
-        trie.tokenIDs.withUnsafeBufferPointer { tokenIDs in
-        trie.descendantBytes.withUnsafeBufferPointer { descendantBytes in
-        trie.height.withUnsafeBufferPointer { height in
-        bits.withUnsafeMutableBufferPointer { bits in
-            var node = 1
-            while node < count {
-                let level = Int(depth[node])
-                let from = stateAt[level - 1]
-                var next = transitions[Int(from) << 8 | Int(byte[node])]
-                if next == -2 { next = computeTransition(from, byte[node]) }
-                if next < 0 {
-                    node = Int(subtreeEnd[node])
-                    continue
-                }
-                stateAt[level] = next
-                let end = Int(subtreeEnd[node])
-                let exitCapable = dfaAccepting[Int(next)] || dfaHasCalls[Int(next)]
-                // Only states that loop (or shift a count) on the byte that reached them are worth all 256
-                // transitions; the subtree is accepted whole if all its bytes keep looping and the count has room.
-                if end - node > 8 && !exitCapable && isLoopCandidate(from, next, byte[node]),
-                    case let loop = shiftLoop(next), Int(height[node]) <= loop.room,
-                    descendantBytes[node].isSubset(of: loop.bytes)
-                {
-                    let dense = trie.denseIndex[node]
-                    if dense >= 0 {
-                        trie.denseMasks[Int(dense)].withUnsafeBufferPointer { words in
-                            for index in 0..<words.count { bits[index] |= words[index] }
-                        }
-                    } else {
-                        for index in Int(tokenStart[node])..<Int(tokenStart[end]) {
-                            let token = Int(tokenIDs[index])
-                            bits[token >> 5] |= 1 << UInt32(token & 31)
-                        }
+        trie.withBuffers { t in
+            bits.withUnsafeMutableBufferPointer { bits in
+                var node = 1
+                while node < t.count {
+                    let level = Int(t.depth[node])
+                    let from = stateAt[level - 1]
+                    var next = transitions[Int(from) << 8 | Int(t.byte[node])]
+                    if next == -2 { next = computeTransition(from, t.byte[node]) }
+                    if next < 0 {
+                        node = Int(t.subtreeEnd[node])
+                        continue
                     }
-                    node = end
-                    continue
+                    stateAt[level] = next
+                    let end = Int(t.subtreeEnd[node])
+                    let exitCapable = dfaAccepting[Int(next)] || dfaHasCalls[Int(next)]
+                    // Only states that loop (or shift a count) on the byte that reached them are worth all 256
+                    // transitions; the subtree is accepted whole if its bytes keep looping and the count has room.
+                    if end - node > 8 && !exitCapable && isLoopCandidate(from, next, t.byte[node]),
+                        case let loop = shiftLoop(next), Int(t.height[node]) <= loop.room,
+                        t.descendantBytes[node].isSubset(of: loop.bytes)
+                    {
+                        trie.addSubtree(node, t, into: bits)
+                        node = end
+                        continue
+                    }
+                    for index in Int(t.tokenStart[node])..<Int(t.tokenStart[node + 1]) {
+                        let token = Int(t.tokenIDs[index])
+                        bits[token >> 5] |= 1 << UInt32(token & 31)
+                    }
+                    if exitCapable && end > node + 1 { exits.append((Int32(node), next)) }
+                    node += 1
                 }
-                for index in Int(tokenStart[node])..<Int(tokenStart[node + 1]) {
-                    let token = Int(tokenIDs[index])
-                    bits[token >> 5] |= 1 << UInt32(token & 31)
-                }
-                if exitCapable && end > node + 1 { exits.append((Int32(node), next)) }
-                node += 1
             }
-        }}}}}}}}
+        }
         return InnerMask(bits: bits, exits: exits)
     }
 }

@@ -37,7 +37,6 @@ final class GrammarRuntime {
     var canonicalMasks: [[Int64]: InnerMask] = [:]
     static let maxCachedConfigMasks = 4096
 
-
     /// Stack nodes that can consume a byte now, after any calls and returns that consume nothing.
     struct Expansion {
         var consumable: [Int32]

@@ -33,14 +33,17 @@ enum IntegerRange {
         let highDigits = high.map { Array(String($0).utf8) }
         let maxLength = highDigits?.count ?? lowDigits.count
         for length in lowDigits.count...maxLength {
-            let lo = length == lowDigits.count ? lowDigits : [UInt8(ascii: "1")] + Array(repeating: 0x30, count: length - 1)
-            let hi = (highDigits != nil && length == highDigits!.count) ? highDigits! : Array(repeating: 0x39, count: length)
+            let lo =
+                length == lowDigits.count ? lowDigits : [UInt8(ascii: "1")] + Array(repeating: 0x30, count: length - 1)
+            let hi =
+                (highDigits != nil && length == highDigits!.count) ? highDigits! : Array(repeating: 0x39, count: length)
             alternatives.append(sameLength(lo, hi))
         }
         if high == nil {
             // Longer than `low`: any number with more digits.
             let digit = GrammarExpr.bytes(ByteSet(range: 0x30...0x39))
-            alternatives.append(.concat([.bytes(ByteSet(range: 0x31...0x39)), .repeat(digit, min: lowDigits.count, max: nil)]))
+            alternatives.append(
+                .concat([.bytes(ByteSet(range: 0x31...0x39)), .repeat(digit, min: lowDigits.count, max: nil)]))
         }
         return .oneOf(alternatives)
     }
@@ -57,7 +60,11 @@ enum IntegerRange {
         var alternatives = [GrammarExpr.concat([.literal([first]), sameLength(restLo, nines)])]
         if last - first >= 2 {
             let digit = GrammarExpr.bytes(ByteSet(range: 0x30...0x39))
-            alternatives.append(.concat([.bytes(ByteSet(range: (first + 1)...(last - 1))), .repeat(digit, min: restLo.count, max: restLo.count)]))
+            alternatives.append(
+                .concat([
+                    .bytes(ByteSet(range: (first + 1)...(last - 1))),
+                    .repeat(digit, min: restLo.count, max: restLo.count),
+                ]))
         }
         alternatives.append(.concat([.literal([last]), sameLength(zeros, restHi)]))
         return .oneOf(alternatives)

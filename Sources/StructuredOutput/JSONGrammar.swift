@@ -41,7 +41,9 @@ enum JSONGrammar {
         return .oneOf([plain, simple, unicode])
     }
 
-    static let anyString = GrammarExpr.concat([.literal("\""), .star(stringCharacter(surrogateEscapes: true)), .literal("\"")])
+    static let anyString = GrammarExpr.concat([
+        .literal("\""), .star(stringCharacter(surrogateEscapes: true)), .literal("\""),
+    ])
 
     private static let digit = GrammarExpr.bytes(ByteSet(range: 0x30...0x39))
     private static let nonZeroDigit = GrammarExpr.bytes(ByteSet(range: 0x31...0x39))

@@ -48,7 +48,8 @@ extension JSONSchemaCompiler {
                 body = restMin == 0 ? .optional(list) : list
             }
         } else {
-            body = restExpr == .nothing
+            body =
+                restExpr == .nothing
                 ? .empty
                 : .repeat(.concat([JSONGrammar.separator, restExpr]), min: restMin, max: restMax)
             for index in stride(from: tupleExprs.count - 1, through: 0, by: -1) {

@@ -9,8 +9,9 @@ extension JSONSchemaCompiler {
         let patterns = schema["patternProperties"]?.objectMembers ?? []
         var properties = schema["properties"]?.objectMembers ?? []
         var additional = schema["additionalProperties"] ?? .bool(true)
-        if schema["unevaluatedProperties"] == .bool(false) { additional = .bool(false) }
-        else if let unevaluated = schema["unevaluatedProperties"], unevaluated != .bool(true) {
+        if schema["unevaluatedProperties"] == .bool(false) {
+            additional = .bool(false)
+        } else if let unevaluated = schema["unevaluatedProperties"], unevaluated != .bool(true) {
             throw GrammarError.unsupported("unevaluatedProperties with a schema")
         }
         let required = (schema["required"]?.arrayValue ?? []).compactMap(\.stringValue)
@@ -41,7 +42,8 @@ extension JSONSchemaCompiler {
                 if isRequired { return .nothing }
                 continue
             }
-            members.append((.concat([.literal(JSONValue.quoted(property.key)), JSONGrammar.colon, valueExpr]), isRequired))
+            members.append(
+                (.concat([.literal(JSONValue.quoted(property.key)), JSONGrammar.colon, valueExpr]), isRequired))
         }
         let names = properties.map(\.key)
         var extras: [GrammarExpr] = []
@@ -68,7 +70,9 @@ extension JSONSchemaCompiler {
         _ patterns: [JSONValue.Member], matchers: [RegexMatcher], names: [String], additional: JSONValue
     ) throws -> [GrammarExpr] {
         func trivial(_ schema: JSONValue) -> Bool {
-            schema == .bool(true) || JSONSchemaKeywords.constrainingKeys(schema.objectMembers ?? [.init(key: "type", value: .null)]).isEmpty
+            schema == .bool(true)
+                || JSONSchemaKeywords.constrainingKeys(schema.objectMembers ?? [.init(key: "type", value: .null)])
+                    .isEmpty
         }
         let sameAsAdditional = patterns.allSatisfy {
             JSONEquality.equal($0.value, additional) || (trivial($0.value) && trivial(additional))
@@ -159,14 +163,19 @@ extension JSONSchemaCompiler {
             var otherASCII = asciiPlain
             var nonASCIIChildren = false
             for (scalar, rest) in children.sorted(by: { $0.key < $1.key }) where plain.contains(scalar) {
-                if scalar < 0x80 { otherASCII = otherASCII.subtracting(CodepointSet(scalar: scalar)) }
-                else { nonASCIIChildren = true }
+                if scalar < 0x80 {
+                    otherASCII = otherASCII.subtracting(CodepointSet(scalar: scalar))
+                } else {
+                    nonASCIIChildren = true
+                }
                 alternatives.append(.concat([CodepointSet(scalar: scalar).utf8Expr(), excluding(rest)]))
             }
             alternatives.append(.concat([otherASCII.utf8Expr(), .sharedTail(0)]))
             if nonASCIIChildren {
                 var others = plain.subtracting(asciiPlain)
-                for scalar in children.keys where scalar >= 0x80 { others = others.subtracting(CodepointSet(scalar: scalar)) }
+                for scalar in children.keys where scalar >= 0x80 {
+                    others = others.subtracting(CodepointSet(scalar: scalar))
+                }
                 alternatives.append(.concat([others.utf8Expr(), .sharedTail(0)]))
             } else {
                 alternatives.append(.sharedTail(1))

@@ -1,8 +1,10 @@
 extension JSONSchemaCompiler {
     /// Regexes (full match, ASCII only, no JSON escapes needed) for the supported `format` values.
     static let formats: [String: String] = {
-        let date = "[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))"
-        let time = "(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\\.[0-9]+)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+        let date =
+            "[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))"
+        let time =
+            "(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\\.[0-9]+)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
         let octet = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
         let ipv4 = "\(octet)(?:\\.\(octet)){3}"
         let h = "[0-9a-fA-F]{1,4}"
@@ -53,7 +55,8 @@ extension JSONSchemaCompiler {
         if let format = schema["format"], case .string(let name) = format, Self.checkedFormats.contains(name) {
             guard let regex = Self.formats[name] else { throw GrammarError.unsupported("format \(name)") }
             operands.append(try RegexPattern.compile(regex, encoding: .jsonString, search: false))
-            lengthImplied = lengthImplied || RegexNode.implies(pattern: regex, search: false, min: minLength, max: maxLength)
+            lengthImplied =
+                lengthImplied || RegexNode.implies(pattern: regex, search: false, min: minLength, max: maxLength)
         }
         let lengthBounded = (minLength > 0 || maxLength != nil) && !lengthImplied
         if lengthBounded || operands.isEmpty {
@@ -63,7 +66,8 @@ extension JSONSchemaCompiler {
             } else {
                 // Intersections are materialized, so their counts must stay small.
                 if max(minLength, maxLength ?? 0) > Self.maxIntersectedLength {
-                    throw GrammarError.unsupported("pattern or format with a length bound over \(Self.maxIntersectedLength)")
+                    throw GrammarError.unsupported(
+                        "pattern or format with a length bound over \(Self.maxIntersectedLength)")
                 }
                 operands.append(.repeat(character, min: minLength, max: maxLength))
             }

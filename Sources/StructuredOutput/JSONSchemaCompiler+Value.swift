@@ -110,7 +110,9 @@ extension JSONSchemaCompiler {
             values = [constant]
             if let listed = schema["enum"]?.arrayValue { values = values.filter { listed.contains($0) } }
         } else {
-            guard let listed = schema["enum"]?.arrayValue else { throw GrammarError.unsupported("enum that is not an array") }
+            guard let listed = schema["enum"]?.arrayValue else {
+                throw GrammarError.unsupported("enum that is not an array")
+            }
             values = listed
         }
         var kept: [JSONValue] = []

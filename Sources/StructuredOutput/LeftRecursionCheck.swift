@@ -33,7 +33,9 @@ enum LeftRecursionCheck {
     }
 
     /// States reachable without consuming a byte (epsilon edges and calls of nullable rules), and the rules called.
-    private static func emptyReach(_ nfa: ByteNFA, from start: Int32, nullable: [Bool]) -> (states: Set<Int32>, calls: [Int]) {
+    private static func emptyReach(_ nfa: ByteNFA, from start: Int32, nullable: [Bool]) -> (
+        states: Set<Int32>, calls: [Int]
+    ) {
         var seen: Set<Int32> = [start]
         var stack = [start]
         var calls: [Int] = []

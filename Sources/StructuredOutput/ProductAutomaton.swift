@@ -149,7 +149,9 @@ enum ProductAutomaton {
         var groups: [[UInt64]: ByteSet] = [:]
         for byte in 0...255 {
             var signature = [UInt64](repeating: 0, count: (ordered.count + 63) / 64)
-            for (i, label) in ordered.enumerated() where label.contains(UInt8(byte)) { signature[i >> 6] |= 1 << UInt64(i & 63) }
+            for (i, label) in ordered.enumerated() where label.contains(UInt8(byte)) {
+                signature[i >> 6] |= 1 << UInt64(i & 63)
+            }
             groups[signature, default: ByteSet()].insert(UInt8(byte))
         }
         return groups.values.filter { !$0.isEmpty }.sorted { $0.first! < $1.first! }

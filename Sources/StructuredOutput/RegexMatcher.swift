@@ -6,7 +6,8 @@ struct RegexMatcher {
     /// `search`: JSON Schema `pattern` semantics (a match anywhere unless anchored).
     init(_ pattern: String, search: Bool) throws {
         var grammar = GrammarDefinition()
-        grammar.root = grammar.addRule(named: "root", try RegexPattern.compile(pattern, encoding: .utf8, search: search))
+        grammar.root = grammar.addRule(
+            named: "root", try RegexPattern.compile(pattern, encoding: .utf8, search: search))
         nfa = try ByteNFABuilder.build(grammar)
     }
 

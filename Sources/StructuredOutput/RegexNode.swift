@@ -47,7 +47,9 @@ indirect enum RegexNode: Hashable, Sendable {
     }
 
     static func jsonEscape(_ scalar: UInt32) -> GrammarExpr {
-        let short: [UInt32: String] = [0x22: "\\\"", 0x5C: "\\\\", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"]
+        let short: [UInt32: String] = [
+            0x22: "\\\"", 0x5C: "\\\\", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t",
+        ]
         if let text = short[scalar] { return .literal(text) }
         let hex = Array("0123456789abcdef".utf8)
         let high = hex[Int(scalar >> 4)]

@@ -63,7 +63,9 @@ struct SchemaValidator {
             return try RegexMatcher(pattern, search: true).matches(text)
         case "format":
             guard case .string(let name) = argument else { return true }
-            if let regex = JSONSchemaCompiler.formats[name] { return try RegexMatcher(regex, search: false).matches(text) }
+            if let regex = JSONSchemaCompiler.formats[name] {
+                return try RegexMatcher(regex, search: false).matches(text)
+            }
             if JSONSchemaCompiler.checkedFormats.contains(name) { throw GrammarError.unsupported("format \(name)") }
             return true
         default: return true
@@ -98,10 +100,13 @@ struct SchemaValidator {
         case "maxItems": return Double(items.count) <= (argument.numberValue ?? .infinity)
         case "uniqueItems":
             guard argument == .bool(true) else { return true }
-            for i in items.indices { for j in items.indices where j > i && JSONEquality.equal(items[i], items[j]) { return false } }
+            for i in items.indices {
+                for j in items.indices where j > i && JSONEquality.equal(items[i], items[j]) { return false }
+            }
             return true
         case "prefixItems":
-            for (item, itemSchema) in zip(items, argument.arrayValue ?? []) where try !validate(item, itemSchema, depth: depth + 1) {
+            for (item, itemSchema) in zip(items, argument.arrayValue ?? [])
+            where try !validate(item, itemSchema, depth: depth + 1) {
                 return false
             }
             return true
@@ -138,22 +143,28 @@ struct SchemaValidator {
         case "maxProperties": return Double(members.count) <= (argument.numberValue ?? .infinity)
         case "properties":
             for member in members {
-                if let propertySchema = argument[member.key], try !validate(member.value, propertySchema, depth: depth + 1) {
+                if let propertySchema = argument[member.key],
+                    try !validate(member.value, propertySchema, depth: depth + 1)
+                {
                     return false
                 }
             }
             return true
         case "patternProperties":
             for member in members {
-                for pattern in argument.objectMembers ?? [] where try RegexMatcher(pattern.key, search: true).matches(member.key) {
+                for pattern in argument.objectMembers ?? []
+                where try RegexMatcher(pattern.key, search: true).matches(member.key) {
                     if try !validate(member.value, pattern.value, depth: depth + 1) { return false }
                 }
             }
             return true
         case "additionalProperties":
             let defined = Set((schema["properties"]?.objectMembers ?? []).map(\.key))
-            let patterns = try (schema["patternProperties"]?.objectMembers ?? []).map { try RegexMatcher($0.key, search: true) }
-            for member in members where !defined.contains(member.key) && !patterns.contains(where: { $0.matches(member.key) }) {
+            let patterns = try (schema["patternProperties"]?.objectMembers ?? []).map {
+                try RegexMatcher($0.key, search: true)
+            }
+            for member in members
+            where !defined.contains(member.key) && !patterns.contains(where: { $0.matches(member.key) }) {
                 if try !validate(member.value, argument, depth: depth + 1) { return false }
             }
             return true

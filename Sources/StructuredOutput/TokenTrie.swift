@@ -77,4 +77,54 @@ struct TokenTrie: Sendable {
             pathBytes.removeLast()
         }
     }
+
+    /// The arrays as raw buffers, for the mask walk's inner loop.
+    struct Buffers {
+        var count: Int
+        var byte: UnsafeBufferPointer<UInt8>
+        var depth: UnsafeBufferPointer<UInt16>
+        var subtreeEnd: UnsafeBufferPointer<Int32>
+        var tokenStart: UnsafeBufferPointer<Int32>
+        var tokenIDs: UnsafeBufferPointer<Int32>
+        var descendantBytes: UnsafeBufferPointer<ByteSet>
+        var height: UnsafeBufferPointer<UInt16>
+    }
+
+    func withBuffers<R>(_ body: (Buffers) -> R) -> R {
+        byte.withUnsafeBufferPointer { byte in
+            depth.withUnsafeBufferPointer { depth in
+                subtreeEnd.withUnsafeBufferPointer { subtreeEnd in
+                    tokenStart.withUnsafeBufferPointer { tokenStart in
+                        tokenIDs.withUnsafeBufferPointer { tokenIDs in
+                            descendantBytes.withUnsafeBufferPointer { descendantBytes in
+                                height.withUnsafeBufferPointer { height in
+                                    body(
+                                        Buffers(
+                                            count: byte.count, byte: byte, depth: depth, subtreeEnd: subtreeEnd,
+                                            tokenStart: tokenStart, tokenIDs: tokenIDs,
+                                            descendantBytes: descendantBytes, height: height))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sets the bits of every token in `node`'s subtree (a word-wise OR for big subtrees).
+    func addSubtree(_ node: Int, _ buffers: Buffers, into bits: UnsafeMutableBufferPointer<UInt32>) {
+        let dense = denseIndex[node]
+        if dense >= 0 {
+            denseMasks[Int(dense)].withUnsafeBufferPointer { words in
+                for index in 0..<words.count { bits[index] |= words[index] }
+            }
+            return
+        }
+        let end = Int(buffers.subtreeEnd[node])
+        for index in Int(buffers.tokenStart[node])..<Int(buffers.tokenStart[end]) {
+            let token = Int(buffers.tokenIDs[index])
+            bits[token >> 5] |= 1 << UInt32(token & 31)
+        }
+    }
 }

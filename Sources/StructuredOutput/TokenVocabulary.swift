@@ -29,9 +29,10 @@ public final class TokenVocabulary: Sendable {
         byteOffsets = offsets
         bytes = flat
         let special = self.specialTokenIDs
-        trie = TokenTrie(tokens: tokenBytes.enumerated().compactMap { id, token in
-            special.contains(id) || token.isEmpty ? nil : (id, token)
-        })
+        trie = TokenTrie(
+            tokens: tokenBytes.enumerated().compactMap { id, token in
+                special.contains(id) || token.isEmpty ? nil : (id, token)
+            })
     }
 
     /// A token's bytes as given (empty for ids out of range).

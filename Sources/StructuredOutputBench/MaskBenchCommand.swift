@@ -51,7 +51,11 @@ public enum MaskBenchCommand {
         let masks = Percentiles(allMasks)
         let compiles = Percentiles(allCompiles)
         if json {
-            print("{" + (summary + ["\"mask_us\": \(masks.json)", "\"compile_us\": \(compiles.json)", "\"end_check\": \(endCheck)"]).joined(separator: ", ") + "}")
+            print(
+                "{"
+                    + (summary + [
+                        "\"mask_us\": \(masks.json)", "\"compile_us\": \(compiles.json)", "\"end_check\": \(endCheck)",
+                    ]).joined(separator: ", ") + "}")
         } else {
             print(summary.joined(separator: ", "))
             print("mask µs: \(masks.json) over \(masks.values.count) tokens")
@@ -80,7 +84,13 @@ enum JSONText {
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
             default:
-                if scalar.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16) } else { out.unicodeScalars.append(scalar) }
+                if scalar.value < 0x20 {
+                    out +=
+                        "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                        + String(scalar.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         return out + "\""

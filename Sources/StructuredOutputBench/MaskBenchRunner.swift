@@ -60,7 +60,9 @@ public struct MaskBenchRunner {
                     accepted = false
                     if verbose {
                         let prefix = test.tokens.prefix { $0 != token }.flatMap { vocabulary.bytes(of: $0) }
-                        print("test #\(index) (valid: \(test.valid)) rejected \(String(decoding: vocabulary.bytes(of: token), as: UTF8.self).debugDescription) after \(String(decoding: prefix.suffix(300), as: UTF8.self).debugDescription)")
+                        let rejected = String(decoding: vocabulary.bytes(of: token), as: UTF8.self)
+                        let context = String(decoding: prefix.suffix(300), as: UTF8.self)
+                        print("test #\(index) (valid: \(test.valid)) rejected \(rejected.debugDescription) after \(context.debugDescription)")
                     }
                     break
                 }

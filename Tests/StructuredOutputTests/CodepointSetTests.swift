@@ -1,4 +1,5 @@
 import Testing
+
 @testable import StructuredOutput
 
 @Suite("CodepointSet")
@@ -9,7 +10,9 @@ struct CodepointSetTests {
         var random = SplitMix64(state: 7)
         let edges: [UInt32] = [0, 0x7F, 0x80, 0x7FF, 0x800, 0xFFFF, 0x10000, 0x10FFFF, 0xD7FF, 0xE000]
         for _ in 0..<60 {
-            let a = Bool.random(using: &random) ? edges.randomElement(using: &random)! : UInt32.random(in: 0...0x10FFFF, using: &random)
+            let a =
+                Bool.random(using: &random)
+                ? edges.randomElement(using: &random)! : UInt32.random(in: 0...0x10FFFF, using: &random)
             let b = UInt32.random(in: a...min(a + 3000, 0x10FFFF), using: &random)
             let sequences = CodepointSet(ranges: [a...b]).utf8Sequences()
             let probes = [a, b, a &+ (b - a) / 2, a > 0 ? a - 1 : b + 1, b + 1]

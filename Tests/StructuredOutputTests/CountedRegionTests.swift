@@ -1,4 +1,5 @@
 import Testing
+
 @testable import StructuredOutput
 
 @Suite("Counted regions")
@@ -14,7 +15,8 @@ struct CountedRegionTests {
 
     @Test("maxLength 20000 compiles small and still rejects the 20001st character")
     func hugeMaxLength() throws {
-        let grammar = try CompiledGrammar(.jsonSchema(#"{"type": "string", "maxLength": 20000}"#), vocabulary: TestSupport.bytes)
+        let grammar = try CompiledGrammar(
+            .jsonSchema(#"{"type": "string", "maxLength": 20000}"#), vocabulary: TestSupport.bytes)
         #expect(grammar.automatonStateCount < 100)
         let matcher = grammar.makeMatcher()
         #expect(matcher.accept(bytes: Array(("\"" + String(repeating: "é", count: 20_000)).utf8)))
@@ -42,7 +44,9 @@ struct CountedRegionTests {
             for (id, bytes) in tokens.enumerated() where id != tokens.count - 1 {
                 let alive = matcher.accept(bytes: bytes)
                 if alive { matcher.rollback(count: 1) }
-                #expect((mask[id >> 5] >> UInt32(id & 31) & 1 == 1) == alive, "token \(id) at \(matcher.acceptedTokenCount)")
+                #expect(
+                    (mask[id >> 5] >> UInt32(id & 31) & 1 == 1) == alive, "token \(id) at \(matcher.acceptedTokenCount)"
+                )
             }
             if !matcher.accept(token: tokens.firstIndex(of: [UInt8(ascii: "a")])!) { break }
         }

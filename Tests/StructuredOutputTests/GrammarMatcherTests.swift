@@ -1,4 +1,5 @@
 import Testing
+
 @testable import StructuredOutput
 
 @Suite("GrammarMatcher")
@@ -52,7 +53,8 @@ struct GrammarMatcherTests {
     @Test("rollback restores the exact mask")
     func rollbackRestoresMask() throws {
         let vocabulary = TestSupport.byteVocabulary(extra: ["ab", "ba", "\"a"])
-        let matcher = try CompiledGrammar(.gbnf("root ::= (\"a\" | \"b\")* \"!\""), vocabulary: vocabulary).makeMatcher()
+        let matcher = try CompiledGrammar(.gbnf("root ::= (\"a\" | \"b\")* \"!\""), vocabulary: vocabulary)
+            .makeMatcher()
         var before: [UInt32] = []
         matcher.fillMask(into: &before)
         #expect(matcher.accept(token: Int(UInt8(ascii: "a"))))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import StructuredOutput
 
 @Suite("IntegerRange")
@@ -33,8 +34,10 @@ struct IntegerRangeTests {
 
     @Test("leading zeros and minus zero are not integers here")
     func noLeadingZeros() throws {
-        let matcher = try CompiledGrammar(.jsonSchema(#"{"type": "integer", "minimum": 0}"#), vocabulary: TestSupport.bytes)
-            .makeMatcher()
+        let matcher = try CompiledGrammar(
+            .jsonSchema(#"{"type": "integer", "minimum": 0}"#), vocabulary: TestSupport.bytes
+        )
+        .makeMatcher()
         #expect(!matcher.accept(bytes: Array("007".utf8)) || !matcher.canEnd)
         matcher.reset()
         #expect(!matcher.accept(bytes: Array("-0".utf8)))

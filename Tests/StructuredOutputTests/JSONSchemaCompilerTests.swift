@@ -1,4 +1,5 @@
 import Testing
+
 @testable import StructuredOutput
 
 @Suite("JSONSchemaCompiler")
@@ -43,9 +44,18 @@ struct JSONSchemaCompilerTests {
         (#"{"type": "string", "format": "date-time"}"#, #""2024-01-02T03:04:05Z""#, true),
         (#"{"type": "string", "format": "x-unknown"}"#, #""anything""#, true),
         // objects: order, required, additional properties
-        (#"{"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}, "required": ["b"]}"#, #"{"b": "x"}"#, true),
-        (#"{"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}, "required": ["b"]}"#, #"{"a": 1}"#, false),
-        (#"{"type": "object", "properties": {"a": {"type": "integer"}}, "additionalProperties": false}"#, #"{"a": 1, "c": 2}"#, false),
+        (
+            #"{"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}, "required": ["b"]}"#,
+            #"{"b": "x"}"#, true
+        ),
+        (
+            #"{"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}, "required": ["b"]}"#,
+            #"{"a": 1}"#, false
+        ),
+        (
+            #"{"type": "object", "properties": {"a": {"type": "integer"}}, "additionalProperties": false}"#,
+            #"{"a": 1, "c": 2}"#, false
+        ),
         (#"{"type": "object", "properties": {"a": {"type": "integer"}}}"#, #"{"a": 1, "c": [2, {"d": null}]}"#, true),
         (#"{"type": "object", "properties": {"a": {"type": "integer"}}}"#, #"{"a": 1, "a": "x"}"#, false),
         (#"{"type": "object", "additionalProperties": {"type": "integer"}}"#, #"{"x": 1, "y": "2"}"#, false),
@@ -54,7 +64,10 @@ struct JSONSchemaCompilerTests {
         (#"{"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 3}"#, "[1, 2]", true),
         (#"{"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 3}"#, "[1]", false),
         (#"{"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 3}"#, "[1, 2, 3, 4]", false),
-        (#"{"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "integer"}}"#, #"["a", 1, 2]"#, true),
+        (
+            #"{"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "integer"}}"#, #"["a", 1, 2]"#,
+            true
+        ),
         (#"{"type": "array", "prefixItems": [{"type": "string"}], "items": false}"#, #"["a", 1]"#, false),
         // enum, const, anyOf, oneOf (disjoint), allOf, not (types)
         (#"{"enum": ["red", 1, null]}"#, "1", true),
@@ -68,9 +81,18 @@ struct JSONSchemaCompilerTests {
         (#"{"allOf": [{"enum": [1, 2, 3]}, {"not": {"enum": [2]}}]}"#, "2", false),
         // $ref, $defs, recursion
         (##"{"$defs": {"n": {"type": "integer"}}, "$ref": "#/$defs/n"}"##, "5", true),
-        (##"{"type": "object", "properties": {"next": {"$ref": "#"}, "v": {"type": "integer"}}, "additionalProperties": false}"##, ##"{"next": {"next": {"v": 1}}, "v": 2}"##, true),
-        (##"{"type": "object", "properties": {"next": {"$ref": "#"}, "v": {"type": "integer"}}, "additionalProperties": false}"##, ##"{"next": {"next": {"w": 1}}}"##, false),
-        (##"{"definitions": {"t": {"type": "array", "items": {"$ref": "#/definitions/t"}}}, "$ref": "#/definitions/t"}"##, "[[], [[]]]", true),
+        (
+            ##"{"type": "object", "properties": {"next": {"$ref": "#"}, "v": {"type": "integer"}}, "additionalProperties": false}"##,
+            ##"{"next": {"next": {"v": 1}}, "v": 2}"##, true
+        ),
+        (
+            ##"{"type": "object", "properties": {"next": {"$ref": "#"}, "v": {"type": "integer"}}, "additionalProperties": false}"##,
+            ##"{"next": {"next": {"w": 1}}}"##, false
+        ),
+        (
+            ##"{"definitions": {"t": {"type": "array", "items": {"$ref": "#/definitions/t"}}}, "$ref": "#/definitions/t"}"##,
+            "[[], [[]]]", true
+        ),
     ]
 
     @Test("instances are accepted or rejected per keyword", arguments: cases)
@@ -84,13 +106,22 @@ struct JSONSchemaCompilerTests {
             (##"{"$ref": "#/definitions/missing"}"##, "unknown $ref: #/definitions/missing"),
             (#"{"type": "string", "minLength": 5, "maxLength": 2}"#, "invalid bounds: minLength 5 > maxLength 2"),
             (#"{"type": "array", "minItems": 5, "maxItems": 2}"#, "invalid bounds: minItems 5 > maxItems 2"),
-            (#"{"type": "integer", "minimum": 5, "maximum": 2}"#, "invalid bounds: minimum 5 > maximum 2 for an integer"),
+            (
+                #"{"type": "integer", "minimum": 5, "maximum": 2}"#,
+                "invalid bounds: minimum 5 > maximum 2 for an integer"
+            ),
             (#"{"type": "array", "items": {"type": "integer"}, "uniqueItems": true}"#, "unsupported: uniqueItems"),
-            (#"{"oneOf": [{"type": "integer"}, {"minimum": 3}]}"#, "unsupported: oneOf with alternatives 0 and 1 that may overlap"),
+            (
+                #"{"oneOf": [{"type": "integer"}, {"minimum": 3}]}"#,
+                "unsupported: oneOf with alternatives 0 and 1 that may overlap"
+            ),
             (#"{"type": "number", "multipleOf": 3}"#, "unsupported: multipleOf"),
             (#"{"type": "string", "pattern": "(a"}"#, "syntax error at position 0: unbalanced '(' in regex"),
             (#"{"type": "object", "#, "invalid JSON at position 19: expected key"),
-            (#"{"type": "string", "pattern": "a{100000}"}"#, "invalid bounds: repetition count over 10000 at position 1"),
+            (
+                #"{"type": "string", "pattern": "a{100000}"}"#,
+                "invalid bounds: repetition count over 10000 at position 1"
+            ),
         ])
     func errors(schema: String, message: String) {
         #expect {
@@ -112,23 +143,53 @@ struct JSONSchemaCompilerTests {
 struct JSONSchemaObjectTests {
     static let cases: [(String, String, Bool)] = [
         // patternProperties with additionalProperties false
-        (#"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#, #"{"x-a": 1}"#, true),
-        (#"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#, #"{"x-a": "1"}"#, false),
-        (#"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#, #"{"y": 1}"#, false),
+        (
+            #"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#,
+            #"{"x-a": 1}"#, true
+        ),
+        (
+            #"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#,
+            #"{"x-a": "1"}"#, false
+        ),
+        (
+            #"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#,
+            #"{"y": 1}"#, false
+        ),
         // a defined property matched by a pattern must satisfy both
-        (#"{"type": "object", "properties": {"x-n": {"minimum": 5}}, "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#, #"{"x-n": 4}"#, false),
-        (#"{"type": "object", "properties": {"x-n": {"minimum": 5}}, "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#, #"{"x-n": 6, "x-m": 1}"#, true),
+        (
+            #"{"type": "object", "properties": {"x-n": {"minimum": 5}}, "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#,
+            #"{"x-n": 4}"#, false
+        ),
+        (
+            #"{"type": "object", "properties": {"x-n": {"minimum": 5}}, "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": false}"#,
+            #"{"x-n": 6, "x-m": 1}"#, true
+        ),
         // patternProperties with other names allowed: those take additionalProperties
         (#"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}}"#, #"{"x-a": 1, "y": "free"}"#, true),
-        (#"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}}"#, #"{"y": "free", "x-b": "1"}"#, false),
-        (#"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": {"type": "string"}}"#, #"{"y": 2}"#, false),
+        (
+            #"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}}"#, #"{"y": "free", "x-b": "1"}"#,
+            false
+        ),
+        (
+            #"{"type": "object", "patternProperties": {"^x-": {"type": "integer"}}, "additionalProperties": {"type": "string"}}"#,
+            #"{"y": 2}"#, false
+        ),
         // minProperties 1 with nothing required
         (#"{"type": "object", "properties": {"a": {"type": "integer"}}, "minProperties": 1}"#, "{}", false),
         (#"{"type": "object", "properties": {"a": {"type": "integer"}}, "minProperties": 1}"#, #"{"a": 1}"#, true),
         // optional members in any combination, commas in the right places
-        (#"{"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "additionalProperties": false}"#, #"{"a": 1, "c": 3}"#, true),
-        (#"{"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "additionalProperties": false}"#, #"{, "c": 3}"#, false),
-        (#"{"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "additionalProperties": false}"#, #"{"b": 2,}"#, false),
+        (
+            #"{"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "additionalProperties": false}"#,
+            #"{"a": 1, "c": 3}"#, true
+        ),
+        (
+            #"{"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "additionalProperties": false}"#,
+            #"{, "c": 3}"#, false
+        ),
+        (
+            #"{"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "additionalProperties": false}"#,
+            #"{"b": 2,}"#, false
+        ),
     ]
 
     @Test("objects with patterns, minimum counts and optional members", arguments: cases)
@@ -138,7 +199,8 @@ struct JSONSchemaObjectTests {
 
     @Test("overlapping patterns with different schemas are refused")
     func overlappingPatterns() {
-        let schema = #"{"type": "object", "patternProperties": {"^a": {"type": "integer"}, "b$": {"type": "string"}}, "additionalProperties": false}"#
+        let schema =
+            #"{"type": "object", "patternProperties": {"^a": {"type": "integer"}, "b$": {"type": "string"}}, "additionalProperties": false}"#
         #expect {
             _ = try CompiledGrammar(.jsonSchema(schema), vocabulary: TestSupport.bytes)
         } throws: { error in
