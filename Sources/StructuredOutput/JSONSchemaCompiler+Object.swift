@@ -140,17 +140,23 @@ extension JSONSchemaCompiler {
         return .sharedScope(tails: tails, body: first)
     }
 
-    /// A JSON string (without escapes) that is none of `names`: the complement of their trie.
+    /// A JSON string that is none of `names`: the complement of their trie.
     ///
     /// Every branch ends with the same closing quote, so the "any other character, then anything" continuations
-    /// share one fragment (`sharedTail(0)`; `sharedTail(1)` for a non-ASCII first character).
+    /// share one fragment (`sharedTail(0)`; `sharedTail(1)` for a non-ASCII first character). Escapes are allowed
+    /// except `\/` and `\uXXXX` (which could spell a name's plain character), and except where the escaped
+    /// character would continue a name.
     static func keyExcluding(_ names: [String]) -> GrammarExpr {
         guard !names.isEmpty else { return JSONGrammar.anyString }
         let plain = CodepointSet(ranges: [0...0x1F, 0x22...0x22, 0x5C...0x5C]).inverted()
         let asciiPlain = plain.intersection(CodepointSet(ranges: [0...0x7F]))
         let closing = GrammarExpr.literal("\"")
+        let escapes: [(scalar: UInt32, text: String)] = [
+            (0x22, "\\\""), (0x5C, "\\\\"), (0x08, "\\b"), (0x0C, "\\f"), (0x0A, "\\n"), (0x0D, "\\r"), (0x09, "\\t"),
+        ]
+        let anyEscape = GrammarExpr.oneOf(escapes.map { .literal($0.text) })
         let tails: [GrammarExpr] = [
-            .concat([.star(plain.utf8Expr()), closing]),
+            .concat([.star(.oneOf([plain.utf8Expr(), anyEscape])), closing]),
             .concat([plain.subtracting(asciiPlain).utf8Expr(), .sharedTail(0)]),
         ]
         func excluding(_ suffixes: [[Unicode.Scalar]]) -> GrammarExpr {
@@ -171,6 +177,10 @@ extension JSONSchemaCompiler {
                 alternatives.append(.concat([CodepointSet(scalar: scalar).utf8Expr(), excluding(rest)]))
             }
             alternatives.append(.concat([otherASCII.utf8Expr(), .sharedTail(0)]))
+            let freeEscapes = escapes.filter { children[$0.scalar] == nil }
+            if !freeEscapes.isEmpty {
+                alternatives.append(.concat([.oneOf(freeEscapes.map { .literal($0.text) }), .sharedTail(0)]))
+            }
             if nonASCIIChildren {
                 var others = plain.subtracting(asciiPlain)
                 for scalar in children.keys where scalar >= 0x80 {

@@ -47,7 +47,8 @@ extension JSONSchemaCompiler {
             }
             members.removeAll { $0.key == keyword }
             let base = JSONValue.object(members)
-            let merged = try parts.map { try merge(base, try resolveDeep($0, depth: 1), depth: 1) }
+            // The alternative first: its properties come before the shared ones in the generated order.
+            let merged = try parts.map { try merge(try resolveDeep($0, depth: 1), base, depth: 1) }
             if keyword == "oneOf" { try requireDisjoint(merged) }
             return .oneOf(try merged.map { try value($0) })
         }

@@ -58,6 +58,8 @@ struct JSONSchemaCompilerTests {
         ),
         (#"{"type": "object", "properties": {"a": {"type": "integer"}}}"#, #"{"a": 1, "c": [2, {"d": null}]}"#, true),
         (#"{"type": "object", "properties": {"a": {"type": "integer"}}}"#, #"{"a": 1, "a": "x"}"#, false),
+        (#"{"type": "object", "properties": {"a": {"type": "integer"}}}"#, #"{"a": 1, "x\"y\n": "z"}"#, true),
+        (#"{"type": "object", "properties": {"a": {"type": "integer"}}}"#, #"{"\u0061": "x"}"#, false),
         (#"{"type": "object", "additionalProperties": {"type": "integer"}}"#, #"{"x": 1, "y": "2"}"#, false),
         (#"{"type":"object","properties":{"a":{"type":"integer"}}}"#, "{\n  \"a\" :1\n}", true),
         // arrays
