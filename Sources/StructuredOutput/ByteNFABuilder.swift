@@ -1,18 +1,25 @@
 /// Builds a `ByteNFA` from a `GrammarDefinition` (Thompson construction over bytes, appending after a state).
 ///
 /// A rule reference is inlined when the rule is not recursive and its expansion is small; otherwise it becomes a
-/// call edge to the rule's own fragment, so recursion and heavily shared rules cost one fragment each.
-struct ByteNFABuilder {
+/// call edge to the rule's own fragment, so recursion and heavily shared rules cost one fragment each. Fragments are
+/// built up to a state budget at compile time and the rest on first call (`buildFragment`), so a huge schema costs
+/// only the parts an output reaches.
+struct ByteNFABuilder: Sendable {
     /// The most NFA states one grammar may have.
     static let maxStates = 1_000_000
     /// A rule referenced from several places is inlined only if its expansion has at most this many byte edges;
     /// bigger ones get their own fragment (called), so shared definitions are built once.
     static let inlineLimit = 400
+    /// A rule referenced once is inlined up to this size; bigger ones are fragments, built when first called.
+    static let singleUseInlineLimit = 4_000
+    /// Fragments are built at compile time while the automaton is smaller than this.
+    static let eagerStateBudget = 20_000
 
-    private let grammar: GrammarDefinition
-    private var nfa = ByteNFA()
+    let grammar: GrammarDefinition
+    let analysis: GrammarAnalysis
+    var nfa = ByteNFA()
+    private var built: [Bool]
     private var recursive: [Bool]
-    private var referenceCount: [Int]
     private var singleUse: [Bool]
     private var sizeMemo: [Int?]
     private var pendingRules: [Int] = []
@@ -20,43 +27,68 @@ struct ByteNFABuilder {
     private var products: [[GrammarExpr]: ByteNFA] = [:]
     private var scopes: [(tails: [GrammarExpr], built: [Int: (start: Int32, end: Int32)])] = []
 
+    /// The whole automaton, every fragment built.
     static func build(_ grammar: GrammarDefinition) throws -> ByteNFA {
-        var builder = ByteNFABuilder(grammar: grammar)
-        return try builder.run()
+        try prepare(grammar, eagerBudget: Int.max).nfa
     }
 
-    private init(grammar: GrammarDefinition) {
+    /// The root fragment and others up to `eagerBudget` states; the rest on demand.
+    static func prepare(_ grammar: GrammarDefinition, eagerBudget: Int = eagerStateBudget) throws -> ByteNFABuilder {
+        var builder = try ByteNFABuilder(grammar: grammar)
+        guard builder.analysis.productive[grammar.root] else {
+            throw GrammarError.invalidBounds("the grammar matches no string")
+        }
+        builder.requestFragment(grammar.root)
+        while let rule = builder.pendingRules.popLast() {
+            if builder.built[rule] { continue }
+            if rule != grammar.root && builder.nfa.stateCount >= eagerBudget { continue }
+            try builder.buildFragment(rule)
+        }
+        guard NFATrim.isLive(builder.nfa, builder.nfa.ruleStart[grammar.root]) else {
+            throw GrammarError.invalidBounds("the grammar matches no string")
+        }
+        return builder
+    }
+
+    private init(grammar: GrammarDefinition) throws {
         self.grammar = grammar
-        recursive = Self.recursiveRules(grammar)
+        analysis = try GrammarAnalysis(grammar)
+        var edges: [[Int]] = []
         var counts = Array(repeating: 0, count: grammar.rules.count)
         for body in grammar.rules {
             var refs: [Int] = []
             Self.collectReferences(body, into: &refs)
             for ref in refs { counts[ref] += 1 }
+            edges.append(refs)
         }
-        referenceCount = counts
+        recursive = Self.recursiveRules(edges)
         singleUse = counts.map { $0 == 1 }
         sizeMemo = Array(repeating: nil, count: grammar.rules.count)
+        built = Array(repeating: false, count: grammar.rules.count)
         nfa.ruleStart = Array(repeating: -1, count: grammar.rules.count)
         nfa.ruleFinal = Array(repeating: -1, count: grammar.rules.count)
         nfa.ruleNames = grammar.names
         nfa.root = Int32(grammar.root)
     }
 
-    private mutating func run() throws -> ByteNFA {
-        try requestFragment(grammar.root)
-        while let rule = pendingRules.popLast() {
-            let end = try build(grammar.rules[rule], from: nfa.ruleStart[rule])
-            nfa.ruleFinal[rule] = end
-        }
-        try NFATrim.trim(&nfa)
-        try LeftRecursionCheck.check(nfa)
-        return nfa
+    func isBuilt(_ rule: Int) -> Bool { built[rule] }
+
+    /// Builds `rule`'s fragment (its start state already exists) and trims it.
+    mutating func buildFragment(_ rule: Int) throws {
+        precondition(!built[rule], "fragment built twice")
+        built[rule] = true
+        if nfa.ruleStart[rule] < 0 { nfa.ruleStart[rule] = nfa.addState() }
+        let first = nfa.stateCount
+        let start = try newState()
+        let end = try build(grammar.rules[rule], from: start)
+        nfa.ruleFinal[rule] = end
+        NFATrim.trim(&nfa, productive: analysis.productive, from: first)
+        if NFATrim.isLive(nfa, start) { nfa.epsilonEdges[Int(nfa.ruleStart[rule])].append(start) }
     }
 
-    private mutating func requestFragment(_ rule: Int) throws {
+    private mutating func requestFragment(_ rule: Int) {
         guard nfa.ruleStart[rule] < 0 else { return }
-        nfa.ruleStart[rule] = try newState()
+        nfa.ruleStart[rule] = nfa.addState()
         pendingRules.append(rule)
     }
 
@@ -102,7 +134,7 @@ struct ByteNFABuilder {
             return try buildRepeat(body, min: min, max: max, from: state)
         case .rule(let rule):
             if shouldInline(rule) { return try build(grammar.rules[rule], from: state) }
-            try requestFragment(rule)
+            requestFragment(rule)
             let end = try newState()
             nfa.callEdges[Int(state)].append(.init(rule: Int32(rule), target: end))
             return end
@@ -112,10 +144,13 @@ struct ByteNFABuilder {
                 nfa.epsilonEdges[Int(state)].append(fragment.start)
                 return fragment.end
             }
+            // Registered before its body is built, so tails may refer to each other (a loop through two tails).
             let start = try newState()
-            nfa.epsilonEdges[Int(state)].append(start)
-            let end = try build(scopes[scopes.count - 1].tails[index], from: start)
+            let end = try newState()
             scopes[scopes.count - 1].built[index] = (start, end)
+            nfa.epsilonEdges[Int(state)].append(start)
+            let bodyEnd = try build(scopes[scopes.count - 1].tails[index], from: start)
+            nfa.epsilonEdges[Int(bodyEnd)].append(end)
             return end
         case .excluding:
             throw GrammarError.unsupported("a complement outside an intersection")
@@ -202,7 +237,8 @@ struct ByteNFABuilder {
 
     private mutating func shouldInline(_ rule: Int) -> Bool {
         guard !recursive[rule] && rule != grammar.root else { return false }
-        return singleUse[rule] || Self.ruleSize(rule, grammar, &sizeMemo, recursive, singleUse) <= Self.inlineLimit
+        let size = Self.ruleSize(rule, grammar, &sizeMemo, recursive, singleUse)
+        return size <= (singleUse[rule] ? Self.singleUseInlineLimit : Self.inlineLimit)
     }
 
     /// Byte edges of an expression with inlinable rules expanded (capped to avoid overflow).
@@ -227,7 +263,7 @@ struct ByteNFABuilder {
         case .rule(let rule):
             if recursive[rule] { return 1 }
             let ruleSize = ruleSize(rule, grammar, &memo, recursive, singleUse)
-            return ruleSize <= inlineLimit || singleUse[rule] ? ruleSize : 1
+            return ruleSize <= (singleUse[rule] ? singleUseInlineLimit : inlineLimit) ? ruleSize : 1
         case .sharedTail: return 1
         case .sharedScope(let tails, let body):
             return Swift.min(cap, (tails + [body]).reduce(0) { $0 + size($1, grammar, &memo, recursive, singleUse) })
@@ -245,10 +281,8 @@ struct ByteNFABuilder {
     }
 
     /// Rules that can reach themselves through references (Tarjan's strongly connected components).
-    private static func recursiveRules(_ grammar: GrammarDefinition) -> [Bool] {
-        let count = grammar.rules.count
-        var edges: [[Int]] = Array(repeating: [], count: count)
-        for (index, body) in grammar.rules.enumerated() { collectReferences(body, into: &edges[index]) }
+    private static func recursiveRules(_ edges: [[Int]]) -> [Bool] {
+        let count = edges.count
         var result = Array(repeating: false, count: count)
         var index = Array(repeating: -1, count: count)
         var low = Array(repeating: 0, count: count)

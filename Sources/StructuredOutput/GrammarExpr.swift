@@ -18,7 +18,7 @@ indirect enum GrammarExpr: Hashable, Sendable {
     case excluding(GrammarExpr)
     /// Tail `index` of the innermost `sharedScope`: built once and reached from several places. Only valid where
     /// every use is followed by the same continuation (the rest of one object's member list), so sharing the
-    /// automaton fragment adds no strings.
+    /// automaton fragment adds no strings. Tails may refer to each other, even in a loop.
     case sharedTail(Int)
     /// Scopes `sharedTail` indices: every time this is built (a repetition copy, an inlined rule) its tails are built
     /// afresh. Tails are stored here once so that traversals stay linear in the expression's size.

@@ -5,7 +5,10 @@
 /// A configuration of the matcher is a sorted list of stack nodes. A stack node is a DFA state (the top frame) over
 /// a parent node (-1 for the bottom); the parent's frame is the state where the caller resumes after the call.
 final class GrammarRuntime {
-    let nfa: ByteNFA
+    /// The automaton, grown by `builder` as calls reach fragments not built yet.
+    private(set) var nfa: ByteNFA
+    /// Builds the remaining fragments; nil once there are none.
+    private var builder: ByteNFABuilder?
     let vocabulary: TokenVocabulary
 
     // DFA states: interned NFA state sets of one rule.
@@ -23,7 +26,7 @@ final class GrammarRuntime {
     /// Per DFA state, the bytes that lead back to it (nil until first needed).
     private var selfLoops: [(bytes: ByteSet, room: Int)?] = []
     private var ruleStartState: [Int32]
-    private let isFinal: [Bool]
+    private var isFinal: [Bool]
 
     // Stack nodes.
     private var nodeIndex: [UInt64: Int32] = [:]
@@ -43,8 +46,13 @@ final class GrammarRuntime {
         var canEnd: Bool
     }
 
-    init(nfa: ByteNFA, vocabulary: TokenVocabulary) {
+    convenience init(nfa: ByteNFA, vocabulary: TokenVocabulary) {
+        self.init(nfa: nfa, builder: nil, vocabulary: vocabulary)
+    }
+
+    init(nfa: ByteNFA, builder: ByteNFABuilder?, vocabulary: TokenVocabulary) {
         self.nfa = nfa
+        self.builder = builder
         self.vocabulary = vocabulary
         ruleStartState = Array(repeating: -1, count: nfa.ruleStart.count)
         var isFinal = Array(repeating: false, count: nfa.stateCount)
@@ -67,9 +75,30 @@ final class GrammarRuntime {
 
     func startState(of rule: Int32) -> Int32 {
         if ruleStartState[Int(rule)] < 0 {
+            ensureBuilt(Int(rule))
             ruleStartState[Int(rule)] = dfaState(for: nfa.closure([nfa.ruleStart[Int(rule)]]))
         }
         return ruleStartState[Int(rule)]
+    }
+
+    /// Builds a fragment on its first call. The NFA moves into the builder and back, so its arrays are never shared
+    /// while they grow. A fragment that would exceed the size limit matches nothing (the call is never taken).
+    private func ensureBuilt(_ rule: Int) {
+        guard var pending = builder, !pending.isBuilt(rule) else { return }
+        builder = nil
+        pending.nfa = nfa
+        nfa = ByteNFA()
+        do {
+            try pending.buildFragment(rule)
+        } catch {
+            // NOTE: only `tooLarge` can happen here; the rule's start state keeps no edges.
+        }
+        nfa = pending.nfa
+        pending.nfa = ByteNFA()
+        builder = pending
+        if isFinal.count < nfa.stateCount { isFinal += repeatElement(false, count: nfa.stateCount - isFinal.count) }
+        let final = nfa.ruleFinal[rule]
+        if final >= 0 { isFinal[Int(final)] = true }
     }
 
     func dfaState(for set: [Int32]) -> Int32 {

@@ -113,29 +113,30 @@ extension JSONSchemaCompiler {
 
     /// Members in order, separated by commas, each optional one skippable, then any number of `extra` members.
     ///
-    /// `rest(i)` (members i… after at least one member was written) is shared between the two places that reach it,
-    /// keeping the automaton linear in the number of properties.
+    /// Every member and the extra-member loop is built once, as a shared tail reached from the two places that
+    /// continue with it (after a comma, or first), keeping the automaton linear in the number of properties.
+    /// Tails: `rest(i)` (members i… after something was written) at index i for i in 0...n; `member(i)` (member i,
+    /// then `rest(i+1)`) at n+1+i; `extras` (one extra member, then `rest(n)`) at 2n+1.
     static func memberList(
         _ members: [(expr: GrammarExpr, required: Bool)], extra: GrammarExpr?, nonEmpty: Bool = false
     ) -> GrammarExpr {
         let n = members.count
-        // Tails: rest(i) for i in 0...n, with the separator before each member.
+        let memberTail = { (i: Int) in GrammarExpr.sharedTail(n + 1 + i) }
+        let extrasTail = GrammarExpr.sharedTail(2 * n + 1)
         var tails: [GrammarExpr] = []
-        for i in 0...n {
-            if i == n {
-                tails.append(extra.map { .star(.concat([JSONGrammar.separator, $0])) } ?? .empty)
-                continue
-            }
-            let withMember = GrammarExpr.concat([JSONGrammar.separator, members[i].expr, .sharedTail(i + 1)])
+        for i in 0..<n {
+            let withMember = GrammarExpr.concat([JSONGrammar.separator, memberTail(i)])
             tails.append(members[i].required ? withMember : .oneOf([withMember, .sharedTail(i + 1)]))
         }
-        // first(i): members i… when nothing was written yet.
-        // With `nonEmpty` (minProperties 1, nothing required) skipping everything is not an option.
-        let lastResort = extra.map { GrammarExpr.concat([$0, .sharedTail(n)]) }
+        tails.append(extra == nil ? .empty : .optional(.concat([JSONGrammar.separator, extrasTail])))
+        for i in 0..<n { tails.append(.concat([members[i].expr, .sharedTail(i + 1)])) }
+        tails.append(extra.map { .concat([$0, .sharedTail(n)]) } ?? .nothing)
+        // first(i): members i… when nothing was written yet. With `nonEmpty` (minProperties 1, nothing required)
+        // skipping everything is not an option.
+        let lastResort: GrammarExpr? = extra == nil ? nil : extrasTail
         var first: GrammarExpr = nonEmpty ? (lastResort ?? .nothing) : lastResort.map { .optional($0) } ?? .empty
         for i in stride(from: n - 1, through: 0, by: -1) {
-            let withMember = GrammarExpr.concat([members[i].expr, .sharedTail(i + 1)])
-            first = members[i].required ? withMember : .oneOf([withMember, first])
+            first = members[i].required ? memberTail(i) : .oneOf([memberTail(i), first])
         }
         return .sharedScope(tails: tails, body: first)
     }
@@ -151,13 +152,15 @@ extension JSONSchemaCompiler {
         let plain = CodepointSet(ranges: [0...0x1F, 0x22...0x22, 0x5C...0x5C]).inverted()
         let asciiPlain = plain.intersection(CodepointSet(ranges: [0...0x7F]))
         let closing = GrammarExpr.literal("\"")
-        let escapes: [(scalar: UInt32, text: String)] = [
-            (0x22, "\\\""), (0x5C, "\\\\"), (0x08, "\\b"), (0x0C, "\\f"), (0x0A, "\\n"), (0x0D, "\\r"), (0x09, "\\t"),
+        // Escaped character and the letter after the backslash.
+        let escapes: [(scalar: UInt32, letter: UInt8)] = [
+            (0x22, 0x22), (0x5C, 0x5C), (0x08, 0x62), (0x0C, 0x66), (0x0A, 0x6E), (0x0D, 0x72), (0x09, 0x74),
         ]
-        let anyEscape = GrammarExpr.oneOf(escapes.map { .literal($0.text) })
+        func escape(_ letters: [UInt8]) -> GrammarExpr { .concat([.literal("\\"), .bytes(ByteSet(bytes: letters))]) }
         let tails: [GrammarExpr] = [
-            .concat([.star(.oneOf([plain.utf8Expr(), anyEscape])), closing]),
+            .concat([.star(.oneOf([plain.utf8Expr(), escape(escapes.map(\.letter))])), closing]),
             .concat([plain.subtracting(asciiPlain).utf8Expr(), .sharedTail(0)]),
+            .concat([escape(escapes.map(\.letter)), .sharedTail(0)]),
         ]
         func excluding(_ suffixes: [[Unicode.Scalar]]) -> GrammarExpr {
             var alternatives: [GrammarExpr] = []
@@ -178,8 +181,10 @@ extension JSONSchemaCompiler {
             }
             alternatives.append(.concat([otherASCII.utf8Expr(), .sharedTail(0)]))
             let freeEscapes = escapes.filter { children[$0.scalar] == nil }
-            if !freeEscapes.isEmpty {
-                alternatives.append(.concat([.oneOf(freeEscapes.map { .literal($0.text) }), .sharedTail(0)]))
+            if freeEscapes.count == escapes.count {
+                alternatives.append(.sharedTail(2))
+            } else if !freeEscapes.isEmpty {
+                alternatives.append(.concat([escape(freeEscapes.map(\.letter)), .sharedTail(0)]))
             }
             if nonASCIIChildren {
                 var others = plain.subtracting(asciiPlain)
