@@ -47,8 +47,11 @@ extension JSONSchemaCompiler {
             }
             members.removeAll { $0.key == keyword }
             let base = JSONValue.object(members)
-            // The alternative first: its properties come before the shared ones in the generated order.
-            let merged = try parts.map { try merge(try resolveDeep($0, depth: 1), base, depth: 1) }
+            // Properties only the alternative defines come first, then the shared ones in the base's order.
+            let merged = try parts.map { part -> JSONValue in
+                let alternative = try resolveDeep(part, depth: 1)
+                return Self.orderingProperties(try merge(alternative, base, depth: 1), after: alternative, base)
+            }
             if keyword == "oneOf" { try requireDisjoint(merged) }
             return .oneOf(try merged.map { try value($0) })
         }
@@ -68,6 +71,18 @@ extension JSONSchemaCompiler {
         }
         if schema["enum"] != nil || schema["const"] != nil { return try enumeration(schema) }
         return .oneOf(try allowedTypes(schema).map { try typed($0, schema) })
+    }
+
+    /// `merged` with its properties reordered: those `alternative` defines and `base` does not, then `base`'s.
+    static func orderingProperties(_ merged: JSONValue, after alternative: JSONValue, _ base: JSONValue) -> JSONValue {
+        guard case .object(var members) = merged, let index = members.firstIndex(where: { $0.key == "properties" }),
+            let properties = members[index].value.objectMembers
+        else { return merged }
+        let baseNames = (base["properties"]?.objectMembers ?? []).map(\.key)
+        let own = properties.filter { !baseNames.contains($0.key) }
+        let shared = baseNames.compactMap { name in properties.first { $0.key == name } }
+        members[index].value = .object(own + shared)
+        return .object(members)
     }
 
     /// The types `type` allows ("integer" only when "number" is not also allowed).
