@@ -11,6 +11,41 @@ extension JSONSchemaCompiler {
         }
     }
 
+    /// `oneOf` whose alternatives only list `required` names: alternative i holds and every other alternative j
+    /// fails, i.e. some name of `R_j` not in `R_i` is absent. Each way of choosing those absent names is one `anyOf`
+    /// alternative (up to `maxRequiredCombinations` per alternative); nil if the alternatives are not of this form.
+    func oneOfRequired(_ parts: [JSONValue], base: JSONValue) throws -> [JSONValue]? {
+        let sets = try parts.map { part -> [String]? in
+            let resolved = try resolveDeep(part, depth: 1)
+            guard JSONSchemaKeywords.constrainingKeys(resolved.objectMembers ?? []) == ["required"] else { return nil }
+            return resolved["required"]?.arrayValue?.compactMap(\.stringValue)
+        }
+        guard sets.allSatisfy({ $0 != nil }) else { return nil }
+        let required = sets.map { $0! }
+        var result: [JSONValue] = []
+        for (i, own) in required.enumerated() {
+            var combinations: [[String]] = [[]]
+            for (j, other) in required.enumerated() where j != i {
+                let candidates = other.filter { !own.contains($0) }
+                combinations = combinations.flatMap { chosen in candidates.map { chosen + [$0] } }
+                guard combinations.count <= Self.maxRequiredCombinations else {
+                    throw GrammarError.unsupported("oneOf of required sets with too many combinations")
+                }
+            }
+            for absent in combinations {
+                let forbidden = Array(Set(absent)).sorted().map { JSONValue.Member(key: $0, value: .bool(false)) }
+                let alternative = JSONValue.object([
+                    .init(key: "required", value: .array(own.map { .string($0) })),
+                    .init(key: "properties", value: .object(forbidden)),
+                ])
+                result.append(try merge(base, alternative, depth: 1))
+            }
+        }
+        return result
+    }
+
+    static let maxRequiredCombinations = 16
+
     func disjoint(_ a: JSONValue, _ b: JSONValue) throws -> Bool {
         if a == .bool(false) || b == .bool(false) { return true }
         let left = try resolveDeep(a, depth: 1)

@@ -52,7 +52,10 @@ extension JSONSchemaCompiler {
                 let alternative = try resolveDeep(part, depth: 1)
                 return Self.orderingProperties(try merge(alternative, base, depth: 1), after: alternative, base)
             }
-            if keyword == "oneOf" { try requireDisjoint(merged) }
+            if keyword == "oneOf" {
+                if let exact = try oneOfRequired(parts, base: base) { return .oneOf(try exact.map { try value($0) }) }
+                try requireDisjoint(merged)
+            }
             return .oneOf(try merged.map { try value($0) })
         }
         if let not = schema["not"] {

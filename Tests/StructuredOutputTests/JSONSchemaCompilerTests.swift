@@ -210,3 +210,17 @@ struct JSONSchemaObjectTests {
         }
     }
 }
+
+@Suite("JSONSchemaCompiler oneOf")
+struct JSONSchemaOneOfTests {
+    static let schema = #"{"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}, "c": {"type": "integer"}}, "oneOf": [{"required": ["a"]}, {"required": ["b"]}]}"#
+
+    @Test(
+        "oneOf over required names accepts exactly one of them",
+        arguments: [
+            (#"{"a": 1}"#, true), (#"{"b": 1, "c": 2}"#, true), (#"{"a": 1, "b": 2}"#, false), (#"{"c": 1}"#, false),
+        ])
+    func exactlyOne(text: String, expected: Bool) throws {
+        #expect(try TestSupport.schemaAccepts(Self.schema, text) == expected)
+    }
+}
