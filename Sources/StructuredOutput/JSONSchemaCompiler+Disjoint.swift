@@ -46,6 +46,37 @@ extension JSONSchemaCompiler {
 
     static let maxRequiredCombinations = 16
 
+    /// `dependencies`/`dependentRequired`/`dependentSchemas` as alternatives: for each trigger name, either it is
+    /// absent, or it is present with what it requires (names, or a schema). Exact; up to 4 triggers (16 cases).
+    func dependencyAlternatives(_ schema: JSONValue) throws -> [JSONValue]? {
+        let keywords = ["dependencies", "dependentRequired", "dependentSchemas"]
+        guard case .object(var members) = schema, keywords.contains(where: { schema[$0] != nil }) else { return nil }
+        var triggers: [(name: String, then: JSONValue)] = []
+        for keyword in keywords {
+            for dependency in schema[keyword]?.objectMembers ?? [] {
+                if let names = dependency.value.arrayValue {
+                    let required = [JSONValue.string(dependency.key)] + names
+                    triggers.append((dependency.key, .object([.init(key: "required", value: .array(required))])))
+                } else {
+                    let required = JSONValue.object([.init(key: "required", value: .array([.string(dependency.key)]))])
+                    triggers.append((dependency.key, try merge(required, dependency.value, depth: 1)))
+                }
+            }
+        }
+        guard triggers.count <= 4 else { throw GrammarError.unsupported("more than 4 dependencies") }
+        members.removeAll { keywords.contains($0.key) }
+        var alternatives = [JSONValue.object(members)]
+        for trigger in triggers {
+            let absent = JSONValue.object([
+                .init(key: "properties", value: .object([.init(key: trigger.name, value: .bool(false))]))
+            ])
+            alternatives = try alternatives.flatMap { base in
+                [try merge(base, absent, depth: 1), try merge(base, trigger.then, depth: 1)]
+            }
+        }
+        return alternatives
+    }
+
     func disjoint(_ a: JSONValue, _ b: JSONValue) throws -> Bool {
         if a == .bool(false) || b == .bool(false) { return true }
         let left = try resolveDeep(a, depth: 1)

@@ -2,8 +2,7 @@ extension JSONSchemaCompiler {
     /// `type: object`: the defined properties in definition order (required ones present, optional ones may be
     /// skipped), then additional properties whose names differ from every defined one.
     mutating func object(_ schema: JSONValue) throws -> GrammarExpr {
-        for keyword in ["propertyNames", "dependencies", "dependentRequired", "dependentSchemas"]
-        where schema[keyword] != nil {
+        for keyword in ["propertyNames"] where schema[keyword] != nil {
             throw GrammarError.unsupported(keyword)
         }
         let patterns = schema["patternProperties"]?.objectMembers ?? []

@@ -40,6 +40,7 @@ extension JSONSchemaCompiler {
             for part in parts { merged = try merge(merged, try resolveDeep(part, depth: 1), depth: 1) }
             return try value(try merge(merged, .object(members), depth: 1))
         }
+        if let expanded = try dependencyAlternatives(schema) { return .oneOf(try expanded.map { try value($0) }) }
         for keyword in ["anyOf", "oneOf"] {
             guard let alternatives = schema[keyword] else { continue }
             guard case .array(let parts) = alternatives, !parts.isEmpty else {

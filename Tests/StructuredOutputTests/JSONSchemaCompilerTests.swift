@@ -224,3 +224,18 @@ struct JSONSchemaOneOfTests {
         #expect(try TestSupport.schemaAccepts(Self.schema, text) == expected)
     }
 }
+
+@Suite("JSONSchemaCompiler dependencies")
+struct JSONSchemaDependencyTests {
+    static let schema = #"{"type": "object", "properties": {"card": {"type": "string"}, "address": {"type": "string"}, "name": {"type": "string"}}, "dependencies": {"card": ["address"], "name": {"properties": {"address": {"maxLength": 3}}}}}"#
+
+    @Test(
+        "a present trigger brings its required names and schema",
+        arguments: [
+            (#"{"card": "x", "address": "y"}"#, true), (#"{"card": "x"}"#, false), (#"{"address": "long"}"#, true),
+            (#"{"address": "long", "name": "n"}"#, false), (#"{"address": "abc", "name": "n"}"#, true),
+        ])
+    func dependencies(text: String, expected: Bool) throws {
+        #expect(try TestSupport.schemaAccepts(Self.schema, text) == expected)
+    }
+}
