@@ -1,6 +1,6 @@
 /// The lazily built part of a compiled grammar: a DFA per rule (subset construction on demand), the interned
-/// parse stacks, and the mask caches. Owned by matchers (one runtime may serve many matchers of one grammar on one
-/// thread); not Sendable, since it grows as matching explores new states.
+/// parse stacks, and the mask caches. Each matcher owns one (kept across `reset`); not Sendable, since it grows as
+/// matching explores new states.
 ///
 /// A configuration of the matcher is a sorted list of stack nodes. A stack node is a DFA state (the top frame) over
 /// a parent node (-1 for the bottom); the parent's frame is the state where the caller resumes after the call.
