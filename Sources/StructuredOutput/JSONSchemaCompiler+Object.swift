@@ -14,8 +14,11 @@ extension JSONSchemaCompiler {
             throw GrammarError.unsupported("unevaluatedProperties with a schema")
         }
         let required = (schema["required"]?.arrayValue ?? []).compactMap(\.stringValue)
+        let matchers = try patterns.map { try RegexMatcher($0.key, search: true) }
         for name in required where !properties.contains(where: { $0.key == name }) {
-            properties.append(.init(key: name, value: additional))
+            // A required name not defined here takes its patterns' schemas (merged below) or the additional one.
+            let matched = matchers.contains { $0.matches(name) }
+            properties.append(.init(key: name, value: matched ? .bool(true) : additional))
         }
         let minProperties = try count(schema, "minProperties") ?? 0
         let maxProperties = try count(schema, "maxProperties")
@@ -25,7 +28,6 @@ extension JSONSchemaCompiler {
             throw GrammarError.unsupported("minProperties/maxProperties beyond the required/defined properties")
         }
         // A defined property that a pattern also matches must satisfy both schemas.
-        let matchers = try patterns.map { try RegexMatcher($0.key, search: true) }
         for (index, property) in properties.enumerated() {
             let matching = zip(matchers, patterns).filter { $0.0.matches(property.key) }.map(\.1.value)
             if !matching.isEmpty {

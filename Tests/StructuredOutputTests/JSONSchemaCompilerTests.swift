@@ -239,3 +239,15 @@ struct JSONSchemaDependencyTests {
         #expect(try TestSupport.schemaAccepts(Self.schema, text) == expected)
     }
 }
+
+@Suite("JSONSchemaCompiler required pattern names")
+struct JSONSchemaRequiredPatternTests {
+    static let schema = #"{"type": "object", "properties": {"city": {"type": "string"}}, "patternProperties": {"^line[1-3]$": {"type": "string"}}, "additionalProperties": false, "required": ["city", "line1"]}"#
+
+    @Test(
+        "a required name defined only by a pattern takes the pattern's schema",
+        arguments: [(#"{"city": "a", "line1": "b"}"#, true), (#"{"city": "a", "line1": 1}"#, false), (#"{"city": "a"}"#, false)])
+    func requiredPatternName(text: String, expected: Bool) throws {
+        #expect(try TestSupport.schemaAccepts(Self.schema, text) == expected)
+    }
+}
