@@ -11,34 +11,26 @@ extension JSONSchemaCompiler {
         }
     }
 
-    /// `oneOf` whose alternatives only list `required` names: alternative i holds and every other alternative j
-    /// fails, i.e. some name of `R_j` not in `R_i` is absent. Each way of choosing those absent names is one `anyOf`
-    /// alternative (up to `maxRequiredCombinations` per alternative); nil if the alternatives are not of this form.
-    func oneOfRequired(_ parts: [JSONValue], base: JSONValue) throws -> [JSONValue]? {
-        let sets = try parts.map { part -> [String]? in
-            let resolved = try resolveDeep(part, depth: 1)
-            guard JSONSchemaKeywords.constrainingKeys(resolved.objectMembers ?? []) == ["required"] else { return nil }
-            return resolved["required"]?.arrayValue?.compactMap(\.stringValue)
-        }
-        guard sets.allSatisfy({ $0 != nil }) else { return nil }
-        let required = sets.map { $0! }
+    /// `oneOf` made exact (or sound) through absent names: alternative i must hold and every overlapping
+    /// alternative j must fail, which is ensured by leaving out one of j's required names that i does not require.
+    /// That is exact when j only adds `required` names, and sound (it may reject some valid instances) otherwise.
+    /// Each way of choosing the absent names is one `anyOf` alternative (up to `maxRequiredCombinations` per
+    /// alternative). Nil if some overlapping j requires nothing beyond i's names.
+    func oneOfByAbsence(_ merged: [JSONValue]) throws -> [JSONValue]? {
+        let required = merged.map { ($0["required"]?.arrayValue ?? []).compactMap(\.stringValue) }
         var result: [JSONValue] = []
         for (i, own) in required.enumerated() {
             var combinations: [[String]] = [[]]
             for (j, other) in required.enumerated() where j != i {
+                if try disjoint(merged[i], merged[j]) { continue }
                 let candidates = other.filter { !own.contains($0) }
+                if candidates.isEmpty { return nil }
                 combinations = combinations.flatMap { chosen in candidates.map { chosen + [$0] } }
-                guard combinations.count <= Self.maxRequiredCombinations else {
-                    throw GrammarError.unsupported("oneOf of required sets with too many combinations")
-                }
+                guard combinations.count <= Self.maxRequiredCombinations else { return nil }
             }
             for absent in combinations {
                 let forbidden = Array(Set(absent)).sorted().map { JSONValue.Member(key: $0, value: .bool(false)) }
-                let alternative = JSONValue.object([
-                    .init(key: "required", value: .array(own.map { .string($0) })),
-                    .init(key: "properties", value: .object(forbidden)),
-                ])
-                result.append(try merge(base, alternative, depth: 1))
+                result.append(try merge(merged[i], .object([.init(key: "properties", value: .object(forbidden))]), depth: 1))
             }
         }
         return result

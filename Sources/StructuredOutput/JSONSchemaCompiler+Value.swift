@@ -54,7 +54,7 @@ extension JSONSchemaCompiler {
                 return Self.orderingProperties(try merge(alternative, base, depth: 1), after: alternative, base)
             }
             if keyword == "oneOf" {
-                if let exact = try oneOfRequired(parts, base: base) { return .oneOf(try exact.map { try value($0) }) }
+                if let exact = try oneOfByAbsence(merged) { return .oneOf(try exact.map { try value($0) }) }
                 try requireDisjoint(merged)
             }
             return .oneOf(try merged.map { try value($0) })
