@@ -32,6 +32,21 @@ struct ByteNFABuilder: Sendable {
         try prepare(grammar, eagerBudget: Int.max).nfa
     }
 
+    /// The whole automaton, sharing (and extending) a cache of intersections with the caller.
+    static func build(_ grammar: GrammarDefinition, products: inout [[GrammarExpr]: ByteNFA]) throws -> ByteNFA {
+        var builder = try ByteNFABuilder(grammar: grammar)
+        builder.products = products
+        builder.requestFragment(grammar.root)
+        while let rule = builder.pendingRules.popLast() {
+            if !builder.built[rule] { try builder.buildFragment(rule) }
+        }
+        products = builder.products
+        guard NFATrim.isLive(builder.nfa, builder.nfa.ruleStart[grammar.root]) else {
+            throw GrammarError.invalidBounds("the grammar matches no string")
+        }
+        return builder.nfa
+    }
+
     /// The root fragment and others up to `eagerBudget` states; the rest on demand.
     static func prepare(_ grammar: GrammarDefinition, eagerBudget: Int = eagerStateBudget) throws -> ByteNFABuilder {
         var builder = try ByteNFABuilder(grammar: grammar)
@@ -208,7 +223,7 @@ struct ByteNFABuilder: Sendable {
         if copies > Self.regionThreshold && max.map({ $0 > 0 }) ?? true && Self.isCallFree(body) {
             var grammar = GrammarDefinition()
             grammar.root = grammar.addRule(named: "repeated", body)
-            let template = try ByteNFABuilder.build(grammar)
+            let template = try ByteNFABuilder.build(grammar, products: &products)
             if template.regions.isEmpty {
                 return try nfa.addRegion(template: template, min: min, max: max, entry: state)
             }
