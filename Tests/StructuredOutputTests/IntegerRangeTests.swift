@@ -42,4 +42,18 @@ struct IntegerRangeTests {
         matcher.reset()
         #expect(!matcher.accept(bytes: Array("-0".utf8)))
     }
+
+    @Test("a 16-digit bound stays small and exact at its edges")
+    func longBounds() throws {
+        let schema = #"{"type": "number", "minimum": 0, "maximum": 9007199254740991}"#
+        let grammar = try CompiledGrammar(.jsonSchema(schema), vocabulary: TestSupport.bytes)
+        #expect(grammar.automatonStateCount < 2_000)
+        for (text, expected) in [
+            ("9007199254740991", true), ("9007199254740992", false), ("8999999999999999.5", true),
+            ("9007199254740991.0", true), ("9007199254740991.01", false), ("10000000000000000", false),
+        ] {
+            let matcher = grammar.makeMatcher()
+            #expect((matcher.accept(bytes: Array(text.utf8)) && matcher.canEnd) == expected, "\(text)")
+        }
+    }
 }
