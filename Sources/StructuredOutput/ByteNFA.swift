@@ -20,6 +20,8 @@ struct ByteNFA: Sendable {
     var ruleFinal: [Int32] = []
     var ruleNames: [String] = []
     var root: Int32 = 0
+    /// Long bounded repetitions, whose states are virtual (see `ByteNFA+Regions`).
+    var regions: [CountedRegion] = []
 
     var stateCount: Int { byteEdges.count }
 
@@ -30,15 +32,25 @@ struct ByteNFA: Sendable {
         return Int32(byteEdges.count - 1)
     }
 
-    /// The states reachable through epsilon edges (not through calls), sorted.
+    /// The states reachable through epsilon edges (not through calls), sorted (virtual states first).
     func closure(_ states: [Int32]) -> [Int32] {
-        var seen = Set(states)
+        // Closures are small: a linear membership test beats hashing until they are not.
+        var seen: [Int32] = []
+        var set = Set<Int32>()
         var stack = states
+        func insert(_ state: Int32) -> Bool {
+            if !set.isEmpty { return set.insert(state).inserted }
+            if seen.contains(state) { return false }
+            seen.append(state)
+            if seen.count > 64 { set = Set(seen) }
+            return true
+        }
+        stack = stack.filter { insert($0) }
         while let state = stack.popLast() {
-            for next in epsilonEdges[Int(state)] where seen.insert(next).inserted {
+            for next in epsilonEdges(from: state) where insert(next) {
                 stack.append(next)
             }
         }
-        return seen.sorted()
+        return set.isEmpty ? seen.sorted() : set.sorted()
     }
 }

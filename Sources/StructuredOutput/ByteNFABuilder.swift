@@ -1,49 +1,109 @@
 /// Builds a `ByteNFA` from a `GrammarDefinition` (Thompson construction over bytes, appending after a state).
 ///
 /// A rule reference is inlined when the rule is not recursive and its expansion is small; otherwise it becomes a
-/// call edge to the rule's own fragment, so recursion and heavily shared rules cost one fragment each.
-struct ByteNFABuilder {
+/// call edge to the rule's own fragment, so recursion and heavily shared rules cost one fragment each. Fragments are
+/// built up to a state budget at compile time and the rest on first call (`buildFragment`), so a huge schema costs
+/// only the parts an output reaches.
+struct ByteNFABuilder: Sendable {
     /// The most NFA states one grammar may have.
     static let maxStates = 1_000_000
-    /// Rules whose inlined expansion would exceed this many byte edges get their own fragment.
-    static let inlineLimit = 2_000
+    /// A rule referenced from several places is inlined only if its expansion has at most this many byte edges;
+    /// bigger ones get their own fragment (called), so shared definitions are built once.
+    static let inlineLimit = 400
+    /// A rule referenced once is inlined up to this size; bigger ones are fragments, built when first called.
+    static let singleUseInlineLimit = 4_000
+    /// Fragments are built at compile time while the automaton is smaller than this.
+    static let eagerStateBudget = 20_000
 
-    private let grammar: GrammarDefinition
-    private var nfa = ByteNFA()
+    let grammar: GrammarDefinition
+    let analysis: GrammarAnalysis
+    var nfa = ByteNFA()
+    private var built: [Bool]
     private var recursive: [Bool]
+    private var singleUse: [Bool]
     private var sizeMemo: [Int?]
     private var pendingRules: [Int] = []
+    /// Intersections already computed (schemas repeat the same pattern and length on many properties).
+    private var products: [[GrammarExpr]: ByteNFA] = [:]
     private var scopes: [(tails: [GrammarExpr], built: [Int: (start: Int32, end: Int32)])] = []
 
+    /// The whole automaton, every fragment built.
     static func build(_ grammar: GrammarDefinition) throws -> ByteNFA {
-        var builder = ByteNFABuilder(grammar: grammar)
-        return try builder.run()
+        try prepare(grammar, eagerBudget: Int.max).nfa
     }
 
-    private init(grammar: GrammarDefinition) {
+    /// The whole automaton, sharing (and extending) a cache of intersections with the caller.
+    static func build(_ grammar: GrammarDefinition, products: inout [[GrammarExpr]: ByteNFA]) throws -> ByteNFA {
+        var builder = try ByteNFABuilder(grammar: grammar)
+        builder.products = products
+        builder.requestFragment(grammar.root)
+        while let rule = builder.pendingRules.popLast() {
+            if !builder.built[rule] { try builder.buildFragment(rule) }
+        }
+        products = builder.products
+        guard NFATrim.isLive(builder.nfa, builder.nfa.ruleStart[grammar.root]) else {
+            throw GrammarError.invalidBounds("the grammar matches no string")
+        }
+        return builder.nfa
+    }
+
+    /// The root fragment and others up to `eagerBudget` states; the rest on demand.
+    static func prepare(_ grammar: GrammarDefinition, eagerBudget: Int = eagerStateBudget) throws -> ByteNFABuilder {
+        var builder = try ByteNFABuilder(grammar: grammar)
+        guard builder.analysis.productive[grammar.root] else {
+            throw GrammarError.invalidBounds("the grammar matches no string")
+        }
+        builder.requestFragment(grammar.root)
+        while let rule = builder.pendingRules.popLast() {
+            if builder.built[rule] { continue }
+            if rule != grammar.root && builder.nfa.stateCount >= eagerBudget { continue }
+            try builder.buildFragment(rule)
+        }
+        guard NFATrim.isLive(builder.nfa, builder.nfa.ruleStart[grammar.root]) else {
+            throw GrammarError.invalidBounds("the grammar matches no string")
+        }
+        return builder
+    }
+
+    private init(grammar: GrammarDefinition) throws {
         self.grammar = grammar
-        recursive = Self.recursiveRules(grammar)
+        analysis = try GrammarAnalysis(grammar)
+        var edges: [[Int]] = []
+        var counts = Array(repeating: 0, count: grammar.rules.count)
+        for body in grammar.rules {
+            var refs: [Int] = []
+            Self.collectReferences(body, into: &refs)
+            for ref in refs { counts[ref] += 1 }
+            edges.append(refs)
+        }
+        recursive = Self.recursiveRules(edges)
+        singleUse = counts.map { $0 == 1 }
         sizeMemo = Array(repeating: nil, count: grammar.rules.count)
+        built = Array(repeating: false, count: grammar.rules.count)
         nfa.ruleStart = Array(repeating: -1, count: grammar.rules.count)
         nfa.ruleFinal = Array(repeating: -1, count: grammar.rules.count)
         nfa.ruleNames = grammar.names
         nfa.root = Int32(grammar.root)
     }
 
-    private mutating func run() throws -> ByteNFA {
-        try requestFragment(grammar.root)
-        while let rule = pendingRules.popLast() {
-            let end = try build(grammar.rules[rule], from: nfa.ruleStart[rule])
-            nfa.ruleFinal[rule] = end
-        }
-        try NFATrim.trim(&nfa)
-        try LeftRecursionCheck.check(nfa)
-        return nfa
+    func isBuilt(_ rule: Int) -> Bool { built[rule] }
+
+    /// Builds `rule`'s fragment (its start state already exists) and trims it.
+    mutating func buildFragment(_ rule: Int) throws {
+        precondition(!built[rule], "fragment built twice")
+        built[rule] = true
+        if nfa.ruleStart[rule] < 0 { nfa.ruleStart[rule] = nfa.addState() }
+        let first = nfa.stateCount
+        let start = try newState()
+        let end = try build(grammar.rules[rule], from: start)
+        nfa.ruleFinal[rule] = end
+        NFATrim.trim(&nfa, productive: analysis.productive, from: first)
+        if NFATrim.isLive(nfa, start) { nfa.epsilonEdges[Int(nfa.ruleStart[rule])].append(start) }
     }
 
-    private mutating func requestFragment(_ rule: Int) throws {
+    private mutating func requestFragment(_ rule: Int) {
         guard nfa.ruleStart[rule] < 0 else { return }
-        nfa.ruleStart[rule] = try newState()
+        nfa.ruleStart[rule] = nfa.addState()
         pendingRules.append(rule)
     }
 
@@ -61,6 +121,17 @@ struct ByteNFABuilder {
             let end = try newState()
             if !set.isEmpty { nfa.byteEdges[Int(state)].append(.init(bytes: set, target: end)) }
             return end
+        case .characters(let set):
+            return try buildCharacters(set, from: state)
+        case .intersection(let operands):
+            let template: ByteNFA
+            if let known = products[operands] {
+                template = known
+            } else {
+                template = try ProductAutomaton.template(operands)
+                products[operands] = template
+            }
+            return try copy(template, from: state)
         case .sequence(let parts):
             var current = state
             for part in parts { current = try build(part, from: current) }
@@ -78,7 +149,7 @@ struct ByteNFABuilder {
             return try buildRepeat(body, min: min, max: max, from: state)
         case .rule(let rule):
             if shouldInline(rule) { return try build(grammar.rules[rule], from: state) }
-            try requestFragment(rule)
+            requestFragment(rule)
             let end = try newState()
             nfa.callEdges[Int(state)].append(.init(rule: Int32(rule), target: end))
             return end
@@ -88,11 +159,16 @@ struct ByteNFABuilder {
                 nfa.epsilonEdges[Int(state)].append(fragment.start)
                 return fragment.end
             }
+            // Registered before its body is built, so tails may refer to each other (a loop through two tails).
             let start = try newState()
-            nfa.epsilonEdges[Int(state)].append(start)
-            let end = try build(scopes[scopes.count - 1].tails[index], from: start)
+            let end = try newState()
             scopes[scopes.count - 1].built[index] = (start, end)
+            nfa.epsilonEdges[Int(state)].append(start)
+            let bodyEnd = try build(scopes[scopes.count - 1].tails[index], from: start)
+            nfa.epsilonEdges[Int(bodyEnd)].append(end)
             return end
+        case .excluding:
+            throw GrammarError.unsupported("a complement outside an intersection")
         case .sharedScope(let tails, let body):
             scopes.append((tails, [:]))
             defer { scopes.removeLast() }
@@ -100,9 +176,59 @@ struct ByteNFABuilder {
         }
     }
 
+    /// Copies a call-free one-rule template after `state`; returns the copy of its final state.
+    private mutating func copy(_ template: ByteNFA, from state: Int32) throws -> Int32 {
+        guard nfa.stateCount + template.stateCount < Self.maxStates else {
+            throw GrammarError.tooLarge("more than \(Self.maxStates) automaton states")
+        }
+        let base = Int32(nfa.stateCount)
+        for _ in 0..<template.stateCount { _ = nfa.addState() }
+        for local in 0..<template.stateCount {
+            let mapped = Int(base) + local
+            nfa.byteEdges[mapped] = template.byteEdges[local].map { .init(bytes: $0.bytes, target: $0.target + base) }
+            nfa.epsilonEdges[mapped] = template.epsilonEdges[local].map { $0 + base }
+        }
+        nfa.epsilonEdges[Int(state)].append(template.ruleStart[0] + base)
+        return template.ruleFinal[0] + base
+    }
+
+    /// UTF-8 sequences with shared suffix states (the continuation bytes), and one edge per target from `state`.
+    private mutating func buildCharacters(_ set: CodepointSet, from state: Int32) throws -> Int32 {
+        let end = try newState()
+        var suffixStates: [[ByteSet]: Int32] = [[]: end]
+        func stateFor(_ suffix: ArraySlice<ByteSet>) throws -> Int32 {
+            if let known = suffixStates[Array(suffix)] { return known }
+            let next = try stateFor(suffix.dropFirst())
+            let created = try newState()
+            nfa.byteEdges[Int(created)].append(.init(bytes: suffix.first!, target: next))
+            suffixStates[Array(suffix)] = created
+            return created
+        }
+        var leads: [Int32: ByteSet] = [:]
+        for sequence in set.utf8Sequences() {
+            let target = try stateFor(sequence.dropFirst())
+            leads[target] = (leads[target] ?? ByteSet()).union(sequence[0])
+        }
+        for (target, bytes) in leads.sorted(by: { $0.key < $1.key }) {
+            nfa.byteEdges[Int(state)].append(.init(bytes: bytes, target: target))
+        }
+        return end
+    }
+
+    /// Repetitions with more copies than this (of a body without rule references) become counted regions.
+    static let regionThreshold = 24
+
     private mutating func buildRepeat(_ body: GrammarExpr, min: Int, max: Int?, from state: Int32) throws -> Int32 {
         let copies = Swift.max(min, max ?? min + 1)
-        if copies * Self.size(body, grammar, &sizeMemo, recursive) > Self.maxStates {
+        if copies > Self.regionThreshold && max.map({ $0 > 0 }) ?? true && Self.isCallFree(body) {
+            var grammar = GrammarDefinition()
+            grammar.root = grammar.addRule(named: "repeated", body)
+            let template = try ByteNFABuilder.build(grammar, products: &products)
+            if template.regions.isEmpty {
+                return try nfa.addRegion(template: template, min: min, max: max, entry: state)
+            }
+        }
+        if copies * Self.size(body, grammar, &sizeMemo, recursive, singleUse) > Self.maxStates {
             throw GrammarError.tooLarge("repetition of \(copies) copies")
         }
         var current = state
@@ -125,45 +251,53 @@ struct ByteNFABuilder {
     }
 
     private mutating func shouldInline(_ rule: Int) -> Bool {
-        !recursive[rule] && rule != grammar.root
-            && Self.ruleSize(rule, grammar, &sizeMemo, recursive) <= Self.inlineLimit
+        guard !recursive[rule] && rule != grammar.root else { return false }
+        let size = Self.ruleSize(rule, grammar, &sizeMemo, recursive, singleUse)
+        return size <= (singleUse[rule] ? Self.singleUseInlineLimit : Self.inlineLimit)
     }
 
     /// Byte edges of an expression with inlinable rules expanded (capped to avoid overflow).
     private static func size(
-        _ expr: GrammarExpr, _ grammar: GrammarDefinition, _ memo: inout [Int?], _ recursive: [Bool]
+        _ expr: GrammarExpr, _ grammar: GrammarDefinition, _ memo: inout [Int?], _ recursive: [Bool],
+        _ singleUse: [Bool]
     ) -> Int {
         let cap = 1 << 40
         switch expr {
         case .bytes: return 1
+        case .characters(let set): return 4 * set.ranges.count + 4
+        case .intersection(let parts):
+            return Swift.min(cap, parts.reduce(1) { $0 * size($1, grammar, &memo, recursive, singleUse) })
+        case .excluding(let body): return size(body, grammar, &memo, recursive, singleUse)
         case .sequence(let parts), .choice(let parts):
-            return Swift.min(cap, parts.reduce(1) { $0 + size($1, grammar, &memo, recursive) })
+            return Swift.min(cap, parts.reduce(1) { $0 + size($1, grammar, &memo, recursive, singleUse) })
         case .repeat(let body, let min, let max):
-            return Swift.min(cap, size(body, grammar, &memo, recursive) * Swift.max(1, Swift.max(min, max ?? min + 1)))
+            let copies = Swift.max(1, Swift.max(min, max ?? min + 1))
+            let bodySize = size(body, grammar, &memo, recursive, singleUse)
+            if copies > regionThreshold && isCallFree(body) { return bodySize + 2 }
+            return Swift.min(cap, bodySize * copies)
         case .rule(let rule):
             if recursive[rule] { return 1 }
-            let ruleSize = ruleSize(rule, grammar, &memo, recursive)
-            return ruleSize <= inlineLimit ? ruleSize : 1
+            let ruleSize = ruleSize(rule, grammar, &memo, recursive, singleUse)
+            return ruleSize <= (singleUse[rule] ? singleUseInlineLimit : inlineLimit) ? ruleSize : 1
         case .sharedTail: return 1
         case .sharedScope(let tails, let body):
-            return Swift.min(cap, (tails + [body]).reduce(0) { $0 + size($1, grammar, &memo, recursive) })
+            return Swift.min(cap, (tails + [body]).reduce(0) { $0 + size($1, grammar, &memo, recursive, singleUse) })
         }
     }
 
     private static func ruleSize(
-        _ rule: Int, _ grammar: GrammarDefinition, _ memo: inout [Int?], _ recursive: [Bool]
+        _ rule: Int, _ grammar: GrammarDefinition, _ memo: inout [Int?], _ recursive: [Bool], _ singleUse: [Bool]
     ) -> Int {
         if let known = memo[rule] { return known }
-        let value = size(grammar.rules[rule], grammar, &memo, recursive)
+        memo[rule] = 1 << 40  // guards against cycles (recursive rules are never expanded here)
+        let value = size(grammar.rules[rule], grammar, &memo, recursive, singleUse)
         memo[rule] = value
         return value
     }
 
     /// Rules that can reach themselves through references (Tarjan's strongly connected components).
-    private static func recursiveRules(_ grammar: GrammarDefinition) -> [Bool] {
-        let count = grammar.rules.count
-        var edges: [[Int]] = Array(repeating: [], count: count)
-        for (index, body) in grammar.rules.enumerated() { collectReferences(body, into: &edges[index]) }
+    private static func recursiveRules(_ edges: [[Int]]) -> [Bool] {
+        let count = edges.count
         var result = Array(repeating: false, count: count)
         var index = Array(repeating: -1, count: count)
         var low = Array(repeating: 0, count: count)
@@ -200,9 +334,22 @@ struct ByteNFABuilder {
         return result
     }
 
+    /// No rule references or shared tails (so the body can be built as a template on its own).
+    static func isCallFree(_ expr: GrammarExpr) -> Bool {
+        switch expr {
+        case .bytes, .characters: true
+        case .sequence(let parts), .choice(let parts), .intersection(let parts): parts.allSatisfy(isCallFree)
+        case .excluding(let body): isCallFree(body)
+        case .repeat(let body, _, _): isCallFree(body)
+        case .rule, .sharedTail, .sharedScope: false
+        }
+    }
+
     private static func collectReferences(_ expr: GrammarExpr, into refs: inout [Int]) {
         switch expr {
-        case .bytes: break
+        case .bytes, .characters: break
+        case .intersection(let parts): for part in parts { collectReferences(part, into: &refs) }
+        case .excluding(let body): collectReferences(body, into: &refs)
         case .sequence(let parts), .choice(let parts): for part in parts { collectReferences(part, into: &refs) }
         case .repeat(let body, _, _): collectReferences(body, into: &refs)
         case .sharedTail: break

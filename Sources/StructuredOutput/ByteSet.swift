@@ -12,7 +12,15 @@ struct ByteSet: Hashable, Sendable {
     }
 
     init(range: ClosedRange<UInt8>) {
-        for byte in range { insert(byte) }
+        func bits(_ word: Int) -> UInt64 {
+            let low = max(Int(range.lowerBound), word * 64)
+            let high = min(Int(range.upperBound), word * 64 + 63)
+            guard low <= high else { return 0 }
+            let count = high - low + 1
+            let run: UInt64 = count == 64 ? ~0 : (1 << UInt64(count)) - 1
+            return run << UInt64(low - word * 64)
+        }
+        words = (bits(0), bits(1), bits(2), bits(3))
     }
 
     init<S: Sequence>(bytes: S) where S.Element == UInt8 {
@@ -44,7 +52,17 @@ struct ByteSet: Hashable, Sendable {
 
     func union(_ other: ByteSet) -> ByteSet {
         var result = self
-        result.words = (words.0 | other.words.0, words.1 | other.words.1, words.2 | other.words.2, words.3 | other.words.3)
+        result.words = (
+            words.0 | other.words.0, words.1 | other.words.1, words.2 | other.words.2, words.3 | other.words.3
+        )
+        return result
+    }
+
+    func intersection(_ other: ByteSet) -> ByteSet {
+        var result = self
+        result.words = (
+            words.0 & other.words.0, words.1 & other.words.1, words.2 & other.words.2, words.3 & other.words.3
+        )
         return result
     }
 
@@ -56,8 +74,22 @@ struct ByteSet: Hashable, Sendable {
         return result
     }
 
+    func isSubset(of other: ByteSet) -> Bool {
+        words.0 & ~other.words.0 == 0 && words.1 & ~other.words.1 == 0 && words.2 & ~other.words.2 == 0
+            && words.3 & ~other.words.3 == 0
+    }
+
     var count: Int {
         words.0.nonzeroBitCount + words.1.nonzeroBitCount + words.2.nonzeroBitCount + words.3.nonzeroBitCount
+    }
+
+    /// The smallest member (nil if empty).
+    var first: UInt8? {
+        if words.0 != 0 { return UInt8(words.0.trailingZeroBitCount) }
+        if words.1 != 0 { return UInt8(64 + words.1.trailingZeroBitCount) }
+        if words.2 != 0 { return UInt8(128 + words.2.trailingZeroBitCount) }
+        if words.3 != 0 { return UInt8(192 + words.3.trailingZeroBitCount) }
+        return nil
     }
 
     /// The members in increasing order.

@@ -81,8 +81,22 @@ struct CodepointSet: Hashable, Sendable {
         return result
     }
 
-    /// The UTF-8 encodings of the members as byte expressions; surrogates (not scalars) are left out.
+    /// The UTF-8 encodings of the members; surrogates (not scalars) are left out.
     func utf8Expr() -> GrammarExpr {
+        if let last = ranges.last, last.upperBound < 0x80 {
+            var set = ByteSet()
+            for range in ranges { set = set.union(ByteSet(range: UInt8(range.lowerBound)...UInt8(range.upperBound))) }
+            return .bytes(set)
+        }
+        return ranges.isEmpty ? .nothing : .characters(self)
+    }
+
+    /// The UTF-8 encodings as a choice of byte sequences (for tests; the NFA builder shares suffixes instead).
+    func utf8Sequences() -> [[ByteSet]] {
+        subtracting(CodepointSet(ranges: [0xD800...0xDFFF])).ranges.flatMap(UTF8Ranges.split)
+    }
+
+    func utf8ChoiceExpr() -> GrammarExpr {
         var alternatives: [GrammarExpr] = []
         var singleBytes = ByteSet()
         let encodable = subtracting(CodepointSet(ranges: [0xD800...0xDFFF]))

@@ -1,15 +1,17 @@
 /// A grammar compiled against one vocabulary: immutable, Sendable, and cacheable by (spec, vocabulary).
 ///
-/// Compilation builds the byte NFA; the DFA and masks are built lazily by each matcher's runtime.
+/// Compilation builds the byte NFA up to a budget; the rest of it, the DFA and the masks are built lazily by each
+/// matcher's runtime.
 public final class CompiledGrammar: Sendable {
     public let spec: GrammarSpec
     public let vocabulary: TokenVocabulary
-    let nfa: ByteNFA
+    /// The automaton built so far, and what builds the rest on demand (each matcher's runtime grows its own copy).
+    let seed: ByteNFABuilder
 
     public init(_ spec: GrammarSpec, vocabulary: TokenVocabulary) throws {
         self.spec = spec
         self.vocabulary = vocabulary
-        nfa = try ByteNFABuilder.build(Self.definition(spec))
+        seed = try ByteNFABuilder.prepare(Self.definition(spec))
     }
 
     /// The grammar over bytes that `spec` denotes.
@@ -32,8 +34,11 @@ public final class CompiledGrammar: Sendable {
         return grammar
     }
 
+    /// NFA states after compilation (a size measure for tests and benchmarks).
+    public var automatonStateCount: Int { seed.nfa.stateCount }
+
     /// A fresh matcher at the start of the output, with its own lazily built automaton.
     public func makeMatcher() -> GrammarMatcher {
-        GrammarMatcher(runtime: GrammarRuntime(nfa: nfa, vocabulary: vocabulary))
+        GrammarMatcher(runtime: GrammarRuntime(nfa: seed.nfa, builder: seed, vocabulary: vocabulary))
     }
 }

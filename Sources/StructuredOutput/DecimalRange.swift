@@ -14,8 +14,9 @@ enum DecimalRange {
             if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
                 let exponent = Int(text[text.index(after: e)...])!
                 var digits = String(text[..<e]).filter { $0 != "." }
-                let point = (text[..<e].firstIndex(of: ".").map { text.distance(from: text.startIndex, to: $0) }
-                    ?? text.distance(from: text.startIndex, to: e)) + exponent
+                let point =
+                    (text[..<e].firstIndex(of: ".").map { text.distance(from: text.startIndex, to: $0) }
+                        ?? text.distance(from: text.startIndex, to: e)) + exponent
                 if point <= 0 {
                     text = "0." + String(repeating: "0", count: -point) + digits
                 } else {
@@ -61,7 +62,8 @@ enum DecimalRange {
             let lowPart = (low ?? 0) >= 0 ? (low ?? 0) : 0
             let lowInclusive = (low ?? 0) >= 0 ? !(bounds.lowExclusive && low != nil) : true
             alternatives.append(
-                try nonNegative(low: Decimal(lowPart), lowInclusive: lowInclusive,
+                try nonNegative(
+                    low: Decimal(lowPart), lowInclusive: lowInclusive,
                     high: try high.map(Decimal.init), highInclusive: !bounds.highExclusive))
         }
         // x < 0, written as -y with y > 0.
@@ -70,31 +72,52 @@ enum DecimalRange {
             let yLowInclusive = yLow > 0 ? !bounds.highExclusive : false
             let yHigh = try low.map { try Decimal(-$0) }
             alternatives.append(
-                .concat([.literal("-"),
-                    try nonNegative(low: Decimal(yLow), lowInclusive: yLowInclusive, high: yHigh,
-                        highInclusive: !bounds.lowExclusive)]))
+                .concat([
+                    .literal("-"),
+                    try nonNegative(
+                        low: Decimal(yLow), lowInclusive: yLowInclusive, high: yHigh,
+                        highInclusive: !bounds.lowExclusive),
+                ]))
         }
         return .oneOf(alternatives)
     }
 
-    private static func nonNegative(low: Decimal, lowInclusive: Bool, high: Decimal?, highInclusive: Bool) -> GrammarExpr {
-        let atLow = GrammarExpr.concat([IntegerRange.expr(low: low.integer, high: low.integer),
-            atLeast(low.fraction, lowInclusive).expr])
+    private static func nonNegative(low: Decimal, lowInclusive: Bool, high: Decimal?, highInclusive: Bool)
+        -> GrammarExpr
+    {
+        let atLow = GrammarExpr.concat([
+            IntegerRange.expr(low: low.integer, high: low.integer),
+            atLeast(low.fraction, lowInclusive).expr,
+        ])
         guard let high else {
-            return .oneOf([atLow, .concat([IntegerRange.expr(low: low.integer + 1, high: nil), .optional(.concat([.literal("."), digit, anyDigits]))])])
+            return .oneOf([
+                atLow,
+                .concat([
+                    IntegerRange.expr(low: low.integer + 1, high: nil),
+                    .optional(.concat([.literal("."), digit, anyDigits])),
+                ]),
+            ])
         }
         if low.integer == high.integer {
-            return .concat([IntegerRange.expr(low: low.integer, high: low.integer),
-                between(low.fraction, lowInclusive, high.fraction, highInclusive).expr])
+            return .concat([
+                IntegerRange.expr(low: low.integer, high: low.integer),
+                between(low.fraction, lowInclusive, high.fraction, highInclusive).expr,
+            ])
         }
         if low.integer > high.integer { return .nothing }
         var alternatives = [atLow]
         if high.integer - low.integer >= 2 {
-            alternatives.append(.concat([IntegerRange.expr(low: low.integer + 1, high: high.integer - 1),
-                .optional(.concat([.literal("."), digit, anyDigits]))]))
+            alternatives.append(
+                .concat([
+                    IntegerRange.expr(low: low.integer + 1, high: high.integer - 1),
+                    .optional(.concat([.literal("."), digit, anyDigits])),
+                ]))
         }
-        alternatives.append(.concat([IntegerRange.expr(low: high.integer, high: high.integer),
-            atMost(high.fraction, highInclusive).expr]))
+        alternatives.append(
+            .concat([
+                IntegerRange.expr(low: high.integer, high: high.integer),
+                atMost(high.fraction, highInclusive).expr,
+            ]))
         return .oneOf(alternatives)
     }
 
@@ -103,7 +126,9 @@ enum DecimalRange {
         guard let first = d.first else {
             return inclusive
                 ? Fraction(allowsNone: true, digits: .concat([digit, anyDigits]))
-                : Fraction(allowsNone: false, digits: .concat([.star(.literal("0")), .bytes(ByteSet(range: 0x31...0x39)), anyDigits]))
+                : Fraction(
+                    allowsNone: false,
+                    digits: .concat([.star(.literal("0")), .bytes(ByteSet(range: 0x31...0x39)), anyDigits]))
         }
         var alternatives: [GrammarExpr] = []
         if first < 0x39 { alternatives.append(.concat([.bytes(ByteSet(range: (first + 1)...0x39)), anyDigits])) }

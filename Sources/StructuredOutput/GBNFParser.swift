@@ -54,7 +54,8 @@ struct GBNFParser {
 
     private func matches(_ text: String) -> Bool {
         let expected = Array(text.unicodeScalars)
-        return position + expected.count <= scalars.count && Array(scalars[position..<position + expected.count]) == expected
+        return position + expected.count <= scalars.count
+            && Array(scalars[position..<position + expected.count]) == expected
     }
 
     private static func isNameCharacter(_ c: Unicode.Scalar) -> Bool {
@@ -123,9 +124,15 @@ struct GBNFParser {
         var item = atom
         while let c = peek {
             switch c {
-            case "*": item = .star(item); position += 1
-            case "+": item = .repeat(item, min: 1, max: nil); position += 1
-            case "?": item = .optional(item); position += 1
+            case "*":
+                item = .star(item)
+                position += 1
+            case "+":
+                item = .repeat(item, min: 1, max: nil)
+                position += 1
+            case "?":
+                item = .optional(item)
+                position += 1
             case "{":
                 let start = position
                 position += 1
@@ -143,7 +150,8 @@ struct GBNFParser {
                 position += 1
                 if let high, high < low { throw GrammarError.syntax("repetition has min > max", position: start) }
                 if low > RegexParser.maxRepeat || (high ?? 0) > RegexParser.maxRepeat {
-                    throw GrammarError.invalidBounds("repetition count over \(RegexParser.maxRepeat) at position \(start)")
+                    throw GrammarError.invalidBounds(
+                        "repetition count over \(RegexParser.maxRepeat) at position \(start)")
                 }
                 item = .repeat(item, min: low, max: high)
             default: return item
@@ -173,7 +181,10 @@ struct GBNFParser {
             var bytes: [UInt8] = []
             while true {
                 guard let d = peek else { throw GrammarError.syntax("unterminated literal", position: start) }
-                if d == "\"" { position += 1; break }
+                if d == "\"" {
+                    position += 1
+                    break
+                }
                 let scalar = try parseCharacter()
                 bytes += Array(String(Character(Unicode.Scalar(scalar)!)).utf8)
             }
@@ -181,11 +192,17 @@ struct GBNFParser {
         case "[":
             position += 1
             var negated = false
-            if peek == "^" { negated = true; position += 1 }
+            if peek == "^" {
+                negated = true
+                position += 1
+            }
             var set = CodepointSet()
             while true {
                 guard let d = peek else { throw GrammarError.syntax("unterminated character class", position: start) }
-                if d == "]" { position += 1; break }
+                if d == "]" {
+                    position += 1
+                    break
+                }
                 let low = try parseCharacter()
                 if peek == "-", position + 1 < scalars.count, scalars[position + 1] != "]" {
                     position += 1

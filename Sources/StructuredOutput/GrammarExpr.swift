@@ -5,14 +5,20 @@
 indirect enum GrammarExpr: Hashable, Sendable {
     /// One byte from the set (an empty set matches nothing).
     case bytes(ByteSet)
+    /// One Unicode scalar from the set, as its UTF-8 bytes (built with shared continuation-byte states).
+    case characters(CodepointSet)
     case sequence([GrammarExpr])
     case choice([GrammarExpr])
     /// `max == nil` is unbounded.
     case `repeat`(GrammarExpr, min: Int, max: Int?)
     case rule(Int)
+    /// Strings every operand matches (operands may not refer to rules).
+    case intersection([GrammarExpr])
+    /// Only as an operand of `intersection`: strings the expression does NOT match (the complement).
+    case excluding(GrammarExpr)
     /// Tail `index` of the innermost `sharedScope`: built once and reached from several places. Only valid where
     /// every use is followed by the same continuation (the rest of one object's member list), so sharing the
-    /// automaton fragment adds no strings.
+    /// automaton fragment adds no strings. Tails may refer to each other, even in a loop.
     case sharedTail(Int)
     /// Scopes `sharedTail` indices: every time this is built (a repetition copy, an inlined rule) its tails are built
     /// afresh. Tails are stored here once so that traversals stay linear in the expression's size.

@@ -16,7 +16,9 @@ extension GrammarRuntime {
             return
         }
         let words = vocabulary.maskWordCount
-        if mask.count != words { mask = Array(repeating: 0, count: words) } else {
+        if mask.count != words {
+            mask = Array(repeating: 0, count: words)
+        } else {
             for index in 0..<words { mask[index] = 0 }
         }
         var canEnd = false
@@ -75,36 +77,93 @@ extension GrammarRuntime {
 
     func innerMask(_ state: Int32) -> InnerMask {
         if let known = innerMasks[Int(state)] { return known }
+        let key = canonicalKey(state)
+        if let key, let shared = canonicalMasks[key] {
+            innerMasks[Int(state)] = shared
+            return shared
+        }
         let computed = computeInnerMask(state)
+        if let key, !computed.exits.contains(where: { dfaSets[Int($0.state)].first ?? 0 < 0 }) {
+            canonicalMasks[key] = computed
+        }
         innerMasks[Int(state)] = computed
         return computed
     }
 
-    /// One forward pass over the trie in preorder, keeping the DFA state per depth.
+    /// Whether `next` (reached from `from` on `byte`) may loop: the byte leads back to `next` itself, or `next` is a
+    /// counted state one copy on from `from`'s counterpart.
+    @inline(__always)
+    private func isLoopCandidate(_ from: Int32, _ next: Int32, _ byte: UInt8) -> Bool {
+        let again = transition(next, byte)
+        if again == next { return true }
+        guard let first = dfaSets[Int(next)].first, ByteNFA.isVirtual(first) else { return false }
+        return again >= 0 && dfaSets[Int(again)].count == dfaSets[Int(next)].count
+    }
+
+    /// For a state inside counted regions: its NFA set with each copy index replaced by how many copies remain
+    /// before the minimum and the maximum, clamped past the longest token. States with equal keys allow the same
+    /// tokens (each copy takes at least one byte), so the positions of a long `maxLength` string share one walk.
+    private func canonicalKey(_ state: Int32) -> [Int64]? {
+        let members = dfaSets[Int(state)]
+        guard let first = members.first, first < 0 else { return nil }
+        let clamp = vocabulary.trie.maxDepth + 1
+        var key: [Int64] = []
+        for member in members {
+            guard ByteNFA.isVirtual(member) else {
+                key.append(Int64(member))
+                continue
+            }
+            let (index, copy, local) = nfa.decode(member)
+            let region = nfa.regions[index]
+            if region.nullableBody { return nil }
+            let toMin = Swift.min(Swift.max(0, region.min - copy), clamp)
+            let toMax = region.max.map { Swift.min($0 - copy, clamp) } ?? clamp + 1
+            key.append(-1 - (Int64(index) << 40 | Int64(local) << 24 | Int64(toMin) << 12 | Int64(toMax)))
+        }
+        return key
+    }
+
+    /// One forward pass over the trie in preorder, keeping the DFA state per depth. A subtree whose bytes all loop
+    /// on the current state (string contents, mostly) is accepted whole without visiting it.
     private func computeInnerMask(_ start: Int32) -> InnerMask {
         let trie = vocabulary.trie
         var bits = [UInt32](repeating: 0, count: vocabulary.maskWordCount)
         var exits: [(trieNode: Int32, state: Int32)] = []
         var stateAt = [Int32](repeating: -1, count: trie.maxDepth + 1)
         stateAt[0] = start
-        var node = 1
-        let count = trie.nodeCount
-        while node < count {
-            let depth = Int(trie.depth[node])
-            let next = transition(stateAt[depth - 1], trie.byte[node])
-            if next < 0 {
-                node = Int(trie.subtreeEnd[node])
-                continue
+        trie.withBuffers { t in
+            bits.withUnsafeMutableBufferPointer { bits in
+                var node = 1
+                while node < t.count {
+                    let level = Int(t.depth[node])
+                    let from = stateAt[level - 1]
+                    var next = transitions[Int(from) << 8 | Int(t.byte[node])]
+                    if next == -2 { next = computeTransition(from, t.byte[node]) }
+                    if next < 0 {
+                        node = Int(t.subtreeEnd[node])
+                        continue
+                    }
+                    stateAt[level] = next
+                    let end = Int(t.subtreeEnd[node])
+                    let exitCapable = dfaAccepting[Int(next)] || dfaHasCalls[Int(next)]
+                    // Only states that loop (or shift a count) on the byte that reached them are worth all 256
+                    // transitions; the subtree is accepted whole if its bytes keep looping and the count has room.
+                    if end - node > 8 && !exitCapable && isLoopCandidate(from, next, t.byte[node]),
+                        case let loop = shiftLoop(next), Int(t.height[node]) <= loop.room,
+                        t.descendantBytes[node].isSubset(of: loop.bytes)
+                    {
+                        trie.addSubtree(node, t, into: bits)
+                        node = end
+                        continue
+                    }
+                    for index in Int(t.tokenStart[node])..<Int(t.tokenStart[node + 1]) {
+                        let token = Int(t.tokenIDs[index])
+                        bits[token >> 5] |= 1 << UInt32(token & 31)
+                    }
+                    if exitCapable && end > node + 1 { exits.append((Int32(node), next)) }
+                    node += 1
+                }
             }
-            stateAt[depth] = next
-            for index in Int(trie.tokenStart[node])..<Int(trie.tokenStart[node + 1]) {
-                let token = Int(trie.tokenIDs[index])
-                bits[token >> 5] |= 1 << UInt32(token & 31)
-            }
-            if (dfaAccepting[Int(next)] || dfaHasCalls[Int(next)]) && trie.subtreeEnd[node] > node + 1 {
-                exits.append((Int32(node), next))
-            }
-            node += 1
         }
         return InnerMask(bits: bits, exits: exits)
     }

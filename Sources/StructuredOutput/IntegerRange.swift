@@ -33,33 +33,49 @@ enum IntegerRange {
         let highDigits = high.map { Array(String($0).utf8) }
         let maxLength = highDigits?.count ?? lowDigits.count
         for length in lowDigits.count...maxLength {
-            let lo = length == lowDigits.count ? lowDigits : [UInt8(ascii: "1")] + Array(repeating: 0x30, count: length - 1)
-            let hi = (highDigits != nil && length == highDigits!.count) ? highDigits! : Array(repeating: 0x39, count: length)
+            let lo =
+                length == lowDigits.count ? lowDigits : [UInt8(ascii: "1")] + Array(repeating: 0x30, count: length - 1)
+            let hi =
+                (highDigits != nil && length == highDigits!.count) ? highDigits! : Array(repeating: 0x39, count: length)
             alternatives.append(sameLength(lo, hi))
         }
         if high == nil {
             // Longer than `low`: any number with more digits.
             let digit = GrammarExpr.bytes(ByteSet(range: 0x30...0x39))
-            alternatives.append(.concat([.bytes(ByteSet(range: 0x31...0x39)), .repeat(digit, min: lowDigits.count, max: nil)]))
+            alternatives.append(
+                .concat([.bytes(ByteSet(range: 0x31...0x39)), .repeat(digit, min: lowDigits.count, max: nil)]))
         }
         return .oneOf(alternatives)
     }
 
     /// Digit strings of one length between `lo` and `hi` inclusive (`lo <= hi` as numbers).
+    ///
+    /// Only one side recurses at each digit (a full side joins the middle range), so the expression grows with the
+    /// square of the length, not exponentially.
     private static func sameLength(_ lo: [UInt8], _ hi: [UInt8]) -> GrammarExpr {
         guard let first = lo.first, let last = hi.first else { return .empty }
+        let digit = GrammarExpr.bytes(ByteSet(range: 0x30...0x39))
         if lo.count == 1 { return .bytes(ByteSet(range: first...last)) }
         let restLo = Array(lo.dropFirst())
         let restHi = Array(hi.dropFirst())
         if first == last { return .concat([.literal([first]), sameLength(restLo, restHi)]) }
-        let nines = Array(repeating: UInt8(0x39), count: restLo.count)
-        let zeros = Array(repeating: UInt8(0x30), count: restLo.count)
-        var alternatives = [GrammarExpr.concat([.literal([first]), sameLength(restLo, nines)])]
-        if last - first >= 2 {
-            let digit = GrammarExpr.bytes(ByteSet(range: 0x30...0x39))
-            alternatives.append(.concat([.bytes(ByteSet(range: (first + 1)...(last - 1))), .repeat(digit, min: restLo.count, max: restLo.count)]))
+        let lowFull = restLo.allSatisfy { $0 == 0x30 }
+        let highFull = restHi.allSatisfy { $0 == 0x39 }
+        var alternatives: [GrammarExpr] = []
+        if !lowFull {
+            let nines = Array(repeating: UInt8(0x39), count: restLo.count)
+            alternatives.append(.concat([.literal([first]), sameLength(restLo, nines)]))
         }
-        alternatives.append(.concat([.literal([last]), sameLength(zeros, restHi)]))
+        let middleLow = lowFull ? first : first + 1
+        let middleHigh = highFull ? last : last - 1
+        if middleLow <= middleHigh {
+            alternatives.append(
+                .concat([.bytes(ByteSet(range: middleLow...middleHigh)), .repeat(digit, min: restLo.count, max: restLo.count)]))
+        }
+        if !highFull {
+            let zeros = Array(repeating: UInt8(0x30), count: restLo.count)
+            alternatives.append(.concat([.literal([last]), sameLength(zeros, restHi)]))
+        }
         return .oneOf(alternatives)
     }
 }

@@ -24,6 +24,13 @@ enum JSONGrammar {
     /// One character of a JSON string as written: an unescaped scalar or an escape sequence.
     /// `surrogateEscapes` allows `\uD800`–`\uDFFF` (two of them make one character, so length counts need them off).
     static func stringCharacter(surrogateEscapes: Bool) -> GrammarExpr {
+        surrogateEscapes ? anyCharacter : nonSurrogateCharacter
+    }
+
+    private static let anyCharacter = makeStringCharacter(surrogateEscapes: true)
+    private static let nonSurrogateCharacter = makeStringCharacter(surrogateEscapes: false)
+
+    private static func makeStringCharacter(surrogateEscapes: Bool) -> GrammarExpr {
         let plain = CodepointSet(ranges: [0...0x1F, 0x22...0x22, 0x5C...0x5C]).inverted().utf8Expr()
         let simple = GrammarExpr.concat([.literal("\\"), .bytes(ByteSet(bytes: Array("\"\\/bfnrt".utf8)))])
         let unicode: GrammarExpr
@@ -42,7 +49,9 @@ enum JSONGrammar {
         return .oneOf([plain, simple, unicode])
     }
 
-    static let anyString = GrammarExpr.concat([.literal("\""), .star(stringCharacter(surrogateEscapes: true)), .literal("\"")])
+    static let anyString = GrammarExpr.concat([
+        .literal("\""), .star(stringCharacter(surrogateEscapes: true)), .literal("\""),
+    ])
 
     private static let digit = GrammarExpr.bytes(ByteSet(range: 0x30...0x39))
     private static let nonZeroDigit = GrammarExpr.bytes(ByteSet(range: 0x31...0x39))

@@ -41,6 +41,12 @@ extension JSONSchemaCompiler {
         if tuple.isEmpty {
             if restExpr == .nothing || restMax == 0 {
                 body = .empty
+            } else if restMin == 0 && restMax == nil {
+                // `(item (sep item)*)?` with the item built once: tail 0 is `item, then tail 1`, tail 1 `(sep tail 0)?`.
+                let tails: [GrammarExpr] = [
+                    .concat([restExpr, .sharedTail(1)]), .optional(.concat([JSONGrammar.separator, .sharedTail(0)])),
+                ]
+                body = .sharedScope(tails: tails, body: .optional(.sharedTail(0)))
             } else {
                 let more = GrammarExpr.repeat(
                     .concat([JSONGrammar.separator, restExpr]), min: max(0, restMin - 1), max: restMax.map { $0 - 1 })
@@ -48,7 +54,8 @@ extension JSONSchemaCompiler {
                 body = restMin == 0 ? .optional(list) : list
             }
         } else {
-            body = restExpr == .nothing
+            body =
+                restExpr == .nothing
                 ? .empty
                 : .repeat(.concat([JSONGrammar.separator, restExpr]), min: restMin, max: restMax)
             for index in stride(from: tupleExprs.count - 1, through: 0, by: -1) {

@@ -29,7 +29,9 @@ extension JSONSchemaCompiler {
                     baseMembers.removeAll { $0.key == "allOf" }
                     base = .object(baseMembers)
                 }
-                for part in nested?.arrayValue ?? [] { base = try merge(base, part, depth: depth + 1) }
+                var parts = JSONValue.object([])
+                for part in nested?.arrayValue ?? [] { parts = try merge(parts, part, depth: depth + 1) }
+                base = try merge(parts, base, depth: depth + 1)
                 return side == 0 ? try merge(base, right, depth: depth + 1) : try merge(left, base, depth: depth + 1)
             }
         }

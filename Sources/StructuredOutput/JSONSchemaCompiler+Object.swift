@@ -2,28 +2,37 @@ extension JSONSchemaCompiler {
     /// `type: object`: the defined properties in definition order (required ones present, optional ones may be
     /// skipped), then additional properties whose names differ from every defined one.
     mutating func object(_ schema: JSONValue) throws -> GrammarExpr {
-        for keyword in ["propertyNames", "dependencies", "dependentRequired", "dependentSchemas"]
-        where schema[keyword] != nil {
+        for keyword in ["propertyNames"] where schema[keyword] != nil {
             throw GrammarError.unsupported(keyword)
         }
-        if let patterns = schema["patternProperties"]?.objectMembers, !patterns.isEmpty {
-            throw GrammarError.unsupported("patternProperties")
-        }
+        let patterns = schema["patternProperties"]?.objectMembers ?? []
         var properties = schema["properties"]?.objectMembers ?? []
         var additional = schema["additionalProperties"] ?? .bool(true)
-        if schema["unevaluatedProperties"] == .bool(false) { additional = .bool(false) }
-        else if let unevaluated = schema["unevaluatedProperties"], unevaluated != .bool(true) {
+        if schema["unevaluatedProperties"] == .bool(false) {
+            additional = .bool(false)
+        } else if let unevaluated = schema["unevaluatedProperties"], unevaluated != .bool(true) {
             throw GrammarError.unsupported("unevaluatedProperties with a schema")
         }
         let required = (schema["required"]?.arrayValue ?? []).compactMap(\.stringValue)
+        let matchers = try patterns.map { try RegexMatcher($0.key, search: true) }
         for name in required where !properties.contains(where: { $0.key == name }) {
-            properties.append(.init(key: name, value: additional))
+            // A required name not defined here takes its patterns' schemas (merged below) or the additional one.
+            let matched = matchers.contains { $0.matches(name) }
+            properties.append(.init(key: name, value: matched ? .bool(true) : additional))
         }
         let minProperties = try count(schema, "minProperties") ?? 0
         let maxProperties = try count(schema, "maxProperties")
-        let possible = additional == .bool(false) ? properties.count : Int.max
-        if minProperties > required.count || (maxProperties.map { $0 < possible } ?? false) {
+        let possible = additional == .bool(false) && patterns.isEmpty ? properties.count : Int.max
+        let nonEmpty = minProperties == 1 && required.isEmpty
+        if (minProperties > required.count && !nonEmpty) || (maxProperties.map { $0 < possible } ?? false) {
             throw GrammarError.unsupported("minProperties/maxProperties beyond the required/defined properties")
+        }
+        // A defined property that a pattern also matches must satisfy both schemas.
+        for (index, property) in properties.enumerated() {
+            let matching = zip(matchers, patterns).filter { $0.0.matches(property.key) }.map(\.1.value)
+            if !matching.isEmpty {
+                properties[index].value = .object([.init(key: "allOf", value: .array([property.value] + matching))])
+            }
         }
 
         var members: [(expr: GrammarExpr, required: Bool)] = []
@@ -34,67 +43,162 @@ extension JSONSchemaCompiler {
                 if isRequired { return .nothing }
                 continue
             }
-            members.append((.concat([.literal(JSONValue.quoted(property.key)), JSONGrammar.colon, valueExpr]), isRequired))
+            members.append(
+                (.concat([.literal(JSONValue.quoted(property.key)), JSONGrammar.colon, valueExpr]), isRequired))
         }
-        var extra: GrammarExpr?
+        let names = properties.map(\.key)
+        var extras: [GrammarExpr] = []
+        if !patterns.isEmpty {
+            extras = try patternMembers(patterns, matchers: matchers, names: names, additional: additional)
+        } else if additional != .bool(false) {
+            let valueExpr = try value(additional)
+            if valueExpr != .nothing {
+                extras.append(.concat([Self.keyExcluding(names), JSONGrammar.colon, valueExpr]))
+            }
+        }
+        let extra: GrammarExpr? = extras.isEmpty ? nil : .oneOf(extras)
+        if nonEmpty && members.isEmpty && extra == nil { return .nothing }
+        return .concat([
+            .literal("{"), JSONGrammar.whitespace, Self.memberList(members, extra: extra, nonEmpty: nonEmpty),
+            JSONGrammar.whitespace, .literal("}"),
+        ])
+    }
+
+    /// Members whose names match `patternProperties`: each pattern's names (less the defined ones) with its schema.
+    /// Exact when other names are not allowed (`additionalProperties: false`) or every pattern's schema equals the
+    /// additional one, and when no name can match two patterns with different schemas.
+    private mutating func patternMembers(
+        _ patterns: [JSONValue.Member], matchers: [RegexMatcher], names: [String], additional: JSONValue
+    ) throws -> [GrammarExpr] {
+        func trivial(_ schema: JSONValue) -> Bool {
+            schema == .bool(true)
+                || JSONSchemaKeywords.constrainingKeys(schema.objectMembers ?? [.init(key: "type", value: .null)])
+                    .isEmpty
+        }
+        let sameAsAdditional = patterns.allSatisfy {
+            JSONEquality.equal($0.value, additional) || (trivial($0.value) && trivial(additional))
+        }
+        if sameAsAdditional {
+            let valueExpr = try value(additional)
+            return valueExpr == .nothing ? [] : [.concat([Self.keyExcluding(names), JSONGrammar.colon, valueExpr])]
+        }
+        let keys = try patterns.map { pattern -> GrammarExpr in
+            let body = try RegexPattern.compile(pattern.key, encoding: .jsonString, search: true)
+            return .concat([.literal("\""), body, .literal("\"")])
+        }
+        for i in patterns.indices {
+            for j in patterns.indices where j > i && !JSONEquality.equal(patterns[i].value, patterns[j].value) {
+                if !(try ProductAutomaton.isEmpty([keys[i], keys[j]])) {
+                    throw GrammarError.unsupported("patternProperties whose patterns overlap")
+                }
+            }
+        }
+        var result: [GrammarExpr] = []
+        for (index, pattern) in patterns.enumerated() {
+            let valueExpr = try value(pattern.value)
+            if valueExpr == .nothing { continue }
+            let clashes = names.contains { matchers[index].matches($0) }
+            let key = clashes ? GrammarExpr.intersection([keys[index], Self.keyExcluding(names)]) : keys[index]
+            result.append(.concat([key, JSONGrammar.colon, valueExpr]))
+        }
+        // Names no pattern matches (and not defined) take the additional schema.
         if additional != .bool(false) {
             let valueExpr = try value(additional)
             if valueExpr != .nothing {
-                extra = .concat([Self.keyExcluding(properties.map(\.key)), JSONGrammar.colon, valueExpr])
+                let key = GrammarExpr.intersection([Self.keyExcluding(names)] + keys.map { .excluding($0) })
+                result.append(.concat([key, JSONGrammar.colon, valueExpr]))
             }
         }
-        return .concat([
-            .literal("{"), JSONGrammar.whitespace, Self.memberList(members, extra: extra), JSONGrammar.whitespace,
-            .literal("}"),
-        ])
+        return result
     }
 
     /// Members in order, separated by commas, each optional one skippable, then any number of `extra` members.
     ///
-    /// `rest(i)` (members i… after at least one member was written) is shared between the two places that reach it,
-    /// keeping the automaton linear in the number of properties.
-    static func memberList(_ members: [(expr: GrammarExpr, required: Bool)], extra: GrammarExpr?) -> GrammarExpr {
+    /// Every member and the extra-member loop is built once, as a shared tail reached from the two places that
+    /// continue with it (after a comma, or first), keeping the automaton linear in the number of properties.
+    /// Tails: `rest(i)` (members i… after something was written) at index i for i in 0...n; `member(i)` (member i,
+    /// then `rest(i+1)`) at n+1+i; `extras` (one extra member, then `rest(n)`) at 2n+1.
+    static func memberList(
+        _ members: [(expr: GrammarExpr, required: Bool)], extra: GrammarExpr?, nonEmpty: Bool = false
+    ) -> GrammarExpr {
         let n = members.count
-        // Tails: rest(i) for i in 0...n, with the separator before each member.
+        let memberTail = { (i: Int) in GrammarExpr.sharedTail(n + 1 + i) }
+        let extrasTail = GrammarExpr.sharedTail(2 * n + 1)
         var tails: [GrammarExpr] = []
-        for i in 0...n {
-            if i == n {
-                tails.append(extra.map { .star(.concat([JSONGrammar.separator, $0])) } ?? .empty)
-                continue
-            }
-            let withMember = GrammarExpr.concat([JSONGrammar.separator, members[i].expr, .sharedTail(i + 1)])
+        for i in 0..<n {
+            let withMember = GrammarExpr.concat([JSONGrammar.separator, memberTail(i)])
             tails.append(members[i].required ? withMember : .oneOf([withMember, .sharedTail(i + 1)]))
         }
-        // first(i): members i… when nothing was written yet.
-        var first: GrammarExpr = extra.map { .optional(.concat([$0, .sharedTail(n)])) } ?? .empty
+        tails.append(extra == nil ? .empty : .optional(.concat([JSONGrammar.separator, extrasTail])))
+        for i in 0..<n { tails.append(.concat([members[i].expr, .sharedTail(i + 1)])) }
+        tails.append(extra.map { .concat([$0, .sharedTail(n)]) } ?? .nothing)
+        // first(i): members i… when nothing was written yet. With `nonEmpty` (minProperties 1, nothing required)
+        // skipping everything is not an option.
+        let lastResort: GrammarExpr? = extra == nil ? nil : extrasTail
+        var first: GrammarExpr = nonEmpty ? (lastResort ?? .nothing) : lastResort.map { .optional($0) } ?? .empty
         for i in stride(from: n - 1, through: 0, by: -1) {
-            let withMember = GrammarExpr.concat([members[i].expr, .sharedTail(i + 1)])
-            first = members[i].required ? withMember : .oneOf([withMember, first])
+            first = members[i].required ? memberTail(i) : .oneOf([memberTail(i), first])
         }
         return .sharedScope(tails: tails, body: first)
     }
 
-    /// A JSON string (without escapes) that is none of `names`: the complement of their trie.
+    /// A JSON string that is none of `names`: the complement of their trie.
+    ///
+    /// Every branch ends with the same closing quote, so the "any other character, then anything" continuations
+    /// share one fragment (`sharedTail(0)`; `sharedTail(1)` for a non-ASCII first character). Escapes are allowed
+    /// except `\/` and `\uXXXX` (which could spell a name's plain character), and except where the escaped
+    /// character would continue a name.
     static func keyExcluding(_ names: [String]) -> GrammarExpr {
-        let plain = CodepointSet(ranges: [0...0x1F, 0x22...0x22, 0x5C...0x5C]).inverted()
         guard !names.isEmpty else { return JSONGrammar.anyString }
-        let anyRest = GrammarExpr.star(plain.utf8Expr())
+        let plain = CodepointSet(ranges: [0...0x1F, 0x22...0x22, 0x5C...0x5C]).inverted()
+        let asciiPlain = plain.intersection(CodepointSet(ranges: [0...0x7F]))
+        let closing = GrammarExpr.literal("\"")
+        // Escaped character and the letter after the backslash.
+        let escapes: [(scalar: UInt32, letter: UInt8)] = [
+            (0x22, 0x22), (0x5C, 0x5C), (0x08, 0x62), (0x0C, 0x66), (0x0A, 0x6E), (0x0D, 0x72), (0x09, 0x74),
+        ]
+        func escape(_ letters: [UInt8]) -> GrammarExpr { .concat([.literal("\\"), .bytes(ByteSet(bytes: letters))]) }
+        let tails: [GrammarExpr] = [
+            .concat([.star(.oneOf([plain.utf8Expr(), escape(escapes.map(\.letter))])), closing]),
+            .concat([plain.subtracting(asciiPlain).utf8Expr(), .sharedTail(0)]),
+            .concat([escape(escapes.map(\.letter)), .sharedTail(0)]),
+        ]
         func excluding(_ suffixes: [[Unicode.Scalar]]) -> GrammarExpr {
             var alternatives: [GrammarExpr] = []
-            if !suffixes.contains(where: \.isEmpty) { alternatives.append(.empty) }
+            if !suffixes.contains(where: \.isEmpty) { alternatives.append(closing) }
             var children: [UInt32: [[Unicode.Scalar]]] = [:]
             for suffix in suffixes where !suffix.isEmpty {
                 children[suffix[0].value, default: []].append(Array(suffix.dropFirst()))
             }
-            var others = plain
+            var otherASCII = asciiPlain
+            var nonASCIIChildren = false
             for (scalar, rest) in children.sorted(by: { $0.key < $1.key }) where plain.contains(scalar) {
-                others = others.subtracting(CodepointSet(scalar: scalar))
+                if scalar < 0x80 {
+                    otherASCII = otherASCII.subtracting(CodepointSet(scalar: scalar))
+                } else {
+                    nonASCIIChildren = true
+                }
                 alternatives.append(.concat([CodepointSet(scalar: scalar).utf8Expr(), excluding(rest)]))
             }
-            alternatives.append(.concat([others.utf8Expr(), anyRest]))
+            alternatives.append(.concat([otherASCII.utf8Expr(), .sharedTail(0)]))
+            let freeEscapes = escapes.filter { children[$0.scalar] == nil }
+            if freeEscapes.count == escapes.count {
+                alternatives.append(.sharedTail(2))
+            } else if !freeEscapes.isEmpty {
+                alternatives.append(.concat([escape(freeEscapes.map(\.letter)), .sharedTail(0)]))
+            }
+            if nonASCIIChildren {
+                var others = plain.subtracting(asciiPlain)
+                for scalar in children.keys where scalar >= 0x80 {
+                    others = others.subtracting(CodepointSet(scalar: scalar))
+                }
+                alternatives.append(.concat([others.utf8Expr(), .sharedTail(0)]))
+            } else {
+                alternatives.append(.sharedTail(1))
+            }
             return .oneOf(alternatives)
         }
         let body = excluding(names.map { Array($0.unicodeScalars) })
-        return .concat([.literal("\""), body, .literal("\"")])
+        return .sharedScope(tails: tails, body: .concat([closing, body]))
     }
 }

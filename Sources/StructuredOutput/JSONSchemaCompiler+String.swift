@@ -1,8 +1,10 @@
 extension JSONSchemaCompiler {
     /// Regexes (full match, ASCII only, no JSON escapes needed) for the supported `format` values.
     static let formats: [String: String] = {
-        let date = "[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))"
-        let time = "(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\\.[0-9]+)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+        let date =
+            "[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))"
+        let time =
+            "(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\\.[0-9]+)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
         let octet = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
         let ipv4 = "\(octet)(?:\\.\(octet)){3}"
         let h = "[0-9a-fA-F]{1,4}"
@@ -26,6 +28,15 @@ extension JSONSchemaCompiler {
         ]
     }()
 
+    /// Formats that validators check; any other `format` is an annotation (ignored, as validators ignore it).
+    static let checkedFormats: Set<String> = [
+        "date", "time", "date-time", "duration", "email", "idn-email", "hostname", "idn-hostname", "ipv4", "ipv6",
+        "uri", "uri-reference", "iri", "iri-reference", "uuid", "uri-template", "json-pointer",
+        "relative-json-pointer", "regex",
+    ]
+
+    static let maxIntersectedLength = 512
+
     /// `type: string` with `minLength`/`maxLength`, `pattern` or `format`.
     mutating func string(_ schema: JSONValue) throws -> GrammarExpr {
         let minLength = try count(schema, "minLength") ?? 0
@@ -33,36 +44,35 @@ extension JSONSchemaCompiler {
         if let maxLength, minLength > maxLength {
             throw GrammarError.invalidBounds("minLength \(minLength) > maxLength \(maxLength)")
         }
-        var body: GrammarExpr
-        var lengthNode: RegexNode?
+        var operands: [GrammarExpr] = []
+        // A length bound that the pattern or format already implies needs no intersection.
+        var lengthImplied = false
         if let pattern = schema["pattern"] {
             guard case .string(let text) = pattern else { throw GrammarError.unsupported("non-string pattern") }
-            if schema["format"] != nil { throw GrammarError.unsupported("pattern with format") }
-            body = try RegexPattern.compile(text, encoding: .jsonString, search: true)
-            lengthNode = try? RegexParser.parse(text)
-            if minLength > 0 || maxLength != nil {
-                // Exact only when the pattern (anchored at both ends) already implies the bounds.
-                guard let node = lengthNode, let bounds = Self.anchoredLengthBounds(node),
-                    bounds.min >= minLength, let max = bounds.max, max <= (maxLength ?? Int.max)
-                else { throw GrammarError.unsupported("pattern with minLength/maxLength") }
-            }
-        } else if let format = schema["format"] {
-            guard case .string(let name) = format, let regex = Self.formats[name] else {
-                throw GrammarError.unsupported("format \(schema["format"]!.canonicalText)")
-            }
-            if minLength > 0 || maxLength != nil { throw GrammarError.unsupported("format with minLength/maxLength") }
-            body = try RegexPattern.compile(regex, encoding: .jsonString, search: false)
-        } else {
-            let lengthBounded = minLength > 0 || maxLength != nil
-            let character = JSONGrammar.stringCharacter(surrogateEscapes: !lengthBounded)
-            if let maxLength, maxLength > RegexParser.maxRepeat {
-                throw GrammarError.invalidBounds("maxLength over \(RegexParser.maxRepeat)")
-            }
-            if minLength > RegexParser.maxRepeat {
-                throw GrammarError.invalidBounds("minLength over \(RegexParser.maxRepeat)")
-            }
-            body = .repeat(character, min: minLength, max: maxLength)
+            operands.append(try RegexPattern.compile(text, encoding: .jsonString, search: true))
+            lengthImplied = RegexNode.implies(pattern: text, search: true, min: minLength, max: maxLength)
         }
+        if let format = schema["format"], case .string(let name) = format, Self.checkedFormats.contains(name) {
+            guard let regex = Self.formats[name] else { throw GrammarError.unsupported("format \(name)") }
+            operands.append(try RegexPattern.compile(regex, encoding: .jsonString, search: false))
+            lengthImplied =
+                lengthImplied || RegexNode.implies(pattern: regex, search: false, min: minLength, max: maxLength)
+        }
+        let lengthBounded = (minLength > 0 || maxLength != nil) && !lengthImplied
+        if lengthBounded || operands.isEmpty {
+            let character = JSONGrammar.stringCharacter(surrogateEscapes: !lengthBounded)
+            if operands.isEmpty {
+                operands.append(.repeat(character, min: minLength, max: maxLength))
+            } else {
+                // Intersections are materialized, so their counts must stay small.
+                if max(minLength, maxLength ?? 0) > Self.maxIntersectedLength {
+                    throw GrammarError.unsupported(
+                        "pattern or format with a length bound over \(Self.maxIntersectedLength)")
+                }
+                operands.append(.repeat(character, min: minLength, max: maxLength))
+            }
+        }
+        let body = operands.count == 1 ? operands[0] : GrammarExpr.intersection(operands)
         return .concat([.literal("\""), body, .literal("\"")])
     }
 
@@ -72,38 +82,7 @@ extension JSONSchemaCompiler {
         guard let number = value.numberValue, number >= 0, IntegralDouble.isIntegral(number) else {
             throw GrammarError.invalidBounds("\(key) must be a non-negative integer")
         }
-        return number > 1e9 ? 1_000_000_000 : Int(number)
-    }
-
-    /// For a pattern anchored with `^…$`: the least and most characters a match has (max nil if unbounded).
-    static func anchoredLengthBounds(_ node: RegexNode) -> (min: Int, max: Int?)? {
-        guard case .sequence(var items) = node, items.first == .startAnchor, items.last == .endAnchor else { return nil }
-        items.removeFirst()
-        items.removeLast()
-        return lengthBounds(.sequence(items))
-    }
-
-    private static func lengthBounds(_ node: RegexNode) -> (min: Int, max: Int?)? {
-        switch node {
-        case .characters: return (1, 1)
-        case .startAnchor, .endAnchor: return nil
-        case .sequence(let parts):
-            var low = 0
-            var high: Int? = 0
-            for part in parts {
-                guard let bounds = lengthBounds(part) else { return nil }
-                low += bounds.min
-                high = high.flatMap { h in bounds.max.map { h + $0 } }
-            }
-            return (low, high)
-        case .alternation(let parts):
-            let all = parts.compactMap(lengthBounds)
-            guard all.count == parts.count, !all.isEmpty else { return nil }
-            let highs = all.map(\.max)
-            return (all.map(\.min).min()!, highs.contains { $0 == nil } ? nil : highs.map { $0! }.max())
-        case .repeat(let body, let min, let max):
-            guard let bounds = lengthBounds(body) else { return nil }
-            return (bounds.min * min, max.flatMap { m in bounds.max.map { $0 * m } })
-        }
+        guard number <= 1e15 else { throw GrammarError.invalidBounds("\(key) \(number) over 10^15") }
+        return Int(number)
     }
 }

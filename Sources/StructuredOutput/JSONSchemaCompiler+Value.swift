@@ -9,22 +9,38 @@ extension JSONSchemaCompiler {
         case .object: break
         default: throw GrammarError.unsupported("schema of type \(schema.schemaType)")
         }
-        var members = schema.objectMembers!
-        let keys = JSONSchemaKeywords.constrainingKeys(members)
+        let keys = JSONSchemaKeywords.constrainingKeys(schema.objectMembers!)
         if keys.isEmpty { return anyValue() }
+        if let ref = schema["$ref"], keys == ["$ref"] {
+            guard case .string(let path) = ref else { throw GrammarError.unsupported("non-string $ref") }
+            return try refRule(path)
+        }
+        if keys.contains(where: { ["$ref", "allOf", "anyOf", "oneOf"].contains($0) }) {
+            // Merging inlines references; a rule per distinct schema text makes recursion through merges terminate.
+            return try deferredRule(schema)
+        }
+        return try valueBody(schema)
+    }
+
+    /// `value` without the deferral: combinators are merged and compiled here.
+    mutating func valueBody(_ schema: JSONValue) throws -> GrammarExpr {
+        // Listed values are checked against everything else the schema says, combinators included.
+        if schema["enum"] != nil || schema["const"] != nil { return try enumeration(schema) }
+        var members = schema.objectMembers!
         if let ref = schema["$ref"] {
             guard case .string(let path) = ref else { throw GrammarError.unsupported("non-string $ref") }
-            if keys == ["$ref"] { return try refRule(path) }
             members.removeAll { $0.key == "$ref" }
             return try value(try merge(.object(members), try resolveDeep(try resolve(path), depth: 1), depth: 1))
         }
         if let allOf = schema["allOf"] {
             guard case .array(let parts) = allOf else { throw GrammarError.unsupported("allOf that is not an array") }
             members.removeAll { $0.key == "allOf" }
-            var merged = JSONValue.object(members)
+            // The parts first, then the siblings: their properties come first in the generated order.
+            var merged = JSONValue.object([])
             for part in parts { merged = try merge(merged, try resolveDeep(part, depth: 1), depth: 1) }
-            return try value(merged)
+            return try value(try merge(merged, .object(members), depth: 1))
         }
+        if let expanded = try dependencyAlternatives(schema) { return .oneOf(try expanded.map { try value($0) }) }
         for keyword in ["anyOf", "oneOf"] {
             guard let alternatives = schema[keyword] else { continue }
             guard case .array(let parts) = alternatives, !parts.isEmpty else {
@@ -32,8 +48,15 @@ extension JSONSchemaCompiler {
             }
             members.removeAll { $0.key == keyword }
             let base = JSONValue.object(members)
-            let merged = try parts.map { try merge(base, try resolveDeep($0, depth: 1), depth: 1) }
-            if keyword == "oneOf" { try requireDisjoint(merged) }
+            // Properties only the alternative defines come first, then the shared ones in the base's order.
+            let merged = try parts.map { part -> JSONValue in
+                let alternative = try resolveDeep(part, depth: 1)
+                return Self.orderingProperties(try merge(alternative, base, depth: 1), after: alternative, base)
+            }
+            if keyword == "oneOf" {
+                if let exact = try oneOfByAbsence(merged) { return .oneOf(try exact.map { try value($0) }) }
+                try requireDisjoint(merged)
+            }
             return .oneOf(try merged.map { try value($0) })
         }
         if let not = schema["not"] {
@@ -52,6 +75,18 @@ extension JSONSchemaCompiler {
         }
         if schema["enum"] != nil || schema["const"] != nil { return try enumeration(schema) }
         return .oneOf(try allowedTypes(schema).map { try typed($0, schema) })
+    }
+
+    /// `merged` with its properties reordered: those `alternative` defines and `base` does not, then `base`'s.
+    static func orderingProperties(_ merged: JSONValue, after alternative: JSONValue, _ base: JSONValue) -> JSONValue {
+        guard case .object(var members) = merged, let index = members.firstIndex(where: { $0.key == "properties" }),
+            let properties = members[index].value.objectMembers
+        else { return merged }
+        let baseNames = (base["properties"]?.objectMembers ?? []).map(\.key)
+        let own = properties.filter { !baseNames.contains($0.key) }
+        let shared = baseNames.compactMap { name in properties.first { $0.key == name } }
+        members[index].value = .object(own + shared)
+        return .object(members)
     }
 
     /// The types `type` allows ("integer" only when "number" is not also allowed).
@@ -95,11 +130,14 @@ extension JSONSchemaCompiler {
             values = [constant]
             if let listed = schema["enum"]?.arrayValue { values = values.filter { listed.contains($0) } }
         } else {
-            guard let listed = schema["enum"]?.arrayValue else { throw GrammarError.unsupported("enum that is not an array") }
+            guard let listed = schema["enum"]?.arrayValue else {
+                throw GrammarError.unsupported("enum that is not an array")
+            }
             values = listed
         }
         var kept: [JSONValue] = []
-        for value in values where try SchemaValueCheck.satisfies(value, schema, compiler: self) {
+        let validator = SchemaValidator(compiler: self)
+        for value in values where try validator.validate(value, schema) {
             kept.append(value)
         }
         return .oneOf(kept.map { valueText($0) })

@@ -1,10 +1,15 @@
 /// Compiles a JSON Schema into a byte grammar whose strings are exactly (up to the documented restrictions) the JSON
 /// texts of valid instances: properties in definition order, then additional properties; flexible whitespace.
 ///
-/// Restrictions that only reject (never accept) valid texts: property order, additional properties after the
-/// defined ones, escapes in additional property names, `const`/`enum` strings in Python's escaping, integers without
-/// exponents. Keywords that would constrain but are not implemented throw `unsupported`; unknown keywords are ignored,
-/// as validators ignore them.
+/// Restrictions that only reject (never accept) valid texts: property order (alternative-only properties before
+/// shared ones for `anyOf`/`oneOf`), additional properties after the defined ones, no `\/` or `\u` escapes in
+/// additional property names, `const`/`enum` values as Python's `json.dumps` writes them, integers without fraction or
+/// exponent, bounded numbers without exponent (and without `-0`), `date` allowing February 29 in any year. `oneOf` is
+/// compiled as `anyOf` only where no instance can match two alternatives (proved from types, constants and
+/// discriminating properties) or where the alternatives only list `required` names. Keywords that would constrain but
+/// are not implemented throw `unsupported` (`uniqueItems`, `contains`, `multipleOf` on non-integers, `propertyNames`,
+/// `if`/`then`/`else`, most `not`s, overlapping `patternProperties`…); unknown keywords and formats are ignored, as
+/// validators ignore them.
 struct JSONSchemaCompiler {
     /// `$ref` chains and `allOf` merges deeper than this are refused (a recursive schema being merged into itself).
     static let maxMergeDepth = 32
@@ -12,7 +17,8 @@ struct JSONSchemaCompiler {
     let document: JSONValue
     var grammar = GrammarDefinition()
     private var refRules: [String: Int] = [:]
-    private var pending: [(rule: Int, schema: JSONValue)] = []
+    /// Rules still to compile; `direct` ones go straight to `valueBody` (they were deferred by `value`).
+    private var pending: [(rule: Int, schema: JSONValue, direct: Bool)] = []
     private var anyValueRule: Int?
 
     static func compile(_ text: String) throws -> GrammarDefinition {
@@ -39,8 +45,8 @@ struct JSONSchemaCompiler {
     }
 
     private mutating func finishPending() throws {
-        while let (rule, schema) = pending.popLast() {
-            grammar.define(rule, try value(schema))
+        while let (rule, schema, direct) = pending.popLast() {
+            grammar.define(rule, direct ? try valueBody(schema) : try value(schema))
         }
     }
 
@@ -64,7 +70,17 @@ struct JSONSchemaCompiler {
         let target = try resolve(ref)
         let rule = grammar.addRule(named: ref)
         refRules[ref] = rule
-        pending.append((rule, target))
+        pending.append((rule, target, false))
+        return .rule(rule)
+    }
+
+    /// A rule for `schema` compiled by `valueBody` once per distinct schema text.
+    mutating func deferredRule(_ schema: JSONValue) throws -> GrammarExpr {
+        let key = "schema:" + schema.canonicalText
+        if let rule = refRules[key] { return .rule(rule) }
+        let rule = grammar.addRule(named: key)
+        refRules[key] = rule
+        pending.append((rule, schema, true))
         return .rule(rule)
     }
 

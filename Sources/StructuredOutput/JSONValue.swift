@@ -64,7 +64,8 @@ indirect enum JSONValue: Equatable, Sendable {
         case .string(let text): return Self.quoted(text)
         case .array(let items): return "[" + items.map(\.canonicalText).joined(separator: ", ") + "]"
         case .object(let members):
-            return "{" + members.map { Self.quoted($0.key) + ": " + $0.value.canonicalText }.joined(separator: ", ") + "}"
+            return "{" + members.map { Self.quoted($0.key) + ": " + $0.value.canonicalText }.joined(separator: ", ")
+                + "}"
         }
     }
 

@@ -47,12 +47,56 @@ indirect enum RegexNode: Hashable, Sendable {
     }
 
     static func jsonEscape(_ scalar: UInt32) -> GrammarExpr {
-        let short: [UInt32: String] = [0x22: "\\\"", 0x5C: "\\\\", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"]
+        let short: [UInt32: String] = [
+            0x22: "\\\"", 0x5C: "\\\\", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t",
+        ]
         if let text = short[scalar] { return .literal(text) }
         let hex = Array("0123456789abcdef".utf8)
         let high = hex[Int(scalar >> 4)]
         let low = hex[Int(scalar & 15)]
         let lowSet = low >= 0x61 ? ByteSet(bytes: [low, low - 32]) : ByteSet(byte: low)
         return .concat([.literal("\\u00"), .bytes(ByteSet(byte: high)), .bytes(lowSet)])
+    }
+}
+
+extension RegexNode {
+    /// The fewest and most characters a match has (max nil if unbounded); nil if anchors remain inside.
+    var lengthBounds: (min: Int, max: Int?)? {
+        switch self {
+        case .characters: return (1, 1)
+        case .startAnchor, .endAnchor: return (0, 0)
+        case .sequence(let parts):
+            var low = 0
+            var high: Int? = 0
+            for part in parts {
+                guard let bounds = part.lengthBounds else { return nil }
+                low += bounds.min
+                high = high.flatMap { h in bounds.max.map { h + $0 } }
+            }
+            return (low, high)
+        case .alternation(let parts):
+            let all = parts.compactMap(\.lengthBounds)
+            guard all.count == parts.count, !all.isEmpty else { return nil }
+            let highs = all.map(\.max)
+            return (all.map(\.min).min()!, highs.contains { $0 == nil } ? nil : highs.map { $0! }.max())
+        case .repeat(let body, let min, let max):
+            guard let bounds = body.lengthBounds else { return nil }
+            return (bounds.min * min, max.flatMap { m in bounds.max.map { $0 * m } })
+        }
+    }
+
+    /// Whether every match of the pattern (JSON Schema search semantics) has between `min` and `max` characters.
+    static func implies(pattern: String, search: Bool, min: Int, max: Int?) -> Bool {
+        guard let node = try? RegexParser.parse(pattern) else { return false }
+        let branches: [RegexNode]
+        if case .alternation(let parts) = node { branches = parts } else { branches = [node] }
+        for branch in branches {
+            var items: [RegexNode]
+            if case .sequence(let parts) = branch { items = parts } else { items = [branch] }
+            if search && (items.first != .startAnchor || items.last != .endAnchor) { return false }
+            guard let bounds = RegexNode.sequence(items).lengthBounds, bounds.min >= min else { return false }
+            if let max, (bounds.max ?? Int.max) > max { return false }
+        }
+        return true
     }
 }

@@ -60,9 +60,15 @@ struct RegexParser {
 
     private mutating func parseQuantifier() throws -> (Int, Int?)? {
         switch peek {
-        case "*": position += 1; return (0, nil)
-        case "+": position += 1; return (1, nil)
-        case "?": position += 1; return (0, 1)
+        case "*":
+            position += 1
+            return (0, nil)
+        case "+":
+            position += 1
+            return (1, nil)
+        case "?":
+            position += 1
+            return (0, 1)
         case "{": return try parseBraces()
         default: return nil
         }
@@ -80,13 +86,19 @@ struct RegexParser {
             }
             return value
         }
-        guard let low = number() else { position = start; return nil }
+        guard let low = number() else {
+            position = start
+            return nil
+        }
         var high: Int? = low
         if peek == "," {
             position += 1
             high = number()
         }
-        guard peek == "}" else { position = start; return nil }
+        guard peek == "}" else {
+            position = start
+            return nil
+        }
         position += 1
         if let high, high < low {
             throw GrammarError.syntax("repetition {\(low),\(high)} has min > max", position: start)
@@ -155,7 +167,10 @@ struct RegexParser {
         var first = true
         while true {
             guard let c = peek else { throw GrammarError.syntax("unterminated character class", position: start) }
-            if c == "]" && !first { position += 1; break }
+            if c == "]" && !first {
+                position += 1
+                break
+            }
             first = false
             let low = try classMember()
             if peek == "-", position + 1 < scalars.count, scalars[position + 1] != "]" {
@@ -216,7 +231,9 @@ struct RegexParser {
                         throw GrammarError.syntax("bad \\u{…} escape", position: start)
                     }
                     value = value * 16 + digit
-                    guard value <= CodepointSet.maxScalar else { throw GrammarError.syntax("bad \\u{…}", position: start) }
+                    guard value <= CodepointSet.maxScalar else {
+                        throw GrammarError.syntax("bad \\u{…}", position: start)
+                    }
                     position += 1
                 }
                 position += 1

@@ -29,9 +29,16 @@ public final class TokenVocabulary: Sendable {
         byteOffsets = offsets
         bytes = flat
         let special = self.specialTokenIDs
-        trie = TokenTrie(tokens: tokenBytes.enumerated().compactMap { id, token in
-            special.contains(id) || token.isEmpty ? nil : (id, token)
-        })
+        trie = TokenTrie(
+            tokens: tokenBytes.enumerated().compactMap { id, token in
+                special.contains(id) || token.isEmpty ? nil : (id, token)
+            })
+    }
+
+    /// A token's bytes as given (empty for ids out of range).
+    public func bytes(of token: Int) -> [UInt8] {
+        guard token >= 0, token < byteOffsets.count - 1 else { return [] }
+        return Array(bytes[Int(byteOffsets[token])..<Int(byteOffsets[token + 1])])
     }
 
     /// The bytes of a token that a grammar can allow; nil for special, EOS, empty and out-of-range ids.

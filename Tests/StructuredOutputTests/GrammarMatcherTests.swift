@@ -1,4 +1,5 @@
 import Testing
+
 @testable import StructuredOutput
 
 @Suite("GrammarMatcher")
@@ -49,10 +50,40 @@ struct GrammarMatcherTests {
         }
     }
 
+    @Test("fragments built on first call give the same masks as fragments built up front (seeded)")
+    func lazyFragmentsMatchEager() throws {
+        var random = SplitMix64(state: 11)
+        let alphabet = Array("{}[]:,\"ab01 ".utf8)
+        var tokens: [[UInt8]] = (0..<80).map { _ in
+            (0..<Int.random(in: 1...4, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+        }
+        tokens += alphabet.map { [$0] }
+        tokens.append(Array("<eos>".utf8))
+        let vocabulary = TokenVocabulary(tokenBytes: tokens, eosTokenIDs: [tokens.count - 1])
+        let schema = ##"{"type": "object", "properties": {"a": {"$ref": "#/$defs/n"}, "b": {"type": "array", "items": {"$ref": "#/$defs/n"}}}, "$defs": {"n": {"anyOf": [{"type": "integer"}, {"type": "object", "properties": {"a": {"$ref": "#/$defs/n"}}}]}}}"##
+        let definition = try CompiledGrammar.definition(.jsonSchema(schema))
+        let lazy = try ByteNFABuilder.prepare(definition, eagerBudget: 0)
+        let eager = try ByteNFABuilder.prepare(definition, eagerBudget: Int.max)
+        let lazyMatcher = GrammarMatcher(runtime: GrammarRuntime(nfa: lazy.nfa, builder: lazy, vocabulary: vocabulary))
+        let eagerMatcher = GrammarMatcher(runtime: GrammarRuntime(nfa: eager.nfa, builder: nil, vocabulary: vocabulary))
+        for _ in 0..<30 {
+            var lazyMask: [UInt32] = []
+            var eagerMask: [UInt32] = []
+            lazyMatcher.fillMask(into: &lazyMask)
+            eagerMatcher.fillMask(into: &eagerMask)
+            #expect(lazyMask == eagerMask)
+            let allowed = TestSupport.allowed(eagerMask).filter { $0 != tokens.count - 1 }
+            guard let next = allowed.randomElement(using: &random) else { break }
+            #expect(lazyMatcher.accept(token: next) && eagerMatcher.accept(token: next))
+        }
+        #expect(lazyMatcher.acceptedTokenCount > 5)
+    }
+
     @Test("rollback restores the exact mask")
     func rollbackRestoresMask() throws {
         let vocabulary = TestSupport.byteVocabulary(extra: ["ab", "ba", "\"a"])
-        let matcher = try CompiledGrammar(.gbnf("root ::= (\"a\" | \"b\")* \"!\""), vocabulary: vocabulary).makeMatcher()
+        let matcher = try CompiledGrammar(.gbnf("root ::= (\"a\" | \"b\")* \"!\""), vocabulary: vocabulary)
+            .makeMatcher()
         var before: [UInt32] = []
         matcher.fillMask(into: &before)
         #expect(matcher.accept(token: Int(UInt8(ascii: "a"))))
