@@ -82,7 +82,7 @@ let package = Package(
             name: "ApusBench",
             dependencies: [
                 "Scheduling", "RequestRouting", "ServingCore", "Wire", "CApusProto", "Engine", "EngineServer",
-                "ApusTestSupport", "ModelRuntime", "ModelFiles", "Tokenization", "CBLAS", "CKernels",
+                "ApusTestSupport", "ModelRuntime", "ModelFiles", "Tokenization", "CBLAS", "CKernels", "StructuredOutput",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

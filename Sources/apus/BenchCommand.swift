@@ -10,6 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
             BenchWireCommand.self, BenchSchedulerCommand.self, BenchRunnerCommand.self, BenchQuantCommand.self,
             BenchTokenizerCommand.self, BenchAsyncCommand.self,
             BenchRouterCommand.self, BenchRouterOverheadCommand.self, BenchMessagesCommand.self, BenchServeCommand.self,
+            BenchStructuredCommand.self,
         ])
 }
 

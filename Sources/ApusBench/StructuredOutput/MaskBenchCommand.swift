@@ -1,19 +1,11 @@
 import Foundation
 import StructuredOutput
 
-/// `grammar-bench PREP_DIR [--json] [--no-end-check] [--limit N] [--only NAME] [--time-limit S]`: MaskBench over the
-/// files of `scripts/maskbench-prep.py`; with `--json` one line per schema and a summary line.
+/// `apus bench structured PREP_DIR [--json] [--no-end-check] [--limit N] [--only NAME] [--time-limit S]`:
+/// MaskBench (guidance-ai/jsonschemabench, its `maskbench/runner.py` method) over the files
+/// `scripts/maskbench-prep.py` writes; with `--json` one line per schema and a summary line.
 public enum MaskBenchCommand {
-    public static func main(_ arguments: [String]) {
-        do {
-            try run(arguments)
-        } catch {
-            FileHandle.standardError.write(Data("grammar-bench: \(error)\n".utf8))
-            exit(2)
-        }
-    }
-
-    static func run(_ arguments: [String]) throws {
+    public static func run(_ arguments: [String]) throws {
         var directory: String?
         var json = false
         var endCheck = true
@@ -31,7 +23,7 @@ public enum MaskBenchCommand {
             default: directory = argument
             }
         }
-        guard let directory else { throw MaskBenchError.usage("usage: grammar-bench PREP_DIR [--json] …") }
+        guard let directory else { throw MaskBenchError.usage("usage: apus bench structured PREP_DIR [--json] …") }
         let data = try MaskBenchData(directory: directory)
         var runner = MaskBenchRunner(vocabulary: data.vocabulary)
         runner.endCheck = endCheck
