@@ -27,9 +27,12 @@ static struct {
     _Atomic int remaining;
     /* One caller at a time. */
     atomic_flag busy;
-    apus_parallel_body body;
-    void *context;
-    int parts;
+    /* The current loop. Relaxed atomics: a worker may read them while the caller rewrites them for the next loop,
+     * and then its claim fails (see run_parts); plain fields would make that a data race in C11 terms. On x86 a
+     * relaxed load or store is an ordinary move. */
+    _Atomic(apus_parallel_body) body;
+    _Atomic(void *) context;
+    _Atomic int parts;
     /* Workers started (grown under `busy`), and how many of them may take parts of the current loop. */
     int workers;
     _Atomic int participants;
@@ -52,9 +55,9 @@ static void run_parts(uint32_t gen) {
     for (;;) {
         uint64_t seen = atomic_load_explicit(&pool.claim, memory_order_acquire);
         if ((uint32_t)(seen >> 32) != gen) return;
-        apus_parallel_body body = pool.body;
-        void *context = pool.context;
-        int parts = pool.parts;
+        apus_parallel_body body = atomic_load_explicit(&pool.body, memory_order_relaxed);
+        void *context = atomic_load_explicit(&pool.context, memory_order_relaxed);
+        int parts = atomic_load_explicit(&pool.parts, memory_order_relaxed);
         uint32_t part = (uint32_t)seen;
         if ((int)part >= parts) return;
         if (!atomic_compare_exchange_weak_explicit(&pool.claim, &seen, seen + 1, memory_order_acq_rel,
@@ -124,9 +127,9 @@ int apus_parallel_for(int threads, int parts, apus_parallel_body body, void *con
         atomic_flag_clear_explicit(&pool.busy, memory_order_release);
         return 0;
     }
-    pool.body = body;
-    pool.context = context;
-    pool.parts = parts;
+    atomic_store_explicit(&pool.body, body, memory_order_relaxed);
+    atomic_store_explicit(&pool.context, context, memory_order_relaxed);
+    atomic_store_explicit(&pool.parts, parts, memory_order_relaxed);
     atomic_store_explicit(&pool.participants, threads - 1, memory_order_relaxed);
     atomic_store_explicit(&pool.remaining, parts, memory_order_relaxed);
     uint64_t old = atomic_load_explicit(&pool.claim, memory_order_relaxed);
