@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""MaskBench with llguidance on the files written by maskbench-prep.py, for comparison with `grammar-bench`.
+"""MaskBench with llguidance on the files written by maskbench-prep.py, for comparison with `apus bench structured`.
 
 Per schema: compile (LLMatcher construction, timed as compile_us); per test: copy the fresh matcher, then per token
 fill the mask, check the token's bit, consume it (timed together as one mask time, as runner.py does).
 A valid test must be accepted throughout and, unless --no-end-check, be able to end (is_accepting) after its last
 token; an invalid one must be rejected somewhere (or, with the end check, be unable to end).
-Output: the same JSON lines as grammar-bench --json. One thread.
+Output: the same JSON lines as apus bench structured --json. One thread.
 
 The tokenizer is llguidance's llama.cpp bridge over the same GGUF the pre-pass tokenized with (llguidance forces the
 tokenizer's own tokenization of forced literals, so it needs the real tokenizer). llama_cpp must be importable, e.g.
