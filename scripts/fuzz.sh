@@ -23,6 +23,8 @@ export APUS_FIXTURES="$root/Tests/Fixtures"
 # Swift's own crash backtracer reads the stack in a way ASan reports as a second error (and can hang); libFuzzer
 # prints the stack itself.
 export SWIFT_BACKTRACE=enable=no
+# Leak checks off, for libFuzzer (-detect_leaks=0 below) and for ASan at exit (see the note at the run).
+export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 
 targets=(frames wire-messages openai-requests tokenizer model-files chat-template structured-output)
 
