@@ -100,6 +100,50 @@ let package = Package(
             ]
         ),
 
+        // Fuzz targets (scripts/fuzz.sh): libFuzzer executables over every decoder of untrusted bytes. A normal build
+        // compiles them as stubs that replay input files; scripts/fuzz.sh builds them with -DFUZZING and
+        // -sanitize=fuzzer,address.
+        .target(name: "FuzzSupport", path: "Sources/Fuzz/Support"),
+        .target(
+            name: "WireFuzzing", dependencies: ["FuzzSupport", "Wire", "ServingCore"], path: "Sources/Fuzz/WireFuzzing"
+        ),
+        .executableTarget(
+            name: "FuzzFrames",
+            dependencies: ["FuzzSupport", "WireFuzzing", "Wire", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/Fuzz/Frames"
+        ),
+        .executableTarget(
+            name: "FuzzWireMessages", dependencies: ["FuzzSupport", "WireFuzzing"], path: "Sources/Fuzz/WireMessages"
+        ),
+        .executableTarget(
+            name: "FuzzOpenAIRequests",
+            dependencies: [
+                "FuzzSupport", "APIServer", "Tokenization", "ServingCore", "Wire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Sources/Fuzz/OpenAIRequests"
+        ),
+        .executableTarget(
+            name: "FuzzTokenizer", dependencies: ["FuzzSupport", "Tokenization", "ServingCore"],
+            path: "Sources/Fuzz/Tokenizer"
+        ),
+        .executableTarget(
+            name: "FuzzModelFiles", dependencies: ["FuzzSupport", "ModelFiles", "ModelRuntime", "Tokenization"],
+            path: "Sources/Fuzz/ModelFiles"
+        ),
+        .executableTarget(
+            name: "FuzzChatTemplate", dependencies: ["FuzzSupport", "Tokenization"], path: "Sources/Fuzz/ChatTemplate"
+        ),
+        .executableTarget(
+            name: "FuzzStructuredOutput", dependencies: ["FuzzSupport", "StructuredOutput"],
+            path: "Sources/Fuzz/StructuredOutput"
+        ),
+
         // Tests mirror Sources.
         .testTarget(name: "ServingCoreTests", dependencies: ["ServingCore"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "ServingCore", "ApusBench"]),

@@ -26,6 +26,21 @@ struct SafetensorsFileTests {
         }
     }
 
+    /// Found by scripts/fuzz.sh model-files: a header length of 2⁶³ or more trapped converting to Int.
+    @Test("a header length too large for an Int is a bad header, not a crash")
+    func hugeHeaderLength() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("m.safetensors")
+        try Data([0, 0, 0, 0, 0, 0, 0, 0x80] + Array("{}".utf8)).write(to: url)
+        #expect(
+            throws: ModelLoadError.badHeader(
+                file: url.path, reason: "header length 9223372036854775808 does not fit in a file of 10 bytes")
+        ) {
+            _ = try SafetensorsFile(path: url.path)
+        }
+    }
+
     @Test("a dtype the runtime cannot convert is refused when read, naming the tensor")
     func unconvertibleDtype() throws {
         let dir = try Fixtures.temporaryDirectory()

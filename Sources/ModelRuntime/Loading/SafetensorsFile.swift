@@ -38,10 +38,12 @@ public final class SafetensorsFile: @unchecked Sendable {
         guard size >= 8 else {
             throw .badHeader(file: path, reason: "file is \(size) bytes, shorter than the 8-byte length")
         }
-        let headerLength = Int(UInt64(littleEndian: file.base.loadUnaligned(as: UInt64.self)))
-        guard headerLength > 0, headerLength <= size - 8 else {
-            throw .badHeader(file: path, reason: "header length \(headerLength) does not fit in a file of \(size) bytes")
+        // NOTE: compared as UInt64 before converting: a length of 2⁶³ or more does not fit in an Int.
+        let rawLength = UInt64(littleEndian: file.base.loadUnaligned(as: UInt64.self))
+        guard rawLength > 0, rawLength <= UInt64(size - 8) else {
+            throw .badHeader(file: path, reason: "header length \(rawLength) does not fit in a file of \(size) bytes")
         }
+        let headerLength = Int(rawLength)
         entries = try Self.parseHeader(Data(bytes: file.base + 8, count: headerLength), file: path,
                                        dataSize: size - 8 - headerLength)
         dataStart = 8 + headerLength

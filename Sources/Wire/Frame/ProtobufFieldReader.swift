@@ -54,10 +54,14 @@ public struct ProtobufFieldReader: ~Copyable {
         return range
     }
 
-    /// A length-delimited value as UTF-8 text.
+    /// A length-delimited value as UTF-8 text without NUL bytes.
+    ///
+    /// NOTE: NUL is refused because the other side of the wire cannot carry it: protobuf-c (the message decoders
+    /// and `FrameEncoder`) reads and writes strings as C strings, so "a\0b" would reach it as "a".
     public mutating func string(_ field: StaticString) throws(WireDecodingError) -> String {
-        let range = try lengthDelimited()
-        guard let s = String(validating: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self) else {
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[try lengthDelimited()])
+        guard !raw.contains(0) else { throw WireDecodingError("\(field): string contains a NUL byte") }
+        guard let s = String(validating: raw, as: UTF8.self) else {
             throw WireDecodingError("\(field): string is not valid UTF-8")
         }
         return s

@@ -3,14 +3,15 @@ import ServingCore
 // The step protocol's one mapping between the domain values (ServingCore) and their wire mirrors: the
 // engine-core encodes with the `ApusV1` initializers, runners decode with the domain ones, and back for the
 // output. A value that does not fit its wire field (a negative count, a block id past 2³²) traps: the
-// scheduler never produces one.
+// scheduler never produces one. Step ids are the exception: they round-trip bit for bit, so a step id past 2⁶³
+// from the wire (negative as an Int) comes back unchanged in the output instead of trapping the runner.
 
 extension ApusV1.SchedulerOutput {
     /// Each request's scheduled token count travels in its entry; `preemptedReqIDs` stays with the engine-core.
     public init(_ step: SchedulerOutput) {
         let scheduled = step.numScheduledTokens
         self.init(
-            stepID: UInt64(step.stepID),
+            stepID: UInt64(truncatingIfNeeded: step.stepID),
             scheduledNewReqs: step.scheduledNewReqs.map { r in
                 ApusV1.NewRequestData(
                     reqID: r.reqID, promptTokenIDs: r.promptTokenIDs, samplingParams: r.samplingParams,
@@ -63,7 +64,7 @@ extension ApusV1.ModelRunnerOutput {
     /// Prompt logprobs go as a list parallel to `reqIDs` (empty entries for requests without), or not at all.
     public init(_ o: ModelRunnerOutput) {
         self.init(
-            stepID: UInt64(o.stepID), incarnationID: o.runnerIncarnation, reqIDs: o.reqIDs,
+            stepID: UInt64(truncatingIfNeeded: o.stepID), incarnationID: o.runnerIncarnation, reqIDs: o.reqIDs,
             sampledTokenIDs: o.sampledTokenIDs, logprobs: o.logprobs ?? [],
             promptLogprobs: o.promptLogprobs.isEmpty ? [] : o.reqIDs.map { o.promptLogprobs[$0] ?? [] },
             intermediateTensors: o.intermediate.map { .init($0) })

@@ -74,6 +74,10 @@ struct FrameDecoderTests {
         [0x0A, 0x80],  // length-delimited field running past the end
         [0x10, 0x63],  // unknown frame kind 99
         [0x1A, 0x02, 0xC3, 0x28],  // method that is not UTF-8
+        // Found by scripts/fuzz.sh frames: a method with NUL bytes decoded, but FrameEncoder (C strings) wrote it
+        // back cut at the first NUL, so a forwarded frame named another method.
+        [0x10, 0x02, 0x1A, 0x08] + Array("apus\u{0}x\u{1}y".utf8),
+        [0x3A, 0x06, 0x0A, 0x01, 0x6B, 0x12, 0x01, 0x00],  // metadata value "\0"
         [0x07],  // wire type 7 does not exist
     ] as [[UInt8]])
     func garbage(body: [UInt8]) throws {

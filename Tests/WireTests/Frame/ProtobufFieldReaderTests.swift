@@ -71,4 +71,13 @@ struct ProtobufFieldReaderTests {
     func invalidUTF8() {
         #expect(throws: WireDecodingError.self) { _ = try Self.read([0x0A, 0x02, 0xC3, 0x28]) }
     }
+
+    @Test("a string field with a NUL byte is refused, since protobuf-c would cut it there")
+    func nulInString() {
+        #expect {
+            _ = try Self.read([0x0A, 0x03, 0x61, 0x00, 0x62])
+        } throws: { error in
+            "\(error)".contains("NUL byte")
+        }
+    }
 }

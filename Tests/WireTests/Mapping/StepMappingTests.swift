@@ -136,4 +136,16 @@ struct StepMappingTests {
             stepID: 1, scheduledCachedReqs: [ApusV1.CachedRequestData(reqID: "a", numComputedTokens: 3)])
         #expect(SchedulerOutput(wire).numScheduledTokens == ["a": 0])
     }
+
+    /// Found by scripts/fuzz.sh wire-messages: a step id past 2⁶³ decoded to a negative Int, and the runner trapped
+    /// converting it back for its output.
+    @Test("a step id past 2⁶³ from the wire comes back unchanged in the output, without trapping")
+    func hugeStepID() throws {
+        let bytes: [UInt8] = [0x08, 0xFE, 0xFF, 0xD1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]
+        let message = try ApusV1.SchedulerOutput(decoding: bytes)
+        let step = SchedulerOutput(message)
+        #expect(ApusV1.SchedulerOutput(step).stepID == message.stepID)
+        let output = ApusV1.ModelRunnerOutput(ModelRunnerOutput(stepID: step.stepID))
+        #expect(output.stepID == message.stepID)
+    }
 }
