@@ -71,8 +71,8 @@ cp -r "$swift" "$work/first"
 diff -r "$work/first" "$swift" >/dev/null || fail "two generations differ"
 
 # An override for a field the schema lost is an error, not silently ignored.
-edit "$proto/engine.proto" 's/^  string structured_output = 23;$/  reserved 23;/'
+edit "$proto/runner.proto" 's/^  bytes grammar_bitmask = 10;$/  reserved 10;/'
 if "$gen" >"$work/log" 2>&1; then fail "generation passed with a stale override"; fi
-grep -qF "SamplingParams.structured_output" "$work/log" || { cat "$work/log" >&2; fail "the error does not name it"; }
+grep -qF "SchedulerOutput.grammar_bitmask" "$work/log" || { cat "$work/log" >&2; fail "the error does not name it"; }
 
 echo "test-gen-proto: ok"
