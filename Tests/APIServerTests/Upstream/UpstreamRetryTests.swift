@@ -59,7 +59,8 @@ struct UpstreamRetryTests {
     @Test("a request whose upstream connection is lost twice is sent again under new ids and succeeds")
     func retriesTransportFailures() async throws {
         let engine = FakeEngine()
-        let upstream = EngineUpstream(engine: FlakyEngineClient(engine.client, failures: 2))
+        // A window far beyond the two backoffs (50 + 100 ms): only the retries are under test, not the clock.
+        let upstream = EngineUpstream(engine: FlakyEngineClient(engine.client, failures: 2), retryWindow: .seconds(120))
         try await withAPI(upstream: upstream) { client in
             let (status, body, text) = try await client.post("/v1/completions", #"{"prompt":"Hi","n":2}"#)
             #expect(status == .ok, "\(text)")
