@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of every decoder of untrusted bytes.
 #
-#   scripts/fuzz.sh [TARGET|all] [SECONDS]       # default: all, 60 s each
+#   scripts/fuzz.sh [TARGET|all] [SECONDS]       # default: all, 60 s each; 0: replay the corpora once (a smoke)
 #   scripts/fuzz.sh --build-only [TARGET|all]
 #   scripts/fuzz.sh --list
 #
@@ -70,6 +70,8 @@ echo "== fuzz build took $(( $(date +%s) - start )) s"
 
 crashed=0
 summary=()
+# -runs=0 runs the corpora once and stops: what is already known still passes.
+if [[ "$seconds" == 0 ]]; then length=(-runs=0); else length=(-max_total_time="$seconds"); fi
 for t in "${selected[@]}"; do
     bin="$scratch/release/$(product "$t")"
     seeds="$root/Tests/Fixtures/fuzz/$t"
@@ -84,8 +86,8 @@ for t in "${selected[@]}"; do
     # parse tree, a static grammar) as leaked, most likely because enum payload pointers carry tag bits it does
     # not follow; with leak checks on, most targets stop at their first input.
     # A log file, not a pipe: a crashing process's symbolizer can hold a pipe open long after the fuzzer exits.
-    timeout -k 10 $((seconds + 120)) "$bin" "$run/corpus" "$seeds/corpus" "${dict[@]}" \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -detect_leaks=0 \
+    timeout -k 10 $((seconds + 300)) "$bin" "$run/corpus" "$seeds/corpus" "${dict[@]}" \
+        "${length[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -detect_leaks=0 \
         -artifact_prefix="$run/artifacts/" ${FUZZ_FLAGS:-} >"$log" 2>&1
     status=$?
     set -e

@@ -95,4 +95,14 @@ struct GGUFLoadErrorTests {
         }
         expectRefused(path, mentioning: ["blk.0.ffn_gate.weight"])
     }
+
+    /// Found by scripts/fuzz.sh model-files: an EOS id past Int32 trapped narrowing to a token id.
+    @Test("an EOS id outside the vocabulary (and past Int32) is refused, naming the key")
+    func eosOutsideVocabulary() throws {
+        let path = try brokenCopy("tiny-llama.Q4_0") { data in
+            let at = try afterName("tokenizer.ggml.eos_token_id", in: data)  // then type u32 (4), the u32 value
+            put(UInt32.max, at: at + 4, in: &data)
+        }
+        expectRefused(path, mentioning: ["tokenizer.ggml.eos_token_id", "4294967295", "outside the vocabulary"])
+    }
 }

@@ -56,10 +56,17 @@ extension ModelConfig {
             scaling = .frequencyFactors(factors)
         }
 
+        // Checked against the vocabulary before narrowing: a 64-bit id from the file must not trap.
+        func tokenID(_ key: String) throws(ModelLoadError) -> TokenID? {
+            guard let id = file.int(key) else { return nil }
+            guard id >= 0, id < vocab else { throw bad("\(key) \(id) is outside the vocabulary (0..<\(vocab))") }
+            return TokenID(id)
+        }
         var eos: [TokenID] = []
         for key in ["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"] {
-            if let id = file.int(key), !eos.contains(TokenID(id)) { eos.append(TokenID(id)) }
+            if let id = try tokenID(key), !eos.contains(id) { eos.append(id) }
         }
+        let bos = try tokenID("tokenizer.ggml.bos_token_id")
         self.init(
             architecture: arch, vocabSize: vocab, hiddenSize: hidden, numLayers: try need("block_count"),
             numHeads: heads, numKVHeads: int("attention.head_count_kv") ?? heads, headDim: headDim,
@@ -70,7 +77,7 @@ extension ModelConfig {
             tieWordEmbeddings: !file.contains("output.weight"),
             attentionBias: file.contains("blk.0.attn_q.bias"), slidingWindow: nil,
             dtype: GGUFSource.predominantType(file).map { "\($0)" },
-            bosTokenID: file.int("tokenizer.ggml.bos_token_id").map { TokenID($0) }, eosTokenIDs: eos)
+            bosTokenID: bos, eosTokenIDs: eos)
         try validate(path: file.path)
     }
 }
