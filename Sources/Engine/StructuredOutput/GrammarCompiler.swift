@@ -37,19 +37,20 @@ public final class GrammarCompiler: Sendable {
         }
         let result = await withCheckedContinuation { continuation in
             pending.withLock { $0 = continuation }
+            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+            let late = EngineRequestError.invalid("structured_outputs: the grammar did not compile within \(timeout)")
+            let start = ContinuousClock.now
             DispatchQueue.global(qos: .utility).async {
                 do {
                     let grammar = try CompiledGrammar(spec, vocabulary: self.vocabulary)
                     self.cache.withLock { $0.put(spec, grammar, capacity: Self.cacheCapacity) }
-                    finish(.success(grammar))
+                    // A compile that overran fails even when it beat the timer below to report.
+                    finish(start.duration(to: .now) > timeout ? .failure(late) : .success(grammar))
                 } catch {
                     finish(.failure(.invalid("structured_outputs: \(error)")))
                 }
             }
-            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-            DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + seconds) {
-                finish(.failure(.invalid("structured_outputs: the grammar did not compile within \(timeout)")))
-            }
+            DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + seconds) { finish(.failure(late)) }
         }
         return try result.get()
     }
