@@ -137,7 +137,9 @@ struct ConnectionTests {
             #expect(error.message.contains("keepalive"))
             #expect(error.origin == .transport)
         }
-        #expect(ContinuousClock.now - start < .seconds(10))
+        // NOTE: keepalive fails the call within about 0.2 s; the bound only says "not never". The parallel unit phase
+        // can starve this test's event loop for seconds on a 2-core machine (10.18 s was seen).
+        #expect(ContinuousClock.now - start < .seconds(30))
         await client.close()
     }
 
