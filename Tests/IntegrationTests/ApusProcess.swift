@@ -149,3 +149,21 @@ func runApus(_ arguments: [String]) throws -> (code: Int32, output: String) {
 func client(_ port: Int) -> RPCClient {
     RPCClient(host: "127.0.0.1", port: port, configuration: .init(service: "test"))
 }
+
+extension ApusProcess {
+    /// Runs `command` (e.g. `python3 scripts/x.py …`, found on PATH) to its end, with `environment` added to this
+    /// process's; returns its exit status and its stdout and stderr together.
+    static func runToEnd(_ command: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = command
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, output)
+    }
+}

@@ -9,20 +9,12 @@ struct BadInputProbeTests {
         let serve = try await ApusProcess.serve(apiKey: OpenAICluster.apiKey)
         defer { serve.stop() }
         let api = try #require(ServeSupervisorTests.children(of: serve.process.processIdentifier)["api"])
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [
+        let (status, output) = try ApusProcess.runToEnd([
             "python3", root.appendingPathComponent("scripts/probe-bad-inputs.py").path,
             "--base", String(serve.baseURL.dropLast("/v1".count)), "--key", OpenAICluster.apiKey,
             "--count", "300", "--seed", "7", "--api-pid", "\(api)", "--max-rss-mb", "256",
-        ]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(output)\nserve stderr:\n\(serve.stderrTail(40))")
+        ])
+        #expect(status == 0, "\(output)\nserve stderr:\n\(serve.stderrTail(40))")
         #expect(output.contains("a normal request afterwards: 200"), "\(output)")
     }
 }

@@ -15,20 +15,12 @@ struct SlowClientProbeTests {
             text.range(of: #"http://[^ ]+/v1"#, options: .regularExpression).map { String(text[$0]) }
         }
         defer { serve.stop() }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [
+        let (status, output) = try ApusProcess.runToEnd([
             "python3", ApusProcess.repositoryRoot.appendingPathComponent("scripts/probe-slow-clients.py").path,
             "--base", String(serve.readyLine.dropLast("/v1".count)), "--key", OpenAICluster.apiKey,
             "--clients", "300", "--read-timeout", "2", "--max-body", "100000",
-        ]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(output)\nserve stderr:\n\(serve.stderrTail(40))")
+        ])
+        #expect(status == 0, "\(output)\nserve stderr:\n\(serve.stderrTail(40))")
         #expect(output.contains("a normal request afterwards: 200"), "\(output)")
     }
 }

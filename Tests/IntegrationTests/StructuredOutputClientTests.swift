@@ -23,21 +23,13 @@ struct StructuredOutputClientTests {
         }
         defer { serve.stop() }
         let root = ApusProcess.repositoryRoot
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [root.appendingPathComponent("scripts/python-tests.sh").path]
-        var env = ProcessInfo.processInfo.environment
-        env["APUS_BASE_URL"] = serve.readyLine
-        env["APUS_API_KEY"] = OpenAICluster.apiKey
-        env["APUS_PYTEST_PATH"] = root.appendingPathComponent("tests/python/structured").path
-        p.environment = env
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "structured-output tests failed:\n\(output)\nserve stderr:\n\(serve.stderrTail(40))")
+        let (status, output) = try ApusProcess.runToEnd(
+            ["bash", root.appendingPathComponent("scripts/python-tests.sh").path],
+            environment: [
+                "APUS_BASE_URL": serve.readyLine, "APUS_API_KEY": OpenAICluster.apiKey,
+                "APUS_PYTEST_PATH": root.appendingPathComponent("tests/python/structured").path,
+            ])
+        #expect(status == 0, "structured-output tests failed:\n\(output)\nserve stderr:\n\(serve.stderrTail(40))")
         #expect(output.contains(" passed"), "\(output)")
     }
 }
