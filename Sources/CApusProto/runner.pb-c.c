@@ -1253,7 +1253,7 @@ const ProtobufCMessageDescriptor apus__v1__initialize_cache_response__descriptor
   (ProtobufCMessageInit) apus__v1__initialize_cache_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__new_request_data__field_descriptors[10] =
+static const ProtobufCFieldDescriptor apus__v1__new_request_data__field_descriptors[11] =
 {
   {
     "req_id",
@@ -1375,6 +1375,18 @@ static const ProtobufCFieldDescriptor apus__v1__new_request_data__field_descript
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "spec_token_ids",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Apus__V1__NewRequestData, n_spec_token_ids),
+    offsetof(Apus__V1__NewRequestData, spec_token_ids),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__new_request_data__field_indices_by_name[] = {
   9,   /* field[9] = block_ids */
@@ -1387,13 +1399,14 @@ static const unsigned apus__v1__new_request_data__field_indices_by_name[] = {
   1,   /* field[1] = prompt_token_ids */
   0,   /* field[0] = req_id */
   2,   /* field[2] = sampling_params */
+  10,   /* field[10] = spec_token_ids */
 };
 static const ProtobufCIntRange apus__v1__new_request_data__number_ranges[3 + 1] =
 {
   { 1, 0 },
   { 6, 4 },
   { 9, 6 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor apus__v1__new_request_data__descriptor =
 {
@@ -1403,14 +1416,14 @@ const ProtobufCMessageDescriptor apus__v1__new_request_data__descriptor =
   "Apus__V1__NewRequestData",
   "apus.v1",
   sizeof(Apus__V1__NewRequestData),
-  10,
+  11,
   apus__v1__new_request_data__field_descriptors,
   apus__v1__new_request_data__field_indices_by_name,
   3,  apus__v1__new_request_data__number_ranges,
   (ProtobufCMessageInit) apus__v1__new_request_data__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__cached_request_data__field_descriptors[8] =
+static const ProtobufCFieldDescriptor apus__v1__cached_request_data__field_descriptors[9] =
 {
   {
     "req_id",
@@ -1508,6 +1521,18 @@ static const ProtobufCFieldDescriptor apus__v1__cached_request_data__field_descr
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "spec_token_ids",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Apus__V1__CachedRequestData, n_spec_token_ids),
+    offsetof(Apus__V1__CachedRequestData, spec_token_ids),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__cached_request_data__field_indices_by_name[] = {
   6,   /* field[6] = all_token_ids */
@@ -1518,13 +1543,14 @@ static const unsigned apus__v1__cached_request_data__field_indices_by_name[] = {
   4,   /* field[4] = num_scheduled_tokens */
   0,   /* field[0] = req_id */
   1,   /* field[1] = resumed */
+  8,   /* field[8] = spec_token_ids */
 };
 static const ProtobufCIntRange apus__v1__cached_request_data__number_ranges[3 + 1] =
 {
   { 1, 0 },
   { 4, 2 },
   { 10, 7 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor apus__v1__cached_request_data__descriptor =
 {
@@ -1534,7 +1560,7 @@ const ProtobufCMessageDescriptor apus__v1__cached_request_data__descriptor =
   "Apus__V1__CachedRequestData",
   "apus.v1",
   sizeof(Apus__V1__CachedRequestData),
-  8,
+  9,
   apus__v1__cached_request_data__field_descriptors,
   apus__v1__cached_request_data__field_indices_by_name,
   3,  apus__v1__cached_request_data__number_ranges,

@@ -15,11 +15,15 @@ public struct SchedulerOutput: Sendable, Hashable {
     public var intermediate: IntermediateTensors?
     /// Structured output: the allowed next tokens of the scheduled requests that sample under a grammar.
     public var grammar: GrammarBitmask?
+    /// Speculative decoding (vLLM `scheduled_spec_decode_tokens`): per request, the draft tokens to verify. They
+    /// are the last of its `numScheduledTokens`; a negative id is padding (always rejected).
+    public var scheduledSpecDecodeTokens: [String: [TokenID]]
 
     public init(
         stepID: Int, scheduledNewReqs: [NewRequestData] = [], scheduledCachedReqs: [CachedRequestData] = [],
         numScheduledTokens: [String: Int] = [:], finishedReqIDs: Set<String> = [], preemptedReqIDs: Set<String> = [],
-        intermediate: IntermediateTensors? = nil, grammar: GrammarBitmask? = nil
+        intermediate: IntermediateTensors? = nil, grammar: GrammarBitmask? = nil,
+        scheduledSpecDecodeTokens: [String: [TokenID]] = [:]
     ) {
         self.stepID = stepID
         self.scheduledNewReqs = scheduledNewReqs
@@ -29,6 +33,7 @@ public struct SchedulerOutput: Sendable, Hashable {
         self.preemptedReqIDs = preemptedReqIDs
         self.intermediate = intermediate
         self.grammar = grammar
+        self.scheduledSpecDecodeTokens = scheduledSpecDecodeTokens
     }
 
     public var totalNumScheduledTokens: Int { numScheduledTokens.values.reduce(0, +) }

@@ -18,14 +18,14 @@ extension ApusV1.SchedulerOutput {
                     eosTokenID: r.eosTokenID, blockIDs: r.blockIDs.map { UInt32($0) },
                     numComputedTokens: UInt32(r.numComputedTokens),
                     numScheduledTokens: UInt32(scheduled[r.reqID] ?? 0), loraName: r.loraName ?? "",
-                    outputTokenIDs: r.outputTokenIDs)
+                    outputTokenIDs: r.outputTokenIDs, specTokenIDs: step.scheduledSpecDecodeTokens[r.reqID] ?? [])
             },
             scheduledCachedReqs: step.scheduledCachedReqs.map { r in
                 ApusV1.CachedRequestData(
                     reqID: r.reqID, resumed: r.resumed, newBlockIDs: r.newBlockIDs.map { UInt32($0) },
                     numComputedTokens: UInt32(r.numComputedTokens), numOutputTokens: UInt32(r.numOutputTokens),
                     numScheduledTokens: UInt32(scheduled[r.reqID] ?? 0), newTokenIDs: r.newTokenIDs,
-                    allTokenIDs: r.allTokenIDs ?? [])
+                    allTokenIDs: r.allTokenIDs ?? [], specTokenIDs: step.scheduledSpecDecodeTokens[r.reqID] ?? [])
             },
             finishedReqIDs: Array(step.finishedReqIDs), intermediateTensors: step.intermediate.map { .init($0) },
             structuredOutputRequestIDs: step.grammar?.requestIDs ?? [], grammarBitmask: step.grammar?.words ?? [])
@@ -36,8 +36,10 @@ extension SchedulerOutput {
     /// Every entry is scheduled: one with 0 tokens keeps its 0, for the runner to refuse the step.
     public init(_ m: ApusV1.SchedulerOutput) {
         var scheduled: [String: Int] = [:]
+        var spec: [String: [TokenID]] = [:]
         let new = m.scheduledNewReqs.map { r in
             scheduled[r.reqID] = Int(r.numScheduledTokens)
+            if !r.specTokenIDs.isEmpty { spec[r.reqID] = r.specTokenIDs }
             return NewRequestData(
                 reqID: r.reqID, promptTokenIDs: r.promptTokenIDs, samplingParams: r.samplingParams,
                 eosTokenID: r.eosTokenID, blockIDs: r.blockIDs.map { Int($0) },
@@ -46,6 +48,7 @@ extension SchedulerOutput {
         }
         let cached = m.scheduledCachedReqs.map { r in
             scheduled[r.reqID] = Int(r.numScheduledTokens)
+            if !r.specTokenIDs.isEmpty { spec[r.reqID] = r.specTokenIDs }
             return CachedRequestData(
                 reqID: r.reqID, resumed: r.resumed, newBlockIDs: r.newBlockIDs.map { Int($0) },
                 numComputedTokens: Int(r.numComputedTokens), numOutputTokens: Int(r.numOutputTokens),
@@ -56,7 +59,8 @@ extension SchedulerOutput {
             numScheduledTokens: scheduled, finishedReqIDs: Set(m.finishedReqIDs),
             intermediate: m.intermediateTensors.map { .init($0) },
             grammar: m.structuredOutputRequestIDs.isEmpty
-                ? nil : GrammarBitmask(requestIDs: m.structuredOutputRequestIDs, words: m.grammarBitmask))
+                ? nil : GrammarBitmask(requestIDs: m.structuredOutputRequestIDs, words: m.grammarBitmask),
+            scheduledSpecDecodeTokens: spec)
     }
 }
 

@@ -285,11 +285,15 @@ extension ApusV1 {
         public var loraName: String
         /// Tokens already generated (a request re-sent after runner loss); empty for a fresh request.
         public var outputTokenIDs: [TokenID]
+        /// Speculative decoding: the draft tokens among this step's scheduled tokens (the last ones), to verify; a
+        /// negative id is padding and is always rejected.
+        public var specTokenIDs: [TokenID]
 
         public init(
             reqID: String = "", promptTokenIDs: [TokenID] = [], samplingParams: SamplingParams = SamplingParams(),
             eosTokenID: TokenID? = nil, blockIDs: [UInt32] = [], numComputedTokens: UInt32 = 0,
-            numScheduledTokens: UInt32 = 0, loraName: String = "", outputTokenIDs: [TokenID] = []
+            numScheduledTokens: UInt32 = 0, loraName: String = "", outputTokenIDs: [TokenID] = [],
+            specTokenIDs: [TokenID] = []
         ) {
             self.reqID = reqID
             self.promptTokenIDs = promptTokenIDs
@@ -300,6 +304,7 @@ extension ApusV1 {
             self.numScheduledTokens = numScheduledTokens
             self.loraName = loraName
             self.outputTokenIDs = outputTokenIDs
+            self.specTokenIDs = specTokenIDs
         }
     }
 }
@@ -321,6 +326,8 @@ extension ApusV1.NewRequestData: CMessageConvertible {
         c.lora_name = arena.cString(loraName)
         c.n_output_token_ids = outputTokenIDs.count
         c.output_token_ids = arena.copy(outputTokenIDs)
+        c.n_spec_token_ids = specTokenIDs.count
+        c.spec_token_ids = arena.copy(specTokenIDs)
     }
 
     init(c: Apus__V1__NewRequestData) throws(WireDecodingError) {
@@ -334,7 +341,8 @@ extension ApusV1.NewRequestData: CMessageConvertible {
             numComputedTokens: c.num_computed_tokens, numScheduledTokens: c.num_scheduled_tokens,
             loraName: try CDecode.string(c.lora_name, "NewRequestData.lora_name"),
             outputTokenIDs: try CDecode.array(
-                c.output_token_ids, c.n_output_token_ids, "NewRequestData.output_token_ids"))
+                c.output_token_ids, c.n_output_token_ids, "NewRequestData.output_token_ids"),
+            specTokenIDs: try CDecode.array(c.spec_token_ids, c.n_spec_token_ids, "NewRequestData.spec_token_ids"))
     }
 }
 
@@ -354,11 +362,14 @@ extension ApusV1 {
         public var newTokenIDs: [TokenID]
         /// Resumed requests: the full token sequence (prompt ++ outputs).
         public var allTokenIDs: [TokenID]
+        /// Speculative decoding: the draft tokens among this step's scheduled tokens (the last ones), to verify; a
+        /// negative id is padding and is always rejected.
+        public var specTokenIDs: [TokenID]
 
         public init(
             reqID: String = "", resumed: Bool = false, newBlockIDs: [UInt32] = [], numComputedTokens: UInt32 = 0,
             numOutputTokens: UInt32 = 0, numScheduledTokens: UInt32 = 0, newTokenIDs: [TokenID] = [],
-            allTokenIDs: [TokenID] = []
+            allTokenIDs: [TokenID] = [], specTokenIDs: [TokenID] = []
         ) {
             self.reqID = reqID
             self.resumed = resumed
@@ -368,6 +379,7 @@ extension ApusV1 {
             self.numScheduledTokens = numScheduledTokens
             self.newTokenIDs = newTokenIDs
             self.allTokenIDs = allTokenIDs
+            self.specTokenIDs = specTokenIDs
         }
     }
 }
@@ -387,6 +399,8 @@ extension ApusV1.CachedRequestData: CMessageConvertible {
         c.new_token_ids = arena.copy(newTokenIDs)
         c.n_all_token_ids = allTokenIDs.count
         c.all_token_ids = arena.copy(allTokenIDs)
+        c.n_spec_token_ids = specTokenIDs.count
+        c.spec_token_ids = arena.copy(specTokenIDs)
     }
 
     init(c: Apus__V1__CachedRequestData) throws(WireDecodingError) {
@@ -396,7 +410,8 @@ extension ApusV1.CachedRequestData: CMessageConvertible {
             numComputedTokens: c.num_computed_tokens, numOutputTokens: c.num_output_tokens,
             numScheduledTokens: c.num_scheduled_tokens,
             newTokenIDs: try CDecode.array(c.new_token_ids, c.n_new_token_ids, "CachedRequestData.new_token_ids"),
-            allTokenIDs: try CDecode.array(c.all_token_ids, c.n_all_token_ids, "CachedRequestData.all_token_ids"))
+            allTokenIDs: try CDecode.array(c.all_token_ids, c.n_all_token_ids, "CachedRequestData.all_token_ids"),
+            specTokenIDs: try CDecode.array(c.spec_token_ids, c.n_spec_token_ids, "CachedRequestData.spec_token_ids"))
     }
 }
 

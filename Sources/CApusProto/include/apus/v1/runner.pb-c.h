@@ -181,10 +181,16 @@ struct  Apus__V1__NewRequestData
    */
   size_t n_output_token_ids;
   int32_t *output_token_ids;
+  /*
+   * Speculative decoding: the draft tokens among this step's scheduled tokens (the last ones), to verify; a
+   * negative id is padding and is always rejected.
+   */
+  size_t n_spec_token_ids;
+  int32_t *spec_token_ids;
 };
 #define APUS__V1__NEW_REQUEST_DATA__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__new_request_data__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, NULL, 0, 0, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, NULL, 0, 0, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
 
 
 /*
@@ -213,10 +219,16 @@ struct  Apus__V1__CachedRequestData
    */
   size_t n_all_token_ids;
   int32_t *all_token_ids;
+  /*
+   * Speculative decoding: the draft tokens among this step's scheduled tokens (the last ones), to verify; a
+   * negative id is padding and is always rejected.
+   */
+  size_t n_spec_token_ids;
+  int32_t *spec_token_ids;
 };
 #define APUS__V1__CACHED_REQUEST_DATA__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__cached_request_data__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0,NULL, 0, 0, 0, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, 0,NULL, 0, 0, 0, 0,NULL, 0,NULL, 0,NULL }
 
 
 /*
