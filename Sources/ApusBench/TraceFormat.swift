@@ -13,6 +13,8 @@ public struct Trace: Sendable, Codable {
         public var enableChunkedPrefill: Bool?
         public var longPrefillTokenThreshold: Int?
         public var schedulingPolicy: SchedulingPolicy?
+        /// Speculative decoding: the most drafts a request verifies per step (absent or 0 = off).
+        public var numSpeculativeTokens: Int?
 
         enum CodingKeys: String, CodingKey {
             case blockSize = "block_size"
@@ -24,6 +26,7 @@ public struct Trace: Sendable, Codable {
             case enableChunkedPrefill = "enable_chunked_prefill"
             case longPrefillTokenThreshold = "long_prefill_token_threshold"
             case schedulingPolicy = "scheduling_policy"
+            case numSpeculativeTokens = "num_speculative_tokens"
         }
 
         /// The scheduler config, with vLLM's defaults for absent fields.
@@ -32,7 +35,8 @@ public struct Trace: Sendable, Codable {
                 blockSize: blockSize ?? 16, numGPUBlocks: numGPUBlocks, maxNumSeqs: maxNumSeqs ?? 256,
                 maxNumBatchedTokens: maxNumBatchedTokens ?? 2048, maxModelLen: maxModelLen,
                 enablePrefixCaching: enablePrefixCaching ?? true, enableChunkedPrefill: enableChunkedPrefill ?? true,
-                longPrefillTokenThreshold: longPrefillTokenThreshold ?? 0, policy: schedulingPolicy ?? .fcfs)
+                longPrefillTokenThreshold: longPrefillTokenThreshold ?? 0, policy: schedulingPolicy ?? .fcfs,
+                numSpeculativeTokens: numSpeculativeTokens ?? 0)
         }
     }
 
@@ -50,6 +54,9 @@ public struct Trace: Sendable, Codable {
         public var ignoreEOS: Bool?
         /// Extension: abort the request just before this step's `schedule()`.
         public var abortStep: Int?
+        /// Speculative decoding: entry j is the draft proposed after the j-th step that gave this request tokens
+        /// (counted from 0, across preemptions); missing entries propose nothing.
+        public var draftTokenIDs: [[TokenID]]?
 
         enum CodingKeys: String, CodingKey {
             case requestID = "request_id"
@@ -63,6 +70,7 @@ public struct Trace: Sendable, Codable {
             case stopTokenIDs = "stop_token_ids"
             case ignoreEOS = "ignore_eos"
             case abortStep = "abort_step"
+            case draftTokenIDs = "draft_token_ids"
         }
 
         var samplingParams: SamplingParams {
@@ -72,6 +80,12 @@ public struct Trace: Sendable, Codable {
             p.stopTokenIDs = stopTokenIDs ?? []
             p.ignoreEOS = ignoreEOS ?? false
             return p
+        }
+
+        /// The fake model's k-th output token: the scripted one, else `defaultToken`.
+        func scriptedToken(_ k: Int) -> TokenID {
+            if let outs = outputTokenIDs, k < outs.count { return outs[k] }
+            return defaultToken
         }
 
         /// The smallest token id ≥ 1 that is neither the EOS token nor a stop token id.

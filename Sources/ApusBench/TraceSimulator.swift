@@ -10,6 +10,12 @@ import ServingCore
 /// prefilling after a step gets no token; every other scheduled request gets its next scripted token.
 /// `min_tokens` is passed on but has no effect here: in vLLM 0.33 only the sampler enforces it.
 ///
+/// Speculative decoding (`num_speculative_tokens` > 0): a request's scripted `draft_token_ids[j]` is proposed after
+/// the j-th step that gave it tokens (as vLLM's engine does after each synchronous step); the fake model accepts the
+/// longest run of drafts equal to its next scripted tokens and returns them plus one more token. Each line then also
+/// has `"spec": {id: [drafts]}` (the verified drafts, −1 for padding) after `"scheduled"`, and
+/// `"accepted": {id: n}` before `"kv_usage"`.
+///
 /// Each step yields one JSON line:
 /// `{"step", "scheduled": {id: n}, "new": [ids], "resumed": [ids], "preempted": [ids in order],
 /// "finished": {id: "stop"|"length"|"abort"}, "num_cached_tokens": {id: n} (first admissions),
@@ -37,6 +43,8 @@ public enum TraceSimulator {
         }
         var nextArrival = 0
         var lines: [String] = []
+        let speculative = (trace.config.numSpeculativeTokens ?? 0) > 0
+        var samplingSteps: [String: Int] = [:]
         let maxSteps = trace.maxSteps ?? defaultMaxSteps
         for step in 0..<maxSteps {
             while nextArrival < arrivals.count && arrivals[nextArrival].element.arrivalStep <= step {
@@ -54,35 +62,66 @@ public enum TraceSimulator {
 
             let out = scheduler.schedule()
             let order = scheduler.scheduledRequests(stepID: out.stepID)
+            var accepted: [(String, Int)] = []
             let sampled: [[TokenID]] = order.map { r in
                 guard r.numComputedTokens >= r.numTokens, let t = script[r.requestID] else { return [] }
-                let k = r.numOutputTokens
-                if let outs = t.outputTokenIDs, k < outs.count { return [outs[k]] }
-                return [t.defaultToken]
+                let k0 = r.numOutputTokens
+                let drafts = out.scheduledSpecDecodeTokens[r.requestID] ?? []
+                var n = 0
+                while n < drafts.count && drafts[n] == t.scriptedToken(k0 + n) { n += 1 }
+                if !drafts.isEmpty { accepted.append((r.requestID, n)) }
+                return (0...n).map { t.scriptedToken(k0 + $0) }
             }
             let result = ModelRunnerOutput(
                 stepID: out.stepID, reqIDs: order.map(\.requestID), sampledTokenIDs: sampled)
             for o in scheduler.updateFromOutput(out, result) {
                 if let reason = o.finishReason { finished.append((o.reqID, reason)) }
             }
-            lines.append(line(step: step, out: out, order: order, finished: finished, scheduler: scheduler))
+            if speculative {
+                var drafts: [String: [TokenID]] = [:]
+                for (r, tokens) in zip(order, sampled) {
+                    guard !tokens.isEmpty else {
+                        drafts[r.requestID] = []
+                        continue
+                    }
+                    let j = samplingSteps[r.requestID, default: 0]
+                    samplingSteps[r.requestID] = j + 1
+                    let script = script[r.requestID]?.draftTokenIDs ?? []
+                    drafts[r.requestID] = j < script.count ? script[j] : []
+                }
+                scheduler.updateDraftTokenIDs(drafts)
+            }
+            lines.append(
+                line(
+                    step: step, out: out, order: order, finished: finished, scheduler: scheduler,
+                    accepted: speculative ? accepted : nil))
         }
         return lines
     }
 
     static func line(
-        step: Int, out: SchedulerOutput, order: [Request], finished: [(String, FinishReason)], scheduler: Scheduler
+        step: Int, out: SchedulerOutput, order: [Request], finished: [(String, FinishReason)], scheduler: Scheduler,
+        accepted: [(String, Int)]? = nil
     ) -> String {
         let resumed = out.scheduledCachedReqs.filter(\.resumed).map(\.reqID)
         let free = scheduler.kvCacheManager.numFreeBlocks
         let usage = 1.0 - Double(free) / Double(scheduler.config.numGPUBlocks - 1)
         var s = "{\"step\": \(step), \"scheduled\": "
         s += object(order.map { ($0.requestID, String(out.numScheduledTokens[$0.requestID]!)) })
+        if accepted != nil {
+            let spec = order.compactMap { r in
+                out.scheduledSpecDecodeTokens[r.requestID].map {
+                    (r.requestID, "[" + $0.map(String.init).joined(separator: ", ") + "]")
+                }
+            }
+            s += ", \"spec\": " + object(spec)
+        }
         s += ", \"new\": " + array(out.scheduledNewReqs.map(\.reqID))
         s += ", \"resumed\": " + array(resumed)
         s += ", \"preempted\": " + array(scheduler.lastPreemptedInOrder)
         s += ", \"finished\": " + object(finished.map { ($0.0, quoted($0.1.rawValue)) })
         s += ", \"num_cached_tokens\": " + object(out.scheduledNewReqs.map { ($0.reqID, String($0.numComputedTokens)) })
+        if let accepted { s += ", \"accepted\": " + object(accepted.map { ($0.0, String($0.1)) }) }
         s += ", \"kv_usage\": \(usage), \"free_blocks\": \(free)}"
         return s
     }

@@ -46,6 +46,12 @@ public final class Request {
     /// Async scheduling (docs/scheduling.md §14): sampled tokens of in-flight steps the scheduler does not know yet.
     /// Always 0 with synchronous scheduling.
     @exclusivity(unchecked) public internal(set) var numOutputPlaceholders: Int = 0
+    /// Speculative decoding: the draft tokens proposed after the last step, for the next step to verify (vLLM
+    /// `spec_token_ids`). Cleared once scheduled, and on preemption.
+    @exclusivity(unchecked) public internal(set) var specTokenIDs: [TokenID] = []
+    /// The last step that scheduled this request left part of its known tokens uncomputed (vLLM
+    /// `is_prefill_chunk`): it sampled nothing, so drafts proposed after it are dropped.
+    @exclusivity(unchecked) public internal(set) var isPrefillChunk = false
 
     /// Creates a waiting request; `blockHasher` (when prefix caching is on) computes `blockHashes` up front.
     public init(

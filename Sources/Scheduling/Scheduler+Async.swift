@@ -17,6 +17,7 @@ import ServingCore
 /// - Once tokens arrive, the request's now-known full blocks enter the prefix cache.
 /// - A structured-output request never runs ahead: its next token's mask depends on the token in flight, which the
 ///   engine-core's grammar matcher has not seen yet (such requests are scheduled as without async scheduling).
+///   Neither does any request under speculative decoding: its drafts are proposed from the tokens of the last step.
 extension Scheduler {
     /// At most this many sampling steps of one request in flight: the one being computed and one ahead.
     static let maxSamplingStepsInFlight = 2
@@ -25,7 +26,8 @@ extension Scheduler {
     /// its sampling steps as allowed are in flight (one for a structured-output request).
     func inFlightStepsSuffice(_ r: Request) -> Bool {
         let p = r.numOutputPlaceholders
-        let allowed = r.samplingParams.structuredOutputs == nil ? Self.maxSamplingStepsInFlight : 1
+        let runsAhead = r.samplingParams.structuredOutputs == nil && config.numSpeculativeTokens == 0
+        let allowed = runsAhead ? Self.maxSamplingStepsInFlight : 1
         return p >= allowed || r.numOutputTokens + p >= r.maxTokens
             || r.numTokens + p >= config.maxModelLen
     }

@@ -6,6 +6,7 @@ extension Scheduler {
         kvCacheManager.free(r)
         r.status = .preempted
         r.setNumComputedTokens(0)
+        r.specTokenIDs = []
         r.numPreemptions += 1
         r.numStaleOutputTokens = r.numInFlightTokens
         numPreemptions += 1

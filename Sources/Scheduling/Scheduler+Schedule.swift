@@ -18,6 +18,9 @@ extension Scheduler {
         runningTokens.reserveCapacity(running.count)
         runningNewBlocks.reserveCapacity(running.count)
         var preempted: [Request] = []
+        // Speculative decoding (docs/scheduling.md §16): the drafts each scheduled request verifies.
+        var spec: [String: [TokenID]] = [:]
+        var prefillScheduled = false
 
         var i = 0
         while i < running.count && budget > 0 {
@@ -27,7 +30,7 @@ extension Scheduler {
                 continue
             }
             // NOTE: placeholders are 0 unless async scheduling is on; then they let one decode run ahead.
-            var n = r.numTokens + r.numOutputPlaceholders - r.numComputedTokens
+            var n = r.numTokens + r.specTokenIDs.count + r.numOutputPlaceholders - r.numComputedTokens
             if threshold > 0 && n > threshold { n = threshold }
             n = min(n, budget, config.maxModelLen - 1 - r.numComputedTokens)
             if n <= 0 {
@@ -50,6 +53,7 @@ extension Scheduler {
                         scheduledRunning.remove(at: k)
                         runningTokens.remove(at: k)
                         runningNewBlocks.remove(at: k)
+                        spec[victim.requestID] = nil
                     }
                 } else {
                     victim = running.removeLast()
@@ -68,23 +72,49 @@ extension Scheduler {
             runningNewBlocks.append(blocks)
             budget -= n
             i += 1
+            prefillScheduled = prefillScheduled || r.isPrefillChunk
+            if !r.specTokenIDs.isEmpty {
+                // The drafts that fit: the step may have been cut by the budget or max_model_len.
+                let numSpec = n + r.numComputedTokens - r.numTokens - r.numOutputPlaceholders
+                if numSpec > 0 { spec[r.requestID] = Array(r.specTokenIDs.prefix(numSpec)) }
+                r.specTokenIDs = []
+            }
         }
 
         var admitted: [Request] = []
         var admittedTokens: [Int] = []
         if preempted.isEmpty {
-            admitWaiting(budget: &budget, threshold: threshold, admitted: &admitted, tokens: &admittedTokens)
+            let padding = SpecPadding(
+                numSpeculativeTokens: config.numSpeculativeTokens, prefillScheduled: prefillScheduled,
+                runningScheduled: !scheduledRunning.isEmpty)
+            admitWaiting(
+                budget: &budget, threshold: threshold, padding: padding, admitted: &admitted,
+                tokens: &admittedTokens, spec: &spec)
         }
         return makeOutput(
             stepID: stepID, scheduledRunning: scheduledRunning, runningTokens: runningTokens,
-            runningNewBlocks: runningNewBlocks, admitted: admitted, admittedTokens: admittedTokens)
+            runningNewBlocks: runningNewBlocks, admitted: admitted, admittedTokens: admittedTokens, spec: spec)
     }
 
     /// The requests a not-yet-updated step scheduled, in scheduling order (running first, then admissions).
     public func scheduledRequests(stepID: Int) -> [Request] { inFlight[stepID]?.requests ?? [] }
 
+    /// When an admission that computes one token is padded with rejected drafts to a full speculative step.
+    private struct SpecPadding {
+        var numSpeculativeTokens: Int
+        var prefillScheduled: Bool
+        var runningScheduled: Bool
+    }
+
     /// Admits waiting requests in queue order while budget, `maxNumSeqs` and KV blocks allow.
-    private func admitWaiting(budget: inout Int, threshold: Int, admitted: inout [Request], tokens: inout [Int]) {
+    ///
+    /// Speculative decoding: an admission with one token left to compute (a full prefix-cache hit, a short resume)
+    /// is padded with `numSpeculativeTokens` padding drafts (−1, always rejected) when no prefill runs in the step,
+    /// as vLLM 0.33 does so that every decode row has the same shape; it costs the padded KV slots for one step.
+    private func admitWaiting(
+        budget: inout Int, threshold: Int, padding: SpecPadding, admitted: inout [Request], tokens: inout [Int],
+        spec: inout [String: [TokenID]]
+    ) {
         var skipped: [Request] = []
         defer { for r in skipped.reversed() { waiting.prepend(r) } }
         while budget > 0, let r = waiting.peek() {
@@ -100,9 +130,23 @@ extension Scheduler {
             if hit == 0 { (hitBlocks, hit) = kvCacheManager.getComputedBlocks(r) }
             // NOTE: numTokens, not the prompt: a resumed request recomputes its outputs too.
             var n = r.numTokens - hit
+            let k = padding.numSpeculativeTokens
+            var padded = false
+            if k > 0 && n == 1 && !padding.prefillScheduled && (padding.runningScheduled || hit > 0)
+                && hit + 1 + k + 1 <= config.maxModelLen
+            {
+                if 1 + k > budget { break }
+                n = 1 + k
+                padded = true
+            }
             if threshold > 0 && n > threshold { n = threshold }
             if !config.enableChunkedPrefill && n > budget { break }
             n = min(n, budget)
+            // NOTE: vLLM 0.33 asserts here when the long-prefill threshold cut a padded step; drop the padding.
+            if padded && n != 1 + k {
+                n = 1
+                padded = false
+            }
             guard
                 kvCacheManager.allocateSlots(
                     r, numNewTokens: n, numNewComputedTokens: hit - r.numComputedTokens, newComputedBlocks: hitBlocks,
@@ -116,12 +160,13 @@ extension Scheduler {
             budget -= n
             r.setNumComputedTokens(hit)
             if r.numCachedTokens < 0 { r.numCachedTokens = hit }
+            if padded { spec[r.requestID] = Array(repeating: -1, count: k) }
         }
     }
 
     private func makeOutput(
         stepID: Int, scheduledRunning: [Request], runningTokens: [Int], runningNewBlocks: [[Int]],
-        admitted: [Request], admittedTokens: [Int]
+        admitted: [Request], admittedTokens: [Int], spec: [String: [TokenID]]
     ) -> SchedulerOutput {
         let count = scheduledRunning.count + admitted.count
         var numScheduled = [String: Int](minimumCapacity: count)
@@ -149,6 +194,7 @@ extension Scheduler {
             r.advanceComputedTokens(by: n)
             r.numInFlightTokens += n
             r.lastScheduledStep = stepID
+            r.isPrefillChunk = r.numComputedTokens < r.numTokens + r.numOutputPlaceholders
             order.append(r)
             tokens.append(n)
         }
@@ -175,6 +221,7 @@ extension Scheduler {
             r.advanceComputedTokens(by: n)
             r.numInFlightTokens += n
             r.lastScheduledStep = stepID
+            r.isPrefillChunk = r.numComputedTokens < r.numTokens + r.numOutputPlaceholders
             order.append(r)
             tokens.append(n)
         }
@@ -187,7 +234,7 @@ extension Scheduler {
         }
         let output = SchedulerOutput(
             stepID: stepID, scheduledNewReqs: newReqs, scheduledCachedReqs: cached, numScheduledTokens: numScheduled,
-            finishedReqIDs: finishedReqIDs, preemptedReqIDs: preemptedReqIDs)
+            finishedReqIDs: finishedReqIDs, preemptedReqIDs: preemptedReqIDs, scheduledSpecDecodeTokens: spec)
         finishedReqIDs = []
         preemptedReqIDs = []
         lastPreemptedInOrder = preemptedInOrder

@@ -31,6 +31,13 @@ extension Scheduler {
             guard let at = aligned ? k : index[r.requestID] else { continue }
             var tokens = result.sampledTokenIDs[at]
             guard !tokens.isEmpty else { continue }
+            if let drafts = out.scheduledSpecDecodeTokens[r.requestID], !drafts.isEmpty {
+                // The runner returns the accepted drafts and one more token; the rejected drafts' positions were
+                // computed for nothing and are computed again (docs/scheduling.md §16).
+                let numAccepted = min(tokens.count - 1, drafts.count)
+                if !isStale && r.numComputedTokens > 0 { r.retreatComputedTokens(by: drafts.count - numAccepted) }
+                specDecodingStats.observe(drafts: drafts, numAccepted: numAccepted)
+            }
             let statusBefore = r.status
             var stopped = false
             for (j, t) in tokens.enumerated() {
@@ -46,6 +53,11 @@ extension Scheduler {
             var newLogprobs: [PositionLogprobs]? = nil
             if r.wantsLogprobs, let lp = result.logprobs?[at] {
                 newLogprobs = Array(lp.prefix(tokens.count))
+            }
+            if config.numSpeculativeTokens > 0 && !isStale && statusBefore == .running {
+                // Drafts are never cached when scheduled (they may be rejected): cache what is now verified, as vLLM
+                // 0.33 does whenever speculation is on, even for a request that just stopped.
+                kvCacheManager.cacheBlocks(r, numComputedTokens: r.numComputedTokens - r.numInFlightTokens)
             }
             if stopped {
                 if statusBefore == .running { stoppedRunning = true } else { waiting.remove(r) }
@@ -83,5 +95,13 @@ extension Scheduler {
         return false
     }
 
-    /// The scheduled requests of an output this scheduler no longer tracks (e.g. after `preemptAllRunning`).
+    /// Sets the drafts proposed for requests after a step (vLLM `update_draft_token_ids`), for the next step to
+    /// verify. Drafts for finished or unknown requests, and for requests whose last step was a prefill chunk
+    /// (nothing was sampled), are dropped.
+    public func updateDraftTokenIDs(_ drafts: [String: [TokenID]]) {
+        for (id, tokens) in drafts {
+            guard let r = requests[id], !r.isFinished else { continue }
+            r.specTokenIDs = r.isPrefillChunk ? [] : tokens
+        }
+    }
 }

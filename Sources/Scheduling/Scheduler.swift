@@ -25,6 +25,8 @@ public final class Scheduler {
     @exclusivity(unchecked) var nextArrival = 0
     @exclusivity(unchecked) var nextStepID = 0
     @exclusivity(unchecked) public internal(set) var numPreemptions = 0
+    /// Speculative decoding counters since start.
+    @exclusivity(unchecked) public internal(set) var specDecodingStats = SpecDecodingStats()
     /// Scheduled requests (and their token counts) of each step still awaiting `updateFromOutput`, in
     /// scheduling order.
     @exclusivity(unchecked) var inFlight: [Int: ScheduledStep] = [:]

@@ -21,6 +21,9 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     /// Async scheduling (docs/scheduling.md §14): the engine schedules step N+1 before step N's tokens are in, and the
     /// scheduler counts those unknown tokens as output placeholders. Off: the synchronous, depth-1 behaviour.
     public var asyncScheduling: Bool = false
+    /// Speculative decoding (docs/scheduling.md §16): the most draft tokens a request verifies per step (vLLM
+    /// `num_speculative_tokens`); 0 = off. The scheduler only counts them: drafts come from `updateDraftTokenIDs`.
+    public var numSpeculativeTokens: Int = 0
 
     public init(numGPUBlocks: Int, maxModelLen: Int) {
         self.numGPUBlocks = numGPUBlocks
@@ -31,7 +34,7 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
         blockSize: Int = 16, numGPUBlocks: Int, maxNumSeqs: Int = 256, maxNumBatchedTokens: Int = 2048,
         maxModelLen: Int, enablePrefixCaching: Bool = true, enableChunkedPrefill: Bool = true,
         longPrefillTokenThreshold: Int = 0, policy: SchedulingPolicy = .fcfs, reserveFullSequence: Bool = true,
-        hashSeed: UInt64 = 0, enableKVCacheEvents: Bool = false
+        hashSeed: UInt64 = 0, enableKVCacheEvents: Bool = false, numSpeculativeTokens: Int = 0
     ) {
         self.blockSize = blockSize
         self.numGPUBlocks = numGPUBlocks
@@ -45,6 +48,7 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
         self.reserveFullSequence = reserveFullSequence
         self.hashSeed = hashSeed
         self.enableKVCacheEvents = enableKVCacheEvents
+        self.numSpeculativeTokens = numSpeculativeTokens
     }
 
     /// Throws naming the first field out of range and what is allowed.
@@ -69,6 +73,10 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
                 "max_num_batched_tokens",
                 "max_num_batched_tokens (\(maxNumBatchedTokens)) must be at least max_model_len (\(maxModelLen)) "
                     + "when chunked prefill is disabled")
+        }
+        guard numSpeculativeTokens >= 0 else {
+            throw fail(
+                "num_speculative_tokens", "num_speculative_tokens must be at least 0, got \(numSpeculativeTokens)")
         }
         guard longPrefillTokenThreshold >= 0, longPrefillTokenThreshold <= maxModelLen else {
             throw fail(
