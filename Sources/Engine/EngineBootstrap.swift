@@ -28,6 +28,9 @@ public struct EngineBootstrap: Sendable {
         /// Makes the structured-output compiler from the first runner's profile (its model, hence its tokenizer);
         /// nil, or a nil result, leaves structured outputs off.
         public var makeGrammarCompiler: (@Sendable (RunnerProfile) throws -> GrammarCompiler?)?
+        /// `--speculative-config`: speculative decoding; it makes scheduling synchronous (see
+        /// `EngineCore.Configuration.speculative`).
+        public var speculative: SpeculativeConfig?
         public init() {}
     }
 
@@ -77,6 +80,7 @@ public struct EngineBootstrap: Sendable {
         engineConfig.runnerLossTimeout = options.runnerLossTimeout
         engineConfig.maxPendingTokens = options.maxPendingTokens
         engineConfig.grammarCompiler = try options.makeGrammarCompiler?(first)
+        engineConfig.speculative = options.speculative
         let engine = try EngineCore(configuration: engineConfig, executor: executor, onStepDelivered: onStepDelivered)
         return Started(engine: engine, profiles: profiles, sizing: sizing, maxNumBatchedTokens: budget)
     }

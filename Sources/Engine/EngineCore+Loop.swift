@@ -44,6 +44,7 @@ extension EngineCore {
         runnerIncarnation = result.runnerIncarnation
         applyAborts(inbox.takeAborts())
         deliver(scheduler.updateFromOutput(out, result))
+        if proposer != nil { proposeDrafts(after: out) }
         flushStep()
         publish()
     }
@@ -167,6 +168,7 @@ extension EngineCore {
     /// Removes a request's sink (it is done with the engine).
     func takeSink(_ id: String) -> RequestSink? {
         matchers[id] = nil
+        proposer?.finished(reqID: id)
         guard let sink = sinks.removeValue(forKey: id) else { return nil }
         state.markDone(id)
         return sink
@@ -188,6 +190,7 @@ extension EngineCore {
         load.numStreams = state.load.numStreams
         load.numAbortsTotal = abortsTotal
         load.numRequestsFinished = finishedTotal
+        load.specDecoding = scheduler.specDecodingStats
         state.update(load: load, events: scheduler.takeKVEvents())
     }
 

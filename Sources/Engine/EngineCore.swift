@@ -22,6 +22,10 @@ public final class EngineCore: @unchecked Sendable {
         /// bound; 8M tokens is about 100 MB of token ids, hashes and request state.
         public var maxPendingTokens = Configuration.defaultMaxPendingTokens
         public static let defaultMaxPendingTokens = 8 << 20
+        /// Speculative decoding (docs/scheduling.md §16); nil = off. When set, the scheduler verifies up to its
+        /// `numSpeculativeTokens` drafts per request and step, and scheduling is synchronous: the engine proposes
+        /// each request's next drafts from the tokens its last step returned.
+        public var speculative: SpeculativeConfig?
         public init(scheduler: SchedulerConfig, vocabSize: Int) {
             self.scheduler = scheduler
             self.vocabSize = vocabSize
@@ -39,6 +43,8 @@ public final class EngineCore: @unchecked Sendable {
     var runnerIncarnation: String?
     /// The grammar state of each admitted structured-output request (docs/architecture.md §6.5).
     var matchers: [String: GrammarMatcher] = [:]
+    /// Proposes each request's drafts after a step (speculative decoding); nil = off.
+    let proposer: (any DraftProposer)?
     /// Called on the loop after each step's outputs went to their sinks (the service flushes its write batch).
     let onStepDelivered: (@Sendable () -> Void)?
     var pendingCloses: [(RequestSink, EngineRequestError?)] = []
@@ -52,8 +58,14 @@ public final class EngineCore: @unchecked Sendable {
         configuration: Configuration, executor: any ModelExecutor, onStepDelivered: (@Sendable () -> Void)? = nil,
         clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
     ) throws(SchedulerConfigError) {
+        var configuration = configuration
+        if let spec = configuration.speculative {
+            configuration.scheduler.numSpeculativeTokens = spec.numSpeculativeTokens
+            configuration.scheduler.asyncScheduling = false
+        }
         self.configuration = configuration
         self.scheduler = try Scheduler(config: configuration.scheduler)
+        self.proposer = configuration.speculative.map(Self.makeProposer)
         self.executor = executor
         self.onStepDelivered = onStepDelivered
         self.clock = clock

@@ -23,6 +23,8 @@ public final class EngineState: Sendable {
         public var numStreams = 0
         public var numAbortsTotal = 0
         public var numRequestsFinished = 0
+        /// Speculative decoding counters since start (all zero when it is off).
+        public var specDecoding = SpecDecodingStats()
         public init() {}
     }
 

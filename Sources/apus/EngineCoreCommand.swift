@@ -56,6 +56,17 @@ struct EngineCoreCommand: AsyncParsableCommand {
         let executor = PipelineExecutor(
             stages: addresses.map { RemoteRunnerExecutor(client: RPCClient(host: $0.0, port: $0.1, configuration: clientConfig)) })
         var options = try scheduling.engineOptions()
+        if let spec = options.speculative {
+            // NOTE: stages before the last would need the drafts' hidden states handed on; not built yet.
+            guard runners.count == 1 else {
+                throw ValidationError("--speculative-config is not supported with pipeline stages yet")
+            }
+            logger.info(
+                """
+                speculative decoding: \(spec.method.rawValue), up to \(spec.numSpeculativeTokens) drafts per step, \
+                n-gram \(spec.promptLookupMin)...\(spec.promptLookupMax); scheduling is synchronous
+                """)
+        }
         options.runnerLossTimeout = .milliseconds(Int(runnerLossTimeout * 1000))
         options.makeGrammarCompiler = { [tokenizer] profile in
             // Structured outputs match tokens by their bytes: without the model's tokenizer they stay off.
@@ -101,7 +112,9 @@ struct EngineCoreCommand: AsyncParsableCommand {
             host: service.host, port: service.port,
             identity: .init(service: "engine-core", authToken: service.authToken.nilIfEmpty, tls: service.serverTLS()),
             logger: logger)
-        let metrics = EngineMetricsService(engine: engine, registry: registry, modelName: servedModelName ?? profile.model, engineID: id)
+        let metrics = EngineMetricsService(
+            engine: engine, registry: registry, modelName: servedModelName ?? profile.model, engineID: id,
+            logger: logger)
         let admin = service.adminPort >= 0
             ? AdminServer(host: service.host, port: service.adminPort, health: server.health, registry: registry) : nil
         try await runServices(server.services + [metrics] + (admin.map { [$0] } ?? []), logger: logger) {
@@ -138,6 +151,12 @@ struct SchedulingOptions: ParsableArguments {
             "Tokens (prompt + max output) of the requests one engine-core holds at once, queued or running; a request "
                 + "past it is refused as full (429) instead of growing the queue without bound."))
     var maxPendingTokens: Int = EngineBootstrap.Options().maxPendingTokens
+    @Option(
+        name: .customLong("speculative-config"),
+        help: ArgumentHelp(
+            "Speculative decoding, as vLLM's JSON, e.g. '{\"method\": \"ngram\", \"num_speculative_tokens\": 4, "
+                + "\"prompt_lookup_max\": 4}'. Scheduling is synchronous while it is on."))
+    var speculativeConfig: String?
 
     init() {}
 
@@ -155,6 +174,7 @@ struct SchedulingOptions: ParsableArguments {
         if let maxNumBatchedTokens { args += ["--max-num-batched-tokens", "\(maxNumBatchedTokens)"] }
         if let numGPUBlocksOverride { args += ["--num-gpu-blocks-override", "\(numGPUBlocksOverride)"] }
         if let kvCacheMemory { args += ["--kv-cache-memory", kvCacheMemory] }
+        if let speculativeConfig { args += ["--speculative-config", speculativeConfig] }
         return args
     }
 
@@ -179,6 +199,11 @@ struct SchedulingOptions: ParsableArguments {
         o.hashSeed = seed
         guard maxPendingTokens >= 1 else { throw ValidationError("--max-pending-tokens must be at least 1") }
         o.maxPendingTokens = maxPendingTokens
+        do {
+            o.speculative = try speculativeConfig.map(SpeculativeConfig.init(json:))
+        } catch {
+            throw ValidationError(error.description)
+        }
         return o
     }
 }

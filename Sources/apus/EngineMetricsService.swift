@@ -1,5 +1,8 @@
 import Engine
+import Foundation
+import Logging
 import Prometheus
+import Scheduling
 import ServiceLifecycle
 import Wire
 
@@ -12,6 +15,9 @@ struct EngineMetricsService: Service {
     let registry: PrometheusCollectorRegistry
     let modelName: String
     let engineID: String
+    let logger: Logger
+    /// How often the speculative-decoding summary is logged (when drafts were verified since the last one).
+    static let specDecodingLogInterval: Duration = .seconds(10)
 
     func run() async throws {
         let labels = [("model_name", modelName), ("engine", engineID)]
@@ -39,9 +45,21 @@ struct EngineMetricsService: Service {
             (counter("apus:engine_steps_total", "Engine steps run."), { $0.stepCounter }),
             (counter("apus:engine_aborted_requests_total", "Requests aborted."), { $0.numAbortsTotal }),
             (counter("apus:engine_finished_requests_total", "Requests finished."), { $0.numRequestsFinished }),
+            (counter("vllm:spec_decode_num_drafts_total", "Number of spec decoding drafts."),
+             { $0.specDecoding.numDrafts }),
+            (counter("vllm:spec_decode_num_draft_tokens_total", "Number of draft tokens."),
+             { $0.specDecoding.numDraftTokens }),
+            (counter("vllm:spec_decode_num_accepted_tokens_total", "Number of accepted tokens."),
+             { $0.specDecoding.numAcceptedTokens }),
         ]
+
         await cancelWhenGracefulShutdown {
             var last = EngineState.Load()
+            // One counter per draft position, created as positions first appear.
+            var perPosition: [Counter] = []
+            let clock = ContinuousClock()
+            var lastLog = clock.now
+            var loggedStats = SpecDecodingStats()
             for await _ in engine.state.stepTicks() {
                 let l = engine.state.load
                 running.set(Double(l.numRunning))
@@ -51,9 +69,46 @@ struct EngineMetricsService: Service {
                 for (counter, value) in counters where value(l) > value(last) {
                     counter.increment(by: Int64(value(l) - value(last)))
                 }
+                let now = l.specDecoding.numAcceptedTokensPerPosition
+                let before = last.specDecoding.numAcceptedTokensPerPosition
+                while perPosition.count < now.count {
+                    perPosition.append(
+                        registry.makeCounter(
+                            descriptor: .exact(
+                                "vllm:spec_decode_num_accepted_tokens_per_pos_total",
+                                help: "Accepted tokens per draft position."),
+                            labels: labels + [("position", "\(perPosition.count)")]))
+                }
+                for j in now.indices where now[j] > (j < before.count ? before[j] : 0) {
+                    perPosition[j].increment(by: Int64(now[j] - (j < before.count ? before[j] : 0)))
+                }
+                if l.specDecoding.numDrafts > loggedStats.numDrafts
+                    && clock.now - lastLog >= Self.specDecodingLogInterval
+                {
+                    logger.info("\(Self.specDecodingSummary(since: loggedStats, now: l.specDecoding))")
+                    loggedStats = l.specDecoding
+                    lastLog = clock.now
+                }
                 last = l
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
+    }
+
+    /// vLLM's periodic spec-decode line, over the drafts verified since the last one.
+    static func specDecodingSummary(since a: SpecDecodingStats, now b: SpecDecodingStats) -> String {
+        let drafts = b.numDrafts - a.numDrafts
+        let drafted = b.numDraftTokens - a.numDraftTokens
+        let accepted = b.numAcceptedTokens - a.numAcceptedTokens
+        let perPosition = b.numAcceptedTokensPerPosition.indices.map { j in
+            let before = j < a.numAcceptedTokensPerPosition.count ? a.numAcceptedTokensPerPosition[j] : 0
+            let n = b.numAcceptedTokensPerPosition[j] - before
+            return String(format: "%.3f", drafts == 0 ? 0 : Double(n) / Double(drafts))
+        }
+        return String(
+            format: "SpecDecoding metrics: Mean acceptance length: %.2f, Accepted: %d tokens, Drafted: %d tokens, "
+                + "Per-position acceptance rate: %@, Avg Draft acceptance rate: %.1f%%",
+            drafts == 0 ? 0 : 1 + Double(accepted) / Double(drafts), accepted, drafted,
+            perPosition.joined(separator: ", "), drafted == 0 ? 0 : 100 * Double(accepted) / Double(drafted))
     }
 }

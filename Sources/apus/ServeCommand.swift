@@ -54,7 +54,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...64).contains(pipelineParallelSize) else {
             throw ValidationError("--pipeline-parallel-size must be 1...64")
         }
-        _ = try scheduling.engineOptions()  // bad scheduler flags fail here, before any child starts
+        let options = try scheduling.engineOptions()  // bad scheduler flags fail here, before any child starts
+        if options.speculative != nil && pipelineParallelSize > 1 {
+            throw ValidationError("--speculative-config is not supported with --pipeline-parallel-size > 1 yet")
+        }
         // The api checks the parser name and the combination too; failing here saves starting every child first.
         if enableAutoToolChoice && toolCallParser == nil {
             throw ValidationError("--enable-auto-tool-choice requires --tool-call-parser")

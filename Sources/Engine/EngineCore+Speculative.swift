@@ -1,0 +1,33 @@
+import Scheduling
+import ServingCore
+
+/// Speculative decoding on the engine loop (docs/scheduling.md §16): after each step, the proposer drafts the next
+/// tokens of every request that just sampled, from the tokens the engine-core already holds; the scheduler puts
+/// them into the next step, and the runner verifies them. The runners keep no proposer state.
+extension EngineCore {
+    static func makeProposer(_ config: SpeculativeConfig) -> any DraftProposer {
+        switch config.method {
+        case .ngram: NgramProposer(minN: config.promptLookupMin, maxN: config.promptLookupMax)
+        }
+    }
+
+    /// Proposes drafts for the requests `out` scheduled that are still running and sampled in it.
+    func proposeDrafts(after out: SchedulerOutput) {
+        guard let proposer else { return }
+        let k = configuration.scheduler.numSpeculativeTokens
+        let maxModelLen = configuration.scheduler.maxModelLen
+        var drafts: [String: [TokenID]] = [:]
+        for id in out.numScheduledTokens.keys {
+            guard let r = scheduler.requests[id], r.status == .running, !r.isPrefillChunk else { continue }
+            // NOTE: a constrained request's next tokens need a mask per position; it decodes without drafts.
+            guard r.samplingParams.structuredOutputs == nil else { continue }
+            // Drafts past what the request may still emit would be computed for nothing.
+            let room = min(k, maxModelLen - r.numTokens, r.maxTokens - r.numOutputTokens - 1)
+            guard room > 0 else { continue }
+            let proposed = proposer.propose(
+                reqID: id, promptLength: r.numPromptTokens, tokens: r.allTokenIDs[...], maxDrafts: room)
+            if !proposed.isEmpty { drafts[id] = proposed }
+        }
+        if !drafts.isEmpty { scheduler.updateDraftTokenIDs(drafts) }
+    }
+}

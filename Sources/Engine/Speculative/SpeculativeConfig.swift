@@ -1,0 +1,95 @@
+import Foundation
+
+/// `--speculative-config`, vLLM's JSON flag (docs/scheduling.md §16), checked at start-up.
+///
+/// `{"method": "ngram", "num_speculative_tokens": k, "prompt_lookup_min": a, "prompt_lookup_max": b}` — prompt
+/// lookup; vLLM's defaults: both bounds 5 when neither is given, else the missing one equals the other.
+/// Other methods (`suffix`, `draft_model`, EAGLE, MTP) are refused with a message: not supported yet.
+public struct SpeculativeConfig: Sendable, Equatable {
+    public enum Method: String, Sendable, Equatable {
+        case ngram
+    }
+
+    public var method: Method
+    /// The most drafts proposed per step (vLLM `num_speculative_tokens`).
+    public var numSpeculativeTokens: Int
+    public var promptLookupMin = 5
+    public var promptLookupMax = 5
+
+    public init(method: Method, numSpeculativeTokens: Int) {
+        self.method = method
+        self.numSpeculativeTokens = numSpeculativeTokens
+    }
+
+    /// Parses and validates the flag's JSON; throws a message naming the bad key.
+    public init(json: String) throws(SpeculativeConfigError) {
+        struct Fields: Decodable {
+            var method: String?
+            var num_speculative_tokens: Int?
+            var prompt_lookup_min: Int?
+            var prompt_lookup_max: Int?
+            var model: String?
+        }
+        let data = Data(json.utf8)
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw SpeculativeConfigError("--speculative-config must be a JSON object, got \(json)")
+        }
+        let known: Set<String> = ["method", "num_speculative_tokens", "prompt_lookup_min", "prompt_lookup_max", "model"]
+        if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
+            throw SpeculativeConfigError("--speculative-config: unknown key \"\(unknown)\"")
+        }
+        let fields: Fields
+        do {
+            fields = try JSONDecoder().decode(Fields.self, from: data)
+        } catch DecodingError.typeMismatch(_, let context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw SpeculativeConfigError("--speculative-config: \(key) has the wrong type")
+        } catch {
+            throw SpeculativeConfigError("--speculative-config: \(error)")
+        }
+        guard let name = fields.method else {
+            throw SpeculativeConfigError("--speculative-config needs \"method\" (ngram)")
+        }
+        guard let method = Method(rawValue: name) else {
+            let vllmMethods: Set = ["suffix", "draft_model", "eagle", "eagle3", "mtp", "medusa", "mlp_speculator"]
+            if vllmMethods.contains(name) {
+                throw SpeculativeConfigError(
+                    "--speculative-config: method \"\(name)\" is not supported yet (supported: ngram)")
+            }
+            throw SpeculativeConfigError("--speculative-config: unknown method \"\(name)\" (supported: ngram)")
+        }
+        guard let k = fields.num_speculative_tokens else {
+            throw SpeculativeConfigError("--speculative-config needs \"num_speculative_tokens\"")
+        }
+        guard k >= 1 else {
+            throw SpeculativeConfigError("--speculative-config: num_speculative_tokens must be at least 1, got \(k)")
+        }
+        self.init(method: method, numSpeculativeTokens: k)
+        switch (fields.prompt_lookup_min, fields.prompt_lookup_max) {
+        case (nil, nil): break
+        case (let a?, nil): (promptLookupMin, promptLookupMax) = (a, a)
+        case (nil, let b?): (promptLookupMin, promptLookupMax) = (b, b)
+        case (let a?, let b?): (promptLookupMin, promptLookupMax) = (a, b)
+        }
+        guard promptLookupMin >= 1 else {
+            throw SpeculativeConfigError("--speculative-config: prompt_lookup_min must be at least 1")
+        }
+        guard promptLookupMin <= promptLookupMax else {
+            throw SpeculativeConfigError(
+                "--speculative-config: prompt_lookup_min=\(promptLookupMin) must be <= "
+                    + "prompt_lookup_max=\(promptLookupMax)")
+        }
+        // NOTE: vLLM accepts "model": "ngram" as a spelling of the method; any other model names a draft model.
+        if let model = fields.model, model != method.rawValue {
+            throw SpeculativeConfigError(
+                "--speculative-config: \"model\" names a draft model; draft models are not supported yet")
+        }
+    }
+}
+
+/// A `--speculative-config` refused at start-up.
+public struct SpeculativeConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
