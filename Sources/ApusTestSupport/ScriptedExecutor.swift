@@ -6,7 +6,9 @@ import Synchronization
 ///
 /// It keeps the same soft state a real runner keeps (token counts per request) so it knows when a step is a
 /// partial prefill (no token) and which output position it is at, and it rejects cached deltas for requests it
-/// does not hold, exactly as a real runner would.
+/// does not hold, exactly as a real runner would. Speculative drafts are verified against the script, as a greedy
+/// rejection sampler would against a model whose argmax is the script: the longest run of drafts equal to the
+/// scripted tokens is accepted, and the next scripted token follows.
 public final class ScriptedRunner: Sendable {
     /// The token emitted for (request id, output position).
     public typealias Script = @Sendable (_ reqID: String, _ outputIndex: Int) -> TokenID
@@ -44,11 +46,16 @@ public final class ScriptedRunner: Sendable {
                 guard var h = held[id] else { throw .stepFailed("unknown request id \(id)") }
                 let n = out.numScheduledTokens[id] ?? 0
                 reqIDs.append(id)
-                if numComputed + n >= h.numTokens {
-                    let t = script(id, h.numOutputs)
-                    h.numTokens += 1
-                    h.numOutputs += 1
-                    sampled.append([t])
+                let drafts = out.scheduledSpecDecodeTokens[id] ?? []
+                if numComputed + n - drafts.count >= h.numTokens {
+                    var accepted = 0
+                    while accepted < drafts.count && drafts[accepted] == script(id, h.numOutputs + accepted) {
+                        accepted += 1
+                    }
+                    let tokens = (0...accepted).map { script(id, h.numOutputs + $0) }
+                    h.numTokens += tokens.count
+                    h.numOutputs += tokens.count
+                    sampled.append(tokens)
                 } else {
                     sampled.append([])
                 }

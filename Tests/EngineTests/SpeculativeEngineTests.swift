@@ -1,0 +1,139 @@
+import ApusTestSupport
+import Scheduling
+import ServingCore
+import Testing
+@testable import Engine
+
+/// Speculative decoding through the engine loop (docs/scheduling.md §16): drafts come from the n-gram proposer,
+/// a scripted runner verifies them, and the output equals the output without speculation.
+@Suite("Engine loop with speculative decoding")
+struct SpeculativeEngineTests {
+    static func start(_ executor: ScriptedExecutor, speculative: SpeculativeConfig?, chunk: Int = 64) async throws
+        -> (EngineCore, Task<Void, Never>)
+    {
+        var options = EngineBootstrap.Options()
+        options.numGPUBlocksOverride = 256
+        options.maxNumBatchedTokens = chunk
+        options.maxNumSeqs = 8
+        options.maxModelLen = 256
+        options.speculative = speculative
+        let started = try await EngineBootstrap.start(executor: executor, options: options)
+        let engine = started.engine
+        return (engine, Task { await engine.run() })
+    }
+
+    /// A "model" whose output repeats a period-5 cycle that also appears in the prompt, so prompt lookup drafts it.
+    static let cycle: [TokenID] = [41, 42, 43, 44, 45]
+    static func script(_ id: String, _ i: Int) -> TokenID { i < 3 ? TokenID(60 + i) : cycle[(i - 3) % 5] }
+    static func prompt(_ salt: Int) -> [TokenID] { [TokenID(5 + salt), 6, 7] + cycle + cycle + [8, 9] }
+
+    /// Runs `ids` concurrently and returns each one's tokens, plus the engine's speculative counters.
+    static func run(_ ids: [String], maxTokens: Int, speculative: SpeculativeConfig?) async throws
+        -> ([String: [TokenID]], SpecDecodingStats, Int)
+    {
+        let executor = ScriptedExecutor(runner: ScriptedRunner(script: script), profile: EngineLoopTests.profile)
+        let (engine, loop) = try await start(executor, speculative: speculative)
+        defer { loop.cancel() }
+        let logs = Dictionary(uniqueKeysWithValues: ids.map { ($0, OutputLog()) })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (k, id) in ids.enumerated() {
+                var p = SamplingParams()
+                p.maxTokens = maxTokens
+                let request = EngineRequest(requestID: id, promptTokenIDs: prompt(k), samplingParams: p)
+                group.addTask { try await engine.generate(request) { logs[id]!.append($0) } }
+            }
+            try await group.waitForAll()
+        }
+        let stats = engine.state.load
+        return (logs.mapValues(\.tokens), stats.specDecoding, stats.stepCounter)
+    }
+
+    @Test("n-gram drafts are verified: the same tokens as without speculation, in fewer steps")
+    func sameOutputFewerSteps() async throws {
+        let ids = ["a", "b", "c"]
+        let (plain, none, plainSteps) = try await Self.run(ids, maxTokens: 40, speculative: nil)
+        var spec = SpeculativeConfig(method: .ngram, numSpeculativeTokens: 4)
+        spec.promptLookupMin = 2
+        spec.promptLookupMax = 4
+        let (drafted, stats, specSteps) = try await Self.run(ids, maxTokens: 40, speculative: spec)
+        for id in ids {
+            #expect(plain[id]?.count == 40)
+            #expect(drafted[id] == plain[id], "request \(id)")
+        }
+        #expect(none.numDrafts == 0)
+        #expect(stats.numDrafts > 0 && stats.numAcceptedTokens > 0)
+        #expect(stats.numAcceptedTokens <= stats.numDraftTokens)
+        #expect(specSteps < plainSteps, "\(specSteps) steps with drafts vs \(plainSteps) without")
+    }
+
+    @Test("drafts never run past max_tokens: the last step proposes at most what the request may still emit")
+    func draftsStopAtMaxTokens() async throws {
+        var spec = SpeculativeConfig(method: .ngram, numSpeculativeTokens: 8)
+        spec.promptLookupMin = 1
+        spec.promptLookupMax = 3
+        let (out, stats, _) = try await Self.run(["a"], maxTokens: 12, speculative: spec)
+        #expect(out["a"]?.count == 12)
+        #expect(out["a"] == (0..<12).map { Self.script("a", $0) })
+        // Every proposed draft beyond the first 3 outputs is a cycle token, accepted unless the request ran out.
+        #expect(stats.numDraftTokens - stats.numAcceptedTokens <= 8)
+    }
+}
+
+@Suite("--speculative-config parsing")
+struct SpeculativeConfigTests {
+    @Test("vLLM's ngram form, with its defaults for missing lookup bounds")
+    func ngram() throws {
+        let a = try SpeculativeConfig(json: #"{"method": "ngram", "num_speculative_tokens": 4}"#)
+        #expect(a.method == .ngram && a.numSpeculativeTokens == 4)
+        #expect(a.promptLookupMin == 5 && a.promptLookupMax == 5)
+        let b = try SpeculativeConfig(json: #"{"method": "ngram", "num_speculative_tokens": 3, "prompt_lookup_max": 4}"#)
+        #expect(b.promptLookupMin == 4 && b.promptLookupMax == 4)
+        let c = try SpeculativeConfig(
+            json: #"{"model": "ngram", "method": "ngram", "num_speculative_tokens": 2, "prompt_lookup_min": 1, "prompt_lookup_max": 3}"#)
+        #expect(c.promptLookupMin == 1 && c.promptLookupMax == 3)
+    }
+
+    @Test("bad configs are refused with a message naming the problem", arguments: [
+        (#"not json"#, "JSON object"),
+        (#"{"num_speculative_tokens": 4}"#, "method"),
+        (#"{"method": "ngram"}"#, "num_speculative_tokens"),
+        (#"{"method": "ngram", "num_speculative_tokens": 0}"#, "at least 1"),
+        (#"{"method": "ngram", "num_speculative_tokens": "4"}"#, "wrong type"),
+        (#"{"method": "ngram", "num_speculative_tokens": 2, "prompt_lookup_min": 4, "prompt_lookup_max": 2}"#, "<="),
+        (#"{"method": "ngram", "num_speculative_tokens": 2, "prompt_lookup_min": 0}"#, "prompt_lookup_min"),
+        (#"{"method": "telepathy", "num_speculative_tokens": 2}"#, "unknown method"),
+        (#"{"method": "draft_model", "num_speculative_tokens": 2}"#, "not supported yet"),
+        (#"{"method": "ngram", "num_speculative_tokens": 2, "model": "/m/draft"}"#, "draft model"),
+        (#"{"method": "ngram", "num_speculative_tokens": 2, "lookahead": 1}"#, "unknown key"),
+    ])
+    func refused(json: String, expected: String) {
+        do {
+            _ = try SpeculativeConfig(json: json)
+            Issue.record("accepted \(json)")
+        } catch {
+            #expect(error.message.contains(expected), "\(error.message)")
+        }
+    }
+}
+
+@Suite("n-gram proposer")
+struct NgramProposerTests {
+    @Test("the longest suffix match wins; ties go to the earliest occurrence; drafts stop at the known tokens")
+    func choices() {
+        func p(_ t: [TokenID], _ lo: Int, _ hi: Int, _ k: Int) -> [TokenID] {
+            NgramProposer.propose(tokens: t[...], minN: lo, maxN: hi, maxDrafts: k)
+        }
+        // "1 2 3" ends the tokens and occurs at 0: propose what followed it.
+        #expect(p([1, 2, 3, 4, 5, 9, 1, 2, 3], 1, 3, 2) == [4, 5])
+        // Two occurrences of "2 3": the earliest (followed by 7) wins over the later one (followed by 8).
+        #expect(p([2, 3, 7, 2, 3, 8, 2, 3], 2, 2, 1) == [7])
+        // A longer match beats an earlier shorter one.
+        #expect(p([3, 6, 1, 2, 3, 7, 2, 3], 1, 3, 1) == [7])
+        // Below min_n: nothing.
+        #expect(p([1, 2, 9, 5, 2], 2, 3, 3) == [])
+        // A run of one token: the match overlaps the suffix, drafts stop at the end.
+        #expect(p([5, 5, 5, 5], 1, 3, 4) == [5])
+        #expect(p([1], 1, 3, 4) == [])
+        #expect(p([1, 2, 1, 2], 1, 5, 0) == [])
+    }
+}
