@@ -1,4 +1,5 @@
 import ApusTestSupport
+import Foundation
 import Scheduling
 import ServingCore
 import Testing
@@ -135,5 +136,28 @@ struct NgramProposerTests {
         #expect(p([5, 5, 5, 5], 1, 3, 4) == [5])
         #expect(p([1], 1, 3, 4) == [])
         #expect(p([1, 2, 1, 2], 1, 5, 0) == [])
+    }
+
+    struct Case: Decodable {
+        var tokens: [TokenID]
+        var min_n: Int
+        var max_n: Int
+        var k: Int
+        var max_model_len: Int
+        var drafts: [TokenID]
+    }
+
+    @Test("the same drafts as vLLM 0.33's proposer on 400 random sequences (scripts/ngram-reference.py)")
+    func agreesWithVLLM() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/speculative/ngram-vllm-0.33.json")
+        struct File: Decodable { var cases: [Case] }
+        let cases = try JSONDecoder().decode(File.self, from: Data(contentsOf: url)).cases
+        #expect(cases.count == 400)
+        for c in cases {
+            let ours = NgramProposer.propose(
+                tokens: c.tokens[...], minN: c.min_n, maxN: c.max_n, maxDrafts: min(c.k, c.max_model_len - c.tokens.count))
+            #expect(ours == c.drafts, "\(c.tokens) n \(c.min_n)...\(c.max_n) k \(c.k)")
+        }
     }
 }
