@@ -1,7 +1,7 @@
 import Scheduling
 import ServingCore
 
-/// Speculative decoding on the engine loop (docs/scheduling.md §16): after each step, the proposer drafts the next
+/// Speculative decoding on the engine loop (docs/scheduling.md §15): after each step, the proposer drafts the next
 /// tokens of every request that just sampled, from the tokens the engine-core already holds; the scheduler puts
 /// them into the next step, and the runner verifies them. The runners keep no proposer state.
 extension EngineCore {

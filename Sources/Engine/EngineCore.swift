@@ -22,7 +22,7 @@ public final class EngineCore: @unchecked Sendable {
         /// bound; 8M tokens is about 100 MB of token ids, hashes and request state.
         public var maxPendingTokens = Configuration.defaultMaxPendingTokens
         public static let defaultMaxPendingTokens = 8 << 20
-        /// Speculative decoding (docs/scheduling.md §16); nil = off. When set, the scheduler verifies up to its
+        /// Speculative decoding (docs/scheduling.md §15); nil = off. When set, the scheduler verifies up to its
         /// `numSpeculativeTokens` drafts per request and step, and scheduling is synchronous: the engine proposes
         /// each request's next drafts from the tokens its last step returned.
         public var speculative: SpeculativeConfig?

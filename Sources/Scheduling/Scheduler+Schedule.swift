@@ -18,7 +18,7 @@ extension Scheduler {
         runningTokens.reserveCapacity(running.count)
         runningNewBlocks.reserveCapacity(running.count)
         var preempted: [Request] = []
-        // Speculative decoding (docs/scheduling.md §16): the drafts each scheduled request verifies.
+        // Speculative decoding (docs/scheduling.md §15): the drafts each scheduled request verifies.
         var spec: [String: [TokenID]] = [:]
         var prefillScheduled = false
 

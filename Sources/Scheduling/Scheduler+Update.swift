@@ -33,7 +33,7 @@ extension Scheduler {
             guard !tokens.isEmpty else { continue }
             if let drafts = out.scheduledSpecDecodeTokens[r.requestID], !drafts.isEmpty {
                 // The runner returns the accepted drafts and one more token; the rejected drafts' positions were
-                // computed for nothing and are computed again (docs/scheduling.md §16).
+                // computed for nothing and are computed again (docs/scheduling.md §15).
                 let numAccepted = min(tokens.count - 1, drafts.count)
                 if !isStale && r.numComputedTokens > 0 { r.retreatComputedTokens(by: drafts.count - numAccepted) }
                 specDecodingStats.observe(drafts: drafts, numAccepted: numAccepted)

@@ -21,7 +21,7 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     /// Async scheduling (docs/scheduling.md §14): the engine schedules step N+1 before step N's tokens are in, and the
     /// scheduler counts those unknown tokens as output placeholders. Off: the synchronous, depth-1 behaviour.
     public var asyncScheduling: Bool = false
-    /// Speculative decoding (docs/scheduling.md §16): the most draft tokens a request verifies per step (vLLM
+    /// Speculative decoding (docs/scheduling.md §15): the most draft tokens a request verifies per step (vLLM
     /// `num_speculative_tokens`); 0 = off. The scheduler only counts them: drafts come from `updateDraftTokenIDs`.
     public var numSpeculativeTokens: Int = 0
 

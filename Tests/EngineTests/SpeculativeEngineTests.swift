@@ -5,7 +5,7 @@ import ServingCore
 import Testing
 @testable import Engine
 
-/// Speculative decoding through the engine loop (docs/scheduling.md §16): drafts come from the n-gram proposer,
+/// Speculative decoding through the engine loop (docs/scheduling.md §15): drafts come from the n-gram proposer,
 /// a scripted runner verifies them, and the output equals the output without speculation.
 @Suite("Engine loop with speculative decoding")
 struct SpeculativeEngineTests {

@@ -209,7 +209,7 @@ struct PrefixCachingTests {
         #expect(m.getComputedBlocks(TestSupport.request("b", tokens, cacheSalt: "salt2")).numComputedTokens == 0)
     }
 
-    // AC-17 (multimodal extra keys) is out of scope for the first Swift version (docs/scheduling.md §15).
+    // AC-17 (multimodal extra keys) is out of scope for the first Swift version (docs/scheduling.md §16).
 
     @Test("AC-18 AC-19 a prompt-logprobs request never hits but caches; duplicates live and die one by one")
     func promptLogprobsAndDuplicates() {

@@ -159,7 +159,7 @@ struct SchedulerPreemptionTests {
         }
     }
 
-    // AC-32 (speculative decoding) is out of scope for the first Swift version (docs/scheduling.md §15).
+    // AC-32 (speculative decoding): SpeculativeSchedulingTests.
 
     @Test("a waiting request needs room for its whole sequence, not only its first chunk (docs/scheduling.md §10)")
     func reserveFullSequence() throws {

@@ -3,7 +3,7 @@ import Testing
 
 @testable import Scheduling
 
-/// Speculative decoding in the scheduler (docs/scheduling.md §16): drafts are scheduled tokens, rejected ones roll
+/// Speculative decoding in the scheduler (docs/scheduling.md §15): drafts are scheduled tokens, rejected ones roll
 /// `numComputedTokens` back, stops inside an accepted run truncate it, and only verified tokens reach the prefix cache.
 @Suite("Speculative decoding: scheduling of drafts")
 struct SpeculativeSchedulingTests {
@@ -180,5 +180,27 @@ struct SpeculativeSchedulingTests {
         // 18 known, 17 computed: block 0 is verified now and cached.
         #expect(r.numComputedTokens == 17)
         #expect(r.numCachedBlocks == 1)
+    }
+
+    @Test("AC-32: drafts for a prefill chunk are ignored; 3 drafts → 4 tokens; rejections roll back; stats per position")
+    func ac32() throws {
+        var c = TestSupport.config(maxNumSeqs: 8, budget: 50)
+        c.numSpeculativeTokens = 3
+        let s = try Scheduler(config: c)
+        let r = try Self.add(s, "a", TestSupport.tokens(1, 80))
+        var out = s.schedule()
+        #expect(out.numScheduledTokens["a"] == 50)
+        _ = s.updateFromOutput(out, TestSupport.runnerOutput(out, [:]))
+        s.updateDraftTokenIDs(["a": [1, 2, 3]])
+        out = s.schedule()
+        #expect(out.numScheduledTokens["a"] == 30, "not 33: the drafts came after a prefill chunk")
+        _ = s.updateFromOutput(out, TestSupport.runnerOutput(out, ["a": [90]]))
+        s.updateDraftTokenIDs(["a": [91, 92, 93]])
+        out = s.schedule()
+        #expect(out.numScheduledTokens["a"] == 4)
+        #expect(out.scheduledSpecDecodeTokens["a"] == [91, 92, 93])
+        _ = s.updateFromOutput(out, TestSupport.runnerOutput(out, ["a": [91, 92, 7]]))
+        #expect(r.numComputedTokens == 83 && r.numTokens == 84)
+        #expect(s.specDecodingStats.numAcceptedTokensPerPosition == [1, 1, 0])
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// `--speculative-config`, vLLM's JSON flag (docs/scheduling.md §16), checked at start-up.
+/// `--speculative-config`, vLLM's JSON flag (docs/scheduling.md §15), checked at start-up.
 ///
 /// `{"method": "ngram", "num_speculative_tokens": k, "prompt_lookup_min": a, "prompt_lookup_max": b}` — prompt
 /// lookup; vLLM's defaults: both bounds 5 when neither is given, else the missing one equals the other.
