@@ -45,6 +45,11 @@ struct BenchServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("prompt-format"), help: "ids (\"prompt\": [token ids]) or words (random text).")
     var promptFormat: String = "ids"
 
+    @Option(
+        name: .customLong("dataset-name"),
+        help: "random (random tokens or words) or repeat (copy a text of about --random-input-len words; the answer repeats the prompt).")
+    var datasetName: String = "random"
+
     @Option(name: .customLong("vocab-size"), help: "Token ids are drawn below this (default: the embedded tokenizer's).")
     var vocabSize: Int?
 
@@ -78,6 +83,9 @@ struct BenchServeCommand: AsyncParsableCommand {
         guard BenchServeDataset.PromptFormat(rawValue: promptFormat) != nil else {
             throw ValidationError("--prompt-format must be ids or words")
         }
+        guard BenchServeDataset.Name(rawValue: datasetName) != nil else {
+            throw ValidationError("--dataset-name must be random or repeat")
+        }
         _ = try rate()
         _ = try target()
         _ = try extraFields()
@@ -109,7 +117,8 @@ struct BenchServeCommand: AsyncParsableCommand {
         let prompts = BenchServeDataset.make(
             count: numPrompts, inputLength: inputLength, outputLength: outputLength, prefixLength: prefixLength,
             vocabSize: vocabSize ?? Tokenizer.embeddedDefault.vocabSize,
-            format: BenchServeDataset.PromptFormat(rawValue: promptFormat) ?? .ids, seed: seed)
+            format: BenchServeDataset.PromptFormat(rawValue: promptFormat) ?? .ids, seed: seed,
+            name: BenchServeDataset.Name(rawValue: datasetName) ?? .random)
         var request = BenchServeRequest(
             host: host, port: port, path: prefix + endpoint, model: modelName, apiKey: apiKey, timeout: timeout)
         _ = try extraFields()
@@ -129,7 +138,7 @@ struct BenchServeCommand: AsyncParsableCommand {
             print(metrics.jsonLine(extra: [
                 "model_id": modelName, "num_prompts": numPrompts, "request_rate": rate.map { $0 as Any } ?? "inf",
                 "max_concurrency": maxConcurrency.map { $0 as Any } ?? NSNull(), "random_input_len": inputLength,
-                "random_output_len": outputLength, "random_prefix_len": prefixLength,
+                "random_output_len": outputLength, "random_prefix_len": prefixLength, "dataset_name": datasetName,
             ]))
         } else {
             let header = "model \(modelName), \(numPrompts) prompts of \(prefixLength)+\(inputLength) tokens → "

@@ -5,9 +5,17 @@ import ServingCore
 /// prefix of `prefixLength` random tokens (0 = none) followed by `inputLength` random tokens, and asks for
 /// `outputLength` tokens with ignore_eos. Prompts go out as token ids ("prompt": [ids]) or, with `.words`, as
 /// random words from a small list (one word ≈ one token).
+///
+/// The `repeat` dataset measures speculative decoding where it pays: each prompt is a copying exercise in words
+/// (an example text and its copy, then a new text of about `inputLength` words to copy), so a model's answer
+/// repeats its prompt and prompt lookup finds it.
 struct BenchServeDataset {
     enum PromptFormat: String, CaseIterable {
         case ids, words
+    }
+
+    enum Name: String, CaseIterable {
+        case random, `repeat`
     }
 
     struct Prompt {
@@ -29,7 +37,7 @@ struct BenchServeDataset {
     /// `count` prompts drawn with `seed`; token ids uniformly from [`lowTokenID`, `vocabSize`).
     static func make(
         count: Int, inputLength: Int, outputLength: Int, prefixLength: Int, vocabSize: Int, format: PromptFormat,
-        seed: UInt64
+        seed: UInt64, name: Name = .random
     ) -> [Prompt] {
         var rng = SplitMix64(seed: seed)
         let low = min(100, max(vocabSize / 10, 0))
@@ -38,6 +46,15 @@ struct BenchServeDataset {
         }
         func randomWords(_ n: Int) -> [String] {
             (0..<n).map { _ in words[Int(rng.next() % UInt64(words.count))] }
+        }
+        if name == .repeat {
+            return (0..<count).map { _ in
+                let example = randomWords(12).joined(separator: " ")
+                let text = randomWords(max(inputLength, 1)).joined(separator: " ")
+                let prompt = "Copy each text exactly.\nText: \(example)\nCopy: \(example)\nText: \(text)\nCopy:"
+                return Prompt(
+                    tokenIDs: nil, text: prompt, inputTokens: 2 * 12 + inputLength + 12, outputTokens: outputLength)
+            }
         }
         switch format {
         case .ids:
