@@ -11,10 +11,16 @@ import Wire
 /// under `ClientDisconnect`, so a client that leaves while its request is queued cancels it. `forEach` delivers the
 /// choices' deltas in arrival order; when its body throws (the client went away) or the caller is cancelled, the
 /// child tasks are cancelled, which cancels their upstream calls — the engine aborts those requests within one step.
+///
+/// A choice whose upstream connection is lost after its first output but before anything visible (text, logprobs,
+/// a finish) reached the client starts over upstream under a new id: its deltas are held back until the first
+/// visible one, so the client never sees the abandoned attempt.
 struct Generation: Sendable {
     struct Child: Sendable {
         var index: Int
         var requestID: String
+        /// The upstream request, to start it again (see the type's note).
+        var request: ApusV1.GenerateRequest
         var promptTokens: Int
         var processor: ChoiceProcessor
         var outputs: UpstreamOutputs
@@ -34,7 +40,8 @@ struct Generation: Sendable {
         let started = try await upstream.start(planned.map(\.request))
         let children = zip(planned, started).map { child, outputs in
             Child(
-                index: child.index, requestID: outputs.requestID, promptTokens: child.request.promptTokenIDs.count,
+                index: child.index, requestID: outputs.requestID, request: child.request,
+                promptTokens: child.request.promptTokenIDs.count,
                 processor: ChoiceProcessor(
                     index: child.index, tokenizer: model.tokenizer, promptTokenIDs: child.request.promptTokenIDs,
                     params: child.request.samplingParams, reportsCachedTokens: child.index % plan.params.n == 0),
@@ -69,21 +76,59 @@ struct Generation: Sendable {
 
     private func read(_ child: Child, _ yield: (ChoiceDelta) -> Void) async throws {
         var processor = child.processor
+        var outputs = child.outputs
         var timer = APIMetrics.RequestTimer(arrival: arrival)
+        // Deltas with nothing visible, held until the first visible one (see the type's note).
+        var held: [ChoiceDelta] = []
+        var shown = false
+        // The metrics see what the client sees: a delta is recorded when it is yielded, the first one at the time
+        // its attempt's first output arrived.
+        var firstArrival = outputs.firstArrival
+        func emit(_ delta: ChoiceDelta) {
+            if let metrics {
+                timer.record(delta, promptTokens: child.promptTokens, metrics: metrics, at: firstArrival ?? .now)
+            }
+            firstArrival = nil
+            yield(delta)
+        }
         do {
-            var firstArrival = child.outputs.firstArrival
-            while let output = try await child.outputs.next() {
-                let delta = processor.process(output)
-                if let metrics {
-                    timer.record(delta, promptTokens: child.promptTokens, metrics: metrics, at: firstArrival ?? .now)
+            while true {
+                let output: ApusV1.GenerateOutput?
+                do {
+                    output = try await outputs.next()
+                } catch where !shown && UpstreamRetry.isRetryable(error) {
+                    outputs = try await upstream.restart(child.request, after: outputs, error: error)
+                    processor = child.processor
+                    held.removeAll()
+                    firstArrival = outputs.firstArrival
+                    continue
                 }
-                firstArrival = nil
-                yield(delta)
+                guard let output else { break }
+                let delta = processor.process(output)
+                if !shown {
+                    let visible =
+                        !delta.text.isEmpty || !delta.logprobs.isEmpty || !delta.promptLogprobs.isEmpty
+                        || delta.finishReason != nil
+                    guard visible else {
+                        held.append(delta)
+                        continue
+                    }
+                    shown = true
+                    held.forEach(emit)
+                    held.removeAll()
+                }
+                emit(delta)
                 guard delta.finishReason == nil else {
-                    if delta.abortUpstream { await upstream.abort([child.requestID]) }
+                    if delta.abortUpstream { await upstream.abort([outputs.requestID]) }
                     return
                 }
             }
+        } catch let error as APIError {
+            if let metrics {
+                let abort = ChoiceDelta(index: child.index, finishReason: .abort)
+                timer.record(abort, promptTokens: child.promptTokens, metrics: metrics)
+            }
+            throw error
         } catch {
             // The client went away (or the upstream failed): the request ends as an abort for the metrics.
             if let metrics {
@@ -92,6 +137,6 @@ struct Generation: Sendable {
             }
             throw APIError.upstream(error)
         }
-        throw APIError.internalError("The engine ended request \(child.requestID) without finishing it")
+        throw APIError.internalError("The engine ended request \(outputs.requestID) without finishing it")
     }
 }

@@ -64,6 +64,25 @@ public final class EngineUpstream: Sendable {
         return ready
     }
 
+    /// Starts `request` again after its call `previous` failed in the transport once it had produced output but
+    /// before the client saw any of it (`Generation`): a new attempt, id and retry window, as `start` does for a call
+    /// that fails before its first output.
+    func restart(_ request: ApusV1.GenerateRequest, after previous: UpstreamOutputs, error: any Error)
+        async throws(APIError) -> UpstreamOutputs
+    {
+        var retry = UpstreamRetry(deadline: ContinuousClock.now + retryWindow, attempt: previous.attempt)
+        try await retry.backOff(after: error)
+        while true {
+            let outputs = try await submit(request, &retry)
+            do {
+                try await outputs.awaitFirst()
+                return outputs
+            } catch {
+                try await retry.backOff(after: error)
+            }
+        }
+    }
+
     /// Sends `request` (under `retry`'s id for it), retrying a transport failure as `start` describes.
     private func submit(
         _ request: ApusV1.GenerateRequest, _ retry: inout UpstreamRetry
@@ -72,7 +91,8 @@ public final class EngineUpstream: Sendable {
             var sent = request
             sent.requestID = retry.requestID(request.requestID)
             do {
-                return UpstreamOutputs(try await engine.generate(sent), requestID: sent.requestID)
+                return UpstreamOutputs(
+                    try await engine.generate(sent), requestID: sent.requestID, attempt: retry.attempt)
             } catch {
                 try await retry.backOff(after: error)
             }

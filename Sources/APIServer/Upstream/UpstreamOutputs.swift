@@ -17,13 +17,16 @@ final class UpstreamOutputs: @unchecked Sendable {
 
     /// The id the upstream knows the request by (the api's, with a retry suffix after a lost connection).
     let requestID: String
+    /// Which attempt of the request this call is (0 = the first; `UpstreamRetry.attempt`).
+    let attempt: Int
     private var iterator: RPCResponseStream<ApusV1.GenerateOutput>.AsyncIterator
     private var first = First.pending
     /// When the awaited first output arrived: the metrics' time to first token, not when it was read.
     private(set) var firstArrival: ContinuousClock.Instant?
 
-    init(_ stream: RPCResponseStream<ApusV1.GenerateOutput>, requestID: String) {
+    init(_ stream: RPCResponseStream<ApusV1.GenerateOutput>, requestID: String, attempt: Int = 0) {
         self.requestID = requestID
+        self.attempt = attempt
         iterator = stream.makeAsyncIterator()
     }
 
