@@ -130,6 +130,7 @@ extension EngineCore {
         for var o in outputs {
             guard let sink = sinks[o.reqID] else { continue }
             if matchers[o.reqID] != nil { advanceGrammar(&o) }
+            proposer?.observe(reqID: o.reqID, newTokens: o.newTokenIDs)
             sink.emit(o)
             if o.finishReason != nil {
                 _ = takeSink(o.reqID)

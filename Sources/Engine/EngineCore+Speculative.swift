@@ -8,6 +8,10 @@ extension EngineCore {
     static func makeProposer(_ config: SpeculativeConfig) -> any DraftProposer {
         switch config.method {
         case .ngram: NgramProposer(minN: config.promptLookupMin, maxN: config.promptLookupMax)
+        case .suffix:
+            SuffixProposer(
+                maxTreeDepth: config.suffixMaxTreeDepth, maxCachedRequests: config.suffixMaxCachedRequests,
+                maxSpecFactor: config.suffixMaxSpecFactor, minTokenProb: config.suffixMinTokenProb)
         }
     }
 

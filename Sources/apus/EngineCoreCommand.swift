@@ -63,8 +63,8 @@ struct EngineCoreCommand: AsyncParsableCommand {
             }
             logger.info(
                 """
-                speculative decoding: \(spec.method.rawValue), up to \(spec.numSpeculativeTokens) drafts per step, \
-                n-gram \(spec.promptLookupMin)...\(spec.promptLookupMax); scheduling is synchronous
+                speculative decoding: \(spec.method.rawValue), up to \(spec.numSpeculativeTokens) drafts per step; \
+                scheduling is synchronous
                 """)
         }
         options.runnerLossTimeout = .milliseconds(Int(runnerLossTimeout * 1000))

@@ -67,6 +67,17 @@ struct SpeculativeEngineTests {
         #expect(specSteps < plainSteps, "\(specSteps) steps with drafts vs \(plainSteps) without")
     }
 
+    @Test("suffix decoding: the same tokens as without speculation, in fewer steps")
+    func suffixSameOutput() async throws {
+        let ids = ["a", "b"]
+        let (plain, _, plainSteps) = try await Self.run(ids, maxTokens: 40, speculative: nil)
+        let spec = try SpeculativeConfig(json: #"{"method": "suffix", "num_speculative_tokens": 6}"#)
+        let (drafted, stats, specSteps) = try await Self.run(ids, maxTokens: 40, speculative: spec)
+        for id in ids { #expect(drafted[id] == plain[id], "request \(id)") }
+        #expect(stats.numAcceptedTokens > 0)
+        #expect(specSteps < plainSteps, "\(specSteps) steps with drafts vs \(plainSteps) without")
+    }
+
     @Test("drafts never run past max_tokens: the last step proposes at most what the request may still emit")
     func draftsStopAtMaxTokens() async throws {
         var spec = SpeculativeConfig(method: .ngram, numSpeculativeTokens: 8)
@@ -94,6 +105,18 @@ struct SpeculativeConfigTests {
         #expect(c.promptLookupMin == 1 && c.promptLookupMax == 3)
     }
 
+    @Test("vLLM's suffix form: defaults 24 / 10,000 / 1.0 / 0.1, and k defaults to the tree depth")
+    func suffix() throws {
+        let a = try SpeculativeConfig(json: #"{"method": "suffix"}"#)
+        #expect(a.method == .suffix && a.numSpeculativeTokens == 24)
+        #expect(a.suffixMaxTreeDepth == 24 && a.suffixMaxCachedRequests == 10_000)
+        #expect(a.suffixMaxSpecFactor == 1.0 && a.suffixMinTokenProb == 0.1)
+        let b = try SpeculativeConfig(
+            json: #"{"method": "suffix", "suffix_decoding_max_tree_depth": 16, "suffix_decoding_max_cached_requests": 0, "suffix_decoding_max_spec_factor": 2.5, "suffix_decoding_min_token_prob": 0.3}"#)
+        #expect(b.numSpeculativeTokens == 16 && b.suffixMaxCachedRequests == 0)
+        #expect(b.suffixMaxSpecFactor == 2.5 && b.suffixMinTokenProb == 0.3)
+    }
+
     @Test("bad configs are refused with a message naming the problem", arguments: [
         (#"not json"#, "JSON object"),
         (#"{"num_speculative_tokens": 4}"#, "method"),
@@ -106,6 +129,9 @@ struct SpeculativeConfigTests {
         (#"{"method": "draft_model", "num_speculative_tokens": 2}"#, "not supported yet"),
         (#"{"method": "ngram", "num_speculative_tokens": 2, "model": "/m/draft"}"#, "draft model"),
         (#"{"method": "ngram", "num_speculative_tokens": 2, "lookahead": 1}"#, "unknown key"),
+        (#"{"method": "suffix", "suffix_decoding_min_token_prob": 1.5}"#, "min_token_prob"),
+        (#"{"method": "suffix", "suffix_decoding_max_tree_depth": 0}"#, "at least 1"),
+        (#"{"method": "suffix", "suffix_decoding_max_cached_requests": -1}"#, "max_cached_requests"),
     ])
     func refused(json: String, expected: String) {
         do {
@@ -161,3 +187,68 @@ struct NgramProposerTests {
         }
     }
 }
+
+@Suite("suffix decoding proposer")
+struct SuffixProposerTests {
+    static func proposer(depth: Int = 24, cached: Int = 10, factor: Double = 1.0, minProb: Double = 0.1)
+        -> SuffixProposer
+    {
+        SuffixProposer(maxTreeDepth: depth, maxCachedRequests: cached, maxSpecFactor: factor, minTokenProb: minProb)
+    }
+
+    @Test("from the request's own tokens: the continuation of the longest earlier match")
+    func ownTokens() {
+        let p = Self.proposer(factor: 4)
+        let tokens: [TokenID] = [1, 2, 3, 4, 5, 6, 9, 9, 1, 2, 3]
+        #expect(p.propose(reqID: "a", promptLength: 5, tokens: tokens[...], maxDrafts: 3) == [4, 5, 6])
+        // max_spec_factor 1: no more drafts than the match is long.
+        let q = Self.proposer(factor: 1)
+        #expect(q.propose(reqID: "a", promptLength: 5, tokens: [1, 2, 3, 4, 5, 6, 7, 2][...], maxDrafts: 5) == [3])
+    }
+
+    @Test("the most frequent continuation wins, and the walk stops below min_token_prob")
+    func frequenciesAndThreshold() {
+        // After "7": 8 twice, 9 once. Then after "7 8": 1 once, 2 once (the tie goes to the smaller id); then the one
+        // occurrence left goes on, its probability staying 1/3.
+        let tokens: [TokenID] = [7, 8, 1, 7, 8, 2, 7, 9, 5, 7]
+        let loose = Self.proposer(factor: 8, minProb: 0.1)
+        #expect(loose.propose(reqID: "a", promptLength: 0, tokens: tokens[...], maxDrafts: 4) == [8, 1, 7, 8])
+        // p(8) = 2/3, then p(8, 1) = 1/3: a threshold of 0.5 keeps only the first.
+        let strict = Self.proposer(factor: 8, minProb: 0.5)
+        #expect(strict.propose(reqID: "a", promptLength: 0, tokens: tokens[...], maxDrafts: 4) == [8])
+    }
+
+    @Test("finished requests' outputs are cached and matched by later requests; the oldest are evicted")
+    func globalCache() {
+        let p = Self.proposer(cached: 1, factor: 4)
+        p.observe(reqID: "old", newTokens: [40, 41, 42, 43, 44])
+        p.finished(reqID: "old")
+        // A new request whose own tokens have no match finds "40 41" in the cache.
+        #expect(p.propose(reqID: "b", promptLength: 3, tokens: [1, 40, 41][...], maxDrafts: 3) == [42, 43, 44])
+        // A second finished request evicts the first (max_cached_requests 1).
+        p.observe(reqID: "new", newTokens: [50, 51, 52])
+        p.finished(reqID: "new")
+        #expect(p.propose(reqID: "c", promptLength: 3, tokens: [1, 40, 41][...], maxDrafts: 3) == [])
+        #expect(p.propose(reqID: "c", promptLength: 3, tokens: [1, 50, 51][...], maxDrafts: 3) == [52])
+        // Many more outputs force compaction; lookups stay right.
+        for k in 0..<50 {
+            p.observe(reqID: "r\(k)", newTokens: [TokenID(100 + k), 7, TokenID(200 + k)])
+            p.finished(reqID: "r\(k)")
+        }
+        #expect(p.propose(reqID: "d", promptLength: 1, tokens: [149, 7][...], maxDrafts: 2) == [249])
+        // "148 7" was in r48, evicted: only r49's "7" matches now.
+        #expect(p.propose(reqID: "d", promptLength: 1, tokens: [148, 7][...], maxDrafts: 2) == [249])
+    }
+
+    @Test("the tree depth bounds match plus drafts; no cache when max_cached_requests is 0")
+    func depthAndNoCache() {
+        let p = Self.proposer(depth: 4, cached: 0, factor: 10)
+        let tokens: [TokenID] = [1, 2, 3, 4, 5, 6, 1, 2, 3]
+        // Match "1 2 3" (3 tokens, the most depth 4 allows), so only 1 draft.
+        #expect(p.propose(reqID: "a", promptLength: 0, tokens: tokens[...], maxDrafts: 5) == [4])
+        p.observe(reqID: "x", newTokens: [60, 61, 62])
+        p.finished(reqID: "x")
+        #expect(p.propose(reqID: "b", promptLength: 0, tokens: [60, 61][...], maxDrafts: 2) == [])
+    }
+}
+

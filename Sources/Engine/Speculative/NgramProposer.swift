@@ -6,8 +6,15 @@ import ServingCore
 protocol DraftProposer: AnyObject {
     /// At most `maxDrafts` tokens expected to follow `tokens`, whose first `promptLength` are the prompt.
     func propose(reqID: String, promptLength: Int, tokens: ArraySlice<TokenID>, maxDrafts: Int) -> [TokenID]
+    /// The request's new output tokens, as the engine delivers them (stop-trimmed).
+    func observe(reqID: String, newTokens: [TokenID])
     /// The request is done (finished, aborted or failed): drop its state.
     func finished(reqID: String)
+}
+
+extension DraftProposer {
+    func observe(reqID: String, newTokens: [TokenID]) {}
+    func finished(reqID: String) {}
 }
 
 /// vLLM's `ngram` method (prompt lookup decoding): find the longest n-gram, n in [`minN`, `maxN`], that ends the
@@ -29,7 +36,6 @@ final class NgramProposer: DraftProposer {
         Self.propose(tokens: tokens, minN: minN, maxN: maxN, maxDrafts: maxDrafts)
     }
 
-    func finished(reqID: String) {}
 
     static func propose(tokens: ArraySlice<TokenID>, minN: Int, maxN: Int, maxDrafts: Int) -> [TokenID] {
         let n = tokens.count

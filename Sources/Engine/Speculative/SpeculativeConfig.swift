@@ -4,10 +4,14 @@ import Foundation
 ///
 /// `{"method": "ngram", "num_speculative_tokens": k, "prompt_lookup_min": a, "prompt_lookup_max": b}` — prompt
 /// lookup; vLLM's defaults: both bounds 5 when neither is given, else the missing one equals the other.
-/// Other methods (`suffix`, `draft_model`, EAGLE, MTP) are refused with a message: not supported yet.
+/// `{"method": "suffix", "num_speculative_tokens": k, "suffix_decoding_max_tree_depth": d,
+/// "suffix_decoding_max_cached_requests": n, "suffix_decoding_max_spec_factor": f, "suffix_decoding_min_token_prob":
+/// p}` — suffix decoding (`SuffixProposer`), vLLM's defaults 24, 10,000, 1.0 and 0.1, and k defaulting to d.
+/// Other methods (`draft_model`, EAGLE, MTP) are refused with a message: not supported yet.
 public struct SpeculativeConfig: Sendable, Equatable {
     public enum Method: String, Sendable, Equatable {
         case ngram
+        case suffix
     }
 
     public var method: Method
@@ -15,6 +19,10 @@ public struct SpeculativeConfig: Sendable, Equatable {
     public var numSpeculativeTokens: Int
     public var promptLookupMin = 5
     public var promptLookupMax = 5
+    public var suffixMaxTreeDepth = 24
+    public var suffixMaxCachedRequests = 10_000
+    public var suffixMaxSpecFactor = 1.0
+    public var suffixMinTokenProb = 0.1
 
     public init(method: Method, numSpeculativeTokens: Int) {
         self.method = method
@@ -29,12 +37,20 @@ public struct SpeculativeConfig: Sendable, Equatable {
             var prompt_lookup_min: Int?
             var prompt_lookup_max: Int?
             var model: String?
+            var suffix_decoding_max_tree_depth: Int?
+            var suffix_decoding_max_cached_requests: Int?
+            var suffix_decoding_max_spec_factor: Double?
+            var suffix_decoding_min_token_prob: Double?
         }
         let data = Data(json.utf8)
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw SpeculativeConfigError("--speculative-config must be a JSON object, got \(json)")
         }
-        let known: Set<String> = ["method", "num_speculative_tokens", "prompt_lookup_min", "prompt_lookup_max", "model"]
+        let known: Set<String> = [
+            "method", "num_speculative_tokens", "prompt_lookup_min", "prompt_lookup_max", "model",
+            "suffix_decoding_max_tree_depth", "suffix_decoding_max_cached_requests", "suffix_decoding_max_spec_factor",
+            "suffix_decoding_min_token_prob",
+        ]
         if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
             throw SpeculativeConfigError("--speculative-config: unknown key \"\(unknown)\"")
         }
@@ -48,17 +64,20 @@ public struct SpeculativeConfig: Sendable, Equatable {
             throw SpeculativeConfigError("--speculative-config: \(error)")
         }
         guard let name = fields.method else {
-            throw SpeculativeConfigError("--speculative-config needs \"method\" (ngram)")
+            throw SpeculativeConfigError("--speculative-config needs \"method\" (ngram or suffix)")
         }
         guard let method = Method(rawValue: name) else {
-            let vllmMethods: Set = ["suffix", "draft_model", "eagle", "eagle3", "mtp", "medusa", "mlp_speculator"]
+            let vllmMethods: Set = ["draft_model", "eagle", "eagle3", "mtp", "medusa", "mlp_speculator"]
             if vllmMethods.contains(name) {
                 throw SpeculativeConfigError(
-                    "--speculative-config: method \"\(name)\" is not supported yet (supported: ngram)")
+                    "--speculative-config: method \"\(name)\" is not supported yet (supported: ngram, suffix)")
             }
-            throw SpeculativeConfigError("--speculative-config: unknown method \"\(name)\" (supported: ngram)")
+            throw SpeculativeConfigError(
+                "--speculative-config: unknown method \"\(name)\" (supported: ngram, suffix)")
         }
-        guard let k = fields.num_speculative_tokens else {
+        // NOTE: vLLM's suffix method defaults num_speculative_tokens to the tree depth.
+        let depth = fields.suffix_decoding_max_tree_depth
+        guard let k = fields.num_speculative_tokens ?? (method == .suffix ? depth ?? 24 : nil) else {
             throw SpeculativeConfigError("--speculative-config needs \"num_speculative_tokens\"")
         }
         guard k >= 1 else {
@@ -78,6 +97,22 @@ public struct SpeculativeConfig: Sendable, Equatable {
             throw SpeculativeConfigError(
                 "--speculative-config: prompt_lookup_min=\(promptLookupMin) must be <= "
                     + "prompt_lookup_max=\(promptLookupMax)")
+        }
+        if let depth { suffixMaxTreeDepth = depth }
+        guard suffixMaxTreeDepth >= 1 else {
+            throw SpeculativeConfigError("--speculative-config: suffix_decoding_max_tree_depth must be at least 1")
+        }
+        if let n = fields.suffix_decoding_max_cached_requests { suffixMaxCachedRequests = n }
+        guard suffixMaxCachedRequests >= 0 else {
+            throw SpeculativeConfigError("--speculative-config: suffix_decoding_max_cached_requests must be >= 0")
+        }
+        if let f = fields.suffix_decoding_max_spec_factor { suffixMaxSpecFactor = f }
+        guard suffixMaxSpecFactor >= 0, suffixMaxSpecFactor.isFinite else {
+            throw SpeculativeConfigError("--speculative-config: suffix_decoding_max_spec_factor must be >= 0")
+        }
+        if let p = fields.suffix_decoding_min_token_prob { suffixMinTokenProb = p }
+        guard (0...1).contains(suffixMinTokenProb) else {
+            throw SpeculativeConfigError("--speculative-config: suffix_decoding_min_token_prob must be in [0, 1]")
         }
         // NOTE: vLLM accepts "model": "ngram" as a spelling of the method; any other model names a draft model.
         if let model = fields.model, model != method.rawValue {
