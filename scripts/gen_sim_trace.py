@@ -1,20 +1,26 @@
 #!/usr/bin/env python3
 """Writes a random `apus sim` trace (stdlib only), to hold Apus' scheduler against vLLM's step by step.
 
-Usage:  python scripts/gen_sim_trace.py SEED > trace.json
+Usage:  python scripts/gen_sim_trace.py SEED [--spec] > trace.json
         for s in $(seq 1 50); do python scripts/gen_sim_trace.py $s > t.json;
           diff <(apus sim t.json) <(python scripts/vllm_sim.py t.json) || echo "seed $s differs"; done
 
 The traces stress what differs between schedulers: tight KV pools (preemption), shared prefixes (cache hits
 and evictions), chunked prefill on and off, long-prefill thresholds, the priority policy, EOS / stop ids /
 max_tokens, and aborts (`abort_step`).
+
+--spec adds speculative decoding to the same trace (drawn after it, so plain traces keep their bytes):
+`num_speculative_tokens` k in 1..5 and, for most requests, scripted drafts (`draft_token_ids`) that match the
+request's scripted outputs fully, partly or not at all, sometimes with a stop id in them, plus prompts that
+end near max_model_len (capped drafts), prompts one token past a cached block boundary (vLLM pads those
+admissions to 1 + k), and stop ids a few tokens into the outputs (a stop inside an accepted run).
 """
 import json
 import random
 import sys
 
 
-def trace(seed):
+def trace(seed, spec=False):
     rng = random.Random(seed)
     block_size = rng.choice([4, 8, 16])
     max_model_len = rng.choice([64, 128, 256])
@@ -54,9 +60,69 @@ def trace(seed):
         if rng.random() < 0.1:
             r["abort_step"] = r["arrival_step"] + rng.randint(0, 20)
         requests.append(r)
-    return {"config": cfg, "requests": requests, "max_steps": 5000}
+    t = {"config": cfg, "requests": requests, "max_steps": 5000}
+    if spec:
+        add_spec(t, rng)  # draws only after the plain trace, so plain traces keep their bytes
+    return t
+
+
+def scripted(r, k):
+    # The token the sim's runner samples at output position k (vllm_sim.scripted).
+    outs = r.get("output_token_ids") or []
+    if k < len(outs):
+        return outs[k]
+    t = 1
+    while t == r.get("eos_token_id") or t in (r.get("stop_token_ids") or []):
+        t += 1
+    return t
+
+
+def add_spec(t, rng):
+    cfg, requests = t["config"], t["requests"]
+    bs, mml = cfg["block_size"], cfg["max_model_len"]
+    k = cfg["num_speculative_tokens"] = rng.randint(1, 5)
+    prefixes = [r["prompt_token_ids"] for r in requests if len(r["prompt_token_ids"]) > bs]
+    for r in requests:
+        x = rng.random()
+        if x < 0.15:
+            # Prompt near max_model_len: the scheduler caps the drafts (and the request ends on the length).
+            pad = mml - rng.randint(1, k + 2) - len(r["prompt_token_ids"])
+            r["prompt_token_ids"] += [rng.randint(3, 999) for _ in range(pad)]
+            r["max_tokens"] = max(r["max_tokens"], k + 2)
+        elif x < 0.35 and prefixes:
+            # Block-aligned prefix of another prompt plus one token: a later cache hit leaves exactly one token,
+            # which vLLM pads to 1 + k with -1 drafts.
+            p = rng.choice(prefixes)
+            r["prompt_token_ids"] = p[: bs * rng.randint(1, (len(p) - 1) // bs)] + [rng.randint(3, 999)]
+        outs = r.get("output_token_ids")
+        if outs and rng.random() < 0.3:
+            # A stop a few tokens in, so that an accepted run can contain it.
+            stop = rng.choice([2] + (r.get("stop_token_ids") or []))
+            outs[rng.randint(1, min(len(outs), 12) - 1) if len(outs) > 1 else 0] = stop
+        if rng.random() < 0.15:
+            continue  # no drafts at all
+        # Drafts along the path where every draft is scheduled whole: after the j-th sampling step the request
+        # has p outputs; a draft matching m tokens moves p on by m + 1. (Caps, budgets and preemptions shift
+        # the real path, which just makes more rejections.)
+        drafts, p = [], 1
+        while p < r["max_tokens"]:
+            n = rng.choice([0] + [k] * 3 + list(range(1, k + 1)))
+            kind = rng.random()
+            m = n if kind < 0.4 else (rng.randint(1, n - 1) if kind < 0.7 and n > 1 else 0)
+            d = [scripted(r, p + i) for i in range(n)]
+            if m < n:
+                # First mismatch: a random token, or a stop id the script does not have there; the tokens after
+                # it sometimes still match (they must not count).
+                bad = rng.choice([rng.randint(3, 999), 2] + (r.get("stop_token_ids") or []))
+                d[m] = bad if bad != d[m] else d[m] + 1
+                for i in range(m + 1, n):
+                    if rng.random() < 0.5:
+                        d[i] = rng.randint(1, 999)
+            drafts.append(d)
+            p += m + 1
+        r["draft_token_ids"] = drafts
 
 
 if __name__ == "__main__":
-    json.dump(trace(int(sys.argv[1])), sys.stdout)
+    json.dump(trace(int(sys.argv[1]), "--spec" in sys.argv[2:]), sys.stdout)
     print()

@@ -9,6 +9,27 @@ TraceSimulator.swift): synchronous scheduling; a request with arrival_step k is 
 schedule(), in trace order; a request still prefilling gets no token; otherwise the next scripted token, or
 the smallest id >= 1 that is neither its EOS nor a stop id. Compare the two outputs line by line
 (scripts/compare_sim.py does it numerically for kv_usage).
+
+Speculative decoding: `config.num_speculative_tokens` k > 0 turns on vLLM's `ngram` method (no draft model, no
+extra slots), and `requests[i].draft_token_ids[j]` is the draft proposed for the request after the j-th step in
+which it received tokens (counted across preemptions; missing = no draft). The runner accepts the scheduled
+drafts (`scheduled_spec_decode_tokens`, padding -1 included) while they equal the scripted tokens, and returns
+those plus one more scripted token; the drafts go in through `update_draft_token_ids` after
+`update_from_output`, as EngineCore.post_step does. With k > 0 each line also has `"spec"` (the scheduled
+drafts, after `"scheduled"`) and `"accepted"` (accepted drafts per request that had some, before
+`"kv_usage"`); with k = 0 lines are as before. vLLM 0.33.0 fails an assertion in schedule() when an admission
+padded to 1 + k meets a long_prefill_token_threshold below 1 + k; such traces cannot be recorded.
+
+No GPU needed. A CPU-only environment that reproduces the recorded fixtures (vLLM's _C extension does not load
+against torch 2.13; the scheduler never needs it):
+    python3.11 -m venv /tmp/vllm033 && V=/tmp/vllm033/bin
+    $V/pip install torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl
+    $V/pip install --no-deps vllm-0.33.0-cp38-abi3-manylinux_2_28_x86_64.whl
+    echo 'torch==2.13.0+cpu' > c.txt   # keeps pip from pulling vLLM's CUDA torch
+    $V/pip install -c c.txt regex cachetools psutil numpy 'requests>=2.33.0' tqdm blake3 py-cpuinfo \
+        'transformers>=5.16.1,<5.21.0' 'pydantic>=2.12.0' msgspec pyzmq pyyaml cloudpickle 'openai>=2.25.0' \
+        sentencepiece einops cbor2 aiohttp openai-harmony pillow pybase64 uvloop prometheus_client \
+        'xgrammar==0.2.8' 'fastapi>=0.133.0,<0.137.0' partial-json-parser 'llguidance>=1.7.0,<1.8.0'
 """
 import json
 import os
@@ -19,13 +40,14 @@ os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
 os.environ.setdefault("VLLM_TARGET_DEVICE", "cpu")
 
 import torch  # noqa: E402
-from vllm.config import CacheConfig, ModelConfig, SchedulerConfig, VllmConfig  # noqa: E402
+from vllm.config import (  # noqa: E402
+    CacheConfig, ModelConfig, ParallelConfig, SchedulerConfig, SpeculativeConfig, VllmConfig)
 from vllm.sampling_params import SamplingParams  # noqa: E402
 from vllm.utils.hashing import sha256  # noqa: E402
 from vllm.v1.core.kv_cache_utils import get_request_block_hasher, init_none_hash  # noqa: E402
 from vllm.v1.core.sched.scheduler import Scheduler  # noqa: E402
 from vllm.v1.kv_cache_interface import FullAttentionSpec, KVCacheConfig, KVCacheGroupSpec  # noqa: E402
-from vllm.v1.outputs import ModelRunnerOutput  # noqa: E402
+from vllm.v1.outputs import DraftTokenIds, ModelRunnerOutput  # noqa: E402
 from vllm.v1.request import Request, RequestStatus  # noqa: E402
 from vllm.v1.structured_output import StructuredOutputManager  # noqa: E402
 
@@ -58,7 +80,16 @@ def make_scheduler(cfg):
     cache_config = CacheConfig(
         block_size=block_size, gpu_memory_utilization=0.9, cache_dtype="auto",
         enable_prefix_caching=cfg.get("enable_prefix_caching", True))
-    vllm_config = VllmConfig(scheduler_config=scheduler_config, model_config=model_config, cache_config=cache_config)
+    parallel_config = ParallelConfig()
+    spec_config = None
+    if cfg.get("num_speculative_tokens", 0) > 0:
+        # ngram needs no draft model (it reuses the target's config): draft_slots 0, num_lookahead_tokens 0.
+        spec_config = SpeculativeConfig(
+            method="ngram", num_speculative_tokens=cfg["num_speculative_tokens"],
+            target_model_config=model_config, target_parallel_config=parallel_config)
+    vllm_config = VllmConfig(
+        scheduler_config=scheduler_config, model_config=model_config, cache_config=cache_config,
+        parallel_config=parallel_config, speculative_config=spec_config)
     num_blocks = cfg["num_gpu_blocks"]
     kv_cache_config = KVCacheConfig(
         num_blocks=num_blocks, kv_cache_tensors=[],
@@ -68,6 +99,7 @@ def make_scheduler(cfg):
     sched = Scheduler(
         vllm_config=vllm_config, kv_cache_config=kv_cache_config, log_stats=True,
         structured_output_manager=StructuredOutputManager(vllm_config), block_size=block_size)
+    assert sched.num_spec_tokens == cfg.get("num_speculative_tokens", 0)
     return sched, block_size
 
 
@@ -76,6 +108,11 @@ def default_token(r):
     while t == r.get("eos_token_id") or t in (r.get("stop_token_ids") or []):
         t += 1
     return t
+
+
+def scripted(r, k):
+    outs = r.get("output_token_ids") or []
+    return outs[k] if k < len(outs) else default_token(r)
 
 
 def make_request(r, arrival, hasher):
@@ -123,6 +160,8 @@ def run(trace):
 
     sched._preempt_request = preempt
     live = set()
+    spec_on = cfg.get("num_speculative_tokens", 0) > 0
+    num_drafts = {}  # request -> steps in which it received tokens (index into its draft_token_ids)
     for step in range(max_steps):
         while nxt < len(arrivals) and arrivals[nxt][1]["arrival_step"] <= step:
             i, r = arrivals[nxt]
@@ -141,16 +180,23 @@ def run(trace):
         preempted_order.clear()
         out = sched.schedule()
         order = list(out.num_scheduled_tokens.keys())
+        spec = out.scheduled_spec_decode_tokens
         sampled = []
+        accepted = []
         for rid in order:
             req = sched.requests[rid]
             if req.num_computed_tokens < req.num_tokens:
                 sampled.append([])
                 continue
-            t = script[rid]
-            k = req.num_output_tokens
-            outs = t.get("output_token_ids") or []
-            sampled.append([outs[k]] if k < len(outs) else [default_token(t)])
+            # A rejection sampler that samples the scripted tokens: drafts are accepted while they match the
+            # script (padding -1 never does), then one more scripted token (the bonus or the correction).
+            t, k, s = script[rid], req.num_output_tokens, spec.get(rid, [])
+            n = 0
+            while n < len(s) and s[n] == scripted(t, k + n):
+                n += 1
+            sampled.append([scripted(t, k + i) for i in range(n + 1)])
+            if rid in spec:
+                accepted.append((rid, n))
         mro = ModelRunnerOutput(
             req_ids=order, req_id_to_index={rid: i for i, rid in enumerate(order)}, sampled_token_ids=sampled,
             logprobs=None, prompt_logprobs_dict={}, pooler_output=[])
@@ -160,16 +206,30 @@ def run(trace):
                 if o.finish_reason is not None:
                     finished.append((o.request_id, q(str(o.finish_reason))))
                     live.discard(o.request_id)
+        if spec_on:
+            # EngineCore.post_step (synchronous): the proposer's draft for each scheduled request, the next one
+            # from its script if it received tokens this step (vLLM drops drafts after prefill chunks anyway).
+            drafts = []
+            for rid, toks in zip(order, sampled):
+                j = num_drafts.get(rid, 0)
+                dl = script[rid].get("draft_token_ids") or []
+                drafts.append(list(dl[j]) if toks and j < len(dl) else [])
+                num_drafts[rid] = j + 1 if toks else j
+            sched.update_draft_token_ids(DraftTokenIds(req_ids=order, draft_token_ids=drafts))
         free = sched.kv_cache_manager.block_pool.get_num_free_blocks()
         usage = 1.0 - free / (cfg["num_gpu_blocks"] - 1)
         cached = out.scheduled_cached_reqs
         resumed = [rid for rid in cached.req_ids if rid in cached.resumed_req_ids]
         line = "{" + f'"step": {step}, "scheduled": ' + obj((rid, out.num_scheduled_tokens[rid]) for rid in order)
+        if spec_on:
+            line += ', "spec": ' + obj((rid, arr(spec[rid])) for rid in order if rid in spec)
         line += ', "new": ' + arr(r.req_id for r in out.scheduled_new_reqs)
         line += ', "resumed": ' + arr(resumed)
         line += ', "preempted": ' + arr(preempted_order)
         line += ', "finished": ' + obj(finished)
         line += ', "num_cached_tokens": ' + obj((r.req_id, r.num_computed_tokens) for r in out.scheduled_new_reqs)
+        if spec_on:
+            line += ', "accepted": ' + obj(accepted)
         line += f', "kv_usage": {usage!r}, "free_blocks": {free}' + "}"
         lines.append(line)
     return lines
