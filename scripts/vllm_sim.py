@@ -237,10 +237,21 @@ def run(trace):
 
 if __name__ == "__main__":
     # One trace: lines to stdout. Several: each trace's lines go to TRACE.vllm beside it (one vLLM import).
+    # A trace vLLM itself cannot run (an assertion inside its scheduler: see gen_sim_trace.py) gets TRACE.vllm-error
+    # instead, and the others go on.
     paths = sys.argv[1:]
     for path in paths:
         with open(path) as f:
-            lines = run(json.load(f))
+            trace = json.load(f)
+        if len(paths) == 1:
+            lines = run(trace)
+        else:
+            try:
+                lines = run(trace)
+            except AssertionError as e:
+                with open(path + ".vllm-error", "w") as f:
+                    f.write(f"vLLM failed: AssertionError {e}\n")
+                continue
         if len(paths) == 1:
             print("\n".join(lines))
         else:

@@ -13,14 +13,25 @@ struct TraceAgreementTests {
 
     @Test("every step line equals vLLM's", arguments: [12, 17, 18, 67, 121, 149])
     func agreesWithVLLM(seed: Int) throws {
-        let trace = try Data(contentsOf: Self.fixtures.appendingPathComponent("seed\(seed).json"))
+        try Self.check("seed\(seed)")
+    }
+
+    /// Traces with scripted speculative drafts (`gen_sim_trace.py SEED --spec`): padded admissions, preemption with
+    /// drafts, stops inside accepted runs, max_model_len cuts, chunked prefill off, thresholds, priorities, aborts.
+    @Test("with speculative drafts, every step line equals vLLM's", arguments: [6, 17, 19, 22, 27, 30, 32, 42, 53, 63, 67])
+    func agreesWithVLLMSpeculative(seed: Int) throws {
+        try Self.check("spec-seed\(seed)")
+    }
+
+    static func check(_ name: String) throws {
+        let trace = try Data(contentsOf: Self.fixtures.appendingPathComponent("\(name).json"))
         let expected = try String(
-            contentsOf: Self.fixtures.appendingPathComponent("seed\(seed).vllm.jsonl"), encoding: .utf8
+            contentsOf: Self.fixtures.appendingPathComponent("\(name).vllm.jsonl"), encoding: .utf8
         ).split(separator: "\n").map(String.init)
         let lines = try TraceSimulator.run(traceJSON: trace)
         #expect(lines.count == expected.count)
         for (k, (ours, theirs)) in zip(lines, expected).enumerated() where ours != theirs {
-            Issue.record("seed \(seed) step \(k):\n  apus: \(ours)\n  vllm: \(theirs)")
+            Issue.record("\(name) step \(k):\n  apus: \(ours)\n  vllm: \(theirs)")
             break
         }
     }
