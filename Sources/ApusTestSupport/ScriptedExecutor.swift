@@ -21,12 +21,16 @@ public final class ScriptedRunner: Sendable {
     private let script: Script
     private let held = Mutex([String: Held]())
     public let incarnation: String
+    /// A stand-in for a draft model: after each sampling step, the drafts it returns for the request's next step.
+    public typealias Drafter = @Sendable (_ reqID: String, _ nextOutputIndex: Int) -> [TokenID]
+    private let drafter: Drafter?
 
     public init(
         incarnation: String = String(UInt64.random(in: 1...UInt64.max), radix: 16),
-        script: @escaping Script = { _, _ in 7 }
+        script: @escaping Script = { _, _ in 7 }, drafter: Drafter? = nil
     ) {
         self.incarnation = incarnation
+        self.drafter = drafter
         self.script = script
     }
 
@@ -40,6 +44,7 @@ public final class ScriptedRunner: Sendable {
             }
             var reqIDs: [String] = []
             var sampled: [[TokenID]] = []
+            var proposals: [[TokenID]] = []
             let order = out.scheduledCachedReqs.map { ($0.reqID, $0.numComputedTokens) }
                 + out.scheduledNewReqs.map { ($0.reqID, $0.numComputedTokens) }
             for (id, numComputed) in order {
@@ -56,13 +61,16 @@ public final class ScriptedRunner: Sendable {
                     h.numTokens += tokens.count
                     h.numOutputs += tokens.count
                     sampled.append(tokens)
+                    proposals.append(drafter?(id, h.numOutputs) ?? [])
                 } else {
                     sampled.append([])
+                    proposals.append([])
                 }
                 held[id] = h
             }
             return ModelRunnerOutput(
-                stepID: out.stepID, reqIDs: reqIDs, sampledTokenIDs: sampled, runnerIncarnation: incarnation)
+                stepID: out.stepID, reqIDs: reqIDs, sampledTokenIDs: sampled, runnerIncarnation: incarnation,
+                draftTokenIDs: drafter == nil ? nil : proposals)
         }
     }
 

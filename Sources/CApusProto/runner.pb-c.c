@@ -790,7 +790,7 @@ const ProtobufCMessageDescriptor apus__v1__kvcache_spec__descriptor =
   (ProtobufCMessageInit) apus__v1__kvcache_spec__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__runner_description__field_descriptors[14] =
+static const ProtobufCFieldDescriptor apus__v1__runner_description__field_descriptors[16] =
 {
   {
     "model",
@@ -960,11 +960,37 @@ static const ProtobufCFieldDescriptor apus__v1__runner_description__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "draft_model",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__RunnerDescription, draft_model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "draft_vocab_size",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__RunnerDescription, draft_vocab_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__runner_description__field_indices_by_name[] = {
   1,   /* field[1] = architecture */
   11,   /* field[11] = bos_token_id */
   8,   /* field[8] = device */
+  14,   /* field[14] = draft_model */
+  15,   /* field[15] = draft_vocab_size */
   6,   /* field[6] = end_layer */
   10,   /* field[10] = eos_token_ids */
   5,   /* field[5] = first_layer */
@@ -980,7 +1006,7 @@ static const unsigned apus__v1__runner_description__field_indices_by_name[] = {
 static const ProtobufCIntRange apus__v1__runner_description__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor apus__v1__runner_description__descriptor =
 {
@@ -990,7 +1016,7 @@ const ProtobufCMessageDescriptor apus__v1__runner_description__descriptor =
   "Apus__V1__RunnerDescription",
   "apus.v1",
   sizeof(Apus__V1__RunnerDescription),
-  14,
+  16,
   apus__v1__runner_description__field_descriptors,
   apus__v1__runner_description__field_indices_by_name,
   1,  apus__v1__runner_description__number_ranges,
@@ -1800,7 +1826,7 @@ const ProtobufCMessageDescriptor apus__v1__request_logprobs__descriptor =
   (ProtobufCMessageInit) apus__v1__request_logprobs__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__model_runner_output__field_descriptors[7] =
+static const ProtobufCFieldDescriptor apus__v1__model_runner_output__field_descriptors[8] =
 {
   {
     "step_id",
@@ -1886,8 +1912,21 @@ static const ProtobufCFieldDescriptor apus__v1__model_runner_output__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "draft_token_ids",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Apus__V1__ModelRunnerOutput, n_draft_token_ids),
+    offsetof(Apus__V1__ModelRunnerOutput, draft_token_ids),
+    &apus__v1__token_idlist__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__model_runner_output__field_indices_by_name[] = {
+  7,   /* field[7] = draft_token_ids */
   1,   /* field[1] = incarnation_id */
   6,   /* field[6] = intermediate_tensors */
   4,   /* field[4] = logprobs */
@@ -1900,7 +1939,7 @@ static const ProtobufCIntRange apus__v1__model_runner_output__number_ranges[2 + 
 {
   { 1, 0 },
   { 9, 6 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor apus__v1__model_runner_output__descriptor =
 {
@@ -1910,7 +1949,7 @@ const ProtobufCMessageDescriptor apus__v1__model_runner_output__descriptor =
   "Apus__V1__ModelRunnerOutput",
   "apus.v1",
   sizeof(Apus__V1__ModelRunnerOutput),
-  7,
+  8,
   apus__v1__model_runner_output__field_descriptors,
   apus__v1__model_runner_output__field_indices_by_name,
   2,  apus__v1__model_runner_output__number_ranges,

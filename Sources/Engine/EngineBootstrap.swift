@@ -48,6 +48,18 @@ public struct EngineBootstrap: Sendable {
         let profiles = try await executor.describe(
             maxNumBatchedTokens: options.maxNumBatchedTokens ?? TokenBudget.cap, maxNumSeqs: options.maxNumSeqs)
         guard let first = profiles.first else { throw KVCacheSizingError.noRunners }
+        if let spec = options.speculative, spec.runnerProposes {
+            guard let draft = first.draftModel else {
+                throw EngineRequestError.invalid(
+                    "--speculative-config names a draft model, but the runner has none: start it with the same "
+                        + "--speculative-config")
+            }
+            guard first.draftVocabSize == first.vocabSize else {
+                throw EngineRequestError.invalid(
+                    "the draft model \(draft) has a vocabulary of \(first.draftVocabSize) tokens, the target "
+                        + "\(first.vocabSize): they must share one tokenizer")
+            }
+        }
         let runnerMax = profiles.map(\.maxModelLen).min()!
         let maxModelLen = options.maxModelLen ?? runnerMax
         guard maxModelLen <= runnerMax else {

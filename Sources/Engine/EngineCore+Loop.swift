@@ -44,7 +44,7 @@ extension EngineCore {
         runnerIncarnation = result.runnerIncarnation
         applyAborts(inbox.takeAborts())
         deliver(scheduler.updateFromOutput(out, result))
-        if proposer != nil { proposeDrafts(after: out) }
+        if configuration.speculative != nil { proposeDrafts(after: out, result) }
         flushStep()
         publish()
     }

@@ -61,11 +61,13 @@ public final class EngineCore: @unchecked Sendable {
         var configuration = configuration
         if let spec = configuration.speculative {
             configuration.scheduler.numSpeculativeTokens = spec.numSpeculativeTokens
+            // A draft model writes the KV of its drafts past the step's tokens (vLLM's lookahead slots).
+            configuration.scheduler.numLookaheadTokens = spec.runnerProposes ? spec.numSpeculativeTokens : 0
             configuration.scheduler.asyncScheduling = false
         }
         self.configuration = configuration
         self.scheduler = try Scheduler(config: configuration.scheduler)
-        self.proposer = configuration.speculative.map(Self.makeProposer)
+        self.proposer = configuration.speculative.flatMap(Self.makeProposer)
         self.executor = executor
         self.onStepDelivered = onStepDelivered
         self.clock = clock

@@ -43,6 +43,11 @@ public struct RunnerProfile: Sendable, Hashable {
     public var numLayersTotal: Int
     /// The step speed the runner measured after profiling (nil: not measured, e.g. a scripted runner).
     public var speed: StepSpeed?
+    /// Speculative decoding with a draft model: its name and vocabulary size (nil without one).
+    public var draftModel: String?
+    public var draftVocabSize = 0
+    /// Bytes per token of the KV caches beyond the target's (the draft model's), same block ids.
+    public var extraKVBytesPerToken = 0
 
     public init(
         model: String, vocabSize: Int, maxModelLen: Int, numLayers: Int, numKVHeads: Int, headDim: Int,
@@ -66,7 +71,7 @@ public struct RunnerProfile: Sendable, Hashable {
 
     /// Bytes of one KV block on this runner: K and V for every layer it holds.
     public func bytesPerBlock(blockSize: Int) -> Int {
-        2 * blockSize * numKVHeads * headDim * dtypeBytes * numLayers
+        2 * blockSize * numKVHeads * headDim * dtypeBytes * numLayers + blockSize * extraKVBytesPerToken
     }
 }
 

@@ -34,6 +34,13 @@ extension Engine.RunnerProfile {
             // NOTE: a runner that reports no layer range (end 0) holds the whole model.
             layers: d.endLayer > d.firstLayer ? Int(d.firstLayer)..<Int(d.endLayer) : nil,
             numLayersTotal: d.numLayersTotal > 0 ? Int(d.numLayersTotal) : nil)
+        if !d.draftModel.isEmpty {
+            draftModel = d.draftModel
+            draftVocabSize = Int(d.draftVocabSize)
+        }
+        extraKVBytesPerToken = d.kvCacheSpecs.dropFirst().reduce(0) { total, s in
+            total + 2 * Int(s.numKVHeads) * Int(s.headDim) * Int(s.dtypeBytes) * Int(s.numLayers)
+        }
         if p.prefillTokenSeconds > 0 {
             speed = StepSpeed(
                 prefillTokenSeconds: p.prefillTokenSeconds, decodeStepSeconds: p.decodeStepSeconds,

@@ -39,7 +39,8 @@ extension Scheduler {
             }
             var newBlocks: [Int]? = nil
             while true {
-                newBlocks = kvCacheManager.allocateSlots(r, numNewTokens: n)
+                newBlocks = kvCacheManager.allocateSlots(
+                    r, numNewTokens: n, numLookaheadTokens: config.numLookaheadTokens)
                 if newBlocks != nil { break }
                 let victim: Request
                 if config.policy == .priority {
@@ -150,7 +151,8 @@ extension Scheduler {
             guard
                 kvCacheManager.allocateSlots(
                     r, numNewTokens: n, numNewComputedTokens: hit - r.numComputedTokens, newComputedBlocks: hitBlocks,
-                    fullSequenceMustFit: config.reserveFullSequence) != nil
+                    numLookaheadTokens: config.numLookaheadTokens, fullSequenceMustFit: config.reserveFullSequence)
+                    != nil
             else { break }
             kvCacheManager.recordPrefixCacheStats(r, numHits: hit)
             waiting.pop()

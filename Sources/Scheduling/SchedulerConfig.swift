@@ -24,6 +24,9 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     /// Speculative decoding (docs/scheduling.md §15): the most draft tokens a request verifies per step (vLLM
     /// `num_speculative_tokens`); 0 = off. The scheduler only counts them: drafts come from `updateDraftTokenIDs`.
     public var numSpeculativeTokens: Int = 0
+    /// KV slots reserved past a request's scheduled tokens (vLLM `num_lookahead_tokens`): where a draft model
+    /// writes the KV of the drafts it proposes after the step. 0 unless a draft model proposes.
+    public var numLookaheadTokens: Int = 0
 
     public init(numGPUBlocks: Int, maxModelLen: Int) {
         self.numGPUBlocks = numGPUBlocks
@@ -77,6 +80,9 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
         guard numSpeculativeTokens >= 0 else {
             throw fail(
                 "num_speculative_tokens", "num_speculative_tokens must be at least 0, got \(numSpeculativeTokens)")
+        }
+        guard numLookaheadTokens >= 0 else {
+            throw fail("num_lookahead_tokens", "num_lookahead_tokens must be at least 0, got \(numLookaheadTokens)")
         }
         guard longPrefillTokenThreshold >= 0, longPrefillTokenThreshold <= maxModelLen else {
             throw fail(

@@ -78,6 +78,51 @@ struct SpeculativeEngineTests {
         #expect(specSteps < plainSteps, "\(specSteps) steps with drafts vs \(plainSteps) without")
     }
 
+    @Test("a draft model identical to the target (scripted) has every draft accepted; the output is unchanged")
+    func draftModelRunnerProposes() async throws {
+        let k = 3
+        let runner = ScriptedRunner(script: Self.script, drafter: { id, next in (0..<k).map { Self.script(id, next + $0) } })
+        var profile = EngineLoopTests.profile
+        profile.draftModel = "draft"
+        profile.draftVocabSize = profile.vocabSize
+        let executor = ScriptedExecutor(runner: runner, profile: profile)
+        let spec = try SpeculativeConfig(json: #"{"method": "draft_model", "model": "/m/draft", "num_speculative_tokens": 3}"#)
+        let (engine, loop) = try await Self.start(executor, speculative: spec)
+        defer { loop.cancel() }
+        var p = SamplingParams()
+        p.maxTokens = 30
+        let log = OutputLog()
+        try await engine.generate(EngineRequest(requestID: "a", promptTokenIDs: Self.prompt(0), samplingParams: p)) {
+            log.append($0)
+        }
+        #expect(log.tokens == (0..<30).map { Self.script("a", $0) })
+        let stats = engine.state.load.specDecoding
+        #expect(stats.numDraftTokens > 0 && stats.numAcceptedTokens == stats.numDraftTokens)
+        #expect(engine.configuration.scheduler.numLookaheadTokens == 3)
+    }
+
+    @Test("a draft-model config against a runner without a draft model, or with another vocabulary, is refused")
+    func draftModelMissing() async throws {
+        let spec = try SpeculativeConfig(json: #"{"method": "draft_model", "model": "/m/draft", "num_speculative_tokens": 3}"#)
+        var options = EngineBootstrap.Options()
+        options.numGPUBlocksOverride = 64
+        options.maxModelLen = 256
+        options.speculative = spec
+        await #expect(throws: EngineRequestError.self) {
+            _ = try await EngineBootstrap.start(
+                executor: ScriptedExecutor(profile: EngineLoopTests.profile), options: options)
+        }
+        var other = EngineLoopTests.profile
+        other.draftModel = "draft"
+        other.draftVocabSize = other.vocabSize + 1
+        do {
+            _ = try await EngineBootstrap.start(executor: ScriptedExecutor(profile: other), options: options)
+            Issue.record("a draft with another vocabulary was accepted")
+        } catch {
+            #expect("\(error)".contains("vocabulary"))
+        }
+    }
+
     @Test("drafts never run past max_tokens: the last step proposes at most what the request may still emit")
     func draftsStopAtMaxTokens() async throws {
         var spec = SpeculativeConfig(method: .ngram, numSpeculativeTokens: 8)
@@ -105,6 +150,13 @@ struct SpeculativeConfigTests {
         #expect(c.promptLookupMin == 1 && c.promptLookupMax == 3)
     }
 
+    @Test("vLLM's draft_model form: the model path is kept, the runner proposes")
+    func draftModel() throws {
+        let a = try SpeculativeConfig(json: #"{"method": "draft_model", "model": "/m/small.gguf", "num_speculative_tokens": 5}"#)
+        #expect(a.method == .draftModel && a.draftModel == "/m/small.gguf" && a.numSpeculativeTokens == 5)
+        #expect(a.runnerProposes)
+    }
+
     @Test("vLLM's suffix form: defaults 24 / 10,000 / 1.0 / 0.1, and k defaults to the tree depth")
     func suffix() throws {
         let a = try SpeculativeConfig(json: #"{"method": "suffix"}"#)
@@ -126,7 +178,8 @@ struct SpeculativeConfigTests {
         (#"{"method": "ngram", "num_speculative_tokens": 2, "prompt_lookup_min": 4, "prompt_lookup_max": 2}"#, "<="),
         (#"{"method": "ngram", "num_speculative_tokens": 2, "prompt_lookup_min": 0}"#, "prompt_lookup_min"),
         (#"{"method": "telepathy", "num_speculative_tokens": 2}"#, "unknown method"),
-        (#"{"method": "draft_model", "num_speculative_tokens": 2}"#, "not supported yet"),
+        (#"{"method": "draft_model", "num_speculative_tokens": 2}"#, "needs \"model\""),
+        (#"{"method": "eagle", "num_speculative_tokens": 2}"#, "not supported yet"),
         (#"{"method": "ngram", "num_speculative_tokens": 2, "model": "/m/draft"}"#, "draft model"),
         (#"{"method": "ngram", "num_speculative_tokens": 2, "lookahead": 1}"#, "unknown key"),
         (#"{"method": "suffix", "suffix_decoding_min_token_prob": 1.5}"#, "min_token_prob"),

@@ -7,11 +7,15 @@ import Foundation
 /// `{"method": "suffix", "num_speculative_tokens": k, "suffix_decoding_max_tree_depth": d,
 /// "suffix_decoding_max_cached_requests": n, "suffix_decoding_max_spec_factor": f, "suffix_decoding_min_token_prob":
 /// p}` — suffix decoding (`SuffixProposer`), vLLM's defaults 24, 10,000, 1.0 and 0.1, and k defaulting to d.
-/// Other methods (`draft_model`, EAGLE, MTP) are refused with a message: not supported yet.
+/// `{"method": "draft_model", "model": PATH, "num_speculative_tokens": k}` — a smaller model with the same
+/// vocabulary, loaded by the runner (given the same flag) beside the target; it drafts greedily after each step, and
+/// its KV uses the target's block ids in a pool of its own, so the engine-core still allocates every block.
+/// Other methods (EAGLE, MTP, Medusa) are refused with a message: not supported yet.
 public struct SpeculativeConfig: Sendable, Equatable {
     public enum Method: String, Sendable, Equatable {
         case ngram
         case suffix
+        case draftModel = "draft_model"
     }
 
     public var method: Method
@@ -23,6 +27,11 @@ public struct SpeculativeConfig: Sendable, Equatable {
     public var suffixMaxCachedRequests = 10_000
     public var suffixMaxSpecFactor = 1.0
     public var suffixMinTokenProb = 0.1
+    /// `draft_model`: the draft model's path (a GGUF file or a Hugging Face directory).
+    public var draftModel: String?
+
+    /// Whether the runner proposes the drafts (a draft model) rather than the engine-core.
+    public var runnerProposes: Bool { method == .draftModel }
 
     public init(method: Method, numSpeculativeTokens: Int) {
         self.method = method
@@ -64,16 +73,16 @@ public struct SpeculativeConfig: Sendable, Equatable {
             throw SpeculativeConfigError("--speculative-config: \(error)")
         }
         guard let name = fields.method else {
-            throw SpeculativeConfigError("--speculative-config needs \"method\" (ngram or suffix)")
+            throw SpeculativeConfigError("--speculative-config needs \"method\" (ngram, suffix or draft_model)")
         }
         guard let method = Method(rawValue: name) else {
-            let vllmMethods: Set = ["draft_model", "eagle", "eagle3", "mtp", "medusa", "mlp_speculator"]
+            let vllmMethods: Set = ["eagle", "eagle3", "mtp", "medusa", "mlp_speculator"]
             if vllmMethods.contains(name) {
                 throw SpeculativeConfigError(
-                    "--speculative-config: method \"\(name)\" is not supported yet (supported: ngram, suffix)")
+                    "--speculative-config: method \"\(name)\" is not supported yet (supported: ngram, suffix, draft_model)")
             }
             throw SpeculativeConfigError(
-                "--speculative-config: unknown method \"\(name)\" (supported: ngram, suffix)")
+                "--speculative-config: unknown method \"\(name)\" (supported: ngram, suffix, draft_model)")
         }
         // NOTE: vLLM's suffix method defaults num_speculative_tokens to the tree depth.
         let depth = fields.suffix_decoding_max_tree_depth
@@ -114,10 +123,15 @@ public struct SpeculativeConfig: Sendable, Equatable {
         guard (0...1).contains(suffixMinTokenProb) else {
             throw SpeculativeConfigError("--speculative-config: suffix_decoding_min_token_prob must be in [0, 1]")
         }
-        // NOTE: vLLM accepts "model": "ngram" as a spelling of the method; any other model names a draft model.
-        if let model = fields.model, model != method.rawValue {
+        if method == .draftModel {
+            guard let model = fields.model, !model.isEmpty else {
+                throw SpeculativeConfigError("--speculative-config: draft_model needs \"model\": the draft model's path")
+            }
+            draftModel = model
+        } else if let model = fields.model, model != method.rawValue {
+            // NOTE: vLLM accepts "model": "ngram" as a spelling of the method; any other model names a draft model.
             throw SpeculativeConfigError(
-                "--speculative-config: \"model\" names a draft model; draft models are not supported yet")
+                "--speculative-config: \"model\" names a draft model; use \"method\": \"draft_model\"")
         }
     }
 }

@@ -14,11 +14,14 @@ public struct ModelRunnerOutput: Sendable, Hashable {
     public var intermediate: IntermediateTensors?
     /// The runner process's incarnation; a change means its KV memory is gone. Empty in-process.
     public var runnerIncarnation: String
+    /// A runner with a draft model: the drafts it proposes for each request's next step, parallel to `reqIDs`
+    /// (empty for requests without); nil when the runner proposes nothing.
+    public var draftTokenIDs: [[TokenID]]?
 
     public init(
         stepID: Int, reqIDs: [String] = [], sampledTokenIDs: [[TokenID]] = [], logprobs: [[PositionLogprobs]]? = nil,
         promptLogprobs: [String: [PositionLogprobs]] = [:], intermediate: IntermediateTensors? = nil,
-        runnerIncarnation: String = ""
+        runnerIncarnation: String = "", draftTokenIDs: [[TokenID]]? = nil
     ) {
         precondition(reqIDs.count == sampledTokenIDs.count, "one token list per request")
         self.stepID = stepID
@@ -28,5 +31,6 @@ public struct ModelRunnerOutput: Sendable, Hashable {
         self.promptLogprobs = promptLogprobs
         self.intermediate = intermediate
         self.runnerIncarnation = runnerIncarnation
+        self.draftTokenIDs = draftTokenIDs
     }
 }

@@ -71,7 +71,7 @@ extension ApusV1.ModelRunnerOutput {
             stepID: UInt64(truncatingIfNeeded: o.stepID), incarnationID: o.runnerIncarnation, reqIDs: o.reqIDs,
             sampledTokenIDs: o.sampledTokenIDs, logprobs: o.logprobs ?? [],
             promptLogprobs: o.promptLogprobs.isEmpty ? [] : o.reqIDs.map { o.promptLogprobs[$0] ?? [] },
-            intermediateTensors: o.intermediate.map { .init($0) })
+            intermediateTensors: o.intermediate.map { .init($0) }, draftTokenIDs: o.draftTokenIDs ?? [])
     }
 }
 
@@ -80,18 +80,20 @@ extension ModelRunnerOutput {
     public init(_ m: ApusV1.ModelRunnerOutput) throws(WireDecodingError) {
         let n = m.reqIDs.count
         guard m.sampledTokenIDs.count == n, m.logprobs.isEmpty || m.logprobs.count == n,
-            m.promptLogprobs.isEmpty || m.promptLogprobs.count == n
+            m.promptLogprobs.isEmpty || m.promptLogprobs.count == n, m.draftTokenIDs.isEmpty || m.draftTokenIDs.count == n
         else {
             throw WireDecodingError(
                 "ModelRunnerOutput: \(n) request ids, \(m.sampledTokenIDs.count) token lists, "
-                    + "\(m.logprobs.count) logprob lists, \(m.promptLogprobs.count) prompt logprob lists")
+                    + "\(m.logprobs.count) logprob lists, \(m.promptLogprobs.count) prompt logprob lists, "
+                    + "\(m.draftTokenIDs.count) draft lists")
         }
         var prompt: [String: [PositionLogprobs]] = [:]
         for (id, lp) in zip(m.reqIDs, m.promptLogprobs) where !lp.isEmpty { prompt[id] = lp }
         self.init(
             stepID: Int(truncatingIfNeeded: m.stepID), reqIDs: m.reqIDs, sampledTokenIDs: m.sampledTokenIDs,
             logprobs: m.logprobs.isEmpty ? nil : m.logprobs, promptLogprobs: prompt,
-            intermediate: m.intermediateTensors.map { .init($0) }, runnerIncarnation: m.incarnationID)
+            intermediate: m.intermediateTensors.map { .init($0) }, runnerIncarnation: m.incarnationID,
+            draftTokenIDs: m.draftTokenIDs.isEmpty ? nil : m.draftTokenIDs)
     }
 }
 

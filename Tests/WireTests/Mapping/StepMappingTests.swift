@@ -65,6 +65,10 @@ struct StepMappingTests {
                 requestIDs: constrained,
                 words: (0..<words * constrained.count).map { _ in UInt32(truncatingIfNeeded: g.next()) })
         }
+        // Speculative drafts (−1 padding included) for some scheduled requests; none is nothing on the wire too.
+        for rid in step.scheduledReqIDs where g.int(0...2) == 0 {
+            step.scheduledSpecDecodeTokens[rid] = (0..<g.int(1...5)).map { _ in g.bool() ? -1 : TokenID(g.int(0...50_000)) }
+        }
         if g.bool() {
             let ids = step.scheduledReqIDs
             let counts = ids.map { step.numScheduledTokens[$0]! }
@@ -85,6 +89,8 @@ struct StepMappingTests {
         // No requests and no logprobs are one thing on the wire: nil.
         if !ids.isEmpty && g.bool() { out.logprobs = sampled.map { $0.isEmpty ? [] : [g.logprobs()] } }
         for rid in ids where g.int(0...3) == 0 { out.promptLogprobs[rid] = (0..<g.int(1...5)).map { _ in g.logprobs() } }
+        // A draft-model runner's proposals; no requests and no drafts are both nil on the wire.
+        if !ids.isEmpty && g.bool() { out.draftTokenIDs = ids.map { _ in g.bool() ? g.tokens(g.int(1...5)) : [] } }
         if g.bool() {
             let counts = ids.map { _ in g.int(1...4) }
             out.intermediate = IntermediateTensors(

@@ -81,12 +81,16 @@ extension ApusV1 {
         public var eosTokenIDs: [TokenID]
         public var bosTokenID: TokenID?
         public var weightsBytes: UInt64
+        /// Speculative decoding with a draft model: its name and vocabulary size (empty / 0 without one). Its KV layout
+        /// is the second entry of kv_cache_specs: it uses the same block ids as the target, in a pool of its own.
+        public var draftModel: String
+        public var draftVocabSize: UInt32
 
         public init(
             model: String = "", architecture: String = "", vocabSize: UInt32 = 0, maxModelLen: UInt32 = 0,
             kvCacheSpecs: [KVCacheSpec] = [], firstLayer: UInt32 = 0, endLayer: UInt32 = 0, numLayersTotal: UInt32 = 0,
             device: String = "", incarnationID: String = "", eosTokenIDs: [TokenID] = [], bosTokenID: TokenID? = nil,
-            weightsBytes: UInt64 = 0
+            weightsBytes: UInt64 = 0, draftModel: String = "", draftVocabSize: UInt32 = 0
         ) {
             self.model = model
             self.architecture = architecture
@@ -101,6 +105,8 @@ extension ApusV1 {
             self.eosTokenIDs = eosTokenIDs
             self.bosTokenID = bosTokenID
             self.weightsBytes = weightsBytes
+            self.draftModel = draftModel
+            self.draftVocabSize = draftVocabSize
         }
     }
 }
@@ -125,6 +131,8 @@ extension ApusV1.RunnerDescription: CMessageConvertible {
         c.has_bos_token_id = cBool(bosTokenID != nil)
         c.bos_token_id = bosTokenID ?? 0
         c.weights_bytes = weightsBytes
+        c.draft_model = arena.cString(draftModel)
+        c.draft_vocab_size = draftVocabSize
     }
 
     init(c: Apus__V1__RunnerDescription) throws(WireDecodingError) {
@@ -138,7 +146,9 @@ extension ApusV1.RunnerDescription: CMessageConvertible {
             device: try CDecode.string(c.device, "RunnerDescription.device"),
             incarnationID: try CDecode.string(c.incarnation_id, "RunnerDescription.incarnation_id"),
             eosTokenIDs: try CDecode.array(c.eos_token_ids, c.n_eos_token_ids, "RunnerDescription.eos_token_ids"),
-            bosTokenID: c.has_bos_token_id != 0 ? c.bos_token_id : nil, weightsBytes: c.weights_bytes)
+            bosTokenID: c.has_bos_token_id != 0 ? c.bos_token_id : nil, weightsBytes: c.weights_bytes,
+            draftModel: try CDecode.string(c.draft_model, "RunnerDescription.draft_model"),
+            draftVocabSize: c.draft_vocab_size)
     }
 }
 
@@ -585,11 +595,14 @@ extension ApusV1 {
         public var promptLogprobs: [[PositionLogprobs]]
         /// A pipeline stage before the last: the hidden states for the next stage (nothing sampled).
         public var intermediateTensors: IntermediateTensors?
+        /// A runner with a draft model: the drafts it proposes for each request's next step, parallel to req_ids (empty
+        /// lists for requests without); absent when the runner proposes nothing.
+        public var draftTokenIDs: [[TokenID]]
 
         public init(
             stepID: UInt64 = 0, incarnationID: String = "", reqIDs: [String] = [], sampledTokenIDs: [[TokenID]] = [],
             logprobs: [[PositionLogprobs]] = [], promptLogprobs: [[PositionLogprobs]] = [],
-            intermediateTensors: IntermediateTensors? = nil
+            intermediateTensors: IntermediateTensors? = nil, draftTokenIDs: [[TokenID]] = []
         ) {
             self.stepID = stepID
             self.incarnationID = incarnationID
@@ -598,6 +611,7 @@ extension ApusV1 {
             self.logprobs = logprobs
             self.promptLogprobs = promptLogprobs
             self.intermediateTensors = intermediateTensors
+            self.draftTokenIDs = draftTokenIDs
         }
     }
 }
@@ -617,6 +631,8 @@ extension ApusV1.ModelRunnerOutput: CMessageConvertible {
         c.n_prompt_logprobs = promptLogprobs.count
         c.prompt_logprobs = ApusV1.RequestLogprobs.cLists(promptLogprobs, in: arena)
         c.intermediate_tensors = intermediateTensors.map { arena.message($0) }
+        c.n_draft_token_ids = draftTokenIDs.count
+        c.draft_token_ids = ApusV1.TokenIDList.cLists(draftTokenIDs, in: arena)
     }
 
     init(c: Apus__V1__ModelRunnerOutput) throws(WireDecodingError) {
@@ -628,7 +644,9 @@ extension ApusV1.ModelRunnerOutput: CMessageConvertible {
             logprobs: try ApusV1.RequestLogprobs.lists(c.logprobs, c.n_logprobs, "ModelRunnerOutput.logprobs"),
             promptLogprobs: try ApusV1.RequestLogprobs.lists(
                 c.prompt_logprobs, c.n_prompt_logprobs, "ModelRunnerOutput.prompt_logprobs"),
-            intermediateTensors: try CDecode.message(c.intermediate_tensors))
+            intermediateTensors: try CDecode.message(c.intermediate_tensors),
+            draftTokenIDs: try ApusV1.TokenIDList.lists(
+                c.draft_token_ids, c.n_draft_token_ids, "ModelRunnerOutput.draft_token_ids"))
     }
 }
 

@@ -92,10 +92,16 @@ struct  Apus__V1__RunnerDescription
   protobuf_c_boolean has_bos_token_id;
   int32_t bos_token_id;
   uint64_t weights_bytes;
+  /*
+   * Speculative decoding with a draft model: its name and vocabulary size (empty / 0 without one). Its KV layout is
+   * the second entry of kv_cache_specs: it uses the same block ids as the target, in a pool of its own.
+   */
+  char *draft_model;
+  uint32_t draft_vocab_size;
 };
 #define APUS__V1__RUNNER_DESCRIPTION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__runner_description__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 /*
@@ -324,10 +330,16 @@ struct  Apus__V1__ModelRunnerOutput
    * A pipeline stage before the last: the hidden states for the next stage (nothing sampled).
    */
   Apus__V1__IntermediateTensors *intermediate_tensors;
+  /*
+   * A runner with a draft model: the drafts it proposes for each request's next step, parallel to req_ids (empty
+   * lists for requests without); absent when the runner proposes nothing.
+   */
+  size_t n_draft_token_ids;
+  Apus__V1__TokenIDList **draft_token_ids;
 };
 #define APUS__V1__MODEL_RUNNER_OUTPUT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__model_runner_output__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL }
+    , 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0,NULL, NULL, 0,NULL }
 
 
 struct  Apus__V1__ResetRequest
