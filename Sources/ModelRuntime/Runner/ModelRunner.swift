@@ -13,6 +13,8 @@ public final class ModelRunner {
     let model: LlamaModel
     var sampler: Sampler
     public private(set) var kvCache: KVCache?
+    /// Speculative decoding's draft model (`loadDraft`); nil without one.
+    public internal(set) var draft: DraftModel?
     /// Soft per-request state, kept while a request is unscheduled or preempted.
     var requests: [String: CachedRequestState] = [:]
     /// Persistent-batch rows in order: the requests scheduled in the latest step.
@@ -67,7 +69,8 @@ public final class ModelRunner {
     }
 
     /// Runs a dummy forward of `maxNumBatchedTokens` tokens (split into sequences of at most `maxModelLen`)
-    /// with `min(maxNumSeqs, tokens)` logits rows, then reports what is left of `memoryBudgetBytes`, and the speed
+    /// with `min(maxNumSeqs, tokens)` logits rows (the draft model's too, if any, whose weights and activations
+    /// count), then reports what is left of `memoryBudgetBytes`, and the speed
     /// of a prefill and of a decode step measured on the warm workspace.
     public func profile(maxNumBatchedTokens: Int, maxNumSeqs: Int = 256, memoryBudgetBytes: Int) -> Profile {
         let profile = measureProfile(
@@ -91,7 +94,10 @@ public final class ModelRunner {
             numLayers: stage.layers.count, numBlocks: blocks, blockSize: blockSize,
             numKVHeads: config.numKVHeads, headDim: config.headDim)
         _ = dummyForward(lengths, logitsRows: Array(0..<min(maxNumSeqs, total)), cache: cache)
-        let peak = model.activationBytes
+        let draftPeak =
+            draft?.measureActivationBytes(lengths: lengths, logitsRows: min(maxNumSeqs, total), blockSize: blockSize) ?? 0
+        let peak = model.activationBytes + draftPeak
+        let weights = weightsBytes + (draft?.weightsBytes ?? 0)
         // One prompt of up to 256 tokens (once: on a large model it is the costly one) and one decode step of up to
         // 32 sequences (the better of two).
         let prompt = min(256, total, maxModelLen)
@@ -101,8 +107,7 @@ public final class ModelRunner {
             dummyForward(Array(repeating: 1, count: decodeBatch), cache: cache),
             dummyForward(Array(repeating: 1, count: decodeBatch), cache: cache))
         return Profile(
-            weightsBytes: weightsBytes, peakActivationBytes: peak,
-            availableKVCacheBytes: memoryBudgetBytes - weightsBytes - peak,
+            weightsBytes: weights, peakActivationBytes: peak, availableKVCacheBytes: memoryBudgetBytes - weights - peak,
             prefillTokenSeconds: prefill / Double(prompt), decodeStepSeconds: decode, decodeBatch: decodeBatch)
     }
 
@@ -141,6 +146,7 @@ public final class ModelRunner {
     public func initializeKVCache(numBlocks: Int, blockSize: Int) {
         precondition(numBlocks > 0 && blockSize > 0, "numBlocks and blockSize must be positive")
         kvCache = nil
+        draft?.initializeKVCache(numBlocks: numBlocks, blockSize: blockSize)
         Self.releaseFreedMemory()
         kvCache = KVCache(
             numLayers: stage.layers.count, numBlocks: numBlocks, blockSize: blockSize,
@@ -153,6 +159,7 @@ public final class ModelRunner {
         requests.removeAll()
         batch.removeAll()
         inProgressPromptLogprobs.removeAll()
+        draft?.reset()
     }
 
     /// Requests the runner currently holds state for.
