@@ -20,19 +20,23 @@ public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
 
     public var isCacheInitialized: Bool { runner.kvCache != nil }
 
+    /// The target's KV layout first, then the draft model's (same block ids, a pool of its own) if there is one.
     public func describe() -> ApusV1.RunnerDescription {
-        let spec = runner.kvCacheSpec()
         let config = runner.config
+        let specs = [runner.kvCacheSpec()] + (runner.draft.map { [$0.kvCacheSpec()] } ?? [])
         return ApusV1.RunnerDescription(
             model: modelName, architecture: config.architecture.rawValue, vocabSize: UInt32(config.vocabSize),
             maxModelLen: UInt32(runner.maxModelLen),
-            kvCacheSpecs: [ApusV1.KVCacheSpec(
-                numLayers: UInt32(spec.numLayers), numKVHeads: UInt32(spec.numKVHeads), headDim: UInt32(spec.headDim),
-                dtypeBytes: UInt32(spec.dtypeBytes))],
+            kvCacheSpecs: specs.map { spec in
+                ApusV1.KVCacheSpec(
+                    numLayers: UInt32(spec.numLayers), numKVHeads: UInt32(spec.numKVHeads),
+                    headDim: UInt32(spec.headDim), dtypeBytes: UInt32(spec.dtypeBytes))
+            },
             firstLayer: UInt32(runner.stage.layers.lowerBound), endLayer: UInt32(runner.stage.layers.upperBound),
             numLayersTotal: UInt32(runner.stage.numLayersTotal),
             device: "cpu", incarnationID: incarnation, eosTokenIDs: config.eosTokenIDs, bosTokenID: config.bosTokenID,
-            weightsBytes: UInt64(runner.weightsBytes))
+            weightsBytes: UInt64(runner.weightsBytes), draftModel: runner.draft?.name ?? "",
+            draftVocabSize: UInt32(runner.draft?.config.vocabSize ?? 0))
     }
 
     public func profile(_ request: ApusV1.ProfileRequest) -> ApusV1.ProfileResult {
@@ -48,8 +52,8 @@ public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
 
     public func initializeCache(numBlocks: Int, blockSize: Int) throws -> UInt64 {
         runner.initializeKVCache(numBlocks: numBlocks, blockSize: blockSize)
-        let spec = runner.kvCacheSpec()
-        return UInt64(2 * numBlocks * blockSize * spec.numKVHeads * spec.headDim * spec.dtypeBytes * spec.numLayers)
+        let specs = [runner.kvCacheSpec()] + (runner.draft.map { [$0.kvCacheSpec()] } ?? [])
+        return UInt64(numBlocks * specs.reduce(0) { $0 + $1.bytesPerBlock(blockSize: blockSize) })
     }
 
     public func execute(_ step: ApusV1.SchedulerOutput) throws -> ApusV1.ModelRunnerOutput {

@@ -59,8 +59,26 @@ struct RunnerCommand: AsyncParsableCommand {
                 + "does. Give the engine-core every stage's address, in order, as repeated --runner."))
     var pipelineStage: String = "0/1"
 
+    @Option(
+        name: .customLong("speculative-config"),
+        help: ArgumentHelp(
+            "The engine-core's --speculative-config JSON; with \"method\": \"draft_model\" the runner loads the draft "
+                + "model named by \"model\" (a GGUF file, a Hugging Face directory, \"dummy\" or \"embedded\") beside "
+                + "the target. Other methods need nothing here."))
+    var speculativeConfig: String?
+
     func validate() throws {
         guard parsedStage != nil else { throw ValidationError("--pipeline-stage must be I/N with 0 <= I < N, got \(pipelineStage)") }
+        _ = try parsedSpeculativeConfig()
+    }
+
+    /// `--speculative-config`, checked as the engine-core checks it.
+    func parsedSpeculativeConfig() throws -> SpeculativeConfig? {
+        do {
+            return try speculativeConfig.map(SpeculativeConfig.init(json:))
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     /// `--pipeline-stage` as (index, count).
@@ -100,19 +118,26 @@ struct RunnerCommand: AsyncParsableCommand {
                 stepDelay: fakeStepDelayMs > 0 ? .milliseconds(fakeStepDelayMs) : nil,
                 tokenDelay: fakeTokenDelayMs > 0 ? .microseconds(Int64(fakeTokenDelayMs * 1_000)) : nil)
         }
-        let source: ModelSource
-        switch (model, loadFormat) {
-        case ("embedded", _): source = .embeddedDefault
-        case ("dummy", _): source = .dummy(.embeddedDefault, seed: seed)
-        case (let path, "dummy"): source = .dummy(try ModelSource(path: path).config(), seed: seed)
-        case (let path, _): source = ModelSource(path: path)
-        }
         let stage = parsedStage ?? (0, 1)
         let runner = try ModelRunner(
-            source: source, maxModelLen: maxModelLen, samplerSeed: seed, stageIndex: stage.index,
+            source: try source(model), maxModelLen: maxModelLen, samplerSeed: seed, stageIndex: stage.index,
             stageCount: stage.count, dtype: dtype)
+        if let spec = try parsedSpeculativeConfig(), spec.method == .draftModel, let draft = spec.draftModel {
+            try runner.loadDraft(
+                source: try source(draft), name: draft, numSpeculativeTokens: spec.numSpeculativeTokens, dtype: dtype)
+        }
         return ModelRunnerBackend(
             runner: runner, modelName: name, incarnation: incarnation, memoryBudgetBytes: try parseBytes(memoryBudget))
+    }
+
+    /// Where a model's weights come from: `--model`'s values, and `--load-format dummy` keeps a real model's shape.
+    private func source(_ model: String) throws -> ModelSource {
+        switch (model, loadFormat) {
+        case ("embedded", _): .embeddedDefault
+        case ("dummy", _): .dummy(.embeddedDefault, seed: seed)
+        case (let path, "dummy"): .dummy(try ModelSource(path: path).config(), seed: seed)
+        case (let path, _): ModelSource(path: path)
+        }
     }
 }
 

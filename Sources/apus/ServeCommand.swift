@@ -81,6 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
             + ["--pipeline-stage", "\(stage)/\(pipelineParallelSize)"]
             + (scheduling.maxModelLen.map { ["--max-model-len", "\($0)"] } ?? [])
             + (servedModelName.map { ["--served-model-name", $0] } ?? [])
+            + (scheduling.speculativeConfig.map { ["--speculative-config", $0] } ?? [])
     }
 
     func engineArgs(runners: [String], index: Int) -> [String] {
