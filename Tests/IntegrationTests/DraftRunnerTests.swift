@@ -27,7 +27,8 @@ struct DraftRunnerTests {
 
     @Test("a runner without --speculative-config describes no draft; a bad flag is refused before start")
     func noDraftAndBadFlag() async throws {
-        let runner = try await ApusProcess(["runner", "--model", "embedded", "--port", "0", "--admin-port=-1"], name: "runner")
+        let runner = try await ApusProcess(
+            ["runner", "--model", "embedded", "--port", "0", "--admin-port=-1"], name: "runner")
         defer { runner.stop() }
         let c = client(runner.wirePort)
         let d = try await c.unary("apus.v1.Runner/Describe", ApusV1.DescribeRequest(), as: ApusV1.RunnerDescription.self)

@@ -94,8 +94,8 @@ public final class ModelRunner {
             numLayers: stage.layers.count, numBlocks: blocks, blockSize: blockSize,
             numKVHeads: config.numKVHeads, headDim: config.headDim)
         _ = dummyForward(lengths, logitsRows: Array(0..<min(maxNumSeqs, total)), cache: cache)
-        let draftPeak =
-            draft?.measureActivationBytes(lengths: lengths, logitsRows: min(maxNumSeqs, total), blockSize: blockSize) ?? 0
+        let logitsRows = min(maxNumSeqs, total)
+        let draftPeak = draft?.measureActivationBytes(lengths: lengths, logitsRows: logitsRows, blockSize: blockSize) ?? 0
         let peak = model.activationBytes + draftPeak
         let weights = weightsBytes + (draft?.weightsBytes ?? 0)
         // One prompt of up to 256 tokens (once: on a large model it is the costly one) and one decode step of up to

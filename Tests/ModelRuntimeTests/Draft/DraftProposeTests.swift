@@ -95,7 +95,8 @@ struct DraftProposeTests {
         let step0 = SchedulerOutput(
             stepID: 0,
             scheduledNewReqs: prompts.map {
-                NewRequestData(reqID: $0.key, promptTokenIDs: $0.value, samplingParams: params, blockIDs: blocks[$0.key]!)
+                NewRequestData(
+                    reqID: $0.key, promptTokenIDs: $0.value, samplingParams: params, blockIDs: blocks[$0.key]!)
             },
             numScheduledTokens: prompts.mapValues(\.count))
         let out0 = try runner.execute(step0)
@@ -136,6 +137,43 @@ struct DraftProposeTests {
         // Without a draft model the hook proposes nothing.
         let plain = try ModelRunner(source: .embeddedDefault)
         #expect(plain.proposeDrafts(ids: [], inputs: inputs0, sampledRows: []) == nil)
+    }
+
+    @Test("a request that just ended, or has structured outputs, gets no drafts through the hook")
+    func noDraftsForEndedOrConstrained() throws {
+        let prompt: [TokenID] = [1, 72, 101, 108, 108, 111]
+        let first = try Reference().continuation(prompt, count: 1)[0]
+        let runner = try ModelRunner(source: .embeddedDefault)
+        try runner.loadDraft(source: .embeddedDefault, name: "embedded", numSpeculativeTokens: 4)
+        runner.initializeKVCache(numBlocks: 16, blockSize: 4)
+        var plain = SamplingParams.greedy
+        plain.maxTokens = 100
+        var stop = plain
+        stop.stopTokenIDs = [first]
+        var constrained = plain
+        constrained.structuredOutputs = StructuredOutputsParams(kind: .regex, spec: ".*")
+        let requests = [
+            NewRequestData(reqID: "plain", promptTokenIDs: prompt, samplingParams: plain, blockIDs: [0, 1, 2]),
+            NewRequestData(
+                reqID: "eos", promptTokenIDs: prompt, samplingParams: plain, eosTokenID: first, blockIDs: [3, 4, 5]),
+            NewRequestData(reqID: "stop", promptTokenIDs: prompt, samplingParams: stop, blockIDs: [6, 7, 8]),
+            NewRequestData(reqID: "json", promptTokenIDs: prompt, samplingParams: constrained, blockIDs: [9, 10, 11]),
+        ]
+        let out = try runner.execute(
+            SchedulerOutput(
+                stepID: 0, scheduledNewReqs: requests,
+                numScheduledTokens: Dictionary(uniqueKeysWithValues: requests.map { ($0.reqID, prompt.count) })))
+        let inputs = InputPreparation.prepare(
+            rows: out.reqIDs.map { id in
+                let blocks = requests.first { $0.reqID == id }!.blockIDs
+                return InputRow(numComputedTokens: 0, numScheduledTokens: 6, blockIDs: blocks, tokenIDs: prompt)
+            }, blockSize: 4)
+        let drafts = try #require(
+            runner.proposeDrafts(ids: out.reqIDs, inputs: inputs, sampledRows: Array(out.reqIDs.indices)))
+        let byID = Dictionary(uniqueKeysWithValues: zip(out.reqIDs, drafts))
+        #expect(out.sampledTokenIDs.allSatisfy { $0 == [first] })
+        #expect(byID["plain"]?.count == 4)
+        #expect(byID["eos"] == [] && byID["stop"] == [] && byID["json"] == [])
     }
 
     @Test("after partial, full, zero and diverging acceptance the drafts are still the target's continuation")

@@ -45,7 +45,8 @@ extension DraftModel {
     /// The first forward starts at the first position whose KV is stale: the latest catch-up fed the request's
     /// tokens up to `p` exclusive unless some of them were rejected drafts (then the emitted tokens from there are
     /// fed again, a short prefill), and a request the catch-up did not see is recomputed from position 0. A request
-    /// gets fewer drafts where its `maxDrafts`, block table or max_model_len ends first (none when `p` is the last position).
+    /// gets fewer drafts where its `maxDrafts`, block table or max_model_len ends first (none when `p` is the last
+    /// position).
     ///
     /// Greedy drafts suit every sampling mode: the target's rejection sampler treats the proposal as one-hot.
     public func propose(_ requests: [Request]) -> [[TokenID]] {

@@ -19,12 +19,18 @@ extension ModelRunner {
     /// model, else `ModelRunnerOutput.draftTokenIDs` (parallel to `ids`, empty where nothing is proposed).
     ///
     /// Call it once the step's tokens are in `requests` (each sampled request's `tokenIDs` end with the token it
-    /// emitted last, drafts under verification not included). A request with structured outputs gets no drafts:
-    /// the engine-core decodes it without (its next tokens need a mask per position).
+    /// emitted last, drafts under verification not included). A request with structured outputs gets no drafts
+    /// (the engine-core decodes it without: its next tokens need a mask per position), nor one whose last token
+    /// ends it (its EOS or a stop token id).
     func proposeDrafts(ids: [String], inputs: PreparedInputs, sampledRows: [Int]) -> [[TokenID]]? {
         guard let draft else { return nil }
         draft.catchUp(reqIDs: ids, inputs: inputs)
-        let rows = sampledRows.filter { requests[ids[$0]]!.samplingParams.structuredOutputs == nil }
+        let rows = sampledRows.filter { r in
+            let s = requests[ids[r]]!
+            let last = s.tokenIDs.last!
+            return s.samplingParams.structuredOutputs == nil && last != s.eosTokenID
+                && !s.samplingParams.stopTokenIDs.contains(last)
+        }
         let proposed = draft.propose(
             rows.map { r in
                 let s = requests[ids[r]]!
