@@ -89,13 +89,14 @@ public final class ModelRunner {
             lengths.append(min(left, maxModelLen))
             left -= lengths.last!
         }
+        // NOTE: the draft's dummy KV cache is gone before the target's is made, so the two never add up.
+        let logitsRows = min(maxNumSeqs, total)
+        let draftPeak = draft?.measureActivationBytes(lengths: lengths, logitsRows: logitsRows, blockSize: blockSize) ?? 0
         let blocks = lengths.reduce(0) { $0 + ($1 + blockSize - 1) / blockSize }
         let cache = KVCache(
             numLayers: stage.layers.count, numBlocks: blocks, blockSize: blockSize,
             numKVHeads: config.numKVHeads, headDim: config.headDim)
-        _ = dummyForward(lengths, logitsRows: Array(0..<min(maxNumSeqs, total)), cache: cache)
-        let logitsRows = min(maxNumSeqs, total)
-        let draftPeak = draft?.measureActivationBytes(lengths: lengths, logitsRows: logitsRows, blockSize: blockSize) ?? 0
+        _ = dummyForward(lengths, logitsRows: Array(0..<logitsRows), cache: cache)
         let peak = model.activationBytes + draftPeak
         let weights = weightsBytes + (draft?.weightsBytes ?? 0)
         // One prompt of up to 256 tokens (once: on a large model it is the costly one) and one decode step of up to
