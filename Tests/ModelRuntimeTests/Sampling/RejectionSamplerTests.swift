@@ -115,6 +115,24 @@ struct RejectionSamplerTests {
         }
     }
 
+    @Test("verifying on several threads gives the tokens of one thread")
+    func threads() {
+        let vocab = 4_096
+        var rng = SplitMix64(seed: 5)
+        let rows: [[Float]] = (0..<120).map { _ in (0..<vocab).map { _ in Float(rng.next() % 1_000) / 100 } }
+        let specs = (0..<40).map { i in
+            SpecDecodeRow(
+                row: S.row(S.params { $0.temperature = i % 4 == 0 ? 0 : 1.5; $0.seed = i % 2 == 0 ? UInt64(i) : nil }),
+                draftTokenIDs: [TokenID(i * 7 % vocab), TokenID(i * 13 % vocab)])
+        }
+        var one = Sampler(vocabSize: vocab, seed: 3)
+        one.maxThreads = 1
+        var many = Sampler(vocabSize: vocab, seed: 3)
+        many.maxThreads = 4
+        #expect(many.threadCount(rows: specs.count, logitsRows: rows.count) > 1)
+        #expect(verify(rows, specs, sampler: &one) == verify(rows, specs, sampler: &many))
+    }
+
     @Test("the accept test and the recovered draw use different random numbers")
     func distinctStreams() {
         let stream = CounterRandom(seed: 9, position: 4)
