@@ -15,7 +15,7 @@ struct SpeculativeDecodingTests {
         try await ApusProcess(
             [
                 "serve", "--port", "0", "--model", smolLM2!, "--api-key", OpenAICluster.apiKey, "--memory-budget",
-                "1GiB", "--max-model-len", "512", "--max-num-batched-tokens", "64",
+                "1GiB", "--max-model-len", "512", "--max-num-batched-tokens", "64", "--max-num-seqs", "16",
             ] + extra,
             name: "serve", timeout: .seconds(180)
         ) { text in
