@@ -115,20 +115,22 @@ AVX2Q INLINE void step32(
 }
 
 /* Q4_0 … Q8_0: per block, 32 unsigned values v with x ≈ dw · v + c (c = m, −8 dw, −16 dw, or 0), so
- * w · x = dw · dx · Σ v qx + c · dx · Σ qx. Q8_0's signed values take |w| and x with w's sign instead. For one or
- * two rows, even and odd blocks go to two accumulator sets, so they are not held up by the latency of one chain of
- * FMAs (more rows have chains enough; a second set there spills registers and cost 10% at 4 rows). */
+ * w · x = dw · dx · Σ v qx + c · dx · Σ qx. Q8_0's signed values take |w| and x with w's sign instead. Even and odd
+ * blocks go to two accumulator sets, so one row is not held up by the latency of one chain of FMAs, and every row
+ * count sums in the same order: a row's result does not depend on how many rows share the call. Speculative
+ * decoding needs that (its 1 + k verification rows must give the logits a one-row decode gives), and so does
+ * greedy output that does not change with the batch. (A second set spills registers from 3 rows on; it was
+ * measured at 10% of the 4-row kernel before this was made batch-invariant.) */
 AVX2Q INLINE void rows_32(int type, int k, const void *w, const void *act, size_t actBytes, int rows, float *out) {
     __m256 acc0[APUS_QUANT_MAX_ROWS], acc1[APUS_QUANT_MAX_ROWS];
     __m128 tail0[APUS_QUANT_MAX_ROWS], tail1[APUS_QUANT_MAX_ROWS];
     for (int r = 0; r < rows; r++) acc0[r] = acc1[r] = _mm256_setzero_ps(), tail0[r] = tail1[r] = _mm_setzero_ps();
     const int blocks = k / 32;
     int b = 0;
-    if (rows <= 2)
-        for (; b + 1 < blocks; b += 2) {
-            step32(type, w, b, act, actBytes, rows, acc0, tail0);
-            step32(type, w, b + 1, act, actBytes, rows, acc1, tail1);
-        }
+    for (; b + 1 < blocks; b += 2) {
+        step32(type, w, b, act, actBytes, rows, acc0, tail0);
+        step32(type, w, b + 1, act, actBytes, rows, acc1, tail1);
+    }
     for (; b < blocks; b++) step32(type, w, b, act, actBytes, rows, acc0, tail0);
     const float offset = type == APUS_GGML_Q4_0 ? -8 : type == APUS_GGML_Q5_0 ? -16 : type == APUS_GGML_Q8_0 ? 0 : 1;
     for (int r = 0; r < rows; r++) {

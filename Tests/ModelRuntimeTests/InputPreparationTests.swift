@@ -24,4 +24,24 @@ struct InputPreparationTests {
         #expect(p.maxBlocksPerRequest == 3)
         #expect(p.blockTables == [3, 8, 1, 5, 6, 0, 2, 9, 4])
     }
+
+    @Test("drafts follow a row's known tokens as inputs, padding as token 0; the row samples at its last k + 1")
+    func drafts() {
+        let tokens: [TokenID] = [100, 101, 102, 103, 104]
+        let rows = [
+            InputRow(
+                numComputedTokens: 4, numScheduledTokens: 4, blockIDs: [3, 8], tokenIDs: tokens,
+                draftTokenIDs: [7, 9, -1]),
+            InputRow(numComputedTokens: 2, numScheduledTokens: 3, blockIDs: [5, 6], tokenIDs: tokens),
+        ]
+        let p = InputPreparation.prepare(rows: rows, blockSize: 4)
+        #expect(p.positions == [4, 5, 6, 7, 2, 3, 4])
+        #expect(p.inputIDs == [104, 7, 9, 0, 102, 103, 104])
+        #expect(p.seqLens == [8, 5])
+        #expect(p.slotMapping == [32, 33, 34, 35, 22, 23, 24])
+        #expect(p.numDecodeQueries == [3, 0])
+        #expect(p.attentionMetadata.numDecodeQueries == [3, 0])
+        #expect(p.logitsIndices == [3, 6])
+        #expect(p.samplingIndices(row: 0) == 0...3 && p.samplingIndices(row: 1) == 6...6)
+    }
 }

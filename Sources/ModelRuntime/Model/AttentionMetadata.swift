@@ -10,18 +10,26 @@ public struct AttentionMetadata: Sendable, Equatable {
     public var maxBlocksPerRequest: Int
     /// Cache slot of every query token (−1 = padding, not written).
     public var slotMapping: [Int64]
+    /// Per request, how many of its last query tokens are draft tokens under verification (empty: none). Each attends
+    /// as the one-token decode step that would otherwise compute it, so its logits are the same bit for bit
+    /// (docs/architecture.md §5.5); the query tokens before them attend as a chunk of their own.
+    public var numDecodeQueries: [Int32]
 
     public init(
         queryStartLoc: [Int32], seqLens: [Int32], blockTables: [Int32], maxBlocksPerRequest: Int,
-        slotMapping: [Int64]
+        slotMapping: [Int64], numDecodeQueries: [Int32] = []
     ) {
         self.queryStartLoc = queryStartLoc
         self.seqLens = seqLens
         self.blockTables = blockTables
         self.maxBlocksPerRequest = maxBlocksPerRequest
         self.slotMapping = slotMapping
+        self.numDecodeQueries = numDecodeQueries
     }
 
     public var numRequests: Int { seqLens.count }
     public var numTokens: Int { Int(queryStartLoc.last ?? 0) }
+
+    /// `numDecodeQueries[r]`, 0 when the list is empty.
+    public func decodeQueries(ofRequest r: Int) -> Int { numDecodeQueries.isEmpty ? 0 : Int(numDecodeQueries[r]) }
 }

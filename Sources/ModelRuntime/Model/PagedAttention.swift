@@ -48,7 +48,7 @@ struct PagedAttention {
         for r in 0..<m.numRequests {
             let n = Int(m.queryStartLoc[r + 1] - m.queryStartLoc[r])
             work += n * Int(m.seqLens[r]) * numHeads * headDim
-            usesGEMM = usesGEMM || n >= gemmQueryThreshold
+            usesGEMM = usesGEMM || n - m.decodeQueries(ofRequest: r) >= gemmQueryThreshold
         }
         // Small batches (decodes over short contexts) run inline too: waking pool threads costs more than
         // the work, and on a loaded machine a preempted worker stalls the whole layer.
@@ -90,7 +90,8 @@ struct PagedAttention {
         }
     }
 
-    /// All query tokens of request `item / numKVHeads` for the query heads sharing KV head `item % numKVHeads`.
+    /// All query tokens of request `item / numKVHeads` for the query heads sharing KV head `item % numKVHeads`: the
+    /// chunk before its decode queries (if any) as one, then each decode query as a decode step.
     private func attend(
         item: Int, _ m: AttentionMetadata, _ p: SharedPointers, qkvStride: Int, blockSize: Int,
         scratch: UnsafeMutablePointer<Float>
@@ -104,11 +105,23 @@ struct PagedAttention {
         let cache = PagedRows(
             keys: p.keys, values: p.values, table: table, blockSize: blockSize,
             rowStride: numKVHeads * headDim, offset: kvh * headDim)
-        if n >= gemmQueryThreshold {
-            attendGEMM(kvh: kvh, qStart: qStart, n: n, seqLen: seqLen, cache, p, qkvStride: qkvStride, scratch: scratch)
-        } else {
+        // NOTE: a chunk of 8 or more queries takes the GEMM path, whose sums run in another order than the decode
+        // kernel's; decode queries (drafts) always take the decode kernel, as the steps they stand in for would.
+        let decode = m.decodeQueries(ofRequest: r)
+        let chunk = n - decode
+        if chunk >= gemmQueryThreshold {
+            attendGEMM(
+                kvh: kvh, qStart: qStart, n: chunk, seqLen: seqLen - decode, cache, p, qkvStride: qkvStride,
+                scratch: scratch)
+        } else if chunk > 0 {
             attendDirect(
-                kvh: kvh, qStart: qStart, n: n, seqLen: seqLen, cache, p, qkvStride: qkvStride, scores: scratch)
+                kvh: kvh, qStart: qStart, n: chunk, seqLen: seqLen - decode, cache, p, qkvStride: qkvStride,
+                scores: scratch)
+        }
+        if decode > 0 {
+            attendDirect(
+                kvh: kvh, qStart: qStart + chunk, n: decode, seqLen: seqLen, cache, p, qkvStride: qkvStride,
+                scores: scratch)
         }
     }
 }

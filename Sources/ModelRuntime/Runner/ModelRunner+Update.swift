@@ -84,10 +84,11 @@ extension ModelRunner {
             guard end <= maxModelLen else {
                 throw .exceedsMaxModelLen(reqID: id, tokens: end, maxModelLen: maxModelLen)
             }
-            guard p.numComputedTokens >= 0, end <= p.numTokens else {
+            let drafts = step.scheduledSpecDecodeTokens[id]?.count ?? 0
+            guard p.numComputedTokens >= 0, end - drafts <= p.numTokens else {
                 throw .invalidRequest(
                     reqID: id,
-                    reason: "scheduled \(n) tokens from position \(p.numComputedTokens) "
+                    reason: "scheduled \(n - drafts) tokens from position \(p.numComputedTokens) "
                         + "but the runner knows \(p.numTokens) tokens")
             }
             guard end <= p.numBlocks * cache.blockSize else {
@@ -97,6 +98,7 @@ extension ModelRunner {
                         + "\(end) tokens")
             }
         }
+        try validateSpecDecode(step, projected: projected)
         try validateIntermediate(step)
         if let grammar = step.grammar {
             guard grammar.isWellFormed(vocabSize: config.vocabSize) else {
@@ -106,6 +108,39 @@ extension ModelRunner {
             }
             if let stray = grammar.requestIDs.first(where: { step.numScheduledTokens[$0] == nil }) {
                 throw .badGrammarBitmask("request '\(stray)' is not scheduled in this step")
+            }
+        }
+    }
+
+    /// Draft tokens (docs/architecture.md §5.5) are the last of a scheduled request's tokens, after at least one known
+    /// token, and the known tokens before them are all it has: the row samples. They are vocabulary ids or padding, and
+    /// never meet a grammar bitmask (the engine-core does not propose drafts for constrained requests).
+    private func validateSpecDecode(
+        _ step: SchedulerOutput, projected: [String: Projection]
+    ) throws(RunnerError) {
+        for (id, drafts) in step.scheduledSpecDecodeTokens where !drafts.isEmpty {
+            guard let n = step.numScheduledTokens[id], let p = projected[id] else {
+                throw .invalidRequest(reqID: id, reason: "draft tokens for a request not scheduled in this step")
+            }
+            guard drafts.count < n else {
+                throw .invalidRequest(
+                    reqID: id,
+                    reason: "\(drafts.count) draft tokens in \(n) scheduled tokens: at least one known token must "
+                        + "come first")
+            }
+            guard p.numComputedTokens + n - drafts.count == p.numTokens else {
+                throw .invalidRequest(
+                    reqID: id,
+                    reason: "draft tokens after position \(p.numComputedTokens + n - drafts.count), "
+                        + "but the runner knows \(p.numTokens) tokens (drafts must follow the last one)")
+            }
+            if let bad = drafts.first(where: { Int($0) >= config.vocabSize }) {
+                throw .invalidRequest(
+                    reqID: id, reason: "draft token id \(bad) outside the vocabulary (\(config.vocabSize))")
+            }
+            if step.grammar?.requestIDs.contains(id) == true {
+                throw .invalidRequest(
+                    reqID: id, reason: "draft tokens and a grammar bitmask row in the same step (not supported)")
             }
         }
     }

@@ -23,7 +23,8 @@ public final class ModelRunner {
     var inProgressPromptLogprobs: [String: [PositionLogprobs]] = [:]
     /// A later pipeline stage's input hidden states in batch order (grown as needed).
     var stageInput = FloatBuffer(count: 0)
-    /// Test hook: when set, the logits of the sampled rows of the last step, copied before sampling.
+    /// Test hook: when set, the logits of the sampled rows of the last step, copied before sampling (a row with k
+    /// drafts: its k + 1 verification rows, one after another).
     var captureLogits = false
     var capturedLogits: [String: [Float]] = [:]
 

@@ -23,6 +23,12 @@ struct CounterRandom: Sendable, Equatable {
         self.init(key: Self.mix(seedKey ^ (UInt64(truncatingIfNeeded: position) &* 0xD1B5_4A32_D192_ED03)))
     }
 
+    /// A stream under a key derived from this one's, for numbers that must not be any of this stream's: the
+    /// rejection sampler's accept test beside the race of the same position.
+    var acceptance: CounterRandom {
+        CounterRandom(key: Self.mix(key ^ 0xA076_1D64_78BD_642F))
+    }
+
     /// 32 random bits for `counter`.
     @inline(__always)
     func bits(_ counter: Int) -> UInt32 {

@@ -18,8 +18,8 @@ public struct Sampler: Sendable {
     public let vocabSize: Int
     /// Upper bound on threads per `sample` call; small batches stay on the calling thread.
     public var maxThreads: Int
-    private var generator: SplitMix64
-    private var workspace: SamplerWorkspace
+    var generator: SplitMix64
+    var workspace: SamplerWorkspace
 
     /// Below this many logits per call, threads cost more than they save.
     static let minimumLogitsPerThread = 1 << 17
@@ -42,11 +42,8 @@ public struct Sampler: Sendable {
             if let seed = row.params.seed { return CounterRandom(seed: seed, position: row.outputTokenIDs.count) }
             return generator.nextStream()
         }
-        let threads = max(1, min(maxThreads, rows.count, rows.count * vocabSize / Self.minimumLogitsPerThread))
-        if !isKnownUniquelyReferenced(&workspace) {
-            workspace = SamplerWorkspace(vocabSize: vocabSize)
-        }
-        let scratches = workspace.scratches(count: threads)
+        let threads = threadCount(rows: rows.count, logitsRows: rows.count)
+        let scratches = ownedScratches(count: threads)
         let vocab = vocabSize
         let input = RowsPointer(base: logits)
         return [SampledToken](unsafeUninitializedCapacity: rows.count) { out, initialized in
@@ -76,12 +73,25 @@ public struct Sampler: Sendable {
         }
     }
 
+    /// Threads for `rows` independent rows holding `logitsRows` rows of logits.
+    func threadCount(rows: Int, logitsRows: Int) -> Int {
+        max(1, min(maxThreads, rows, logitsRows * vocabSize / Self.minimumLogitsPerThread))
+    }
+
+    /// `count` scratches of a workspace this sampler alone holds (copied first if a copy of the sampler shares it).
+    mutating func ownedScratches(count: Int) -> [SamplerScratch] {
+        if !isKnownUniquelyReferenced(&workspace) {
+            workspace = SamplerWorkspace(vocabSize: vocabSize)
+        }
+        return workspace.scratches(count: count)
+    }
+
     static var processorCount: Int {
         max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 }
 
 /// A pointer handed to sampling threads that each touch a disjoint set of its rows.
-private struct RowsPointer<Element>: @unchecked Sendable {
+struct RowsPointer<Element>: @unchecked Sendable {
     let base: UnsafeMutablePointer<Element>
 }

@@ -20,10 +20,7 @@ enum SamplingPipeline {
         applyLogitsProcessors(logits, row, scratch: scratch)
         let token: Int
         if let random, !params.isGreedy {
-            Truncation.applyTemperature(logits, temperature: params.temperature)
-            Truncation.applyMinP(logits, minP: params.minP)
-            Truncation.applyTopK(logits, k: params.topK, values: scratch.values)
-            Truncation.applyTopP(logits, p: params.topP, values: scratch.values, indices: scratch.indices)
+            applyTruncation(logits, params, scratch: scratch)
             token = ExponentialRace.sample(logits, random: random)
         } else {
             token = ExponentialRace.greedy(logits)
@@ -32,6 +29,16 @@ enum SamplingPipeline {
             LogprobsComputation.positionLogprobs(UnsafeBufferPointer(raw), token: token, topK: k)
         }
         return SampledToken(tokenID: TokenID(token), logprobs: logprobs)
+    }
+
+    /// Steps 8–10 of a random row: temperature, min_p, top-k, top-p.
+    static func applyTruncation(
+        _ logits: UnsafeMutableBufferPointer<Float>, _ params: SamplingParams, scratch: SamplerScratch
+    ) {
+        Truncation.applyTemperature(logits, temperature: params.temperature)
+        Truncation.applyMinP(logits, minP: params.minP)
+        Truncation.applyTopK(logits, k: params.topK, values: scratch.values)
+        Truncation.applyTopP(logits, p: params.topP, values: scratch.values, indices: scratch.indices)
     }
 
     /// Steps 3–6, each skipped when its parameter is neutral.
