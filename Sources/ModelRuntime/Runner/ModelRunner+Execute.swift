@@ -46,6 +46,7 @@ extension ModelRunner {
             output.sampledTokenIDs[r] = returned.map(\.tokenID)
             if wantsLogprobs { output.logprobs![r] = returned.compactMap(\.logprobs) }
         }
+        output.draftTokenIDs = proposeDrafts(ids: ids, inputs: inputs, sampledRows: layout.sampleRows + layout.specRows)
         return output
     }
 
