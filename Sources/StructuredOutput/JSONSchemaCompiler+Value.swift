@@ -137,7 +137,10 @@ extension JSONSchemaCompiler {
         }
         var kept: [JSONValue] = []
         let validator = SchemaValidator(compiler: self)
-        for value in values where try validator.validate(value, schema) {
+        // Every value is the constant or listed, so only the other keywords need checking (checking `enum` again
+        // made long lists quadratic: 4,000 region codes took 0.8 s).
+        let others = JSONValue.object((schema.objectMembers ?? []).filter { $0.key != "enum" && $0.key != "const" })
+        for value in values where try validator.validate(value, others) {
             kept.append(value)
         }
         return .oneOf(kept.map { valueText($0) })

@@ -81,6 +81,9 @@ struct JSONSchemaCompilerTests {
         (#"{"not": {"type": "string"}}"#, #""x""#, false),
         (#"{"not": {"type": "string"}}"#, "[1]", true),
         (#"{"allOf": [{"enum": [1, 2, 3]}, {"not": {"enum": [2]}}]}"#, "2", false),
+        (#"{"type": "string", "enum": ["a", 1, "b"]}"#, "1", false),
+        (#"{"type": "string", "enum": ["a", 1, "b"], "const": "b"}"#, #""b""#, true),
+        (#"{"type": "string", "enum": ["a", 1, "b"], "const": "b"}"#, #""a""#, false),
         // $ref, $defs, recursion
         (##"{"$defs": {"n": {"type": "integer"}}, "$ref": "#/$defs/n"}"##, "5", true),
         (
