@@ -93,16 +93,21 @@ extension JSONSchemaCompiler {
                 }
             }
         }
+        let universal = patterns.map { RegexPattern.matchesEverything($0.key) }
         var result: [GrammarExpr] = []
         for (index, pattern) in patterns.enumerated() {
             let valueExpr = try value(pattern.value)
             if valueExpr == .nothing { continue }
             let clashes = names.contains { matchers[index].matches($0) }
-            let key = clashes ? GrammarExpr.intersection([keys[index], Self.keyExcluding(names)]) : keys[index]
+            var key = keys[index]
+            if clashes {
+                // A pattern matching everything (`.*`) needs no intersection: every name but the defined ones.
+                key = universal[index] ? Self.keyExcluding(names) : .intersection([key, Self.keyExcluding(names)])
+            }
             result.append(.concat([key, JSONGrammar.colon, valueExpr]))
         }
         // Names no pattern matches (and not defined) take the additional schema.
-        if additional != .bool(false) {
+        if additional != .bool(false) && !universal.contains(true) {
             let valueExpr = try value(additional)
             if valueExpr != .nothing {
                 let key = GrammarExpr.intersection([Self.keyExcluding(names)] + keys.map { .excluding($0) })

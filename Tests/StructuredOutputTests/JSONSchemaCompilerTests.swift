@@ -195,6 +195,43 @@ struct JSONSchemaObjectTests {
             #"{"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "additionalProperties": false}"#,
             #"{"b": 2,}"#, false
         ),
+        // a pattern matching every name: defined names take both schemas, nothing is additional
+        (
+            #"{"properties": {"a": {"type": "integer"}}, "patternProperties": {".*": {"type": ["string", "integer"]}}}"#,
+            #"{"a": 1, "b": "x", "": 2}"#, true
+        ),
+        (
+            #"{"properties": {"a": {"type": "integer"}}, "patternProperties": {".*": {"type": ["string", "integer"]}}}"#,
+            #"{"b": null}"#, false
+        ),
+        (
+            #"{"properties": {"a": {"type": "integer"}}, "patternProperties": {".*": {"type": ["string", "integer"]}}}"#,
+            #"{"a": "x"}"#, false
+        ),
+        // additional names are those no (simplified) pattern matches
+        (
+            #"{"patternProperties": {"[0-9]{3,5}": {"type": "integer"}}, "additionalProperties": {"type": "string"}}"#,
+            #"{"x12y": "s", "x123": 1, "1234567": 2}"#, true
+        ),
+        (
+            #"{"patternProperties": {"[0-9]{3,5}": {"type": "integer"}}, "additionalProperties": {"type": "string"}}"#,
+            #"{"x123": "s"}"#, false
+        ),
+        // names sharing prefixes; an escape that would continue a name (`a\"…`) is refused (a documented restriction)
+        (
+            #"{"properties": {"a": {"type": "integer"}, "ab": {"type": "integer"}, "a\"c": {"type": "integer"}}, "additionalProperties": {"type": "string"}}"#,
+            #"{"a": 1, "abc": "x", "b": "y", "a\"d": "z"}"#, false
+        ),
+        (
+            #"{"properties": {"a": {"type": "integer"}, "ab": {"type": "integer"}}, "additionalProperties": {"type": "string"}}"#,
+            #"{"ab": "x"}"#, false
+        ),
+        (
+            #"{"properties": {"a": {"type": "integer"}, "ab": {"type": "integer"}, "a\"c": {"type": "integer"}}, "additionalProperties": {"type": "string"}}"#,
+            #"{"a": 1, "abc": "x", "b": "y", "a\\": "z"}"#, true
+        ),
+        (#"{"properties": {"é": {"type": "integer"}}, "additionalProperties": {"type": "string"}}"#, #"{"è": "x"}"#, true),
+        (#"{"properties": {"é": {"type": "integer"}}, "additionalProperties": {"type": "string"}}"#, #"{"é": "x"}"#, false),
     ]
 
     @Test("objects with patterns, minimum counts and optional members", arguments: cases)
