@@ -26,16 +26,26 @@ struct ByteNFABuilder: Sendable {
     /// Intersections already computed (schemas repeat the same pattern and length on many properties).
     private var products: [[GrammarExpr]: ByteNFA] = [:]
     private var scopes: [(tails: [GrammarExpr], built: [Int: (start: Int32, end: Int32)])] = []
+    private var countedRegions = true
+    private var characterShapes: [CodepointSet: CharacterShape] = [:]
+    private var regionTemplates: [GrammarExpr: ByteNFA] = [:]
+    private var expansionTemplates: [GrammarExpr: ByteNFA] = [:]
+    static let expandedRepeatLimit = 20_000
 
-    /// The whole automaton, every fragment built.
-    static func build(_ grammar: GrammarDefinition) throws -> ByteNFA {
-        try prepare(grammar, eagerBudget: Int.max).nfa
+    /// The whole automaton, every fragment built. `countedRegions: false` expands long repetitions up to
+    /// `expandedRepeatLimit` edges: the operands of an intersection are determinized, and plain states are much
+    /// cheaper to determinize than virtual ones.
+    static func build(_ grammar: GrammarDefinition, countedRegions: Bool = true) throws -> ByteNFA {
+        try prepare(grammar, eagerBudget: Int.max, countedRegions: countedRegions).nfa
     }
 
     /// The whole automaton, sharing (and extending) a cache of intersections with the caller.
-    static func build(_ grammar: GrammarDefinition, products: inout [[GrammarExpr]: ByteNFA]) throws -> ByteNFA {
+    static func build(
+        _ grammar: GrammarDefinition, products: inout [[GrammarExpr]: ByteNFA], countedRegions: Bool = true
+    ) throws -> ByteNFA {
         var builder = try ByteNFABuilder(grammar: grammar)
         builder.products = products
+        builder.countedRegions = countedRegions
         builder.requestFragment(grammar.root)
         while let rule = builder.pendingRules.popLast() {
             if !builder.built[rule] { try builder.buildFragment(rule) }
@@ -48,8 +58,11 @@ struct ByteNFABuilder: Sendable {
     }
 
     /// The root fragment and others up to `eagerBudget` states; the rest on demand.
-    static func prepare(_ grammar: GrammarDefinition, eagerBudget: Int = eagerStateBudget) throws -> ByteNFABuilder {
+    static func prepare(
+        _ grammar: GrammarDefinition, eagerBudget: Int = eagerStateBudget, countedRegions: Bool = true
+    ) throws -> ByteNFABuilder {
         var builder = try ByteNFABuilder(grammar: grammar)
+        builder.countedRegions = countedRegions
         guard builder.analysis.productive[grammar.root] else {
             throw GrammarError.invalidBounds("the grammar matches no string")
         }
@@ -137,11 +150,11 @@ struct ByteNFABuilder: Sendable {
             for part in parts { current = try build(part, from: current) }
             return current
         case .choice(let alternatives):
+            // NOTE: every alternative starts at `state` itself: the builder only ever adds edges out of the state it
+            // builds from, never into it, so alternatives cannot run into each other (and a state less each).
             let end = try newState()
             for alternative in alternatives {
-                let start = try newState()
-                nfa.epsilonEdges[Int(state)].append(start)
-                let altEnd = try build(alternative, from: start)
+                let altEnd = try build(alternative, from: state)
                 nfa.epsilonEdges[Int(altEnd)].append(end)
             }
             return end
@@ -194,49 +207,98 @@ struct ByteNFABuilder: Sendable {
 
     /// UTF-8 sequences with shared suffix states (the continuation bytes), and one edge per target from `state`.
     private mutating func buildCharacters(_ set: CodepointSet, from state: Int32) throws -> Int32 {
-        let end = try newState()
-        var suffixStates: [[ByteSet]: Int32] = [[]: end]
-        func stateFor(_ suffix: ArraySlice<ByteSet>) throws -> Int32 {
-            if let known = suffixStates[Array(suffix)] { return known }
-            let next = try stateFor(suffix.dropFirst())
-            let created = try newState()
-            nfa.byteEdges[Int(created)].append(.init(bytes: suffix.first!, target: next))
-            suffixStates[Array(suffix)] = created
-            return created
+        let shape = characterShapes[set] ?? CharacterShape(set)
+        characterShapes[set] = shape
+        guard nfa.stateCount + shape.stateCount < Self.maxStates else {
+            throw GrammarError.tooLarge("more than \(Self.maxStates) automaton states")
         }
-        var leads: [Int32: ByteSet] = [:]
-        for sequence in set.utf8Sequences() {
-            let target = try stateFor(sequence.dropFirst())
-            leads[target] = (leads[target] ?? ByteSet()).union(sequence[0])
+        let base = Int32(nfa.stateCount)
+        for _ in 0..<shape.stateCount { _ = nfa.addState() }
+        for edge in shape.edges {
+            nfa.byteEdges[Int(base + edge.from)].append(.init(bytes: edge.bytes, target: base + edge.to))
         }
-        for (target, bytes) in leads.sorted(by: { $0.key < $1.key }) {
-            nfa.byteEdges[Int(state)].append(.init(bytes: bytes, target: target))
+        for lead in shape.leads { nfa.byteEdges[Int(state)].append(.init(bytes: lead.bytes, target: base + lead.to)) }
+        return base
+    }
+
+    /// A character set's automaton, computed once per set and builder: local state 0 is the end, the others are
+    /// shared suffixes (continuation bytes); `leads` leave the start.
+    struct CharacterShape {
+        var stateCount = 1
+        var edges: [(from: Int32, bytes: ByteSet, to: Int32)] = []
+        var leads: [(bytes: ByteSet, to: Int32)] = []
+
+        init(_ set: CodepointSet) {
+            var suffixStates: [[ByteSet]: Int32] = [[]: 0]
+            func stateFor(_ suffix: ArraySlice<ByteSet>) -> Int32 {
+                if let known = suffixStates[Array(suffix)] { return known }
+                let next = stateFor(suffix.dropFirst())
+                let created = Int32(stateCount)
+                stateCount += 1
+                edges.append((created, suffix.first!, next))
+                suffixStates[Array(suffix)] = created
+                return created
+            }
+            var byTarget: [Int32: ByteSet] = [:]
+            for sequence in set.utf8Sequences() {
+                let target = stateFor(sequence.dropFirst())
+                byTarget[target] = (byTarget[target] ?? ByteSet()).union(sequence[0])
+            }
+            leads = byTarget.sorted { $0.key < $1.key }.map { ($0.value, $0.key) }
         }
-        return end
     }
 
     /// Repetitions with more copies than this (of a body without rule references) become counted regions.
     static let regionThreshold = 24
+    /// The same for a single byte set (the spaces of JSON whitespace, 20 at most, appear around every token: as
+    /// expanded copies they made most of a big schema's states).
+    static let byteRegionThreshold = 8
+
+    static func isRegion(copies: Int, _ body: GrammarExpr) -> Bool {
+        if case .bytes = body { return copies > byteRegionThreshold }
+        return copies > regionThreshold && isCallFree(body)
+    }
+
+    /// The automaton of a repeated body, built once per body (`countedRegions: false` for expanded copies).
+    private mutating func repeatTemplate(_ body: GrammarExpr, countedRegions: Bool) throws -> ByteNFA {
+        if let known = (countedRegions ? regionTemplates : expansionTemplates)[body] { return known }
+        var grammar = GrammarDefinition()
+        grammar.root = grammar.addRule(named: "repeated", body)
+        let template = try ByteNFABuilder.build(grammar, products: &products, countedRegions: countedRegions)
+        if countedRegions { regionTemplates[body] = template } else { expansionTemplates[body] = template }
+        return template
+    }
 
     private mutating func buildRepeat(_ body: GrammarExpr, min: Int, max: Int?, from state: Int32) throws -> Int32 {
         let copies = Swift.max(min, max ?? min + 1)
-        if copies > Self.regionThreshold && max.map({ $0 > 0 }) ?? true && Self.isCallFree(body) {
-            var grammar = GrammarDefinition()
-            grammar.root = grammar.addRule(named: "repeated", body)
-            let template = try ByteNFABuilder.build(grammar, products: &products)
-            if template.regions.isEmpty {
-                return try nfa.addRegion(template: template, min: min, max: max, entry: state)
+        // Expanded copies of a long repetition are copies of one template (not the body lowered again each time).
+        var template: ByteNFA?
+        if Self.isRegion(copies: copies, body) {
+            let size = Self.size(body, grammar, &sizeMemo, recursive, singleUse)
+            if max.map({ $0 > 0 }) ?? true && (countedRegions || copies * size > Self.expandedRepeatLimit) {
+                let template = try repeatTemplate(body, countedRegions: true)
+                if template.regions.isEmpty {
+                    return try nfa.addRegion(template: template, min: min, max: max, entry: state)
+                }
+            } else if let built = try? repeatTemplate(body, countedRegions: false), built.regions.isEmpty {
+                template = built
             }
         }
-        if copies * Self.size(body, grammar, &sizeMemo, recursive, singleUse) > Self.maxStates {
+        // One copy needs no estimate: building it stops at `maxStates` anyway (and estimating every optional part of a
+        // deep schema is quadratic).
+        if copies > 1 && copies * Self.size(body, grammar, &sizeMemo, recursive, singleUse) > Self.maxStates {
             throw GrammarError.tooLarge("repetition of \(copies) copies")
         }
+        func copyOfBody(from state: Int32) throws -> Int32 {
+            if let template { return try copy(template, from: state) }
+            return try build(body, from: state)
+        }
         var current = state
-        for _ in 0..<min { current = try build(body, from: current) }
+        for _ in 0..<min { current = try copyOfBody(from: current) }
         guard let max else {
             let loop = try newState()
             nfa.epsilonEdges[Int(current)].append(loop)
-            let end = try build(body, from: loop)
+            let end = try copyOfBody(from: loop)
             nfa.epsilonEdges[Int(end)].append(loop)
             return loop
         }
@@ -244,7 +306,7 @@ struct ByteNFABuilder: Sendable {
         let end = try newState()
         for _ in min..<max {
             nfa.epsilonEdges[Int(current)].append(end)
-            current = try build(body, from: current)
+            current = try copyOfBody(from: current)
         }
         nfa.epsilonEdges[Int(current)].append(end)
         return end
@@ -273,7 +335,7 @@ struct ByteNFABuilder: Sendable {
         case .repeat(let body, let min, let max):
             let copies = Swift.max(1, Swift.max(min, max ?? min + 1))
             let bodySize = size(body, grammar, &memo, recursive, singleUse)
-            if copies > regionThreshold && isCallFree(body) { return bodySize + 2 }
+            if isRegion(copies: copies, body) { return bodySize + 2 }
             return Swift.min(cap, bodySize * copies)
         case .rule(let rule):
             if recursive[rule] { return 1 }
@@ -281,7 +343,8 @@ struct ByteNFABuilder: Sendable {
             return ruleSize <= (singleUse[rule] ? singleUseInlineLimit : inlineLimit) ? ruleSize : 1
         case .sharedTail: return 1
         case .sharedScope(let tails, let body):
-            return Swift.min(cap, (tails + [body]).reduce(0) { $0 + size($1, grammar, &memo, recursive, singleUse) })
+            let tailsSize = tails.reduce(0) { $0 + size($1, grammar, &memo, recursive, singleUse) }
+            return Swift.min(cap, tailsSize + size(body, grammar, &memo, recursive, singleUse))
         }
     }
 
@@ -353,7 +416,9 @@ struct ByteNFABuilder: Sendable {
         case .sequence(let parts), .choice(let parts): for part in parts { collectReferences(part, into: &refs) }
         case .repeat(let body, _, _): collectReferences(body, into: &refs)
         case .sharedTail: break
-        case .sharedScope(let tails, let body): for part in tails + [body] { collectReferences(part, into: &refs) }
+        case .sharedScope(let tails, let body):
+            for part in tails { collectReferences(part, into: &refs) }
+            collectReferences(body, into: &refs)
         case .rule(let rule): refs.append(rule)
         }
     }
