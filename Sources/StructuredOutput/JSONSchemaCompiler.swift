@@ -97,8 +97,11 @@ struct JSONSchemaCompiler {
         guard !pointer.isEmpty else { return current }
         guard pointer.hasPrefix("/") else { throw GrammarError.unknownReference(ref) }
         for rawToken in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let token = (String(rawToken).removingPercentEncodingLite ?? String(rawToken))
-                .replacingOccurrences("~1", "/").replacingOccurrences("~0", "~")
+            var token = String(rawToken)
+            if token.utf8.contains(UInt8(ascii: "%")) { token = token.removingPercentEncodingLite ?? token }
+            if token.utf8.contains(UInt8(ascii: "~")) {
+                token = token.replacingOccurrences("~1", "/").replacingOccurrences("~0", "~")
+            }
             switch current {
             case .object:
                 guard let next = current[token] else { throw GrammarError.unknownReference(ref) }
