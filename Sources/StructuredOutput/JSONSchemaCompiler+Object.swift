@@ -44,7 +44,7 @@ extension JSONSchemaCompiler {
                 continue
             }
             members.append(
-                (.concat([.literal(JSONValue.quoted(property.key)), JSONGrammar.colon, valueExpr]), isRequired))
+                (.concat([.literal(JSONValue.quoted(property.key)), layout.colon, valueExpr]), isRequired))
         }
         let names = properties.map(\.key)
         var extras: [GrammarExpr] = []
@@ -53,15 +53,13 @@ extension JSONSchemaCompiler {
         } else if additional != .bool(false) {
             let valueExpr = try value(additional)
             if valueExpr != .nothing {
-                extras.append(.concat([Self.keyExcluding(names), JSONGrammar.colon, valueExpr]))
+                extras.append(.concat([Self.keyExcluding(names), layout.colon, valueExpr]))
             }
         }
         let extra: GrammarExpr? = extras.isEmpty ? nil : .oneOf(extras)
         if nonEmpty && members.isEmpty && extra == nil { return .nothing }
-        return .concat([
-            .literal("{"), JSONGrammar.whitespace, Self.memberList(members, extra: extra, nonEmpty: nonEmpty),
-            JSONGrammar.whitespace, .literal("}"),
-        ])
+        let list = Self.memberList(members, extra: extra, nonEmpty: nonEmpty, separator: layout.separator)
+        return .concat([.literal("{"), layout.whitespace, list, layout.whitespace, .literal("}")])
     }
 
     /// Members whose names match `patternProperties`: each pattern's names (less the defined ones) with its schema.
@@ -80,7 +78,7 @@ extension JSONSchemaCompiler {
         }
         if sameAsAdditional {
             let valueExpr = try value(additional)
-            return valueExpr == .nothing ? [] : [.concat([Self.keyExcluding(names), JSONGrammar.colon, valueExpr])]
+            return valueExpr == .nothing ? [] : [.concat([Self.keyExcluding(names), layout.colon, valueExpr])]
         }
         let keys = try patterns.map { pattern -> GrammarExpr in
             let body = try RegexPattern.compile(pattern.key, encoding: .jsonString, search: true)
@@ -104,14 +102,14 @@ extension JSONSchemaCompiler {
                 // A pattern matching everything (`.*`) needs no intersection: every name but the defined ones.
                 key = universal[index] ? Self.keyExcluding(names) : .intersection([key, Self.keyExcluding(names)])
             }
-            result.append(.concat([key, JSONGrammar.colon, valueExpr]))
+            result.append(.concat([key, layout.colon, valueExpr]))
         }
         // Names no pattern matches (and not defined) take the additional schema.
         if additional != .bool(false) && !universal.contains(true) {
             let valueExpr = try value(additional)
             if valueExpr != .nothing {
                 let key = GrammarExpr.intersection([Self.keyExcluding(names)] + keys.map { .excluding($0) })
-                result.append(.concat([key, JSONGrammar.colon, valueExpr]))
+                result.append(.concat([key, layout.colon, valueExpr]))
             }
         }
         return result
@@ -124,17 +122,18 @@ extension JSONSchemaCompiler {
     /// Tails: `rest(i)` (members i… after something was written) at index i for i in 0...n; `member(i)` (member i,
     /// then `rest(i+1)`) at n+1+i; `extras` (one extra member, then `rest(n)`) at 2n+1.
     static func memberList(
-        _ members: [(expr: GrammarExpr, required: Bool)], extra: GrammarExpr?, nonEmpty: Bool = false
+        _ members: [(expr: GrammarExpr, required: Bool)], extra: GrammarExpr?, nonEmpty: Bool = false,
+        separator: GrammarExpr
     ) -> GrammarExpr {
         let n = members.count
         let memberTail = { (i: Int) in GrammarExpr.sharedTail(n + 1 + i) }
         let extrasTail = GrammarExpr.sharedTail(2 * n + 1)
         var tails: [GrammarExpr] = []
         for i in 0..<n {
-            let withMember = GrammarExpr.concat([JSONGrammar.separator, memberTail(i)])
+            let withMember = GrammarExpr.concat([separator, memberTail(i)])
             tails.append(members[i].required ? withMember : .oneOf([withMember, .sharedTail(i + 1)]))
         }
-        tails.append(extra == nil ? .empty : .optional(.concat([JSONGrammar.separator, extrasTail])))
+        tails.append(extra == nil ? .empty : .optional(.concat([separator, extrasTail])))
         for i in 0..<n { tails.append(.concat([members[i].expr, .sharedTail(i + 1)])) }
         tails.append(extra.map { .concat([$0, .sharedTail(n)]) } ?? .nothing)
         // first(i): members i… when nothing was written yet. With `nonEmpty` (minProperties 1, nothing required)

@@ -159,21 +159,21 @@ extension JSONSchemaCompiler {
             }
             return .oneOf(forms.map { .literal($0) })
         case .array(let items):
-            guard !items.isEmpty else { return .concat([.literal("["), JSONGrammar.whitespace, .literal("]")]) }
-            var parts: [GrammarExpr] = [.literal("["), JSONGrammar.whitespace]
+            guard !items.isEmpty else { return .concat([.literal("["), layout.whitespace, .literal("]")]) }
+            var parts: [GrammarExpr] = [.literal("["), layout.whitespace]
             for (index, item) in items.enumerated() {
-                if index > 0 { parts.append(JSONGrammar.separator) }
+                if index > 0 { parts.append(layout.separator) }
                 parts.append(valueText(item))
             }
-            return .concat(parts + [JSONGrammar.whitespace, .literal("]")])
+            return .concat(parts + [layout.whitespace, .literal("]")])
         case .object(let members):
-            guard !members.isEmpty else { return .concat([.literal("{"), JSONGrammar.whitespace, .literal("}")]) }
-            var parts: [GrammarExpr] = [.literal("{"), JSONGrammar.whitespace]
+            guard !members.isEmpty else { return .concat([.literal("{"), layout.whitespace, .literal("}")]) }
+            var parts: [GrammarExpr] = [.literal("{"), layout.whitespace]
             for (index, member) in members.enumerated() {
-                if index > 0 { parts.append(JSONGrammar.separator) }
-                parts += [.literal(JSONValue.quoted(member.key)), JSONGrammar.colon, valueText(member.value)]
+                if index > 0 { parts.append(layout.separator) }
+                parts += [.literal(JSONValue.quoted(member.key)), layout.colon, valueText(member.value)]
             }
-            return .concat(parts + [JSONGrammar.whitespace, .literal("}")])
+            return .concat(parts + [layout.whitespace, .literal("}")])
         default:
             return .literal(value.canonicalText)
         }

@@ -138,9 +138,9 @@ struct JSONSchemaCompilerTests {
 
     @Test("json_object mode accepts any object and nothing else")
     func jsonObject() throws {
-        #expect(try TestSupport.accepts(.jsonObject, #"{"a": [1, {"b": null}], "c": "d"}"#))
-        #expect(try !TestSupport.accepts(.jsonObject, "[1]"))
-        #expect(try !TestSupport.accepts(.jsonObject, #"{"a": }"#))
+        #expect(try TestSupport.accepts(.jsonObject(), #"{"a": [1, {"b": null}], "c": "d"}"#))
+        #expect(try !TestSupport.accepts(.jsonObject(), "[1]"))
+        #expect(try !TestSupport.accepts(.jsonObject(), #"{"a": }"#))
     }
 }
 

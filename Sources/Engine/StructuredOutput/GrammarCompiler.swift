@@ -68,7 +68,7 @@ public final class GrammarCompiler: Sendable {
         case .regex: return .regex(params.spec)
         case .choice: return .choice(params.choice)
         case .grammar: return .gbnf(params.spec)
-        case .jsonObject: return .jsonObject
+        case .jsonObject: return .jsonObject()
         }
     }
 }
