@@ -30,6 +30,7 @@ struct ByteNFABuilder: Sendable {
     private var characterShapes: [CodepointSet: CharacterShape] = [:]
     private var regionTemplates: [GrammarExpr: ByteNFA] = [:]
     private var expansionTemplates: [GrammarExpr: ByteNFA] = [:]
+    private var repeatShapes: [GrammarExpr: RepeatShape?] = [:]
     static let expandedRepeatLimit = 20_000
 
     /// The whole automaton, every fragment built. `countedRegions: false` expands long repetitions up to
@@ -250,13 +251,58 @@ struct ByteNFABuilder: Sendable {
 
     /// Repetitions with more copies than this (of a body without rule references) become counted regions.
     static let regionThreshold = 24
-    /// The same for a single byte set (the spaces of JSON whitespace, 20 at most, appear around every token: as
-    /// expanded copies they made most of a big schema's states).
-    static let byteRegionThreshold = 8
 
     static func isRegion(copies: Int, _ body: GrammarExpr) -> Bool {
-        if case .bytes = body { return copies > byteRegionThreshold }
-        return copies > regionThreshold && isCallFree(body)
+        copies > regionThreshold && isCallFree(body)
+    }
+
+    /// A short repetition of a call-free body as a standalone automaton, built once per builder and copied where it
+    /// recurs (JSON whitespace's `[ \t]{0,20}` is around every token): the copy has the states building it afresh
+    /// would have, for a fraction of the work. Its start has no incoming edge, so a copy starts at the caller's state.
+    struct RepeatShape {
+        var nfa: ByteNFA
+        var start: Int32
+        var end: Int32
+    }
+
+    /// The shape of `expr` (a `.repeat`), or nil where it cannot be one (counted regions inside, a loop to its start).
+    private mutating func repeatShape(_ expr: GrammarExpr) throws -> RepeatShape? {
+        if let known = repeatShapes[expr] { return known }
+        var definition = GrammarDefinition()
+        definition.root = definition.addRule(named: "repeat", expr)
+        var shaper = try ByteNFABuilder(grammar: definition)
+        shaper.countedRegions = countedRegions
+        shaper.repeatShapes[expr] = .some(nil)  // the shaper builds this repetition itself
+        shaper.products = products
+        let start = shaper.nfa.addState()
+        let end = try shaper.build(expr, from: start)
+        products = shaper.products
+        shaper.nfa.ruleFinal[0] = end
+        NFATrim.trim(&shaper.nfa, productive: shaper.analysis.productive)
+        let loopsToStart = shaper.nfa.byteEdges.contains { $0.contains { $0.target == start } }
+            || shaper.nfa.epsilonEdges.contains { $0.contains(start) }
+        let shape = shaper.nfa.regions.isEmpty && !loopsToStart
+            ? RepeatShape(nfa: shaper.nfa, start: start, end: end) : nil
+        repeatShapes[expr] = .some(shape)
+        return shape
+    }
+
+    /// A copy of `shape` whose start is `state`; returns the copy of its end.
+    private mutating func instantiate(_ shape: RepeatShape, from state: Int32) throws -> Int32 {
+        let count = shape.nfa.stateCount
+        guard nfa.stateCount + count < Self.maxStates else {
+            throw GrammarError.tooLarge("more than \(Self.maxStates) automaton states")
+        }
+        var mapped = [Int32](repeating: 0, count: count)
+        for local in 0..<count { mapped[local] = local == Int(shape.start) ? state : nfa.addState() }
+        for local in 0..<count {
+            let into = Int(mapped[local])
+            for edge in shape.nfa.byteEdges[local] {
+                nfa.byteEdges[into].append(.init(bytes: edge.bytes, target: mapped[Int(edge.target)]))
+            }
+            for target in shape.nfa.epsilonEdges[local] { nfa.epsilonEdges[into].append(mapped[Int(target)]) }
+        }
+        return mapped[Int(shape.end)]
     }
 
     /// The automaton of a repeated body, built once per body (`countedRegions: false` for expanded copies).
@@ -271,6 +317,11 @@ struct ByteNFABuilder: Sendable {
 
     private mutating func buildRepeat(_ body: GrammarExpr, min: Int, max: Int?, from state: Int32) throws -> Int32 {
         let copies = Swift.max(min, max ?? min + 1)
+        if copies > 1 && copies <= Self.regionThreshold && Self.isCallFree(body),
+            let shape = try repeatShape(.repeat(body, min: min, max: max))
+        {
+            return try instantiate(shape, from: state)
+        }
         // Expanded copies of a long repetition are copies of one template (not the body lowered again each time).
         var template: ByteNFA?
         if Self.isRegion(copies: copies, body) {
