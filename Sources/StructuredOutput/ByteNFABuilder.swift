@@ -448,14 +448,18 @@ struct ByteNFABuilder: Sendable {
         return result
     }
 
-    /// No rule references or shared tails (so the body can be built as a template on its own).
-    static func isCallFree(_ expr: GrammarExpr) -> Bool {
+    /// No rule references, and no shared tails of an enclosing scope (so the body can be built as a template on its
+    /// own). A scope inside, with its tails, is self-contained: the members of an object in a long array are.
+    static func isCallFree(_ expr: GrammarExpr, insideScope: Bool = false) -> Bool {
         switch expr {
         case .bytes, .characters: true
-        case .sequence(let parts), .choice(let parts), .intersection(let parts): parts.allSatisfy(isCallFree)
-        case .excluding(let body): isCallFree(body)
-        case .repeat(let body, _, _): isCallFree(body)
-        case .rule, .sharedTail, .sharedScope: false
+        case .sequence(let parts), .choice(let parts), .intersection(let parts):
+            parts.allSatisfy { isCallFree($0, insideScope: insideScope) }
+        case .excluding(let body), .repeat(let body, _, _): isCallFree(body, insideScope: insideScope)
+        case .sharedTail: insideScope
+        case .sharedScope(let tails, let body):
+            tails.allSatisfy { isCallFree($0, insideScope: true) } && isCallFree(body, insideScope: true)
+        case .rule: false
         }
     }
 
