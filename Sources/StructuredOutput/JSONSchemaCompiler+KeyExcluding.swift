@@ -12,18 +12,19 @@ extension JSONSchemaCompiler {
         let closing = GrammarExpr.literal("\"")
         func excluding(_ range: Range<Int>, depth: Int) -> GrammarExpr {
             var alternatives: [GrammarExpr] = []
+            alternatives.reserveCapacity(6)
             var index = range.lowerBound
             // A name ending here sorts first among those with this prefix.
             while index < range.upperBound && sorted[index].count == depth { index += 1 }
             if index == range.lowerBound { alternatives.append(closing) }
             var otherASCII = KeyExclusion.asciiPlain
-            var children: [UInt32] = []
+            var escapedChildren = ByteSet()  // escape letters whose character continues a name here
             var nonASCIIChildren = CodepointSet()
             while index < range.upperBound {
                 let scalar = sorted[index][depth]
                 var end = index + 1
                 while end < range.upperBound && sorted[end][depth] == scalar { end += 1 }
-                children.append(scalar)
+                if let letter = KeyExclusion.letter(escaping: scalar) { escapedChildren.insert(letter) }
                 if KeyExclusion.isPlain(scalar) {
                     let first: GrammarExpr
                     if scalar < 0x80 {
@@ -38,11 +39,11 @@ extension JSONSchemaCompiler {
                 index = end
             }
             if !otherASCII.isEmpty { alternatives.append(.concat([.bytes(otherASCII), .sharedTail(0)])) }
-            let freeEscapes = KeyExclusion.escapes.filter { !children.contains($0.scalar) }
-            if freeEscapes.count == KeyExclusion.escapes.count {
+            if escapedChildren.isEmpty {
                 alternatives.append(.sharedTail(2))
-            } else if !freeEscapes.isEmpty {
-                alternatives.append(.concat([KeyExclusion.escape(freeEscapes.map(\.letter)), .sharedTail(0)]))
+            } else {
+                let free = KeyExclusion.escapeLetters.subtracting(escapedChildren)
+                if !free.isEmpty { alternatives.append(.concat([KeyExclusion.escape(free), .sharedTail(0)])) }
             }
             if nonASCIIChildren.isEmpty {
                 alternatives.append(.sharedTail(1))
@@ -68,16 +69,21 @@ enum KeyExclusion {
     static let asciiPlain = ByteSet(range: 0x20...0x7F).subtracting(ByteSet(bytes: [0x22, 0x5C]))
     static let nonASCIIPlain = plain.subtracting(CodepointSet(ranges: [0...0x7F]))
 
+    static let escapeLetters = ByteSet(bytes: escapes.map(\.letter))
+
     static func isPlain(_ scalar: UInt32) -> Bool { scalar >= 0x20 && scalar != 0x22 && scalar != 0x5C }
 
-    static func escape(_ letters: [UInt8]) -> GrammarExpr {
-        .concat([.literal("\\"), .bytes(ByteSet(bytes: letters))])
+    static func letter(escaping scalar: UInt32) -> UInt8? {
+        guard scalar < 0x20 || scalar == 0x22 || scalar == 0x5C else { return nil }
+        return escapes.first { $0.scalar == scalar }?.letter
     }
+
+    static func escape(_ letters: ByteSet) -> GrammarExpr { .concat([.literal("\\"), .bytes(letters)]) }
 
     /// 0: any characters, then the closing quote; 1: a non-ASCII character, then 0; 2: an escape, then 0.
     static let tails: [GrammarExpr] = [
-        .concat([.star(.oneOf([plain.utf8Expr(), escape(escapes.map(\.letter))])), .literal("\"")]),
+        .concat([.star(.oneOf([plain.utf8Expr(), escape(escapeLetters)])), .literal("\"")]),
         .concat([nonASCIIPlain.utf8Expr(), .sharedTail(0)]),
-        .concat([escape(escapes.map(\.letter)), .sharedTail(0)]),
+        .concat([escape(escapeLetters), .sharedTail(0)]),
     ]
 }
