@@ -1270,7 +1270,7 @@ const ProtobufCMessageDescriptor apus__v1__sampling_params__descriptor =
   (ProtobufCMessageInit) apus__v1__sampling_params__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__structured_outputs_params__field_descriptors[5] =
+static const ProtobufCFieldDescriptor apus__v1__structured_outputs_params__field_descriptors[6] =
 {
   {
     "kind",
@@ -1332,6 +1332,18 @@ static const ProtobufCFieldDescriptor apus__v1__structured_outputs_params__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "whitespace_pattern",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__StructuredOutputsParams, whitespace_pattern),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__structured_outputs_params__field_indices_by_name[] = {
   2,   /* field[2] = choice */
@@ -1339,11 +1351,12 @@ static const unsigned apus__v1__structured_outputs_params__field_indices_by_name
   3,   /* field[3] = disable_any_whitespace */
   0,   /* field[0] = kind */
   1,   /* field[1] = spec */
+  5,   /* field[5] = whitespace_pattern */
 };
 static const ProtobufCIntRange apus__v1__structured_outputs_params__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor apus__v1__structured_outputs_params__descriptor =
 {
@@ -1353,7 +1366,7 @@ const ProtobufCMessageDescriptor apus__v1__structured_outputs_params__descriptor
   "Apus__V1__StructuredOutputsParams",
   "apus.v1",
   sizeof(Apus__V1__StructuredOutputsParams),
-  5,
+  6,
   apus__v1__structured_outputs_params__field_descriptors,
   apus__v1__structured_outputs_params__field_indices_by_name,
   1,  apus__v1__structured_outputs_params__number_ranges,

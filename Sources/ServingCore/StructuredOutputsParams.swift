@@ -25,6 +25,9 @@ public struct StructuredOutputsParams: Sendable, Hashable, Codable {
     public var disableAnyWhitespace = false
     /// Objects take no properties beyond those a schema lists, even where it allows more.
     public var disableAdditionalProperties = false
+    /// A regex for the whitespace between JSON tokens, instead of the default (vLLM's `whitespace_pattern`); empty
+    /// when not set (an empty pattern is `disableAnyWhitespace`).
+    public var whitespacePattern = ""
 
     public init() {}
 
@@ -57,5 +60,23 @@ public struct StructuredOutputsParams: Sendable, Hashable, Codable {
         case .jsonObject:
             break
         }
+        if disableAnyWhitespace && !whitespacePattern.isEmpty {
+            throw fail("use either disable_any_whitespace or whitespace_pattern, not both")
+        }
+        if kind != .json && kind != .jsonObject {
+            // They describe JSON text; a regex, a choice or a grammar would silently not get them.
+            for (set, name) in [
+                (disableAnyWhitespace, "disable_any_whitespace"), (!whitespacePattern.isEmpty, "whitespace_pattern"),
+                (disableAdditionalProperties, "disable_additional_properties"),
+            ] where set {
+                throw fail("\(name) applies to json and json_object only")
+            }
+        }
+        guard whitespacePattern.utf8.count <= Self.maxWhitespacePatternBytes else {
+            throw fail("whitespace_pattern is longer than \(Self.maxWhitespacePatternBytes) bytes")
+        }
     }
+
+    /// The longest `whitespacePattern` accepted, in bytes.
+    public static let maxWhitespacePatternBytes = 4096
 }

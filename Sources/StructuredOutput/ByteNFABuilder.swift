@@ -26,16 +26,27 @@ struct ByteNFABuilder: Sendable {
     /// Intersections already computed (schemas repeat the same pattern and length on many properties).
     private var products: [[GrammarExpr]: ByteNFA] = [:]
     private var scopes: [(tails: [GrammarExpr], built: [Int: (start: Int32, end: Int32)])] = []
+    private var countedRegions = true
+    private var characterShapes: [CodepointSet: CharacterShape] = [:]
+    private var regionTemplates: [GrammarExpr: ByteNFA] = [:]
+    private var expansionTemplates: [GrammarExpr: ByteNFA] = [:]
+    private var repeatShapes: [GrammarExpr: RepeatShape?] = [:]
+    static let expandedRepeatLimit = 20_000
 
-    /// The whole automaton, every fragment built.
-    static func build(_ grammar: GrammarDefinition) throws -> ByteNFA {
-        try prepare(grammar, eagerBudget: Int.max).nfa
+    /// The whole automaton, every fragment built. `countedRegions: false` expands long repetitions up to
+    /// `expandedRepeatLimit` edges: the operands of an intersection are determinized, and plain states are much
+    /// cheaper to determinize than virtual ones.
+    static func build(_ grammar: GrammarDefinition, countedRegions: Bool = true) throws -> ByteNFA {
+        try prepare(grammar, eagerBudget: Int.max, countedRegions: countedRegions).nfa
     }
 
     /// The whole automaton, sharing (and extending) a cache of intersections with the caller.
-    static func build(_ grammar: GrammarDefinition, products: inout [[GrammarExpr]: ByteNFA]) throws -> ByteNFA {
+    static func build(
+        _ grammar: GrammarDefinition, products: inout [[GrammarExpr]: ByteNFA], countedRegions: Bool = true
+    ) throws -> ByteNFA {
         var builder = try ByteNFABuilder(grammar: grammar)
         builder.products = products
+        builder.countedRegions = countedRegions
         builder.requestFragment(grammar.root)
         while let rule = builder.pendingRules.popLast() {
             if !builder.built[rule] { try builder.buildFragment(rule) }
@@ -48,8 +59,11 @@ struct ByteNFABuilder: Sendable {
     }
 
     /// The root fragment and others up to `eagerBudget` states; the rest on demand.
-    static func prepare(_ grammar: GrammarDefinition, eagerBudget: Int = eagerStateBudget) throws -> ByteNFABuilder {
+    static func prepare(
+        _ grammar: GrammarDefinition, eagerBudget: Int = eagerStateBudget, countedRegions: Bool = true
+    ) throws -> ByteNFABuilder {
         var builder = try ByteNFABuilder(grammar: grammar)
+        builder.countedRegions = countedRegions
         guard builder.analysis.productive[grammar.root] else {
             throw GrammarError.invalidBounds("the grammar matches no string")
         }
@@ -137,11 +151,11 @@ struct ByteNFABuilder: Sendable {
             for part in parts { current = try build(part, from: current) }
             return current
         case .choice(let alternatives):
+            // NOTE: every alternative starts at `state` itself: the builder only ever adds edges out of the state it
+            // builds from, never into it, so alternatives cannot run into each other (and a state less each).
             let end = try newState()
             for alternative in alternatives {
-                let start = try newState()
-                nfa.epsilonEdges[Int(state)].append(start)
-                let altEnd = try build(alternative, from: start)
+                let altEnd = try build(alternative, from: state)
                 nfa.epsilonEdges[Int(altEnd)].append(end)
             }
             return end
@@ -194,49 +208,148 @@ struct ByteNFABuilder: Sendable {
 
     /// UTF-8 sequences with shared suffix states (the continuation bytes), and one edge per target from `state`.
     private mutating func buildCharacters(_ set: CodepointSet, from state: Int32) throws -> Int32 {
-        let end = try newState()
-        var suffixStates: [[ByteSet]: Int32] = [[]: end]
-        func stateFor(_ suffix: ArraySlice<ByteSet>) throws -> Int32 {
-            if let known = suffixStates[Array(suffix)] { return known }
-            let next = try stateFor(suffix.dropFirst())
-            let created = try newState()
-            nfa.byteEdges[Int(created)].append(.init(bytes: suffix.first!, target: next))
-            suffixStates[Array(suffix)] = created
-            return created
+        let shape = characterShapes[set] ?? CharacterShape(set)
+        characterShapes[set] = shape
+        guard nfa.stateCount + shape.stateCount < Self.maxStates else {
+            throw GrammarError.tooLarge("more than \(Self.maxStates) automaton states")
         }
-        var leads: [Int32: ByteSet] = [:]
-        for sequence in set.utf8Sequences() {
-            let target = try stateFor(sequence.dropFirst())
-            leads[target] = (leads[target] ?? ByteSet()).union(sequence[0])
+        let base = Int32(nfa.stateCount)
+        for _ in 0..<shape.stateCount { _ = nfa.addState() }
+        for edge in shape.edges {
+            nfa.byteEdges[Int(base + edge.from)].append(.init(bytes: edge.bytes, target: base + edge.to))
         }
-        for (target, bytes) in leads.sorted(by: { $0.key < $1.key }) {
-            nfa.byteEdges[Int(state)].append(.init(bytes: bytes, target: target))
+        for lead in shape.leads { nfa.byteEdges[Int(state)].append(.init(bytes: lead.bytes, target: base + lead.to)) }
+        return base
+    }
+
+    /// A character set's automaton, computed once per set and builder: local state 0 is the end, the others are
+    /// shared suffixes (continuation bytes); `leads` leave the start.
+    struct CharacterShape {
+        var stateCount = 1
+        var edges: [(from: Int32, bytes: ByteSet, to: Int32)] = []
+        var leads: [(bytes: ByteSet, to: Int32)] = []
+
+        init(_ set: CodepointSet) {
+            var suffixStates: [[ByteSet]: Int32] = [[]: 0]
+            func stateFor(_ suffix: ArraySlice<ByteSet>) -> Int32 {
+                if let known = suffixStates[Array(suffix)] { return known }
+                let next = stateFor(suffix.dropFirst())
+                let created = Int32(stateCount)
+                stateCount += 1
+                edges.append((created, suffix.first!, next))
+                suffixStates[Array(suffix)] = created
+                return created
+            }
+            var byTarget: [Int32: ByteSet] = [:]
+            for sequence in set.utf8Sequences() {
+                let target = stateFor(sequence.dropFirst())
+                byTarget[target] = (byTarget[target] ?? ByteSet()).union(sequence[0])
+            }
+            leads = byTarget.sorted { $0.key < $1.key }.map { ($0.value, $0.key) }
         }
-        return end
     }
 
     /// Repetitions with more copies than this (of a body without rule references) become counted regions.
     static let regionThreshold = 24
 
+    static func isRegion(copies: Int, _ body: GrammarExpr) -> Bool {
+        copies > regionThreshold && isCallFree(body)
+    }
+
+    /// A short repetition of a call-free body as a standalone automaton, built once per builder and copied where it
+    /// recurs (JSON whitespace's `[ \t]{0,20}` is around every token): the copy has the states building it afresh
+    /// would have, for a fraction of the work. Its start has no incoming edge, so a copy starts at the caller's state.
+    struct RepeatShape {
+        var nfa: ByteNFA
+        var start: Int32
+        var end: Int32
+    }
+
+    /// The shape of `expr` (a `.repeat`), or nil where it cannot be one (counted regions inside, a loop to its start).
+    private mutating func repeatShape(_ expr: GrammarExpr) throws -> RepeatShape? {
+        if let known = repeatShapes[expr] { return known }
+        var definition = GrammarDefinition()
+        definition.root = definition.addRule(named: "repeat", expr)
+        var shaper = try ByteNFABuilder(grammar: definition)
+        shaper.countedRegions = countedRegions
+        shaper.repeatShapes[expr] = .some(nil)  // the shaper builds this repetition itself
+        shaper.products = products
+        let start = shaper.nfa.addState()
+        let end = try shaper.build(expr, from: start)
+        products = shaper.products
+        shaper.nfa.ruleFinal[0] = end
+        NFATrim.trim(&shaper.nfa, productive: shaper.analysis.productive)
+        let loopsToStart = shaper.nfa.byteEdges.contains { $0.contains { $0.target == start } }
+            || shaper.nfa.epsilonEdges.contains { $0.contains(start) }
+        let shape = shaper.nfa.regions.isEmpty && !loopsToStart
+            ? RepeatShape(nfa: shaper.nfa, start: start, end: end) : nil
+        repeatShapes[expr] = .some(shape)
+        return shape
+    }
+
+    /// A copy of `shape` whose start is `state`; returns the copy of its end.
+    private mutating func instantiate(_ shape: RepeatShape, from state: Int32) throws -> Int32 {
+        let count = shape.nfa.stateCount
+        guard nfa.stateCount + count < Self.maxStates else {
+            throw GrammarError.tooLarge("more than \(Self.maxStates) automaton states")
+        }
+        var mapped = [Int32](repeating: 0, count: count)
+        for local in 0..<count { mapped[local] = local == Int(shape.start) ? state : nfa.addState() }
+        for local in 0..<count {
+            let into = Int(mapped[local])
+            for edge in shape.nfa.byteEdges[local] {
+                nfa.byteEdges[into].append(.init(bytes: edge.bytes, target: mapped[Int(edge.target)]))
+            }
+            for target in shape.nfa.epsilonEdges[local] { nfa.epsilonEdges[into].append(mapped[Int(target)]) }
+        }
+        return mapped[Int(shape.end)]
+    }
+
+    /// The automaton of a repeated body, built once per body (`countedRegions: false` for expanded copies).
+    private mutating func repeatTemplate(_ body: GrammarExpr, countedRegions: Bool) throws -> ByteNFA {
+        if let known = (countedRegions ? regionTemplates : expansionTemplates)[body] { return known }
+        var grammar = GrammarDefinition()
+        grammar.root = grammar.addRule(named: "repeated", body)
+        let template = try ByteNFABuilder.build(grammar, products: &products, countedRegions: countedRegions)
+        if countedRegions { regionTemplates[body] = template } else { expansionTemplates[body] = template }
+        return template
+    }
+
     private mutating func buildRepeat(_ body: GrammarExpr, min: Int, max: Int?, from state: Int32) throws -> Int32 {
         let copies = Swift.max(min, max ?? min + 1)
-        if copies > Self.regionThreshold && max.map({ $0 > 0 }) ?? true && Self.isCallFree(body) {
-            var grammar = GrammarDefinition()
-            grammar.root = grammar.addRule(named: "repeated", body)
-            let template = try ByteNFABuilder.build(grammar, products: &products)
-            if template.regions.isEmpty {
-                return try nfa.addRegion(template: template, min: min, max: max, entry: state)
+        if copies > 1 && copies <= Self.regionThreshold && Self.isCallFree(body),
+            let shape = try repeatShape(.repeat(body, min: min, max: max))
+        {
+            return try instantiate(shape, from: state)
+        }
+        // Expanded copies of a long repetition are copies of one template (not the body lowered again each time).
+        var template: ByteNFA?
+        if Self.isRegion(copies: copies, body) {
+            let size = Self.size(body, grammar, &sizeMemo, recursive, singleUse)
+            if max.map({ $0 > 0 }) ?? true && (countedRegions || copies * size > Self.expandedRepeatLimit) {
+                let template = try repeatTemplate(body, countedRegions: true)
+                if template.regions.isEmpty {
+                    return try nfa.addRegion(template: template, min: min, max: max, entry: state)
+                }
+            } else if let built = try? repeatTemplate(body, countedRegions: false), built.regions.isEmpty {
+                template = built
             }
         }
-        if copies * Self.size(body, grammar, &sizeMemo, recursive, singleUse) > Self.maxStates {
+        // One copy needs no estimate: building it stops at `maxStates` anyway (and estimating every optional part of a
+        // deep schema is quadratic).
+        if copies > 1 && copies * Self.size(body, grammar, &sizeMemo, recursive, singleUse) > Self.maxStates {
             throw GrammarError.tooLarge("repetition of \(copies) copies")
         }
+        func copyOfBody(from state: Int32) throws -> Int32 {
+            if let template { return try copy(template, from: state) }
+            return try build(body, from: state)
+        }
         var current = state
-        for _ in 0..<min { current = try build(body, from: current) }
+        for _ in 0..<min { current = try copyOfBody(from: current) }
         guard let max else {
             let loop = try newState()
             nfa.epsilonEdges[Int(current)].append(loop)
-            let end = try build(body, from: loop)
+            let end = try copyOfBody(from: loop)
             nfa.epsilonEdges[Int(end)].append(loop)
             return loop
         }
@@ -244,7 +357,7 @@ struct ByteNFABuilder: Sendable {
         let end = try newState()
         for _ in min..<max {
             nfa.epsilonEdges[Int(current)].append(end)
-            current = try build(body, from: current)
+            current = try copyOfBody(from: current)
         }
         nfa.epsilonEdges[Int(current)].append(end)
         return end
@@ -273,7 +386,7 @@ struct ByteNFABuilder: Sendable {
         case .repeat(let body, let min, let max):
             let copies = Swift.max(1, Swift.max(min, max ?? min + 1))
             let bodySize = size(body, grammar, &memo, recursive, singleUse)
-            if copies > regionThreshold && isCallFree(body) { return bodySize + 2 }
+            if isRegion(copies: copies, body) { return bodySize + 2 }
             return Swift.min(cap, bodySize * copies)
         case .rule(let rule):
             if recursive[rule] { return 1 }
@@ -281,7 +394,8 @@ struct ByteNFABuilder: Sendable {
             return ruleSize <= (singleUse[rule] ? singleUseInlineLimit : inlineLimit) ? ruleSize : 1
         case .sharedTail: return 1
         case .sharedScope(let tails, let body):
-            return Swift.min(cap, (tails + [body]).reduce(0) { $0 + size($1, grammar, &memo, recursive, singleUse) })
+            let tailsSize = tails.reduce(0) { $0 + size($1, grammar, &memo, recursive, singleUse) }
+            return Swift.min(cap, tailsSize + size(body, grammar, &memo, recursive, singleUse))
         }
     }
 
@@ -334,14 +448,18 @@ struct ByteNFABuilder: Sendable {
         return result
     }
 
-    /// No rule references or shared tails (so the body can be built as a template on its own).
-    static func isCallFree(_ expr: GrammarExpr) -> Bool {
+    /// No rule references, and no shared tails of an enclosing scope (so the body can be built as a template on its
+    /// own). A scope inside, with its tails, is self-contained: the members of an object in a long array are.
+    static func isCallFree(_ expr: GrammarExpr, insideScope: Bool = false) -> Bool {
         switch expr {
         case .bytes, .characters: true
-        case .sequence(let parts), .choice(let parts), .intersection(let parts): parts.allSatisfy(isCallFree)
-        case .excluding(let body): isCallFree(body)
-        case .repeat(let body, _, _): isCallFree(body)
-        case .rule, .sharedTail, .sharedScope: false
+        case .sequence(let parts), .choice(let parts), .intersection(let parts):
+            parts.allSatisfy { isCallFree($0, insideScope: insideScope) }
+        case .excluding(let body), .repeat(let body, _, _): isCallFree(body, insideScope: insideScope)
+        case .sharedTail: insideScope
+        case .sharedScope(let tails, let body):
+            tails.allSatisfy { isCallFree($0, insideScope: true) } && isCallFree(body, insideScope: true)
+        case .rule: false
         }
     }
 
@@ -353,7 +471,9 @@ struct ByteNFABuilder: Sendable {
         case .sequence(let parts), .choice(let parts): for part in parts { collectReferences(part, into: &refs) }
         case .repeat(let body, _, _): collectReferences(body, into: &refs)
         case .sharedTail: break
-        case .sharedScope(let tails, let body): for part in tails + [body] { collectReferences(part, into: &refs) }
+        case .sharedScope(let tails, let body):
+            for part in tails { collectReferences(part, into: &refs) }
+            collectReferences(body, into: &refs)
         case .rule(let rule): refs.append(rule)
         }
     }

@@ -18,8 +18,8 @@ public final class CompiledGrammar: Sendable {
     static func definition(_ spec: GrammarSpec) throws -> GrammarDefinition {
         var grammar = GrammarDefinition()
         switch spec {
-        case .jsonSchema(let text):
-            return try JSONSchemaCompiler.compile(text)
+        case .jsonSchema(let text, let format):
+            return try JSONSchemaCompiler.compile(text, format: format)
         case .regex(let pattern):
             grammar.root = grammar.addRule(
                 named: "root", try RegexPattern.compile(pattern, encoding: .utf8, search: false))
@@ -28,8 +28,8 @@ public final class CompiledGrammar: Sendable {
             grammar.root = grammar.addRule(named: "root", .oneOf(strings.map { .literal($0) }))
         case .gbnf(let text):
             return try GBNFParser.parse(text)
-        case .jsonObject:
-            return JSONSchemaCompiler.jsonObjectGrammar()
+        case .jsonObject(let format):
+            return try JSONSchemaCompiler.jsonObjectGrammar(format: format)
         }
         return grammar
     }

@@ -12,6 +12,8 @@ public enum GrammarError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooLarge(String)
     /// The JSON text of a schema did not parse.
     case invalidJSON(String, position: Int)
+    /// An option of the spec (`JSONFormat`) that cannot be used, by its vLLM name.
+    case invalidOption(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum GrammarError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidBounds(let what): "invalid bounds: \(what)"
         case .tooLarge(let what): "grammar too large: \(what)"
         case .invalidJSON(let what, let position): "invalid JSON at position \(position): \(what)"
+        case .invalidOption(let name, let reason): "invalid \(name): \(reason)"
         }
     }
 }

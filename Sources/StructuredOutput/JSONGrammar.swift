@@ -14,10 +14,6 @@ enum JSONGrammar {
 
     static func token(_ text: String) -> GrammarExpr { .literal(text) }
 
-    /// `ws , ws` between members and items.
-    static let separator = GrammarExpr.concat([whitespace, .literal(","), whitespace])
-    /// `ws : ws` between a key and its value.
-    static let colon = GrammarExpr.concat([whitespace, .literal(":"), whitespace])
 
     private static let hexDigit = GrammarExpr.bytes(ByteSet(bytes: Array("0123456789abcdefABCDEF".utf8)))
 
@@ -67,9 +63,10 @@ enum JSONGrammar {
     static let anyNumber = GrammarExpr.concat([anyInteger, .optional(fraction), .optional(exponent)])
 
     /// Adds the generic JSON value rule (recursive) to `grammar` and returns its index.
-    static func addAnyValueRule(to grammar: inout GrammarDefinition) -> Int {
+    static func addAnyValueRule(to grammar: inout GrammarDefinition, layout: JSONLayout) -> Int {
         let value = grammar.addRule(named: "json_value")
-        let member = GrammarExpr.concat([anyString, colon, .rule(value)])
+        let (whitespace, separator) = (layout.whitespace, layout.separator)
+        let member = GrammarExpr.concat([anyString, layout.colon, .rule(value)])
         let object = GrammarExpr.concat([
             .literal("{"), whitespace, .optional(.concat([member, .star(.concat([separator, member]))])), whitespace,
             .literal("}"),
@@ -81,5 +78,50 @@ enum JSONGrammar {
         grammar.define(
             value, .oneOf([object, array, anyString, anyNumber, .literal("true"), .literal("false"), .literal("null")]))
         return value
+    }
+}
+
+/// The whitespace of one `JSONFormat` and the separators built from it.
+struct JSONLayout {
+    let whitespace: GrammarExpr
+    /// `ws , ws` between members and items.
+    let separator: GrammarExpr
+    /// `ws : ws` between a key and its value.
+    let colon: GrammarExpr
+
+    static let bounded = JSONLayout(whitespace: JSONGrammar.whitespace)
+
+    init(whitespace: GrammarExpr) {
+        self.whitespace = whitespace
+        separator = .concat([whitespace, .literal(","), whitespace])
+        colon = .concat([whitespace, .literal(":"), whitespace])
+    }
+
+    /// Throws `invalidOption` naming `whitespace_pattern` for a pattern that does not parse, or that matches more
+    /// than JSON whitespace (the output would not be JSON).
+    init(_ whitespace: JSONFormat.Whitespace) throws {
+        switch whitespace {
+        case .bounded: self = .bounded
+        case .none: self.init(whitespace: .empty)
+        case .pattern(let text):
+            let body: GrammarExpr
+            do {
+                body = try RegexPattern.compile(text, encoding: .utf8, search: false)
+                var grammar = GrammarDefinition()
+                grammar.root = grammar.addRule(named: "whitespace", body)
+                let nfa = try ByteNFABuilder.build(grammar)
+                let allowed = ByteSet(bytes: Array(" \t\n\r".utf8))
+                let edges = nfa.byteEdges + nfa.regions.flatMap(\.template.byteEdges)
+                guard edges.allSatisfy({ $0.allSatisfy { $0.bytes.isSubset(of: allowed) } }) else {
+                    throw GrammarError.invalidOption(
+                        name: "whitespace_pattern",
+                        reason: "it matches more than JSON whitespace (space, tab, line feed, carriage return)")
+                }
+            } catch let error as GrammarError {
+                if case .invalidOption = error { throw error }
+                throw GrammarError.invalidOption(name: "whitespace_pattern", reason: "\(error)")
+            }
+            self.init(whitespace: body)
+        }
     }
 }

@@ -24,14 +24,21 @@ struct JSONParser {
     }
 
     private mutating func skipSpace() {
-        while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
     }
 
     private mutating func expect(_ literal: String) throws {
-        let expected = Array(literal.utf8)
-        guard bytes.count - position >= expected.count, Array(bytes[position..<position + expected.count]) == expected
-        else { throw error("expected \(literal)") }
-        position += expected.count
+        var index = position
+        for byte in literal.utf8 {
+            guard index < bytes.count, bytes[index] == byte else { throw error("expected \(literal)") }
+            index += 1
+        }
+        position = index
     }
 
     private mutating func parseValue(depth: Int) throws -> JSONValue {
@@ -57,6 +64,7 @@ struct JSONParser {
     private mutating func parseObject(depth: Int) throws -> JSONValue {
         position += 1
         var members: [JSONValue.Member] = []
+        var keys = Set<String>()
         skipSpace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -70,7 +78,11 @@ struct JSONParser {
             try expect(":")
             skipSpace()
             let value = try parseValue(depth: depth + 1)
-            members.removeAll { $0.key == key }
+            // A repeated key keeps its last value, in the later position. Big objects (`definitions`) look keys up
+            // in a set rather than scanning the members for each.
+            if members.count >= 32 && keys.isEmpty { keys = Set(members.map(\.key)) }
+            let repeated = keys.isEmpty ? members.contains { $0.key == key } : !keys.insert(key).inserted
+            if repeated { members.removeAll { $0.key == key } }
             members.append(.init(key: key, value: value))
             skipSpace()
             guard position < bytes.count else { throw error("unterminated object") }
@@ -132,6 +144,20 @@ struct JSONParser {
 
     private mutating func parseString() throws -> String {
         position += 1
+        // Most strings have no escapes: one validation of the bytes, no appends.
+        var end = position
+        while end < bytes.count, bytes[end] >= 0x20, bytes[end] != UInt8(ascii: "\""),
+            bytes[end] != UInt8(ascii: "\\")
+        {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let text = String(validating: bytes[position..<end], as: UTF8.self) else {
+                throw error("invalid UTF-8")
+            }
+            position = end + 1
+            return text
+        }
         var scalars = String.UnicodeScalarView()
         var run = position
         func flush(_ end: Int) throws {

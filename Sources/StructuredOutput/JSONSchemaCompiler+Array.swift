@@ -44,12 +44,12 @@ extension JSONSchemaCompiler {
             } else if restMin == 0 && restMax == nil {
                 // `(item (sep item)*)?` with the item built once: tail 0 is `item, then tail 1`, tail 1 `(sep tail 0)?`.
                 let tails: [GrammarExpr] = [
-                    .concat([restExpr, .sharedTail(1)]), .optional(.concat([JSONGrammar.separator, .sharedTail(0)])),
+                    .concat([restExpr, .sharedTail(1)]), .optional(.concat([layout.separator, .sharedTail(0)])),
                 ]
                 body = .sharedScope(tails: tails, body: .optional(.sharedTail(0)))
             } else {
                 let more = GrammarExpr.repeat(
-                    .concat([JSONGrammar.separator, restExpr]), min: max(0, restMin - 1), max: restMax.map { $0 - 1 })
+                    .concat([layout.separator, restExpr]), min: max(0, restMin - 1), max: restMax.map { $0 - 1 })
                 let list = GrammarExpr.concat([restExpr, more])
                 body = restMin == 0 ? .optional(list) : list
             }
@@ -57,12 +57,12 @@ extension JSONSchemaCompiler {
             body =
                 restExpr == .nothing
                 ? .empty
-                : .repeat(.concat([JSONGrammar.separator, restExpr]), min: restMin, max: restMax)
+                : .repeat(.concat([layout.separator, restExpr]), min: restMin, max: restMax)
             for index in stride(from: tupleExprs.count - 1, through: 0, by: -1) {
-                let item = GrammarExpr.concat([index == 0 ? .empty : JSONGrammar.separator, tupleExprs[index], body])
+                let item = GrammarExpr.concat([index == 0 ? .empty : layout.separator, tupleExprs[index], body])
                 body = index < minItems ? item : .optional(item)
             }
         }
-        return .concat([.literal("["), JSONGrammar.whitespace, body, JSONGrammar.whitespace, .literal("]")])
+        return .concat([.literal("["), layout.whitespace, body, layout.whitespace, .literal("]")])
     }
 }

@@ -44,7 +44,7 @@ extension JSONSchemaCompiler {
                 continue
             }
             members.append(
-                (.concat([.literal(JSONValue.quoted(property.key)), JSONGrammar.colon, valueExpr]), isRequired))
+                (.concat([.literal(JSONValue.quoted(property.key)), layout.colon, valueExpr]), isRequired))
         }
         let names = properties.map(\.key)
         var extras: [GrammarExpr] = []
@@ -53,15 +53,13 @@ extension JSONSchemaCompiler {
         } else if additional != .bool(false) {
             let valueExpr = try value(additional)
             if valueExpr != .nothing {
-                extras.append(.concat([Self.keyExcluding(names), JSONGrammar.colon, valueExpr]))
+                extras.append(.concat([Self.keyExcluding(names), layout.colon, valueExpr]))
             }
         }
         let extra: GrammarExpr? = extras.isEmpty ? nil : .oneOf(extras)
         if nonEmpty && members.isEmpty && extra == nil { return .nothing }
-        return .concat([
-            .literal("{"), JSONGrammar.whitespace, Self.memberList(members, extra: extra, nonEmpty: nonEmpty),
-            JSONGrammar.whitespace, .literal("}"),
-        ])
+        let list = Self.memberList(members, extra: extra, nonEmpty: nonEmpty, separator: layout.separator)
+        return .concat([.literal("{"), layout.whitespace, list, layout.whitespace, .literal("}")])
     }
 
     /// Members whose names match `patternProperties`: each pattern's names (less the defined ones) with its schema.
@@ -80,7 +78,7 @@ extension JSONSchemaCompiler {
         }
         if sameAsAdditional {
             let valueExpr = try value(additional)
-            return valueExpr == .nothing ? [] : [.concat([Self.keyExcluding(names), JSONGrammar.colon, valueExpr])]
+            return valueExpr == .nothing ? [] : [.concat([Self.keyExcluding(names), layout.colon, valueExpr])]
         }
         let keys = try patterns.map { pattern -> GrammarExpr in
             let body = try RegexPattern.compile(pattern.key, encoding: .jsonString, search: true)
@@ -93,20 +91,25 @@ extension JSONSchemaCompiler {
                 }
             }
         }
+        let universal = patterns.map { RegexPattern.matchesEverything($0.key) }
         var result: [GrammarExpr] = []
         for (index, pattern) in patterns.enumerated() {
             let valueExpr = try value(pattern.value)
             if valueExpr == .nothing { continue }
             let clashes = names.contains { matchers[index].matches($0) }
-            let key = clashes ? GrammarExpr.intersection([keys[index], Self.keyExcluding(names)]) : keys[index]
-            result.append(.concat([key, JSONGrammar.colon, valueExpr]))
+            var key = keys[index]
+            if clashes {
+                // A pattern matching everything (`.*`) needs no intersection: every name but the defined ones.
+                key = universal[index] ? Self.keyExcluding(names) : .intersection([key, Self.keyExcluding(names)])
+            }
+            result.append(.concat([key, layout.colon, valueExpr]))
         }
         // Names no pattern matches (and not defined) take the additional schema.
-        if additional != .bool(false) {
+        if additional != .bool(false) && !universal.contains(true) {
             let valueExpr = try value(additional)
             if valueExpr != .nothing {
                 let key = GrammarExpr.intersection([Self.keyExcluding(names)] + keys.map { .excluding($0) })
-                result.append(.concat([key, JSONGrammar.colon, valueExpr]))
+                result.append(.concat([key, layout.colon, valueExpr]))
             }
         }
         return result
@@ -119,17 +122,18 @@ extension JSONSchemaCompiler {
     /// Tails: `rest(i)` (members i… after something was written) at index i for i in 0...n; `member(i)` (member i,
     /// then `rest(i+1)`) at n+1+i; `extras` (one extra member, then `rest(n)`) at 2n+1.
     static func memberList(
-        _ members: [(expr: GrammarExpr, required: Bool)], extra: GrammarExpr?, nonEmpty: Bool = false
+        _ members: [(expr: GrammarExpr, required: Bool)], extra: GrammarExpr?, nonEmpty: Bool = false,
+        separator: GrammarExpr
     ) -> GrammarExpr {
         let n = members.count
         let memberTail = { (i: Int) in GrammarExpr.sharedTail(n + 1 + i) }
         let extrasTail = GrammarExpr.sharedTail(2 * n + 1)
         var tails: [GrammarExpr] = []
         for i in 0..<n {
-            let withMember = GrammarExpr.concat([JSONGrammar.separator, memberTail(i)])
+            let withMember = GrammarExpr.concat([separator, memberTail(i)])
             tails.append(members[i].required ? withMember : .oneOf([withMember, .sharedTail(i + 1)]))
         }
-        tails.append(extra == nil ? .empty : .optional(.concat([JSONGrammar.separator, extrasTail])))
+        tails.append(extra == nil ? .empty : .optional(.concat([separator, extrasTail])))
         for i in 0..<n { tails.append(.concat([members[i].expr, .sharedTail(i + 1)])) }
         tails.append(extra.map { .concat([$0, .sharedTail(n)]) } ?? .nothing)
         // first(i): members i… when nothing was written yet. With `nonEmpty` (minProperties 1, nothing required)
@@ -140,65 +144,5 @@ extension JSONSchemaCompiler {
             first = members[i].required ? memberTail(i) : .oneOf([memberTail(i), first])
         }
         return .sharedScope(tails: tails, body: first)
-    }
-
-    /// A JSON string that is none of `names`: the complement of their trie.
-    ///
-    /// Every branch ends with the same closing quote, so the "any other character, then anything" continuations
-    /// share one fragment (`sharedTail(0)`; `sharedTail(1)` for a non-ASCII first character). Escapes are allowed
-    /// except `\/` and `\uXXXX` (which could spell a name's plain character), and except where the escaped
-    /// character would continue a name.
-    static func keyExcluding(_ names: [String]) -> GrammarExpr {
-        guard !names.isEmpty else { return JSONGrammar.anyString }
-        let plain = CodepointSet(ranges: [0...0x1F, 0x22...0x22, 0x5C...0x5C]).inverted()
-        let asciiPlain = plain.intersection(CodepointSet(ranges: [0...0x7F]))
-        let closing = GrammarExpr.literal("\"")
-        // Escaped character and the letter after the backslash.
-        let escapes: [(scalar: UInt32, letter: UInt8)] = [
-            (0x22, 0x22), (0x5C, 0x5C), (0x08, 0x62), (0x0C, 0x66), (0x0A, 0x6E), (0x0D, 0x72), (0x09, 0x74),
-        ]
-        func escape(_ letters: [UInt8]) -> GrammarExpr { .concat([.literal("\\"), .bytes(ByteSet(bytes: letters))]) }
-        let tails: [GrammarExpr] = [
-            .concat([.star(.oneOf([plain.utf8Expr(), escape(escapes.map(\.letter))])), closing]),
-            .concat([plain.subtracting(asciiPlain).utf8Expr(), .sharedTail(0)]),
-            .concat([escape(escapes.map(\.letter)), .sharedTail(0)]),
-        ]
-        func excluding(_ suffixes: [[Unicode.Scalar]]) -> GrammarExpr {
-            var alternatives: [GrammarExpr] = []
-            if !suffixes.contains(where: \.isEmpty) { alternatives.append(closing) }
-            var children: [UInt32: [[Unicode.Scalar]]] = [:]
-            for suffix in suffixes where !suffix.isEmpty {
-                children[suffix[0].value, default: []].append(Array(suffix.dropFirst()))
-            }
-            var otherASCII = asciiPlain
-            var nonASCIIChildren = false
-            for (scalar, rest) in children.sorted(by: { $0.key < $1.key }) where plain.contains(scalar) {
-                if scalar < 0x80 {
-                    otherASCII = otherASCII.subtracting(CodepointSet(scalar: scalar))
-                } else {
-                    nonASCIIChildren = true
-                }
-                alternatives.append(.concat([CodepointSet(scalar: scalar).utf8Expr(), excluding(rest)]))
-            }
-            alternatives.append(.concat([otherASCII.utf8Expr(), .sharedTail(0)]))
-            let freeEscapes = escapes.filter { children[$0.scalar] == nil }
-            if freeEscapes.count == escapes.count {
-                alternatives.append(.sharedTail(2))
-            } else if !freeEscapes.isEmpty {
-                alternatives.append(.concat([escape(freeEscapes.map(\.letter)), .sharedTail(0)]))
-            }
-            if nonASCIIChildren {
-                var others = plain.subtracting(asciiPlain)
-                for scalar in children.keys where scalar >= 0x80 {
-                    others = others.subtracting(CodepointSet(scalar: scalar))
-                }
-                alternatives.append(.concat([others.utf8Expr(), .sharedTail(0)]))
-            } else {
-                alternatives.append(.sharedTail(1))
-            }
-            return .oneOf(alternatives)
-        }
-        let body = excluding(names.map { Array($0.unicodeScalars) })
-        return .sharedScope(tails: tails, body: .concat([closing, body]))
     }
 }

@@ -137,7 +137,10 @@ extension JSONSchemaCompiler {
         }
         var kept: [JSONValue] = []
         let validator = SchemaValidator(compiler: self)
-        for value in values where try validator.validate(value, schema) {
+        // Every value is the constant or listed, so only the other keywords need checking (checking `enum` again
+        // made long lists quadratic: 4,000 region codes took 0.8 s).
+        let others = JSONValue.object((schema.objectMembers ?? []).filter { $0.key != "enum" && $0.key != "const" })
+        for value in values where try validator.validate(value, others) {
             kept.append(value)
         }
         return .oneOf(kept.map { valueText($0) })
@@ -156,21 +159,21 @@ extension JSONSchemaCompiler {
             }
             return .oneOf(forms.map { .literal($0) })
         case .array(let items):
-            guard !items.isEmpty else { return .concat([.literal("["), JSONGrammar.whitespace, .literal("]")]) }
-            var parts: [GrammarExpr] = [.literal("["), JSONGrammar.whitespace]
+            guard !items.isEmpty else { return .concat([.literal("["), layout.whitespace, .literal("]")]) }
+            var parts: [GrammarExpr] = [.literal("["), layout.whitespace]
             for (index, item) in items.enumerated() {
-                if index > 0 { parts.append(JSONGrammar.separator) }
+                if index > 0 { parts.append(layout.separator) }
                 parts.append(valueText(item))
             }
-            return .concat(parts + [JSONGrammar.whitespace, .literal("]")])
+            return .concat(parts + [layout.whitespace, .literal("]")])
         case .object(let members):
-            guard !members.isEmpty else { return .concat([.literal("{"), JSONGrammar.whitespace, .literal("}")]) }
-            var parts: [GrammarExpr] = [.literal("{"), JSONGrammar.whitespace]
+            guard !members.isEmpty else { return .concat([.literal("{"), layout.whitespace, .literal("}")]) }
+            var parts: [GrammarExpr] = [.literal("{"), layout.whitespace]
             for (index, member) in members.enumerated() {
-                if index > 0 { parts.append(JSONGrammar.separator) }
-                parts += [.literal(JSONValue.quoted(member.key)), JSONGrammar.colon, valueText(member.value)]
+                if index > 0 { parts.append(layout.separator) }
+                parts += [.literal(JSONValue.quoted(member.key)), layout.colon, valueText(member.value)]
             }
-            return .concat(parts + [JSONGrammar.whitespace, .literal("}")])
+            return .concat(parts + [layout.whitespace, .literal("}")])
         default:
             return .literal(value.canonicalText)
         }

@@ -15,15 +15,18 @@ struct JSONSchemaCompiler {
     static let maxMergeDepth = 32
 
     let document: JSONValue
+    /// The whitespace and separators between JSON tokens.
+    let layout: JSONLayout
     var grammar = GrammarDefinition()
     private var refRules: [String: Int] = [:]
     /// Rules still to compile; `direct` ones go straight to `valueBody` (they were deferred by `value`).
     private var pending: [(rule: Int, schema: JSONValue, direct: Bool)] = []
     private var anyValueRule: Int?
 
-    static func compile(_ text: String) throws -> GrammarDefinition {
-        let document = try JSONParser.parse(text)
-        var compiler = JSONSchemaCompiler(document: document)
+    static func compile(_ text: String, format: JSONFormat = .standard) throws -> GrammarDefinition {
+        var document = try JSONParser.parse(text)
+        if format.disableAdditionalProperties { document = document.closingObjectSchemas() }
+        var compiler = JSONSchemaCompiler(document: document, layout: try JSONLayout(format.whitespace))
         let root = compiler.grammar.addRule(named: "root")
         compiler.grammar.root = root
         compiler.grammar.define(root, try compiler.value(document))
@@ -31,17 +34,19 @@ struct JSONSchemaCompiler {
         return compiler.grammar
     }
 
-    /// `json_object` mode: any JSON object.
-    static func jsonObjectGrammar() -> GrammarDefinition {
-        var compiler = JSONSchemaCompiler(document: .object([]))
+    /// `json_object` mode: any JSON object (`disableAdditionalProperties` does not apply: no schema defines
+    /// properties).
+    static func jsonObjectGrammar(format: JSONFormat = .standard) throws -> GrammarDefinition {
+        var compiler = JSONSchemaCompiler(document: .object([]), layout: try JSONLayout(format.whitespace))
         let root = compiler.grammar.addRule(named: "root")
         compiler.grammar.root = root
         compiler.grammar.define(root, compiler.genericObject())
         return compiler.grammar
     }
 
-    init(document: JSONValue) {
+    init(document: JSONValue, layout: JSONLayout = .bounded) {
         self.document = document
+        self.layout = layout
     }
 
     private mutating func finishPending() throws {
@@ -51,15 +56,15 @@ struct JSONSchemaCompiler {
     }
 
     mutating func anyValue() -> GrammarExpr {
-        if anyValueRule == nil { anyValueRule = JSONGrammar.addAnyValueRule(to: &grammar) }
+        if anyValueRule == nil { anyValueRule = JSONGrammar.addAnyValueRule(to: &grammar, layout: layout) }
         return .rule(anyValueRule!)
     }
 
     mutating func genericObject() -> GrammarExpr {
-        let member = GrammarExpr.concat([JSONGrammar.anyString, JSONGrammar.colon, anyValue()])
+        let member = GrammarExpr.concat([JSONGrammar.anyString, layout.colon, anyValue()])
         return .concat([
-            .literal("{"), JSONGrammar.whitespace,
-            .optional(.concat([member, .star(.concat([JSONGrammar.separator, member]))])), JSONGrammar.whitespace,
+            .literal("{"), layout.whitespace,
+            .optional(.concat([member, .star(.concat([layout.separator, member]))])), layout.whitespace,
             .literal("}"),
         ])
     }
@@ -97,8 +102,11 @@ struct JSONSchemaCompiler {
         guard !pointer.isEmpty else { return current }
         guard pointer.hasPrefix("/") else { throw GrammarError.unknownReference(ref) }
         for rawToken in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let token = (String(rawToken).removingPercentEncodingLite ?? String(rawToken))
-                .replacingOccurrences("~1", "/").replacingOccurrences("~0", "~")
+            var token = String(rawToken)
+            if token.utf8.contains(UInt8(ascii: "%")) { token = token.removingPercentEncodingLite ?? token }
+            if token.utf8.contains(UInt8(ascii: "~")) {
+                token = token.replacingOccurrences("~1", "/").replacingOccurrences("~0", "~")
+            }
             switch current {
             case .object:
                 guard let next = current[token] else { throw GrammarError.unknownReference(ref) }

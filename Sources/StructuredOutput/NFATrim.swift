@@ -11,10 +11,21 @@ enum NFATrim {
         let regions = nfa.regions
         let exitOf = { (target: Int32) in regions[ByteNFA.regionIndex(of: target, in: regions)].exit }
         let isLive = { (state: Int32) in state < first || live[Int(state) - first] }
+        // Most fragments have no dead state: then only calls to unproductive rules go (and edits, which copy-check
+        // every edge array, are skipped).
+        let allLive = !live.contains(false)
         for state in first..<nfa.stateCount {
-            nfa.byteEdges[state].removeAll { !isLive($0.target) || $0.bytes.isEmpty }
-            nfa.epsilonEdges[state].removeAll { target in !isLive(ByteNFA.isVirtual(target) ? exitOf(target) : target) }
-            nfa.callEdges[state].removeAll { !isLive($0.target) || !productive[Int($0.rule)] }
+            if !allLive || nfa.byteEdges[state].contains(where: { $0.bytes.isEmpty }) {
+                nfa.byteEdges[state].removeAll { !isLive($0.target) || $0.bytes.isEmpty }
+            }
+            if !allLive {
+                nfa.epsilonEdges[state].removeAll { target in
+                    !isLive(ByteNFA.isVirtual(target) ? exitOf(target) : target)
+                }
+            }
+            if !nfa.callEdges[state].isEmpty {
+                nfa.callEdges[state].removeAll { !isLive($0.target) || !productive[Int($0.rule)] }
+            }
         }
     }
 

@@ -31,110 +31,61 @@ enum ProductAutomaton {
             var body = operand
             if case .excluding(let inner) = operand { body = inner }
             grammar.root = grammar.addRule(named: "operand", body)
-            let built = try ByteNFABuilder.build(grammar)
+            let built = try ByteNFABuilder.build(grammar, countedRegions: false)
             if built.callEdges.contains(where: { !$0.isEmpty }) {
                 throw GrammarError.unsupported("intersection of recursive expressions")
             }
             return built
         }
         let classes = byteClasses(parts)
-        let classBytes = classes.map { $0.first! }
         // Each operand is determinized on the fly, once per (subset, byte class).
-        var operands = parts.map { OperandDFA(nfa: $0, classCount: classes.count) }
-        var index: [[Int32]: Int32] = [:]
-        var sets: [[Int32]] = []
-        var work: [Int32] = []
-        func intern(_ key: [Int32]) throws -> Int32 {
-            if let known = index[key] { return known }
-            guard sets.count < maxStates else {
-                throw GrammarError.tooLarge("intersection over \(maxStates) states")
-            }
-            let id = Int32(sets.count)
-            index[key] = id
-            sets.append(key)
-            work.append(id)
-            return id
-        }
-        let start = try intern(operands.indices.map { operands[$0].startID })
+        let dfas = parts.map { OperandDFA(nfa: $0, classes: classes) }
+        let width = dfas.count
+        var table = TupleTable(width: width)
+        var tuple = dfas.map(\.startID)
+        var work = [table.intern(tuple).id]
         var edges: [(from: Int32, bytes: ByteSet, to: Int32)] = []
+        var targets: [(state: Int32, bytes: ByteSet)] = []
         while let current = work.popLast() {
-            var byTarget: [Int32: ByteSet] = [:]
-            for (classIndex, byteClass) in classes.enumerated() {
-                var next: [Int32] = []
-                for (operand, subset) in zip(operands.indices, sets[Int(current)]) {
-                    var target = operands[operand].step(subset, classIndex, classBytes[classIndex])
+            targets.removeAll(keepingCapacity: true)
+            classes: for (classIndex, byteClass) in classes.enumerated() {
+                for operand in 0..<width {
+                    let subset = table.flat[Int(current) * width + operand]
+                    var target = dfas[operand].step(subset, classIndex)
                     if target < 0 {
                         // A complemented operand that dies accepts everything from here on.
-                        guard negated[operand] else { break }
+                        guard negated[operand] else { continue classes }
                         target = OperandDFA.dead
                     }
-                    next.append(target)
+                    tuple[operand] = target
                 }
-                guard next.count == parts.count else { continue }
-                let target = try intern(next)
-                byTarget[target] = (byTarget[target] ?? ByteSet()).union(byteClass)
+                let (target, isNew) = table.intern(tuple)
+                if isNew {
+                    guard table.count <= maxStates else {
+                        throw GrammarError.tooLarge("intersection over \(maxStates) states")
+                    }
+                    work.append(target)
+                }
+                if let known = targets.firstIndex(where: { $0.state == target }) {
+                    targets[known].bytes = targets[known].bytes.union(byteClass)
+                } else {
+                    targets.append((target, byteClass))
+                }
             }
-            for (target, bytes) in byTarget { edges.append((current, bytes, target)) }
+            for target in targets { edges.append((current, target.bytes, target.state)) }
         }
-        // Materialize: one NFA state per product state, `state` standing for the start.
-        var mapped: [Int32] = []
-        for id in 0..<sets.count { mapped.append(id == Int(start) ? state : nfa.addState()) }
+        // Materialize: one NFA state per product state, state 0 (the start) being `state`.
+        var mapped: [Int32] = [state]
+        for _ in 1..<table.count { mapped.append(nfa.addState()) }
         let end = nfa.addState()
         for edge in edges {
             nfa.byteEdges[Int(mapped[Int(edge.from)])].append(.init(bytes: edge.bytes, target: mapped[Int(edge.to)]))
         }
-        for (id, key) in sets.enumerated() {
-            let accepting = zip(operands, key).enumerated().allSatisfy { index, pair in
-                pair.0.accepting(pair.1) != negated[index]
-            }
+        for id in 0..<table.count {
+            let accepting = (0..<width).allSatisfy { dfas[$0].accepting(table.flat[id * width + $0]) != negated[$0] }
             if accepting { nfa.epsilonEdges[Int(mapped[id])].append(end) }
         }
         return end
-    }
-
-    /// One operand's subset automaton, built as the product explores it.
-    private struct OperandDFA {
-        let nfa: ByteNFA
-        let classCount: Int
-        let final: Int32
-        var index: [[Int32]: Int32] = [:]
-        var sets: [[Int32]] = []
-        var transitions: [Int32] = []  // -2 unknown, -1 dead
-        var startID: Int32 = 0
-
-        init(nfa: ByteNFA, classCount: Int) {
-            self.nfa = nfa
-            self.classCount = classCount
-            final = nfa.ruleFinal[Int(nfa.root)]
-            startID = intern(nfa.closure([nfa.ruleStart[Int(nfa.root)]]))
-        }
-
-        mutating func intern(_ set: [Int32]) -> Int32 {
-            if let known = index[set] { return known }
-            let id = Int32(sets.count)
-            index[set] = id
-            sets.append(set)
-            transitions.append(contentsOf: repeatElement(-2, count: classCount))
-            return id
-        }
-
-        /// The subset of a complemented operand after it died (no NFA states, never accepting).
-        static let dead: Int32 = -3
-
-        func accepting(_ id: Int32) -> Bool { id != Self.dead && sets[Int(id)].contains(final) }
-
-        mutating func step(_ id: Int32, _ byteClass: Int, _ byte: UInt8) -> Int32 {
-            if id == Self.dead { return Self.dead }
-            let slot = Int(id) * classCount + byteClass
-            if transitions[slot] != -2 { return transitions[slot] }
-            var targets: [Int32] = []
-            for member in sets[Int(id)] {
-                for edge in nfa.byteEdges(from: member) where edge.bytes.contains(byte) { targets.append(edge.target) }
-            }
-            let result = targets.isEmpty ? -1 : intern(nfa.closure(targets))
-            transitions[slot] = result
-            return result
-        }
     }
 
     /// Bytes that no edge label tells apart, grouped (usually a dozen classes instead of 256 bytes).

@@ -33,30 +33,45 @@ indirect enum RegexNode: Hashable, Sendable {
     }
 
     /// Characters that JSON requires to be escaped, with the escape Python's `json.dumps` writes (also accepted:
-    /// `\/` for `/`, upper-case hex in `\u00XX`).
+    /// `\/` for `/`, upper-case hex in `\u00XX`). The escapes share their backslash and `\u00`, so a class such as
+    /// `.` adds a few states rather than a branch per control character (which made complements of patterns slow).
     static func jsonStringExpr(_ set: CodepointSet) -> GrammarExpr {
         let mustEscape = CodepointSet(ranges: [0...0x1F, 0x22...0x22, 0x5C...0x5C])
         var alternatives: [GrammarExpr] = []
         let plain = set.subtracting(mustEscape)
         if !plain.isEmpty { alternatives.append(plain.utf8Expr()) }
+        var letters = ByteSet()  // after the backslash
+        var lowDigits: [UInt8: ByteSet] = [:]  // `\u00` + high digit → low digits
+        let hex = Array("0123456789abcdef".utf8)
         for range in set.intersection(mustEscape).ranges {
-            for scalar in range { alternatives.append(jsonEscape(scalar)) }
+            for scalar in range {
+                if let letter = shortEscapes[scalar] {
+                    letters.insert(letter)
+                    continue
+                }
+                let low = hex[Int(scalar & 15)]
+                let lowSet = low >= 0x61 ? ByteSet(bytes: [low, low - 32]) : ByteSet(byte: low)
+                let high = hex[Int(scalar >> 4)]
+                lowDigits[high] = (lowDigits[high] ?? ByteSet()).union(lowSet)
+            }
         }
-        if set.contains(0x2F) { alternatives.append(.literal("\\/")) }
+        if set.contains(0x2F) { letters.insert(UInt8(ascii: "/")) }
+        var escaped: [GrammarExpr] = letters.isEmpty ? [] : [.bytes(letters)]
+        if !lowDigits.isEmpty {
+            let digits = lowDigits.sorted { $0.key < $1.key }.map {
+                GrammarExpr.concat([.bytes(ByteSet(byte: $0.key)), .bytes($0.value)])
+            }
+            escaped.append(.concat([.literal("u00"), .oneOf(digits)]))
+        }
+        if !escaped.isEmpty { alternatives.append(.concat([.literal("\\"), .oneOf(escaped)])) }
         return .oneOf(alternatives)
     }
 
-    static func jsonEscape(_ scalar: UInt32) -> GrammarExpr {
-        let short: [UInt32: String] = [
-            0x22: "\\\"", 0x5C: "\\\\", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t",
-        ]
-        if let text = short[scalar] { return .literal(text) }
-        let hex = Array("0123456789abcdef".utf8)
-        let high = hex[Int(scalar >> 4)]
-        let low = hex[Int(scalar & 15)]
-        let lowSet = low >= 0x61 ? ByteSet(bytes: [low, low - 32]) : ByteSet(byte: low)
-        return .concat([.literal("\\u00"), .bytes(ByteSet(byte: high)), .bytes(lowSet)])
-    }
+    /// The letter after the backslash of JSON's two-character escapes, by escaped scalar.
+    static let shortEscapes: [UInt32: UInt8] = [
+        0x22: UInt8(ascii: "\""), 0x5C: UInt8(ascii: "\\"), 0x08: UInt8(ascii: "b"), 0x0C: UInt8(ascii: "f"),
+        0x0A: UInt8(ascii: "n"), 0x0D: UInt8(ascii: "r"), 0x09: UInt8(ascii: "t"),
+    ]
 }
 
 extension RegexNode {

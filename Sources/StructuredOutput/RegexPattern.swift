@@ -7,16 +7,32 @@ enum RegexPattern {
     /// - `search: false` is a generation regex: the whole output must match; `^`/`$` at the ends are redundant.
     static func compile(_ pattern: String, encoding: RegexNode.Encoding, search: Bool) throws -> GrammarExpr {
         let node = try RegexParser.parse(pattern)
-        let anyText = GrammarExpr.star(try RegexNode.characters(.all).lowered(encoding))
+        let anyText = anyText(encoding)
         var alternatives: [GrammarExpr] = []
         for branch in topLevelAlternatives(node) {
-            let (body, startAnchored, endAnchored) = try stripAnchors(branch)
+            var (body, startAnchored, endAnchored) = try stripAnchors(branch)
+            if search && !endAnchored { body = body.trimmedEnd }
+            if search && !startAnchored { body = body.trimmedStart }
+            if search && (!startAnchored || !endAnchored) && body == RegexNode.emptyMatch {
+                return anyText  // this branch matches every string
+            }
             var parts = [try body.lowered(encoding)]
             if search && !startAnchored { parts.insert(anyText, at: 0) }
             if search && !endAnchored { parts.append(anyText) }
             alternatives.append(.concat(parts))
         }
         return .oneOf(alternatives)
+    }
+
+    /// Whether a `pattern` (search semantics) matches every string, so it constrains nothing.
+    static func matchesEverything(_ pattern: String) -> Bool {
+        guard let compiled = try? compile(pattern, encoding: .utf8, search: true) else { return false }
+        return compiled == anyText(.utf8)
+    }
+
+    /// Any string, in the encoding.
+    static func anyText(_ encoding: RegexNode.Encoding) -> GrammarExpr {
+        .star(encoding == .utf8 ? CodepointSet.all.utf8Expr() : RegexNode.jsonStringExpr(.all))
     }
 
     private static func topLevelAlternatives(_ node: RegexNode) -> [RegexNode] {

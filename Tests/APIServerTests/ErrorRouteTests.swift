@@ -40,6 +40,16 @@ struct ErrorRouteTests {
             (#""structured_outputs":{}"#, "structured_outputs"), (#""structured_outputs":{"regex":""}"#, "structured_outputs"),
             (#""structured_outputs":{"choice":["a",1]}"#, "structured_outputs"),
             (#""structured_outputs":{"regex":"a","whitespace_pattern":" "}"#, "structured_outputs"),
+            (#""structured_outputs":{"choice":["a"],"disable_any_whitespace":true}"#, "structured_outputs"),
+            (
+                #""structured_outputs":{"grammar":"root ::= \"a\"","disable_additional_properties":true}"#,
+                "structured_outputs"
+            ),
+            (
+                #""structured_outputs":{"json":{},"whitespace_pattern":" ","disable_any_whitespace":true}"#,
+                "structured_outputs"
+            ),
+            (#""structured_outputs":{"json_object":true,"whitespace_pattern":1}"#, "whitespace_pattern"),
             (#""response_format":{"type":"json_object"},"structured_outputs":{"regex":"a"}"#, "structured_outputs"),
             (#""stream_options":{}"#, "stream_options"), (#""top_k":"x""#, "top_k"), (#""n":2,"temperature":0"#, "n"),
             (#""n":1000000,"temperature":1"#, "n"), (#""n":129,"temperature":1"#, "n"),

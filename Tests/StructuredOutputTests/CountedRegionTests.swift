@@ -25,6 +25,23 @@ struct CountedRegionTests {
         #expect(matcher.canEnd)
     }
 
+    @Test(
+        "objects in a long array are one counted region (their member lists are self-contained)",
+        arguments: [(25, false), (26, true), (1000, true), (1001, false)])
+    func arrayOfObjects(items: Int, expected: Bool) throws {
+        let schema = #"""
+            {"type": "array", "minItems": 26, "maxItems": 1000, "items": {"type": "object",
+             "properties": {"id": {"type": "integer"}, "tag": {"enum": ["x", "y"]}}, "required": ["id"],
+             "additionalProperties": false}}
+            """#
+        let grammar = try CompiledGrammar(.jsonSchema(schema), vocabulary: TestSupport.bytes)
+        #expect(grammar.automatonStateCount < 2_000)
+        let text = "[" + (0..<items).map { #"{"id": \#($0), "tag": "y"}"# }.joined(separator: ", ") + "]"
+        let matcher = grammar.makeMatcher()
+        #expect((matcher.accept(bytes: Array(text.utf8)) && matcher.canEnd) == expected)
+        #expect(!grammar.makeMatcher().accept(bytes: Array(#"[{"id": 1, "other": 2}"#.utf8)))
+    }
+
     @Test("masks inside a counted region equal brute force at every position near the bound (seeded)")
     func masksNearTheBound() throws {
         var random = SplitMix64(state: 3)

@@ -39,7 +39,9 @@ enum StructuredOutputFields {
     }
 
     /// vLLM's `{"json" | "regex" | "choice" | "grammar" | "json_object", "disable_any_whitespace",
-    /// "disable_additional_properties"}`: exactly one constraint.
+    /// "disable_additional_properties", "whitespace_pattern"}`: exactly one constraint. The options apply to `json` and
+    /// `json_object` only (`StructuredOutputsParams.validate`); whether a whitespace pattern compiles is the
+    /// engine-core's answer, like the other regexes.
     private static func structuredOutputs(_ f: JSONFields) throws(APIError) -> StructuredOutputsParams? {
         guard let object = try f.object("structured_outputs") else { return nil }
         let fields = try JSONFields(.object(object))
@@ -78,11 +80,12 @@ enum StructuredOutputFields {
         default:
             throw .badRequest("structural_tag is not supported", param: param)
         }
-        if fields.has("whitespace_pattern") {
-            throw .badRequest("whitespace_pattern is not supported", param: param)
-        }
         params.disableAnyWhitespace = try fields.bool("disable_any_whitespace") ?? false
         params.disableAdditionalProperties = try fields.bool("disable_additional_properties") ?? false
+        if let pattern = try fields.string("whitespace_pattern") {
+            // The wire has no "set but empty": an empty pattern allows no whitespace, which is the other option.
+            if pattern.isEmpty { params.disableAnyWhitespace = true } else { params.whitespacePattern = pattern }
+        }
         return params
     }
 

@@ -55,20 +55,23 @@ public final class GrammarCompiler: Sendable {
         return try result.get()
     }
 
-    /// The grammar engine's spec for the request's constraint; options it cannot honour are refused, never ignored.
+    /// The grammar engine's spec for the request's constraint, the JSON options included (they are part of the cache
+    /// key); options it cannot honour are refused, never ignored.
     static func spec(_ params: StructuredOutputsParams) throws(EngineRequestError) -> GrammarSpec {
-        if params.disableAnyWhitespace {
-            throw .invalid("structured_outputs: disable_any_whitespace is not supported")
+        do {
+            try params.validate()
+        } catch {
+            throw .invalid("structured_outputs: \(error.message)")
         }
-        if params.disableAdditionalProperties {
-            throw .invalid("structured_outputs: disable_additional_properties is not supported")
-        }
+        var format = JSONFormat(disableAdditionalProperties: params.disableAdditionalProperties)
+        if params.disableAnyWhitespace { format.whitespace = .none }
+        if !params.whitespacePattern.isEmpty { format.whitespace = .pattern(params.whitespacePattern) }
         switch params.kind {
-        case .json: return .jsonSchema(params.spec)
+        case .json: return .jsonSchema(params.spec, format)
         case .regex: return .regex(params.spec)
         case .choice: return .choice(params.choice)
         case .grammar: return .gbnf(params.spec)
-        case .jsonObject: return .jsonObject
+        case .jsonObject: return .jsonObject(format)
         }
     }
 }

@@ -43,7 +43,7 @@ enum StructuredOutputFuzzer {
             case 1: .regex(text)
             case 2: .gbnf(text)
             case 3: .choice(text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
-            default: .jsonObject
+            default: .jsonObject()
             }
         guard let grammar = try? CompiledGrammar(spec, vocabulary: vocabulary) else { return }
         run(grammar.makeMatcher(), drive)

@@ -46,4 +46,25 @@ struct StructuredOutputFieldsTests {
                 #"{"prompt":"Hi","structured_outputs":{"json":"{\"type\": \"integer\"}","disable_any_whitespace":true,"#
                     + #""disable_additional_properties":true,"json_object":false}}"#) == json)
     }
+
+    @Test("whitespace_pattern is sent as given; an empty one allows no whitespace, as disable_any_whitespace")
+    func whitespacePattern() async throws {
+        var spaced = StructuredOutputsParams(kind: .jsonObject)
+        spaced.whitespacePattern = "[ ]?"
+        #expect(
+            try await sent(
+                "/v1/completions",
+                #"{"prompt":"Hi","structured_outputs":{"json_object":true,"whitespace_pattern":"[ ]?"}}"#) == spaced)
+        var compact = StructuredOutputsParams(kind: .json, spec: #"{"type":"object"}"#)
+        compact.disableAnyWhitespace = true
+        #expect(
+            try await sent(
+                "/v1/chat/completions",
+                #"{"messages":[{"role":"user","content":"Hi"}],"structured_outputs":{"json":{"type":"object"},"#
+                    + #""whitespace_pattern":""}}"#) == compact)
+        #expect(
+            try await sent(
+                "/v1/completions", #"{"prompt":"Hi","structured_outputs":{"regex":"a","whitespace_pattern":null}}"#)
+                == StructuredOutputsParams(kind: .regex, spec: "a"))
+    }
 }

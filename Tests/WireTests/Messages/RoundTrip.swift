@@ -75,6 +75,7 @@ enum MessageSamples {
         var constraint = StructuredOutputsParams(kind: .choice, spec: longString, choice: [unicode, "", unicode2])
         constraint.disableAnyWhitespace = true
         constraint.disableAdditionalProperties = true
+        constraint.whitespacePattern = "[ \n]{0,3}" + unicode
         p.structuredOutputs = constraint
         return p
     }

@@ -98,6 +98,53 @@ def test_json_object_is_an_object(client, model):
         assert r.choices[0].message.content.lstrip().startswith("{")
 
 
+def whitespace_outside_strings(text):
+    """The runs of whitespace between JSON tokens (outside string literals)."""
+    runs, run, in_string, escaped = [], "", False, False
+    for ch in text:
+        if in_string:
+            in_string = escaped or ch != '"'
+            escaped = not escaped and ch == "\\"
+        elif ch in " \t\n\r":
+            run += ch
+            continue
+        else:
+            in_string = ch == '"'
+        if run:
+            runs.append(run)
+        run = ""
+    return runs + ([run] if run else [])
+
+
+def test_disable_any_whitespace_gives_compact_json(client, model):
+    r = chat(client, model, PROMPTS[0], temperature=0.8, seed=5,
+             extra_body={"structured_outputs": {"json": SCHEMAS[1], "disable_any_whitespace": True}})
+    text = r.choices[0].message.content
+    assert r.choices[0].finish_reason == "stop", text
+    jsonschema.validate(json.loads(text), SCHEMAS[1])
+    assert whitespace_outside_strings(text) == [], text
+
+
+def test_whitespace_pattern_is_the_only_whitespace(client, model):
+    r = chat(client, model, PROMPTS[0], temperature=0.8, seed=6,
+             extra_body={"structured_outputs": {"json": SCHEMAS[0], "whitespace_pattern": "[ ]?"}})
+    text = r.choices[0].message.content
+    assert r.choices[0].finish_reason == "stop", text
+    jsonschema.validate(json.loads(text), SCHEMAS[0])
+    assert all(run == " " for run in whitespace_outside_strings(text)), text
+
+
+def test_disable_additional_properties_closes_objects(client, model):
+    schema = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 20},
+                                               "age": {"type": "integer", "minimum": 0, "maximum": 120}},
+              "required": ["name", "age"]}
+    r = chat(client, model, PROMPTS[0], temperature=1.0, seed=7,
+             extra_body={"structured_outputs": {"json": schema, "disable_additional_properties": True}})
+    text = r.choices[0].message.content
+    assert r.choices[0].finish_reason == "stop", text
+    assert set(json.loads(text)) == {"name", "age"}, text
+
+
 @pytest.mark.parametrize("pattern", [r"[0-9]{3}-[0-9]{4}", r"(yes|no), because [a-z ]{1,20}\.", r"[A-Z][a-z]+ [A-Z][a-z]+"])
 def test_regex_outputs_fully_match(client, model, pattern):
     for seed in range(3):
@@ -128,11 +175,14 @@ def test_gbnf_grammar(client, model):
     {"extra_body": {"structured_outputs": {"regex": "([0-9]"}}},
     {"extra_body": {"structured_outputs": {"grammar": "root ::= missing"}}},
     {"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string", "minLength": 5, "maxLength": 2}}}},
+    {"extra_body": {"structured_outputs": {"json": {"type": "object"}, "whitespace_pattern": "("}}},
 ])
 def test_malformed_constraints_are_400s(client, model, bad):
     with pytest.raises(openai.BadRequestError) as raised:
         chat(client, model, "Hi", **bad)
     assert raised.value.status_code == 400
+    if "whitespace_pattern" in json.dumps(bad):
+        assert "whitespace_pattern" in str(raised.value)
 
 
 TOOLS = [

@@ -189,6 +189,7 @@ extension StructuredOutputsParams: CMessageConvertible {
         c.choice = arena.cStrings(choice)
         c.disable_any_whitespace = cBool(disableAnyWhitespace)
         c.disable_additional_properties = cBool(disableAdditionalProperties)
+        c.whitespace_pattern = arena.cString(whitespacePattern)
     }
 
     init(c: Apus__V1__StructuredOutputsParams) throws(WireDecodingError) {
@@ -198,6 +199,7 @@ extension StructuredOutputsParams: CMessageConvertible {
         choice = try CDecode.strings(c.choice, c.n_choice, "StructuredOutputsParams.choice")
         disableAnyWhitespace = c.disable_any_whitespace != 0
         disableAdditionalProperties = c.disable_additional_properties != 0
+        whitespacePattern = try CDecode.string(c.whitespace_pattern, "StructuredOutputsParams.whitespace_pattern")
     }
 }
 

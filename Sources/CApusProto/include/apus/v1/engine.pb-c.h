@@ -159,10 +159,14 @@ struct  Apus__V1__StructuredOutputsParams
   char **choice;
   protobuf_c_boolean disable_any_whitespace;
   protobuf_c_boolean disable_additional_properties;
+  /*
+   * A regex for the whitespace between JSON tokens (vLLM's whitespace_pattern); empty: the default whitespace.
+   */
+  char *whitespace_pattern;
 };
 #define APUS__V1__STRUCTURED_OUTPUTS_PARAMS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__structured_outputs_params__descriptor) \
-    , APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_NONE, (char *)protobuf_c_empty_string, 0,NULL, 0, 0 }
+    , APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_NONE, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, (char *)protobuf_c_empty_string }
 
 
 /*
