@@ -5,7 +5,7 @@
 #
 # The integration suites (real processes, timing) are skipped: they test the same code through processes whose own
 # instrumentation would need every child built with the sanitizer too. Exceptions a sanitizer needs are listed in
-# docs/performance.md's reliability section with their reason.
+# docs/performance.md's sanitizer section with their reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sanitizer=${1:?usage: scripts/sanitize.sh address|thread [swift test args]}
