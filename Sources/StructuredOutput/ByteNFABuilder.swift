@@ -252,8 +252,20 @@ struct ByteNFABuilder: Sendable {
     /// Repetitions with more copies than this (of a body without rule references) become counted regions.
     static let regionThreshold = 24
 
+    /// Whether `body{copies}` becomes a counted region: a long repetition of a call-free body that has no counted
+    /// region of its own (regions do not nest; such a body is expanded, and `size` must count it so).
     static func isRegion(copies: Int, _ body: GrammarExpr) -> Bool {
-        copies > regionThreshold && isCallFree(body)
+        copies > regionThreshold && isCallFree(body) && !containsRegion(body)
+    }
+
+    private static func containsRegion(_ expr: GrammarExpr) -> Bool {
+        switch expr {
+        case .bytes, .characters, .rule, .sharedTail, .intersection, .excluding: false
+        case .sequence(let parts), .choice(let parts): parts.contains(where: containsRegion)
+        case .repeat(let body, let min, let max): isRegion(copies: Swift.max(min, max ?? min + 1), body)
+            || containsRegion(body)
+        case .sharedScope(let tails, let body): tails.contains(where: containsRegion) || containsRegion(body)
+        }
     }
 
     /// A short repetition of a call-free body as a standalone automaton, built once per builder and copied where it
@@ -335,9 +347,7 @@ struct ByteNFABuilder: Sendable {
                 template = built
             }
         }
-        // One copy needs no estimate: building it stops at `maxStates` anyway (and estimating every optional part of a
-        // deep schema is quadratic).
-        if copies > 1 && copies * Self.size(body, grammar, &sizeMemo, recursive, singleUse) > Self.maxStates {
+        if copies * Self.size(body, grammar, &sizeMemo, recursive, singleUse) > Self.maxStates {
             throw GrammarError.tooLarge("repetition of \(copies) copies")
         }
         func copyOfBody(from state: Int32) throws -> Int32 {
