@@ -34,7 +34,9 @@ extension EngineCore {
             guard room > 0 else { continue }
             let proposed: [TokenID]
             if let fromRunner {
-                proposed = Array((fromRunner[id] ?? []).prefix(room))
+                // NOTE: a runner's drafts are checked like any input: they stop at the first id outside the vocabulary.
+                let vocab = configuration.vocabSize
+                proposed = Array((fromRunner[id] ?? []).prefix(room).prefix { $0 >= 0 && Int($0) < vocab })
             } else {
                 proposed = proposer!.propose(
                     reqID: id, promptLength: r.numPromptTokens, tokens: r.allTokenIDs[...], maxDrafts: room)
