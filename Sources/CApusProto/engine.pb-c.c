@@ -817,6 +817,51 @@ void   apus__v1__model_info__free_unpacked
   assert(message->base.descriptor == &apus__v1__model_info__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   apus__v1__model_shape__init
+                     (Apus__V1__ModelShape         *message)
+{
+  static const Apus__V1__ModelShape init_value = APUS__V1__MODEL_SHAPE__INIT;
+  *message = init_value;
+}
+size_t apus__v1__model_shape__get_packed_size
+                     (const Apus__V1__ModelShape *message)
+{
+  assert(message->base.descriptor == &apus__v1__model_shape__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__model_shape__pack
+                     (const Apus__V1__ModelShape *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__model_shape__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__model_shape__pack_to_buffer
+                     (const Apus__V1__ModelShape *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__model_shape__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__ModelShape *
+       apus__v1__model_shape__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__ModelShape *)
+     protobuf_c_message_unpack (&apus__v1__model_shape__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__model_shape__free_unpacked
+                     (Apus__V1__ModelShape *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__model_shape__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor apus__v1__token_bias__field_descriptors[2] =
 {
   {
@@ -1373,7 +1418,7 @@ const ProtobufCMessageDescriptor apus__v1__structured_outputs_params__descriptor
   (ProtobufCMessageInit) apus__v1__structured_outputs_params__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__generate_request__field_descriptors[10] =
+static const ProtobufCFieldDescriptor apus__v1__generate_request__field_descriptors[11] =
 {
   {
     "request_id",
@@ -1495,6 +1540,18 @@ static const ProtobufCFieldDescriptor apus__v1__generate_request__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "lora_path",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__GenerateRequest, lora_path),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__generate_request__field_indices_by_name[] = {
   7,   /* field[7] = arrival_time_us */
@@ -1502,6 +1559,7 @@ static const unsigned apus__v1__generate_request__field_indices_by_name[] = {
   3,   /* field[3] = eos_token_id */
   9,   /* field[9] = has_eos_token_id */
   6,   /* field[6] = lora_name */
+  10,   /* field[10] = lora_path */
   4,   /* field[4] = priority */
   1,   /* field[1] = prompt_token_ids */
   0,   /* field[0] = request_id */
@@ -1511,7 +1569,7 @@ static const unsigned apus__v1__generate_request__field_indices_by_name[] = {
 static const ProtobufCIntRange apus__v1__generate_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor apus__v1__generate_request__descriptor =
 {
@@ -1521,7 +1579,7 @@ const ProtobufCMessageDescriptor apus__v1__generate_request__descriptor =
   "Apus__V1__GenerateRequest",
   "apus.v1",
   sizeof(Apus__V1__GenerateRequest),
-  10,
+  11,
   apus__v1__generate_request__field_descriptors,
   apus__v1__generate_request__field_indices_by_name,
   1,  apus__v1__generate_request__number_ranges,
@@ -2438,7 +2496,7 @@ const ProtobufCMessageDescriptor apus__v1__get_model_info_request__descriptor =
   (ProtobufCMessageInit) apus__v1__get_model_info_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__model_info__field_descriptors[12] =
+static const ProtobufCFieldDescriptor apus__v1__model_info__field_descriptors[15] =
 {
   {
     "model",
@@ -2584,6 +2642,42 @@ static const ProtobufCFieldDescriptor apus__v1__model_info__field_descriptors[12
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "shape",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ModelInfo, shape),
+    &apus__v1__model_shape__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_lora_rank",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ModelInfo, max_lora_rank),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_loras",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ModelInfo, max_loras),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__model_info__field_indices_by_name[] = {
   10,   /* field[10] = architecture */
@@ -2593,16 +2687,19 @@ static const unsigned apus__v1__model_info__field_indices_by_name[] = {
   8,   /* field[8] = engine_id */
   6,   /* field[6] = eos_token_ids */
   11,   /* field[11] = has_bos_token_id */
+  13,   /* field[13] = max_lora_rank */
+  14,   /* field[14] = max_loras */
   2,   /* field[2] = max_model_len */
   0,   /* field[0] = model */
   5,   /* field[5] = num_gpu_blocks */
   1,   /* field[1] = served_model_names */
+  12,   /* field[12] = shape */
   3,   /* field[3] = vocab_size */
 };
 static const ProtobufCIntRange apus__v1__model_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor apus__v1__model_info__descriptor =
 {
@@ -2612,11 +2709,101 @@ const ProtobufCMessageDescriptor apus__v1__model_info__descriptor =
   "Apus__V1__ModelInfo",
   "apus.v1",
   sizeof(Apus__V1__ModelInfo),
-  12,
+  15,
   apus__v1__model_info__field_descriptors,
   apus__v1__model_info__field_indices_by_name,
   1,  apus__v1__model_info__number_ranges,
   (ProtobufCMessageInit) apus__v1__model_info__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__model_shape__field_descriptors[5] =
+{
+  {
+    "num_layers",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ModelShape, num_layers),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "hidden_size",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ModelShape, hidden_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "intermediate_size",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ModelShape, intermediate_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "q_size",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ModelShape, q_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kv_size",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ModelShape, kv_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__model_shape__field_indices_by_name[] = {
+  1,   /* field[1] = hidden_size */
+  2,   /* field[2] = intermediate_size */
+  4,   /* field[4] = kv_size */
+  0,   /* field[0] = num_layers */
+  3,   /* field[3] = q_size */
+};
+static const ProtobufCIntRange apus__v1__model_shape__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor apus__v1__model_shape__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.ModelShape",
+  "ModelShape",
+  "Apus__V1__ModelShape",
+  "apus.v1",
+  sizeof(Apus__V1__ModelShape),
+  5,
+  apus__v1__model_shape__field_descriptors,
+  apus__v1__model_shape__field_indices_by_name,
+  1,  apus__v1__model_shape__number_ranges,
+  (ProtobufCMessageInit) apus__v1__model_shape__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue apus__v1__structured_output_kind__enum_values_by_number[6] =

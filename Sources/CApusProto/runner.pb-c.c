@@ -790,7 +790,7 @@ const ProtobufCMessageDescriptor apus__v1__kvcache_spec__descriptor =
   (ProtobufCMessageInit) apus__v1__kvcache_spec__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__runner_description__field_descriptors[16] =
+static const ProtobufCFieldDescriptor apus__v1__runner_description__field_descriptors[18] =
 {
   {
     "model",
@@ -984,6 +984,30 @@ static const ProtobufCFieldDescriptor apus__v1__runner_description__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "shape",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__RunnerDescription, shape),
+    &apus__v1__model_shape__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_lora_rank",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__RunnerDescription, max_lora_rank),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__runner_description__field_indices_by_name[] = {
   1,   /* field[1] = architecture */
@@ -997,16 +1021,18 @@ static const unsigned apus__v1__runner_description__field_indices_by_name[] = {
   13,   /* field[13] = has_bos_token_id */
   9,   /* field[9] = incarnation_id */
   4,   /* field[4] = kv_cache_specs */
+  17,   /* field[17] = max_lora_rank */
   3,   /* field[3] = max_model_len */
   0,   /* field[0] = model */
   7,   /* field[7] = num_layers_total */
+  16,   /* field[16] = shape */
   2,   /* field[2] = vocab_size */
   12,   /* field[12] = weights_bytes */
 };
 static const ProtobufCIntRange apus__v1__runner_description__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 16 }
+  { 0, 18 }
 };
 const ProtobufCMessageDescriptor apus__v1__runner_description__descriptor =
 {
@@ -1016,7 +1042,7 @@ const ProtobufCMessageDescriptor apus__v1__runner_description__descriptor =
   "Apus__V1__RunnerDescription",
   "apus.v1",
   sizeof(Apus__V1__RunnerDescription),
-  16,
+  18,
   apus__v1__runner_description__field_descriptors,
   apus__v1__runner_description__field_indices_by_name,
   1,  apus__v1__runner_description__number_ranges,
@@ -1279,7 +1305,7 @@ const ProtobufCMessageDescriptor apus__v1__initialize_cache_response__descriptor
   (ProtobufCMessageInit) apus__v1__initialize_cache_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__new_request_data__field_descriptors[11] =
+static const ProtobufCFieldDescriptor apus__v1__new_request_data__field_descriptors[12] =
 {
   {
     "req_id",
@@ -1413,12 +1439,25 @@ static const ProtobufCFieldDescriptor apus__v1__new_request_data__field_descript
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "lora_path",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__NewRequestData, lora_path),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__new_request_data__field_indices_by_name[] = {
   9,   /* field[9] = block_ids */
   3,   /* field[3] = eos_token_id */
   8,   /* field[8] = has_eos_token_id */
   6,   /* field[6] = lora_name */
+  11,   /* field[11] = lora_path */
   4,   /* field[4] = num_computed_tokens */
   5,   /* field[5] = num_scheduled_tokens */
   7,   /* field[7] = output_token_ids */
@@ -1432,7 +1471,7 @@ static const ProtobufCIntRange apus__v1__new_request_data__number_ranges[3 + 1] 
   { 1, 0 },
   { 6, 4 },
   { 9, 6 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor apus__v1__new_request_data__descriptor =
 {
@@ -1442,7 +1481,7 @@ const ProtobufCMessageDescriptor apus__v1__new_request_data__descriptor =
   "Apus__V1__NewRequestData",
   "apus.v1",
   sizeof(Apus__V1__NewRequestData),
-  11,
+  12,
   apus__v1__new_request_data__field_descriptors,
   apus__v1__new_request_data__field_indices_by_name,
   3,  apus__v1__new_request_data__number_ranges,

@@ -81,7 +81,7 @@ extension EngineCore {
                     NewRequestData(
                         reqID: r.requestID, promptTokenIDs: r.promptTokenIDs, samplingParams: r.samplingParams,
                         eosTokenID: r.eosTokenID, blockIDs: r.blockIDs, numComputedTokens: row.numComputedTokens,
-                        loraName: r.loraName, outputTokenIDs: Array(r.allTokenIDs[r.numPromptTokens...])))
+                        lora: r.lora, outputTokenIDs: Array(r.allTokenIDs[r.numPromptTokens...])))
                 knownToRunner.insert(row.reqID)
             }
         }
@@ -104,7 +104,7 @@ extension EngineCore {
             try scheduler.addRequest(
                 requestID: request.requestID, promptTokenIDs: request.promptTokenIDs,
                 samplingParams: request.samplingParams, eosTokenID: request.eosTokenID, priority: request.priority,
-                loraName: request.loraName, cacheSalt: request.cacheSalt)
+                lora: request.lora, cacheSalt: request.cacheSalt)
             sinks[request.requestID] = sink
             if let grammar = request.grammar { matchers[request.requestID] = grammar.makeMatcher() }
             state.markLive(request.requestID)

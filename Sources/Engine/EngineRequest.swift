@@ -11,27 +11,28 @@ public struct EngineRequest: Sendable, Hashable {
     public var samplingParams: SamplingParams
     public var eosTokenID: TokenID?
     public var priority: Int
-    public var loraName: String?
+    /// The LoRA adapter to run with; nil for the base model.
+    public var lora: LoRARequest?
     public var cacheSalt: String?
     /// The compiled `samplingParams.structuredOutputs`, set by `EngineCore.generate` before the request is queued.
     public var grammar: CompiledGrammar?
 
     public init(
         requestID: String, promptTokenIDs: [TokenID], samplingParams: SamplingParams = SamplingParams(),
-        eosTokenID: TokenID? = nil, priority: Int = 0, loraName: String? = nil, cacheSalt: String? = nil
+        eosTokenID: TokenID? = nil, priority: Int = 0, lora: LoRARequest? = nil, cacheSalt: String? = nil
     ) {
         self.requestID = requestID
         self.promptTokenIDs = promptTokenIDs
         self.samplingParams = samplingParams
         self.eosTokenID = eosTokenID
         self.priority = priority
-        self.loraName = loraName
+        self.lora = lora
         self.cacheSalt = cacheSalt
     }
 
     public static func == (a: EngineRequest, b: EngineRequest) -> Bool {
         a.requestID == b.requestID && a.promptTokenIDs == b.promptTokenIDs && a.samplingParams == b.samplingParams
-            && a.eosTokenID == b.eosTokenID && a.priority == b.priority && a.loraName == b.loraName
+            && a.eosTokenID == b.eosTokenID && a.priority == b.priority && a.lora == b.lora
             && a.cacheSalt == b.cacheSalt
     }
 

@@ -48,6 +48,10 @@ public struct RunnerProfile: Sendable, Hashable {
     public var draftVocabSize = 0
     /// Bytes per token of the KV caches beyond the target's (the draft model's), same block ids.
     public var extraKVBytesPerToken = 0
+    /// The model's linear-layer dimensions (nil: not reported, e.g. a scripted runner).
+    public var shape: ModelShape?
+    /// The largest LoRA rank the runner accepts; 0 when it was started without `--enable-lora`.
+    public var maxLoRARank = 0
 
     public init(
         model: String, vocabSize: Int, maxModelLen: Int, numLayers: Int, numKVHeads: Int, headDim: Int,

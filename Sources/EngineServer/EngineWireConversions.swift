@@ -9,7 +9,8 @@ extension EngineRequest {
         self.init(
             requestID: m.requestID, promptTokenIDs: m.promptTokenIDs, samplingParams: m.samplingParams,
             eosTokenID: m.samplingParams.ignoreEOS ? nil : m.eosTokenID, priority: Int(m.priority),
-            loraName: m.loraName.isEmpty ? nil : m.loraName, cacheSalt: m.cacheSalt.isEmpty ? nil : m.cacheSalt)
+            lora: m.loraName.isEmpty ? nil : LoRARequest(name: m.loraName, path: m.loraPath),
+            cacheSalt: m.cacheSalt.isEmpty ? nil : m.cacheSalt)
     }
 }
 
@@ -41,6 +42,8 @@ extension Engine.RunnerProfile {
         extraKVBytesPerToken = d.kvCacheSpecs.dropFirst().reduce(0) { total, s in
             total + 2 * Int(s.numKVHeads) * Int(s.headDim) * Int(s.dtypeBytes) * Int(s.numLayers)
         }
+        shape = ModelShape(d.shape)
+        maxLoRARank = Int(d.maxLoraRank)
         if p.prefillTokenSeconds > 0 {
             speed = StepSpeed(
                 prefillTokenSeconds: p.prefillTokenSeconds, decodeStepSeconds: p.decodeStepSeconds,

@@ -36,7 +36,7 @@ public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
             numLayersTotal: UInt32(runner.stage.numLayersTotal),
             device: "cpu", incarnationID: incarnation, eosTokenIDs: config.eosTokenIDs, bosTokenID: config.bosTokenID,
             weightsBytes: UInt64(runner.weightsBytes), draftModel: runner.draft?.name ?? "",
-            draftVocabSize: UInt32(runner.draft?.config.vocabSize ?? 0))
+            draftVocabSize: UInt32(runner.draft?.config.vocabSize ?? 0), shape: ApusV1.ModelShape(config.shape))
     }
 
     public func profile(_ request: ApusV1.ProfileRequest) -> ApusV1.ProfileResult {

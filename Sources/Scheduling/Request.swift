@@ -13,7 +13,9 @@ public final class Request {
     public let eosTokenID: TokenID?
     /// Lower is more urgent.
     public let priority: Int
-    public let loraName: String?
+    /// The LoRA adapter (nil: the base model); its name is in every block hash and counts against `max_loras`.
+    public let lora: LoRARequest?
+    public var loraName: String? { lora?.name }
     public let cacheSalt: String?
     /// Position in arrival order, set by `Scheduler.addRequest` (priority ties and victims go by it).
     @exclusivity(unchecked) public internal(set) var arrival: Int
@@ -56,7 +58,7 @@ public final class Request {
     /// Creates a waiting request; `blockHasher` (when prefix caching is on) computes `blockHashes` up front.
     public init(
         requestID: String, promptTokenIDs: [TokenID], samplingParams: SamplingParams = SamplingParams(),
-        eosTokenID: TokenID? = nil, priority: Int = 0, arrival: Int = 0, loraName: String? = nil,
+        eosTokenID: TokenID? = nil, priority: Int = 0, arrival: Int = 0, lora: LoRARequest? = nil,
         cacheSalt: String? = nil, blockHasher: BlockHasher? = nil
     ) {
         precondition(!promptTokenIDs.isEmpty, "a request needs at least one prompt token")
@@ -69,7 +71,7 @@ public final class Request {
         self.wantsLogprobs = samplingParams.logprobs != nil
         self.priority = priority
         self.arrival = arrival
-        self.loraName = loraName
+        self.lora = lora
         self.cacheSalt = cacheSalt
         self.allTokenIDs = promptTokenIDs
         self.blockHasher = blockHasher

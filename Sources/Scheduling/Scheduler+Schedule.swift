@@ -212,7 +212,7 @@ extension Scheduler {
                 NewRequestData(
                     reqID: r.requestID, promptTokenIDs: r.promptTokenIDs, samplingParams: r.samplingParams,
                     eosTokenID: r.eosTokenID, blockIDs: r.blockIDs, numComputedTokens: r.numComputedTokens,
-                    loraName: r.loraName))
+                    lora: r.lora))
         }
         for k in 0..<admitted.count {
             let r = admitted[k]

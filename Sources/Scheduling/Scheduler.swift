@@ -53,12 +53,12 @@ public final class Scheduler {
     @discardableResult
     public func addRequest(
         requestID: String, promptTokenIDs: [TokenID], samplingParams: SamplingParams = SamplingParams(),
-        eosTokenID: TokenID? = nil, priority: Int = 0, loraName: String? = nil, cacheSalt: String? = nil,
+        eosTokenID: TokenID? = nil, priority: Int = 0, lora: LoRARequest? = nil, cacheSalt: String? = nil,
         arrival: Int? = nil
     ) throws(SchedulerError) -> Request {
         let r = Request(
             requestID: requestID, promptTokenIDs: promptTokenIDs, samplingParams: samplingParams,
-            eosTokenID: eosTokenID, priority: priority, loraName: loraName, cacheSalt: cacheSalt,
+            eosTokenID: eosTokenID, priority: priority, lora: lora, cacheSalt: cacheSalt,
             blockHasher: blockHasher)
         try addRequest(r, arrival: arrival)
         return r

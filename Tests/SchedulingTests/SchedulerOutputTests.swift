@@ -61,7 +61,8 @@ struct SchedulerOutputTests {
         var config = T.config(blocks: 20)
         config.enableKVCacheEvents = true
         let s = try Scheduler(config: config)
-        let r = try s.addRequest(requestID: "a", promptTokenIDs: T.tokens(0, 20), loraName: "adapter")
+        let r = try s.addRequest(
+            requestID: "a", promptTokenIDs: T.tokens(0, 20), lora: LoRARequest(name: "adapter", path: "/adapters/a"))
         var out = s.schedule()
         _ = s.updateFromOutput(out, T.runnerOutput(s, out))
         let first = s.takeKVEvents()

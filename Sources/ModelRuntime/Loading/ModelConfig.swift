@@ -67,6 +67,12 @@ public struct ModelConfig: Sendable, Equatable {
 
     public var qSize: Int { numHeads * headDim }
     public var kvSize: Int { numKVHeads * headDim }
+    /// The linear layers' dimensions (what a LoRA adapter must match).
+    public var shape: ModelShape {
+        ModelShape(
+            numLayers: numLayers, hiddenSize: hiddenSize, intermediateSize: intermediateSize, qSize: qSize,
+            kvSize: kvSize)
+    }
 
     /// Parameters of the matrices one token passes through (every layer's projections and the LM head).
     public var matmulParameters: Int {

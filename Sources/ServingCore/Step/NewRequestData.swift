@@ -13,14 +13,15 @@ public struct NewRequestData: Sendable, Hashable {
     public var blockIDs: [Int]
     /// Tokens already in the KV cache (the prefix hit, or everything computed before a runner restart).
     public var numComputedTokens: Int
-    public var loraName: String?
+    /// The adapter the request runs with; nil for the base model.
+    public var lora: LoRARequest?
     /// Tokens generated before a runner restart; they follow the prompt and count as outputs (penalties,
     /// `min_tokens`, seeded positions). Empty for a fresh request.
     public var outputTokenIDs: [TokenID]
 
     public init(
         reqID: String, promptTokenIDs: [TokenID], samplingParams: SamplingParams = SamplingParams(),
-        eosTokenID: TokenID? = nil, blockIDs: [Int], numComputedTokens: Int = 0, loraName: String? = nil,
+        eosTokenID: TokenID? = nil, blockIDs: [Int], numComputedTokens: Int = 0, lora: LoRARequest? = nil,
         outputTokenIDs: [TokenID] = []
     ) {
         self.reqID = reqID
@@ -29,7 +30,7 @@ public struct NewRequestData: Sendable, Hashable {
         self.eosTokenID = eosTokenID
         self.blockIDs = blockIDs
         self.numComputedTokens = numComputedTokens
-        self.loraName = loraName
+        self.lora = lora
         self.outputTokenIDs = outputTokenIDs
     }
 

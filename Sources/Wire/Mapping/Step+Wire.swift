@@ -17,7 +17,7 @@ extension ApusV1.SchedulerOutput {
                     reqID: r.reqID, promptTokenIDs: r.promptTokenIDs, samplingParams: r.samplingParams,
                     eosTokenID: r.eosTokenID, blockIDs: r.blockIDs.map { UInt32($0) },
                     numComputedTokens: UInt32(r.numComputedTokens),
-                    numScheduledTokens: UInt32(scheduled[r.reqID] ?? 0), loraName: r.loraName ?? "",
+                    numScheduledTokens: UInt32(scheduled[r.reqID] ?? 0), loraName: r.lora?.name ?? "", loraPath: r.lora?.path ?? "",
                     outputTokenIDs: r.outputTokenIDs, specTokenIDs: step.scheduledSpecDecodeTokens[r.reqID] ?? [])
             },
             scheduledCachedReqs: step.scheduledCachedReqs.map { r in
@@ -43,7 +43,7 @@ extension SchedulerOutput {
             return NewRequestData(
                 reqID: r.reqID, promptTokenIDs: r.promptTokenIDs, samplingParams: r.samplingParams,
                 eosTokenID: r.eosTokenID, blockIDs: r.blockIDs.map { Int($0) },
-                numComputedTokens: Int(r.numComputedTokens), loraName: r.loraName.isEmpty ? nil : r.loraName,
+                numComputedTokens: Int(r.numComputedTokens), lora: r.loraName.isEmpty ? nil : LoRARequest(name: r.loraName, path: r.loraPath),
                 outputTokenIDs: r.outputTokenIDs)
         }
         let cached = m.scheduledCachedReqs.map { r in

@@ -43,7 +43,7 @@ struct StepMappingTests {
             let r = NewRequestData(
                 reqID: "new-\(id)-\(i)", promptTokenIDs: g.tokens(g.int(1...300)), samplingParams: params,
                 eosTokenID: g.bool() ? TokenID(g.int(0...50_000)) : nil, blockIDs: g.blocks(g.int(0...20)),
-                numComputedTokens: g.int(0...300), loraName: g.bool() ? "adapter-\(i)" : nil,
+                numComputedTokens: g.int(0...300), lora: g.bool() ? LoRARequest(name: "adapter-\(i)", path: "/lora/\(i)") : nil,
                 outputTokenIDs: g.bool() ? g.tokens(g.int(1...40)) : [])
             step.scheduledNewReqs.append(r)
             step.numScheduledTokens[r.reqID] = g.int(1...2048)

@@ -217,8 +217,10 @@ extension ApusV1 {
         public var priority: Int32
         /// Mixed into block 0's hash so tenants do not share prefix-cache entries.
         public var cacheSalt: String
-        /// Reserved for LoRA adapters.
+        /// LoRA adapter: its served name (mixed into every block hash, so adapters never share prefix-cache blocks) and
+        /// the adapter directory (PEFT files) runners load it from. Both empty for the base model.
         public var loraName: String
+        public var loraPath: String
         /// Client-visible arrival time (unix microseconds), for metrics.
         public var arrivalTimeUS: UInt64
         /// Routing hint for the router's session policy (X-Session-ID or the OpenAI `user` field).
@@ -227,7 +229,7 @@ extension ApusV1 {
         public init(
             requestID: String = "", promptTokenIDs: [TokenID] = [], samplingParams: SamplingParams = SamplingParams(),
             eosTokenID: TokenID? = nil, priority: Int32 = 0, cacheSalt: String = "", loraName: String = "",
-            arrivalTimeUS: UInt64 = 0, sessionKey: String = ""
+            loraPath: String = "", arrivalTimeUS: UInt64 = 0, sessionKey: String = ""
         ) {
             self.requestID = requestID
             self.promptTokenIDs = promptTokenIDs
@@ -236,6 +238,7 @@ extension ApusV1 {
             self.priority = priority
             self.cacheSalt = cacheSalt
             self.loraName = loraName
+            self.loraPath = loraPath
             self.arrivalTimeUS = arrivalTimeUS
             self.sessionKey = sessionKey
         }
@@ -255,6 +258,7 @@ extension ApusV1.GenerateRequest: CMessageConvertible {
         c.priority = priority
         c.cache_salt = arena.cString(cacheSalt)
         c.lora_name = arena.cString(loraName)
+        c.lora_path = arena.cString(loraPath)
         c.arrival_time_us = arrivalTimeUS
         c.session_key = arena.cString(sessionKey)
     }
@@ -267,7 +271,8 @@ extension ApusV1.GenerateRequest: CMessageConvertible {
             samplingParams: try CDecode.message(c.sampling_params) ?? SamplingParams(),
             eosTokenID: c.has_eos_token_id != 0 ? c.eos_token_id : nil, priority: c.priority,
             cacheSalt: try CDecode.string(c.cache_salt, "GenerateRequest.cache_salt"),
-            loraName: try CDecode.string(c.lora_name, "GenerateRequest.lora_name"), arrivalTimeUS: c.arrival_time_us,
+            loraName: try CDecode.string(c.lora_name, "GenerateRequest.lora_name"),
+            loraPath: try CDecode.string(c.lora_path, "GenerateRequest.lora_path"), arrivalTimeUS: c.arrival_time_us,
             sessionKey: try CDecode.string(c.session_key, "GenerateRequest.session_key"))
     }
 }
@@ -739,11 +744,17 @@ extension ApusV1 {
         /// SHA-256 seed shared by every process that hashes blocks (hex).
         public var blockHashSeed: String
         public var architecture: String
+        /// The model's layer shapes (what a LoRA adapter must match) and the LoRA limits of the engine and its runners:
+        /// max_lora_rank 0 = LoRA not enabled.
+        public var shape: ModelShape?
+        public var maxLoraRank: UInt32
+        public var maxLoras: UInt32
 
         public init(
             model: String = "", servedModelNames: [String] = [], maxModelLen: UInt32 = 0, vocabSize: UInt32 = 0,
             blockSize: UInt32 = 0, numGPUBlocks: UInt32 = 0, eosTokenIDs: [TokenID] = [], bosTokenID: TokenID? = nil,
-            engineID: String = "", blockHashSeed: String = "", architecture: String = ""
+            engineID: String = "", blockHashSeed: String = "", architecture: String = "", shape: ModelShape? = nil,
+            maxLoraRank: UInt32 = 0, maxLoras: UInt32 = 0
         ) {
             self.model = model
             self.servedModelNames = servedModelNames
@@ -756,6 +767,9 @@ extension ApusV1 {
             self.engineID = engineID
             self.blockHashSeed = blockHashSeed
             self.architecture = architecture
+            self.shape = shape
+            self.maxLoraRank = maxLoraRank
+            self.maxLoras = maxLoras
         }
     }
 }
@@ -778,6 +792,9 @@ extension ApusV1.ModelInfo: CMessageConvertible {
         c.engine_id = arena.cString(engineID)
         c.block_hash_seed = arena.cString(blockHashSeed)
         c.architecture = arena.cString(architecture)
+        c.shape = shape.map { arena.message($0) }
+        c.max_lora_rank = maxLoraRank
+        c.max_loras = maxLoras
     }
 
     init(c: Apus__V1__ModelInfo) throws(WireDecodingError) {
@@ -791,6 +808,50 @@ extension ApusV1.ModelInfo: CMessageConvertible {
             bosTokenID: c.has_bos_token_id != 0 ? c.bos_token_id : nil,
             engineID: try CDecode.string(c.engine_id, "ModelInfo.engine_id"),
             blockHashSeed: try CDecode.string(c.block_hash_seed, "ModelInfo.block_hash_seed"),
-            architecture: try CDecode.string(c.architecture, "ModelInfo.architecture"))
+            architecture: try CDecode.string(c.architecture, "ModelInfo.architecture"),
+            shape: try CDecode.message(c.shape), maxLoraRank: c.max_lora_rank, maxLoras: c.max_loras)
+    }
+}
+
+extension ApusV1 {
+    /// `apus.v1.ModelShape`.
+    ///
+    /// The linear layers' dimensions of a Llama-family model (q/k/v/o, gate/up/down).
+    public struct ModelShape: Sendable, Equatable {
+        public var numLayers: UInt32
+        public var hiddenSize: UInt32
+        public var intermediateSize: UInt32
+        /// num_heads × head_dim and num_kv_heads × head_dim: the output widths of q_proj and of k_proj / v_proj.
+        public var qSize: UInt32
+        public var kvSize: UInt32
+
+        public init(
+            numLayers: UInt32 = 0, hiddenSize: UInt32 = 0, intermediateSize: UInt32 = 0, qSize: UInt32 = 0,
+            kvSize: UInt32 = 0
+        ) {
+            self.numLayers = numLayers
+            self.hiddenSize = hiddenSize
+            self.intermediateSize = intermediateSize
+            self.qSize = qSize
+            self.kvSize = kvSize
+        }
+    }
+}
+
+extension ApusV1.ModelShape: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__model_shape__init)
+
+    func fill(_ c: inout Apus__V1__ModelShape, in arena: CArena) {
+        c.num_layers = numLayers
+        c.hidden_size = hiddenSize
+        c.intermediate_size = intermediateSize
+        c.q_size = qSize
+        c.kv_size = kvSize
+    }
+
+    init(c: Apus__V1__ModelShape) throws(WireDecodingError) {
+        self.init(
+            numLayers: c.num_layers, hiddenSize: c.hidden_size, intermediateSize: c.intermediate_size, qSize: c.q_size,
+            kvSize: c.kv_size)
     }
 }

@@ -85,12 +85,16 @@ extension ApusV1 {
         /// is the second entry of kv_cache_specs: it uses the same block ids as the target, in a pool of its own.
         public var draftModel: String
         public var draftVocabSize: UInt32
+        /// The model's layer shapes, and the largest LoRA rank the runner accepts (0: started without --enable-lora).
+        public var shape: ModelShape?
+        public var maxLoraRank: UInt32
 
         public init(
             model: String = "", architecture: String = "", vocabSize: UInt32 = 0, maxModelLen: UInt32 = 0,
             kvCacheSpecs: [KVCacheSpec] = [], firstLayer: UInt32 = 0, endLayer: UInt32 = 0, numLayersTotal: UInt32 = 0,
             device: String = "", incarnationID: String = "", eosTokenIDs: [TokenID] = [], bosTokenID: TokenID? = nil,
-            weightsBytes: UInt64 = 0, draftModel: String = "", draftVocabSize: UInt32 = 0
+            weightsBytes: UInt64 = 0, draftModel: String = "", draftVocabSize: UInt32 = 0, shape: ModelShape? = nil,
+            maxLoraRank: UInt32 = 0
         ) {
             self.model = model
             self.architecture = architecture
@@ -107,6 +111,8 @@ extension ApusV1 {
             self.weightsBytes = weightsBytes
             self.draftModel = draftModel
             self.draftVocabSize = draftVocabSize
+            self.shape = shape
+            self.maxLoraRank = maxLoraRank
         }
     }
 }
@@ -133,6 +139,8 @@ extension ApusV1.RunnerDescription: CMessageConvertible {
         c.weights_bytes = weightsBytes
         c.draft_model = arena.cString(draftModel)
         c.draft_vocab_size = draftVocabSize
+        c.shape = shape.map { arena.message($0) }
+        c.max_lora_rank = maxLoraRank
     }
 
     init(c: Apus__V1__RunnerDescription) throws(WireDecodingError) {
@@ -148,7 +156,7 @@ extension ApusV1.RunnerDescription: CMessageConvertible {
             eosTokenIDs: try CDecode.array(c.eos_token_ids, c.n_eos_token_ids, "RunnerDescription.eos_token_ids"),
             bosTokenID: c.has_bos_token_id != 0 ? c.bos_token_id : nil, weightsBytes: c.weights_bytes,
             draftModel: try CDecode.string(c.draft_model, "RunnerDescription.draft_model"),
-            draftVocabSize: c.draft_vocab_size)
+            draftVocabSize: c.draft_vocab_size, shape: try CDecode.message(c.shape), maxLoraRank: c.max_lora_rank)
     }
 }
 
@@ -292,7 +300,10 @@ extension ApusV1 {
         public var blockIDs: [UInt32]
         public var numComputedTokens: UInt32
         public var numScheduledTokens: UInt32
+        /// LoRA adapter: name and directory (empty for the base model). The runner loads it from the path when it does
+        /// not hold it (a runner keeps no adapter registry; it caches what steps name).
         public var loraName: String
+        public var loraPath: String
         /// Tokens already generated (a request re-sent after runner loss); empty for a fresh request.
         public var outputTokenIDs: [TokenID]
         /// Speculative decoding: the draft tokens among this step's scheduled tokens (the last ones), to verify; a
@@ -302,8 +313,8 @@ extension ApusV1 {
         public init(
             reqID: String = "", promptTokenIDs: [TokenID] = [], samplingParams: SamplingParams = SamplingParams(),
             eosTokenID: TokenID? = nil, blockIDs: [UInt32] = [], numComputedTokens: UInt32 = 0,
-            numScheduledTokens: UInt32 = 0, loraName: String = "", outputTokenIDs: [TokenID] = [],
-            specTokenIDs: [TokenID] = []
+            numScheduledTokens: UInt32 = 0, loraName: String = "", loraPath: String = "",
+            outputTokenIDs: [TokenID] = [], specTokenIDs: [TokenID] = []
         ) {
             self.reqID = reqID
             self.promptTokenIDs = promptTokenIDs
@@ -313,6 +324,7 @@ extension ApusV1 {
             self.numComputedTokens = numComputedTokens
             self.numScheduledTokens = numScheduledTokens
             self.loraName = loraName
+            self.loraPath = loraPath
             self.outputTokenIDs = outputTokenIDs
             self.specTokenIDs = specTokenIDs
         }
@@ -334,6 +346,7 @@ extension ApusV1.NewRequestData: CMessageConvertible {
         c.num_computed_tokens = numComputedTokens
         c.num_scheduled_tokens = numScheduledTokens
         c.lora_name = arena.cString(loraName)
+        c.lora_path = arena.cString(loraPath)
         c.n_output_token_ids = outputTokenIDs.count
         c.output_token_ids = arena.copy(outputTokenIDs)
         c.n_spec_token_ids = specTokenIDs.count
@@ -350,6 +363,7 @@ extension ApusV1.NewRequestData: CMessageConvertible {
             blockIDs: try CDecode.array(c.block_ids, c.n_block_ids, "NewRequestData.block_ids"),
             numComputedTokens: c.num_computed_tokens, numScheduledTokens: c.num_scheduled_tokens,
             loraName: try CDecode.string(c.lora_name, "NewRequestData.lora_name"),
+            loraPath: try CDecode.string(c.lora_path, "NewRequestData.lora_path"),
             outputTokenIDs: try CDecode.array(
                 c.output_token_ids, c.n_output_token_ids, "NewRequestData.output_token_ids"),
             specTokenIDs: try CDecode.array(c.spec_token_ids, c.n_spec_token_ids, "NewRequestData.spec_token_ids"))

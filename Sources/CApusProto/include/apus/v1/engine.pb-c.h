@@ -33,6 +33,7 @@ typedef struct Apus__V1__KVEvent Apus__V1__KVEvent;
 typedef struct Apus__V1__KVEventBatch Apus__V1__KVEventBatch;
 typedef struct Apus__V1__GetModelInfoRequest Apus__V1__GetModelInfoRequest;
 typedef struct Apus__V1__ModelInfo Apus__V1__ModelInfo;
+typedef struct Apus__V1__ModelShape Apus__V1__ModelShape;
 
 
 /* --- enums --- */
@@ -193,9 +194,11 @@ struct  Apus__V1__GenerateRequest
    */
   char *cache_salt;
   /*
-   * Reserved for LoRA adapters.
+   * LoRA adapter: its served name (mixed into every block hash, so adapters never share prefix-cache blocks) and
+   * the adapter directory (PEFT files) runners load it from. Both empty for the base model.
    */
   char *lora_name;
+  char *lora_path;
   /*
    * Client-visible arrival time (unix microseconds), for metrics.
    */
@@ -207,7 +210,7 @@ struct  Apus__V1__GenerateRequest
 };
 #define APUS__V1__GENERATE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__generate_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0,NULL, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -485,10 +488,37 @@ struct  Apus__V1__ModelInfo
    */
   char *block_hash_seed;
   char *architecture;
+  /*
+   * The model's layer shapes (what a LoRA adapter must match) and the LoRA limits of the engine and its runners:
+   * max_lora_rank 0 = LoRA not enabled.
+   */
+  Apus__V1__ModelShape *shape;
+  uint32_t max_lora_rank;
+  uint32_t max_loras;
 };
 #define APUS__V1__MODEL_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__model_info__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, 0, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, 0 }
+
+
+/*
+ * The linear layers' dimensions of a Llama-family model (q/k/v/o, gate/up/down).
+ */
+struct  Apus__V1__ModelShape
+{
+  ProtobufCMessage base;
+  uint32_t num_layers;
+  uint32_t hidden_size;
+  uint32_t intermediate_size;
+  /*
+   * num_heads × head_dim and num_kv_heads × head_dim: the output widths of q_proj and of k_proj / v_proj.
+   */
+  uint32_t q_size;
+  uint32_t kv_size;
+};
+#define APUS__V1__MODEL_SHAPE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__model_shape__descriptor) \
+    , 0, 0, 0, 0, 0 }
 
 
 /* Apus__V1__TokenBias methods */
@@ -833,6 +863,25 @@ Apus__V1__ModelInfo *
 void   apus__v1__model_info__free_unpacked
                      (Apus__V1__ModelInfo *message,
                       ProtobufCAllocator *allocator);
+/* Apus__V1__ModelShape methods */
+void   apus__v1__model_shape__init
+                     (Apus__V1__ModelShape         *message);
+size_t apus__v1__model_shape__get_packed_size
+                     (const Apus__V1__ModelShape   *message);
+size_t apus__v1__model_shape__pack
+                     (const Apus__V1__ModelShape   *message,
+                      uint8_t             *out);
+size_t apus__v1__model_shape__pack_to_buffer
+                     (const Apus__V1__ModelShape   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__ModelShape *
+       apus__v1__model_shape__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__model_shape__free_unpacked
+                     (Apus__V1__ModelShape *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Apus__V1__TokenBias_Closure)
@@ -889,6 +938,9 @@ typedef void (*Apus__V1__GetModelInfoRequest_Closure)
 typedef void (*Apus__V1__ModelInfo_Closure)
                  (const Apus__V1__ModelInfo *message,
                   void *closure_data);
+typedef void (*Apus__V1__ModelShape_Closure)
+                 (const Apus__V1__ModelShape *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -916,6 +968,7 @@ extern const ProtobufCMessageDescriptor apus__v1__kvevent__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__kvevent_batch__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__get_model_info_request__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__model_info__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__model_shape__descriptor;
 
 PROTOBUF_C__END_DECLS
 

@@ -98,10 +98,15 @@ struct  Apus__V1__RunnerDescription
    */
   char *draft_model;
   uint32_t draft_vocab_size;
+  /*
+   * The model's layer shapes, and the largest LoRA rank the runner accepts (0: started without --enable-lora).
+   */
+  Apus__V1__ModelShape *shape;
+  uint32_t max_lora_rank;
 };
 #define APUS__V1__RUNNER_DESCRIPTION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__runner_description__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string, 0, NULL, 0 }
 
 
 /*
@@ -181,7 +186,12 @@ struct  Apus__V1__NewRequestData
   uint32_t *block_ids;
   uint32_t num_computed_tokens;
   uint32_t num_scheduled_tokens;
+  /*
+   * LoRA adapter: name and directory (empty for the base model). The runner loads it from the path when it does not
+   * hold it (a runner keeps no adapter registry; it caches what steps name).
+   */
   char *lora_name;
+  char *lora_path;
   /*
    * Tokens already generated (a request re-sent after runner loss); empty for a fresh request.
    */
@@ -196,7 +206,7 @@ struct  Apus__V1__NewRequestData
 };
 #define APUS__V1__NEW_REQUEST_DATA__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__new_request_data__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, NULL, 0, 0, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, NULL, 0, 0, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
 
 
 /*
