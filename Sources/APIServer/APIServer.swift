@@ -22,13 +22,20 @@ public struct APIServer: Sendable {
     public let toolCalling: ToolCallingOptions
     /// Body size, read timeout and connection cap of the HTTP listener.
     public let limits: HTTPLimits
+    /// The LoRA adapters served by name (docs/lora.md).
+    public let loras: LoRAAdapters
+    /// `POST /v1/load_lora_adapter` and `/v1/unload_lora_adapter` exist (vLLM's `VLLM_ALLOW_RUNTIME_LORA_UPDATING`).
+    public let allowRuntimeLoRAUpdating: Bool
     public static let version = "0.1.0"
 
     public init(
         model: ServedModel, upstream: EngineUpstream, metrics: APIMetrics, apiKey: String? = nil,
-        toolCalling: ToolCallingOptions = .init(), limits: HTTPLimits = .init()
+        toolCalling: ToolCallingOptions = .init(), limits: HTTPLimits = .init(),
+        loras: LoRAAdapters = LoRAAdapters(validate: nil), allowRuntimeLoRAUpdating: Bool = false
     ) {
         self.model = model
+        self.loras = loras
+        self.allowRuntimeLoRAUpdating = allowRuntimeLoRAUpdating
         self.limits = limits
         self.toolCalling = toolCalling
         self.upstream = upstream
@@ -60,6 +67,12 @@ public struct APIServer: Sendable {
         }
         router.post("/v1/chat/completions") { request, context in
             await handle { try await chatCompletions(request, context) }
+        }
+        if allowRuntimeLoRAUpdating {
+            router.post("/v1/load_lora_adapter") { request, _ in await handle { try await loadLoRAAdapter(request) } }
+            router.post("/v1/unload_lora_adapter") { request, _ in
+                await handle { try await unloadLoRAAdapter(request) }
+            }
         }
         router.post("/tokenize") { request, _ in await handle { try await tokenize(request) } }
         router.post("/detokenize") { request, _ in await handle { try await detokenize(request) } }
@@ -103,7 +116,14 @@ public struct APIServer: Sendable {
                         "id": .string(name), "object": "model", "created": .int(model.created), "owned_by": "apus",
                         "root": .string(model.name), "parent": .null, "max_model_len": .int(model.maxModelLen),
                     ]
-                }),
+                }
+                    + loras.all.map { adapter in
+                        [
+                            "id": .string(adapter.name), "object": "model", "created": .int(adapter.created),
+                            "owned_by": "apus", "root": .string(adapter.path), "parent": .string(adapter.parent),
+                            "max_model_len": .int(model.maxModelLen),
+                        ]
+                    }),
         ]
     }
 

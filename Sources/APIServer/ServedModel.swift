@@ -53,10 +53,4 @@ public struct ServedModel: Sendable {
     }
 
     public var name: String { names.first ?? "" }
-
-    /// Throws 404 unless `model` (when given) is one of `names`.
-    func check(model: String?) throws(APIError) {
-        guard let model, !names.contains(model) else { return }
-        throw .notFound("The model `\(model)` does not exist.", param: "model")
-    }
 }

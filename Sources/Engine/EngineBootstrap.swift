@@ -31,6 +31,9 @@ public struct EngineBootstrap: Sendable {
         /// `--speculative-config`: speculative decoding; it makes scheduling synchronous (see
         /// `EngineCore.Configuration.speculative`).
         public var speculative: SpeculativeConfig?
+        /// `--enable-lora`: the most distinct LoRA adapters among running requests (`--max-loras`); nil = LoRA off.
+        /// Every runner must have been started with `--enable-lora`.
+        public var maxLoras: Int?
         public init() {}
     }
 
@@ -60,6 +63,11 @@ public struct EngineBootstrap: Sendable {
                         + "\(first.vocabSize): they must share one tokenizer")
             }
         }
+        if options.maxLoras != nil, let runner = profiles.first(where: { $0.maxLoRARank == 0 }) {
+            throw EngineRequestError.invalid(
+                "--enable-lora: the runner of \(runner.model) was started without --enable-lora; start every runner "
+                    + "with it")
+        }
         let runnerMax = profiles.map(\.maxModelLen).min()!
         let maxModelLen = options.maxModelLen ?? runnerMax
         guard maxModelLen <= runnerMax else {
@@ -88,6 +96,7 @@ public struct EngineBootstrap: Sendable {
         config.hashSeed = options.hashSeed
         config.enableKVCacheEvents = options.enablePrefixCaching
         config.asyncScheduling = options.asyncScheduling
+        config.maxLoras = options.maxLoras
         var engineConfig = EngineCore.Configuration(scheduler: config, vocabSize: first.vocabSize)
         engineConfig.runnerLossTimeout = options.runnerLossTimeout
         engineConfig.maxPendingTokens = options.maxPendingTokens

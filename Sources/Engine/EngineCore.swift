@@ -145,6 +145,13 @@ public final class EngineCore: @unchecked Sendable {
         } catch {
             throw .invalid("\(error.parameter): \(error.message)")
         }
+        if let lora = request.lora {
+            guard configuration.scheduler.maxLoras != nil else {
+                throw .invalid(
+                    "LoRA adapter '\(lora.name)' requested, but this engine was started without --enable-lora")
+            }
+            guard !lora.path.isEmpty else { throw .invalid("LoRA adapter '\(lora.name)' has no path") }
+        }
         // NOTE: never run a constrained request unconstrained.
         if request.samplingParams.structuredOutputs != nil && configuration.grammarCompiler == nil {
             throw .invalid(

@@ -45,6 +45,8 @@ public final class Request {
     @exclusivity(unchecked) var numInFlightTokens: Int = 0
     /// Of those, tokens scheduled before the last preemption (their output is stale).
     @exclusivity(unchecked) var numStaleOutputTokens: Int = 0
+    /// Steps in a row this waiting request was kept out because its adapter would exceed `max_loras`.
+    @exclusivity(unchecked) var numLoRABlockedSteps: Int = 0
     /// Async scheduling (docs/scheduling.md §14): sampled tokens of in-flight steps the scheduler does not know yet.
     /// Always 0 with synchronous scheduling.
     @exclusivity(unchecked) public internal(set) var numOutputPlaceholders: Int = 0

@@ -118,11 +118,12 @@ extension Scheduler {
     ) {
         var skipped: [Request] = []
         defer { for r in skipped.reversed() { waiting.prepend(r) } }
+        var loras = LoRASlots(config: config, running: running)
         while budget > 0, let r = waiting.peek() {
             if running.count >= config.maxNumSeqs { break }
             // NOTE: a request preempted while a step of it was in flight waits until that output is in, so the
             // late tokens cannot land in the middle of its recompute (vLLM 0.33).
-            if r.numStaleOutputTokens > 0 {
+            if r.numStaleOutputTokens > 0 || !loras.admits(r) {
                 skipped.append(waiting.pop()!)
                 continue
             }
@@ -157,6 +158,7 @@ extension Scheduler {
             kvCacheManager.recordPrefixCacheStats(r, numHits: hit)
             waiting.pop()
             running.append(r)
+            loras.add(r)
             admitted.append(r)
             tokens.append(n)
             budget -= n

@@ -27,6 +27,12 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
     /// KV slots reserved past a request's scheduled tokens (vLLM `num_lookahead_tokens`): where a draft model
     /// writes the KV of the drafts it proposes after the step. 0 unless a draft model proposes.
     public var numLookaheadTokens: Int = 0
+    /// LoRA (docs/lora.md): the most distinct adapters among running requests (vLLM `max_loras`); nil = LoRA off.
+    public var maxLoras: Int?
+    /// A waiting request kept out by `maxLoras` for this many steps fences the queue: no request of another adapter
+    /// is admitted until it is, so the adapters already running drain and free a slot (vLLM has no such bound, and a
+    /// steady stream of one running adapter's requests keeps the others out forever). 0 = never (vLLM's behaviour).
+    public var loraStarvationSteps: Int = 32
 
     public init(numGPUBlocks: Int, maxModelLen: Int) {
         self.numGPUBlocks = numGPUBlocks
@@ -83,6 +89,12 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
         }
         guard numLookaheadTokens >= 0 else {
             throw fail("num_lookahead_tokens", "num_lookahead_tokens must be at least 0, got \(numLookaheadTokens)")
+        }
+        if let maxLoras, maxLoras < 1 {
+            throw fail("max_loras", "max_loras must be at least 1, got \(maxLoras)")
+        }
+        guard loraStarvationSteps >= 0 else {
+            throw fail("lora_starvation_steps", "lora_starvation_steps must be at least 0, got \(loraStarvationSteps)")
         }
         guard longPrefillTokenThreshold >= 0, longPrefillTokenThreshold <= maxModelLen else {
             throw fail(

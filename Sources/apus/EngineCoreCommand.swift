@@ -106,7 +106,9 @@ struct EngineCoreCommand: AsyncParsableCommand {
             maxModelLen: UInt32(engine.configuration.scheduler.maxModelLen), vocabSize: UInt32(profile.vocabSize),
             blockSize: UInt32(options.blockSize), numGPUBlocks: UInt32(started.sizing.numBlocks),
             eosTokenIDs: profile.eosTokenIDs, bosTokenID: profile.bosTokenID, engineID: id,
-            blockHashSeed: String(options.hashSeed, radix: 16))
+            blockHashSeed: String(options.hashSeed, radix: 16), shape: profile.shape.map { ApusV1.ModelShape($0) },
+            maxLoraRank: options.maxLoras == nil ? 0 : UInt32(started.profiles.map(\.maxLoRARank).min() ?? 0),
+            maxLoras: UInt32(options.maxLoras ?? 0))
         let server = EngineCoreServer(
             engine: engine, service: EngineService(engine: engine, engineID: id, modelInfo: info, batch: batch),
             host: service.host, port: service.port,
@@ -157,6 +159,12 @@ struct SchedulingOptions: ParsableArguments {
             "Speculative decoding, as vLLM's JSON, e.g. '{\"method\": \"ngram\", \"num_speculative_tokens\": 4, "
                 + "\"prompt_lookup_max\": 4}'. Scheduling is synchronous while it is on."))
     var speculativeConfig: String?
+    @Flag(
+        name: .customLong("enable-lora"),
+        help: "Serve LoRA adapters (docs/lora.md); every runner must be started with --enable-lora too.")
+    var enableLoRA = false
+    @Option(name: .customLong("max-loras"), help: "With --enable-lora: the most distinct adapters running at once.")
+    var maxLoras: Int = 1
 
     init() {}
 
@@ -175,6 +183,7 @@ struct SchedulingOptions: ParsableArguments {
         if let numGPUBlocksOverride { args += ["--num-gpu-blocks-override", "\(numGPUBlocksOverride)"] }
         if let kvCacheMemory { args += ["--kv-cache-memory", kvCacheMemory] }
         if let speculativeConfig { args += ["--speculative-config", speculativeConfig] }
+        if enableLoRA { args += ["--enable-lora", "--max-loras", "\(maxLoras)"] }
         return args
     }
 
@@ -203,6 +212,10 @@ struct SchedulingOptions: ParsableArguments {
             o.speculative = try speculativeConfig.map(SpeculativeConfig.init(json:))
         } catch {
             throw ValidationError(error.description)
+        }
+        if enableLoRA {
+            guard maxLoras >= 1 else { throw ValidationError("--max-loras must be at least 1, got \(maxLoras)") }
+            o.maxLoras = maxLoras
         }
         return o
     }

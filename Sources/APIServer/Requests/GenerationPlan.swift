@@ -20,6 +20,8 @@ struct GenerationPlan: Sendable {
     /// vLLM's extensions: lower is more urgent (`--scheduling-policy priority`); a per-tenant prefix-cache salt.
     var priority: Int32 = 0
     var cacheSalt = ""
+    /// The LoRA adapter the request's `model` names; nil for the base model.
+    var lora: LoRARequest?
     var arrival = ContinuousClock.now
 
     /// One upstream request of the plan.
@@ -58,7 +60,7 @@ struct GenerationPlan: Sendable {
                 let request = ApusV1.GenerateRequest(
                     requestID: params.n > 1 ? "\(i)_\(base)" : base, promptTokenIDs: prompt, samplingParams: sp,
                     eosTokenID: sp.ignoreEOS ? nil : model.eosTokenIDs.first, priority: priority, cacheSalt: cacheSalt,
-                    arrivalTimeUS: arrivalUS)
+                    loraName: lora?.name ?? "", loraPath: lora?.path ?? "", arrivalTimeUS: arrivalUS)
                 out.append(Child(index: p * params.n + i, request: request))
             }
         }

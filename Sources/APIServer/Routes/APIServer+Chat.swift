@@ -7,19 +7,21 @@ extension APIServer {
     /// `POST /v1/chat/completions`.
     func chatCompletions(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let ids = requestIDs(request, prefix: "chatcmpl")
-        let parsed = try ChatCompletionRequest.parse(
+        var parsed = try ChatCompletionRequest.parse(
             try await jsonBody(request), model: model, requestID: ids.upstream, toolCalling: toolCalling)
-        try model.check(model: parsed.model)
+        parsed.plan.lora = try resolve(model: parsed.model)
+        let plan = parsed.plan
         // NOTE: a non-streaming request starts and collects inside one disconnect watch: between two watches a
         // client that hangs up would go unnoticed and its request would run to the end for nobody.
         let (generation, collected) = try await ClientDisconnect.cancellingOnClose(context.channel) {
             [model, upstream, metrics] in
-            let generation = try await Generation.start(parsed.plan, model: model, upstream: upstream, metrics: metrics)
-            return (generation, parsed.plan.stream ? nil : try await ChoiceResult.collect(generation))
+            let generation = try await Generation.start(plan, model: model, upstream: upstream, metrics: metrics)
+            return (generation, plan.stream ? nil : try await ChoiceResult.collect(generation))
         }
         let tokens = LogprobsFormat(tokenizer: model.tokenizer)
         let format = ChatFormat(
-            id: "chatcmpl-\(ids.client)", model: model.name, created: Int(Date.now.timeIntervalSince1970),
+            id: "chatcmpl-\(ids.client)", model: plan.lora?.name ?? model.name,
+            created: Int(Date.now.timeIntervalSince1970),
             logprobs: parsed.logprobs ? tokens : nil, promptLogprobs: parsed.returnsPromptLogprobs ? tokens : nil,
             toolParser: parsed.toolParser)
         let headers: HTTPFields = [HTTPFields.requestIDName: ids.client]

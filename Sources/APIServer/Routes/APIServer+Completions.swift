@@ -7,17 +7,19 @@ extension APIServer {
     /// `POST /v1/completions`.
     func completions(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let ids = requestIDs(request, prefix: "cmpl")
-        let parsed = try CompletionRequest.parse(try await jsonBody(request), model: model, requestID: ids.upstream)
-        try model.check(model: parsed.model)
+        var parsed = try CompletionRequest.parse(try await jsonBody(request), model: model, requestID: ids.upstream)
+        parsed.plan.lora = try resolve(model: parsed.model)
+        let plan = parsed.plan
         // NOTE: a non-streaming request starts and collects inside one disconnect watch: between two watches a
         // client that hangs up would go unnoticed and its request would run to the end for nobody.
         let (generation, collected) = try await ClientDisconnect.cancellingOnClose(context.channel) {
             [model, upstream, metrics] in
-            let generation = try await Generation.start(parsed.plan, model: model, upstream: upstream, metrics: metrics)
-            return (generation, parsed.plan.stream ? nil : try await ChoiceResult.collect(generation))
+            let generation = try await Generation.start(plan, model: model, upstream: upstream, metrics: metrics)
+            return (generation, plan.stream ? nil : try await ChoiceResult.collect(generation))
         }
         let format = CompletionFormat(
-            id: "cmpl-\(ids.client)", model: model.name, created: Int(Date.now.timeIntervalSince1970),
+            id: "cmpl-\(ids.client)", model: plan.lora?.name ?? model.name,
+            created: Int(Date.now.timeIntervalSince1970),
             tokens: LogprobsFormat(tokenizer: model.tokenizer), logprobs: parsed.plan.params.logprobs,
             echo: parsed.echo, promptLogprobs: parsed.returnsPromptLogprobs)
         let headers: HTTPFields = [HTTPFields.requestIDName: ids.client]

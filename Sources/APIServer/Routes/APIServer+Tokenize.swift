@@ -7,7 +7,7 @@ extension APIServer {
     func tokenize(_ request: Request) async throws -> Response {
         let body = try await jsonBody(request)
         let f = try JSONFields(body)
-        try model.check(model: try f.string("model"))
+        _ = try resolve(model: try f.string("model"))
         let tokens: [TokenID]
         if f.has("messages") {
             var chatBody = f.object
@@ -33,7 +33,7 @@ extension APIServer {
     /// `POST /detokenize` (vLLM's shape): `{"tokens": [ids]}` → `{"prompt": text}`.
     func detokenize(_ request: Request) async throws -> Response {
         let f = try JSONFields(try await jsonBody(request))
-        try model.check(model: try f.string("model"))
+        _ = try resolve(model: try f.string("model"))
         guard let ids = try f.ints("tokens") else { throw APIError.badRequest("tokens is required", param: "tokens") }
         let tokens = try SamplingFields.tokenIDs(ids, "tokens")
         if let bad = tokens.first(where: { $0 < 0 || Int($0) >= model.vocabSize }) {
