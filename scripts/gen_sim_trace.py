@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a random `apus sim` trace (stdlib only), to hold Apus' scheduler against vLLM's step by step.
 
-Usage:  python scripts/gen_sim_trace.py SEED [--spec] > trace.json
+Usage:  python scripts/gen_sim_trace.py SEED [--spec] [--lora] > trace.json
         for s in $(seq 1 50); do python scripts/gen_sim_trace.py $s > t.json;
           diff <(apus sim t.json) <(python scripts/vllm_sim.py t.json) || echo "seed $s differs"; done
 
@@ -14,13 +14,16 @@ max_tokens, and aborts (`abort_step`).
 request's scripted outputs fully, partly or not at all, sometimes with a stop id in them, plus prompts that
 end near max_model_len (capped drafts), prompts one token past a cached block boundary (vLLM pads those
 admissions to 1 + k), and stop ids a few tokens into the outputs (a stop inside an accepted run).
+
+--lora adds LoRA adapters (drawn last): `max_loras` 1..3 and, for most requests, one of 1..5 adapter names
+(`lora_name`), some prompts repeated under another adapter (prefix caching must not hit across adapters).
 """
 import json
 import random
 import sys
 
 
-def trace(seed, spec=False):
+def trace(seed, spec=False, lora=False):
     rng = random.Random(seed)
     block_size = rng.choice([4, 8, 16])
     max_model_len = rng.choice([64, 128, 256])
@@ -63,7 +66,30 @@ def trace(seed, spec=False):
     t = {"config": cfg, "requests": requests, "max_steps": 5000}
     if spec:
         add_spec(t, rng)  # draws only after the plain trace, so plain traces keep their bytes
+    if lora:
+        add_lora(t, rng)
     return t
+
+
+def add_lora(t, rng):
+    t["config"]["max_loras"] = rng.randint(1, 3)
+    names = [f"adapter{i}" for i in range(rng.randint(1, 5))]
+    for r in t["requests"]:
+        if rng.random() < 0.8:
+            r["lora_name"] = rng.choice(names)
+    # The same prompt under another adapter (or none): prefix caching must not hit across adapters.
+    extra = []
+    for r in t["requests"][: rng.randint(0, 4)]:
+        twin = dict(r, request_id=r["request_id"] + "-twin", arrival_step=r["arrival_step"] + rng.randint(0, 10))
+        twin.pop("abort_step", None)
+        twin.pop("draft_token_ids", None)
+        other = rng.choice(names + [None])
+        if other is None:
+            twin.pop("lora_name", None)
+        else:
+            twin["lora_name"] = other
+        extra.append(twin)
+    t["requests"] += extra
 
 
 def scripted(r, k):
@@ -124,5 +150,5 @@ def add_spec(t, rng):
 
 
 if __name__ == "__main__":
-    json.dump(trace(int(sys.argv[1]), "--spec" in sys.argv[2:]), sys.stdout)
+    json.dump(trace(int(sys.argv[1]), "--spec" in sys.argv[2:], "--lora" in sys.argv[2:]), sys.stdout)
     print()

@@ -10,6 +10,10 @@ schedule(), in trace order; a request still prefilling gets no token; otherwise 
 the smallest id >= 1 that is neither its EOS nor a stop id. Compare the two outputs line by line
 (scripts/compare_sim.py does it numerically for kv_usage).
 
+LoRA: `config.max_loras` turns on vLLM's LoRA config, and `requests[i].lora_name` gives a request an adapter (no
+weights: the scheduler only counts adapters and hashes their names). Apus' simulator then applies vLLM's
+max_loras rule alone (no starvation bound) unless the trace sets `lora_starvation_steps`.
+
 Speculative decoding: `config.num_speculative_tokens` k > 0 turns on vLLM's `ngram` method (no draft model, no
 extra slots), and `requests[i].draft_token_ids[j]` is the draft proposed for the request after the j-th step in
 which it received tokens (counted across preemptions; missing = no draft). The runner accepts the scheduled
@@ -41,7 +45,8 @@ os.environ.setdefault("VLLM_TARGET_DEVICE", "cpu")
 
 import torch  # noqa: E402
 from vllm.config import (  # noqa: E402
-    CacheConfig, ModelConfig, ParallelConfig, SchedulerConfig, SpeculativeConfig, VllmConfig)
+    CacheConfig, LoRAConfig, ModelConfig, ParallelConfig, SchedulerConfig, SpeculativeConfig, VllmConfig)
+from vllm.lora.request import LoRARequest  # noqa: E402
 from vllm.sampling_params import SamplingParams  # noqa: E402
 from vllm.utils.hashing import sha256  # noqa: E402
 from vllm.v1.core.kv_cache_utils import get_request_block_hasher, init_none_hash  # noqa: E402
@@ -87,9 +92,10 @@ def make_scheduler(cfg):
         spec_config = SpeculativeConfig(
             method="ngram", num_speculative_tokens=cfg["num_speculative_tokens"],
             target_model_config=model_config, target_parallel_config=parallel_config)
+    lora_config = LoRAConfig(max_loras=cfg["max_loras"], max_lora_rank=16) if cfg.get("max_loras") else None
     vllm_config = VllmConfig(
         scheduler_config=scheduler_config, model_config=model_config, cache_config=cache_config,
-        parallel_config=parallel_config, speculative_config=spec_config)
+        parallel_config=parallel_config, speculative_config=spec_config, lora_config=lora_config)
     num_blocks = cfg["num_gpu_blocks"]
     kv_cache_config = KVCacheConfig(
         num_blocks=num_blocks, kv_cache_tensors=[],
@@ -115,6 +121,9 @@ def scripted(r, k):
     return outs[k] if k < len(outs) else default_token(r)
 
 
+LORA_IDS = {}  # adapter name -> lora_int_id (vLLM counts from 1)
+
+
 def make_request(r, arrival, hasher):
     sp = SamplingParams(
         max_tokens=r["max_tokens"], min_tokens=r.get("min_tokens", 0), stop_token_ids=r.get("stop_token_ids"),
@@ -122,9 +131,14 @@ def make_request(r, arrival, hasher):
     if r.get("eos_token_id") is not None and not r.get("ignore_eos", False):
         sp._eos_token_id = r["eos_token_id"]
         sp._all_stop_token_ids.add(r["eos_token_id"])
+    lora = None
+    if r.get("lora_name"):
+        name = r["lora_name"]
+        lora = LoRARequest(name, LORA_IDS.setdefault(name, len(LORA_IDS) + 1), f"/adapters/{name}")
     return Request(
         request_id=r["request_id"], prompt_token_ids=list(r["prompt_token_ids"]), sampling_params=sp,
-        pooling_params=None, arrival_time=float(arrival), priority=r.get("priority", 0), block_hasher=hasher)
+        pooling_params=None, arrival_time=float(arrival), priority=r.get("priority", 0), block_hasher=hasher,
+        lora_request=lora)
 
 
 def q(s):

@@ -15,6 +15,10 @@ public struct Trace: Sendable, Codable {
         public var schedulingPolicy: SchedulingPolicy?
         /// Speculative decoding: the most drafts a request verifies per step (absent or 0 = off).
         public var numSpeculativeTokens: Int?
+        /// LoRA: the most distinct adapters among running requests (absent = LoRA off). The simulator applies
+        /// vLLM's rule alone unless `lora_starvation_steps` is given.
+        public var maxLoras: Int?
+        public var loraStarvationSteps: Int?
 
         enum CodingKeys: String, CodingKey {
             case blockSize = "block_size"
@@ -27,16 +31,21 @@ public struct Trace: Sendable, Codable {
             case longPrefillTokenThreshold = "long_prefill_token_threshold"
             case schedulingPolicy = "scheduling_policy"
             case numSpeculativeTokens = "num_speculative_tokens"
+            case maxLoras = "max_loras"
+            case loraStarvationSteps = "lora_starvation_steps"
         }
 
         /// The scheduler config, with vLLM's defaults for absent fields.
         public var schedulerConfig: SchedulerConfig {
-            SchedulerConfig(
+            var config = SchedulerConfig(
                 blockSize: blockSize ?? 16, numGPUBlocks: numGPUBlocks, maxNumSeqs: maxNumSeqs ?? 256,
                 maxNumBatchedTokens: maxNumBatchedTokens ?? 2048, maxModelLen: maxModelLen,
                 enablePrefixCaching: enablePrefixCaching ?? true, enableChunkedPrefill: enableChunkedPrefill ?? true,
                 longPrefillTokenThreshold: longPrefillTokenThreshold ?? 0, policy: schedulingPolicy ?? .fcfs,
                 numSpeculativeTokens: numSpeculativeTokens ?? 0)
+            config.maxLoras = maxLoras
+            config.loraStarvationSteps = loraStarvationSteps ?? 0
+            return config
         }
     }
 
@@ -57,6 +66,8 @@ public struct Trace: Sendable, Codable {
         /// Speculative decoding: entry j is the draft proposed after the j-th step that gave this request tokens
         /// (counted from 0, across preemptions); missing entries propose nothing.
         public var draftTokenIDs: [[TokenID]]?
+        /// The request's LoRA adapter name (absent = the base model).
+        public var loraName: String?
 
         enum CodingKeys: String, CodingKey {
             case requestID = "request_id"
@@ -71,6 +82,7 @@ public struct Trace: Sendable, Codable {
             case ignoreEOS = "ignore_eos"
             case abortStep = "abort_step"
             case draftTokenIDs = "draft_token_ids"
+            case loraName = "lora_name"
         }
 
         var samplingParams: SamplingParams {

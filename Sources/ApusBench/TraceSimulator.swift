@@ -51,7 +51,8 @@ public enum TraceSimulator {
                 let (position, t) = arrivals[nextArrival]
                 try scheduler.addRequest(
                     requestID: t.requestID, promptTokenIDs: t.promptTokenIDs, samplingParams: t.samplingParams,
-                    eosTokenID: t.eosTokenID, priority: t.priority ?? 0, arrival: position)
+                    eosTokenID: t.eosTokenID, priority: t.priority ?? 0,
+                    lora: t.loraName.map { LoRARequest(name: $0, path: "/adapters/\($0)") }, arrival: position)
                 nextArrival += 1
             }
             var finished: [(String, FinishReason)] = []

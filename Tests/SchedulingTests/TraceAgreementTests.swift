@@ -23,6 +23,16 @@ struct TraceAgreementTests {
         try Self.check("spec-seed\(seed)")
     }
 
+    /// Traces with LoRA adapters (`gen_sim_trace.py SEED --lora`, `--spec --lora`): max_loras 1–3 over up to five
+    /// adapters, where the limit changes the schedule, and prompts repeated under another adapter (no prefix hit).
+    @Test(
+        "with LoRA adapters, every step line equals vLLM's",
+        arguments: ["lora-seed32", "lora-seed173", "lora-seed185", "lora-seed190", "lora-spec-seed72",
+                    "lora-spec-seed117", "lora-spec-seed120", "lora-spec-seed156"])
+    func agreesWithVLLMLoRA(name: String) throws {
+        try Self.check(name)
+    }
+
     static func check(_ name: String) throws {
         let trace = try Data(contentsOf: Self.fixtures.appendingPathComponent("\(name).json"))
         let expected = try String(
