@@ -153,11 +153,13 @@ final class FakeEngine: Sendable {
 func withAPI(
     _ engine: FakeEngine = FakeEngine(), apiKey: String? = nil, toolCalling: ToolCallingOptions = .init(),
     chatTemplate: String? = nil, maxModelLen: Int = 64, limits: HTTPLimits = .init(),
+    loras: LoRAAdapters = LoRAAdapters(validate: nil), allowRuntimeLoRAUpdating: Bool = false,
     _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     try await withAPI(
         upstream: EngineUpstream(engine: engine.client), apiKey: apiKey, toolCalling: toolCalling,
-        chatTemplate: chatTemplate, maxModelLen: maxModelLen, limits: limits, body)
+        chatTemplate: chatTemplate, maxModelLen: maxModelLen, limits: limits, loras: loras,
+        allowRuntimeLoRAUpdating: allowRuntimeLoRAUpdating, body)
 }
 
 /// Runs `body` against an api whose upstream is an `Engine` server on 127.0.0.1:`port` (tests of the connection).
@@ -173,6 +175,7 @@ func withAPI(
 func withAPI(
     upstream: EngineUpstream, apiKey: String? = nil, toolCalling: ToolCallingOptions = .init(),
     chatTemplate: String? = nil, maxModelLen: Int = 64, limits: HTTPLimits = .init(),
+    loras: LoRAAdapters = LoRAAdapters(validate: nil), allowRuntimeLoRAUpdating: Bool = false,
     _ body: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let tokenizer = Tokenizer.embeddedDefault
@@ -181,7 +184,7 @@ func withAPI(
         tokenizer: tokenizer, chatTemplate: try ChatTemplate(chatTemplate ?? tokenizer.chatTemplate!))
     let server = APIServer(
         model: model, upstream: upstream, metrics: APIMetrics(modelName: "tiny"), apiKey: apiKey,
-        toolCalling: toolCalling, limits: limits)
+        toolCalling: toolCalling, limits: limits, loras: loras, allowRuntimeLoRAUpdating: allowRuntimeLoRAUpdating)
     try await Application(router: server.makeRouter()).test(.router, body)
     await upstream.engine.close()
 }
