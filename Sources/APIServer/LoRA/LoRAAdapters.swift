@@ -45,6 +45,8 @@ public final class LoRAAdapters: Sendable {
         guard let validate else { throw .notEnabled }
         if !replace, adapter(named: name) != nil { throw .alreadyLoaded(name) }
         guard FileManager.default.fileExists(atPath: path) else { throw .notFound(name: name, path: path) }
+        // NOTE: runners resolve the path in their own working directory; an absolute one means the same file.
+        let path = URL(fileURLWithPath: path).standardizedFileURL.path
         do {
             try validate(path)
         } catch {
