@@ -95,10 +95,17 @@ struct ServeCommand: AsyncParsableCommand {
             "\(hungStepMultiple)"] + engines.flatMap { ["--engine", $0] }
     }
 
-    /// `--tokenizer`, else the model's own (a GGUF file or a directory) unless the model is embedded or dummy.
+    /// `--tokenizer`, else the model's own: a GGUF file, or a directory's tokenizer.json. The embedded and dummy
+    /// models, and a directory without one (a bare checkpoint), leave the api its embedded tokenizer.
     var tokenizerArgs: [String] {
         if let tokenizer { return ["--tokenizer", tokenizer] }
-        return ["embedded", "dummy"].contains(model) ? [] : ["--tokenizer", model]
+        var isDirectory: ObjCBool = false
+        guard !["embedded", "dummy"].contains(model),
+            FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory)
+        else { return [] }
+        let hasTokenizer = FileManager.default.fileExists(
+            atPath: URL(fileURLWithPath: model).appendingPathComponent("tokenizer.json").path)
+        return !isDirectory.boolValue || hasTokenizer ? ["--tokenizer", model] : []
     }
 
     func apiArgs(upstream: String) -> [String] {

@@ -30,6 +30,28 @@ struct CompletionsRouteTests {
         }
     }
 
+    @Test("return_token_ids adds each choice's prompt_token_ids and token_ids; a stream sends the prompt ids once")
+    func returnTokenIDs() async throws {
+        let generated = FakeEngine.tokenizer.encode("Hello world", addSpecialTokens: false).map { JSONValue.int(Int($0)) }
+        try await withAPI { client in
+            let (status, body, _) = try await client.post(
+                "/v1/completions", #"{"prompt":[5,6,7],"n":2,"return_token_ids":true}"#)
+            #expect(status == .ok)
+            for i in 0..<2 {
+                #expect(body["choices"]?[i]?["prompt_token_ids"] == [5, 6, 7])
+                #expect(body["choices"]?[i]?["token_ids"] == .array(generated))
+            }
+            let (_, plain, _) = try await client.post("/v1/completions", #"{"prompt":[5,6,7]}"#)
+            #expect(plain["choices"]?[0]?["token_ids"] == nil && plain["choices"]?[0]?["prompt_token_ids"] == nil)
+            let (_, _, text) = try await client.post(
+                "/v1/completions", #"{"prompt":[5,6,7],"stream":true,"return_token_ids":true}"#)
+            let chunks = events(text).events.compactMap { $0["choices"]?[0] }
+            #expect(chunks.first?["prompt_token_ids"] == [5, 6, 7])
+            #expect(chunks.dropFirst().allSatisfy { $0["prompt_token_ids"] == nil })
+            #expect(chunks.flatMap { $0["token_ids"]?.arrayValue ?? [] } == generated)
+        }
+    }
+
     @Test("every sampling parameter reaches the engine with vLLM's meaning")
     func parameterMapping() async throws {
         let engine = FakeEngine()

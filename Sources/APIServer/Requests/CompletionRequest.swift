@@ -14,6 +14,8 @@ struct CompletionRequest: Sendable {
     var echo: CompletionEcho?
     /// Whether non-streaming choices carry `prompt_logprobs`.
     var returnsPromptLogprobs: Bool
+    /// vLLM's `return_token_ids`: choices carry `prompt_token_ids` and `token_ids`.
+    var returnsTokenIDs = false
 
     static func parse(_ body: JSONValue, model: ServedModel, requestID: String) throws(APIError) -> CompletionRequest {
         let f = try JSONFields(body)
@@ -38,7 +40,8 @@ struct CompletionRequest: Sendable {
                 promptTexts: prompts.map { $0.text ?? model.tokenizer.decode($0.ids, skipSpecialTokens: false) },
                 promptTokenIDs: prompts.map(\.ids), choicesPerPrompt: params.n, generates: generates) : nil
         return CompletionRequest(
-            model: try f.string("model"), plan: plan, echo: echo, returnsPromptLogprobs: params.promptLogprobs != nil)
+            model: try f.string("model"), plan: plan, echo: echo, returnsPromptLogprobs: params.promptLogprobs != nil,
+            returnsTokenIDs: try f.bool("return_token_ids") ?? false)
     }
 
     /// Each prompt's ids, and its text when it was sent as a string.

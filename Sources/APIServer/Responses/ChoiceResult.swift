@@ -5,6 +5,8 @@ struct ChoiceResult: Sendable {
     var index: Int
     var text = ""
     var numTokens = 0
+    /// The generated token ids (vLLM's `return_token_ids`).
+    var tokenIDs: [TokenID] = []
     var logprobs: [PositionLogprobs] = []
     /// The prompt's logprobs from position 1 on (position 0 has none), when the request asked for them.
     var promptLogprobs: [PositionLogprobs] = []
@@ -22,6 +24,7 @@ struct ChoiceResult: Sendable {
     mutating func add(_ delta: ChoiceDelta) {
         text += delta.text
         numTokens += delta.tokenIDs.count
+        tokenIDs += delta.tokenIDs
         logprobs += delta.logprobs
         promptLogprobs += delta.promptLogprobs
         cachedTokens = max(cachedTokens, delta.numCachedTokens)

@@ -15,6 +15,16 @@ struct CompletionFormat: Sendable {
     /// Whether non-streaming choices carry `prompt_logprobs` (asked for directly, or through echo with logprobs,
     /// as vLLM); otherwise the field is null. Stream chunks never carry it (vLLM refuses it on streams).
     let promptLogprobs: Bool
+    /// vLLM's `return_token_ids`: each choice's prompt ids (`prompt_token_ids`, on a stream in the choice's first
+    /// chunk) and generated ids (`token_ids`, on a stream each chunk's own); nil = neither field.
+    var tokenIDs: TokenIDsField? = nil
+
+    /// The prompts' token ids, `choicesPerPrompt` choices each (choice `p·n + i` belongs to prompt p).
+    struct TokenIDsField: Sendable {
+        var prompts: [[TokenID]]
+        var choicesPerPrompt: Int
+        func prompt(choice: Int) -> JSONValue { .array(prompts[choice / choicesPerPrompt].map { .int(Int($0)) }) }
+    }
 
     private func envelope(_ choices: [JSONValue]) -> JSONObject {
         [
@@ -64,6 +74,10 @@ struct CompletionFormat: Sendable {
                 var c = choice(r.index, text, logprobsJSON(entries, offset: &offset), r.finishReason, r.stopReason)
                 let prompt = PromptPositions.align(r.promptLogprobs, promptLength: r.promptLength)
                 c["prompt_logprobs"] = promptLogprobs ? tokens.promptLogprobs(prompt) : .null
+                if let tokenIDs {
+                    c["prompt_token_ids"] = tokenIDs.prompt(choice: r.index)
+                    c["token_ids"] = .array(r.tokenIDs.map { .int(Int($0)) })
+                }
                 return .object(c)
             })
         body["usage"] = usage.json
@@ -78,9 +92,16 @@ struct CompletionFormat: Sendable {
         let (text, entries) = content(
             index: delta.index, echoing: echoing, text: delta.text, positions: delta.logprobs,
             promptLogprobs: delta.promptLogprobs)
-        guard echoing || !text.isEmpty || !entries.isEmpty || delta.finishReason != nil else { return nil }
+        guard echoing || !text.isEmpty || !entries.isEmpty || delta.finishReason != nil
+            || (tokenIDs != nil && (first || !delta.tokenIDs.isEmpty))
+        else { return nil }
         let lp = logprobsJSON(entries, offset: &offset)
-        return .object(envelope([.object(choice(delta.index, text, lp, delta.finishReason, delta.stopReason))]))
+        var c = choice(delta.index, text, lp, delta.finishReason, delta.stopReason)
+        if let tokenIDs {
+            if first { c["prompt_token_ids"] = tokenIDs.prompt(choice: delta.index) }
+            c["token_ids"] = .array(delta.tokenIDs.map { .int(Int($0)) })
+        }
+        return .object(envelope([.object(c)]))
     }
 
     func usageChunk(_ usage: Usage) -> JSONValue {

@@ -21,7 +21,9 @@ extension APIServer {
             id: "cmpl-\(ids.client)", model: plan.lora?.name ?? model.name,
             created: Int(Date.now.timeIntervalSince1970),
             tokens: LogprobsFormat(tokenizer: model.tokenizer), logprobs: parsed.plan.params.logprobs,
-            echo: parsed.echo, promptLogprobs: parsed.returnsPromptLogprobs)
+            echo: parsed.echo, promptLogprobs: parsed.returnsPromptLogprobs,
+            tokenIDs: parsed.returnsTokenIDs
+                ? .init(prompts: plan.prompts, choicesPerPrompt: plan.params.n) : nil)
         let headers: HTTPFields = [HTTPFields.requestIDName: ids.client]
         if let results = collected {
             let usage = ChoiceResult.usage(results, promptTokens: generation.promptTokens)
