@@ -48,6 +48,8 @@ struct APICommand: AsyncParsableCommand {
 
     @OptionGroup(title: "HTTP limits") var httpLimits: HTTPLimitsOptions
 
+    @OptionGroup(title: "LoRA") var lora: APILoRAOptions
+
     @Option(name: .customLong("upstream-timeout"), help: "Seconds to wait for the upstream at start.")
     var upstreamTimeout: Double = 120
 
@@ -111,9 +113,11 @@ struct APICommand: AsyncParsableCommand {
             info: info, tokenizer: tokenizer, servedModelNames: servedModelNames,
             samplingDefaults: try samplingDefaults(tokenizer))
         logger.info("serving \(model.names) (max_model_len \(model.maxModelLen), vocab \(model.vocabSize))")
+        let loras = try loadLoRAModules(info: info, model: model, logger: logger)
         let server = APIServer(
             model: model, upstream: engine, metrics: APIMetrics(registry: registry, modelName: model.name),
-            apiKey: apiKey.nilIfEmpty, toolCalling: toolCalling, limits: httpLimits.limits)
+            apiKey: apiKey.nilIfEmpty, toolCalling: toolCalling, limits: httpLimits.limits, loras: loras,
+            allowRuntimeLoRAUpdating: lora.runtimeUpdating)
         let (bound, boundContinuation) = AsyncStream<SocketAddress>.makeStream()
         let app = server.makeApplication(host: service.host, port: service.port, logger: logger) { channel in
             if let address = channel.localAddress { boundContinuation.yield(address) }
@@ -132,6 +136,26 @@ struct APICommand: AsyncParsableCommand {
             }
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
+    }
+
+    /// The adapter registry, with every `--lora-modules` entry validated and served; a bad entry stops the api.
+    func loadLoRAModules(info: ApusV1.ModelInfo, model: ServedModel, logger: Logger) throws -> LoRAAdapters {
+        let loras = LoRAAdapters(validate: LoRAValidation.validator(info))
+        if loras.isEnabled {
+            logger.info("LoRA: max_loras \(info.maxLoras), max_lora_rank \(info.maxLoraRank)")
+        }
+        for module in try lora.modules() {
+            do {
+                try loras.load(name: module.name, path: module.path, parent: module.baseModelName ?? model.name)
+            } catch {
+                throw ValidationError("--lora-modules \(module.name): \(error)")
+            }
+            logger.info("serving LoRA adapter \(module.name) from \(module.path)")
+        }
+        if lora.runtimeUpdating {
+            logger.warning("LoRA adapters may be loaded and unloaded at run time (/v1/load_lora_adapter)")
+        }
+        return loras
     }
 
     /// `--tokenizer`, else the model directory when the upstream serves one with a tokenizer.json, else embedded.

@@ -37,6 +37,12 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Scheduling") var scheduling: SchedulingOptions
     /// Passed to the api.
     @OptionGroup(title: "HTTP limits") var httpLimits: HTTPLimitsOptions
+    /// Passed to the api; --enable-lora and --max-loras (Scheduling) go to the engine-cores, these to the runners.
+    @OptionGroup(title: "LoRA") var lora: APILoRAOptions
+    @Option(name: .customLong("max-lora-rank"), help: "With --enable-lora: passed to the runners.")
+    var maxLoRARank: Int = 16
+    @Option(name: .customLong("max-cpu-loras"), help: "With --enable-lora: adapters each runner keeps loaded.")
+    var maxCPULoRAs: Int?
     @Flag(
         name: .customLong("tls"),
         help: "Run every internal link (api → router → engine-cores → runners) on mutual TLS with a throwaway CA.")
@@ -58,6 +64,10 @@ struct ServeCommand: AsyncParsableCommand {
         if options.speculative != nil && pipelineParallelSize > 1 {
             throw ValidationError("--speculative-config is not supported with --pipeline-parallel-size > 1 yet")
         }
+        if !lora.loraModules.isEmpty && !scheduling.enableLoRA {
+            throw ValidationError("--lora-modules requires --enable-lora")
+        }
+        _ = try lora.modules()
         // The api checks the parser name and the combination too; failing here saves starting every child first.
         if enableAutoToolChoice && toolCallParser == nil {
             throw ValidationError("--enable-auto-tool-choice requires --tool-call-parser")
@@ -82,6 +92,8 @@ struct ServeCommand: AsyncParsableCommand {
             + (scheduling.maxModelLen.map { ["--max-model-len", "\($0)"] } ?? [])
             + (servedModelName.map { ["--served-model-name", $0] } ?? [])
             + (scheduling.speculativeConfig.map { ["--speculative-config", $0] } ?? [])
+            + (scheduling.enableLoRA ? ["--enable-lora", "--max-lora-rank", "\(maxLoRARank)"] : [])
+            + (scheduling.enableLoRA ? maxCPULoRAs.map { ["--max-cpu-loras", "\($0)"] } ?? [] : [])
     }
 
     func engineArgs(runners: [String], index: Int) -> [String] {
@@ -117,7 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
             + (enableAutoToolChoice ? ["--enable-auto-tool-choice"] : [])
             + (toolCallParser.map { ["--tool-call-parser", $0] } ?? [])
             + (excludeToolsWhenToolChoiceNone ? ["--exclude-tools-when-tool-choice-none"] : [])
-            + httpLimits.arguments
+            + httpLimits.arguments + lora.arguments
     }
 }
 
