@@ -192,6 +192,11 @@ extension EngineCore {
         load.numAbortsTotal = abortsTotal
         load.numRequestsFinished = finishedTotal
         load.specDecoding = scheduler.specDecodingStats
+        if let maxLoras = configuration.scheduler.maxLoras {
+            load.maxLoras = maxLoras
+            load.runningLoRAs = Set(scheduler.running.compactMap(\.loraName)).sorted()
+            load.waitingLoRAs = Set(scheduler.waiting.requests.compactMap(\.loraName)).sorted()
+        }
         state.update(load: load, events: scheduler.takeKVEvents())
     }
 

@@ -25,6 +25,11 @@ public final class EngineState: Sendable {
         public var numRequestsFinished = 0
         /// Speculative decoding counters since start (all zero when it is off).
         public var specDecoding = SpecDecodingStats()
+        /// LoRA (`--enable-lora`; `maxLoras` 0 when off): the distinct adapters of running and of waiting requests,
+        /// sorted (vLLM's `vllm:lora_requests_info` labels).
+        public var maxLoras = 0
+        public var runningLoRAs: [String] = []
+        public var waitingLoRAs: [String] = []
         public init() {}
     }
 

@@ -60,6 +60,7 @@ struct EngineMetricsService: Service {
             let clock = ContinuousClock()
             var lastLog = clock.now
             var loggedStats = SpecDecodingStats()
+            var loraInfo: (labels: [String], gauge: Gauge)?
             for await _ in engine.state.stepTicks() {
                 let l = engine.state.load
                 running.set(Double(l.numRunning))
@@ -89,10 +90,31 @@ struct EngineMetricsService: Service {
                     loggedStats = l.specDecoding
                     lastLog = clock.now
                 }
+                if l.maxLoras > 0 { loraInfo = publishLoRAInfo(l, labels: labels, previous: loraInfo) }
                 last = l
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
+    }
+
+    /// vLLM's `vllm:lora_requests_info`: one gauge whose labels name the running and waiting adapters and whose value
+    /// is the time of the last update (unix seconds). A new label set replaces the previous gauge, so the exposition
+    /// has one line. The vLLM production-stack router reads it to route by adapter.
+    func publishLoRAInfo(
+        _ l: EngineState.Load, labels: [(String, String)], previous: (labels: [String], gauge: Gauge)?
+    ) -> (labels: [String], gauge: Gauge) {
+        let values = ["\(l.maxLoras)", l.waitingLoRAs.joined(separator: ","), l.runningLoRAs.joined(separator: ",")]
+        var current = previous
+        if previous?.labels != values {
+            if let previous { registry.unregisterGauge(previous.gauge) }
+            let gauge = registry.makeGauge(
+                descriptor: .exact("vllm:lora_requests_info", help: "Running stats on lora requests."),
+                labels: labels
+                    + zip(["max_lora", "waiting_lora_adapters", "running_lora_adapters"], values).map { ($0, $1) })
+            current = (values, gauge)
+        }
+        current!.gauge.set(Date().timeIntervalSince1970)
+        return current!
     }
 
     /// vLLM's periodic spec-decode line, over the drafts verified since the last one.

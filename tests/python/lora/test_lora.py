@@ -22,6 +22,7 @@ API_KEY = os.environ.get("APUS_API_KEY", "unused")
 BASE_URL = os.environ["APUS_BASE_URL"]
 FIXTURES = os.environ["APUS_LORA_FIXTURES"]
 BASE_GOLDEN = os.environ["APUS_BASE_GOLDEN"]
+METRICS_URL = os.environ["APUS_ENGINE_METRICS_URL"]  # the engine-core's /metrics
 # Served name -> fixture directory, as the Swift test passes them to --lora-modules.
 ADAPTERS = {"r8": "r8-all", "r4": "r4-attn-f16", "rs": "r16-rslora"}
 
@@ -157,3 +158,22 @@ def test_bad_adapters_are_refused_at_load_and_serving_goes_on():
     assert status == 400 and "already been loaded" in message
     prompt, expected = golden("r8-all")[0]
     assert greedy("r8", prompt) == expected
+
+
+def test_engine_metrics_name_the_running_adapters():
+    """vLLM's vllm:lora_requests_info gauge, which vLLM production-stack's router reads to route by adapter."""
+    def info():
+        with urllib.request.urlopen(METRICS_URL, timeout=10) as response:
+            return [line for line in response.read().decode().splitlines()
+                    if line.startswith("vllm:lora_requests_info{")]
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        long = pool.submit(lambda: client.completions.create(
+            model="rs", prompt=[5, 6, 7], max_tokens=100, temperature=0, extra_body={"ignore_eos": True}))
+        deadline = time.time() + 10
+        seen = []
+        while time.time() < deadline and not any('running_lora_adapters="rs"' in line for line in seen):
+            seen = info()
+            time.sleep(0.05)
+        long.result()
+    assert any('running_lora_adapters="rs"' in line and 'max_lora="2"' in line for line in seen), seen
+    assert len(info()) == 1
