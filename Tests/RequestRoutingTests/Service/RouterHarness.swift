@@ -71,10 +71,12 @@ final class RouterHarness: Sendable {
     }
 
     /// Streams one request to its end: the outputs, and the error the stream ended with (if any).
-    func generate(_ id: String, prompt: [Int32] = Array(0..<20)) async -> (outputs: [ApusV1.GenerateOutput], error: RPCError?) {
+    func generate(_ id: String, prompt: [Int32] = Array(0..<20), loraName: String = "") async
+        -> (outputs: [ApusV1.GenerateOutput], error: RPCError?)
+    {
         var outputs: [ApusV1.GenerateOutput] = []
         do {
-            let request = ApusV1.GenerateRequest(requestID: id, promptTokenIDs: prompt)
+            let request = ApusV1.GenerateRequest(requestID: id, promptTokenIDs: prompt, loraName: loraName)
             for try await output in try await client.serverStream(
                 RouterService.Method.generate, request, as: ApusV1.GenerateOutput.self)
             {
