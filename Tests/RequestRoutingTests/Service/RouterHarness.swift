@@ -50,7 +50,9 @@ final class RouterHarness: Sendable {
             let port = try await server.boundAddress().port!
             client = RPCClient(host: "127.0.0.1", port: port, configuration: .init(service: "test"))
         }
-        try await waitUntil("every engine is ready") {
+        // NOTE: set-up, not a property under test: the first probes of a fresh router can wait several seconds for a
+        // thread when the suites' simulations and other processes load a 2-core machine.
+        try await waitUntil("every engine is ready", timeout: .seconds(20)) {
             let list = try await self.backends()
             return list.count == engines.count && list.allSatisfy { $0.state == .ready }
         }
