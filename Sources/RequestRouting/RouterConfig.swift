@@ -24,6 +24,8 @@ public struct RouterConfig: Sendable, Equatable {
     public var policy: PolicyKind = .prefixAware
     public var health = HealthConfig()
     public var prefixAware = PrefixAwareConfig()
+    /// LoRA adapter affinity around `policy` (on, 4 adapters per engine); bounded by `prefixAware`'s ε and s.
+    public var loraAffinity = AdapterAffinityConfig()
     /// ε of the session policy's bounded load (1.25× the mean).
     public var sessionBalanceFactor: Double = 0.25
     /// Attempts per request including the first; retries happen only before the first token.
@@ -40,6 +42,7 @@ public struct RouterConfig: Sendable, Equatable {
     public func validate() throws(RouterConfigError) {
         try health.validate()
         try prefixAware.validate()
+        try loraAffinity.validate()
         try retryBudget.validate()
         guard sessionBalanceFactor >= 0, sessionBalanceFactor.isFinite else {
             throw .invalid("sessionBalanceFactor must be >= 0, got \(sessionBalanceFactor)")

@@ -8,13 +8,14 @@ extension RouterCore {
         try backends.add(id, origin: origin, now: now) ? [.startProbing] : []
     }
 
-    /// Removes an engine at once: its counts drop to zero and its index entries go.
+    /// Removes an engine at once: its counts drop to zero and its prefix and adapter index entries go.
     ///
     /// Returns the ids of requests that were on it, now detached: the service ends their upstream calls
     /// and reports each with `finish(_:outcome: .transportError, now:)` (which retries where allowed).
     public mutating func removeBackend(_ id: EngineID) -> [String] {
         guard let backend = backends.remove(id) else { return [] }
         prefixIndex.clear(slot: backend.slot)
+        adapterIndex.clear(slot: backend.slot)
         return ledger.detachAll(from: id)
     }
 
@@ -46,14 +47,18 @@ extension RouterCore {
     }
 
     /// Applies a fresh resolution of the DNS name `origin`: adds new addresses, drains vanished ones,
-    /// and brings back draining ones that reappeared (as pending). Returns what changed.
+    /// and brings back draining ones that reappeared (as pending, holding no adapter: probably a new process).
+    /// Returns what changed.
     public mutating func reconcile(origin: String, resolved: [EngineID], now: UInt64) throws(RouterConfigError)
         -> MembershipChange
     {
         let change = backends.diff(origin: origin, resolved: resolved)
         for id in change.added { _ = try backends.add(id, origin: origin, now: now) }
         for id in change.drained { _ = backends.drain(id, now: now) }
-        for id in change.restored { backends.restore(id, now: now) }
+        for id in change.restored {
+            backends.restore(id, now: now)
+            if let slot = backends[id]?.slot { adapterIndex.clear(slot: slot) }
+        }
         return change
     }
 

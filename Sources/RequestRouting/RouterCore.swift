@@ -1,5 +1,6 @@
-/// The pure core of the router: membership and health, in-flight accounting, the prefix index and the
-/// routing policy, driven by the service with events and the current time (nanoseconds, router clock).
+/// The pure core of the router: membership and health, in-flight accounting, the prefix index, the adapter
+/// index and the routing policy, driven by the service with events and the current time (nanoseconds, router
+/// clock).
 ///
 /// Not thread-safe by itself: the service owns one `RouterCore` and serializes calls to it (an actor or a
 /// lock). Every method is synchronous and cheap; `route` takes a few microseconds.
@@ -15,9 +16,11 @@ public struct RouterCore: Sendable {
     public internal(set) var backends: BackendSet
     public internal(set) var ledger: DispatchLedger
     public internal(set) var prefixIndex = PrefixIndex()
+    /// Which LoRA adapters each engine probably holds; fed only while `config.loraAffinity.enabled`.
+    public internal(set) var adapterIndex: AdapterIndex
     private var policy: any RoutingPolicy
     private var candidates: [EngineCandidate] = []
-    /// Counters of budget refusals, panic dispatches and skipped ejections.
+    /// Counters of budget refusals, panic dispatches, skipped ejections and LoRA affinity hits and misses.
     public private(set) var stats = RouterStats()
 
     /// A core with the policy `config.policy`; throws when `config` is out of range.
@@ -25,11 +28,15 @@ public struct RouterCore: Sendable {
         try self.init(config: config, policy: config.policy.makePolicy(config: config))
     }
 
-    /// A core with a custom policy (the seam); `config.policy` is ignored.
+    /// A core with a custom policy (the seam); `config.policy` is ignored. With `config.loraAffinity.enabled`
+    /// the policy is wrapped in `AdapterAffinityPolicy`, which changes nothing for requests without an adapter.
     public init(config: RouterConfig, policy: any RoutingPolicy) throws(RouterConfigError) {
         try config.validate()
         self.config = config
-        self.policy = policy
+        self.policy =
+            config.loraAffinity.enabled
+            ? AdapterAffinityPolicy(base: policy, bound: config.prefixAware) as any RoutingPolicy : policy
+        self.adapterIndex = AdapterIndex(adaptersPerEngine: config.loraAffinity.adaptersPerEngine)
         self.backends = BackendSet(healthConfig: config.health, seed: config.seed)
         self.ledger = DispatchLedger(maxAttempts: config.maxAttempts)
     }
@@ -125,9 +132,29 @@ public struct RouterCore: Sendable {
             stats.panicDispatches += 1
         }
         if policy.usesPrefixMatch && !request.blockHashes.isEmpty { fillMatches(request.blockHashes, slots: slots) }
+        let adapter = adapterKey(request)
+        if let adapter { fillHolders(adapter) }
         let index = policy.choose(for: request, among: candidates)
         precondition(candidates.indices.contains(index), "policy \(policy.name) chose index \(index) out of range")
+        if adapter != nil {
+            if candidates[index].holdsAdapter { stats.loraAffinityHits += 1 } else { stats.loraAffinityMisses += 1 }
+        }
         return candidates[index]
+    }
+
+    /// The `AdapterIndex` key of the request's adapter; nil without one or with adapter affinity off.
+    private func adapterKey(_ request: RoutingRequest) -> UInt64? {
+        guard config.loraAffinity.enabled, let name = request.loraName else { return nil }
+        return AdapterIndex.key(name)
+    }
+
+    private mutating func fillHolders(_ adapter: UInt64) {
+        let holders = adapterIndex.holders(of: adapter)
+        for index in candidates.indices {
+            let slot = candidates[index].slot
+            candidates[index].holdsAdapter = holders & (1 << UInt64(slot)) != 0
+            candidates[index].hasAdapterRoom = adapterIndex.hasRoom(slot: slot)
+        }
     }
 
     /// Fills `candidates` with the dispatchable (or, with `panic`, the panic-eligible) engines; returns their
@@ -159,6 +186,8 @@ public struct RouterCore: Sendable {
     }
 
     private mutating func didDispatch(_ request: RoutingRequest, to chosen: EngineCandidate, now: UInt64) {
+        // The engine's runners load the adapter for this request, so from now on it is a holder.
+        if let adapter = adapterKey(request) { adapterIndex.record(adapter, slot: chosen.slot) }
         if policy.usesPrefixMatch {
             prefixIndex.insertSpeculative(
                 request.blockHashes, from: chosen.matchedBlocks, slot: chosen.slot,

@@ -21,11 +21,16 @@ public struct RoutingRequest: Sendable {
     public var blockHashes: [BlockHashKey]
     /// The `X-Session-ID` header, else the body's `user` field, else nil.
     public var sessionKey: String?
+    /// The LoRA adapter the request runs with (vLLM `lora_name`); nil for the base model.
+    public var loraName: String?
 
-    public init(requestID: String, blockHashes: [BlockHashKey] = [], sessionKey: String? = nil) {
+    public init(
+        requestID: String, blockHashes: [BlockHashKey] = [], sessionKey: String? = nil, loraName: String? = nil
+    ) {
         self.requestID = requestID
         self.blockHashes = blockHashes
         self.sessionKey = sessionKey
+        self.loraName = loraName
     }
 
     /// The session key rule: the `X-Session-ID` header wins over the body's `user` field; empty means none.
@@ -47,15 +52,26 @@ public struct EngineCandidate: Sendable {
     public var inFlight: Int
     /// Blocks of the request's prefix this engine holds (0 unless the policy uses prefix matching).
     public var matchedBlocks: Int
+    /// Whether the engine's runners probably hold the request's LoRA adapter (`AdapterIndex`); false for a
+    /// request without one or with adapter affinity off.
+    public var holdsAdapter: Bool
+    /// Whether loading the request's adapter here would evict no adapter that only this engine holds
+    /// (`AdapterIndex.hasRoom`); false for a request without an adapter or with adapter affinity off.
+    public var hasAdapterRoom: Bool
     /// `LoadCost` of this engine; lower is less loaded.
     public var cost: Double
 
-    public init(id: EngineID, slot: Int = 0, load: EngineLoad? = nil, inFlight: Int = 0, matchedBlocks: Int = 0) {
+    public init(
+        id: EngineID, slot: Int = 0, load: EngineLoad? = nil, inFlight: Int = 0, matchedBlocks: Int = 0,
+        holdsAdapter: Bool = false, hasAdapterRoom: Bool = false
+    ) {
         self.id = id
         self.slot = slot
         self.load = load
         self.inFlight = inFlight
         self.matchedBlocks = matchedBlocks
+        self.holdsAdapter = holdsAdapter
+        self.hasAdapterRoom = hasAdapterRoom
         self.cost = LoadCost.cost(load: load, inFlight: inFlight)
     }
 }

@@ -76,12 +76,34 @@ struct RouterCommand: AsyncParsableCommand {
         help: "Each passive ejection lasts up to this percentage of its length longer, 0-100.")
     var ejectionJitterPercent: Double = 10
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            LoRA adapter affinity: a request with an adapter goes to an engine that recently ran it (its runners \
+            probably still hold it), unless that engine is over the load bound of prefix_aware.
+            """)
+    var loraAffinity = true
+
+    @Option(
+        name: .customLong("lora-affinity-adapters-per-engine"),
+        help: """
+            How many distinct adapters, the last ones sent, an engine counts as holding: its runners' \
+            --max-cpu-loras, 1-\(AdapterAffinityConfig.maxAdaptersPerEngine).
+            """)
+    var loraAffinityAdaptersPerEngine = 4
+
     @Option(
         name: .customLong("event-loop-threads"),
         help: "Threads serving clients and engine connections, >= 1. With one, a request never changes threads in the router; more spread the work but add a hop where a client's and an engine's connections sit on different threads.")
     var eventLoopThreads: Int = 1
 
     func validate() throws {
+        guard (1...AdapterAffinityConfig.maxAdaptersPerEngine).contains(loraAffinityAdaptersPerEngine) else {
+            throw ValidationError(
+                "--lora-affinity-adapters-per-engine must be between 1 and "
+                    + "\(AdapterAffinityConfig.maxAdaptersPerEngine) (the engines' --max-cpu-loras), "
+                    + "got \(loraAffinityAdaptersPerEngine)")
+        }
         guard eventLoopThreads >= 1 else {
             throw ValidationError("--event-loop-threads must be 1 or more, got \(eventLoopThreads)")
         }
@@ -116,6 +138,8 @@ struct RouterCommand: AsyncParsableCommand {
         core.health.maxEjectionTime = core.health.baseEjectionTime * 10
         core.health.maxEjectionPercent = maxEjectionPercent
         core.health.ejectionJitterPercent = ejectionJitterPercent
+        core.loraAffinity = AdapterAffinityConfig(
+            enabled: loraAffinity, adaptersPerEngine: loraAffinityAdaptersPerEngine)
         core.retryBudget = RetryBudget(retryBudgetPercent: retryBudgetPercent, minRetryConcurrency: minRetryConcurrency)
         var config = RouterServiceConfig(core: core)
         config.authToken = service.authToken

@@ -2,8 +2,8 @@ import Prometheus
 import Synchronization
 
 /// The router's Prometheus series: requests, retries, failures, retry-budget refusals, panic dispatches,
-/// skipped ejections, and per engine its in-flight count, readiness and ejections. Names: `apus:router_*`
-/// (docs/architecture.md §3.8).
+/// skipped ejections, LoRA affinity hits and misses, and per engine its in-flight count, readiness and
+/// ejections. Names: `apus:router_*` (docs/architecture.md §3.8).
 final class RouterMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let requests: Counter
@@ -12,6 +12,8 @@ final class RouterMetrics: Sendable {
     let retriesBudgetExhausted: Counter
     let panicDispatches: Counter
     let ejectionsSkipped: Counter
+    let loraAffinityHits: Counter
+    let loraAffinityMisses: Counter
     private let perEngine = Mutex<[EngineID: (inFlight: Gauge, ready: Gauge)]>([:])
     private let recorded = Mutex(RouterStats())
 
@@ -31,6 +33,12 @@ final class RouterMetrics: Sendable {
         ejectionsSkipped = registry.makeCounter(
             descriptor: Self.name(
                 "ejections_skipped", "total", "Passive ejections skipped because the max ejection percent was reached"))
+        loraAffinityHits = registry.makeCounter(
+            descriptor: Self.name(
+                "lora_affinity_hits", "total", "Attempts with a LoRA adapter sent to an engine that held the adapter"))
+        loraAffinityMisses = registry.makeCounter(
+            descriptor: Self.name(
+                "lora_affinity_misses", "total", "Attempts with a LoRA adapter sent to an engine that must load it"))
     }
 
     /// Brings the core's counters into the series: adds what grew since the highest values recorded, so
@@ -41,13 +49,18 @@ final class RouterMetrics: Sendable {
                 stats.retriesBudgetExhausted - last.retriesBudgetExhausted,
                 stats.panicDispatches - last.panicDispatches,
                 stats.ejectionsSkipped - last.ejectionsSkipped,
+                stats.loraAffinityHits - last.loraAffinityHits,
+                stats.loraAffinityMisses - last.loraAffinityMisses,
             ]
             last.retriesBudgetExhausted = max(last.retriesBudgetExhausted, stats.retriesBudgetExhausted)
             last.panicDispatches = max(last.panicDispatches, stats.panicDispatches)
             last.ejectionsSkipped = max(last.ejectionsSkipped, stats.ejectionsSkipped)
+            last.loraAffinityHits = max(last.loraAffinityHits, stats.loraAffinityHits)
+            last.loraAffinityMisses = max(last.loraAffinityMisses, stats.loraAffinityMisses)
             return grown
         }
-        for (counter, delta) in zip([retriesBudgetExhausted, panicDispatches, ejectionsSkipped], deltas) where delta > 0 {
+        let counters = [retriesBudgetExhausted, panicDispatches, ejectionsSkipped, loraAffinityHits, loraAffinityMisses]
+        for (counter, delta) in zip(counters, deltas) where delta > 0 {
             counter.increment(by: Int64(delta))
         }
     }

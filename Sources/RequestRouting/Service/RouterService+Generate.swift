@@ -15,7 +15,8 @@ extension RouterService {
         guard !request.requestID.isEmpty else { throw RPCError(.invalidArgument, "request_id must not be empty") }
         let routing = RoutingRequest(
             requestID: request.requestID, blockHashes: promptKeys(request),
-            sessionKey: request.sessionKey.isEmpty ? nil : request.sessionKey)
+            sessionKey: request.sessionKey.isEmpty ? nil : request.sessionKey,
+            loraName: request.loraName.isEmpty ? nil : request.loraName)
         var engine: EngineID
         switch core.route(routing) {
         case .success(let chosen): engine = chosen

@@ -50,7 +50,9 @@ final class RouterHarness: Sendable {
             let port = try await server.boundAddress().port!
             client = RPCClient(host: "127.0.0.1", port: port, configuration: .init(service: "test"))
         }
-        try await waitUntil("every engine is ready") {
+        // NOTE: set-up, not a property under test: the first probes of a fresh router can wait several seconds for a
+        // thread when the suites' simulations and other processes load a 2-core machine.
+        try await waitUntil("every engine is ready", timeout: .seconds(20)) {
             let list = try await self.backends()
             return list.count == engines.count && list.allSatisfy { $0.state == .ready }
         }
@@ -71,10 +73,12 @@ final class RouterHarness: Sendable {
     }
 
     /// Streams one request to its end: the outputs, and the error the stream ended with (if any).
-    func generate(_ id: String, prompt: [Int32] = Array(0..<20)) async -> (outputs: [ApusV1.GenerateOutput], error: RPCError?) {
+    func generate(_ id: String, prompt: [Int32] = Array(0..<20), loraName: String = "") async
+        -> (outputs: [ApusV1.GenerateOutput], error: RPCError?)
+    {
         var outputs: [ApusV1.GenerateOutput] = []
         do {
-            let request = ApusV1.GenerateRequest(requestID: id, promptTokenIDs: prompt)
+            let request = ApusV1.GenerateRequest(requestID: id, promptTokenIDs: prompt, loraName: loraName)
             for try await output in try await client.serverStream(
                 RouterService.Method.generate, request, as: ApusV1.GenerateOutput.self)
             {

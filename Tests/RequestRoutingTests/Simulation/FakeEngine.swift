@@ -5,15 +5,22 @@ struct SimRequest {
     let id: String
     let blocks: [BlockHashKey]
     let outputTokens: Int
+    var loraName: String? = nil
+    /// Admission passes that skipped it because its adapter had no `maxLoras` slot, in a row.
+    var skippedPasses = 0
     var generated = 0
     var firstTokenSent = false
 }
 
 /// A scripted engine-core: continuous batching with FCFS admission, a prefix cache with LRU eviction
-/// that reports sequenced KV events, and load reports with a step counter.
+/// that reports sequenced KV events, load reports with a step counter, and LoRA adapters as vLLM runs them:
+/// at most `maxLoras` distinct adapters in a batch (a request whose adapter would exceed it waits, the
+/// requests behind it go on, until it was skipped `loraStarvationSteps` times and fences other adapters out, as
+/// the engine-core's scheduler does), and runners that keep an LRU of 4 adapters (`--max-cpu-loras`).
 ///
-/// One step takes `decodeStep` plus the uncached prompt tokens admitted in it over `prefillRate`, all
-/// divided by `speed`; every running request gets one token per step.
+/// One step takes `decodeStep` plus the uncached prompt tokens admitted in it over `prefillRate`, plus
+/// `adapterLoadTime` per adapter the runners had to load, all divided by `speed`; every running request gets
+/// one token per step.
 struct FakeEngine {
     static let blockSize = 16
 
@@ -23,6 +30,11 @@ struct FakeEngine {
     var decodeStep: UInt64 = 10_000_000
     var prefillTokensPerSecond: Double = 100_000
     var cacheCapacity = 4_000
+    var maxLoras = 4
+    var loraStarvationSteps = 32
+    var adapterLoadTime: UInt64 = 5_000_000
+    /// The runners' loaded adapters (`--max-cpu-loras` 4).
+    var runnerLoRAs = SimLoRACache(capacity: 4)
 
     var waiting: [SimRequest] = []
     var running: [SimRequest] = []
@@ -60,16 +72,37 @@ struct FakeEngine {
         return depth
     }
 
-    /// Starts one step: admits waiting requests; returns the step's duration.
+    /// Starts one step: admits waiting requests, loads the batch's adapters; returns the step's duration.
     mutating func beginStep() -> UInt64 {
         var prefillTokens = 0
-        while running.count < maxRunning, !waiting.isEmpty {
-            let request = waiting.removeFirst()
+        var batchLoRAs: [String] = []
+        for case let name? in running.map(\.loraName) where !batchLoRAs.contains(name) { batchLoRAs.append(name) }
+        var index = 0
+        var fence: String?
+        while running.count < maxRunning, index < waiting.count {
+            if let name = waiting[index].loraName {
+                if let fence, name != fence {
+                    index += 1
+                    continue
+                }
+                if !batchLoRAs.contains(name) {
+                    guard batchLoRAs.count < maxLoras else {
+                        waiting[index].skippedPasses += 1
+                        if waiting[index].skippedPasses >= loraStarvationSteps { fence = fence ?? name }
+                        index += 1
+                        continue
+                    }
+                    batchLoRAs.append(name)
+                }
+            }
+            let request = waiting.remove(at: index)
             prefillTokens += (request.blocks.count - cachedPrefix(request.blocks)) * Self.blockSize
             running.append(request)
         }
+        var loads = 0
+        for name in batchLoRAs where runnerLoRAs.use(name) { loads += 1 }
         let prefill = Double(prefillTokens) / prefillTokensPerSecond * 1e9
-        return UInt64((Double(decodeStep) + prefill) / speed)
+        return UInt64((Double(decodeStep) + prefill + Double(loads * Int(adapterLoadTime))) / speed)
     }
 
     /// Ends a step: caches newly prefilled prompts, emits one token per running request.

@@ -51,16 +51,32 @@ final class RoutingSimulation {
     /// Runs until every submitted request (and its follow-ups) is done, or `until` is reached.
     func run(until limit: UInt64 = 600_000_000_000) {
         queue.schedule(.report, at: 0)
-        while pendingWork > 0, let (time, event) = queue.pop(), time <= limit {
-            now = time
-            switch event {
-            case .arrive(let item): arrive(item)
-            case .stepEnd(let index): endStep(index)
-            case .report: report()
-            case .kvBatch(let index, let batch):
-                #expect(router.apply(batch, from: engines[index].id) == .applied)
-            }
+        while step(until: limit) {}
+    }
+
+    /// `run`, pausing for `pause` after every `batch` events, so a long simulation leaves the test runner's
+    /// threads (and a 2-core machine) to the suites whose engines and routers have wall-clock deadlines.
+    func runPaced(until limit: UInt64 = 600_000_000_000, batch: Int = 500, pause: Duration = .milliseconds(5)) async {
+        queue.schedule(.report, at: 0)
+        var events = 0
+        while step(until: limit) {
+            events += 1
+            if events % batch == 0 { try? await Task.sleep(for: pause) }
         }
+    }
+
+    /// Handles the next event; false when everything is done or the next event is after `limit`.
+    private func step(until limit: UInt64) -> Bool {
+        guard pendingWork > 0, let (time, event) = queue.pop(), time <= limit else { return false }
+        now = time
+        switch event {
+        case .arrive(let item): arrive(item)
+        case .stepEnd(let index): endStep(index)
+        case .report: report()
+        case .kvBatch(let index, let batch):
+            #expect(router.apply(batch, from: engines[index].id) == .applied)
+        }
+        return true
     }
 
     func engineIndex(_ id: EngineID) -> Int {
@@ -77,7 +93,7 @@ final class RoutingSimulation {
         items[item.id] = item
         routedCount[index] += 1
         onRouted?(item, index, self)
-        enqueue(SimRequest(id: item.id, blocks: item.blocks, outputTokens: item.outputTokens), on: index)
+        enqueue(item.simRequest, on: index)
     }
 
     private func enqueue(_ request: SimRequest, on index: Int) {
@@ -132,8 +148,7 @@ final class RoutingSimulation {
             let result = router.finish(item.routingRequest, outcome: .timedOut, now: now)
             if case .retry(let engine, _) = result.decision {
                 retried += 1
-                enqueue(
-                    SimRequest(id: id, blocks: item.blocks, outputTokens: item.outputTokens), on: engineIndex(engine))
+                enqueue(item.simRequest, on: engineIndex(engine))
             } else {
                 items[id] = nil
                 failed += 1

@@ -10,9 +10,15 @@ struct SimWorkItem {
     var conversation: Int? = nil
     var turn = 0
     var sessionKey: String? = nil
+    /// The LoRA adapter it runs with; nil for the base model.
+    var loraName: String? = nil
 
     var routingRequest: RoutingRequest {
-        RoutingRequest(requestID: id, blockHashes: blocks, sessionKey: sessionKey)
+        RoutingRequest(requestID: id, blockHashes: blocks, sessionKey: sessionKey, loraName: loraName)
+    }
+
+    var simRequest: SimRequest {
+        SimRequest(id: id, blocks: blocks, outputTokens: outputTokens, loraName: loraName)
     }
 }
 
