@@ -35,7 +35,14 @@ final class InProcessCall: RPCOutbound {
         self.maxFrameBytes = maxFrameBytes
         self.onEnd = onEnd
         continuation.onTermination = { [weak self] termination in
-            if case .cancelled = termination { self?.cancel(RPCError(.cancelled, "call cancelled by the client")) }
+            guard case .cancelled = termination else { return }
+            // NOTE: not inline. A consumer task's cancellation runs this while the runtime holds that task's status
+            // lock, and `enqueue` holds `state` while it yields to the same stream, which may need that status lock:
+            // taking `state` here deadlocked the two (seen once in a full test run). The stream is already
+            // terminated, so frames enqueued before the hop are dropped by it.
+            MultiThreadedEventLoopGroup.singleton.any().execute {
+                self?.cancel(RPCError(.cancelled, "call cancelled by the client"))
+            }
         }
     }
 
