@@ -6,6 +6,10 @@ import ServingCore
 /// RMSNorm of q and k, RoPE, K/V write, paged attention, O matmul accumulated into the residual, RMSNorm, fused
 /// gate/up matmul, SiLU·up, down matmul accumulated into the residual) → final RMSNorm and LM head on the
 /// `logitsIndices` rows only. Each matmul runs the kernel of its weight's format (`Kernels.linear(…LinearWeight…)`).
+///
+/// With a `LoRAMapping`, each adapted projection's low-rank update is added to its rows right after the base
+/// matmul of the whole batch (docs/lora.md): q/k/v and gate/up into their columns of the fused rows, before
+/// Qwen3's q/k norm, RoPE and SiLU·up; o and down into the residual, as their base matmul.
 public final class LlamaModel: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: LlamaWeights
@@ -32,11 +36,11 @@ public final class LlamaModel: @unchecked Sendable {
     /// stage at once, or an earlier stage's hidden states (`forwardLayers`); the tests' and small batches' form.
     public func forward(
         inputIDs: [TokenID], positions: [Int32], metadata: AttentionMetadata, kvCache: KVCache,
-        logitsIndices: [Int], inputHidden: UnsafePointer<Float>? = nil
+        logitsIndices: [Int], inputHidden: UnsafePointer<Float>? = nil, lora: LoRAMapping? = nil
     ) -> UnsafeMutablePointer<Float> {
         let hidden = forwardLayers(
             inputIDs: inputIDs, positions: positions, metadata: metadata, kvCache: kvCache,
-            logitsIndices: logitsIndices, inputHidden: inputHidden)
+            logitsIndices: logitsIndices, inputHidden: inputHidden, lora: lora)
         guard weights.lmHead != nil, !logitsIndices.isEmpty else { return hidden }
         return logits(rows: 0..<logitsIndices.count)
     }
@@ -48,17 +52,26 @@ public final class LlamaModel: @unchecked Sendable {
     /// The first stage embeds `inputIDs`; a later stage starts from `inputHidden` (`n × hidden`, the previous
     /// stage's output) and ignores the ids. `kvCache` holds this stage's layers only.
     ///
+    /// `lora` (nil or empty: the base model alone, exactly as without it) gives rows their adapters, loaded for
+    /// this stage's layers.
+    ///
     /// Preconditions (checked by the runner before): token ids in the vocabulary, positions below
     /// `maxPositions`, slots and block tables inside `kvCache`, `inputHidden` given exactly when not first.
     public func forwardLayers(
         inputIDs: [TokenID], positions: [Int32], metadata: AttentionMetadata, kvCache: KVCache,
-        logitsIndices: [Int], inputHidden: UnsafePointer<Float>? = nil
+        logitsIndices: [Int], inputHidden: UnsafePointer<Float>? = nil, lora: LoRAMapping? = nil
     ) -> UnsafeMutablePointer<Float> {
         let c = config
         let n = inputIDs.count
         let h = c.hiddenSize
         precondition(positions.count == n && metadata.numTokens == n, "batch of \(n) tokens is inconsistent")
         precondition(logitsIndices.count <= n, "more logits rows than tokens")
+        let lora = lora?.isEmpty == false ? lora : nil
+        if let lora {
+            precondition(lora.numTokens == n, "a LoRA mapping of \(lora.numTokens) rows for \(n) tokens")
+            precondition(
+                lora.adapters.allSatisfy { $0.layers == weights.stage.layers }, "a LoRA adapter loaded for other layers")
+        }
         workspace.reserve(tokens: n, mlpTokens: min(n, Self.mlpChunkTokens))
         let w = workspace
         let hidden = w.hidden.pointer
@@ -76,6 +89,7 @@ public final class LlamaModel: @unchecked Sendable {
         for (l, layer) in weights.layers.enumerated() {
             Kernels.rmsNorm(hidden, weight: layer.inputNorm.pointer, out: normed, rows: n, dim: h, eps: c.rmsNormEps)
             Kernels.linear(normed, rows: n, inDim: h, weight: layer.qkv, bias: layer.qkvBias, out: qkv)
+            lora?.apply(.qkv, layer: l, x: normed, ldx: h, y: qkv, ldy: qkvStride, rows: 0..<n)
             for t in 0..<n {
                 let row = qkv + t * qkvStride
                 if let qNorm = layer.qNorm, let kNorm = layer.kNorm {
@@ -97,6 +111,7 @@ public final class LlamaModel: @unchecked Sendable {
                 cacheK: kvCache.keys[l], cacheV: kvCache.values[l], out: normed,
                 scratch: w.attentionScratch.pointer)
             Kernels.linear(normed, rows: n, inDim: c.qSize, weight: layer.o, out: hidden, accumulate: true)
+            lora?.apply(.o, layer: l, x: normed, ldx: c.qSize, y: hidden, ldy: h, rows: 0..<n)
             Kernels.rmsNorm(
                 hidden, weight: layer.postAttentionNorm.pointer, out: normed, rows: n, dim: h,
                 eps: c.rmsNormEps)
@@ -105,10 +120,16 @@ public final class LlamaModel: @unchecked Sendable {
             for start in stride(from: 0, to: n, by: Self.mlpChunkTokens) {
                 let rows = min(Self.mlpChunkTokens, n - start)
                 Kernels.linear(normed + start * h, rows: rows, inDim: h, weight: layer.gateUp, out: w.gateUp.pointer)
+                lora?.apply(
+                    .gateUp, layer: l, x: normed + start * h, ldx: h, y: w.gateUp.pointer, ldy: 2 * c.intermediateSize,
+                    rows: start..<start + rows)
                 Kernels.siluAndMul(w.gateUp.pointer, out: w.activation.pointer, rows: rows, dim: c.intermediateSize)
                 Kernels.linear(
                     w.activation.pointer, rows: rows, inDim: c.intermediateSize, weight: layer.down,
                     out: hidden + start * h, accumulate: true)
+                lora?.apply(
+                    .down, layer: l, x: w.activation.pointer, ldx: c.intermediateSize, y: hidden + start * h, ldy: h,
+                    rows: start..<start + rows)
             }
         }
         guard let finalNorm = weights.norm, weights.lmHead != nil else { return hidden }
