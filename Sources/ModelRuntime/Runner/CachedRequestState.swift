@@ -11,6 +11,8 @@ struct CachedRequestState: Sendable {
     var eosTokenID: TokenID?
     var blockIDs: [Int]
     var numComputedTokens: Int
+    /// The adapter the request runs with (sent once, in its `NewRequestData`); nil for the base model.
+    var lora: LoRARequest?
 
     var promptTokenIDs: ArraySlice<TokenID> { tokenIDs[..<numPromptTokens] }
     var outputTokenIDs: ArraySlice<TokenID> { tokenIDs[numPromptTokens...] }

@@ -7,6 +7,7 @@ extension ModelRunner {
     public func execute(_ step: SchedulerOutput) throws(RunnerError) -> ModelRunnerOutput {
         guard let cache = kvCache else { throw .kvCacheNotInitialized }
         try validate(step, cache: cache)
+        let adapters = try prepareAdapters(step)
         updateStates(step)
         guard step.totalNumScheduledTokens > 0 else { return ModelRunnerOutput(stepID: step.stepID) }
         let ids = batch
@@ -17,13 +18,16 @@ extension ModelRunner {
                 blockIDs: s.blockIDs, tokenIDs: s.tokenIDs, draftTokenIDs: step.scheduledSpecDecodeTokens[id] ?? [])
         }
         let inputs = InputPreparation.prepare(rows: rows, blockSize: cache.blockSize)
-        guard stage.isLast else { return forwardToNextStage(step, ids: ids, rows: rows, inputs: inputs, cache: cache) }
+        let lora = loraMapping(ids: ids, inputs: inputs, adapters: adapters)
+        guard stage.isLast else {
+            return forwardToNextStage(step, ids: ids, rows: rows, inputs: inputs, cache: cache, lora: lora)
+        }
         let layout = LogitsLayout(ids: ids, rows: rows, inputs: inputs, requests: requests)
         let hidden = step.intermediate.map { gatherRows($0, ids: ids) }
         _ = model.forwardLayers(
             inputIDs: inputs.inputIDs, positions: inputs.positions,
             metadata: inputs.attentionMetadata, kvCache: cache, logitsIndices: layout.indices,
-            inputHidden: hidden)
+            inputHidden: hidden, lora: lora)
         let (sampled, verified) = sampleLogits(layout, step: step, ids: ids, rows: rows)
         var output = ModelRunnerOutput(
             stepID: step.stepID, reqIDs: ids,
@@ -54,12 +58,13 @@ extension ModelRunner {
     /// and the requests' computed-token counts advance past their known tokens (which drafts are accepted, the next
     /// step's numComputedTokens says).
     private func forwardToNextStage(
-        _ step: SchedulerOutput, ids: [String], rows: [InputRow], inputs: PreparedInputs, cache: KVCache
+        _ step: SchedulerOutput, ids: [String], rows: [InputRow], inputs: PreparedInputs, cache: KVCache,
+        lora: LoRAMapping?
     ) -> ModelRunnerOutput {
         let hidden = step.intermediate.map { gatherRows($0, ids: ids) }
         let out = model.forward(
             inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
-            kvCache: cache, logitsIndices: [], inputHidden: hidden)
+            kvCache: cache, logitsIndices: [], inputHidden: hidden, lora: lora)
         let counts = rows.map(\.numScheduledTokens)
         let h = config.hiddenSize
         let values = Array(UnsafeBufferPointer(start: out, count: counts.reduce(0, +) * h))

@@ -184,7 +184,7 @@ extension ModelRunner {
             requests[new.reqID] = CachedRequestState(
                 reqID: new.reqID, tokenIDs: new.allTokenIDs, numPromptTokens: new.promptTokenIDs.count,
                 samplingParams: new.samplingParams, eosTokenID: new.eosTokenID, blockIDs: new.blockIDs,
-                numComputedTokens: new.numComputedTokens)
+                numComputedTokens: new.numComputedTokens, lora: new.lora)
             addToBatch(new.reqID)
         }
         for delta in step.scheduledCachedReqs {

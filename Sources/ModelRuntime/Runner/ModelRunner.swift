@@ -27,6 +27,12 @@ public final class ModelRunner {
     /// drafts: its k + 1 verification rows, one after another).
     var captureLogits = false
     var capturedLogits: [String: [Float]] = [:]
+    /// LoRA serving's settings (`enableLoRA`); nil: steps that name an adapter are refused.
+    public internal(set) var loraConfig: LoRAConfig?
+    /// The adapters held between steps (docs/lora.md, "Runner").
+    var loraCache: LoRACache?
+    /// Adapters loaded from their files so far (tests: a cache hit loads nothing).
+    var loraLoadCount = 0
 
     /// Which layers this runner holds (the whole model unless it is one stage of a pipeline).
     public let stage: PipelineStage

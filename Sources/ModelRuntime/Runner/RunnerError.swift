@@ -9,6 +9,8 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
     case badIntermediate(String)
     /// The step's grammar bitmask does not fit its requests or the vocabulary.
     case badGrammarBitmask(String)
+    /// The LoRA adapter a scheduled request names could not be loaded from its path.
+    case loraLoad(reqID: String, name: String, path: String, error: LoRALoadError)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum RunnerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidRequest(let id, let reason): "request '\(id)': \(reason)"
         case .badIntermediate(let why): "intermediate tensors: \(why)"
         case .badGrammarBitmask(let why): "grammar bitmask: \(why)"
+        case .loraLoad(let id, let name, let path, let error):
+            "request '\(id)': cannot load LoRA adapter '\(name)' from \(path): \(error)"
         }
     }
 }

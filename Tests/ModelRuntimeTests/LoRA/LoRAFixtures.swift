@@ -57,4 +57,11 @@ enum LoRAFixtures {
         }
         return (golden.smallest_gap, cases)
     }
+
+    /// A runner of `model` with LoRA enabled.
+    static func runner(_ model: String, maxRank: Int = 16, maxCPULoRAs: Int = 4) throws -> ModelRunner {
+        let runner = try ModelRunner(source: .directory(Fixtures.path(model)))
+        runner.enableLoRA(LoRAConfig(maxLoRARank: maxRank, maxCPULoRAs: maxCPULoRAs))
+        return runner
+    }
 }

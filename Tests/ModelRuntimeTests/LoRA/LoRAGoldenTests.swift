@@ -1,0 +1,77 @@
+import ServingCore
+import Testing
+
+@testable import ModelRuntime
+
+/// Logits with a PEFT adapter against transformers + peft on the committed tiny models and adapters.
+@Suite("LoRA logits match transformers + peft")
+struct LoRAGoldenTests {
+    static let adapters = LoRAFixtures.adapters.map { "\($0.model)/\($0.adapter)" }
+
+    static func split(_ name: String) -> (String, String) {
+        let parts = name.split(separator: "/").map(String.init)
+        return (parts[0], parts[1])
+    }
+
+    @Test("goldens were recorded with greedy choices well clear of float noise", arguments: adapters)
+    func goldenGaps(name: String) throws {
+        let (model, adapter) = Self.split(name)
+        #expect(try LoRAFixtures.golden(model, adapter).smallestGap > 1e-2)
+    }
+
+    @Test("every position of one prefill with the adapter is within 1e-4 relative", arguments: adapters)
+    func prefillLogits(name: String) throws {
+        let (model, adapter) = Self.split(name)
+        let runner = try ModelRunner(source: .directory(Fixtures.path(model)))
+        let lora = try LoRAAdapter(
+            directory: LoRAFixtures.path(model, adapter), shape: runner.config.shape, maxRank: 16)
+        for c in try LoRAFixtures.golden(model, adapter).cases {
+            let tokens = c.prompt + c.greedy.dropLast()
+            let mapping = LoRAMapping(rowAdapters: Array(repeating: lora, count: tokens.count))
+            let logits = forwardAllPositions(runner, tokens, lora: mapping)
+            let base = forwardAllPositions(runner, tokens, lora: nil)
+            for (p, expected) in c.logits.enumerated() {
+                #expect(Fixtures.relativeError(logits[p], expected) < 1e-4, "position \(p)")
+            }
+            // The adapter changes the logits far beyond the tolerance (the test could fail).
+            #expect(zip(base, c.logits).map { Fixtures.relativeError($0, $1) }.max()! > 1e-2)
+        }
+    }
+
+    @Test("the runner's greedy continuation with the adapter is peft's, logits within 1e-4", arguments: adapters)
+    func runnerContinuation(name: String) throws {
+        let (model, adapter) = Self.split(name)
+        let golden = try LoRAFixtures.golden(model, adapter)
+        let runner = try LoRAFixtures.runner(model)
+        let requests = golden.cases.map {
+            LoRADriver.Request(prompt: $0.prompt, lora: LoRAFixtures.request(model, adapter))
+        }
+        let results = try LoRADriver.run(runner, requests, maxTokens: golden.cases[0].greedy.count, chunk: 3)
+        for (c, r) in zip(golden.cases, results) {
+            #expect(r.tokens == c.greedy)
+            for (i, logits) in r.logits.enumerated() {
+                #expect(Fixtures.relativeError(logits, c.logits[c.prompt.count - 1 + i]) < 1e-4, "token \(i)")
+            }
+        }
+    }
+
+    /// One prefill of `tokens` in a fresh cache, with logits for every position.
+    func forwardAllPositions(_ runner: ModelRunner, _ tokens: [TokenID], lora: LoRAMapping?) -> [[Float]] {
+        let blockSize = 4
+        let blocks = (tokens.count + blockSize - 1) / blockSize
+        let cache = KVCache(
+            numLayers: runner.config.numLayers, numBlocks: blocks, blockSize: blockSize,
+            numKVHeads: runner.config.numKVHeads, headDim: runner.config.headDim)
+        let inputs = InputPreparation.prepare(
+            rows: [
+                InputRow(
+                    numComputedTokens: 0, numScheduledTokens: tokens.count, blockIDs: Array(0..<blocks),
+                    tokenIDs: tokens)
+            ], blockSize: blockSize)
+        let logits = runner.model.forward(
+            inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
+            kvCache: cache, logitsIndices: Array(0..<tokens.count), lora: lora)
+        let vocab = runner.config.vocabSize
+        return (0..<tokens.count).map { Array(UnsafeBufferPointer(start: logits + $0 * vocab, count: vocab)) }
+    }
+}
