@@ -58,3 +58,22 @@ struct LoRABatchTests {
         #expect(try LoRADriver.run(withLoRA, prompts.map { .init(prompt: $0) }, maxTokens: 4) == expected)
     }
 }
+
+/// Pipeline stages each hold and apply their own layers of an adapter.
+@Suite("LoRA over pipeline stages")
+struct LoRAPipelineTests {
+    @Test("two stage runners with an adapter give the single runner's tokens and logits, bit for bit")
+    func stagesEqualSingleRunner() throws {
+        let golden = try LoRAFixtures.golden("tiny-llama", "r8-all")
+        let requests = golden.cases.enumerated().map { i, c in
+            LoRADriver.Request(prompt: c.prompt, lora: i == 0 ? LoRAFixtures.request("tiny-llama", "r8-all") : nil)
+        }
+        let single = try LoRADriver.run(try LoRAFixtures.runner("tiny-llama"), requests, maxTokens: 4, chunk: 4)
+        let pipeline = try PipelineRunners(source: .directory(Fixtures.path("tiny-llama")), stages: 2)
+        for stage in pipeline.stages { stage.enableLoRA(LoRAConfig()) }
+        let staged = try LoRADriver.run(pipeline, requests, maxTokens: 4, chunk: 4)
+        #expect(staged == single)
+        #expect(staged[0].tokens == golden.cases[0].greedy)
+        #expect(pipeline.stages.map(\.loadedLoRAs) == [[requests[0].lora!], [requests[0].lora!]])
+    }
+}

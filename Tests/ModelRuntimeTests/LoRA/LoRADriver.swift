@@ -4,8 +4,8 @@ import ServingCore
 
 /// Runs requests with adapters through a runner as the engine-core schedules them: each request arrives at its
 /// step, prefills its prompt (in chunks of `chunk` tokens, if given), then decodes one token per step until it
-/// has `maxTokens`; each holds its own contiguous blocks. Returns each request's tokens and the logits each token
-/// was sampled from.
+/// has `maxTokens`; each holds its own contiguous blocks of a freshly initialized cache. Returns each request's tokens
+/// and the logits each token was sampled from.
 enum LoRADriver {
     struct Request {
         var prompt: [TokenID]
@@ -19,12 +19,12 @@ enum LoRADriver {
     }
 
     static func run(
-        _ runner: ModelRunner, _ requests: [Request], maxTokens: Int, chunk: Int? = nil, blockSize: Int = 4,
+        _ runner: any StepRunner, _ requests: [Request], maxTokens: Int, chunk: Int? = nil, blockSize: Int = 4,
         idPrefix: String = "req"
     ) throws -> [Result] {
         let blocksPer = requests.map { ($0.prompt.count + maxTokens + blockSize - 1) / blockSize }
         let firstBlock = blocksPer.reduce(into: [0]) { $0.append($0.last! + $1) }
-        if runner.kvCache == nil { runner.initializeKVCache(numBlocks: firstBlock.last!, blockSize: blockSize) }
+        runner.initializeKVCache(numBlocks: firstBlock.last!, blockSize: blockSize)
         runner.captureLogits = true
         var results = Array(repeating: Result(), count: requests.count)
         var computed = Array(repeating: 0, count: requests.count)
