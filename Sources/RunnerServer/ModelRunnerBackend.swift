@@ -20,7 +20,8 @@ public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
 
     public var isCacheInitialized: Bool { runner.kvCache != nil }
 
-    /// The target's KV layout first, then the draft model's (same block ids, a pool of its own) if there is one.
+    /// The target's KV layout first, then the draft model's (same block ids, a pool of its own) if there is one;
+    /// `max_lora_rank` is `--max-lora-rank` with `--enable-lora`, else 0 (steps naming adapters are refused).
     public func describe() -> ApusV1.RunnerDescription {
         let config = runner.config
         let specs = [runner.kvCacheSpec()] + (runner.draft.map { [$0.kvCacheSpec()] } ?? [])
@@ -36,7 +37,8 @@ public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
             numLayersTotal: UInt32(runner.stage.numLayersTotal),
             device: "cpu", incarnationID: incarnation, eosTokenIDs: config.eosTokenIDs, bosTokenID: config.bosTokenID,
             weightsBytes: UInt64(runner.weightsBytes), draftModel: runner.draft?.name ?? "",
-            draftVocabSize: UInt32(runner.draft?.config.vocabSize ?? 0), shape: ApusV1.ModelShape(config.shape))
+            draftVocabSize: UInt32(runner.draft?.config.vocabSize ?? 0), shape: ApusV1.ModelShape(config.shape),
+            maxLoraRank: UInt32(runner.loraConfig?.maxLoRARank ?? 0))
     }
 
     public func profile(_ request: ApusV1.ProfileRequest) -> ApusV1.ProfileResult {

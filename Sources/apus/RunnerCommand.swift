@@ -67,7 +67,28 @@ struct RunnerCommand: AsyncParsableCommand {
                 + "the target. Other methods need nothing here."))
     var speculativeConfig: String?
 
+    @Flag(
+        name: .customLong("enable-lora"),
+        help: "Serve LoRA adapters: steps may name a PEFT adapter directory, loaded on first use (docs/lora.md).")
+    var enableLoRA = false
+
+    @Option(
+        name: .customLong("max-lora-rank"),
+        help: "With --enable-lora: the largest rank of any adapter module the runner loads (vLLM's default 16).")
+    var maxLoRARank = 16
+
+    @Option(
+        name: .customLong("max-cpu-loras"),
+        help: "With --enable-lora: adapters kept in memory, least recently used evicted first (a step's own are kept).")
+    var maxCPULoRAs = 4
+
     func validate() throws {
+        guard LoRAConfig.maxLoRARankRange.contains(maxLoRARank) else {
+            throw ValidationError("--max-lora-rank must be in \(LoRAConfig.maxLoRARankRange), got \(maxLoRARank)")
+        }
+        guard LoRAConfig.maxCPULoRAsRange.contains(maxCPULoRAs) else {
+            throw ValidationError("--max-cpu-loras must be in \(LoRAConfig.maxCPULoRAsRange), got \(maxCPULoRAs)")
+        }
         guard parsedStage != nil else { throw ValidationError("--pipeline-stage must be I/N with 0 <= I < N, got \(pipelineStage)") }
         _ = try parsedSpeculativeConfig()
     }
@@ -126,6 +147,7 @@ struct RunnerCommand: AsyncParsableCommand {
             try runner.loadDraft(
                 source: try source(draft), name: draft, numSpeculativeTokens: spec.numSpeculativeTokens, dtype: dtype)
         }
+        if enableLoRA { runner.enableLoRA(LoRAConfig(maxLoRARank: maxLoRARank, maxCPULoRAs: maxCPULoRAs)) }
         return ModelRunnerBackend(
             runner: runner, modelName: name, incarnation: incarnation, memoryBudgetBytes: try parseBytes(memoryBudget))
     }
