@@ -27,7 +27,7 @@ struct BenchLoRACommand: ParsableCommand {
     @Option(name: .customLong("decode-steps"), help: "Decode steps per round and mode.")
     var decodeSteps = 16
 
-    @Option(help: "Rounds; base and LoRA alternate within each.")
+    @Option(help: "Rounds, each a fresh base batch and LoRA batch decoded in alternating steps.")
     var rounds = 3
 
     @OptionGroup var output: BenchOutputOptions

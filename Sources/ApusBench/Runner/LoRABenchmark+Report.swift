@@ -30,18 +30,20 @@ extension LoRABenchmark {
             "machine: \(r.machine.cpuModel), \(r.machine.cores) cores; load average before \(r.machine.loadAverage), "
                 + "after \(r.machine.loadAverageAfter)",
             "model: \(r.model); matmul weights \(r.weightFormat); \(r.threads) threads",
-            "batch-\(o.batch) decode, \(o.promptLength)-token prompts, \(o.decodeSteps) steps × \(o.rounds) rounds per mode; "
+            "batch-\(o.batch) decode, \(o.promptLength)-token prompts, \(o.decodeSteps) steps × \(o.rounds) rounds per mode, "
+                + "base and LoRA steps alternating; "
                 + "LoRA: \(o.adapters) distinct rank-\(o.rank) adapters on all seven projections, request i on adapter "
                 + "i mod \(o.adapters) (\(f(Double(r.adapterBytes) / 1e6)) MB f32, loaded in \(f(r.adapterLoadSeconds, 2)) s)",
             line(r.base),
             line(r.lora),
-            "LoRA / base tokens/s: \(f(r.ratio * 100))% (best steps), \(f(r.medianRatio * 100))% (medians); "
-                + "target ≥ 80%: \(r.ratio >= 0.8 ? "met" : "MISSED")",
+            "LoRA / base tokens/s: \(f(r.ratio * 100))% (best steps), \(f(r.medianRatio * 100))% (medians), "
+                + "\(f(r.pairedRatio * 100))% (median of paired steps); target ≥ 80% (best steps): "
+                + (r.ratio >= 0.8 ? "met" : "MISSED"),
         ]
     }
 
     /// `{"mode", "tokens_per_s", "best_step_s", "median_step_s", "steps"}` per mode, then
-    /// `{"ratio", "median_ratio", "batch", "adapters", "rank", "adapter_bytes", "model", "cpu", "cores",
+    /// `{"ratio", "median_ratio", "paired_ratio", "batch", "adapters", "rank", "adapter_bytes", "model", "cpu", "cores",
     /// "load_average", "load_average_after"}`.
     public static func jsonLines(_ r: Result) -> [String] {
         let q = TraceSimulator.quoted
@@ -50,7 +52,8 @@ extension LoRABenchmark {
                 + "\"best_step_s\": \(m.best), \"median_step_s\": \(m.median), \"steps\": \(m.steps.count)}"
         }
         return modes + [
-            "{\"ratio\": \(r.ratio), \"median_ratio\": \(r.medianRatio), \"batch\": \(r.options.batch), "
+            "{\"ratio\": \(r.ratio), \"median_ratio\": \(r.medianRatio), \"paired_ratio\": \(r.pairedRatio), "
+                + "\"batch\": \(r.options.batch), "
                 + "\"adapters\": \(r.options.adapters), \"rank\": \(r.options.rank), \"adapter_bytes\": \(r.adapterBytes), "
                 + "\"model\": \(q(r.model)), \"cpu\": \(q(r.machine.cpuModel)), \"cores\": \(r.machine.cores), "
                 + "\"load_average\": \(q(r.machine.loadAverage)), \"load_average_after\": \(q(r.machine.loadAverageAfter))}"
