@@ -5,7 +5,8 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: wire (vs grpc-swift), scheduler, runner, quant, tokenizer, router, messages, serve, lora.",
+        abstract:
+            "Benchmarks: wire (vs grpc-swift), scheduler, runner, quant, tokenizer, router, messages, serve, lora.",
         subcommands: [
             BenchWireCommand.self, BenchSchedulerCommand.self, BenchRunnerCommand.self, BenchQuantCommand.self,
             BenchTokenizerCommand.self, BenchAsyncCommand.self,

@@ -15,8 +15,10 @@ struct LoRABenchmarkTests {
         #expect(r.ratio > 0 && r.pairedRatio > 0)
         // Rank 4 on all seven projections of the embedded model's 4 layers, three times, in f32.
         let s = ModelConfig.embeddedDefault.shape
-        let perLayer = 4 * (5 * s.hiddenSize + s.qSize + s.intermediateSize + s.qSize + 2 * s.kvSize + s.hiddenSize
-            + 2 * s.intermediateSize + s.hiddenSize)
+        let perLayer =
+            4
+            * (5 * s.hiddenSize + s.qSize + s.intermediateSize + s.qSize + 2 * s.kvSize + s.hiddenSize
+                + 2 * s.intermediateSize + s.hiddenSize)
         #expect(r.adapterBytes == 3 * 4 * s.numLayers * perLayer)
         let text = LoRABenchmark.humanLines(r)
         #expect(text.first?.hasPrefix("machine: ") == true && text.last?.hasPrefix("LoRA / base tokens/s: ") == true)

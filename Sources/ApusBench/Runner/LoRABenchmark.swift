@@ -92,7 +92,9 @@ public enum LoRABenchmark {
         let loadSeconds = Timing.of {
             do {
                 for l in loras {
-                    adapterBytes += try LoRAAdapter(directory: l.path, shape: runner.config.shape, maxRank: options.rank).byteCount
+                    adapterBytes += try LoRAAdapter(
+                        directory: l.path, shape: runner.config.shape, maxRank: options.rank
+                    ).byteCount
                 }
             } catch { failure = error }
         }
@@ -156,9 +158,10 @@ public enum LoRABenchmark {
                     },
                     numScheduledTokens: Dictionary(uniqueKeysWithValues: ids.map { ($0, 1) }))
                 stepID += 1
-                seconds[m].append(Timing.of {
-                    do { _ = try runner.execute(step) } catch { failure = error }
-                })
+                seconds[m].append(
+                    Timing.of {
+                        do { _ = try runner.execute(step) } catch { failure = error }
+                    })
                 if let failure { throw failure }
             }
         }

@@ -40,7 +40,9 @@ final class LoRALinear: @unchecked Sendable {
             let bt = FloatBuffer(count: apus_lora_packed_count(Int32(t.rank), Int32(out)))
             apus_lora_pack(Int32(t.rank), Int32(out), bValues, Float(t.scaling), bt.pointer)
             slices.append(
-                Slice(module: t.module, rankOffset: offset, rank: t.rank, column: t.module.column(shape), outDim: out, bt: bt))
+                Slice(
+                    module: t.module, rankOffset: offset, rank: t.rank, column: t.module.column(shape), outDim: out,
+                    bt: bt))
             offset += t.rank
         }
         self.inDim = inDim
