@@ -5,12 +5,13 @@ import ArgumentParser
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: wire (vs grpc-swift), scheduler, runner, quant, tokenizer, router, messages, serve.",
+        abstract:
+            "Benchmarks: wire (vs grpc-swift), scheduler, runner, quant, tokenizer, router, messages, serve, lora.",
         subcommands: [
             BenchWireCommand.self, BenchSchedulerCommand.self, BenchRunnerCommand.self, BenchQuantCommand.self,
             BenchTokenizerCommand.self, BenchAsyncCommand.self,
             BenchRouterCommand.self, BenchRouterOverheadCommand.self, BenchMessagesCommand.self, BenchServeCommand.self,
-            BenchStructuredCommand.self,
+            BenchStructuredCommand.self, BenchLoRACommand.self,
         ])
 }
 

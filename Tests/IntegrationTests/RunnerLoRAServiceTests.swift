@@ -21,7 +21,8 @@ struct RunnerLoRAServiceTests {
         try await c.unary("apus.v1.Runner/Execute", step, as: ApusV1.ModelRunnerOutput.self)
     }
 
-    @Test("Describe reports --max-lora-rank; a bad adapter is INVALID_ARGUMENT and the runner serves on; without --enable-lora it is 0 and adapters are refused")
+    /// Without --enable-lora, Describe reports 0 and adapters are refused.
+    @Test("Describe reports --max-lora-rank; a bad adapter is INVALID_ARGUMENT and the runner serves on")
     func loraFlags() async throws {
         let model = Self.fixtures.appendingPathComponent("models/tiny-llama").path
         for enabled in [true, false] {
@@ -58,7 +59,8 @@ struct RunnerLoRAServiceTests {
                     ApusV1.SchedulerOutput(
                         stepID: 2,
                         scheduledNewReqs: [
-                            Self.newRequest("b", blocks: [1], lora: "r8-all"), Self.newRequest("c", blocks: [2], lora: nil),
+                            Self.newRequest("b", blocks: [1], lora: "r8-all"),
+                            Self.newRequest("c", blocks: [2], lora: nil),
                         ]))
                 #expect(out.reqIDs == ["b", "c"] && out.sampledTokenIDs.allSatisfy { $0.count == 1 })
             } else {

@@ -29,7 +29,8 @@ public final class LoRAAdapter: @unchecked Sendable {
         let held = layers ?? 0..<shape.numLayers
         precondition(held.lowerBound >= 0 && held.upperBound <= shape.numLayers, "layers \(held) outside the model")
         typealias Part = (target: LoRAAdapterInfo.Target, a: [Float], b: [Float])
-        var parts = Array(repeating: Array(repeating: [Part](), count: LoRAModule.Slot.allCases.count), count: held.count)
+        var parts = Array(
+            repeating: Array(repeating: [Part](), count: LoRAModule.Slot.allCases.count), count: held.count)
         for (t, names) in zip(files.info.targets, files.tensorNames) where held.contains(t.layer) {
             let a = try Self.read(files.weights, names.a, count: t.rank * t.module.inDim(shape))
             let b = try Self.read(files.weights, names.b, count: t.module.outDim(shape) * t.rank)
@@ -38,7 +39,9 @@ public final class LoRAAdapter: @unchecked Sendable {
         info = files.info
         self.layers = held
         linears = parts.map { slots in
-            slots.map { $0.isEmpty ? nil : LoRALinear(parts: $0.sorted { $0.target.module < $1.target.module }, shape: shape) }
+            slots.map {
+                $0.isEmpty ? nil : LoRALinear(parts: $0.sorted { $0.target.module < $1.target.module }, shape: shape)
+            }
         }
     }
 

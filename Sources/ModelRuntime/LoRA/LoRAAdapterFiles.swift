@@ -65,9 +65,11 @@ struct LoRAAdapterFiles {
     /// Maps the safetensors file's header, its errors as `LoRALoadError`s.
     private static func open(_ path: String, directory: URL) throws(LoRALoadError) -> SafetensorsFile {
         guard FileManager.default.fileExists(atPath: path) else {
-            let pickle = FileManager.default.fileExists(atPath: directory.appendingPathComponent("adapter_model.bin").path)
+            let pickle = FileManager.default.fileExists(
+                atPath: directory.appendingPathComponent("adapter_model.bin").path)
             throw .missingFile(
-                path: path, note: pickle ? "adapter_model.bin, a PyTorch pickle, is not read; save with safetensors" : "")
+                path: path,
+                note: pickle ? "adapter_model.bin, a PyTorch pickle, is not read; save with safetensors" : "")
         }
         do {
             return try SafetensorsFile(path: path)
@@ -87,7 +89,9 @@ struct LoRAAdapterFiles {
         func unexpected(_ why: String) -> LoRALoadError { .unexpectedTensor(file: file, tensor: name, reason: why) }
         let stripped = name.hasPrefix(tensorPrefix) ? String(name.dropFirst(tensorPrefix.count)) : name
         if stripped.contains("lora_magnitude_vector") { throw unexpected("a DoRA magnitude (DoRA is not supported)") }
-        if stripped.contains("lora_embedding") || stripped.hasPrefix("lm_head") || stripped.hasPrefix("model.embed_tokens") {
+        if stripped.contains("lora_embedding") || stripped.hasPrefix("lm_head")
+            || stripped.hasPrefix("model.embed_tokens")
+        {
             throw unexpected("LoRA on embed_tokens and lm_head is not supported")
         }
         let isA = stripped.hasSuffix(".lora_A.weight")

@@ -1,12 +1,13 @@
+import CKernels
 import ServingCore
 
 /// One adapter's update of one fused linear layer of one decoder layer (q/k/v, o, gate/up or down), laid out for
 /// the shrink and expand kernels as vLLM's punica stacks its slices.
 ///
 /// `a` stacks the lora_A of every adapted part row-wise (`rank` rows of `inDim`), so the shrink reads the layer's
-/// input once for all of them. Each slice holds its part's lora_B transposed and multiplied by the part's scaling
-/// (`bt[j · outDim + o] = scaling · B[o, j]`), with the rows of the shrink output it reads (`rankOffset`) and the
-/// columns of the fused output it adds to (`column`).
+/// input once for all of them. Each slice holds its part's lora_B transposed, multiplied by the part's scaling and
+/// packed in panels of 32 columns (`apus_lora_pack`, so the expand streams it sequentially), with the rows of the
+/// shrink output it reads (`rankOffset`) and the columns of the fused output it adds to (`column`).
 final class LoRALinear: @unchecked Sendable {
     struct Slice {
         var module: LoRAModule
@@ -36,13 +37,12 @@ final class LoRALinear: @unchecked Sendable {
             let out = t.module.outDim(shape)
             precondition(aValues.count == t.rank * inDim && bValues.count == out * t.rank, "A or B of the wrong size")
             (a.pointer + offset * inDim).update(from: aValues, count: aValues.count)
-            let bt = FloatBuffer(count: t.rank * out)
-            let scale = Float(t.scaling)
-            for o in 0..<out {
-                for j in 0..<t.rank { bt.pointer[j * out + o] = scale * bValues[o * t.rank + j] }
-            }
+            let bt = FloatBuffer(count: apus_lora_packed_count(Int32(t.rank), Int32(out)))
+            apus_lora_pack(Int32(t.rank), Int32(out), bValues, Float(t.scaling), bt.pointer)
             slices.append(
-                Slice(module: t.module, rankOffset: offset, rank: t.rank, column: t.module.column(shape), outDim: out, bt: bt))
+                Slice(
+                    module: t.module, rankOffset: offset, rank: t.rank, column: t.module.column(shape), outDim: out,
+                    bt: bt))
             offset += t.rank
         }
         self.inDim = inDim

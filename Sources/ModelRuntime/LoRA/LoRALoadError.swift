@@ -29,7 +29,8 @@ public enum LoRALoadError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .missingFile(let path, let note): "LoRA adapter file \(path) not found" + (note.isEmpty ? "" : " (\(note))")
+        case .missingFile(let path, let note):
+            "LoRA adapter file \(path) not found" + (note.isEmpty ? "" : " (\(note))")
         case .io(let path, let reason): "cannot read LoRA adapter file \(path): \(reason)"
         case .badConfig(let file, let reason): "invalid LoRA adapter config \(file): \(reason)"
         case .unsupported(let file, let field, let reason): "\(file): \(field): \(reason)"

@@ -15,7 +15,7 @@ public final class LoRAMapping {
     let numTokens: Int
     /// The rows of every group, group after group (Int32: the kernels' row lists).
     let rowIndices: [Int32]
-    /// Shrink outputs, `rows × rank` per group and linear layer (grown as needed).
+    /// Shrink outputs of one `apply`, `rows × rank` per part (grown as needed).
     var scratch = FloatBuffer(count: 0)
 
     /// `rowAdapters[t]` is token row `t`'s adapter, nil for the base model; groups follow the order in which the

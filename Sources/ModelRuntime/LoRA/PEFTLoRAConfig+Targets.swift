@@ -11,7 +11,9 @@ extension PEFTLoRAConfig {
             throw .layerOutOfRange(file: file, name: "layers_to_transform", layer: layer, numLayers: numLayers)
         }
         try checkSelector(targetModules, keys: keys.map(\.2), numLayers: numLayers, file: file)
-        let exclude = try excludeModules.map { s throws(LoRALoadError) in try Matcher(s, field: "exclude_modules", file: file) }
+        let exclude = try excludeModules.map { s throws(LoRALoadError) in
+            try Matcher(s, field: "exclude_modules", file: file)
+        }
         let target = try Matcher(targetModules, field: "target_modules", file: file)
         let layerNames: [String?] = layersPattern?.isEmpty == false ? layersPattern!.map { $0 } : [nil]
         let layerPatterns = try layerNames.map { p throws(LoRALoadError) in
@@ -63,9 +65,11 @@ extension PEFTLoRAConfig {
                     throw .unsupportedTargetModule(file: file, module: name, reason: why)
                 }
                 guard keys.contains(where: { Matcher.suffixMatch($0, name) }) else {
-                    let layer = Self.firstGroup(try Self.regex(#"^model\.layers\.(\d+)\."#, "target_modules", file), name)
+                    let layer = Self.firstGroup(
+                        try Self.regex(#"^model\.layers\.(\d+)\."#, "target_modules", file), name)
                     if let layer, layer >= numLayers {
-                        throw .layerOutOfRange(file: file, name: "target module '\(name)'", layer: layer, numLayers: numLayers)
+                        throw .layerOutOfRange(
+                            file: file, name: "target module '\(name)'", layer: layer, numLayers: numLayers)
                     }
                     throw .unsupportedTargetModule(
                         file: file, module: name, reason: "is not a projection of this model (\(LoRAModule.names))")
@@ -79,7 +83,8 @@ extension PEFTLoRAConfig {
     private static func compile<V>(
         _ patterns: [(key: String, value: V)], field: String, file: String
     ) throws(LoRALoadError) -> [(key: String, regex: NSRegularExpression, value: V)] {
-        try patterns.map { p throws(LoRALoadError) in (p.key, try regex(#"^(.*\.)?(\#(p.key))$"#, field, file), p.value) }
+        try patterns.map { p throws(LoRALoadError) in (p.key, try regex(#"^(.*\.)?(\#(p.key))$"#, field, file), p.value)
+        }
     }
 
     /// The value of the first key (in key order) that matches `key`; nil when none does. Two matching keys with
@@ -104,7 +109,8 @@ extension PEFTLoRAConfig {
         do {
             return try NSRegularExpression(pattern: pattern)
         } catch {
-            throw .badConfig(file: file, reason: "\(field): '\(pattern)' is not a regular expression this runtime reads")
+            throw .badConfig(
+                file: file, reason: "\(field): '\(pattern)' is not a regular expression this runtime reads")
         }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 /// The fields of PEFT's `adapter_config.json` (`LoraConfig`) that decide which projections an adapter changes and
 /// by how much, read and checked; every other field must be at its default or the adapter is refused
 /// (`unsupportedFields`), so nothing the file asks for is silently ignored.
-struct PEFTLoRAConfig: Sendable, Equatable {
+struct PEFTLoRAConfig: Sendable {
     /// PEFT's `target_modules` and `exclude_modules`: names matched as whole keys or key suffixes after a dot, one
     /// regular expression matched against the whole key, or (targets only) "all-linear".
     enum ModuleSelector: Sendable, Equatable {
@@ -22,13 +22,6 @@ struct PEFTLoRAConfig: Sendable, Equatable {
     var alphaPattern: [(key: String, value: Double)]
     var layersToTransform: [Int]?
     var layersPattern: [String]?
-
-    static func == (a: PEFTLoRAConfig, b: PEFTLoRAConfig) -> Bool {
-        a.r == b.r && a.loraAlpha == b.loraAlpha && a.targetModules == b.targetModules
-            && a.excludeModules == b.excludeModules && a.useRSLoRA == b.useRSLoRA
-            && a.rankPattern.elementsEqual(b.rankPattern, by: ==) && a.alphaPattern.elementsEqual(b.alphaPattern, by: ==)
-            && a.layersToTransform == b.layersToTransform && a.layersPattern == b.layersPattern
-    }
 
     /// Reads `path` (an `adapter_config.json`).
     init(path: String) throws(LoRALoadError) {

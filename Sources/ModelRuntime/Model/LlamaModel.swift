@@ -70,7 +70,8 @@ public final class LlamaModel: @unchecked Sendable {
         if let lora {
             precondition(lora.numTokens == n, "a LoRA mapping of \(lora.numTokens) rows for \(n) tokens")
             precondition(
-                lora.adapters.allSatisfy { $0.layers == weights.stage.layers }, "a LoRA adapter loaded for other layers")
+                lora.adapters.allSatisfy { $0.layers == weights.stage.layers },
+                "a LoRA adapter loaded for other layers than this stage's")
         }
         workspace.reserve(tokens: n, mlpTokens: min(n, Self.mlpChunkTokens))
         let w = workspace

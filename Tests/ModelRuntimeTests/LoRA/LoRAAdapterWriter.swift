@@ -40,11 +40,13 @@ enum LoRAAdapterWriter {
         for layer in 0..<shape.numLayers {
             for m in modules {
                 items.append(
-                    .init(name: name(layer, m, a: true), shape: [r, m.inDim(shape)], values: values(r * m.inDim(shape)),
-                          dtype: dtype))
+                    .init(
+                        name: name(layer, m, a: true), shape: [r, m.inDim(shape)], values: values(r * m.inDim(shape)),
+                        dtype: dtype))
                 items.append(
-                    .init(name: name(layer, m, a: false), shape: [m.outDim(shape), r],
-                          values: values(r * m.outDim(shape)), dtype: dtype))
+                    .init(
+                        name: name(layer, m, a: false), shape: [m.outDim(shape), r],
+                        values: values(r * m.outDim(shape)), dtype: dtype))
             }
         }
         editTensors(&items)

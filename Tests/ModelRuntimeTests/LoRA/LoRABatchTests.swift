@@ -12,14 +12,18 @@ struct LoRABatchTests {
     ]
 
     static func requests(_ model: String, _ adapters: [String?], arrivals: [Int]) -> [LoRADriver.Request] {
-        let prompts: [[TokenID]] = [[5, 17, 99, 3, 42], [88, 7, 7, 120, 64, 31, 9], [11, 12], [100, 50, 25, 12, 6, 3, 1, 0, 77]]
+        let prompts: [[TokenID]] = [
+            [5, 17, 99, 3, 42], [88, 7, 7, 120, 64, 31, 9], [11, 12], [100, 50, 25, 12, 6, 3, 1, 0, 77],
+        ]
         return adapters.enumerated().map { i, a in
-            LoRADriver.Request(prompt: prompts[i], lora: a.map { LoRAFixtures.request(model, $0) }, arrival: arrivals[i])
+            LoRADriver.Request(
+                prompt: prompts[i], lora: a.map { LoRAFixtures.request(model, $0) }, arrival: arrivals[i])
         }
     }
 
-    @Test("a batch of three adapters and the base model gives each request its tokens and logits alone, bit for bit",
-          arguments: [0, 1])
+    @Test(
+        "a batch of three adapters and the base model gives each request its tokens and logits alone, bit for bit",
+        arguments: [0, 1])
     func mixedBatchEqualsAlone(mix: Int) throws {
         let (model, adapters) = Self.mixes[mix]
         let together = Self.requests(model, adapters, arrivals: [0, 0, 1, 3])

@@ -54,8 +54,9 @@ struct LoRAKernelTests {
         return out
     }
 
-    @Test("every slot adds scaling · B · A · x to its columns, within 1e-5 of double precision",
-          arguments: LoRAModule.Slot.allCases)
+    @Test(
+        "every slot adds scaling · B · A · x to its columns, within 1e-5 of double precision",
+        arguments: LoRAModule.Slot.allCases)
     func matchesReference(slot: LoRAModule.Slot) throws {
         let a = try Self.adapter(r: 5, seed: 3)
         let (inDim, outDim) = Self.widths(slot)
@@ -90,10 +91,13 @@ struct LoRAKernelTests {
         #expect(Array(got[outDim..<2 * outDim]) == Array(y[outDim..<2 * outDim]), "a base row is untouched")
     }
 
-    @Test("a row's update is bit-identical alone, in a mixed batch, in a chunk, and split over threads",
-          arguments: LoRAModule.Slot.allCases)
+    @Test(
+        "a row's update is bit-identical alone, in a mixed batch, in a chunk, and split over threads",
+        arguments: LoRAModule.Slot.allCases)
     func rowIndependence(slot: LoRAModule.Slot) throws {
-        let adapters = [try Self.adapter(r: 5, seed: 3), try Self.adapter(r: 16, seed: 4), try Self.adapter(r: 3, seed: 5)]
+        let adapters = [
+            try Self.adapter(r: 5, seed: 3), try Self.adapter(r: 16, seed: 4), try Self.adapter(r: 3, seed: 5),
+        ]
         let (inDim, outDim) = Self.widths(slot)
         // 300 rows: enough work that the call runs on every core.
         let n = 300
@@ -106,7 +110,8 @@ struct LoRAKernelTests {
         let chunk = Self.apply(slot, assignment, x: x, y: y, rows: 37..<290)
         for r in [0, 1, 2, 3, 50, 151, 299] {
             let alone = Self.apply(
-                slot, [assignment[r]], x: Array(x[r * inDim..<(r + 1) * inDim]), y: Array(y[r * outDim..<(r + 1) * outDim]))
+                slot, [assignment[r]], x: Array(x[r * inDim..<(r + 1) * inDim]),
+                y: Array(y[r * outDim..<(r + 1) * outDim]))
             #expect(Array(batch[r * outDim..<(r + 1) * outDim]) == alone, "row \(r)")
             if (37..<290).contains(r) { #expect(Array(chunk[r * outDim..<(r + 1) * outDim]) == alone, "row \(r)") }
         }

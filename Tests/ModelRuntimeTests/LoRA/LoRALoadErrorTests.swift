@@ -42,8 +42,12 @@ struct LoRALoadErrorTests {
         try FileManager.default.removeItem(atPath: weights(dir))
         #expect(refusal(dir) == .missingFile(path: weights(dir)))
         dir = try W.write()
-        try FileManager.default.moveItem(atPath: weights(dir), toPath: dir.appendingPathComponent("adapter_model.bin").path)
-        guard case .missingFile(let path, let note) = refusal(dir) else { Issue.record("no missingFile"); return }
+        try FileManager.default.moveItem(
+            atPath: weights(dir), toPath: dir.appendingPathComponent("adapter_model.bin").path)
+        guard case .missingFile(let path, let note) = refusal(dir) else {
+            Issue.record("no missingFile")
+            return
+        }
         #expect(path == weights(dir) && note.contains("adapter_model.bin"))
     }
 
@@ -53,30 +57,42 @@ struct LoRALoadErrorTests {
         try Data("{\"r\": 4,".utf8).write(to: URL(fileURLWithPath: config(dir)))
         #expect(refusal(dir) == .badConfig(file: config(dir), reason: "not a JSON object"))
         dir = try W.write(config: { $0["r"] = "four" })
-        guard case .badConfig(_, let reason) = refusal(dir) else { Issue.record("no badConfig"); return }
+        guard case .badConfig(_, let reason) = refusal(dir) else {
+            Issue.record("no badConfig")
+            return
+        }
         #expect(reason.hasPrefix("r must be an integer"))
         dir = try W.write(config: { $0["use_rslora"] = 1 })
-        guard case .badConfig(_, let why) = refusal(dir) else { Issue.record("no badConfig"); return }
+        guard case .badConfig(_, let why) = refusal(dir) else {
+            Issue.record("no badConfig")
+            return
+        }
         #expect(why.hasPrefix("use_rslora must be true or false"))
         dir = try W.write(config: { $0["target_modules"] = NSNull() })
-        guard case .badConfig = refusal(dir) else { Issue.record("no badConfig for missing target_modules"); return }
+        guard case .badConfig = refusal(dir) else {
+            Issue.record("no badConfig for missing target_modules")
+            return
+        }
     }
 
     @Test("a rank above --max-lora-rank, the module's own rank from rank_pattern included")
     func rankAboveLimit() throws {
         var dir = try W.write(r: 32)
         #expect(
-            refusal(dir) == .badRank(file: config(dir), module: "model.layers.0.self_attn.q_proj", rank: 32, maxRank: 16))
+            refusal(dir)
+                == .badRank(file: config(dir), module: "model.layers.0.self_attn.q_proj", rank: 32, maxRank: 16))
         dir = try W.write(r: 4, config: { $0["rank_pattern"] = ["v_proj": 20] })
         #expect(
-            refusal(dir) == .badRank(file: config(dir), module: "model.layers.0.self_attn.v_proj", rank: 20, maxRank: 16))
+            refusal(dir)
+                == .badRank(file: config(dir), module: "model.layers.0.self_attn.v_proj", rank: 20, maxRank: 16))
         dir = try W.write(r: 8)
         #expect(
             refusal(dir, maxRank: 4)
                 == .badRank(file: config(dir), module: "model.layers.0.self_attn.q_proj", rank: 8, maxRank: 4))
     }
 
-    @Test("target modules the model lacks or LoRA does not apply to", arguments: ["lm_head", "embed_tokens", "foo_proj"])
+    @Test(
+        "target modules the model lacks or LoRA does not apply to", arguments: ["lm_head", "embed_tokens", "foo_proj"])
     func unsupportedTargets(target: String) throws {
         let dir = try W.write(config: { $0["target_modules"] = ["q_proj", target] })
         guard case .unsupportedTargetModule(let file, let module, _) = refusal(dir) else {
@@ -100,11 +116,17 @@ struct LoRALoadErrorTests {
     @Test("layer indices past the model's layers")
     func layersOutOfRange() throws {
         var dir = try W.write(config: { $0["layers_to_transform"] = [0, 5] })
-        #expect(refusal(dir) == .layerOutOfRange(file: config(dir), name: "layers_to_transform", layer: 5, numLayers: 2))
+        #expect(
+            refusal(dir) == .layerOutOfRange(file: config(dir), name: "layers_to_transform", layer: 5, numLayers: 2))
         dir = try W.write(config: { $0["target_modules"] = ["model.layers.3.self_attn.q_proj"] })
-        guard case .layerOutOfRange(_, _, 3, 2) = refusal(dir) else { Issue.record("no layerOutOfRange"); return }
+        guard case .layerOutOfRange(_, _, 3, 2) = refusal(dir) else {
+            Issue.record("no layerOutOfRange")
+            return
+        }
         let extra = W.name(7, .qProj, a: true)
-        dir = try W.write(tensors: { $0.append(.init(name: extra, shape: [4, 64], values: Array(repeating: 0, count: 256))) })
+        dir = try W.write(tensors: {
+            $0.append(.init(name: extra, shape: [4, 64], values: Array(repeating: 0, count: 256)))
+        })
         #expect(refusal(dir) == .layerOutOfRange(file: weights(dir), name: "tensor '\(extra)'", layer: 7, numLayers: 2))
     }
 
@@ -127,29 +149,49 @@ struct LoRALoadErrorTests {
         var dir = try W.write(tensors: { $0.removeAll { $0.name == b } })
         #expect(refusal(dir) == .missingTensor(file: weights(dir), tensor: b))
         let k = W.name(0, .kProj, a: true)
-        dir = try W.write(tensors: { $0.append(.init(name: k, shape: [4, 64], values: Array(repeating: 0, count: 256))) })
-        guard case .unexpectedTensor(_, k, let why) = refusal(dir) else { Issue.record("no unexpectedTensor"); return }
+        dir = try W.write(tensors: {
+            $0.append(.init(name: k, shape: [4, 64], values: Array(repeating: 0, count: 256)))
+        })
+        guard case .unexpectedTensor(_, k, let why) = refusal(dir) else {
+            Issue.record("no unexpectedTensor")
+            return
+        }
         #expect(why.contains("not targeted"))
-        dir = try W.write(tensors: { $0.append(.init(name: "base_model.model.lm_head.lora_A.weight", shape: [1], values: [0])) })
-        guard case .unexpectedTensor = refusal(dir) else { Issue.record("no unexpectedTensor for lm_head"); return }
+        dir = try W.write(tensors: {
+            $0.append(.init(name: "base_model.model.lm_head.lora_A.weight", shape: [1], values: [0]))
+        })
+        guard case .unexpectedTensor = refusal(dir) else {
+            Issue.record("no unexpectedTensor for lm_head")
+            return
+        }
         let a = W.name(0, .qProj, a: true)
         dir = try W.write(tensors: { items in
-            items[items.firstIndex { $0.name == a }!] = .init(name: a, shape: [4, 63], values: Array(repeating: 0, count: 252))
+            items[items.firstIndex { $0.name == a }!] = .init(
+                name: a, shape: [4, 63], values: Array(repeating: 0, count: 252))
         })
         #expect(refusal(dir) == .wrongShape(file: weights(dir), tensor: a, expected: [4, 64], found: [4, 63]))
         dir = try W.write(tensors: { items in items[0].dtype = "I32" })
-        guard case .badDType(_, _, "I32") = refusal(dir) else { Issue.record("no badDType"); return }
+        guard case .badDType(_, _, "I32") = refusal(dir) else {
+            Issue.record("no badDType")
+            return
+        }
         dir = try W.write()
         let data = try Data(contentsOf: URL(fileURLWithPath: weights(dir)))
         try data.prefix(data.count - 10).write(to: URL(fileURLWithPath: weights(dir)))
-        guard case .badSafetensors(let file, _) = refusal(dir) else { Issue.record("no badSafetensors"); return }
+        guard case .badSafetensors(let file, _) = refusal(dir) else {
+            Issue.record("no badSafetensors")
+            return
+        }
         #expect(file == weights(dir))
     }
 
     @Test("two rank_pattern keys that give one module different ranks")
     func ambiguousPattern() throws {
         let dir = try W.write(config: { $0["rank_pattern"] = ["q_proj": 2, "self_attn.q_proj": 4] })
-        guard case .badConfig(_, let reason) = refusal(dir) else { Issue.record("no badConfig"); return }
+        guard case .badConfig(_, let reason) = refusal(dir) else {
+            Issue.record("no badConfig")
+            return
+        }
         #expect(reason.contains("both match"))
     }
 }

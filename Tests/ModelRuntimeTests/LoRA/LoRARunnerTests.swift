@@ -26,9 +26,13 @@ struct LoRARunnerTests {
     func loraNotEnabled() throws {
         let runner = try ModelRunner(source: .directory(Fixtures.path(Self.model)))
         runner.initializeKVCache(numBlocks: 8, blockSize: 4)
-        let step = Self.prefill([Self.newRequest("a", nil, block: 0), Self.newRequest("b", Self.lora("r8-all"), block: 1)])
-        #expect(throws: RunnerError.invalidRequest(
-            reqID: "b", reason: "names LoRA adapter 'r8-all', but the runner was started without --enable-lora")) {
+        let step = Self.prefill([
+            Self.newRequest("a", nil, block: 0), Self.newRequest("b", Self.lora("r8-all"), block: 1),
+        ])
+        #expect(
+            throws: RunnerError.invalidRequest(
+                reqID: "b", reason: "names LoRA adapter 'r8-all', but the runner was started without --enable-lora")
+        ) {
             try runner.execute(step)
         }
         #expect(runner.knownRequestIDs.isEmpty)
@@ -45,9 +49,11 @@ struct LoRARunnerTests {
             Self.newRequest("a", good, block: 0), Self.newRequest("b", nil, block: 1),
             Self.newRequest("c", missing, block: 2),
         ])
-        #expect(throws: RunnerError.loraLoad(
-            reqID: "c", name: "gone", path: missing.path,
-            error: .missingFile(path: "/nonexistent/adapter/adapter_config.json"))) { try runner.execute(step) }
+        #expect(
+            throws: RunnerError.loraLoad(
+                reqID: "c", name: "gone", path: missing.path,
+                error: .missingFile(path: "/nonexistent/adapter/adapter_config.json"))
+        ) { try runner.execute(step) }
         // Rank 8 is above this runner's --max-lora-rank 4.
         let big = Self.lora("r8-all")
         do {
@@ -58,7 +64,8 @@ struct LoRARunnerTests {
             #expect(error.description.contains("request 'd'") && error.description.contains("r8-all"))
         }
         #expect(runner.knownRequestIDs.isEmpty && runner.loadedLoRAs.isEmpty && runner.loraLoadCount == 0)
-        let out = try runner.execute(Self.prefill([Self.newRequest("a", good, block: 0), Self.newRequest("b", nil, block: 1)]))
+        let out = try runner.execute(
+            Self.prefill([Self.newRequest("a", good, block: 0), Self.newRequest("b", nil, block: 1)]))
         #expect(out.reqIDs == ["a", "b"] && runner.loadedLoRAs == [good])
     }
 
@@ -71,7 +78,8 @@ struct LoRARunnerTests {
         func run(_ loras: [LoRARequest?]) throws {
             let ids = loras.indices.map { "s\(stepID)-\($0)" }
             _ = try runner.execute(
-                Self.prefill(zip(ids, loras).enumerated().map { Self.newRequest($1.0, $1.1, block: $0) }, stepID: stepID))
+                Self.prefill(
+                    zip(ids, loras).enumerated().map { Self.newRequest($1.0, $1.1, block: $0) }, stepID: stepID))
             _ = try runner.execute(SchedulerOutput(stepID: stepID + 1, finishedReqIDs: Set(ids)))
             stepID += 2
         }
@@ -99,18 +107,26 @@ struct LoRARunnerTests {
         runner.initializeKVCache(numBlocks: 16, blockSize: 4)
         runner.captureLogits = true
         let a = Self.lora("r8-all")
-        let first = try runner.execute(SchedulerOutput(
-            stepID: 0,
-            scheduledNewReqs: [NewRequestData(reqID: "x", promptTokenIDs: golden.prompt, samplingParams: .greedy, blockIDs: [0, 1, 2], lora: a)],
-            numScheduledTokens: ["x": golden.prompt.count]))
+        let first = try runner.execute(
+            SchedulerOutput(
+                stepID: 0,
+                scheduledNewReqs: [
+                    NewRequestData(
+                        reqID: "x", promptTokenIDs: golden.prompt, samplingParams: .greedy, blockIDs: [0, 1, 2], lora: a
+                    )
+                ],
+                numScheduledTokens: ["x": golden.prompt.count]))
         #expect(first.sampledTokenIDs == [[golden.greedy[0]]])
         // Another adapter's request runs while "x" waits; the capacity of one evicts "x"'s adapter.
         _ = try runner.execute(Self.prefill([Self.newRequest("y", Self.lora("r4-attn-f16"), block: 5)], stepID: 1))
         #expect(runner.loadedLoRAs == [Self.lora("r4-attn-f16")])
-        let next = try runner.execute(SchedulerOutput(
-            stepID: 2,
-            scheduledCachedReqs: [CachedRequestData(reqID: "x", numComputedTokens: golden.prompt.count, numOutputTokens: 1)],
-            numScheduledTokens: ["x": 1], finishedReqIDs: ["y"]))
+        let next = try runner.execute(
+            SchedulerOutput(
+                stepID: 2,
+                scheduledCachedReqs: [
+                    CachedRequestData(reqID: "x", numComputedTokens: golden.prompt.count, numOutputTokens: 1)
+                ],
+                numScheduledTokens: ["x": 1], finishedReqIDs: ["y"]))
         #expect(next.sampledTokenIDs == [[golden.greedy[1]]])
         #expect(Fixtures.relativeError(runner.capturedLogits["x"]!, golden.logits[golden.prompt.count]) < 1e-4)
         #expect(runner.loadedLoRAs == [a] && runner.loraLoadCount == 3)
@@ -128,14 +144,15 @@ struct LoRARunnerTests {
         after.initializeKVCache(numBlocks: 16, blockSize: 4)
         after.captureLogits = true
         let known = golden.prompt.count + 2
-        let out = try after.execute(SchedulerOutput(
-            stepID: 0,
-            scheduledNewReqs: [
-                NewRequestData(
-                    reqID: "r", promptTokenIDs: golden.prompt, samplingParams: .greedy, blockIDs: Array(0..<5),
-                    lora: lora, outputTokenIDs: first.tokens)
-            ],
-            numScheduledTokens: ["r": known]))
+        let out = try after.execute(
+            SchedulerOutput(
+                stepID: 0,
+                scheduledNewReqs: [
+                    NewRequestData(
+                        reqID: "r", promptTokenIDs: golden.prompt, samplingParams: .greedy, blockIDs: Array(0..<5),
+                        lora: lora, outputTokenIDs: first.tokens)
+                ],
+                numScheduledTokens: ["r": known]))
         #expect(out.sampledTokenIDs == [[golden.greedy[2]]])
         #expect(Fixtures.relativeError(after.capturedLogits["r"]!, golden.logits[known - 1]) < 1e-4)
         #expect(after.loadedLoRAs == [lora] && after.loraLoadCount == 1)

@@ -50,11 +50,18 @@ struct PEFTLoRAConfigTests {
             },
             tensors: { items in
                 for l in 0..<2 {
-                    items.append(.init(name: W.name(l, .vProj, a: true), shape: [2, 64], values: Array(repeating: 0.1, count: 128)))
-                    items.append(.init(name: W.name(l, .vProj, a: false), shape: [32, 2], values: Array(repeating: 0.1, count: 64)))
+                    items.append(
+                        .init(
+                            name: W.name(l, .vProj, a: true), shape: [2, 64], values: Array(repeating: 0.1, count: 128))
+                    )
+                    items.append(
+                        .init(
+                            name: W.name(l, .vProj, a: false), shape: [32, 2], values: Array(repeating: 0.1, count: 64))
+                    )
                 }
             })
-        let t = Dictionary(uniqueKeysWithValues: try info(dir).targets.map { ("\($0.layer).\($0.module.rawValue)", $0) })
+        let t = Dictionary(
+            uniqueKeysWithValues: try info(dir).targets.map { ("\($0.layer).\($0.module.rawValue)", $0) })
         #expect(t["0.q_proj"]?.rank == 4 && t["0.q_proj"]?.scaling == 1.5)
         #expect(t["1.q_proj"]?.rank == 4 && t["1.q_proj"]?.scaling == 4)
         #expect(t["0.v_proj"]?.rank == 2 && t["0.v_proj"]?.scaling == 3)
@@ -87,13 +94,16 @@ struct PEFTLoRAConfigTests {
     @Test("the committed fixtures' infos: ranks, dtypes, modules")
     func fixtures() throws {
         let shape = try ModelConfig.load(directory: Fixtures.path("tiny-llama")).shape
-        var i = try LoRAAdapter.validate(directory: LoRAFixtures.path("tiny-llama", "r6-all-linear"), shape: shape, maxRank: 16)
+        var i = try LoRAAdapter.validate(
+            directory: LoRAFixtures.path("tiny-llama", "r6-all-linear"), shape: shape, maxRank: 16)
         #expect(i.r == 6 && i.maxRank == 6 && i.storedDType == "F32")
         #expect(i.targetModules == [.qProj, .kProj, .vProj, .oProj, .gateProj, .downProj])
         #expect(i.targets.first { $0.module == .kProj }?.rank == 3)
-        i = try LoRAAdapter.validate(directory: LoRAFixtures.path("tiny-llama", "r2-mlp-bf16"), shape: shape, maxRank: 16)
+        i = try LoRAAdapter.validate(
+            directory: LoRAFixtures.path("tiny-llama", "r2-mlp-bf16"), shape: shape, maxRank: 16)
         #expect(i.storedDType == "BF16" && i.targetModules == [.gateProj, .upProj, .downProj])
-        i = try LoRAAdapter.validate(directory: LoRAFixtures.path("tiny-llama", "r16-rslora"), shape: shape, maxRank: 16)
+        i = try LoRAAdapter.validate(
+            directory: LoRAFixtures.path("tiny-llama", "r16-rslora"), shape: shape, maxRank: 16)
         #expect(i.useRSLoRA && i.scaling == 2 && Set(i.targets.map(\.layer)) == [1])
     }
 }
