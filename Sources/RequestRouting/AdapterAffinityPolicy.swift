@@ -68,33 +68,11 @@ public struct AdapterAffinityPolicy: RoutingPolicy {
     public mutating func choose(for request: RoutingRequest, among candidates: [EngineCandidate]) -> Int {
         guard request.loraName != nil else { return base.choose(for: request, among: candidates) }
         defer { next &+= 1 }
-        let count = candidates.count
-        var total = 0
-        for candidate in candidates { total += candidate.inFlight }
-        let capacity = BoundedLoad.capacity(totalInFlight: total, engines: count, balanceFactor: bound.balanceFactor)
-        var best = -1
-        var bestScore = -Double.infinity
-        let start = Int(next % UInt(count))
-        var idlest = start
-        for step in 0..<count {
-            let index = (start + step) % count
-            let candidate = candidates[index]
-            if candidate.inFlight < candidates[idlest].inFlight { idlest = index }
-            guard candidate.holdsAdapter, BoundedLoad.admits(inFlight: candidate.inFlight, capacity: capacity) else {
-                continue
-            }
-            let score = Double(candidate.matchedBlocks) - bound.loadWeight * candidate.cost
-            if score > bestScore {
-                best = index
-                bestScore = score
-            }
-        }
-        let starved = BoundedLoad.isStarved(
-            inFlight: candidates[idlest].inFlight, totalInFlight: total, engines: count,
-            fraction: bound.starvedFraction)
-        if starved { return idlest }
-        if best >= 0 { return best }
-        return chooseWithRoom(for: request, among: candidates, capacity: capacity)
+        let scan = BoundedLoad.scan(
+            candidates, start: Int(next % UInt(candidates.count)), config: bound, eligible: \.holdsAdapter)
+        if scan.starved { return scan.idlest }
+        if scan.best >= 0 { return scan.best }
+        return chooseWithRoom(for: request, among: candidates, capacity: scan.capacity)
     }
 
     /// Step 3: `base` among the engines under `capacity` with room for the adapter, or among all.

@@ -48,30 +48,7 @@ public struct PrefixAwarePolicy: RoutingPolicy {
 
     public mutating func choose(for request: RoutingRequest, among candidates: [EngineCandidate]) -> Int {
         defer { next &+= 1 }
-        let count = candidates.count
-        var total = 0
-        for candidate in candidates { total += candidate.inFlight }
-        let capacity = BoundedLoad.capacity(
-            totalInFlight: total, engines: count, balanceFactor: config.balanceFactor)
-        var best = -1
-        var bestScore = -Double.infinity
-        let start = Int(next % UInt(count))
-        var idlest = start
-        for step in 0..<count {
-            let index = (start + step) % count
-            let candidate = candidates[index]
-            if candidate.inFlight < candidates[idlest].inFlight { idlest = index }
-            guard BoundedLoad.admits(inFlight: candidate.inFlight, capacity: capacity) else { continue }
-            let score = Double(candidate.matchedBlocks) - config.loadWeight * candidate.cost
-            if score > bestScore {
-                best = index
-                bestScore = score
-            }
-        }
-        let starved = BoundedLoad.isStarved(
-            inFlight: candidates[idlest].inFlight, totalInFlight: total, engines: count,
-            fraction: config.starvedFraction)
-        if starved || best < 0 { return idlest }
-        return best
+        let scan = BoundedLoad.scan(candidates, start: Int(next % UInt(candidates.count)), config: config)
+        return scan.starved || scan.best < 0 ? scan.idlest : scan.best
     }
 }

@@ -50,8 +50,8 @@ struct GoldenForwardTests {
         }
     }
 
-    /// One prefill of `tokens` in a fresh cache, with logits for every position.
-    func forwardAllPositions(_ runner: ModelRunner, _ tokens: [TokenID]) -> [[Float]] {
+    /// One prefill of `tokens` in a fresh cache, with logits for every position (with `lora`'s adapters, if any).
+    func forwardAllPositions(_ runner: ModelRunner, _ tokens: [TokenID], lora: LoRAMapping? = nil) -> [[Float]] {
         let blockSize = 4
         let blocks = (tokens.count + blockSize - 1) / blockSize
         let cache = KVCache(
@@ -66,7 +66,7 @@ struct GoldenForwardTests {
         let logits = runner.model.forward(
             inputIDs: inputs.inputIDs, positions: inputs.positions,
             metadata: inputs.attentionMetadata, kvCache: cache,
-            logitsIndices: Array(0..<tokens.count))
+            logitsIndices: Array(0..<tokens.count), lora: lora)
         let vocab = runner.config.vocabSize
         return (0..<tokens.count).map { Array(UnsafeBufferPointer(start: logits + $0 * vocab, count: vocab)) }
     }

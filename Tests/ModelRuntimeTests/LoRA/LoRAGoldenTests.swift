@@ -28,8 +28,8 @@ struct LoRAGoldenTests {
         for c in try LoRAFixtures.golden(model, adapter).cases {
             let tokens = c.prompt + c.greedy.dropLast()
             let mapping = LoRAMapping(rowAdapters: Array(repeating: lora, count: tokens.count))
-            let logits = forwardAllPositions(runner, tokens, lora: mapping)
-            let base = forwardAllPositions(runner, tokens, lora: nil)
+            let logits = GoldenForwardTests().forwardAllPositions(runner, tokens, lora: mapping)
+            let base = GoldenForwardTests().forwardAllPositions(runner, tokens)
             for (p, expected) in c.logits.enumerated() {
                 #expect(Fixtures.relativeError(logits[p], expected) < 1e-4, "position \(p)")
             }
@@ -53,25 +53,5 @@ struct LoRAGoldenTests {
                 #expect(Fixtures.relativeError(logits, c.logits[c.prompt.count - 1 + i]) < 1e-4, "token \(i)")
             }
         }
-    }
-
-    /// One prefill of `tokens` in a fresh cache, with logits for every position.
-    func forwardAllPositions(_ runner: ModelRunner, _ tokens: [TokenID], lora: LoRAMapping?) -> [[Float]] {
-        let blockSize = 4
-        let blocks = (tokens.count + blockSize - 1) / blockSize
-        let cache = KVCache(
-            numLayers: runner.config.numLayers, numBlocks: blocks, blockSize: blockSize,
-            numKVHeads: runner.config.numKVHeads, headDim: runner.config.headDim)
-        let inputs = InputPreparation.prepare(
-            rows: [
-                InputRow(
-                    numComputedTokens: 0, numScheduledTokens: tokens.count, blockIDs: Array(0..<blocks),
-                    tokenIDs: tokens)
-            ], blockSize: blockSize)
-        let logits = runner.model.forward(
-            inputIDs: inputs.inputIDs, positions: inputs.positions, metadata: inputs.attentionMetadata,
-            kvCache: cache, logitsIndices: Array(0..<tokens.count), lora: lora)
-        let vocab = runner.config.vocabSize
-        return (0..<tokens.count).map { Array(UnsafeBufferPointer(start: logits + $0 * vocab, count: vocab)) }
     }
 }
