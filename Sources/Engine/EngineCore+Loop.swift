@@ -146,7 +146,8 @@ extension EngineCore {
         scheduler.finishRequests(ids, status: .finishedAborted)
         for id in ids {
             guard let sink = takeSink(id) else { continue }
-            sink.emit(EngineCoreOutput(reqID: id, newTokenIDs: [], finishReason: .error, numCachedTokens: 0))
+            let message = "the runner refused the step: \(why)"
+            sink.emit(EngineCoreOutput(reqID: id, newTokenIDs: [], finishReason: .error, errorMessage: message))
             closeAfterFlush(sink, nil)
         }
         flushStep()

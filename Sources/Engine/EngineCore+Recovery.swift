@@ -66,7 +66,7 @@ extension EngineCore {
         scheduler.finishRequests(ids, status: .finishedAborted)
         for id in ids {
             guard let sink = takeSink(id) else { continue }
-            sink.emit(EngineCoreOutput(reqID: id, newTokenIDs: [], finishReason: .error, numCachedTokens: 0))
+            sink.emit(EngineCoreOutput(reqID: id, newTokenIDs: [], finishReason: .error, errorMessage: reason))
             closeAfterFlush(sink, .runnerUnavailable(reason))
         }
         flushStep()

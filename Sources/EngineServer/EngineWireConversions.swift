@@ -20,7 +20,7 @@ extension ApusV1.GenerateOutput {
             requestID: o.reqID, newTokenIDs: o.newTokenIDs, newLogprobs: o.newLogprobs ?? [],
             promptLogprobs: o.newPromptLogprobs ?? [], finishReason: o.finishReason, stopReason: o.stopReason,
             numCachedTokens: UInt32(clamping: o.numCachedTokens), engineTimestampUS: timestampMicros,
-            engineID: engineID)
+            engineID: engineID, errorMessage: o.errorMessage ?? "")
     }
 }
 

@@ -11,11 +11,13 @@ public struct EngineCoreOutput: Sendable, Hashable {
     public var stopReason: StopReason?
     /// Prompt tokens served from the prefix cache at first admission.
     public var numCachedTokens: Int
+    /// With finish reason "error": why, for the client (e.g. the runner's refusal of the step).
+    public var errorMessage: String?
 
     public init(
         reqID: String, newTokenIDs: [TokenID], newLogprobs: [PositionLogprobs]? = nil,
         newPromptLogprobs: [PositionLogprobs]? = nil, finishReason: FinishReason? = nil,
-        stopReason: StopReason? = nil, numCachedTokens: Int = 0
+        stopReason: StopReason? = nil, numCachedTokens: Int = 0, errorMessage: String? = nil
     ) {
         self.reqID = reqID
         self.newTokenIDs = newTokenIDs
@@ -24,5 +26,6 @@ public struct EngineCoreOutput: Sendable, Hashable {
         self.finishReason = finishReason
         self.stopReason = stopReason
         self.numCachedTokens = numCachedTokens
+        self.errorMessage = errorMessage
     }
 }

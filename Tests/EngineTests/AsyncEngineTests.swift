@@ -180,6 +180,7 @@ extension AsyncEngineTests {
         try await engine.generate(EngineLoopTests.request("c", prompt: 20, maxTokens: 6)) { good.append($0) }
         _ = await first.result
         #expect(bad.finish == .error)
+        #expect(bad.all.last?.errorMessage == "the runner refused the step: bad block id")
         #expect(good.tokens.count == 6 && good.finish == .length)
         #expect(engine.state.load.numPreemptions == 1, "c was in the step behind the rejected one")
         try await Self.settle(engine)

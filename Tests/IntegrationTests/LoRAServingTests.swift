@@ -33,6 +33,6 @@ struct LoRAServingTests {
                 "APUS_PYTEST_PATH": root.appendingPathComponent("tests/python/lora").path,
             ])
         #expect(status == 0, "LoRA tests failed:\n\(output)\nserve stderr:\n\(serve.stderrTail(60))")
-        #expect(output.contains("7 passed"), "\(output)")
+        #expect(output.contains("8 passed"), "\(output)")
     }
 }

@@ -177,3 +177,17 @@ def test_engine_metrics_name_the_running_adapters():
         long.result()
     assert any('running_lora_adapters="rs"' in line and 'max_lora="2"' in line for line in seen), seen
     assert len(info()) == 1
+
+
+def test_an_adapter_that_vanishes_after_its_load_fails_its_request_with_the_runners_reason():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "gone")
+        shutil.copytree(os.path.join(FIXTURES, "r2-mlp-bf16"), path)
+        assert post("/v1/load_lora_adapter", {"lora_name": "gone", "lora_path": path})[0] == 200
+        os.remove(os.path.join(path, "adapter_model.safetensors"))
+        with pytest.raises(openai.InternalServerError) as e:
+            greedy("gone", [5, 6, 7])
+        assert "cannot load LoRA adapter 'gone'" in str(e.value) and "adapter_model.safetensors" in str(e.value)
+    assert post("/v1/unload_lora_adapter", {"lora_name": "gone"})[0] == 200
+    prompt, expected = golden("r8-all")[0]
+    assert greedy("r8", prompt) == expected
