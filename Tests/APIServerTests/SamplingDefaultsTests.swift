@@ -40,5 +40,9 @@ struct SamplingDefaultsTests {
         #expect(throws: SamplingDefaultsError.self) { try base.overridden(byJSON: #"{"temperature": "low"}"#) }
         #expect(throws: SamplingDefaultsError.self) { try base.overridden(byJSON: #"{"top_k": true}"#) }
         #expect(throws: SamplingDefaultsError.self) { try base.overridden(byJSON: "[1]") }
+        // 0 and 1 are numbers (Foundation's JSON parser on Linux hands them back as values that also cast to Bool).
+        #expect(try base.overridden(byJSON: #"{"temperature": 0}"#).temperature == 0)
+        #expect(try base.overridden(byJSON: #"{"temperature": 1.0, "top_k": 1}"#).topK == 1)
+        #expect(throws: SamplingDefaultsError.self) { try base.overridden(byJSON: #"{"top_k": 2.5}"#) }
     }
 }

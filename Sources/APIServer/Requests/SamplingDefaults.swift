@@ -35,20 +35,29 @@ public struct SamplingDefaults: Sendable, Equatable {
     /// `temperature`, `top_p`, `top_k`, `min_p`, `repetition_penalty`) replacing them; another key or a non-number is
     /// an error naming it (ranges are checked per request, like a request's own values).
     public func overridden(byJSON json: String) throws -> SamplingDefaults {
-        guard let data = json.data(using: .utf8),
-            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-        else { throw SamplingDefaultsError("--override-generation-config must be a JSON object, got \(json)") }
+        // NOTE: not JSONSerialization: on Linux its NSNumber for 0 or 1 also casts to Bool, which refused
+        // `{"temperature": 0}` and `{"temperature": 1.0}` as non-numbers.
+        guard let object = (try? JSONValue(parsing: json))?.objectValue else {
+            throw SamplingDefaultsError("--override-generation-config must be a JSON object, got \(json)")
+        }
         var result = self
-        for (key, value) in object {
-            guard let number = value as? NSNumber, !(value is Bool) else {
-                throw SamplingDefaultsError("--override-generation-config: \(key) must be a number")
+        for (key, value) in object.pairs {
+            let number: Double
+            switch value {
+            case .int(let i): number = Double(i)
+            case .double(let d): number = d
+            default: throw SamplingDefaultsError("--override-generation-config: \(key) must be a number")
             }
             switch key {
-            case "temperature": result.temperature = number.floatValue
-            case "top_p": result.topP = number.floatValue
-            case "top_k": result.topK = number.intValue
-            case "min_p": result.minP = number.floatValue
-            case "repetition_penalty": result.repetitionPenalty = number.floatValue
+            case "temperature": result.temperature = Float(number)
+            case "top_p": result.topP = Float(number)
+            case "top_k":
+                guard let k = Int(exactly: number) else {
+                    throw SamplingDefaultsError("--override-generation-config: top_k must be an integer")
+                }
+                result.topK = k
+            case "min_p": result.minP = Float(number)
+            case "repetition_penalty": result.repetitionPenalty = Float(number)
             default:
                 throw SamplingDefaultsError(
                     "--override-generation-config: unknown key \(key) (temperature, top_p, top_k, min_p, "
