@@ -53,7 +53,13 @@ public final class LoRAAdapters: Sendable {
             throw .invalid(name: name, reason: String(describing: error))
         }
         let adapter = Adapter(name: name, path: path, parent: parent, created: Int(Date().timeIntervalSince1970))
-        state.withLock { $0[name] = adapter }
+        // NOTE: checked again under the lock: two loads of one name may both have passed the check above.
+        let inserted = state.withLock { adapters in
+            guard replace || adapters[name] == nil else { return false }
+            adapters[name] = adapter
+            return true
+        }
+        guard inserted else { throw .alreadyLoaded(name) }
     }
 
     /// Stops serving `name`; requests already running with it finish. Returns false when it was not served.
