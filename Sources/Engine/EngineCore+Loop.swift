@@ -195,8 +195,7 @@ extension EngineCore {
         load.specDecoding = scheduler.specDecodingStats
         if let maxLoras = configuration.scheduler.maxLoras {
             load.maxLoras = maxLoras
-            load.runningLoRAs = Set(scheduler.running.compactMap(\.loraName)).sorted()
-            load.waitingLoRAs = Set(scheduler.waiting.requests.compactMap(\.loraName)).sorted()
+            (load.runningLoRAs, load.waitingLoRAs) = scheduler.loraNames
         }
         state.update(load: load, events: scheduler.takeKVEvents())
     }

@@ -66,6 +66,14 @@ public final class RequestQueue {
         }
     }
 
+    /// Calls `body` on every queued request in storage order: no copy and no sort (per-step stats).
+    func forEachUnordered(_ body: (Request) -> Void) {
+        switch policy {
+        case .fcfs: ring.forEach(body)
+        case .priority: heap.forEach(body)
+        }
+    }
+
     /// The queued requests in admission order (allocates; for tests, stats and the simulator).
     public var requests: [Request] {
         switch policy {
@@ -128,6 +136,10 @@ struct RingBuffer {
     var first: Request? { count == 0 ? nil : storage[head] }
 
     var elements: [Request] { (0..<count).map { storage[(head + $0) & (storage.count - 1)]! } }
+
+    func forEach(_ body: (Request) -> Void) {
+        for i in 0..<count { body(storage[(head + i) & (storage.count - 1)]!) }
+    }
 
     mutating func pushBack(_ r: Request) {
         if count == storage.count { grow() }

@@ -101,6 +101,22 @@ struct LoRASchedulingTests {
         #expect(out.scheduledNewReqs.first { $0.reqID == "b" }?.lora == lora("B"))
     }
 
+    @Test("loraNames lists the distinct adapters of running and of waiting requests, sorted, for either policy")
+    func loraNames() throws {
+        for policy in [SchedulingPolicy.fcfs, .priority] {
+            var config = T.config(policy: policy)
+            config.maxLoras = 1
+            let s = try Scheduler(config: config)
+            try add(s, "a", 0, "A")
+            try add(s, "c", 100, "C")
+            try add(s, "b", 200, "B")
+            try add(s, "c2", 300, "C")
+            try add(s, "base", 400, nil)
+            step(s)
+            #expect(s.loraNames.running == ["A"] && s.loraNames.waiting == ["B", "C"])
+        }
+    }
+
     @Test("max_loras below 1 and a negative starvation bound are refused by name")
     func validation() {
         var config = T.config()

@@ -11,7 +11,7 @@ import ServingCore
 /// processes on a shared machine falls on both alike. A mode's figure is its best decode step over all rounds, with
 /// the median beside it; the paired ratio is the median over steps of base step time / the next LoRA step's.
 public enum LoRABenchmark {
-    public struct Options: Sendable {
+    public struct Options: Sendable, Equatable {
         public var source: ModelSource
         public var dtype: WeightDType
         public var batch: Int
@@ -47,7 +47,7 @@ public enum LoRABenchmark {
     public struct Result: Sendable, Equatable {
         public var model: String
         public var weightFormat: String
-        public var options: OptionsSummary
+        public var options: Options
         public var base: Mode
         public var lora: Mode
         /// Seconds to load all adapters from their files once (as the runner loads them), and their f32 bytes.
@@ -64,15 +64,6 @@ public enum LoRABenchmark {
             let ratios = zip(base.steps, lora.steps).map { $0 / $1 }.sorted()
             return ratios.isEmpty ? .nan : ratios[ratios.count / 2]
         }
-    }
-
-    public struct OptionsSummary: Sendable, Equatable {
-        public var batch: Int
-        public var adapters: Int
-        public var rank: Int
-        public var promptLength: Int
-        public var decodeSteps: Int
-        public var rounds: Int
     }
 
     /// Runs the benchmark; throws when the model cannot be loaded (adapter files are made here and must load).
@@ -110,9 +101,7 @@ public enum LoRABenchmark {
         machine.loadAverageAfter = Machine.read().loadAverage
         return Result(
             model: RunnerBenchmark.describe(options.source), weightFormat: runner.weightFormat,
-            options: OptionsSummary(
-                batch: options.batch, adapters: options.adapters, rank: options.rank,
-                promptLength: options.promptLength, decodeSteps: options.decodeSteps, rounds: options.rounds),
+            options: options,
             base: base, lora: lora, adapterLoadSeconds: loadSeconds, adapterBytes: adapterBytes,
             threads: ProcessInfo.processInfo.activeProcessorCount, machine: machine)
     }
