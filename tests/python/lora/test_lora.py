@@ -166,15 +166,26 @@ def test_engine_metrics_name_the_running_adapters():
         with urllib.request.urlopen(METRICS_URL, timeout=10) as response:
             return [line for line in response.read().decode().splitlines()
                     if line.startswith("vllm:lora_requests_info{")]
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        long = pool.submit(lambda: client.completions.create(
-            model="rs", prompt=[5, 6, 7], max_tokens=100, temperature=0, extra_body={"ignore_eos": True}))
-        deadline = time.time() + 10
+    # Requests of "rs" back to back while polling: on the tiny model one lasts well under a second, and the gauge
+    # is updated every 100 ms, so a single request could finish between two polls.
+    stop = threading.Event()
+
+    def keep_running():
+        while not stop.is_set():
+            client.completions.create(model="rs", prompt=[5, 6, 7], max_tokens=100, temperature=0,
+                                      extra_body={"ignore_eos": True})
+
+    worker = threading.Thread(target=keep_running)
+    worker.start()
+    try:
+        deadline = time.time() + 20
         seen = []
         while time.time() < deadline and not any('running_lora_adapters="rs"' in line for line in seen):
             seen = info()
-            time.sleep(0.05)
-        long.result()
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        worker.join()
     assert any('running_lora_adapters="rs"' in line and 'max_lora="2"' in line for line in seen), seen
     assert len(info()) == 1
 
