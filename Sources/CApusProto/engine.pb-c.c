@@ -232,6 +232,186 @@ void   apus__v1__generate_request__free_unpacked
   assert(message->base.descriptor == &apus__v1__generate_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   apus__v1__kvtransfer_params__init
+                     (Apus__V1__KVTransferParams         *message)
+{
+  static const Apus__V1__KVTransferParams init_value = APUS__V1__KVTRANSFER_PARAMS__INIT;
+  *message = init_value;
+}
+size_t apus__v1__kvtransfer_params__get_packed_size
+                     (const Apus__V1__KVTransferParams *message)
+{
+  assert(message->base.descriptor == &apus__v1__kvtransfer_params__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__kvtransfer_params__pack
+                     (const Apus__V1__KVTransferParams *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__kvtransfer_params__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__kvtransfer_params__pack_to_buffer
+                     (const Apus__V1__KVTransferParams *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__kvtransfer_params__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__KVTransferParams *
+       apus__v1__kvtransfer_params__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__KVTransferParams *)
+     protobuf_c_message_unpack (&apus__v1__kvtransfer_params__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__kvtransfer_params__free_unpacked
+                     (Apus__V1__KVTransferParams *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__kvtransfer_params__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   apus__v1__kvsource__init
+                     (Apus__V1__KVSource         *message)
+{
+  static const Apus__V1__KVSource init_value = APUS__V1__KVSOURCE__INIT;
+  *message = init_value;
+}
+size_t apus__v1__kvsource__get_packed_size
+                     (const Apus__V1__KVSource *message)
+{
+  assert(message->base.descriptor == &apus__v1__kvsource__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__kvsource__pack
+                     (const Apus__V1__KVSource *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__kvsource__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__kvsource__pack_to_buffer
+                     (const Apus__V1__KVSource *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__kvsource__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__KVSource *
+       apus__v1__kvsource__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__KVSource *)
+     protobuf_c_message_unpack (&apus__v1__kvsource__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__kvsource__free_unpacked
+                     (Apus__V1__KVSource *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__kvsource__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   apus__v1__kvtransfer_control_request__init
+                     (Apus__V1__KVTransferControlRequest         *message)
+{
+  static const Apus__V1__KVTransferControlRequest init_value = APUS__V1__KVTRANSFER_CONTROL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t apus__v1__kvtransfer_control_request__get_packed_size
+                     (const Apus__V1__KVTransferControlRequest *message)
+{
+  assert(message->base.descriptor == &apus__v1__kvtransfer_control_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__kvtransfer_control_request__pack
+                     (const Apus__V1__KVTransferControlRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__kvtransfer_control_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__kvtransfer_control_request__pack_to_buffer
+                     (const Apus__V1__KVTransferControlRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__kvtransfer_control_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__KVTransferControlRequest *
+       apus__v1__kvtransfer_control_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__KVTransferControlRequest *)
+     protobuf_c_message_unpack (&apus__v1__kvtransfer_control_request__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__kvtransfer_control_request__free_unpacked
+                     (Apus__V1__KVTransferControlRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__kvtransfer_control_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   apus__v1__kvtransfer_control_response__init
+                     (Apus__V1__KVTransferControlResponse         *message)
+{
+  static const Apus__V1__KVTransferControlResponse init_value = APUS__V1__KVTRANSFER_CONTROL_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t apus__v1__kvtransfer_control_response__get_packed_size
+                     (const Apus__V1__KVTransferControlResponse *message)
+{
+  assert(message->base.descriptor == &apus__v1__kvtransfer_control_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__kvtransfer_control_response__pack
+                     (const Apus__V1__KVTransferControlResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__kvtransfer_control_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__kvtransfer_control_response__pack_to_buffer
+                     (const Apus__V1__KVTransferControlResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__kvtransfer_control_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__KVTransferControlResponse *
+       apus__v1__kvtransfer_control_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__KVTransferControlResponse *)
+     protobuf_c_message_unpack (&apus__v1__kvtransfer_control_response__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__kvtransfer_control_response__free_unpacked
+                     (Apus__V1__KVTransferControlResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__kvtransfer_control_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   apus__v1__logprob__init
                      (Apus__V1__Logprob         *message)
 {
@@ -1418,7 +1598,7 @@ const ProtobufCMessageDescriptor apus__v1__structured_outputs_params__descriptor
   (ProtobufCMessageInit) apus__v1__structured_outputs_params__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__generate_request__field_descriptors[11] =
+static const ProtobufCFieldDescriptor apus__v1__generate_request__field_descriptors[12] =
 {
   {
     "request_id",
@@ -1552,12 +1732,25 @@ static const ProtobufCFieldDescriptor apus__v1__generate_request__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "kv_transfer_params",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__GenerateRequest, kv_transfer_params),
+    &apus__v1__kvtransfer_params__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__generate_request__field_indices_by_name[] = {
   7,   /* field[7] = arrival_time_us */
   5,   /* field[5] = cache_salt */
   3,   /* field[3] = eos_token_id */
   9,   /* field[9] = has_eos_token_id */
+  11,   /* field[11] = kv_transfer_params */
   6,   /* field[6] = lora_name */
   10,   /* field[10] = lora_path */
   4,   /* field[4] = priority */
@@ -1569,7 +1762,7 @@ static const unsigned apus__v1__generate_request__field_indices_by_name[] = {
 static const ProtobufCIntRange apus__v1__generate_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor apus__v1__generate_request__descriptor =
 {
@@ -1579,11 +1772,332 @@ const ProtobufCMessageDescriptor apus__v1__generate_request__descriptor =
   "Apus__V1__GenerateRequest",
   "apus.v1",
   sizeof(Apus__V1__GenerateRequest),
-  11,
+  12,
   apus__v1__generate_request__field_descriptors,
   apus__v1__generate_request__field_indices_by_name,
   1,  apus__v1__generate_request__number_ranges,
   (ProtobufCMessageInit) apus__v1__generate_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__kvtransfer_params__field_descriptors[10] =
+{
+  {
+    "do_remote_decode",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVTransferParams, do_remote_decode),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "do_remote_prefill",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVTransferParams, do_remote_prefill),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remote_engine_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVTransferParams, remote_engine_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remote_request_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVTransferParams, remote_request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remote_block_ids",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Apus__V1__KVTransferParams, n_remote_block_ids),
+    offsetof(Apus__V1__KVTransferParams, remote_block_ids),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remote_host",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVTransferParams, remote_host),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remote_port",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVTransferParams, remote_port),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remote_runners",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Apus__V1__KVTransferParams, n_remote_runners),
+    offsetof(Apus__V1__KVTransferParams, remote_runners),
+    &apus__v1__kvsource__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remote_block_size",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVTransferParams, remote_block_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remote_num_tokens",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVTransferParams, remote_num_tokens),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__kvtransfer_params__field_indices_by_name[] = {
+  0,   /* field[0] = do_remote_decode */
+  1,   /* field[1] = do_remote_prefill */
+  4,   /* field[4] = remote_block_ids */
+  8,   /* field[8] = remote_block_size */
+  2,   /* field[2] = remote_engine_id */
+  5,   /* field[5] = remote_host */
+  9,   /* field[9] = remote_num_tokens */
+  6,   /* field[6] = remote_port */
+  3,   /* field[3] = remote_request_id */
+  7,   /* field[7] = remote_runners */
+};
+static const ProtobufCIntRange apus__v1__kvtransfer_params__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor apus__v1__kvtransfer_params__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.KVTransferParams",
+  "KVTransferParams",
+  "Apus__V1__KVTransferParams",
+  "apus.v1",
+  sizeof(Apus__V1__KVTransferParams),
+  10,
+  apus__v1__kvtransfer_params__field_descriptors,
+  apus__v1__kvtransfer_params__field_indices_by_name,
+  1,  apus__v1__kvtransfer_params__number_ranges,
+  (ProtobufCMessageInit) apus__v1__kvtransfer_params__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__kvsource__field_descriptors[4] =
+{
+  {
+    "address",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVSource, address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "first_layer",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVSource, first_layer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "end_layer",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVSource, end_layer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "incarnation_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVSource, incarnation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__kvsource__field_indices_by_name[] = {
+  0,   /* field[0] = address */
+  2,   /* field[2] = end_layer */
+  1,   /* field[1] = first_layer */
+  3,   /* field[3] = incarnation_id */
+};
+static const ProtobufCIntRange apus__v1__kvsource__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor apus__v1__kvsource__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.KVSource",
+  "KVSource",
+  "Apus__V1__KVSource",
+  "apus.v1",
+  sizeof(Apus__V1__KVSource),
+  4,
+  apus__v1__kvsource__field_descriptors,
+  apus__v1__kvsource__field_indices_by_name,
+  1,  apus__v1__kvsource__number_ranges,
+  (ProtobufCMessageInit) apus__v1__kvsource__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__kvtransfer_control_request__field_descriptors[2] =
+{
+  {
+    "request_ids",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Apus__V1__KVTransferControlRequest, n_request_ids),
+    offsetof(Apus__V1__KVTransferControlRequest, request_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "action",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVTransferControlRequest, action),
+    &apus__v1__kvtransfer_action__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__kvtransfer_control_request__field_indices_by_name[] = {
+  1,   /* field[1] = action */
+  0,   /* field[0] = request_ids */
+};
+static const ProtobufCIntRange apus__v1__kvtransfer_control_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor apus__v1__kvtransfer_control_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.KVTransferControlRequest",
+  "KVTransferControlRequest",
+  "Apus__V1__KVTransferControlRequest",
+  "apus.v1",
+  sizeof(Apus__V1__KVTransferControlRequest),
+  2,
+  apus__v1__kvtransfer_control_request__field_descriptors,
+  apus__v1__kvtransfer_control_request__field_indices_by_name,
+  1,  apus__v1__kvtransfer_control_request__number_ranges,
+  (ProtobufCMessageInit) apus__v1__kvtransfer_control_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__kvtransfer_control_response__field_descriptors[1] =
+{
+  {
+    "held_request_ids",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Apus__V1__KVTransferControlResponse, n_held_request_ids),
+    offsetof(Apus__V1__KVTransferControlResponse, held_request_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__kvtransfer_control_response__field_indices_by_name[] = {
+  0,   /* field[0] = held_request_ids */
+};
+static const ProtobufCIntRange apus__v1__kvtransfer_control_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor apus__v1__kvtransfer_control_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.KVTransferControlResponse",
+  "KVTransferControlResponse",
+  "Apus__V1__KVTransferControlResponse",
+  "apus.v1",
+  sizeof(Apus__V1__KVTransferControlResponse),
+  1,
+  apus__v1__kvtransfer_control_response__field_descriptors,
+  apus__v1__kvtransfer_control_response__field_indices_by_name,
+  1,  apus__v1__kvtransfer_control_response__number_ranges,
+  (ProtobufCMessageInit) apus__v1__kvtransfer_control_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor apus__v1__logprob__field_descriptors[2] =
@@ -1701,7 +2215,7 @@ const ProtobufCMessageDescriptor apus__v1__position_logprobs__descriptor =
   (ProtobufCMessageInit) apus__v1__position_logprobs__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__generate_output__field_descriptors[11] =
+static const ProtobufCFieldDescriptor apus__v1__generate_output__field_descriptors[12] =
 {
   {
     "request_id",
@@ -1835,12 +2349,25 @@ static const ProtobufCFieldDescriptor apus__v1__generate_output__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "kv_transfer_params",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__GenerateOutput, kv_transfer_params),
+    &apus__v1__kvtransfer_params__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__generate_output__field_indices_by_name[] = {
   9,   /* field[9] = engine_id */
   8,   /* field[8] = engine_timestamp_us */
   10,   /* field[10] = error_message */
   4,   /* field[4] = finish_reason */
+  11,   /* field[11] = kv_transfer_params */
   2,   /* field[2] = new_logprobs */
   1,   /* field[1] = new_token_ids */
   7,   /* field[7] = num_cached_tokens */
@@ -1852,7 +2379,7 @@ static const unsigned apus__v1__generate_output__field_indices_by_name[] = {
 static const ProtobufCIntRange apus__v1__generate_output__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor apus__v1__generate_output__descriptor =
 {
@@ -1862,7 +2389,7 @@ const ProtobufCMessageDescriptor apus__v1__generate_output__descriptor =
   "Apus__V1__GenerateOutput",
   "apus.v1",
   sizeof(Apus__V1__GenerateOutput),
-  11,
+  12,
   apus__v1__generate_output__field_descriptors,
   apus__v1__generate_output__field_indices_by_name,
   1,  apus__v1__generate_output__number_ranges,
@@ -2840,6 +3367,36 @@ const ProtobufCEnumDescriptor apus__v1__structured_output_kind__descriptor =
   apus__v1__structured_output_kind__enum_values_by_name,
   1,
   apus__v1__structured_output_kind__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue apus__v1__kvtransfer_action__enum_values_by_number[3] =
+{
+  { "KV_TRANSFER_ACTION_UNSPECIFIED", "APUS__V1__KVTRANSFER_ACTION__KV_TRANSFER_ACTION_UNSPECIFIED", 0 },
+  { "KV_TRANSFER_ACTION_KEEP_ALIVE", "APUS__V1__KVTRANSFER_ACTION__KV_TRANSFER_ACTION_KEEP_ALIVE", 1 },
+  { "KV_TRANSFER_ACTION_RELEASE", "APUS__V1__KVTRANSFER_ACTION__KV_TRANSFER_ACTION_RELEASE", 2 },
+};
+static const ProtobufCIntRange apus__v1__kvtransfer_action__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex apus__v1__kvtransfer_action__enum_values_by_name[3] =
+{
+  { "KV_TRANSFER_ACTION_KEEP_ALIVE", 1 },
+  { "KV_TRANSFER_ACTION_RELEASE", 2 },
+  { "KV_TRANSFER_ACTION_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor apus__v1__kvtransfer_action__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "apus.v1.KVTransferAction",
+  "KVTransferAction",
+  "Apus__V1__KVTransferAction",
+  "apus.v1",
+  3,
+  apus__v1__kvtransfer_action__enum_values_by_number,
+  3,
+  apus__v1__kvtransfer_action__enum_values_by_name,
+  1,
+  apus__v1__kvtransfer_action__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCEnumValue apus__v1__finish_reason__enum_values_by_number[5] =

@@ -682,6 +682,276 @@ void   apus__v1__reset_response__free_unpacked
   assert(message->base.descriptor == &apus__v1__reset_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   apus__v1__kvlayout__init
+                     (Apus__V1__KVLayout         *message)
+{
+  static const Apus__V1__KVLayout init_value = APUS__V1__KVLAYOUT__INIT;
+  *message = init_value;
+}
+size_t apus__v1__kvlayout__get_packed_size
+                     (const Apus__V1__KVLayout *message)
+{
+  assert(message->base.descriptor == &apus__v1__kvlayout__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__kvlayout__pack
+                     (const Apus__V1__KVLayout *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__kvlayout__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__kvlayout__pack_to_buffer
+                     (const Apus__V1__KVLayout *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__kvlayout__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__KVLayout *
+       apus__v1__kvlayout__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__KVLayout *)
+     protobuf_c_message_unpack (&apus__v1__kvlayout__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__kvlayout__free_unpacked
+                     (Apus__V1__KVLayout *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__kvlayout__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   apus__v1__load_kvrequest__init
+                     (Apus__V1__LoadKVRequest         *message)
+{
+  static const Apus__V1__LoadKVRequest init_value = APUS__V1__LOAD_KVREQUEST__INIT;
+  *message = init_value;
+}
+size_t apus__v1__load_kvrequest__get_packed_size
+                     (const Apus__V1__LoadKVRequest *message)
+{
+  assert(message->base.descriptor == &apus__v1__load_kvrequest__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__load_kvrequest__pack
+                     (const Apus__V1__LoadKVRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__load_kvrequest__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__load_kvrequest__pack_to_buffer
+                     (const Apus__V1__LoadKVRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__load_kvrequest__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__LoadKVRequest *
+       apus__v1__load_kvrequest__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__LoadKVRequest *)
+     protobuf_c_message_unpack (&apus__v1__load_kvrequest__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__load_kvrequest__free_unpacked
+                     (Apus__V1__LoadKVRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__load_kvrequest__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   apus__v1__kvload_source__init
+                     (Apus__V1__KVLoadSource         *message)
+{
+  static const Apus__V1__KVLoadSource init_value = APUS__V1__KVLOAD_SOURCE__INIT;
+  *message = init_value;
+}
+size_t apus__v1__kvload_source__get_packed_size
+                     (const Apus__V1__KVLoadSource *message)
+{
+  assert(message->base.descriptor == &apus__v1__kvload_source__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__kvload_source__pack
+                     (const Apus__V1__KVLoadSource *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__kvload_source__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__kvload_source__pack_to_buffer
+                     (const Apus__V1__KVLoadSource *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__kvload_source__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__KVLoadSource *
+       apus__v1__kvload_source__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__KVLoadSource *)
+     protobuf_c_message_unpack (&apus__v1__kvload_source__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__kvload_source__free_unpacked
+                     (Apus__V1__KVLoadSource *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__kvload_source__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   apus__v1__load_kvresult__init
+                     (Apus__V1__LoadKVResult         *message)
+{
+  static const Apus__V1__LoadKVResult init_value = APUS__V1__LOAD_KVRESULT__INIT;
+  *message = init_value;
+}
+size_t apus__v1__load_kvresult__get_packed_size
+                     (const Apus__V1__LoadKVResult *message)
+{
+  assert(message->base.descriptor == &apus__v1__load_kvresult__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__load_kvresult__pack
+                     (const Apus__V1__LoadKVResult *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__load_kvresult__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__load_kvresult__pack_to_buffer
+                     (const Apus__V1__LoadKVResult *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__load_kvresult__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__LoadKVResult *
+       apus__v1__load_kvresult__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__LoadKVResult *)
+     protobuf_c_message_unpack (&apus__v1__load_kvresult__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__load_kvresult__free_unpacked
+                     (Apus__V1__LoadKVResult *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__load_kvresult__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   apus__v1__read_kvrequest__init
+                     (Apus__V1__ReadKVRequest         *message)
+{
+  static const Apus__V1__ReadKVRequest init_value = APUS__V1__READ_KVREQUEST__INIT;
+  *message = init_value;
+}
+size_t apus__v1__read_kvrequest__get_packed_size
+                     (const Apus__V1__ReadKVRequest *message)
+{
+  assert(message->base.descriptor == &apus__v1__read_kvrequest__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__read_kvrequest__pack
+                     (const Apus__V1__ReadKVRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__read_kvrequest__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__read_kvrequest__pack_to_buffer
+                     (const Apus__V1__ReadKVRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__read_kvrequest__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__ReadKVRequest *
+       apus__v1__read_kvrequest__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__ReadKVRequest *)
+     protobuf_c_message_unpack (&apus__v1__read_kvrequest__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__read_kvrequest__free_unpacked
+                     (Apus__V1__ReadKVRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__read_kvrequest__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   apus__v1__kvchunk__init
+                     (Apus__V1__KVChunk         *message)
+{
+  static const Apus__V1__KVChunk init_value = APUS__V1__KVCHUNK__INIT;
+  *message = init_value;
+}
+size_t apus__v1__kvchunk__get_packed_size
+                     (const Apus__V1__KVChunk *message)
+{
+  assert(message->base.descriptor == &apus__v1__kvchunk__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__kvchunk__pack
+                     (const Apus__V1__KVChunk *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__kvchunk__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__kvchunk__pack_to_buffer
+                     (const Apus__V1__KVChunk *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__kvchunk__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__KVChunk *
+       apus__v1__kvchunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__KVChunk *)
+     protobuf_c_message_unpack (&apus__v1__kvchunk__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__kvchunk__free_unpacked
+                     (Apus__V1__KVChunk *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__kvchunk__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 #define apus__v1__describe_request__field_descriptors NULL
 #define apus__v1__describe_request__field_indices_by_name NULL
 #define apus__v1__describe_request__number_ranges NULL
@@ -2029,5 +2299,519 @@ const ProtobufCMessageDescriptor apus__v1__reset_response__descriptor =
   apus__v1__reset_response__field_indices_by_name,
   0,  apus__v1__reset_response__number_ranges,
   (ProtobufCMessageInit) apus__v1__reset_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__kvlayout__field_descriptors[6] =
+{
+  {
+    "model",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVLayout, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_size",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVLayout, block_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "num_kv_heads",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVLayout, num_kv_heads),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "head_dim",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVLayout, head_dim),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dtype_bytes",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVLayout, dtype_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "num_layers_total",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVLayout, num_layers_total),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__kvlayout__field_indices_by_name[] = {
+  1,   /* field[1] = block_size */
+  4,   /* field[4] = dtype_bytes */
+  3,   /* field[3] = head_dim */
+  0,   /* field[0] = model */
+  2,   /* field[2] = num_kv_heads */
+  5,   /* field[5] = num_layers_total */
+};
+static const ProtobufCIntRange apus__v1__kvlayout__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor apus__v1__kvlayout__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.KVLayout",
+  "KVLayout",
+  "Apus__V1__KVLayout",
+  "apus.v1",
+  sizeof(Apus__V1__KVLayout),
+  6,
+  apus__v1__kvlayout__field_descriptors,
+  apus__v1__kvlayout__field_indices_by_name,
+  1,  apus__v1__kvlayout__number_ranges,
+  (ProtobufCMessageInit) apus__v1__kvlayout__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__load_kvrequest__field_descriptors[3] =
+{
+  {
+    "request_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__LoadKVRequest, request_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sources",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Apus__V1__LoadKVRequest, n_sources),
+    offsetof(Apus__V1__LoadKVRequest, sources),
+    &apus__v1__kvload_source__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "local_block_ids",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Apus__V1__LoadKVRequest, n_local_block_ids),
+    offsetof(Apus__V1__LoadKVRequest, local_block_ids),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__load_kvrequest__field_indices_by_name[] = {
+  2,   /* field[2] = local_block_ids */
+  0,   /* field[0] = request_id */
+  1,   /* field[1] = sources */
+};
+static const ProtobufCIntRange apus__v1__load_kvrequest__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor apus__v1__load_kvrequest__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.LoadKVRequest",
+  "LoadKVRequest",
+  "Apus__V1__LoadKVRequest",
+  "apus.v1",
+  sizeof(Apus__V1__LoadKVRequest),
+  3,
+  apus__v1__load_kvrequest__field_descriptors,
+  apus__v1__load_kvrequest__field_indices_by_name,
+  1,  apus__v1__load_kvrequest__number_ranges,
+  (ProtobufCMessageInit) apus__v1__load_kvrequest__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__kvload_source__field_descriptors[5] =
+{
+  {
+    "address",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVLoadSource, address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remote_block_ids",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Apus__V1__KVLoadSource, n_remote_block_ids),
+    offsetof(Apus__V1__KVLoadSource, remote_block_ids),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "first_layer",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVLoadSource, first_layer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "end_layer",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVLoadSource, end_layer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "incarnation_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVLoadSource, incarnation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__kvload_source__field_indices_by_name[] = {
+  0,   /* field[0] = address */
+  3,   /* field[3] = end_layer */
+  2,   /* field[2] = first_layer */
+  4,   /* field[4] = incarnation_id */
+  1,   /* field[1] = remote_block_ids */
+};
+static const ProtobufCIntRange apus__v1__kvload_source__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor apus__v1__kvload_source__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.KVLoadSource",
+  "KVLoadSource",
+  "Apus__V1__KVLoadSource",
+  "apus.v1",
+  sizeof(Apus__V1__KVLoadSource),
+  5,
+  apus__v1__kvload_source__field_descriptors,
+  apus__v1__kvload_source__field_indices_by_name,
+  1,  apus__v1__kvload_source__number_ranges,
+  (ProtobufCMessageInit) apus__v1__kvload_source__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__load_kvresult__field_descriptors[3] =
+{
+  {
+    "bytes",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__LoadKVResult, bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "num_blocks",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__LoadKVResult, num_blocks),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "elapsed_us",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__LoadKVResult, elapsed_us),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__load_kvresult__field_indices_by_name[] = {
+  0,   /* field[0] = bytes */
+  2,   /* field[2] = elapsed_us */
+  1,   /* field[1] = num_blocks */
+};
+static const ProtobufCIntRange apus__v1__load_kvresult__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor apus__v1__load_kvresult__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.LoadKVResult",
+  "LoadKVResult",
+  "Apus__V1__LoadKVResult",
+  "apus.v1",
+  sizeof(Apus__V1__LoadKVResult),
+  3,
+  apus__v1__load_kvresult__field_descriptors,
+  apus__v1__load_kvresult__field_indices_by_name,
+  1,  apus__v1__load_kvresult__number_ranges,
+  (ProtobufCMessageInit) apus__v1__load_kvresult__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__read_kvrequest__field_descriptors[6] =
+{
+  {
+    "layout",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ReadKVRequest, layout),
+    &apus__v1__kvlayout__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_ids",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Apus__V1__ReadKVRequest, n_block_ids),
+    offsetof(Apus__V1__ReadKVRequest, block_ids),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "first_layer",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ReadKVRequest, first_layer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "end_layer",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ReadKVRequest, end_layer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "incarnation_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ReadKVRequest, incarnation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_chunk_bytes",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ReadKVRequest, max_chunk_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__read_kvrequest__field_indices_by_name[] = {
+  1,   /* field[1] = block_ids */
+  3,   /* field[3] = end_layer */
+  2,   /* field[2] = first_layer */
+  4,   /* field[4] = incarnation_id */
+  0,   /* field[0] = layout */
+  5,   /* field[5] = max_chunk_bytes */
+};
+static const ProtobufCIntRange apus__v1__read_kvrequest__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor apus__v1__read_kvrequest__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.ReadKVRequest",
+  "ReadKVRequest",
+  "Apus__V1__ReadKVRequest",
+  "apus.v1",
+  sizeof(Apus__V1__ReadKVRequest),
+  6,
+  apus__v1__read_kvrequest__field_descriptors,
+  apus__v1__read_kvrequest__field_indices_by_name,
+  1,  apus__v1__read_kvrequest__number_ranges,
+  (ProtobufCMessageInit) apus__v1__read_kvrequest__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__kvchunk__field_descriptors[5] =
+{
+  {
+    "layer",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVChunk, layer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_offset",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVChunk, block_offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "num_blocks",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVChunk, num_blocks),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "keys",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVChunk, keys),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "values",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVChunk, values),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__kvchunk__field_indices_by_name[] = {
+  1,   /* field[1] = block_offset */
+  3,   /* field[3] = keys */
+  0,   /* field[0] = layer */
+  2,   /* field[2] = num_blocks */
+  4,   /* field[4] = values */
+};
+static const ProtobufCIntRange apus__v1__kvchunk__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor apus__v1__kvchunk__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.KVChunk",
+  "KVChunk",
+  "Apus__V1__KVChunk",
+  "apus.v1",
+  sizeof(Apus__V1__KVChunk),
+  5,
+  apus__v1__kvchunk__field_descriptors,
+  apus__v1__kvchunk__field_indices_by_name,
+  1,  apus__v1__kvchunk__number_ranges,
+  (ProtobufCMessageInit) apus__v1__kvchunk__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

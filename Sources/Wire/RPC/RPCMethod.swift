@@ -7,13 +7,19 @@ public enum RPCMethod {
     public static let watchLoad = "apus.v1.Engine/WatchLoad"
     public static let subscribeKVEvents = "apus.v1.Engine/SubscribeKVEvents"
     public static let getModelInfo = "apus.v1.Engine/GetModelInfo"
+    /// Disaggregated prefill/decode: a consumer keeps alive or releases the KV blocks a producer holds for it.
+    public static let kvTransferControl = "apus.v1.Engine/KVTransferControl"
 
-    // apus.v1.Runner — served by runners, called by their engine-core.
+    // apus.v1.Runner — served by runners, called by their engine-core (ReadKV: by other runners).
     public static let describe = "apus.v1.Runner/Describe"
     public static let profile = "apus.v1.Runner/Profile"
     public static let initializeCache = "apus.v1.Runner/InitializeCache"
     public static let execute = "apus.v1.Runner/Execute"
     public static let reset = "apus.v1.Runner/Reset"
+    /// Disaggregated prefill/decode: a consumer runner pulls KV blocks (its engine-core calls LoadKV; the runner
+    /// then reads from the producer runners with ReadKV).
+    public static let loadKV = "apus.v1.Runner/LoadKV"
+    public static let readKV = "apus.v1.Runner/ReadKV"
 
     // apus.v1.Router — the router's admin service.
     public static let addBackend = "apus.v1.Router/AddBackend"

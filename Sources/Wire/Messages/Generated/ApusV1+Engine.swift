@@ -5,6 +5,37 @@ import CApusProto
 import ServingCore
 
 extension ApusV1 {
+    /// `apus.v1.KVTransferAction`.
+    public enum KVTransferAction: WireEnum {
+        case unspecified
+        /// The consumer still needs the blocks: restart the producer's abort timeout (vLLM's heartbeat).
+        case keepAlive
+        /// The consumer is done with the blocks (pulled, gave up, or the request ended): free them.
+        case release
+        /// A value this build does not know (from a newer peer); re-encodes unchanged.
+        case unrecognized(Int32)
+
+        public init(rawValue: Int32) {
+            switch rawValue {
+            case 0: self = .unspecified
+            case 1: self = .keepAlive
+            case 2: self = .release
+            default: self = .unrecognized(rawValue)
+            }
+        }
+
+        public var rawValue: Int32 {
+            switch self {
+            case .unspecified: 0
+            case .keepAlive: 1
+            case .release: 2
+            case .unrecognized(let value): value
+            }
+        }
+    }
+}
+
+extension ApusV1 {
     /// `apus.v1.KVEventKind`.
     public enum KVEventKind: WireEnum {
         case unspecified
@@ -225,11 +256,14 @@ extension ApusV1 {
         public var arrivalTimeUS: UInt64
         /// Routing hint for the router's session policy (X-Session-ID or the OpenAI `user` field).
         public var sessionKey: String
+        /// Disaggregated prefill/decode (vLLM's kv_transfer_params); absent for an ordinary request.
+        public var kvTransferParams: KVTransferParams?
 
         public init(
             requestID: String = "", promptTokenIDs: [TokenID] = [], samplingParams: SamplingParams = SamplingParams(),
             eosTokenID: TokenID? = nil, priority: Int32 = 0, cacheSalt: String = "", loraName: String = "",
-            loraPath: String = "", arrivalTimeUS: UInt64 = 0, sessionKey: String = ""
+            loraPath: String = "", arrivalTimeUS: UInt64 = 0, sessionKey: String = "",
+            kvTransferParams: KVTransferParams? = nil
         ) {
             self.requestID = requestID
             self.promptTokenIDs = promptTokenIDs
@@ -241,6 +275,7 @@ extension ApusV1 {
             self.loraPath = loraPath
             self.arrivalTimeUS = arrivalTimeUS
             self.sessionKey = sessionKey
+            self.kvTransferParams = kvTransferParams
         }
     }
 }
@@ -261,6 +296,7 @@ extension ApusV1.GenerateRequest: CMessageConvertible {
         c.lora_path = arena.cString(loraPath)
         c.arrival_time_us = arrivalTimeUS
         c.session_key = arena.cString(sessionKey)
+        c.kv_transfer_params = kvTransferParams.map { arena.message($0) }
     }
 
     init(c: Apus__V1__GenerateRequest) throws(WireDecodingError) {
@@ -273,7 +309,180 @@ extension ApusV1.GenerateRequest: CMessageConvertible {
             cacheSalt: try CDecode.string(c.cache_salt, "GenerateRequest.cache_salt"),
             loraName: try CDecode.string(c.lora_name, "GenerateRequest.lora_name"),
             loraPath: try CDecode.string(c.lora_path, "GenerateRequest.lora_path"), arrivalTimeUS: c.arrival_time_us,
-            sessionKey: try CDecode.string(c.session_key, "GenerateRequest.session_key"))
+            sessionKey: try CDecode.string(c.session_key, "GenerateRequest.session_key"),
+            kvTransferParams: try CDecode.message(c.kv_transfer_params))
+    }
+}
+
+extension ApusV1 {
+    /// `apus.v1.KVTransferParams`.
+    ///
+    /// vLLM's kv_transfer_params (docs/disaggregation.md). The router sends {do_remote_decode} with the prefill leg;
+    /// the producer engine answers, in the leg's final output, everything a consumer needs to pull the prompt's KV
+    /// blocks ({do_remote_prefill, remote_*}); the router passes that to the decode leg.
+    public struct KVTransferParams: Sendable, Equatable {
+        /// Prefill leg: finish after the prompt (max_tokens 1) and keep its KV blocks for a consumer to pull.
+        public var doRemoteDecode: Bool
+        /// Decode leg: pull the prompt's KV blocks named below before computing what they do not cover.
+        public var doRemotePrefill: Bool
+        /// The producer engine-core and the request's id there.
+        public var remoteEngineID: String
+        public var remoteRequestID: String
+        /// The producer's block table for the request (prefix-cache hits included), in order.
+        public var remoteBlockIDs: [UInt32]
+        /// The producer engine-core's wire address (KVTransferControl: keep-alive and release).
+        public var remoteHost: String
+        public var remotePort: UInt32
+        /// The producer's runners (one per pipeline stage): where the KV bytes are read.
+        public var remoteRunners: [KVSource]
+        public var remoteBlockSize: UInt32
+        /// Prompt tokens whose KV the producer holds (its prompt length).
+        public var remoteNumTokens: UInt32
+
+        public init(
+            doRemoteDecode: Bool = false, doRemotePrefill: Bool = false, remoteEngineID: String = "",
+            remoteRequestID: String = "", remoteBlockIDs: [UInt32] = [], remoteHost: String = "",
+            remotePort: UInt32 = 0, remoteRunners: [KVSource] = [], remoteBlockSize: UInt32 = 0,
+            remoteNumTokens: UInt32 = 0
+        ) {
+            self.doRemoteDecode = doRemoteDecode
+            self.doRemotePrefill = doRemotePrefill
+            self.remoteEngineID = remoteEngineID
+            self.remoteRequestID = remoteRequestID
+            self.remoteBlockIDs = remoteBlockIDs
+            self.remoteHost = remoteHost
+            self.remotePort = remotePort
+            self.remoteRunners = remoteRunners
+            self.remoteBlockSize = remoteBlockSize
+            self.remoteNumTokens = remoteNumTokens
+        }
+    }
+}
+
+extension ApusV1.KVTransferParams: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__kvtransfer_params__init)
+
+    func fill(_ c: inout Apus__V1__KVTransferParams, in arena: CArena) {
+        c.do_remote_decode = cBool(doRemoteDecode)
+        c.do_remote_prefill = cBool(doRemotePrefill)
+        c.remote_engine_id = arena.cString(remoteEngineID)
+        c.remote_request_id = arena.cString(remoteRequestID)
+        c.n_remote_block_ids = remoteBlockIDs.count
+        c.remote_block_ids = arena.copy(remoteBlockIDs)
+        c.remote_host = arena.cString(remoteHost)
+        c.remote_port = remotePort
+        c.n_remote_runners = remoteRunners.count
+        c.remote_runners = arena.messages(remoteRunners)
+        c.remote_block_size = remoteBlockSize
+        c.remote_num_tokens = remoteNumTokens
+    }
+
+    init(c: Apus__V1__KVTransferParams) throws(WireDecodingError) {
+        self.init(
+            doRemoteDecode: c.do_remote_decode != 0, doRemotePrefill: c.do_remote_prefill != 0,
+            remoteEngineID: try CDecode.string(c.remote_engine_id, "KVTransferParams.remote_engine_id"),
+            remoteRequestID: try CDecode.string(c.remote_request_id, "KVTransferParams.remote_request_id"),
+            remoteBlockIDs: try CDecode.array(
+                c.remote_block_ids, c.n_remote_block_ids, "KVTransferParams.remote_block_ids"),
+            remoteHost: try CDecode.string(c.remote_host, "KVTransferParams.remote_host"), remotePort: c.remote_port,
+            remoteRunners: try CDecode.messages(
+                c.remote_runners, c.n_remote_runners, "KVTransferParams.remote_runners"),
+            remoteBlockSize: c.remote_block_size, remoteNumTokens: c.remote_num_tokens)
+    }
+}
+
+extension ApusV1 {
+    /// `apus.v1.KVSource`.
+    ///
+    /// One producer runner: its wire address, the layers it holds and its incarnation (a restarted runner has lost the
+    /// blocks, and refuses the read).
+    public struct KVSource: Sendable, Equatable {
+        public var address: String
+        public var firstLayer: UInt32
+        public var endLayer: UInt32
+        public var incarnationID: String
+
+        public init(address: String = "", firstLayer: UInt32 = 0, endLayer: UInt32 = 0, incarnationID: String = "") {
+            self.address = address
+            self.firstLayer = firstLayer
+            self.endLayer = endLayer
+            self.incarnationID = incarnationID
+        }
+    }
+}
+
+extension ApusV1.KVSource: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__kvsource__init)
+
+    func fill(_ c: inout Apus__V1__KVSource, in arena: CArena) {
+        c.address = arena.cString(address)
+        c.first_layer = firstLayer
+        c.end_layer = endLayer
+        c.incarnation_id = arena.cString(incarnationID)
+    }
+
+    init(c: Apus__V1__KVSource) throws(WireDecodingError) {
+        self.init(
+            address: try CDecode.string(c.address, "KVSource.address"), firstLayer: c.first_layer,
+            endLayer: c.end_layer, incarnationID: try CDecode.string(c.incarnation_id, "KVSource.incarnation_id"))
+    }
+}
+
+extension ApusV1 {
+    /// `apus.v1.KVTransferControlRequest`.
+    ///
+    /// Sent by a consumer engine-core (or by the router when a decode leg is lost) to the producer engine-core.
+    public struct KVTransferControlRequest: Sendable, Equatable {
+        public var requestIDs: [String]
+        public var action: KVTransferAction
+
+        public init(requestIDs: [String] = [], action: KVTransferAction = .unspecified) {
+            self.requestIDs = requestIDs
+            self.action = action
+        }
+    }
+}
+
+extension ApusV1.KVTransferControlRequest: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__kvtransfer_control_request__init)
+
+    func fill(_ c: inout Apus__V1__KVTransferControlRequest, in arena: CArena) {
+        c.n_request_ids = requestIDs.count
+        c.request_ids = arena.cStrings(requestIDs)
+        c.action = action.cEnum()
+    }
+
+    init(c: Apus__V1__KVTransferControlRequest) throws(WireDecodingError) {
+        self.init(
+            requestIDs: try CDecode.strings(c.request_ids, c.n_request_ids, "KVTransferControlRequest.request_ids"),
+            action: ApusV1.KVTransferAction(cEnum: c.action))
+    }
+}
+
+extension ApusV1 {
+    /// `apus.v1.KVTransferControlResponse`.
+    public struct KVTransferControlResponse: Sendable, Equatable {
+        /// The ids whose blocks the producer still held when the call arrived (released now with RELEASE).
+        public var heldRequestIDs: [String]
+
+        public init(heldRequestIDs: [String] = []) {
+            self.heldRequestIDs = heldRequestIDs
+        }
+    }
+}
+
+extension ApusV1.KVTransferControlResponse: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__kvtransfer_control_response__init)
+
+    func fill(_ c: inout Apus__V1__KVTransferControlResponse, in arena: CArena) {
+        c.n_held_request_ids = heldRequestIDs.count
+        c.held_request_ids = arena.cStrings(heldRequestIDs)
+    }
+
+    init(c: Apus__V1__KVTransferControlResponse) throws(WireDecodingError) {
+        self.init(
+            heldRequestIDs: try CDecode.strings(
+                c.held_request_ids, c.n_held_request_ids, "KVTransferControlResponse.held_request_ids"))
     }
 }
 
@@ -343,11 +552,15 @@ extension ApusV1 {
         public var engineID: String
         /// Human-readable detail when finish_reason is ERROR.
         public var errorMessage: String
+        /// A prefill leg's final output: what the decode leg needs to pull the KV blocks (absent when the producer
+        /// holds nothing for it, e.g. it was aborted).
+        public var kvTransferParams: KVTransferParams?
 
         public init(
             requestID: String = "", newTokenIDs: [TokenID] = [], newLogprobs: [PositionLogprobs] = [],
             promptLogprobs: [PositionLogprobs] = [], finishReason: FinishReason? = nil, stopReason: StopReason? = nil,
-            numCachedTokens: UInt32 = 0, engineTimestampUS: UInt64 = 0, engineID: String = "", errorMessage: String = ""
+            numCachedTokens: UInt32 = 0, engineTimestampUS: UInt64 = 0, engineID: String = "",
+            errorMessage: String = "", kvTransferParams: KVTransferParams? = nil
         ) {
             self.requestID = requestID
             self.newTokenIDs = newTokenIDs
@@ -359,6 +572,7 @@ extension ApusV1 {
             self.engineTimestampUS = engineTimestampUS
             self.engineID = engineID
             self.errorMessage = errorMessage
+            self.kvTransferParams = kvTransferParams
         }
     }
 }
@@ -389,6 +603,7 @@ extension ApusV1.GenerateOutput: CMessageConvertible {
         c.engine_timestamp_us = engineTimestampUS
         c.engine_id = arena.cString(engineID)
         c.error_message = arena.cString(errorMessage)
+        c.kv_transfer_params = kvTransferParams.map { arena.message($0) }
     }
 
     init(c: Apus__V1__GenerateOutput) throws(WireDecodingError) {
@@ -410,7 +625,8 @@ extension ApusV1.GenerateOutput: CMessageConvertible {
             finishReason: FinishReasonWire.value(c.finish_reason), stopReason: stopReason,
             numCachedTokens: c.num_cached_tokens, engineTimestampUS: c.engine_timestamp_us,
             engineID: try CDecode.string(c.engine_id, "GenerateOutput.engine_id"),
-            errorMessage: try CDecode.string(c.error_message, "GenerateOutput.error_message"))
+            errorMessage: try CDecode.string(c.error_message, "GenerateOutput.error_message"),
+            kvTransferParams: try CDecode.message(c.kv_transfer_params))
     }
 }
 

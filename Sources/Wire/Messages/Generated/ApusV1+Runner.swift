@@ -693,3 +693,254 @@ extension ApusV1.ResetResponse: CMessageConvertible {
 
     init(c: Apus__V1__ResetResponse) throws(WireDecodingError) { self.init() }
 }
+
+extension ApusV1 {
+    /// `apus.v1.KVLayout`.
+    ///
+    /// The KV layout both ends of a transfer must share; any difference refuses the read (FAILED_PRECONDITION).
+    public struct KVLayout: Sendable, Equatable {
+        public var model: String
+        public var blockSize: UInt32
+        public var numKVHeads: UInt32
+        public var headDim: UInt32
+        public var dtypeBytes: UInt32
+        public var numLayersTotal: UInt32
+
+        public init(
+            model: String = "", blockSize: UInt32 = 0, numKVHeads: UInt32 = 0, headDim: UInt32 = 0,
+            dtypeBytes: UInt32 = 0, numLayersTotal: UInt32 = 0
+        ) {
+            self.model = model
+            self.blockSize = blockSize
+            self.numKVHeads = numKVHeads
+            self.headDim = headDim
+            self.dtypeBytes = dtypeBytes
+            self.numLayersTotal = numLayersTotal
+        }
+    }
+}
+
+extension ApusV1.KVLayout: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__kvlayout__init)
+
+    func fill(_ c: inout Apus__V1__KVLayout, in arena: CArena) {
+        c.model = arena.cString(model)
+        c.block_size = blockSize
+        c.num_kv_heads = numKVHeads
+        c.head_dim = headDim
+        c.dtype_bytes = dtypeBytes
+        c.num_layers_total = numLayersTotal
+    }
+
+    init(c: Apus__V1__KVLayout) throws(WireDecodingError) {
+        self.init(
+            model: try CDecode.string(c.model, "KVLayout.model"), blockSize: c.block_size, numKVHeads: c.num_kv_heads,
+            headDim: c.head_dim, dtypeBytes: c.dtype_bytes, numLayersTotal: c.num_layers_total)
+    }
+}
+
+extension ApusV1 {
+    /// `apus.v1.LoadKVRequest`.
+    ///
+    /// Consumer side: pull blocks from producer runners into this runner's cache. Each local block id receives the
+    /// remote block at the same position of every source's list; each source covers a layer range (the layers of this
+    /// runner outside every source's range are an error). Unary: answers once every byte is written, or fails.
+    public struct LoadKVRequest: Sendable, Equatable {
+        public var requestID: String
+        public var sources: [KVLoadSource]
+        public var localBlockIDs: [UInt32]
+
+        public init(requestID: String = "", sources: [KVLoadSource] = [], localBlockIDs: [UInt32] = []) {
+            self.requestID = requestID
+            self.sources = sources
+            self.localBlockIDs = localBlockIDs
+        }
+    }
+}
+
+extension ApusV1.LoadKVRequest: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__load_kvrequest__init)
+
+    func fill(_ c: inout Apus__V1__LoadKVRequest, in arena: CArena) {
+        c.request_id = arena.cString(requestID)
+        c.n_sources = sources.count
+        c.sources = arena.messages(sources)
+        c.n_local_block_ids = localBlockIDs.count
+        c.local_block_ids = arena.copy(localBlockIDs)
+    }
+
+    init(c: Apus__V1__LoadKVRequest) throws(WireDecodingError) {
+        self.init(
+            requestID: try CDecode.string(c.request_id, "LoadKVRequest.request_id"),
+            sources: try CDecode.messages(c.sources, c.n_sources, "LoadKVRequest.sources"),
+            localBlockIDs: try CDecode.array(c.local_block_ids, c.n_local_block_ids, "LoadKVRequest.local_block_ids"))
+    }
+}
+
+extension ApusV1 {
+    /// `apus.v1.KVLoadSource`.
+    public struct KVLoadSource: Sendable, Equatable {
+        public var address: String
+        public var remoteBlockIDs: [UInt32]
+        public var firstLayer: UInt32
+        public var endLayer: UInt32
+        /// The producer runner's incarnation when the KV was computed (empty: not checked).
+        public var incarnationID: String
+
+        public init(
+            address: String = "", remoteBlockIDs: [UInt32] = [], firstLayer: UInt32 = 0, endLayer: UInt32 = 0,
+            incarnationID: String = ""
+        ) {
+            self.address = address
+            self.remoteBlockIDs = remoteBlockIDs
+            self.firstLayer = firstLayer
+            self.endLayer = endLayer
+            self.incarnationID = incarnationID
+        }
+    }
+}
+
+extension ApusV1.KVLoadSource: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__kvload_source__init)
+
+    func fill(_ c: inout Apus__V1__KVLoadSource, in arena: CArena) {
+        c.address = arena.cString(address)
+        c.n_remote_block_ids = remoteBlockIDs.count
+        c.remote_block_ids = arena.copy(remoteBlockIDs)
+        c.first_layer = firstLayer
+        c.end_layer = endLayer
+        c.incarnation_id = arena.cString(incarnationID)
+    }
+
+    init(c: Apus__V1__KVLoadSource) throws(WireDecodingError) {
+        self.init(
+            address: try CDecode.string(c.address, "KVLoadSource.address"),
+            remoteBlockIDs: try CDecode.array(
+                c.remote_block_ids, c.n_remote_block_ids, "KVLoadSource.remote_block_ids"),
+            firstLayer: c.first_layer, endLayer: c.end_layer,
+            incarnationID: try CDecode.string(c.incarnation_id, "KVLoadSource.incarnation_id"))
+    }
+}
+
+extension ApusV1 {
+    /// `apus.v1.LoadKVResult`.
+    public struct LoadKVResult: Sendable, Equatable {
+        public var bytes: UInt64
+        public var numBlocks: UInt32
+        public var elapsedUS: UInt64
+
+        public init(bytes: UInt64 = 0, numBlocks: UInt32 = 0, elapsedUS: UInt64 = 0) {
+            self.bytes = bytes
+            self.numBlocks = numBlocks
+            self.elapsedUS = elapsedUS
+        }
+    }
+}
+
+extension ApusV1.LoadKVResult: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__load_kvresult__init)
+
+    func fill(_ c: inout Apus__V1__LoadKVResult, in arena: CArena) {
+        c.bytes = bytes
+        c.num_blocks = numBlocks
+        c.elapsed_us = elapsedUS
+    }
+
+    init(c: Apus__V1__LoadKVResult) throws(WireDecodingError) {
+        self.init(bytes: c.bytes, numBlocks: c.num_blocks, elapsedUS: c.elapsed_us)
+    }
+}
+
+extension ApusV1 {
+    /// `apus.v1.ReadKVRequest`.
+    ///
+    /// Producer side: the raw K/V bytes of these blocks for layers [first_layer, end_layer), streamed as KVChunks.
+    public struct ReadKVRequest: Sendable, Equatable {
+        public var layout: KVLayout?
+        public var blockIDs: [UInt32]
+        public var firstLayer: UInt32
+        public var endLayer: UInt32
+        /// Expected incarnation of this runner (empty: not checked); a mismatch is FAILED_PRECONDITION.
+        public var incarnationID: String
+        /// Largest chunk the reader wants, bytes (0: the producer's default).
+        public var maxChunkBytes: UInt32
+
+        public init(
+            layout: KVLayout? = nil, blockIDs: [UInt32] = [], firstLayer: UInt32 = 0, endLayer: UInt32 = 0,
+            incarnationID: String = "", maxChunkBytes: UInt32 = 0
+        ) {
+            self.layout = layout
+            self.blockIDs = blockIDs
+            self.firstLayer = firstLayer
+            self.endLayer = endLayer
+            self.incarnationID = incarnationID
+            self.maxChunkBytes = maxChunkBytes
+        }
+    }
+}
+
+extension ApusV1.ReadKVRequest: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__read_kvrequest__init)
+
+    func fill(_ c: inout Apus__V1__ReadKVRequest, in arena: CArena) {
+        c.layout = layout.map { arena.message($0) }
+        c.n_block_ids = blockIDs.count
+        c.block_ids = arena.copy(blockIDs)
+        c.first_layer = firstLayer
+        c.end_layer = endLayer
+        c.incarnation_id = arena.cString(incarnationID)
+        c.max_chunk_bytes = maxChunkBytes
+    }
+
+    init(c: Apus__V1__ReadKVRequest) throws(WireDecodingError) {
+        self.init(
+            layout: try CDecode.message(c.layout),
+            blockIDs: try CDecode.array(c.block_ids, c.n_block_ids, "ReadKVRequest.block_ids"),
+            firstLayer: c.first_layer, endLayer: c.end_layer,
+            incarnationID: try CDecode.string(c.incarnation_id, "ReadKVRequest.incarnation_id"),
+            maxChunkBytes: c.max_chunk_bytes)
+    }
+}
+
+extension ApusV1 {
+    /// `apus.v1.KVChunk`.
+    ///
+    /// One piece of a read: layer `layer`, the blocks at positions [block_offset, block_offset + num_blocks) of the
+    /// request's block_ids; `keys` then `values`, each num_blocks × block_size × num_kv_heads × head_dim elements in
+    /// the cache's own dtype and byte order (little-endian), block after block.
+    public struct KVChunk: Sendable, Equatable {
+        public var layer: UInt32
+        public var blockOffset: UInt32
+        public var numBlocks: UInt32
+        public var keys: [UInt8]
+        public var values: [UInt8]
+
+        public init(
+            layer: UInt32 = 0, blockOffset: UInt32 = 0, numBlocks: UInt32 = 0, keys: [UInt8] = [], values: [UInt8] = []
+        ) {
+            self.layer = layer
+            self.blockOffset = blockOffset
+            self.numBlocks = numBlocks
+            self.keys = keys
+            self.values = values
+        }
+    }
+}
+
+extension ApusV1.KVChunk: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__kvchunk__init)
+
+    func fill(_ c: inout Apus__V1__KVChunk, in arena: CArena) {
+        c.layer = layer
+        c.block_offset = blockOffset
+        c.num_blocks = numBlocks
+        c.keys = arena.binary(keys)
+        c.values = arena.binary(values)
+    }
+
+    init(c: Apus__V1__KVChunk) throws(WireDecodingError) {
+        self.init(
+            layer: c.layer, blockOffset: c.block_offset, numBlocks: c.num_blocks, keys: CDecode.bytes(c.keys),
+            values: CDecode.bytes(c.values))
+    }
+}

@@ -20,6 +20,10 @@ typedef struct Apus__V1__TokenIDList Apus__V1__TokenIDList;
 typedef struct Apus__V1__SamplingParams Apus__V1__SamplingParams;
 typedef struct Apus__V1__StructuredOutputsParams Apus__V1__StructuredOutputsParams;
 typedef struct Apus__V1__GenerateRequest Apus__V1__GenerateRequest;
+typedef struct Apus__V1__KVTransferParams Apus__V1__KVTransferParams;
+typedef struct Apus__V1__KVSource Apus__V1__KVSource;
+typedef struct Apus__V1__KVTransferControlRequest Apus__V1__KVTransferControlRequest;
+typedef struct Apus__V1__KVTransferControlResponse Apus__V1__KVTransferControlResponse;
 typedef struct Apus__V1__Logprob Apus__V1__Logprob;
 typedef struct Apus__V1__PositionLogprobs Apus__V1__PositionLogprobs;
 typedef struct Apus__V1__GenerateOutput Apus__V1__GenerateOutput;
@@ -47,6 +51,18 @@ typedef enum _Apus__V1__StructuredOutputKind {
   APUS__V1__STRUCTURED_OUTPUT_KIND__STRUCTURED_OUTPUT_KIND_JSON_OBJECT = 5
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(APUS__V1__STRUCTURED_OUTPUT_KIND)
 } Apus__V1__StructuredOutputKind;
+typedef enum _Apus__V1__KVTransferAction {
+  APUS__V1__KVTRANSFER_ACTION__KV_TRANSFER_ACTION_UNSPECIFIED = 0,
+  /*
+   * The consumer still needs the blocks: restart the producer's abort timeout (vLLM's heartbeat).
+   */
+  APUS__V1__KVTRANSFER_ACTION__KV_TRANSFER_ACTION_KEEP_ALIVE = 1,
+  /*
+   * The consumer is done with the blocks (pulled, gave up, or the request ended): free them.
+   */
+  APUS__V1__KVTRANSFER_ACTION__KV_TRANSFER_ACTION_RELEASE = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(APUS__V1__KVTRANSFER_ACTION)
+} Apus__V1__KVTransferAction;
 typedef enum _Apus__V1__FinishReason {
   /*
    * still running
@@ -207,10 +223,107 @@ struct  Apus__V1__GenerateRequest
    * Routing hint for the router's session policy (X-Session-ID or the OpenAI `user` field).
    */
   char *session_key;
+  /*
+   * Disaggregated prefill/decode (vLLM's kv_transfer_params); absent for an ordinary request.
+   */
+  Apus__V1__KVTransferParams *kv_transfer_params;
 };
 #define APUS__V1__GENERATE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__generate_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0,NULL, NULL, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL }
+
+
+/*
+ * vLLM's kv_transfer_params (docs/disaggregation.md). The router sends {do_remote_decode} with the prefill leg; the
+ * producer engine answers, in the leg's final output, everything a consumer needs to pull the prompt's KV blocks
+ * ({do_remote_prefill, remote_*}); the router passes that to the decode leg.
+ */
+struct  Apus__V1__KVTransferParams
+{
+  ProtobufCMessage base;
+  /*
+   * Prefill leg: finish after the prompt (max_tokens 1) and keep its KV blocks for a consumer to pull.
+   */
+  protobuf_c_boolean do_remote_decode;
+  /*
+   * Decode leg: pull the prompt's KV blocks named below before computing what they do not cover.
+   */
+  protobuf_c_boolean do_remote_prefill;
+  /*
+   * The producer engine-core and the request's id there.
+   */
+  char *remote_engine_id;
+  char *remote_request_id;
+  /*
+   * The producer's block table for the request (prefix-cache hits included), in order.
+   */
+  size_t n_remote_block_ids;
+  uint32_t *remote_block_ids;
+  /*
+   * The producer engine-core's wire address (KVTransferControl: keep-alive and release).
+   */
+  char *remote_host;
+  uint32_t remote_port;
+  /*
+   * The producer's runners (one per pipeline stage): where the KV bytes are read.
+   */
+  size_t n_remote_runners;
+  Apus__V1__KVSource **remote_runners;
+  uint32_t remote_block_size;
+  /*
+   * Prompt tokens whose KV the producer holds (its prompt length).
+   */
+  uint32_t remote_num_tokens;
+};
+#define APUS__V1__KVTRANSFER_PARAMS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__kvtransfer_params__descriptor) \
+    , 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0,NULL, 0, 0 }
+
+
+/*
+ * One producer runner: its wire address, the layers it holds and its incarnation (a restarted runner has lost the
+ * blocks, and refuses the read).
+ */
+struct  Apus__V1__KVSource
+{
+  ProtobufCMessage base;
+  char *address;
+  uint32_t first_layer;
+  uint32_t end_layer;
+  char *incarnation_id;
+};
+#define APUS__V1__KVSOURCE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__kvsource__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Sent by a consumer engine-core (or by the router when a decode leg is lost) to the producer engine-core.
+ */
+struct  Apus__V1__KVTransferControlRequest
+{
+  ProtobufCMessage base;
+  size_t n_request_ids;
+  char **request_ids;
+  Apus__V1__KVTransferAction action;
+};
+#define APUS__V1__KVTRANSFER_CONTROL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__kvtransfer_control_request__descriptor) \
+    , 0,NULL, APUS__V1__KVTRANSFER_ACTION__KV_TRANSFER_ACTION_UNSPECIFIED }
+
+
+struct  Apus__V1__KVTransferControlResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The ids whose blocks the producer still held when the call arrived (released now with RELEASE).
+   */
+  size_t n_held_request_ids;
+  char **held_request_ids;
+};
+#define APUS__V1__KVTRANSFER_CONTROL_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__kvtransfer_control_response__descriptor) \
+    , 0,NULL }
 
 
 /*
@@ -284,6 +397,11 @@ struct  Apus__V1__GenerateOutput
    * Human-readable detail when finish_reason is ERROR.
    */
   char *error_message;
+  /*
+   * A prefill leg's final output: what the decode leg needs to pull the KV blocks (absent when the producer holds
+   * nothing for it, e.g. it was aborted).
+   */
+  Apus__V1__KVTransferParams *kv_transfer_params;
   Apus__V1__GenerateOutput__StopReasonCase stop_reason_case;
   union {
     int32_t stop_token_id;
@@ -292,7 +410,7 @@ struct  Apus__V1__GenerateOutput
 };
 #define APUS__V1__GENERATE_OUTPUT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__generate_output__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, APUS__V1__FINISH_REASON__FINISH_REASON_NONE, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, APUS__V1__GENERATE_OUTPUT__STOP_REASON__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, APUS__V1__FINISH_REASON__FINISH_REASON_NONE, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, APUS__V1__GENERATE_OUTPUT__STOP_REASON__NOT_SET, {0} }
 
 
 /*
@@ -616,6 +734,82 @@ Apus__V1__GenerateRequest *
 void   apus__v1__generate_request__free_unpacked
                      (Apus__V1__GenerateRequest *message,
                       ProtobufCAllocator *allocator);
+/* Apus__V1__KVTransferParams methods */
+void   apus__v1__kvtransfer_params__init
+                     (Apus__V1__KVTransferParams         *message);
+size_t apus__v1__kvtransfer_params__get_packed_size
+                     (const Apus__V1__KVTransferParams   *message);
+size_t apus__v1__kvtransfer_params__pack
+                     (const Apus__V1__KVTransferParams   *message,
+                      uint8_t             *out);
+size_t apus__v1__kvtransfer_params__pack_to_buffer
+                     (const Apus__V1__KVTransferParams   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__KVTransferParams *
+       apus__v1__kvtransfer_params__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__kvtransfer_params__free_unpacked
+                     (Apus__V1__KVTransferParams *message,
+                      ProtobufCAllocator *allocator);
+/* Apus__V1__KVSource methods */
+void   apus__v1__kvsource__init
+                     (Apus__V1__KVSource         *message);
+size_t apus__v1__kvsource__get_packed_size
+                     (const Apus__V1__KVSource   *message);
+size_t apus__v1__kvsource__pack
+                     (const Apus__V1__KVSource   *message,
+                      uint8_t             *out);
+size_t apus__v1__kvsource__pack_to_buffer
+                     (const Apus__V1__KVSource   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__KVSource *
+       apus__v1__kvsource__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__kvsource__free_unpacked
+                     (Apus__V1__KVSource *message,
+                      ProtobufCAllocator *allocator);
+/* Apus__V1__KVTransferControlRequest methods */
+void   apus__v1__kvtransfer_control_request__init
+                     (Apus__V1__KVTransferControlRequest         *message);
+size_t apus__v1__kvtransfer_control_request__get_packed_size
+                     (const Apus__V1__KVTransferControlRequest   *message);
+size_t apus__v1__kvtransfer_control_request__pack
+                     (const Apus__V1__KVTransferControlRequest   *message,
+                      uint8_t             *out);
+size_t apus__v1__kvtransfer_control_request__pack_to_buffer
+                     (const Apus__V1__KVTransferControlRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__KVTransferControlRequest *
+       apus__v1__kvtransfer_control_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__kvtransfer_control_request__free_unpacked
+                     (Apus__V1__KVTransferControlRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Apus__V1__KVTransferControlResponse methods */
+void   apus__v1__kvtransfer_control_response__init
+                     (Apus__V1__KVTransferControlResponse         *message);
+size_t apus__v1__kvtransfer_control_response__get_packed_size
+                     (const Apus__V1__KVTransferControlResponse   *message);
+size_t apus__v1__kvtransfer_control_response__pack
+                     (const Apus__V1__KVTransferControlResponse   *message,
+                      uint8_t             *out);
+size_t apus__v1__kvtransfer_control_response__pack_to_buffer
+                     (const Apus__V1__KVTransferControlResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__KVTransferControlResponse *
+       apus__v1__kvtransfer_control_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__kvtransfer_control_response__free_unpacked
+                     (Apus__V1__KVTransferControlResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Apus__V1__Logprob methods */
 void   apus__v1__logprob__init
                      (Apus__V1__Logprob         *message);
@@ -899,6 +1093,18 @@ typedef void (*Apus__V1__StructuredOutputsParams_Closure)
 typedef void (*Apus__V1__GenerateRequest_Closure)
                  (const Apus__V1__GenerateRequest *message,
                   void *closure_data);
+typedef void (*Apus__V1__KVTransferParams_Closure)
+                 (const Apus__V1__KVTransferParams *message,
+                  void *closure_data);
+typedef void (*Apus__V1__KVSource_Closure)
+                 (const Apus__V1__KVSource *message,
+                  void *closure_data);
+typedef void (*Apus__V1__KVTransferControlRequest_Closure)
+                 (const Apus__V1__KVTransferControlRequest *message,
+                  void *closure_data);
+typedef void (*Apus__V1__KVTransferControlResponse_Closure)
+                 (const Apus__V1__KVTransferControlResponse *message,
+                  void *closure_data);
 typedef void (*Apus__V1__Logprob_Closure)
                  (const Apus__V1__Logprob *message,
                   void *closure_data);
@@ -948,6 +1154,7 @@ typedef void (*Apus__V1__ModelShape_Closure)
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    apus__v1__structured_output_kind__descriptor;
+extern const ProtobufCEnumDescriptor    apus__v1__kvtransfer_action__descriptor;
 extern const ProtobufCEnumDescriptor    apus__v1__finish_reason__descriptor;
 extern const ProtobufCEnumDescriptor    apus__v1__kvevent_kind__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__token_bias__descriptor;
@@ -955,6 +1162,10 @@ extern const ProtobufCMessageDescriptor apus__v1__token_idlist__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__sampling_params__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__structured_outputs_params__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__generate_request__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__kvtransfer_params__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__kvsource__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__kvtransfer_control_request__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__kvtransfer_control_response__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__logprob__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__position_logprobs__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__generate_output__descriptor;

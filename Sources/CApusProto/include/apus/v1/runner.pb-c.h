@@ -31,6 +31,12 @@ typedef struct Apus__V1__RequestLogprobs Apus__V1__RequestLogprobs;
 typedef struct Apus__V1__ModelRunnerOutput Apus__V1__ModelRunnerOutput;
 typedef struct Apus__V1__ResetRequest Apus__V1__ResetRequest;
 typedef struct Apus__V1__ResetResponse Apus__V1__ResetResponse;
+typedef struct Apus__V1__KVLayout Apus__V1__KVLayout;
+typedef struct Apus__V1__LoadKVRequest Apus__V1__LoadKVRequest;
+typedef struct Apus__V1__KVLoadSource Apus__V1__KVLoadSource;
+typedef struct Apus__V1__LoadKVResult Apus__V1__LoadKVResult;
+typedef struct Apus__V1__ReadKVRequest Apus__V1__ReadKVRequest;
+typedef struct Apus__V1__KVChunk Apus__V1__KVChunk;
 
 
 /* --- enums --- */
@@ -370,6 +376,117 @@ struct  Apus__V1__ResetResponse
      }
 
 
+/*
+ * The KV layout both ends of a transfer must share; any difference refuses the read (FAILED_PRECONDITION).
+ */
+struct  Apus__V1__KVLayout
+{
+  ProtobufCMessage base;
+  char *model;
+  uint32_t block_size;
+  uint32_t num_kv_heads;
+  uint32_t head_dim;
+  uint32_t dtype_bytes;
+  uint32_t num_layers_total;
+};
+#define APUS__V1__KVLAYOUT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__kvlayout__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0 }
+
+
+/*
+ * Consumer side: pull blocks from producer runners into this runner's cache. Each local block id receives the
+ * remote block at the same position of every source's list; each source covers a layer range (the layers of this
+ * runner outside every source's range are an error). Unary: answers once every byte is written, or fails.
+ */
+struct  Apus__V1__LoadKVRequest
+{
+  ProtobufCMessage base;
+  char *request_id;
+  size_t n_sources;
+  Apus__V1__KVLoadSource **sources;
+  size_t n_local_block_ids;
+  uint32_t *local_block_ids;
+};
+#define APUS__V1__LOAD_KVREQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__load_kvrequest__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
+
+
+struct  Apus__V1__KVLoadSource
+{
+  ProtobufCMessage base;
+  char *address;
+  size_t n_remote_block_ids;
+  uint32_t *remote_block_ids;
+  uint32_t first_layer;
+  uint32_t end_layer;
+  /*
+   * The producer runner's incarnation when the KV was computed (empty: not checked).
+   */
+  char *incarnation_id;
+};
+#define APUS__V1__KVLOAD_SOURCE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__kvload_source__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Apus__V1__LoadKVResult
+{
+  ProtobufCMessage base;
+  uint64_t bytes;
+  uint32_t num_blocks;
+  uint64_t elapsed_us;
+};
+#define APUS__V1__LOAD_KVRESULT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__load_kvresult__descriptor) \
+    , 0, 0, 0 }
+
+
+/*
+ * Producer side: the raw K/V bytes of these blocks for layers [first_layer, end_layer), streamed as KVChunks.
+ */
+struct  Apus__V1__ReadKVRequest
+{
+  ProtobufCMessage base;
+  Apus__V1__KVLayout *layout;
+  size_t n_block_ids;
+  uint32_t *block_ids;
+  uint32_t first_layer;
+  uint32_t end_layer;
+  /*
+   * Expected incarnation of this runner (empty: not checked); a mismatch is FAILED_PRECONDITION.
+   */
+  char *incarnation_id;
+  /*
+   * Largest chunk the reader wants, bytes (0: the producer's default).
+   */
+  uint32_t max_chunk_bytes;
+};
+#define APUS__V1__READ_KVREQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__read_kvrequest__descriptor) \
+    , NULL, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * One piece of a read: layer `layer`, the blocks at positions [block_offset, block_offset + num_blocks) of the
+ * request's block_ids; `keys` then `values`, each num_blocks × block_size × num_kv_heads × head_dim elements in the
+ * cache's own dtype and byte order (little-endian), block after block.
+ */
+struct  Apus__V1__KVChunk
+{
+  ProtobufCMessage base;
+  uint32_t layer;
+  uint32_t block_offset;
+  uint32_t num_blocks;
+  ProtobufCBinaryData keys;
+  ProtobufCBinaryData values;
+};
+#define APUS__V1__KVCHUNK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__kvchunk__descriptor) \
+    , 0, 0, 0, {0,NULL}, {0,NULL} }
+
+
 /* Apus__V1__DescribeRequest methods */
 void   apus__v1__describe_request__init
                      (Apus__V1__DescribeRequest         *message);
@@ -655,6 +772,120 @@ Apus__V1__ResetResponse *
 void   apus__v1__reset_response__free_unpacked
                      (Apus__V1__ResetResponse *message,
                       ProtobufCAllocator *allocator);
+/* Apus__V1__KVLayout methods */
+void   apus__v1__kvlayout__init
+                     (Apus__V1__KVLayout         *message);
+size_t apus__v1__kvlayout__get_packed_size
+                     (const Apus__V1__KVLayout   *message);
+size_t apus__v1__kvlayout__pack
+                     (const Apus__V1__KVLayout   *message,
+                      uint8_t             *out);
+size_t apus__v1__kvlayout__pack_to_buffer
+                     (const Apus__V1__KVLayout   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__KVLayout *
+       apus__v1__kvlayout__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__kvlayout__free_unpacked
+                     (Apus__V1__KVLayout *message,
+                      ProtobufCAllocator *allocator);
+/* Apus__V1__LoadKVRequest methods */
+void   apus__v1__load_kvrequest__init
+                     (Apus__V1__LoadKVRequest         *message);
+size_t apus__v1__load_kvrequest__get_packed_size
+                     (const Apus__V1__LoadKVRequest   *message);
+size_t apus__v1__load_kvrequest__pack
+                     (const Apus__V1__LoadKVRequest   *message,
+                      uint8_t             *out);
+size_t apus__v1__load_kvrequest__pack_to_buffer
+                     (const Apus__V1__LoadKVRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__LoadKVRequest *
+       apus__v1__load_kvrequest__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__load_kvrequest__free_unpacked
+                     (Apus__V1__LoadKVRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Apus__V1__KVLoadSource methods */
+void   apus__v1__kvload_source__init
+                     (Apus__V1__KVLoadSource         *message);
+size_t apus__v1__kvload_source__get_packed_size
+                     (const Apus__V1__KVLoadSource   *message);
+size_t apus__v1__kvload_source__pack
+                     (const Apus__V1__KVLoadSource   *message,
+                      uint8_t             *out);
+size_t apus__v1__kvload_source__pack_to_buffer
+                     (const Apus__V1__KVLoadSource   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__KVLoadSource *
+       apus__v1__kvload_source__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__kvload_source__free_unpacked
+                     (Apus__V1__KVLoadSource *message,
+                      ProtobufCAllocator *allocator);
+/* Apus__V1__LoadKVResult methods */
+void   apus__v1__load_kvresult__init
+                     (Apus__V1__LoadKVResult         *message);
+size_t apus__v1__load_kvresult__get_packed_size
+                     (const Apus__V1__LoadKVResult   *message);
+size_t apus__v1__load_kvresult__pack
+                     (const Apus__V1__LoadKVResult   *message,
+                      uint8_t             *out);
+size_t apus__v1__load_kvresult__pack_to_buffer
+                     (const Apus__V1__LoadKVResult   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__LoadKVResult *
+       apus__v1__load_kvresult__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__load_kvresult__free_unpacked
+                     (Apus__V1__LoadKVResult *message,
+                      ProtobufCAllocator *allocator);
+/* Apus__V1__ReadKVRequest methods */
+void   apus__v1__read_kvrequest__init
+                     (Apus__V1__ReadKVRequest         *message);
+size_t apus__v1__read_kvrequest__get_packed_size
+                     (const Apus__V1__ReadKVRequest   *message);
+size_t apus__v1__read_kvrequest__pack
+                     (const Apus__V1__ReadKVRequest   *message,
+                      uint8_t             *out);
+size_t apus__v1__read_kvrequest__pack_to_buffer
+                     (const Apus__V1__ReadKVRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__ReadKVRequest *
+       apus__v1__read_kvrequest__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__read_kvrequest__free_unpacked
+                     (Apus__V1__ReadKVRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Apus__V1__KVChunk methods */
+void   apus__v1__kvchunk__init
+                     (Apus__V1__KVChunk         *message);
+size_t apus__v1__kvchunk__get_packed_size
+                     (const Apus__V1__KVChunk   *message);
+size_t apus__v1__kvchunk__pack
+                     (const Apus__V1__KVChunk   *message,
+                      uint8_t             *out);
+size_t apus__v1__kvchunk__pack_to_buffer
+                     (const Apus__V1__KVChunk   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__KVChunk *
+       apus__v1__kvchunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__kvchunk__free_unpacked
+                     (Apus__V1__KVChunk *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Apus__V1__DescribeRequest_Closure)
@@ -702,6 +933,24 @@ typedef void (*Apus__V1__ResetRequest_Closure)
 typedef void (*Apus__V1__ResetResponse_Closure)
                  (const Apus__V1__ResetResponse *message,
                   void *closure_data);
+typedef void (*Apus__V1__KVLayout_Closure)
+                 (const Apus__V1__KVLayout *message,
+                  void *closure_data);
+typedef void (*Apus__V1__LoadKVRequest_Closure)
+                 (const Apus__V1__LoadKVRequest *message,
+                  void *closure_data);
+typedef void (*Apus__V1__KVLoadSource_Closure)
+                 (const Apus__V1__KVLoadSource *message,
+                  void *closure_data);
+typedef void (*Apus__V1__LoadKVResult_Closure)
+                 (const Apus__V1__LoadKVResult *message,
+                  void *closure_data);
+typedef void (*Apus__V1__ReadKVRequest_Closure)
+                 (const Apus__V1__ReadKVRequest *message,
+                  void *closure_data);
+typedef void (*Apus__V1__KVChunk_Closure)
+                 (const Apus__V1__KVChunk *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -723,6 +972,12 @@ extern const ProtobufCMessageDescriptor apus__v1__request_logprobs__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__model_runner_output__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__reset_request__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__reset_response__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__kvlayout__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__load_kvrequest__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__kvload_source__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__load_kvresult__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__read_kvrequest__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__kvchunk__descriptor;
 
 PROTOBUF_C__END_DECLS
 
