@@ -25,6 +25,6 @@ fetch APUS_SMOLLM2_GGUF scripts/fetch-smollm2.sh
 fetch APUS_LLAMACPP_VOCAB_DIR scripts/fetch-llamacpp-vocab.sh
 # Suites that measure routing or latency under real timing run alone: a CI machine with many cores runs the
 # parallel phase hundreds of tests wide, and a 100 ms bound means nothing there.
-serial='IntegrationTests|RouterServicePrefixTests|RouterServiceHealthTests|RouterServiceFailureTests|RouterServiceResilienceTests|RouterServiceLoRATests|TLSServerRobustnessTests|BackpressureTests'
+serial='IntegrationTests|RouterServicePrefixTests|RouterServiceHealthTests|RouterServiceFailureTests|RouterServiceResilienceTests|RouterServiceLoRATests|RouterServicePDTests|TLSServerRobustnessTests|BackpressureTests'
 swift test --skip-build --skip "$serial" ${SWIFT_TEST_FLAGS:-}
 swift test --skip-build --filter "$serial" --no-parallel ${SWIFT_TEST_FLAGS:-}

@@ -12,7 +12,7 @@ sanitizer=${1:?usage: scripts/sanitize.sh address|thread [swift test args]}
 shift
 case "$sanitizer" in address | thread) ;; *) echo "sanitizer must be address or thread" >&2; exit 2 ;; esac
 export SWIFT_DETERMINISTIC_HASHING=1
-serial='IntegrationTests|RouterServicePrefixTests|RouterServiceHealthTests|RouterServiceFailureTests|RouterServiceResilienceTests|RouterServiceLoRATests|TLSServerRobustnessTests|BackpressureTests'
+serial='IntegrationTests|RouterServicePrefixTests|RouterServiceHealthTests|RouterServiceFailureTests|RouterServiceResilienceTests|RouterServiceLoRATests|RouterServicePDTests|TLSServerRobustnessTests|BackpressureTests'
 # TSan: report every race once and fail the run on any (halt_on_error would stop at the first).
 export TSAN_OPTIONS="${TSAN_OPTIONS:-second_deadlock_stack=1 report_signal_unsafe=0}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"

@@ -16,8 +16,34 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(name: .customLong("engine"), help: "HOST:PORT of an engine-core (repeatable; DNS names are re-resolved).")
     var engines: [String] = []
 
-    @Option(help: "prefix_aware, least_loaded, power_of_two, round_robin or session.")
-    var policy: String = PolicyKind.prefixAware.rawValue
+    @Option(help: "prefix_aware (default), least_loaded, power_of_two, round_robin or session.")
+    var policy: String?
+
+    @Flag(
+        name: .customLong("pd-disaggregation"),
+        help: """
+            Disaggregated prefill and decode: each request's prompt is computed on a --prefill engine-core (a \
+            producer), whose KV blocks a --decode engine-core (a consumer) pulls to generate every token.
+            """)
+    var pdDisaggregation = false
+
+    @Option(
+        name: .customLong("prefill"), help: "With --pd-disaggregation: HOST:PORT of a producer engine-core (repeatable).")
+    var prefill: [String] = []
+
+    @Option(
+        name: .customLong("decode"), help: "With --pd-disaggregation: HOST:PORT of a consumer engine-core (repeatable).")
+    var decode: [String] = []
+
+    @Option(
+        name: .customLong("prefill-policy"),
+        help: "With --pd-disaggregation: the prefill pool's policy (default prefix_aware).")
+    var prefillPolicy: String?
+
+    @Option(
+        name: .customLong("decode-policy"),
+        help: "With --pd-disaggregation: the decode pool's policy (default least_loaded).")
+    var decodePolicy: String?
 
     @Option(name: .customLong("max-attempts"), help: "Attempts per request, the first included (retries only before output).")
     var maxAttempts: Int = 3
@@ -98,6 +124,7 @@ struct RouterCommand: AsyncParsableCommand {
     var eventLoopThreads: Int = 1
 
     func validate() throws {
+        try validatePools()
         guard (1...AdapterAffinityConfig.maxAdaptersPerEngine).contains(loraAffinityAdaptersPerEngine) else {
             throw ValidationError(
                 "--lora-affinity-adapters-per-engine must be between 1 and "
@@ -124,12 +151,50 @@ struct RouterCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        guard let kind = PolicyKind(rawValue: policy) else {
-            throw ValidationError("--policy must be one of \(PolicyKind.allCases.map(\.rawValue).joined(separator: ", "))")
+    /// The PD flags go together and only with --pd-disaggregation; every policy name is known.
+    private func validatePools() throws {
+        let policies = [("--policy", policy), ("--prefill-policy", prefillPolicy), ("--decode-policy", decodePolicy)]
+        for case (let flag, let name?) in policies { _ = try Self.policyKind(name, flag: flag) }
+        guard pdDisaggregation else {
+            let stray = [
+                ("--prefill", !prefill.isEmpty), ("--decode", !decode.isEmpty),
+                ("--prefill-policy", prefillPolicy != nil), ("--decode-policy", decodePolicy != nil),
+            ].filter(\.1).map(\.0)
+            guard stray.isEmpty else {
+                throw ValidationError("\(stray.joined(separator: ", ")) only go with --pd-disaggregation")
+            }
+            return
         }
+        guard engines.isEmpty else {
+            throw ValidationError(
+                "--engine does not go with --pd-disaggregation: give the pools with --prefill and --decode")
+        }
+        guard policy == nil else {
+            throw ValidationError(
+                "--policy does not go with --pd-disaggregation: use --prefill-policy and --decode-policy")
+        }
+        guard !prefill.isEmpty, !decode.isEmpty else {
+            throw ValidationError(
+                "--pd-disaggregation needs at least one --prefill and one --decode engine-core, got \(prefill.count) "
+                    + "and \(decode.count)")
+        }
+    }
+
+    static func policyKind(_ name: String, flag: String) throws -> PolicyKind {
+        guard let kind = PolicyKind(rawValue: name) else {
+            throw ValidationError(
+                "\(flag) must be one of \(PolicyKind.allCases.map(\.rawValue).joined(separator: ", ")), got \(name)")
+        }
+        return kind
+    }
+
+    func run() async throws {
         let registry = ProcessSetup.bootstrap(logLevel: service.logLevel)
         let logger = service.makeLogger("apus.router")
+        let kind =
+            pdDisaggregation
+            ? try Self.policyKind(decodePolicy ?? PolicyKind.leastLoaded.rawValue, flag: "--decode-policy")
+            : try Self.policyKind(policy ?? PolicyKind.prefixAware.rawValue, flag: "--policy")
         var core = RouterConfig(policy: kind)
         core.maxAttempts = maxAttempts
         core.health.hungAfter = Self.seconds(hungAfter).nanosecondsCount
@@ -142,6 +207,12 @@ struct RouterCommand: AsyncParsableCommand {
             enabled: loraAffinity, adaptersPerEngine: loraAffinityAdaptersPerEngine)
         core.retryBudget = RetryBudget(retryBudgetPercent: retryBudgetPercent, minRetryConcurrency: minRetryConcurrency)
         var config = RouterServiceConfig(core: core)
+        if pdDisaggregation {
+            var prefillCore = core
+            prefillCore.policy = try Self.policyKind(
+                prefillPolicy ?? PolicyKind.prefixAware.rawValue, flag: "--prefill-policy")
+            config.prefillPool = prefillCore
+        }
         config.authToken = service.authToken
         config.tls = service.clientTLS()
         config.connectTimeout = Self.seconds(connectTimeout)
@@ -160,6 +231,15 @@ struct RouterCommand: AsyncParsableCommand {
         }
         for engine in engines {
             do { try await router.addEngine(engine) } catch { throw ValidationError("--engine \(engine): \(error)") }
+        }
+        for (flag, pool, addresses) in [("--prefill", EnginePool.prefill, prefill), ("--decode", .decode, decode)] {
+            for engine in addresses {
+                do {
+                    try await router.addEngine(engine, to: pool)
+                } catch {
+                    throw ValidationError("\(flag) \(engine): \(error)")
+                }
+            }
         }
         let server = RPCServer(
             host: service.host, port: service.port,

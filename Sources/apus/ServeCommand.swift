@@ -2,6 +2,7 @@ import ArgumentParser
 import ModelRuntime
 import Foundation
 import Logging
+import RequestRouting
 import ServiceLifecycle
 import Wire
 
@@ -30,7 +31,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("memory-budget"), help: "Per runner.") var memoryBudget: String = "2GiB"
     @Option(name: .customLong("override-generation-config"), help: "Passed to the api: sampling defaults as JSON.")
     var overrideGenerationConfig: String?
-    @Option(name: .customLong("policy"), help: "Router policy.") var policy: String = "prefix_aware"
+    @Option(name: .customLong("policy"), help: "Router policy (default prefix_aware; with --pd, the decode pool's).")
+    var policy: String?
+    @Option(
+        name: .customLong("pd"),
+        help: """
+            Disaggregated prefill and decode, XPYD (e.g. 1P1D, 2P1D): X producer and Y consumer engine-cores, each \
+            with its own runner, behind a router in PD mode (docs/disaggregation.md).
+            """)
+    var pd: String?
     @Option(name: .customLong("hung-after"), help: "Passed to the router (seconds).") var hungAfter: Double = 2
     @Option(name: .customLong("hung-step-multiple"), help: "Passed to the router.") var hungStepMultiple: Double = 3
     /// Passed to every engine-core (`--max-model-len` to the runners too).
@@ -60,6 +69,18 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...64).contains(pipelineParallelSize) else {
             throw ValidationError("--pipeline-parallel-size must be 1...64")
         }
+        if let topology = try pdTopology() {
+            guard dataParallelSize == 1 else {
+                throw ValidationError(
+                    "--pd does not go with --data-parallel-size: XPYD already says how many engine-cores")
+            }
+            guard pipelineParallelSize == 1 else {
+                throw ValidationError("--pd does not support --pipeline-parallel-size > 1 yet")
+            }
+            guard topology.prefill + topology.decode <= 64 else {
+                throw ValidationError("--pd \(topology): at most 64 engine-cores in all")
+            }
+        }
         let options = try scheduling.engineOptions()  // bad scheduler flags fail here, before any child starts
         if options.speculative != nil && pipelineParallelSize > 1 {
             throw ValidationError("--speculative-config is not supported with --pipeline-parallel-size > 1 yet")
@@ -83,6 +104,12 @@ struct ServeCommand: AsyncParsableCommand {
         try await group.run()
     }
 
+    /// `--pd` parsed; nil without it.
+    func pdTopology() throws -> PDTopology? {
+        guard let pd else { return nil }
+        do { return try PDTopology(parsing: pd) } catch { throw ValidationError("--pd: \(error)") }
+    }
+
     var common: [String] { ["--host", "127.0.0.1", "--port", "0", "--admin-port", "0", "--log-level", logLevel] }
 
     func runnerArgs(stage: Int) -> [String] {
@@ -96,15 +123,31 @@ struct ServeCommand: AsyncParsableCommand {
             + (scheduling.enableLoRA ? maxCPULoRAs.map { ["--max-cpu-loras", "\($0)"] } ?? [] : [])
     }
 
-    func engineArgs(runners: [String], index: Int) -> [String] {
-        ["engine-core"] + common + runners.flatMap { ["--runner", $0] } + ["--engine-id", "engine-\(index)"]
+    /// `pool` in PD mode: the engine-core is a producer (prefill) or a consumer (decode).
+    func engineArgs(runners: [String], index: Int, pool: EnginePool? = nil) -> [String] {
+        let role: [String] =
+            switch pool {
+            case .prefill: ["--kv-role", "producer"]
+            case .decode: ["--kv-role", "consumer"]
+            case nil: []
+            }
+        return ["engine-core"] + common + runners.flatMap { ["--runner", $0] }
+            + ["--engine-id", "\(pool?.rawValue ?? "engine")-\(index)"] + role
             + scheduling.arguments
             + (servedModelName.map { ["--served-model-name", $0] } ?? [])
     }
 
-    func routerArgs(engines: [String]) -> [String] {
-        ["router"] + common + ["--policy", policy, "--hung-after", "\(hungAfter)", "--hung-step-multiple",
-            "\(hungStepMultiple)"] + engines.flatMap { ["--engine", $0] }
+    /// The router over `engines`, or with `--pd` over the two pools.
+    func routerArgs(engines: [EnginePool?: [String]]) -> [String] {
+        let pools: [String] =
+            pd == nil
+            ? ["--policy", policy ?? PolicyKind.prefixAware.rawValue]
+                + (engines[nil] ?? []).flatMap { ["--engine", $0] }
+            : ["--pd-disaggregation"] + (policy.map { ["--decode-policy", $0] } ?? [])
+                + (engines[.prefill] ?? []).flatMap { ["--prefill", $0] }
+                + (engines[.decode] ?? []).flatMap { ["--decode", $0] }
+        return ["router"] + common + ["--hung-after", "\(hungAfter)", "--hung-step-multiple", "\(hungStepMultiple)"]
+            + pools
     }
 
     /// `--tokenizer`, else the model's own: a GGUF file, or a directory's tokenizer.json. The embedded and dummy
@@ -154,17 +197,29 @@ struct ClusterService: Service {
                 + (serves ? ["--tls-require-client-cert"] : [])
         }
         do {
-            var engines: [String] = []
-            for i in 0..<command.dataParallelSize {
-                var runners: [String] = []
-                for stage in 0..<command.pipelineParallelSize {
-                    let name = command.pipelineParallelSize > 1 ? "runner-\(i)-stage-\(stage)" : "runner-\(i)"
-                    runners.append(
-                        try await supervisor.launch(name, command.runnerArgs(stage: stage) + tls("runner")).address("wire")!)
+            var engines: [EnginePool?: [String]] = [:]
+            let pools: [(EnginePool?, Int)] =
+                if let topology = try command.pdTopology() {
+                    [(.prefill, topology.prefill), (.decode, topology.decode)]
+                } else {
+                    [(nil, command.dataParallelSize)]
                 }
-                let engine = try await supervisor.launch(
-                    "engine-core-\(i)", command.engineArgs(runners: runners, index: i) + tls("engine-core"))
-                engines.append(engine.address("wire")!)
+            for (pool, count) in pools {
+                let prefix = pool.map { "\($0.rawValue)-" } ?? ""
+                for i in 0..<count {
+                    var runners: [String] = []
+                    for stage in 0..<command.pipelineParallelSize {
+                        let stageSuffix = command.pipelineParallelSize > 1 ? "-stage-\(stage)" : ""
+                        let name = "runner-\(prefix)\(i)\(stageSuffix)"
+                        runners.append(
+                            try await supervisor.launch(name, command.runnerArgs(stage: stage) + tls("runner"))
+                                .address("wire")!)
+                    }
+                    let engine = try await supervisor.launch(
+                        "engine-core-\(prefix)\(i)",
+                        command.engineArgs(runners: runners, index: i, pool: pool) + tls("engine-core"))
+                    engines[pool, default: []].append(engine.address("wire")!)
+                }
             }
             let router = try await supervisor.launch("router", command.routerArgs(engines: engines) + tls("router"))
             let api = try await supervisor.launch(

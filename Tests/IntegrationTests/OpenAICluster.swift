@@ -85,6 +85,11 @@ final class OpenAIRawConnection {
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
     }
 
+    func get(_ path: String) {
+        let bytes = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    }
+
     /// Reads until `marker` has arrived (or the peer closes); returns everything read.
     func read(until marker: String) -> String {
         var received = ""

@@ -8,6 +8,15 @@ final class ActiveRequests: Sendable {
         table.withLock { $0[control.requestID] = control }
     }
 
+    /// Inserts `control` unless a request with its id is live; false when one is (a duplicate id).
+    func insertIfAbsent(_ control: AttemptControl) -> Bool {
+        table.withLock {
+            guard $0[control.requestID] == nil else { return false }
+            $0[control.requestID] = control
+            return true
+        }
+    }
+
     /// Removes `control` (only that object: a new request may already reuse the id).
     func remove(_ control: AttemptControl) {
         table.withLock {

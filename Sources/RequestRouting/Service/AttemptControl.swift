@@ -11,6 +11,16 @@ enum AttemptResult: Sendable {
     case clientGone
 }
 
+/// How a routed request's stream to the client ended, when it ended with outputs rather than an RPC error.
+enum StreamEnd: Sendable, Equatable {
+    /// The engine's stream ended with a finish reason other than ERROR.
+    case completed
+    /// The client aborted it between attempts; it got a final ABORT output.
+    case aborted
+    /// It failed after output was streamed, or the engine ended it with ERROR; it got a final ERROR output.
+    case failed
+}
+
 /// The finish reason of a completed stream, reduced to what the router needs.
 enum ServingFinish: Sendable, Equatable {
     case normal

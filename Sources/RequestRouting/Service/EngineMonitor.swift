@@ -8,6 +8,9 @@ import Wire
 final class EngineMonitor: Sendable {
     let id: EngineID
     let client: any EngineClient
+    /// The same engine's connection for calls `EngineClient` does not have (`KVTransferControl` in PD mode); nil
+    /// when the engine was added with a client only.
+    let caller: (any RPCCaller)?
     private struct State {
         var load: ApusV1.LoadReport?
         var info: ApusV1.ModelInfo?
@@ -17,9 +20,10 @@ final class EngineMonitor: Sendable {
     }
     private let state = Mutex(State())
 
-    init(id: EngineID, client: any EngineClient) {
+    init(id: EngineID, client: any EngineClient, caller: (any RPCCaller)? = nil) {
         self.id = id
         self.client = client
+        self.caller = caller
     }
 
     var load: ApusV1.LoadReport? {

@@ -3,9 +3,12 @@ import Synchronization
 
 /// The router's Prometheus series: requests, retries, failures, retry-budget refusals, panic dispatches,
 /// skipped ejections, LoRA affinity hits and misses, and per engine its in-flight count, readiness and
-/// ejections. Names: `apus:router_*` (docs/architecture.md §3.8).
+/// ejections. Names: `apus:router_*` (docs/architecture.md §3.8). In PD mode every series of a pool carries
+/// `pool="prefill"` or `pool="decode"` (docs/disaggregation.md §4).
 final class RouterMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
+    /// `[("pool", name)]` in PD mode, else none: added to every series.
+    private let poolLabels: [(String, String)]
     let requests: Counter
     let retries: Counter
     let failed: Counter
@@ -17,28 +20,27 @@ final class RouterMetrics: Sendable {
     private let perEngine = Mutex<[EngineID: (inFlight: Gauge, ready: Gauge)]>([:])
     private let recorded = Mutex(RouterStats())
 
-    init(registry: PrometheusCollectorRegistry) {
+    /// `pool` names the pool in PD mode (nil: the one pool of an ordinary router).
+    init(registry: PrometheusCollectorRegistry, pool: String? = nil) {
         self.registry = registry
-        requests = registry.makeCounter(descriptor: Self.name("requests", "total", "Generate requests routed"))
-        retries = registry.makeCounter(
-            descriptor: Self.name("retries", "total", "Generate requests re-sent to another engine before any output"))
-        failed = registry.makeCounter(
-            descriptor: Self.name("failed_requests", "total", "Generate requests that ended with an error"))
-        retriesBudgetExhausted = registry.makeCounter(
-            descriptor: Self.name(
-                "retries_budget_exhausted", "total", "Retries refused by the retry budget; those requests failed"))
-        panicDispatches = registry.makeCounter(
-            descriptor: Self.name(
-                "panic_dispatches", "total", "Attempts sent to passively ejected engines because none was ready"))
-        ejectionsSkipped = registry.makeCounter(
-            descriptor: Self.name(
-                "ejections_skipped", "total", "Passive ejections skipped because the max ejection percent was reached"))
-        loraAffinityHits = registry.makeCounter(
-            descriptor: Self.name(
-                "lora_affinity_hits", "total", "Attempts with a LoRA adapter sent to an engine that held the adapter"))
-        loraAffinityMisses = registry.makeCounter(
-            descriptor: Self.name(
-                "lora_affinity_misses", "total", "Attempts with a LoRA adapter sent to an engine that must load it"))
+        let labels = pool.map { [("pool", $0)] } ?? []
+        self.poolLabels = labels
+        func counter(_ metric: String, _ help: String) -> Counter {
+            registry.makeCounter(descriptor: Self.name(metric, "total", help), labels: labels)
+        }
+        requests = counter("requests", "Generate requests routed")
+        retries = counter("retries", "Generate requests re-sent to another engine before any output")
+        failed = counter("failed_requests", "Generate requests that ended with an error")
+        retriesBudgetExhausted = counter(
+            "retries_budget_exhausted", "Retries refused by the retry budget; those requests failed")
+        panicDispatches = counter(
+            "panic_dispatches", "Attempts sent to passively ejected engines because none was ready")
+        ejectionsSkipped = counter(
+            "ejections_skipped", "Passive ejections skipped because the max ejection percent was reached")
+        loraAffinityHits = counter(
+            "lora_affinity_hits", "Attempts with a LoRA adapter sent to an engine that held the adapter")
+        loraAffinityMisses = counter(
+            "lora_affinity_misses", "Attempts with a LoRA adapter sent to an engine that must load it")
     }
 
     /// Brings the core's counters into the series: adds what grew since the highest values recorded, so
@@ -74,7 +76,7 @@ final class RouterMetrics: Sendable {
         for backend in backends {
             let gauges = perEngine.withLock { table in
                 if let existing = table[backend.id] { return existing }
-                let labels = [("engine", backend.id.rawValue)]
+                let labels = [("engine", backend.id.rawValue)] + poolLabels
                 let made = (
                     inFlight: registry.makeGauge(
                         descriptor: Self.name("engine_in_flight", "", "Requests the router has on the engine"),
@@ -102,7 +104,7 @@ final class RouterMetrics: Sendable {
     func ejected(_ id: EngineID, reason: EjectReason) {
         registry.makeCounter(
             descriptor: Self.name("engine_ejections", "total", "Times an engine stopped taking new requests"),
-            labels: [("engine", id.rawValue), ("reason", reason.rawValue)]
+            labels: [("engine", id.rawValue), ("reason", reason.rawValue)] + poolLabels
         ).increment()
     }
 }

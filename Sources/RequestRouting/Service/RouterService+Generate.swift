@@ -8,42 +8,70 @@ extension RouterService {
     /// Errors: UNAVAILABLE when no engine is ready, every attempt failed before output, or the retry budget
     /// refused a retry (the error of the attempt that failed, naming its engine); the engine's own
     /// status for client errors; a failure after output was streamed ends the stream with a final output
-    /// whose finish reason is ERROR and whose message names the engine.
+    /// whose finish reason is ERROR and whose message names the engine. In PD mode this is the decode leg's path,
+    /// after the prefill leg (`generateDisaggregated`).
     func generate(
         _ request: ForwardedRequest, metadata: [MetadataEntry], writer: RPCStreamWriter<ApusV1.GenerateOutput>
     ) async throws {
         guard !request.requestID.isEmpty else { throw RPCError(.invalidArgument, "request_id must not be empty") }
-        let routing = RoutingRequest(
+        if let pd {
+            try await generateDisaggregated(request, pd: pd, metadata: metadata, writer: writer)
+            return
+        }
+        let routing = routingRequest(request)
+        let engine = try route(routing)
+        let control = AttemptControl(requestID: request.requestID, engine: engine, now: core.now())
+        active.insert(control)
+        defer { active.remove(control) }
+        _ = try await forwardWithRetries(
+            request, routing: routing, engine: engine, metadata: metadata, control: control, writer: writer)
+    }
+
+    /// What routing reads of a request: its id, prompt block keys (prefix_aware), session key and adapter.
+    func routingRequest(_ request: ForwardedRequest) -> RoutingRequest {
+        RoutingRequest(
             requestID: request.requestID, blockHashes: promptKeys(request),
             sessionKey: request.sessionKey.isEmpty ? nil : request.sessionKey,
             loraName: request.loraName.isEmpty ? nil : request.loraName)
-        var engine: EngineID
+    }
+
+    /// Places a new request on an engine of this service's pool and counts it; the RPC error the client gets when
+    /// none can take it.
+    func route(_ routing: RoutingRequest) throws -> EngineID {
         switch core.route(routing) {
-        case .success(let chosen): engine = chosen
+        case .success(let chosen):
+            metrics.requests.increment()
+            return chosen
         case .failure(.noEngineAvailable):
             metrics.failed.increment()
             throw RPCError(.unavailable, "no engine-core is ready to take the request")
         case .failure(.duplicateRequestID(let id)):
             throw RPCError(.alreadyExists, "request id \(id) is already in flight")
         }
-        metrics.requests.increment()
-        let control = AttemptControl(requestID: request.requestID, engine: engine, now: core.now())
-        active.insert(control)
-        defer { active.remove(control) }
+    }
+
+    /// Forwards a routed request's stream from `engine` and retries elsewhere while nothing reached the client;
+    /// returns how the client's stream ended when it ended with outputs, and throws the RPC error the client gets
+    /// otherwise. Every call is balanced: the core's `finish` runs for the first attempt and for each retry.
+    func forwardWithRetries(
+        _ request: ForwardedRequest, routing: RoutingRequest, engine first: EngineID, metadata: [MetadataEntry],
+        control: AttemptControl, writer: RPCStreamWriter<ApusV1.GenerateOutput>
+    ) async throws -> StreamEnd {
+        var engine = first
         var tried: [EngineID] = []
         while true {
             if control.clientAborted {
                 // Aborted between attempts: the abort may have reached an engine before the request did.
                 finishAndHandle(routing, .cancelled)
                 try writer.send(ApusV1.GenerateOutput(requestID: request.requestID, finishReason: .abort))
-                return
+                return .aborted
             }
             tried.append(engine)
             let result = await attempt(request, metadata: metadata, on: engine, control: control, writer: writer)
             switch result {
             case .finished(let finish):
                 finishAndHandle(routing, finish == .error ? .engineError : .completed)
-                return
+                return finish == .error ? .failed : .completed
             case .clientGone:
                 abortUpstream(request.requestID)
                 finishAndHandle(routing, .cancelled)
@@ -61,7 +89,7 @@ extension RouterService {
                 case .fail:
                     metrics.failed.increment()
                     try failRequest(request.requestID, on: engine, tried: tried, error, control: control, writer: writer)
-                    return
+                    return .failed
                 }
             }
         }
@@ -137,7 +165,7 @@ extension RouterService {
 
     /// `finish` on the core, acting on the health actions it returns; returns the decision.
     @discardableResult
-    private func finishAndHandle(_ routing: RoutingRequest, _ outcome: RequestOutcome) -> FinishDecision {
+    func finishAndHandle(_ routing: RoutingRequest, _ outcome: RequestOutcome) -> FinishDecision {
         let result = core.finish(routing, outcome: outcome)
         if result.retryBudgetExhausted {
             logger.warning("not retrying \(routing.requestID): the retry budget is exhausted")
@@ -151,7 +179,7 @@ extension RouterService {
 
     /// Sends Abort for a request whose client went away to the engine that owns it, without waiting: the
     /// handler's task is cancelled, so the service's abort loop sends it.
-    private func abortUpstream(_ requestID: String) {
+    func abortUpstream(_ requestID: String) {
         guard let owner = core.withCore({ $0.owner(of: requestID) }) else { return }
         pendingAborts.yield((requestID, owner))
     }
@@ -165,8 +193,11 @@ extension RouterService {
 
     /// The prompt's block keys for `prefix_aware` (empty for other policies or before any model info).
     func promptKeys(_ request: ForwardedRequest) -> [BlockHashKey] {
+        promptKeys(prompt: request.promptTokenIDs, cacheSalt: request.cacheSalt, loraName: request.loraName)
+    }
+
+    func promptKeys(prompt: [TokenID], cacheSalt: String, loraName: String) -> [BlockHashKey] {
         guard usesPrefix, let hasher = model.withLock({ $0.hasher }) else { return [] }
-        return hasher.keys(
-            promptTokenIDs: request.promptTokenIDs, cacheSalt: request.cacheSalt, loraName: request.loraName)
+        return hasher.keys(promptTokenIDs: prompt, cacheSalt: cacheSalt, loraName: loraName)
     }
 }

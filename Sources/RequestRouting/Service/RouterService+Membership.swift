@@ -17,13 +17,31 @@ extension RouterService {
 
     /// Adds an engine reached through `client` (one in this process, or one the caller connected), named `name` in
     /// listings, logs and admin calls, and used like an engine added by address. The router owns the client from
-    /// now on and closes it when the engine leaves. A name already in use is ALREADY_EXISTS.
-    public func addEngine(named name: String, client: any EngineClient) throws {
+    /// now on and closes it when the engine leaves. A name already in use is ALREADY_EXISTS. `caller`, a call path
+    /// to the same engine, carries what `EngineClient` does not (the RELEASE of a PD producer's blocks).
+    /// In PD mode `pool` picks the pool; an ordinary router has only `.decode`.
+    public func addEngine(
+        named name: String, client: any EngineClient, caller: (any RPCCaller)? = nil, pool: EnginePool = .decode
+    ) throws {
+        guard pool == .decode else {
+            try prefillPool().addEngine(named: name, client: client, caller: caller)
+            return
+        }
         let id = EngineID(name)
         guard try addBackend(id, origin: nil) else {
             throw RPCError(.alreadyExists, "engine \(name) is already a member of this router")
         }
-        startMonitor(id, client: client)
+        startMonitor(id, client: client, caller: caller)
+    }
+
+    /// Adds an engine by `host:port` to `pool` (PD mode); an ordinary router has only `.decode`.
+    public func addEngine(_ text: String, to pool: EnginePool) async throws {
+        try await (pool == .prefill ? prefillPool() : self).addEngine(text)
+    }
+
+    private func prefillPool() throws -> RouterService {
+        guard let pd else { throw RPCError(.invalidArgument, "this router has no prefill pool (no PD mode)") }
+        return pd.prefill
     }
 
     /// Removes an engine (or every engine of a DNS name) at once; its requests fail over or fail.
@@ -85,11 +103,11 @@ extension RouterService {
         let client = RPCClient(
             host: address.host, port: address.port, configuration: config.clientConfiguration,
             group: config.eventLoopGroup)
-        startMonitor(id, client: RPCEngineClient(client))
+        startMonitor(id, client: RPCEngineClient(client), caller: client)
     }
 
-    private func startMonitor(_ id: EngineID, client: any EngineClient) {
-        let monitor = EngineMonitor(id: id, client: client)
+    private func startMonitor(_ id: EngineID, client: any EngineClient, caller: (any RPCCaller)?) {
+        let monitor = EngineMonitor(id: id, client: client, caller: caller)
         monitors.withLock { $0.updateValue(monitor, forKey: id) }?.stop()
         monitor.start { [self] in await watch(monitor) }
         logger.info("watching engine \(id)")

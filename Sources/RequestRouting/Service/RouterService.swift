@@ -39,19 +39,50 @@ public final class RouterService: Service, Sendable {
     /// Aborts for engines whose clients went away, sent by `run()`'s abort loop (a cancelled handler cannot).
     let pendingAborts: AsyncStream<(requestID: String, engine: EngineID)>.Continuation
     private let abortsToSend: AsyncStream<(requestID: String, engine: EngineID)>
+    /// Which pool this service routes in PD mode; nil for an ordinary router.
+    let pool: EnginePool?
+    /// PD mode (set on the decode pool's service, the one that serves): the prefill pool and what pairs the legs.
+    let pd: Disaggregation?
 
-    public init(
+    /// A router over one pool, or with `config.prefillPool` a PD router: this service routes the decode pool and
+    /// owns a second one for the prefill pool (docs/disaggregation.md §4).
+    public convenience init(
         config: RouterServiceConfig, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         resolver: any AddressResolver = SystemResolver(), logger: Logger = Logger(label: "apus.router")
     ) throws(RouterConfigError) {
+        try self.init(
+            config: config, registry: registry, resolver: resolver, logger: logger,
+            pool: config.prefillPool == nil ? nil : .decode)
+    }
+
+    /// `pool`: nil for an ordinary router, `.decode` for a PD router (it makes its prefill pool's service),
+    /// `.prefill` for that prefill pool's service.
+    private init(
+        config: RouterServiceConfig, registry: PrometheusCollectorRegistry, resolver: any AddressResolver,
+        logger: Logger, pool: EnginePool?
+    ) throws(RouterConfigError) {
+        var logger = logger
+        if let pool { logger[metadataKey: "pool"] = "\(pool.rawValue)" }
         self.config = config
+        self.pool = pool
         self.core = LockedRouterCore(try RouterCore(config: config.core))
-        self.metrics = RouterMetrics(registry: registry)
+        self.metrics = RouterMetrics(registry: registry, pool: pool?.rawValue)
         self.resolver = resolver
         self.logger = logger
         self.usesPrefix = config.core.policy == .prefixAware
         (abortsToSend, pendingAborts) = AsyncStream.makeStream()
         self.health = HealthService(statuses: ["": .notServing, "apus.v1.Engine": .notServing, "apus.v1.Router": .serving])
+        if pool == .decode, let prefillCore = config.prefillPool {
+            var prefillConfig = config
+            prefillConfig.prefillPool = nil
+            prefillConfig.core = prefillCore
+            prefillConfig.core.maxAttempts = 1
+            let prefill = try RouterService(
+                config: prefillConfig, registry: registry, resolver: resolver, logger: logger, pool: .prefill)
+            self.pd = Disaggregation(prefill: prefill, metrics: PDMetrics(registry: registry))
+        } else {
+            self.pd = nil
+        }
     }
 
     /// Ticks the core and re-resolves DNS names until graceful shutdown; then stops watching the engines.
@@ -61,6 +92,10 @@ public final class RouterService: Service, Sendable {
                 group.addTask { await self.tickLoop() }
                 group.addTask { await self.dnsLoop() }
                 group.addTask { await self.abortLoop() }
+                if let pd = self.pd {
+                    group.addTask { try? await pd.prefill.run() }
+                    group.addTask { await self.releaseLoop(pd) }
+                }
             }
         }
         health.setAll(.notServing)
@@ -71,12 +106,13 @@ public final class RouterService: Service, Sendable {
         all.forEach { $0.stop() }
     }
 
-    /// Every member with its state, in-flight count, last load and engine id (`ListBackends`).
+    /// Every member with its state, in-flight count, last load and engine id (`ListBackends`); in PD mode the
+    /// prefill pool's members first, then the decode pool's.
     public func backendList() -> ApusV1.BackendList {
         let infos = core.withCore { $0.listBackends() }
         let table = monitors.withLock { $0 }
         return ApusV1.BackendList(
-            backends: infos.map { info in
+            backends: (pd?.prefill.backendList().backends ?? []) + infos.map { info in
                 let monitor = table[info.id]
                 return ApusV1.Backend(
                     address: info.id.rawValue, state: ApusV1.BackendState(info.state), inFlight: UInt32(info.inFlight),

@@ -7,8 +7,11 @@ import Wire
 /// Defaults: connect 2 s, first output 5 min, idle 60 s (docs/architecture.md §8.5); the engines are probed once a
 /// second with a 500 ms deadline; load reports arrive at most every 50 ms.
 public struct RouterServiceConfig: Sendable {
-    /// Policy, health thresholds and retry budget of the pure core.
+    /// Policy, health thresholds and retry budget of the pure core (in PD mode: of the decode pool).
     public var core: RouterConfig
+    /// Non-nil: PD mode (docs/disaggregation.md §4); the prefill pool's core config. Its `maxAttempts` is taken as 1:
+    /// a failed prefill leg is not retried, the decode engine computes the prompt instead.
+    public var prefillPool: RouterConfig?
     /// This router's id in load reports and model info.
     public var routerID: String
     /// Shared secret presented at hello to every engine.

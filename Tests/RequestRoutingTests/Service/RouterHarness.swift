@@ -1,4 +1,5 @@
 import Logging
+import Prometheus
 import Synchronization
 import Wire
 
@@ -11,26 +12,34 @@ import Wire
 final class RouterHarness: Sendable {
     let service: RouterService
     let client: any RPCCaller
+    let registry = PrometheusCollectorRegistry()
     private let task: Task<Void, any Error>
 
-    /// Starts a router over `engines` and waits until every one is ready.
+    /// Starts a router over `engines` and waits until every one is ready. With `prefill` engines the router is in PD
+    /// mode: `engines` are the decode pool (policy `policy`), `prefill` the prefill pool (policy `prefillPolicy`).
     init(
-        _ engines: [ScriptedEngine], policy: PolicyKind = .leastLoaded, resolver: any AddressResolver = SystemResolver(),
+        _ engines: [ScriptedEngine], prefill: [ScriptedEngine] = [], policy: PolicyKind = .leastLoaded,
+        prefillPolicy: PolicyKind = .prefixAware, resolver: any AddressResolver = SystemResolver(),
         configure: (inout RouterServiceConfig) -> Void = { _ in }
     ) async throws {
         var config = RouterServiceConfig(core: RouterConfig(policy: policy))
         config.healthCheckInterval = .milliseconds(200)
         config.tickInterval = .milliseconds(20)
+        if !prefill.isEmpty { config.prefillPool = RouterConfig(policy: prefillPolicy) }
         configure(&config)
         var logger = Logger(label: "test.router")
         logger.logLevel = .critical
-        let service = try RouterService(config: config, resolver: resolver, logger: logger)
-        let inProcess = !engines.isEmpty && engines.allSatisfy(\.isInProcess)
-        for engine in engines {
-            if engine.isInProcess {
-                try service.addEngine(named: engine.address, client: engine.client)
-            } else {
-                try await service.addEngine(engine.address)
+        let service = try RouterService(config: config, registry: registry, resolver: resolver, logger: logger)
+        let all = prefill + engines
+        let inProcess = !all.isEmpty && all.allSatisfy(\.isInProcess)
+        for (pool, members) in [(EnginePool.prefill, prefill), (.decode, engines)] {
+            for engine in members {
+                if engine.isInProcess {
+                    try service.addEngine(
+                        named: engine.address, client: engine.client, caller: engine.caller, pool: pool)
+                } else {
+                    try await service.addEngine(engine.address, to: pool)
+                }
             }
         }
         self.service = service
@@ -54,7 +63,7 @@ final class RouterHarness: Sendable {
         // thread when the suites' simulations and other processes load a 2-core machine.
         try await waitUntil("every engine is ready", timeout: .seconds(20)) {
             let list = try await self.backends()
-            return list.count == engines.count && list.allSatisfy { $0.state == .ready }
+            return list.count == all.count && list.allSatisfy { $0.state == .ready }
         }
     }
 
@@ -76,9 +85,13 @@ final class RouterHarness: Sendable {
     func generate(_ id: String, prompt: [Int32] = Array(0..<20), loraName: String = "") async
         -> (outputs: [ApusV1.GenerateOutput], error: RPCError?)
     {
+        await generate(ApusV1.GenerateRequest(requestID: id, promptTokenIDs: prompt, loraName: loraName))
+    }
+
+    /// Streams `request` to its end: the outputs, and the error the stream ended with (if any).
+    func generate(_ request: ApusV1.GenerateRequest) async -> (outputs: [ApusV1.GenerateOutput], error: RPCError?) {
         var outputs: [ApusV1.GenerateOutput] = []
         do {
-            let request = ApusV1.GenerateRequest(requestID: id, promptTokenIDs: prompt, loraName: loraName)
             for try await output in try await client.serverStream(
                 RouterService.Method.generate, request, as: ApusV1.GenerateOutput.self)
             {
@@ -88,6 +101,19 @@ final class RouterHarness: Sendable {
         } catch {
             return (outputs, RPCError.from(error))
         }
+    }
+
+    /// The router's /metrics text.
+    func metricsText() -> String {
+        registry.emitToString()
+    }
+
+    /// The value of one series in /metrics (`name{labels}` exactly as emitted), 0 when absent.
+    func metric(_ series: String) -> Double {
+        for line in metricsText().split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.dropFirst(series.count + 1)) ?? 0
+        }
+        return 0
     }
 
     /// Polls `condition` every 10 ms until it holds; fails after `timeout`.

@@ -21,11 +21,16 @@ final class ScriptedEngine: Sendable {
         var failure = RPCError(.unavailable, "no runner available: scripted")
         /// Every n-th request fails with INTERNAL after two outputs; 0 = never.
         var breakMidStreamEvery = 0
+        /// A PD producer: a request with `do_remote_decode` gets one token and `producedParams(for:)` in its final
+        /// output; false plays an engine-core without the producer role (it ignores the params).
+        var producer = false
     }
 
     private struct State {
         var script: Script
         var received: [String] = []
+        var requests: [ApusV1.GenerateRequest] = []
+        var released: [String] = []
         var aborted: Set<String> = []
         var live: Set<String> = []
         var frozen = false
@@ -61,6 +66,11 @@ final class ScriptedEngine: Sendable {
         RPCEngineClient(InProcessRPCClient(handlers: allHandlers, identity: identity, service: "router"))
     }
 
+    /// A call path to the in-process engine, for what `EngineClient` does not carry (KVTransferControl).
+    var caller: any RPCCaller {
+        InProcessRPCClient(handlers: allHandlers, identity: identity, service: "router")
+    }
+
     /// Starts a fake engine listening on `host:port` (0 = any free port).
     static func start(_ name: String, _ script: Script = Script(), host: String = "127.0.0.1", port: Int = 0)
         async throws -> ScriptedEngine
@@ -81,6 +91,19 @@ final class ScriptedEngine: Sendable {
     var received: [String] { state.withLock { $0.received } }
     var aborted: Set<String> { state.withLock { $0.aborted } }
     var liveCount: Int { state.withLock { $0.live.count } }
+    /// Every Generate request as it arrived.
+    var requests: [ApusV1.GenerateRequest] { state.withLock { $0.requests } }
+    /// The ids of every `KVTransferControl(RELEASE)`, in arrival order.
+    var released: [String] { state.withLock { $0.released } }
+
+    /// The params a producer hands back for `request`: its own idea of its address (0.0.0.0) included.
+    func producedParams(for request: ApusV1.GenerateRequest) -> ApusV1.KVTransferParams {
+        ApusV1.KVTransferParams(
+            doRemotePrefill: true, remoteEngineID: name, remoteRequestID: request.requestID,
+            remoteBlockIDs: (0..<UInt32(request.promptTokenIDs.count / 16)).map { $0 + 100 }, remoteHost: "0.0.0.0",
+            remotePort: 9, remoteRunners: [ApusV1.KVSource(address: "0.0.0.0:7", firstLayer: 0, endLayer: 2)],
+            remoteBlockSize: 16, remoteNumTokens: UInt32(request.promptTokenIDs.count))
+    }
 
     /// The engine dies: the listener and every connection close.
     func stop() { state.withLock { $0.server?.1 }?.cancel() }
@@ -113,6 +136,12 @@ final class ScriptedEngine: Sendable {
                 return request.requestIDs.filter { s.live.contains($0) }.count
             }
             return ApusV1.AbortResponse(numAborted: UInt32(live))
+        }
+        h.unary("apus.v1.Engine/KVTransferControl") { [self] (request: ApusV1.KVTransferControlRequest, _) in
+            state.withLock { s in
+                if request.action == .release { s.released += request.requestIDs }
+            }
+            return ApusV1.KVTransferControlResponse()
         }
         h.unary("apus.v1.Engine/GetModelInfo") { [self] (_: ApusV1.GetModelInfoRequest, _) in
             ApusV1.ModelInfo(model: "fake-model", maxModelLen: 4096, blockSize: 16, engineID: name, blockHashSeed: "0")
@@ -157,6 +186,7 @@ final class ScriptedEngine: Sendable {
         let keys = Self.hasher.blockHashes(tokenIDs: request.promptTokenIDs).map(\.bytes)
         let (script, index) = state.withLock { s in
             s.received.append(id)
+            s.requests.append(request)
             if !keys.isEmpty {
                 s.kvEvents.append(ApusV1.KVEvent(seq: UInt64(s.kvEvents.count + 1), kind: .stored, blockHashes: keys))
             }
@@ -166,7 +196,9 @@ final class ScriptedEngine: Sendable {
         state.withLock { _ = $0.live.insert(id) }
         defer { state.withLock { _ = $0.live.remove(id) } }
         try await Task.sleep(for: script.firstOutputDelay)
-        for position in 0..<script.tokens {
+        let prefillLeg = request.kvTransferParams?.doRemoteDecode == true
+        let tokens = prefillLeg ? 1 : script.tokens
+        for position in 0..<tokens {
             try await waitWhileFrozen()
             if state.withLock({ $0.aborted.contains(id) }) {
                 try writer.send(ApusV1.GenerateOutput(requestID: id, finishReason: .abort, engineID: name))
@@ -175,10 +207,11 @@ final class ScriptedEngine: Sendable {
             if script.breakMidStreamEvery > 0, index % script.breakMidStreamEvery == 0, position == 2 {
                 throw RPCError(.internal, "scripted failure mid-stream")
             }
-            let last = position == script.tokens - 1
+            let last = position == tokens - 1
             try writer.send(
                 ApusV1.GenerateOutput(
-                    requestID: id, newTokenIDs: [TokenID(position)], finishReason: last ? .length : nil, engineID: name))
+                    requestID: id, newTokenIDs: [TokenID(position)], finishReason: last ? .length : nil, engineID: name,
+                    kvTransferParams: last && prefillLeg && script.producer ? producedParams(for: request) : nil))
             if !last { try await Task.sleep(for: script.outputInterval) }
         }
     }
