@@ -113,8 +113,12 @@ struct DisaggregationTests {
         return ApusV1.GenerateRequest(requestID: id, promptTokenIDs: prompt, samplingParams: params)
     }
 
-    /// Every request's tokens (all at once), failing the test on any error.
-    static func run(_ port: Int, _ requests: [ApusV1.GenerateRequest]) async throws -> [String: [TokenID]] {
+    /// Every request's tokens (all at once), failing the test on any error. With `pulled`, each request's first
+    /// output must report every prompt token but the last as cached: the consumer pulled them (a fallback computes
+    /// them and reports only its local prefix hits).
+    static func run(_ port: Int, _ requests: [ApusV1.GenerateRequest], pulled: Bool = false) async throws
+        -> [String: [TokenID]]
+    {
         let c = client(port)
         defer { Task { await c.close() } }
         let results = await withTaskGroup(of: (String, [ApusV1.GenerateOutput], RPCError?).self) { group in
@@ -131,6 +135,9 @@ struct DisaggregationTests {
             #expect(error == nil, "\(id): \(String(describing: error))")
             #expect(outputs.last?.finishReason == .length, "\(id): \(outputs.last?.errorMessage ?? "")")
             tokens[id] = outputs.flatMap(\.newTokenIDs)
+            if pulled, let prompt = requests.first(where: { $0.requestID == id })?.promptTokenIDs {
+                #expect(outputs.first?.numCachedTokens == UInt32(prompt.count - 1), "\(id) was not pulled")
+            }
         }
         return tokens
     }
@@ -160,12 +167,100 @@ struct DisaggregationTests {
                 producers: producers, consumers: 1, producerFlags: ["--max-num-batched-tokens", "32"])
             defer { pd.stop() }
             let port = pd.router!.wirePort
-            let a = try await Self.run(port, Self.requests(first, tag: "a"))
+            let a = try await Self.run(port, Self.requests(first, tag: "a"), pulled: true)
             // The second wave shares a 64-token prefix: the consumer's prefix cache covers part of each prompt.
-            let b = try await Self.run(port, Self.requests(shared, tag: "b"))
+            let b = try await Self.run(port, Self.requests(shared, tag: "b"), pulled: true)
             for (id, tokens) in a.merging(b, uniquingKeysWith: { x, _ in x }) {
                 #expect(tokens == reference[id], "\(producers)P1D \(id)")
             }
         }
+    }
+
+    @Test("a consumer short of KV blocks preempts and recomputes, and still streams the colocated tokens")
+    func preemptionOnConsumer() async throws {
+        let prompts = Self.prompts(8, seed: 3)
+        let requests = Self.requests(prompts, tag: "p", maxTokens: 48)
+        // 40 blocks of 16 tokens: 16 requests of up to 198 tokens cannot all run at once.
+        let small = ["--num-gpu-blocks-override", "40"]
+        let colocated = try await Self.startColocated()
+        let reference: [String: [TokenID]]
+        do {
+            defer { colocated.stop() }
+            reference = try await Self.run(colocated.producers[0].wirePort, requests)
+        }
+        let pd = try await Self.startPD(producers: 1, consumers: 1, consumerFlags: small)
+        defer { pd.stop() }
+        let tokens = try await Self.run(pd.router!.wirePort, requests)
+        #expect(tokens == reference)
+        let c = client(pd.consumers[0].wirePort)
+        defer { Task { await c.close() } }
+        let load = try await c.unary("apus.v1.Engine/GetLoad", ApusV1.GetLoadRequest(), as: ApusV1.LoadReport.self)
+        #expect(load.numPreemptions > 0)
+    }
+
+    @Test("killing the producer's runner under load loses no request: pulls fail over to computing the prompt")
+    func producerRunnerKilled() async throws {
+        let prompts = Self.prompts(12, seed: 4)
+        let requests = Self.requests(prompts, tag: "k", maxTokens: 24)
+        let colocated = try await Self.startColocated()
+        let reference: [String: [TokenID]]
+        do {
+            defer { colocated.stop() }
+            reference = try await Self.run(colocated.producers[0].wirePort, requests)
+        }
+        // Prefill legs caught in the dead runner fail after 3 s (not the default 30); the router then sends them to
+        // the consumer without params.
+        let pd = try await Self.startPD(producers: 1, consumers: 1, producerFlags: ["--runner-loss-timeout", "3"])
+        defer { pd.stop() }
+        let port = pd.router!.wirePort
+        let run = Task { try await Self.run(port, requests) }
+        try await Task.sleep(for: .milliseconds(30))
+        pd.producerRunners[0].kill9()
+        let tokens = try await withTimeout(.seconds(60)) { await run.result }.get()
+        #expect(tokens == reference)
+    }
+
+    @Test("killing a consumer engine-core after the prefill loses no request: the router retries on the other consumer")
+    func consumerEngineKilled() async throws {
+        let prompts = Self.prompts(12, seed: 5)
+        let requests = Self.requests(prompts, tag: "c", maxTokens: 64)
+        let colocated = try await Self.startColocated()
+        let reference: [String: [TokenID]]
+        do {
+            defer { colocated.stop() }
+            reference = try await Self.run(colocated.producers[0].wirePort, requests)
+        }
+        let pd = try await Self.startPD(producers: 1, consumers: 2)
+        defer { pd.stop() }
+        let c = client(pd.router!.wirePort)
+        defer { Task { await c.close() } }
+        // Requests whose decode leg had streamed tokens from the killed consumer end with an error (nothing can be
+        // retried after a token reached the client); every other one completes with the colocated tokens.
+        let results = await withTaskGroup(of: (String, [ApusV1.GenerateOutput], RPCError?).self) { group in
+            for r in requests {
+                group.addTask {
+                    let (outputs, error) = await RouterTests.generate(c, r)
+                    return (r.requestID, outputs, error)
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(40))
+            pd.consumers[0].kill9()
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        var completed = 0
+        for (id, outputs, error) in results {
+            #expect(error == nil, "\(id): \(String(describing: error))")
+            if outputs.last?.finishReason == .length {
+                completed += 1
+                #expect(outputs.flatMap(\.newTokenIDs) == reference[id], "\(id)")
+            } else {
+                #expect(outputs.last?.finishReason == .error)
+                #expect(!outputs.dropLast().flatMap(\.newTokenIDs).isEmpty, "\(id) failed before any token")
+            }
+        }
+        #expect(completed >= requests.count / 2)
+        // After the kill every new request completes on the surviving consumer.
+        let after = try await Self.run(pd.router!.wirePort, Self.requests(Array(prompts.prefix(2)), tag: "after"))
+        #expect(after.count == 4)
     }
 }
