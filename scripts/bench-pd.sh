@@ -49,24 +49,24 @@ engine_flags=(--max-model-len 4096 --max-num-seqs 32)
 
 cluster() {  # cluster colocated|pd
     local mode=$1
-    start runner0 0 runner "${common[@]}" --port $((base + 1)) --admin-port -1 --model "$model" --max-model-len 4096
-    start runner1 1 runner "${common[@]}" --port $((base + 2)) --admin-port -1 --model "$model" --max-model-len 4096
+    start runner0 0 runner "${common[@]}" --port $((base + 1)) --admin-port=-1 --model "$model" --max-model-len 4096
+    start runner1 1 runner "${common[@]}" --port $((base + 2)) --admin-port=-1 --model "$model" --max-model-len 4096
     if [[ $mode == pd ]]; then
-        start engine0 - engine-core "${common[@]}" --port $((base + 3)) --admin-port -1 --runner 127.0.0.1:$((base + 1)) \
+        start engine0 - engine-core "${common[@]}" --port $((base + 3)) --admin-port=-1 --runner 127.0.0.1:$((base + 1)) \
             --kv-role producer --engine-id prefill0 "${engine_flags[@]}"
-        start engine1 - engine-core "${common[@]}" --port $((base + 4)) --admin-port -1 --runner 127.0.0.1:$((base + 2)) \
+        start engine1 - engine-core "${common[@]}" --port $((base + 4)) --admin-port=-1 --runner 127.0.0.1:$((base + 2)) \
             --kv-role consumer --engine-id decode0 "${engine_flags[@]}"
-        start router - router "${common[@]}" --port $((base + 5)) --admin-port -1 --pd-disaggregation \
+        start router - router "${common[@]}" --port $((base + 5)) --admin-port=-1 --pd-disaggregation \
             --prefill 127.0.0.1:$((base + 3)) --decode 127.0.0.1:$((base + 4))
     else
-        start engine0 - engine-core "${common[@]}" --port $((base + 3)) --admin-port -1 --runner 127.0.0.1:$((base + 1)) \
+        start engine0 - engine-core "${common[@]}" --port $((base + 3)) --admin-port=-1 --runner 127.0.0.1:$((base + 1)) \
             --engine-id engine0 "${engine_flags[@]}"
-        start engine1 - engine-core "${common[@]}" --port $((base + 4)) --admin-port -1 --runner 127.0.0.1:$((base + 2)) \
+        start engine1 - engine-core "${common[@]}" --port $((base + 4)) --admin-port=-1 --runner 127.0.0.1:$((base + 2)) \
             --engine-id engine1 "${engine_flags[@]}"
-        start router - router "${common[@]}" --port $((base + 5)) --admin-port -1 --policy least_loaded \
+        start router - router "${common[@]}" --port $((base + 5)) --admin-port=-1 --policy least_loaded \
             --engine 127.0.0.1:$((base + 3)) --engine 127.0.0.1:$((base + 4))
     fi
-    start api - api --host 127.0.0.1 --port $((base + 6)) --admin-port -1 --upstream 127.0.0.1:$((base + 5)) \
+    start api - api --host 127.0.0.1 --port $((base + 6)) --admin-port=-1 --upstream 127.0.0.1:$((base + 5)) \
         --tokenizer "$model" --log-level warning
     wait_ready "http://127.0.0.1:$((base + 6))/v1/models"
 }
