@@ -34,6 +34,10 @@ public struct EngineBootstrap: Sendable {
         /// `--enable-lora`: the most distinct LoRA adapters among running requests (`--max-loras`); nil = LoRA off.
         /// Every runner must have been started with `--enable-lora`.
         public var maxLoras: Int?
+        /// Disaggregated prefill/decode: the engine's role and timing (`--kv-role` …), and its line to producers.
+        public var kvTransfer = KVTransferConfig()
+        public var kvPeers: (any KVTransferPeers)?
+        public var kvTransferLog: (@Sendable (String) -> Void)?
         public init() {}
     }
 
@@ -102,7 +106,11 @@ public struct EngineBootstrap: Sendable {
         engineConfig.maxPendingTokens = options.maxPendingTokens
         engineConfig.grammarCompiler = try options.makeGrammarCompiler?(first)
         engineConfig.speculative = options.speculative
-        let engine = try EngineCore(configuration: engineConfig, executor: executor, onStepDelivered: onStepDelivered)
+        engineConfig.kvTransfer = options.kvTransfer
+        engineConfig.kvTransferLog = options.kvTransferLog
+        let engine = try EngineCore(
+            configuration: engineConfig, executor: executor, onStepDelivered: onStepDelivered,
+            kvPeers: options.kvPeers)
         return Started(engine: engine, profiles: profiles, sizing: sizing, maxNumBatchedTokens: budget)
     }
 }

@@ -9,7 +9,7 @@ extension EngineCore {
         publish()
         if configuration.scheduler.asyncScheduling { return await runPipelined() }
         while !Task.isCancelled {
-            if !scheduler.hasRequests { await inbox.waitForWork() }
+            if !scheduler.hasRequests { await idleWait() }
             if Task.isCancelled { break }
             applyInbox()
             guard scheduler.hasRequests else { continue }
@@ -21,6 +21,9 @@ extension EngineCore {
     /// One schedule → execute → update round.
     func step() async {
         let out = scheduler.schedule()
+        startKVLoads()
+        // NOTE: only requests waiting for their KV pull: nothing for the runners until one lands.
+        if out.isEmpty && !kv.pulls.isEmpty { return await idleWait() }
         let step = runnerStep(for: out)
         let result: ModelRunnerOutput
         do {
@@ -94,6 +97,7 @@ extension EngineCore {
         let pending = inbox.take()
         applyAborts(pending.aborts)
         for (request, sink) in pending.adds { admit(request, sink) }
+        applyKVTransfer(pending.kvLoadResults, pending.kvControls)
         flushStep()
     }
 
@@ -104,8 +108,9 @@ extension EngineCore {
             try scheduler.addRequest(
                 requestID: request.requestID, promptTokenIDs: request.promptTokenIDs,
                 samplingParams: request.samplingParams, eosTokenID: request.eosTokenID, priority: request.priority,
-                lora: request.lora, cacheSalt: request.cacheSalt)
+                lora: request.lora, cacheSalt: request.cacheSalt, kvTransfer: request.kvTransfer)
             sinks[request.requestID] = sink
+            trackProducer(of: request)
             if let grammar = request.grammar { matchers[request.requestID] = grammar.makeMatcher() }
             state.markLive(request.requestID)
         } catch {
@@ -130,6 +135,7 @@ extension EngineCore {
         for var o in outputs {
             guard let sink = sinks[o.reqID] else { continue }
             if matchers[o.reqID] != nil { advanceGrammar(&o) }
+            if o.kvTransferParams != nil { completeTransferParams(&o) }
             proposer?.observe(reqID: o.reqID, newTokens: o.newTokenIDs)
             sink.emit(o)
             if o.finishReason != nil {
@@ -171,6 +177,7 @@ extension EngineCore {
     func takeSink(_ id: String) -> RequestSink? {
         matchers[id] = nil
         proposer?.finished(reqID: id)
+        if !kv.producers.isEmpty { releaseProducer(of: id) }
         guard let sink = sinks.removeValue(forKey: id) else { return nil }
         state.markDone(id)
         return sink
@@ -193,6 +200,7 @@ extension EngineCore {
         load.numAbortsTotal = abortsTotal
         load.numRequestsFinished = finishedTotal
         load.specDecoding = scheduler.specDecodingStats
+        load.kvTransfer = kvTransferStats
         if let maxLoras = configuration.scheduler.maxLoras {
             load.maxLoras = maxLoras
             (load.runningLoRAs, load.waitingLoRAs) = scheduler.loraNames
@@ -204,6 +212,7 @@ extension EngineCore {
         flushStep()
         let pending = inbox.close()
         for (_, sink) in pending.adds { sink.close(.shuttingDown) }
+        for call in pending.kvControls { call.reply([]) }
         for (_, sink) in sinks { sink.close(.shuttingDown) }
         sinks.removeAll()
     }

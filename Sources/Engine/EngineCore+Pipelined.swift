@@ -22,15 +22,20 @@ extension EngineCore {
     func runPipelined() async {
         var pending: LaunchedStep? = nil
         while !Task.isCancelled {
-            if pending == nil && !scheduler.hasRequests { await inbox.waitForWork() }
+            if pending == nil && !scheduler.hasRequests { await idleWait() }
             if Task.isCancelled { break }
             applyInbox()
             var next: LaunchedStep? = nil
             if scheduler.hasRequests {
                 let out = scheduler.schedule()
+                startKVLoads()
                 // NOTE: with a step in flight, an empty decision (every request already in flight) is not worth a
-                // round trip; its step id simply goes unused.
-                if pending == nil || !isEmpty(out) { next = launch(out, after: pending?.call) }
+                // round trip; its step id simply goes unused. Nor is one while only KV pulls are awaited.
+                if !out.isEmpty {
+                    next = launch(out, after: pending?.call)
+                } else if pending == nil {
+                    if kv.pulls.isEmpty { next = launch(out, after: nil) } else { await idleWait() }
+                }
             }
             guard let current = pending else {
                 pending = next
@@ -119,9 +124,5 @@ extension EngineCore {
     /// Tells the scheduler a step produced nothing, so it stops counting that step as in flight.
     private func forget(_ out: SchedulerOutput) {
         _ = scheduler.updateFromOutput(out, ModelRunnerOutput(stepID: out.stepID, reqIDs: [], sampledTokenIDs: []))
-    }
-
-    private func isEmpty(_ out: SchedulerOutput) -> Bool {
-        out.totalNumScheduledTokens == 0 && out.finishedReqIDs.isEmpty && out.preemptedReqIDs.isEmpty
     }
 }

@@ -26,6 +26,10 @@ public final class EngineCore: @unchecked Sendable {
         /// `numSpeculativeTokens` drafts per request and step, and scheduling is synchronous: the engine proposes
         /// each request's next drafts from the tokens its last step returned.
         public var speculative: SpeculativeConfig?
+        /// Disaggregated prefill/decode (docs/disaggregation.md §2): the role and the holds' and pulls' timing.
+        public var kvTransfer = KVTransferConfig()
+        /// Where the loop reports transfer events worth a log line (failed pulls, expired holds).
+        public var kvTransferLog: (@Sendable (String) -> Void)?
         public init(scheduler: SchedulerConfig, vocabSize: Int) {
             self.scheduler = scheduler
             self.vocabSize = vocabSize
@@ -48,6 +52,9 @@ public final class EngineCore: @unchecked Sendable {
     /// Called on the loop after each step's outputs went to their sinks (the service flushes its write batch).
     let onStepDelivered: (@Sendable () -> Void)?
     var pendingCloses: [(RequestSink, EngineRequestError?)] = []
+    /// The consumer's line to producer engine-cores (nil: pulls run without keep-alive and release).
+    let kvPeers: (any KVTransferPeers)?
+    var kv = KVTransferBook()
     var abortsTotal = 0
     var finishedTotal = 0
     /// Monotonic nanoseconds; times the runners' steps (`state.stepTiming`).
@@ -56,6 +63,7 @@ public final class EngineCore: @unchecked Sendable {
     /// `clock` defaults to the system's monotonic clock; tests hand in their own.
     public init(
         configuration: Configuration, executor: any ModelExecutor, onStepDelivered: (@Sendable () -> Void)? = nil,
+        kvPeers: (any KVTransferPeers)? = nil,
         clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
     ) throws(SchedulerConfigError) {
         var configuration = configuration
@@ -70,6 +78,7 @@ public final class EngineCore: @unchecked Sendable {
         self.proposer = configuration.speculative.flatMap(Self.makeProposer)
         self.executor = executor
         self.onStepDelivered = onStepDelivered
+        self.kvPeers = kvPeers
         self.clock = clock
     }
 
@@ -152,6 +161,7 @@ public final class EngineCore: @unchecked Sendable {
             }
             guard !lora.path.isEmpty else { throw .invalid("LoRA adapter '\(lora.name)' has no path") }
         }
+        if let p = request.kvTransfer { try validateKVTransfer(p) }
         // NOTE: never run a constrained request unconstrained.
         if request.samplingParams.structuredOutputs != nil && configuration.grammarCompiler == nil {
             throw .invalid(

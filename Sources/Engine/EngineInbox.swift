@@ -7,6 +7,11 @@ final class EngineInbox: Sendable {
     struct Pending {
         var adds: [(EngineRequest, RequestSink)] = []
         var aborts: [String] = []
+        /// Disaggregated prefill/decode: pulls that returned, and consumers' keep-alives and releases.
+        var kvLoadResults: [KVLoadResult] = []
+        var kvControls: [KVControlCall] = []
+
+        var isEmpty: Bool { adds.isEmpty && aborts.isEmpty && kvLoadResults.isEmpty && kvControls.isEmpty }
     }
 
     private struct State {
@@ -68,7 +73,7 @@ final class EngineInbox: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let ready = state.withLock { s -> Bool in
-                    if s.closed || !s.pending.adds.isEmpty || !s.pending.aborts.isEmpty { return true }
+                    if s.closed || !s.pending.isEmpty { return true }
                     s.waiter = c
                     return false
                 }
@@ -81,6 +86,38 @@ final class EngineInbox: Sendable {
             }
             waiter?.resume()
         }
+    }
+
+    /// Suspends until something is queued or `timeout` passed.
+    func waitForWork(timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForWork() }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Queues a finished pull's result for the loop.
+    func add(_ result: KVLoadResult) {
+        enqueue { $0.kvLoadResults.append(result) }
+    }
+
+    /// Queues a keep-alive or release for the loop; false once the inbox is closed.
+    func add(_ call: KVControlCall) -> Bool {
+        enqueue { $0.kvControls.append(call) }
+    }
+
+    @discardableResult
+    private func enqueue(_ body: (inout Pending) -> Void) -> Bool {
+        let (ok, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !s.closed else { return (false, nil) }
+            body(&s.pending)
+            defer { s.waiter = nil }
+            return (true, s.waiter)
+        }
+        waiter?.resume()
+        return ok
     }
 
     /// Refuses adds from now on; returns what was still queued.

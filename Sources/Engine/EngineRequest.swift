@@ -14,12 +14,15 @@ public struct EngineRequest: Sendable, Hashable {
     /// The LoRA adapter to run with; nil for the base model.
     public var lora: LoRARequest?
     public var cacheSalt: String?
+    /// Disaggregated prefill/decode (docs/disaggregation.md); nil for an ordinary request.
+    public var kvTransfer: KVTransferParams?
     /// The compiled `samplingParams.structuredOutputs`, set by `EngineCore.generate` before the request is queued.
     public var grammar: CompiledGrammar?
 
     public init(
         requestID: String, promptTokenIDs: [TokenID], samplingParams: SamplingParams = SamplingParams(),
-        eosTokenID: TokenID? = nil, priority: Int = 0, lora: LoRARequest? = nil, cacheSalt: String? = nil
+        eosTokenID: TokenID? = nil, priority: Int = 0, lora: LoRARequest? = nil, cacheSalt: String? = nil,
+        kvTransfer: KVTransferParams? = nil
     ) {
         self.requestID = requestID
         self.promptTokenIDs = promptTokenIDs
@@ -28,12 +31,13 @@ public struct EngineRequest: Sendable, Hashable {
         self.priority = priority
         self.lora = lora
         self.cacheSalt = cacheSalt
+        self.kvTransfer = kvTransfer
     }
 
     public static func == (a: EngineRequest, b: EngineRequest) -> Bool {
         a.requestID == b.requestID && a.promptTokenIDs == b.promptTokenIDs && a.samplingParams == b.samplingParams
             && a.eosTokenID == b.eosTokenID && a.priority == b.priority && a.lora == b.lora
-            && a.cacheSalt == b.cacheSalt
+            && a.cacheSalt == b.cacheSalt && a.kvTransfer == b.kvTransfer
     }
 
     public func hash(into hasher: inout Hasher) {

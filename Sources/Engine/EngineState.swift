@@ -30,6 +30,8 @@ public final class EngineState: Sendable {
         public var maxLoras = 0
         public var runningLoRAs: [String] = []
         public var waitingLoRAs: [String] = []
+        /// Disaggregated prefill/decode counters (all zero without it).
+        public var kvTransfer = KVTransferStats()
         public init() {}
     }
 
@@ -67,6 +69,8 @@ public final class EngineState: Sendable {
         var live: Set<String> = []
         /// Tokens reserved by the requests in `EngineCore.generate` (the admission bound).
         var pendingTokens = 0
+        /// Pulls that landed since the metrics last took them (bounded).
+        var kvLoads: [KVLoadStats] = []
     }
 
     /// KV events kept for resubscription; older ones are dropped (a subscriber that asks for them resyncs).
@@ -122,6 +126,22 @@ public final class EngineState: Sendable {
             return Array(s.watchers.values)
         }
         watchers.forEach { $0.yield() }
+    }
+
+    /// A pull landed (for the per-request transfer histograms); the oldest are dropped past 4,096 untaken.
+    func recordKVLoad(_ stats: KVLoadStats) {
+        state.withLock { s in
+            if s.kvLoads.count >= 4_096 { s.kvLoads.removeFirst() }
+            s.kvLoads.append(stats)
+        }
+    }
+
+    /// The pulls that landed since the last call.
+    public func takeKVLoads() -> [KVLoadStats] {
+        state.withLock { s in
+            defer { s.kvLoads.removeAll() }
+            return s.kvLoads
+        }
     }
 
     func setReadiness(_ r: Readiness) {

@@ -19,10 +19,27 @@ public protocol ModelExecutor: AnyObject, Sendable {
     /// How long ago the runners were last heard from (any answer, keepalive pongs included; the longest over the
     /// runners), for load reports; nil when the executor cannot tell (in-process runners).
     var runnerSilence: Duration? { get }
+
+    /// Disaggregated prefill/decode, producer side: where consumers read each runner's KV blocks (one per pipeline
+    /// stage, with its layers and incarnation); empty when they cannot (in-process runners).
+    var kvSources: [KVSource] { get }
+
+    /// Disaggregated prefill/decode, consumer side: every runner pulls the blocks `remoteBlockIDs` of its layers from
+    /// `sources` into `localBlockIDs` (same positions). Throws when any runner fails or `timeout` passes.
+    func loadKV(
+        requestID: String, sources: [KVSource], localBlockIDs: [Int], remoteBlockIDs: [Int], timeout: Duration
+    ) async throws -> KVLoadStats
 }
 
 extension ModelExecutor {
     public var runnerSilence: Duration? { nil }
+    public var kvSources: [KVSource] { [] }
+
+    public func loadKV(
+        requestID: String, sources: [KVSource], localBlockIDs: [Int], remoteBlockIDs: [Int], timeout: Duration
+    ) async throws -> KVLoadStats {
+        throw ExecutorError.stepFailed("this executor's runners cannot pull KV blocks")
+    }
 }
 
 /// What one runner reported at describe + profile time.

@@ -42,6 +42,15 @@ public final class EngineService: Sendable {
             try await streamKVEvents(from: request.fromSeq, writer)
         }
         h.unary(RPCMethod.getModelInfo) { [self] (_: ApusV1.GetModelInfoRequest, _) in modelInfo }
+        h.unary(RPCMethod.kvTransferControl) { [self] (request: ApusV1.KVTransferControlRequest, _) in
+            let action: KVTransferAction
+            switch request.action {
+            case .keepAlive: action = .keepAlive
+            case .release: action = .release
+            default: throw RPCError(.invalidArgument, "KVTransferControl: action must be KEEP_ALIVE or RELEASE")
+            }
+            return ApusV1.KVTransferControlResponse(heldRequestIDs: await engine.kvTransferControl(request.requestIDs, action))
+        }
         return h
     }
 
@@ -78,7 +87,13 @@ public final class EngineService: Sendable {
         let engineID = self.engineID
         let batch = self.batch
         do {
-            try await engine.generate(EngineRequest(request)) { output in
+            let converted: EngineRequest
+            do {
+                converted = try EngineRequest(request)
+            } catch {
+                throw RPCError(.invalidArgument, error.message)
+            }
+            try await engine.generate(converted) { output in
                 let now = UInt64(Date().timeIntervalSince1970 * 1_000_000)
                 let message = ApusV1.GenerateOutput(output, engineID: engineID, timestampMicros: now)
                 if let batch {

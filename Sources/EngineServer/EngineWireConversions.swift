@@ -5,12 +5,13 @@ import Wire
 
 /// The engine-core's mapping between the scheduler's values and the wire's (the only place it happens).
 extension EngineRequest {
-    init(_ m: ApusV1.GenerateRequest) {
+    init(_ m: ApusV1.GenerateRequest) throws(WireDecodingError) {
         self.init(
             requestID: m.requestID, promptTokenIDs: m.promptTokenIDs, samplingParams: m.samplingParams,
             eosTokenID: m.samplingParams.ignoreEOS ? nil : m.eosTokenID, priority: Int(m.priority),
             lora: m.loraName.isEmpty ? nil : LoRARequest(name: m.loraName, path: m.loraPath),
-            cacheSalt: m.cacheSalt.isEmpty ? nil : m.cacheSalt)
+            cacheSalt: m.cacheSalt.isEmpty ? nil : m.cacheSalt,
+            kvTransfer: try m.kvTransferParams.map { p throws(WireDecodingError) in try KVTransferParams(p) })
     }
 }
 
@@ -20,7 +21,12 @@ extension ApusV1.GenerateOutput {
             requestID: o.reqID, newTokenIDs: o.newTokenIDs, newLogprobs: o.newLogprobs ?? [],
             promptLogprobs: o.newPromptLogprobs ?? [], finishReason: o.finishReason, stopReason: o.stopReason,
             numCachedTokens: UInt32(clamping: o.numCachedTokens), engineTimestampUS: timestampMicros,
-            engineID: engineID, errorMessage: o.errorMessage ?? "")
+            engineID: engineID, errorMessage: o.errorMessage ?? "",
+            kvTransferParams: o.kvTransferParams.map { p in
+                var m = ApusV1.KVTransferParams(p)
+                if m.remoteEngineID.isEmpty { m.remoteEngineID = engineID }
+                return m
+            })
     }
 }
 

@@ -29,6 +29,31 @@ public final class PipelineExecutor: ModelExecutor {
         return silences.count == stages.count ? silences.max() : nil
     }
 
+    /// Every stage's runner: a consumer's stages each read their layers from the stages that hold them.
+    public var kvSources: [KVSource] { stages.flatMap(\.kvSources) }
+
+    /// Every stage pulls its own layers, at once; the pull fails when any stage's does.
+    public func loadKV(
+        requestID: String, sources: [KVSource], localBlockIDs: [Int], remoteBlockIDs: [Int], timeout: Duration
+    ) async throws -> KVLoadStats {
+        try await withThrowingTaskGroup(of: KVLoadStats.self) { group in
+            for stage in stages {
+                group.addTask {
+                    try await stage.loadKV(
+                        requestID: requestID, sources: sources, localBlockIDs: localBlockIDs,
+                        remoteBlockIDs: remoteBlockIDs, timeout: timeout)
+                }
+            }
+            var total = KVLoadStats(bytes: 0, blocks: 0, seconds: 0)
+            for try await s in group {
+                total.bytes += s.bytes
+                total.blocks = max(total.blocks, s.blocks)
+                total.seconds = max(total.seconds, s.seconds)
+            }
+            return total
+        }
+    }
+
     public func describe(maxNumBatchedTokens: Int, maxNumSeqs: Int) async throws -> [RunnerProfile] {
         var profiles: [RunnerProfile] = []
         for stage in stages {

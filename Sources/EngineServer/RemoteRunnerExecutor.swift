@@ -1,5 +1,6 @@
 import Engine
 import ServingCore
+import Synchronization
 import Wire
 
 /// Drives one runner process over the wire: the engine-core's `ModelExecutor` in production.
@@ -11,6 +12,8 @@ public final class RemoteRunnerExecutor: ModelExecutor {
     public let client: RPCClient
     /// How often `reconnect()` retries.
     public let reconnectInterval: Duration
+    /// The runner as its last Describe reported it: its layers and incarnation, for `kvSources`.
+    private let described = Mutex<KVSource?>(nil)
 
     public init(client: RPCClient, reconnectInterval: Duration = .milliseconds(200)) {
         self.client = client
@@ -20,6 +23,14 @@ public final class RemoteRunnerExecutor: ModelExecutor {
     public func describe(maxNumBatchedTokens: Int, maxNumSeqs: Int) async throws -> [Engine.RunnerProfile] {
         let description = try await client.unary(
             RPCMethod.describe, ApusV1.DescribeRequest(), as: ApusV1.RunnerDescription.self, waitForReady: true)
+        described.withLock {
+            $0 = KVSource(
+                address: client.target,
+                layers: description.endLayer > description.firstLayer
+                    ? Int(description.firstLayer)..<Int(description.endLayer)
+                    : 0..<Int(description.kvCacheSpecs.first?.numLayers ?? 0),
+                incarnation: description.incarnationID)
+        }
         let profile = try await client.unary(
             RPCMethod.profile,
             ApusV1.ProfileRequest(maxNumBatchedTokens: UInt32(maxNumBatchedTokens), maxNumSeqs: UInt32(maxNumSeqs)),
@@ -58,6 +69,35 @@ public final class RemoteRunnerExecutor: ModelExecutor {
             default:
                 throw ExecutorError.stepFailed("\(client.target): \(error)")
             }
+        }
+    }
+
+    public var kvSources: [KVSource] { described.withLock { $0.map { [$0] } ?? [] } }
+
+    /// Asks the runner to pull the blocks of its layers from the sources that hold any of them (docs/disaggregation.md
+    /// §3). The runner answers once every byte landed; its refusal or a lost producer is `stepFailed`, a lost runner
+    /// `runnerLost`.
+    public func loadKV(
+        requestID: String, sources: [KVSource], localBlockIDs: [Int], remoteBlockIDs: [Int], timeout: Duration
+    ) async throws -> KVLoadStats {
+        let mine = described.withLock { $0?.layers }
+        let relevant = sources.filter { s in mine.map { s.layers.overlaps($0) } ?? true }
+        let request = ApusV1.LoadKVRequest(
+            requestID: requestID,
+            sources: relevant.map { s in
+                ApusV1.KVLoadSource(
+                    address: s.address, remoteBlockIDs: remoteBlockIDs.map { UInt32(clamping: $0) },
+                    firstLayer: UInt32(s.layers.lowerBound), endLayer: UInt32(s.layers.upperBound),
+                    incarnationID: s.incarnation)
+            },
+            localBlockIDs: localBlockIDs.map { UInt32(clamping: $0) })
+        do {
+            let result = try await client.unary(RPCMethod.loadKV, request, as: ApusV1.LoadKVResult.self, timeout: timeout)
+            return KVLoadStats(
+                bytes: Int(clamping: result.bytes), blocks: Int(result.numBlocks),
+                seconds: Double(result.elapsedUS) / 1_000_000)
+        } catch let error as RPCError {
+            throw ExecutorError.stepFailed("\(client.target): \(error)")
         }
     }
 

@@ -13,11 +13,14 @@ public struct EngineCoreOutput: Sendable, Hashable {
     public var numCachedTokens: Int
     /// With finish reason "error": why, for the client (e.g. the runner's refusal of the step).
     public var errorMessage: String?
+    /// A producer's finished prefill: what its consumer needs to pull the held blocks (docs/disaggregation.md).
+    public var kvTransferParams: KVTransferParams?
 
     public init(
         reqID: String, newTokenIDs: [TokenID], newLogprobs: [PositionLogprobs]? = nil,
         newPromptLogprobs: [PositionLogprobs]? = nil, finishReason: FinishReason? = nil,
-        stopReason: StopReason? = nil, numCachedTokens: Int = 0, errorMessage: String? = nil
+        stopReason: StopReason? = nil, numCachedTokens: Int = 0, errorMessage: String? = nil,
+        kvTransferParams: KVTransferParams? = nil
     ) {
         self.reqID = reqID
         self.newTokenIDs = newTokenIDs
@@ -27,5 +30,6 @@ public struct EngineCoreOutput: Sendable, Hashable {
         self.stopReason = stopReason
         self.numCachedTokens = numCachedTokens
         self.errorMessage = errorMessage
+        self.kvTransferParams = kvTransferParams
     }
 }

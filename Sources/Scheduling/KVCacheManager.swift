@@ -48,14 +48,14 @@ public final class KVCacheManager {
 
     /// Gives the request slots for `numNewTokens` more tokens after its computed ones and any new prefix
     /// hits; returns the newly allocated blocks, or nil with no side effect when there are not enough free
-    /// blocks.
+    /// blocks. With `delayCaching` the new blocks are not registered in the prefix cache (a KV pull fills them).
     ///
     /// With `fullSequenceMustFit` (admissions, vLLM 0.33's reserve-full-sequence rule) it first checks that the
     /// request's whole current sequence, capped at `maxModelLen`, fits. Blocks that become full with this
     /// step's tokens are registered in the prefix cache right away.
     public func allocateSlots(
         _ request: Request, numNewTokens: Int, numNewComputedTokens: Int = 0, newComputedBlocks: [Int] = [],
-        numLookaheadTokens: Int = 0, fullSequenceMustFit: Bool = false
+        numLookaheadTokens: Int = 0, fullSequenceMustFit: Bool = false, delayCaching: Bool = false
     ) -> [Int]? {
         precondition(numNewTokens > 0 || numNewComputedTokens > 0, "nothing to allocate")
         let numLocalComputed = request.numComputedTokens + numNewComputedTokens
@@ -64,7 +64,7 @@ public final class KVCacheManager {
         if newComputedBlocks.isEmpty && !fullSequenceMustFit
             && min(totalComputed + numNewTokens + numLookaheadTokens, maxModelLen) <= request.blockIDs.count * blockSize
         {
-            if enableCaching {
+            if enableCaching && !delayCaching {
                 cacheBlocks(request, numComputedTokens: min(totalComputed + numNewTokens, request.numTokens))
             }
             return []
@@ -88,7 +88,8 @@ public final class KVCacheManager {
         let numRequired = (numTokensNeedSlot + blockSize - 1) / blockSize
         let newBlocks = blockPool.getNewBlocks(max(numRequired - request.blockIDs.count, 0))
         request.blockIDs.append(contentsOf: newBlocks)
-        if enableCaching {
+        // NOTE: blocks a KV pull is about to fill are cached once it lands (docs/disaggregation.md §2).
+        if enableCaching && !delayCaching {
             cacheBlocks(request, numComputedTokens: min(totalComputed + numNewTokens, request.numTokens))
         }
         return newBlocks

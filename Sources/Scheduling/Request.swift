@@ -17,6 +17,8 @@ public final class Request {
     public let lora: LoRARequest?
     public var loraName: String? { lora?.name }
     public let cacheSalt: String?
+    /// Disaggregated prefill/decode (docs/disaggregation.md): what the router asked of this engine for the request.
+    public let kvTransfer: KVTransferParams?
     /// Position in arrival order, set by `Scheduler.addRequest` (priority ties and victims go by it).
     @exclusivity(unchecked) public internal(set) var arrival: Int
 
@@ -56,12 +58,14 @@ public final class Request {
     /// The last step that scheduled this request left part of its known tokens uncomputed (vLLM
     /// `is_prefill_chunk`): it sampled nothing, so drafts proposed after it are dropped.
     @exclusivity(unchecked) public internal(set) var isPrefillChunk = false
+    /// Disaggregated decode: where the pull of the producer's KV blocks stands.
+    @exclusivity(unchecked) public internal(set) var kvLoad: KVLoadState = .none
 
     /// Creates a waiting request; `blockHasher` (when prefix caching is on) computes `blockHashes` up front.
     public init(
         requestID: String, promptTokenIDs: [TokenID], samplingParams: SamplingParams = SamplingParams(),
         eosTokenID: TokenID? = nil, priority: Int = 0, arrival: Int = 0, lora: LoRARequest? = nil,
-        cacheSalt: String? = nil, blockHasher: BlockHasher? = nil
+        cacheSalt: String? = nil, kvTransfer: KVTransferParams? = nil, blockHasher: BlockHasher? = nil
     ) {
         precondition(!promptTokenIDs.isEmpty, "a request needs at least one prompt token")
         self.requestID = requestID
@@ -75,6 +79,7 @@ public final class Request {
         self.arrival = arrival
         self.lora = lora
         self.cacheSalt = cacheSalt
+        self.kvTransfer = kvTransfer
         self.allTokenIDs = promptTokenIDs
         self.blockHasher = blockHasher
         self.allTokenIDs.reserveCapacity(promptTokenIDs.count + min(samplingParams.maxTokens, 4096))
@@ -112,6 +117,17 @@ public final class Request {
         guard let hasher = blockHasher else { return }
         hasher.extend(&blockHashes, tokenIDs: allTokenIDs, cacheSalt: cacheSalt, loraName: loraName)
     }
+}
+
+/// A disaggregated-decode request's pull of the producer's KV blocks (docs/disaggregation.md §2).
+public enum KVLoadState: Sendable, Hashable {
+    /// No pull: an ordinary request, or one whose pull is not decided yet.
+    case none
+    /// Blocks allocated, the pull handed to the engine (status `waitingForRemoteKVs`); `numTokens` prompt tokens
+    /// will be computed once it lands.
+    case loading(numTokens: Int)
+    /// Pulled (or not needed, or given up: the request computes the rest itself); never pulled again.
+    case done
 }
 
 extension Request: Hashable {

@@ -22,6 +22,7 @@ extension Scheduler {
     /// The outputs of steps still in flight are dropped: their tokens would land after the recompute starts.
     public func preemptAllRunning() {
         preemptEveryRunningRequest()
+        dropTransfersForRunnerLoss()
         let ok = kvCacheManager.resetPrefixCache()
         precondition(ok, "blocks still held after preempting every running request")
     }

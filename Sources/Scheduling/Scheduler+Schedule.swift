@@ -127,6 +127,17 @@ extension Scheduler {
                 skipped.append(waiting.pop()!)
                 continue
             }
+            var counted = false
+            if r.kvTransfer != nil {
+                switch admitRemotePrefill(r) {
+                case .proceed: break
+                case .proceedCounted: counted = true
+                case .stay:
+                    skipped.append(waiting.pop()!)
+                    continue
+                case .noBlocks: return
+                }
+            }
             var hitBlocks: [Int] = []
             var hit = r.numComputedTokens
             if hit == 0 { (hitBlocks, hit) = kvCacheManager.getComputedBlocks(r) }
@@ -155,7 +166,7 @@ extension Scheduler {
                     numLookaheadTokens: config.numLookaheadTokens, fullSequenceMustFit: config.reserveFullSequence)
                     != nil
             else { break }
-            kvCacheManager.recordPrefixCacheStats(r, numHits: hit)
+            if !counted { kvCacheManager.recordPrefixCacheStats(r, numHits: hit) }
             waiting.pop()
             running.append(r)
             loras.add(r)

@@ -69,7 +69,8 @@ extension Scheduler {
                 EngineCoreOutput(
                     reqID: r.requestID, newTokenIDs: tokens, newLogprobs: newLogprobs,
                     newPromptLogprobs: result.promptLogprobs[r.requestID], finishReason: r.status.finishReason,
-                    stopReason: r.stopReason, numCachedTokens: max(r.numCachedTokens, 0)))
+                    stopReason: r.stopReason, numCachedTokens: max(r.numCachedTokens, 0),
+                    kvTransferParams: stopped && r.kvTransfer != nil ? transferParams(forHeld: r.requestID) : nil))
         }
         if stoppedRunning { running.removeAll { $0.isFinished } }
         return outputs

@@ -31,6 +31,16 @@ public final class Scheduler {
     /// scheduling order.
     @exclusivity(unchecked) var inFlight: [Int: ScheduledStep] = [:]
 
+    // Disaggregated prefill/decode (docs/disaggregation.md §2).
+    /// Producer: finished requests whose blocks are kept for a consumer to pull, by id.
+    @exclusivity(unchecked) public internal(set) var heldForTransfer: [String: Request] = [:]
+    /// Consumer: pulls decided by `schedule()` that the engine has not started yet.
+    @exclusivity(unchecked) var kvLoadsToStart: [KVLoad] = []
+    /// Consumer: finished pulls (true = every byte landed) not yet applied by `schedule()`.
+    @exclusivity(unchecked) var finishedKVLoads: [String: Bool] = [:]
+    /// Consumer: requests that ended while their pull was in flight; their blocks are freed when it returns.
+    @exclusivity(unchecked) var endedDuringKVLoad: [String: Request] = [:]
+
     /// Builds a scheduler after validating the config (throws naming the bad field).
     public init(config: SchedulerConfig) throws(SchedulerConfigError) {
         try config.validate()
@@ -54,11 +64,11 @@ public final class Scheduler {
     public func addRequest(
         requestID: String, promptTokenIDs: [TokenID], samplingParams: SamplingParams = SamplingParams(),
         eosTokenID: TokenID? = nil, priority: Int = 0, lora: LoRARequest? = nil, cacheSalt: String? = nil,
-        arrival: Int? = nil
+        kvTransfer: KVTransferParams? = nil, arrival: Int? = nil
     ) throws(SchedulerError) -> Request {
         let r = Request(
             requestID: requestID, promptTokenIDs: promptTokenIDs, samplingParams: samplingParams,
-            eosTokenID: eosTokenID, priority: priority, lora: lora, cacheSalt: cacheSalt,
+            eosTokenID: eosTokenID, priority: priority, lora: lora, cacheSalt: cacheSalt, kvTransfer: kvTransfer,
             blockHasher: blockHasher)
         try addRequest(r, arrival: arrival)
         return r
@@ -130,11 +140,20 @@ public final class Scheduler {
     /// Prefix-cache stats since the last call.
     public func takePrefixCacheStats() -> PrefixCacheStats { kvCacheManager.takePrefixCacheStats() }
 
+    /// Ends a finished request: its id goes to the runners and its blocks back to the pool — except a producer's
+    /// finished prefill, whose blocks stay held for the consumer (`heldForTransfer`), and a request whose KV pull is
+    /// still writing into its blocks (freed when the pull returns).
     func freeRequest(_ r: Request) {
         precondition(r.isFinished)
         finishedReqIDs.insert(r.requestID)
-        kvCacheManager.free(r)
         requests[r.requestID] = nil
+        if case .loading = r.kvLoad {
+            endedDuringKVLoad[r.requestID] = r
+        } else if holdsForTransfer(r) {
+            heldForTransfer[r.requestID] = r
+        } else {
+            kvCacheManager.free(r)
+        }
     }
 }
 

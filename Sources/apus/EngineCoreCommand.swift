@@ -37,6 +37,8 @@ struct EngineCoreCommand: AsyncParsableCommand {
                 + "file or directory, else the embedded tokenizer)."))
     var tokenizer: String?
 
+    @OptionGroup var kvTransfer: KVTransferOptions
+
     func run() async throws {
         let registry = ProcessSetup.bootstrap(logLevel: service.logLevel)
         let logger = service.makeLogger("apus.engine-core")
@@ -68,6 +70,19 @@ struct EngineCoreCommand: AsyncParsableCommand {
                 """)
         }
         options.runnerLossTimeout = .milliseconds(Int(runnerLossTimeout * 1000))
+        options.kvTransfer = try kvTransfer.config(host: service.host, port: service.port)
+        if options.kvTransfer.role != .both || kvTransfer.role != nil {
+            if options.speculative?.runnerProposes == true {
+                // NOTE: the draft model's KV would have to travel too; not built.
+                throw ValidationError("--kv-role is not supported with a draft_model --speculative-config")
+            }
+            logger.info("""
+                disaggregated prefill/decode: --kv-role \(options.kvTransfer.role.rawValue), holds freed after \
+                \(options.kvTransfer.holdTimeout), pulls bounded by \(options.kvTransfer.loadTimeout)
+                """)
+        }
+        options.kvPeers = RPCKVTransferPeers(configuration: clientConfig)
+        options.kvTransferLog = { logger.warning("\($0)") }
         options.makeGrammarCompiler = { [tokenizer] profile in
             // Structured outputs match tokens by their bytes: without the model's tokenizer they stay off.
             do {
@@ -220,3 +235,52 @@ struct SchedulingOptions: ParsableArguments {
         return o
     }
 }
+
+/// Disaggregated prefill/decode flags of `apus engine-core` (docs/disaggregation.md §2).
+struct KVTransferOptions: ParsableArguments {
+    @Option(
+        name: .customLong("kv-role"),
+        help: ArgumentHelp(
+            "producer (prefill legs: keep the prompt's KV blocks for a consumer), consumer (decode legs: pull them) "
+                + "or both (default; ordinary requests are served in every role)."))
+    var role: KVTransferConfig.Role?
+
+    @Option(
+        name: .customLong("kv-transfer-timeout"),
+        help: "Seconds a producer keeps a prefill's blocks that no consumer released or kept alive.")
+    var holdTimeout: Double = 120
+
+    @Option(
+        name: .customLong("kv-transfer-heartbeat"),
+        help: "Seconds between a consumer's keep-alives for prefills it still waits to pull.")
+    var heartbeat: Double = 10
+
+    @Option(name: .customLong("kv-load-timeout"), help: "Seconds a pull may take before the consumer computes the prompt itself.")
+    var loadTimeout: Double = 30
+
+    @Option(
+        name: .customLong("kv-advertise-address"),
+        help: "HOST:PORT consumers reach this producer at (default: --host:--port; a router replaces it).")
+    var advertiseAddress: String?
+
+    func config(host: String, port: Int) throws -> KVTransferConfig {
+        for (flag, value) in [("--kv-transfer-timeout", holdTimeout), ("--kv-transfer-heartbeat", heartbeat),
+                              ("--kv-load-timeout", loadTimeout)] where !(value > 0 && value <= 86_400) {
+            throw ValidationError("\(flag) must be between 0 and 86400 seconds, got \(value)")
+        }
+        var c = KVTransferConfig()
+        c.role = role ?? .both
+        c.holdTimeout = .milliseconds(Int(holdTimeout * 1000))
+        c.heartbeatInterval = .milliseconds(Int(heartbeat * 1000))
+        c.loadTimeout = .milliseconds(Int(loadTimeout * 1000))
+        if let advertiseAddress {
+            _ = try parseHostPort(advertiseAddress)
+            c.advertisedAddress = advertiseAddress
+        } else if port > 0 && host != "0.0.0.0" && host != "::" {
+            c.advertisedAddress = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        }
+        return c
+    }
+}
+
+extension KVTransferConfig.Role: ExpressibleByArgument {}

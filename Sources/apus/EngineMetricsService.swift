@@ -51,7 +51,45 @@ struct EngineMetricsService: Service {
              { $0.specDecoding.numDraftTokens }),
             (counter("vllm:spec_decode_num_accepted_tokens_total", "Number of accepted tokens."),
              { $0.specDecoding.numAcceptedTokens }),
+            // Disaggregated prefill/decode (docs/disaggregation.md §6).
+            (counter("apus:kv_transfer_loads_total", "KV pulls that landed (consumer)."),
+             { $0.kvTransfer.loadsSucceeded }),
+            (counter(
+                "apus:kv_transfer_load_failures_total",
+                "KV pulls that failed; their requests computed the prompt themselves (consumer)."),
+             { $0.kvTransfer.loadsFailed }),
+            (counter(
+                "apus:kv_transfer_loads_skipped_total",
+                "Consumer requests that needed no pull: the local prefix cache covered the producer's blocks."),
+             { $0.kvTransfer.loadsSkipped }),
+            (counter("apus:kv_transfer_bytes_total", "KV bytes pulled (consumer)."), { $0.kvTransfer.bytesLoaded }),
+            (counter("apus:kv_transfer_blocks_total", "KV blocks pulled (consumer)."), { $0.kvTransfer.blocksLoaded }),
+            (counter(
+                "apus:kv_transfer_holds_released_total", "Held prefills released by their consumer or the router (producer)."),
+             { $0.kvTransfer.holdsReleased }),
+            (counter(
+                "apus:kv_transfer_holds_timed_out_total",
+                "Held prefills freed because no consumer released or kept them alive in time (producer)."),
+             { $0.kvTransfer.holdsTimedOut }),
         ]
+        let held = registry.makeGauge(
+            descriptor: .exact("apus:kv_transfer_held_requests", help: "Prefills whose KV blocks are held for a consumer."),
+            labels: labels)
+        let loading = registry.makeGauge(
+            descriptor: .exact("apus:kv_transfer_loading_requests", help: "Requests waiting for their KV pull."),
+            labels: labels)
+        let transferBytes = registry.makeValueHistogram(
+            descriptor: .exact("apus:kv_transfer_request_bytes", help: "KV bytes pulled per request."), labels: labels,
+            buckets: [65_536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864, 268_435_456, 1_073_741_824])
+        let transferBlocks = registry.makeValueHistogram(
+            descriptor: .exact("apus:kv_transfer_request_blocks", help: "KV blocks pulled per request."),
+            labels: labels, buckets: [1, 4, 16, 64, 256, 1_024, 4_096])
+        let transferSeconds = registry.makeDurationHistogram(
+            descriptor: .exact("apus:kv_transfer_request_seconds", help: "Time of one request's KV pull."),
+            labels: labels,
+            buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30].map {
+                .microseconds(Int64($0 * 1e6))
+            })
 
         await cancelWhenGracefulShutdown {
             var last = EngineState.Load()
@@ -67,6 +105,13 @@ struct EngineMetricsService: Service {
                 waiting.set(Double(l.numWaiting))
                 usage.set(l.kvCacheUsage)
                 freeBlocks.set(Double(l.numFreeBlocks))
+                held.set(Double(l.kvTransfer.numHeld))
+                loading.set(Double(l.kvTransfer.numLoading))
+                for s in engine.state.takeKVLoads() {
+                    transferBytes.record(Double(s.bytes))
+                    transferBlocks.record(Double(s.blocks))
+                    transferSeconds.recordNanoseconds(Int64(s.seconds * 1e9))
+                }
                 for (counter, value) in counters where value(l) > value(last) {
                     counter.increment(by: Int64(value(l) - value(last)))
                 }

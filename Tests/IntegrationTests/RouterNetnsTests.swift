@@ -73,6 +73,55 @@ struct RouterNetnsTests {
         }
     }
 
+    @Test(
+        "disaggregated prefill/decode across namespaces: the consumer pulls the producer's KV from another host",
+        .enabled(if: Netns.available, "network namespaces cannot be created here (needs root and iproute2 `ip netns`)"))
+    func pdAcrossNamespaces() async throws {
+        let network = try Netns(count: 5)
+        defer { network.tearDown() }
+        var processes: [ApusProcess] = []
+        defer { processes.reversed().forEach { $0.stop() } }
+        let engineFlags = ["--port", "0", "--admin-port=-1", "--max-model-len", "1024", "--max-num-seqs", "8"]
+        let producerRunner = try await network.start(0, ["runner", "--port", "0", "--admin-port=-1"], name: "p-runner")
+        processes.append(producerRunner)
+        let producer = try await network.start(
+            1, ["engine-core", "--runner", producerRunner.wireAddress, "--kv-role", "producer", "--engine-id", "prefill"]
+                + engineFlags, name: "producer")
+        processes.append(producer)
+        let consumerRunner = try await network.start(2, ["runner", "--port", "0", "--admin-port=-1"], name: "d-runner")
+        processes.append(consumerRunner)
+        let consumer = try await network.start(
+            3, ["engine-core", "--runner", consumerRunner.wireAddress, "--kv-role", "consumer", "--engine-id", "decode"]
+                + engineFlags, name: "consumer")
+        processes.append(consumer)
+        let router = try await network.start(
+            4, ["router", "--port", "0", "--admin-port", "0", "--pd-disaggregation", "--prefill", producer.wireAddress,
+                "--decode", consumer.wireAddress], name: "pd-router")
+        processes.append(router)
+        #expect(!producerRunner.wireAddress.hasPrefix("127."))
+        let c = RPCClient(host: network.address(4), port: router.wirePort, configuration: .init(service: "test"))
+        defer { Task { await c.close() } }
+        try await waitUntilReady(c, engines: 2, router: router)
+        let prompts = DisaggregationTests.prompts(6, seed: 9)
+        let results = await withTaskGroup(of: (Int, [ApusV1.GenerateOutput], RPCError?).self) { group in
+            for (index, prompt) in prompts.enumerated() {
+                group.addTask {
+                    let (outputs, error) = await RouterTests.generate(
+                        c, DisaggregationTests.request("n\(index)", prompt, maxTokens: 8, seed: nil))
+                    return (index, outputs, error)
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        for (index, outputs, error) in results {
+            #expect(error == nil, "\(String(describing: error))")
+            #expect(outputs.last?.finishReason == .length)
+            #expect(outputs.last?.engineID == "decode")
+            // Every prompt token but the last came from the producer's runner, over the bridge.
+            #expect(outputs.first?.numCachedTokens == UInt32(prompts[index].count - 1))
+        }
+    }
+
     private func waitUntilReady(_ c: RPCClient, engines: Int, router: ApusProcess) async throws {
         let end = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < end {

@@ -38,6 +38,9 @@ public struct SchedulerOutput: Sendable, Hashable {
 
     public var totalNumScheduledTokens: Int { numScheduledTokens.values.reduce(0, +) }
 
+    /// Nothing for the runners: no tokens, no finished or preempted requests.
+    public var isEmpty: Bool { numScheduledTokens.isEmpty && finishedReqIDs.isEmpty && preemptedReqIDs.isEmpty }
+
     /// Every scheduled request id, new ones first.
     public var scheduledReqIDs: [String] { scheduledNewReqs.map(\.reqID) + scheduledCachedReqs.map(\.reqID) }
 }
