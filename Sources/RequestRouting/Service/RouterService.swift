@@ -39,8 +39,6 @@ public final class RouterService: Service, Sendable {
     /// Aborts for engines whose clients went away, sent by `run()`'s abort loop (a cancelled handler cannot).
     let pendingAborts: AsyncStream<(requestID: String, engine: EngineID)>.Continuation
     private let abortsToSend: AsyncStream<(requestID: String, engine: EngineID)>
-    /// Which pool this service routes in PD mode; nil for an ordinary router.
-    let pool: EnginePool?
     /// PD mode (set on the decode pool's service, the one that serves): the prefill pool and what pairs the legs.
     let pd: Disaggregation?
 
@@ -64,7 +62,6 @@ public final class RouterService: Service, Sendable {
         var logger = logger
         if let pool { logger[metadataKey: "pool"] = "\(pool.rawValue)" }
         self.config = config
-        self.pool = pool
         self.core = LockedRouterCore(try RouterCore(config: config.core))
         self.metrics = RouterMetrics(registry: registry, pool: pool?.rawValue)
         self.resolver = resolver
