@@ -180,8 +180,9 @@ struct DisaggregationTests {
     func preemptionOnConsumer() async throws {
         let prompts = Self.prompts(8, seed: 3)
         let requests = Self.requests(prompts, tag: "p", maxTokens: 48)
-        // 40 blocks of 16 tokens: 16 requests of up to 198 tokens cannot all run at once.
-        let small = ["--num-gpu-blocks-override", "40"]
+        // 65 blocks of 16 tokens (one 1024-token request fits, as the engine requires): 16 requests of 68 to 198
+        // tokens cannot all run at once.
+        let small = ["--num-gpu-blocks-override", "65"]
         let colocated = try await Self.startColocated()
         let reference: [String: [TokenID]]
         do {
