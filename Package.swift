@@ -167,6 +167,10 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
+        .testTarget(
+            name: "RunnerServerTests",
+            dependencies: ["RunnerServer", "ModelRuntime", "ServingCore", "Wire", "ApusTestSupport", "Engine"]
+        ),
         .testTarget(name: "RequestRoutingTests", dependencies: ["RequestRouting", "ServingCore", "Scheduling", "Wire"]),
         .testTarget(
             name: "APIServerTests",

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import RunnerServer
 import ServingCore
+import Synchronization
 import Wire
 
 /// `apus runner --fake`: no model; every sampled token comes from a script (default: token 7 forever).
@@ -17,6 +18,8 @@ public final class ScriptedRunnerBackend: RunnerBackend, @unchecked Sendable {
     /// Added to `stepDelay` per scheduled token, so steps take time in proportion to their work (a long prefill).
     let tokenDelay: Duration?
     private var cacheInitialized = false
+    /// Layout and block count for KV transfers, without memory: reads stream zeros, writes are checked and dropped.
+    private let pages = Mutex<KVPages?>(nil)
 
     public init(profile: Engine.RunnerProfile, incarnation: String, stepDelay: Duration? = nil,
                 tokenDelay: Duration? = nil, script: @escaping ScriptedRunner.Script = { _, _ in 7 }) {
@@ -44,8 +47,17 @@ public final class ScriptedRunnerBackend: RunnerBackend, @unchecked Sendable {
         ApusV1.ProfileResult(availableKVBytes: UInt64(profile.availableKVBytes), totalBytes: UInt64(profile.availableKVBytes))
     }
 
+    public func kvPages() -> KVPages? { pages.withLock { $0 } }
+
     public func initializeCache(numBlocks: Int, blockSize: Int) throws -> UInt64 {
         cacheInitialized = true
+        let layout = ApusV1.KVLayout(
+            model: profile.model, blockSize: UInt32(blockSize), numKVHeads: UInt32(profile.numKVHeads),
+            headDim: UInt32(profile.headDim), dtypeBytes: UInt32(profile.dtypeBytes),
+            numLayersTotal: UInt32(profile.numLayers))
+        let made = KVPages(
+            layout: layout, layers: 0..<profile.numLayers, numBlocks: numBlocks, incarnationID: incarnation, cache: nil)
+        pages.withLock { $0 = made }
         return UInt64(numBlocks * profile.bytesPerBlock(blockSize: blockSize))
     }
 

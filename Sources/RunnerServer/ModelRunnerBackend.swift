@@ -1,6 +1,7 @@
 import Foundation
 import ModelRuntime
 import ServingCore
+import Synchronization
 import Wire
 
 /// The real backend: a `ModelRunner` (weights, paged KV cache, forward pass, sampler).
@@ -10,6 +11,8 @@ public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
     let modelName: String
     let incarnation: String
     let memoryBudgetBytes: Int
+    /// The target model's cache for KV transfers, read from any thread (`kvPages()`); the draft's is not transferred.
+    private let pages = Mutex<KVPages?>(nil)
 
     public init(runner: ModelRunner, modelName: String, incarnation: String, memoryBudgetBytes: Int) {
         self.runner = runner
@@ -52,8 +55,15 @@ public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
             decodeBatch: UInt32(p.decodeBatch))
     }
 
+    public func kvPages() -> KVPages? { pages.withLock { $0 } }
+
     public func initializeCache(numBlocks: Int, blockSize: Int) throws -> UInt64 {
+        pages.withLock { $0 = nil }
         runner.initializeKVCache(numBlocks: numBlocks, blockSize: blockSize)
+        let made = KVPages(
+            cache: runner.kvCache!, model: modelName, layers: runner.stage.layers,
+            numLayersTotal: runner.stage.numLayersTotal, incarnationID: incarnation)
+        pages.withLock { $0 = made }
         let specs = [runner.kvCacheSpec()] + (runner.draft.map { [$0.kvCacheSpec()] } ?? [])
         return UInt64(numBlocks * specs.reduce(0) { $0 + $1.bytesPerBlock(blockSize: blockSize) })
     }

@@ -15,4 +15,9 @@ public protocol RunnerBackend: AnyObject, Sendable {
     func reset()
     /// True once the KV cache exists (readiness).
     var isCacheInitialized: Bool { get }
+    /// The KV memory transfers read and write (ReadKV, LoadKV); nil until the cache exists.
+    ///
+    /// Unlike every other requirement, called from any thread while queue calls run: implementations keep the
+    /// value behind a lock and replace it in `initializeCache`.
+    func kvPages() -> KVPages?
 }

@@ -1,18 +1,31 @@
 import Dispatch
 import Wire
 
-/// The `Runner` RPC service: Describe, Profile, InitializeCache, Execute, Reset, over a `RunnerBackend`.
+/// The `Runner` RPC service: Describe, Profile, InitializeCache, Execute, Reset, over a `RunnerBackend`, and the
+/// runner-to-runner KV transfer (ReadKV, LoadKV).
 ///
 /// Every backend call runs on one serial dispatch queue — off the event loops and off Swift's cooperative pool,
 /// which a forward pass would otherwise starve. Readiness (Health "" and "apus.v1.Runner") turns SERVING once the
 /// KV cache is initialized; the weights are loaded before the service exists.
+///
+/// NOTE: KV transfers do not take that queue. A producer serves reads while it computes other prefills, and a
+/// consumer's writes must not wait behind a decode step, so ReadKV and LoadKV copy on their own tasks, straight
+/// between the frames and the cache buffers. That is safe because the engine-cores own the block ids: a producer
+/// holds the blocks being read unchanged until the consumer is done, and a consumer writes only blocks no scheduled
+/// request references, so no forward pass touches the same bytes. What a transfer does share with the queue is the
+/// cache object, which `initializeCache` may replace: each transfer takes `backend.kvPages()` (a lock inside the
+/// backend) and keeps that strong reference to the `KVCache` until it ends, so a replaced cache is freed only after
+/// the last transfer using it (its writes then land in memory nobody reads). `reset` keeps the cache.
 public final class RunnerService: Sendable {
     public let backend: any RunnerBackend
     public let health = HealthService(statuses: ["": .notServing, "apus.v1.Runner": .notServing])
+    public let kvLoader: KVLoader
     private let queue = DispatchQueue(label: "apus.runner.backend")
 
-    public init(backend: any RunnerBackend) {
+    /// `kvLoader` dials producer runners for LoadKV (give it the service's auth token and TLS client settings).
+    public init(backend: any RunnerBackend, kvLoader: KVLoader = KVLoader()) {
         self.backend = backend
+        self.kvLoader = kvLoader
         if backend.isCacheInitialized { markReady() }
     }
 
@@ -26,6 +39,13 @@ public final class RunnerService: Sendable {
         try await withCheckedThrowingContinuation { c in
             queue.async { c.resume(with: Result { try body() }) }
         }
+    }
+
+    private static func pages(_ backend: any RunnerBackend) throws -> KVPages {
+        guard let pages = backend.kvPages() else {
+            throw RPCError(.failedPrecondition, "the KV cache is not initialized (call InitializeCache first)")
+        }
+        return pages
     }
 
     public var handlers: RPCHandlers {
@@ -69,6 +89,12 @@ public final class RunnerService: Sendable {
         h.unary(RPCMethod.reset) { [self] (_: ApusV1.ResetRequest, _) in
             try await onQueue { backend.reset() }
             return ApusV1.ResetResponse()
+        }
+        h.serverStreaming(RPCMethod.readKV) { (request: ApusV1.ReadKVRequest, _, writer: RPCStreamWriter<ApusV1.KVChunk>) in
+            try await KVReader.stream(request, pages: try Self.pages(backend), to: writer)
+        }
+        h.unary(RPCMethod.loadKV) { [kvLoader] (request: ApusV1.LoadKVRequest, context) in
+            try await kvLoader.load(request, pages: try Self.pages(backend), deadline: context.deadline)
         }
         h.merge(health.handlers)
         return h

@@ -6,12 +6,12 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract:
-            "Benchmarks: wire (vs grpc-swift), scheduler, runner, quant, tokenizer, router, messages, serve, lora.",
+            "Benchmarks: wire (vs grpc-swift), scheduler, runner, quant, tokenizer, router, messages, serve, lora, kv-transfer.",
         subcommands: [
             BenchWireCommand.self, BenchSchedulerCommand.self, BenchRunnerCommand.self, BenchQuantCommand.self,
             BenchTokenizerCommand.self, BenchAsyncCommand.self,
             BenchRouterCommand.self, BenchRouterOverheadCommand.self, BenchMessagesCommand.self, BenchServeCommand.self,
-            BenchStructuredCommand.self, BenchLoRACommand.self,
+            BenchStructuredCommand.self, BenchLoRACommand.self, BenchKVTransferCommand.self,
         ])
 }
 

@@ -82,7 +82,15 @@ struct RunnerCommand: AsyncParsableCommand {
         help: "With --enable-lora: adapters kept in memory, least recently used evicted first (a step's own are kept).")
     var maxCPULoRAs = 4
 
+    @Option(
+        name: .customLong("kv-transfer-chunk-bytes"),
+        help: "Largest KVChunk this runner asks of producer runners in LoadKV, bytes (0: the producer's default).")
+    var kvTransferChunkBytes = 0
+
     func validate() throws {
+        guard (0...(32 << 20)).contains(kvTransferChunkBytes) else {
+            throw ValidationError("--kv-transfer-chunk-bytes must be in 0...\(32 << 20), got \(kvTransferChunkBytes)")
+        }
         guard LoRAConfig.maxLoRARankRange.contains(maxLoRARank) else {
             throw ValidationError("--max-lora-rank must be in \(LoRAConfig.maxLoRARankRange), got \(maxLoRARank)")
         }
@@ -114,7 +122,7 @@ struct RunnerCommand: AsyncParsableCommand {
         let logger = service.makeLogger("apus.runner")
         let incarnation = RPCServer.randomInstanceID()
         let backend = try makeBackend(incarnation: incarnation)
-        let runner = RunnerService(backend: backend)
+        let runner = RunnerService(backend: backend, kvLoader: KVLoader(options: kvLoaderOptions(incarnation)))
         let rpc = RPCServer(
             host: service.host, port: service.port,
             identity: .init(
@@ -126,6 +134,17 @@ struct RunnerCommand: AsyncParsableCommand {
         try await runServices([rpc] + (admin.map { [$0] } ?? []), logger: logger) {
             announce("runner", wire: try await rpc.boundAddress(), admin: try await admin?.boundAddress())
         }
+    }
+
+    /// How LoadKV dials producer runners: this service's auth token and TLS client settings.
+    private func kvLoaderOptions(_ incarnation: String) -> KVLoader.Options {
+        var client = KVLoader.Options.defaultClient
+        client.instanceID = incarnation
+        client.authToken = service.authToken
+        client.tls = service.clientTLS()
+        var options = KVLoader.Options(client: client)
+        options.maxChunkBytes = kvTransferChunkBytes
+        return options
     }
 
     private func makeBackend(incarnation: String) throws -> any RunnerBackend {

@@ -29,6 +29,20 @@ public enum FrameEncoder {
         }
     }
 
+    /// Appends one length-prefixed frame whose payload of exactly `payloadSize` bytes `writePayload` writes straight
+    /// into the buffer: a sender that gathers bulk bytes from its own memory (KV blocks) copies them once.
+    ///
+    /// `writePayload` must fill the whole region it is handed with a valid encoding of the call's message type.
+    public static func write(
+        _ header: Frame, payloadSize: Int, into buffer: inout ByteBuffer,
+        writePayload: (UnsafeMutableRawBufferPointer) -> Void
+    ) {
+        precondition(header.payload.isEmpty, "the payload is written by writePayload")
+        write(header, payloadSize: payloadSize, arena: CArena(), into: &buffer) { out in
+            writePayload(UnsafeMutableRawBufferPointer(start: out, count: payloadSize))
+        }
+    }
+
     /// A frame as a new buffer (tests, one-off control frames).
     public static func encode(_ header: Frame, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 64 + header.payload.count)

@@ -26,6 +26,17 @@ public final class OutboundQueue: RPCOutbound {
         var drainScheduled = false
         var liveCalls: Set<UInt64> = []
         var closed = false
+        /// Senders suspended in `waitForRoom` by id, with the backlog they wait to fall to.
+        var roomWaiters: [UInt64: (limit: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
+        var nextWaiterID: UInt64 = 0
+
+        /// Removes the waiters whose limit the backlog now meets (all of them once closed); resume them unlocked.
+        mutating func takeRoomWaiters() -> [CheckedContinuation<Void, Never>] {
+            guard !roomWaiters.isEmpty else { return [] }
+            let ready = roomWaiters.filter { closed || $0.value.limit >= pendingBytes }
+            for id in ready.keys { roomWaiters.removeValue(forKey: id) }
+            return ready.values.map(\.continuation)
+        }
     }
 
     let channel: any Channel
@@ -65,6 +76,28 @@ public final class OutboundQueue: RPCOutbound {
     func retire(callID: UInt64) {
         let wasLive = state.withLockedValue { $0.liveCalls.remove(callID) != nil }
         if wasLive { onCallEnded(callID) }
+    }
+
+    /// Suspends until at most `maxQueuedBytes` wait here, the queue closes, or the task is cancelled.
+    func waitForRoom(maxQueuedBytes: Int) async {
+        let id = state.withLockedValue { s -> UInt64 in
+            s.nextWaiterID += 1
+            return s.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                // NOTE: the cancellation check is under the lock, so a cancel that ran before this registration
+                // (and found nothing to resume) is still seen.
+                let ready = state.withLockedValue { s -> Bool in
+                    if s.closed || s.pendingBytes <= maxQueuedBytes || Task.isCancelled { return true }
+                    s.roomWaiters[id] = (maxQueuedBytes, c)
+                    return false
+                }
+                if ready { c.resume() }
+            }
+        } onCancel: {
+            state.withLockedValue { $0.roomWaiters.removeValue(forKey: id)?.continuation }?.resume()
+        }
     }
 
     /// Queues a frame for a call; `finishesCall` marks the call's last frame.
@@ -119,6 +152,7 @@ public final class OutboundQueue: RPCOutbound {
         case .nothing: return
         case .drain: channel.eventLoop.execute { self.drain() }
         case .overflow(let bytes):
+            for waiter in state.withLockedValue({ $0.takeRoomWaiters() }) { waiter.resume() }
             channel.eventLoop.execute { [onOverflow, channel] in
                 onOverflow(bytes)
                 channel.close(promise: nil)
@@ -144,14 +178,16 @@ public final class OutboundQueue: RPCOutbound {
 
     /// Stops accepting frames; every live call is ended.
     func close() -> [UInt64] {
-        state.withLockedValue { s in
+        let (calls, waiters) = state.withLockedValue { s in
             s.closed = true
             s.pending.removeAll()
             s.pendingBytes = 0
             let calls = Array(s.liveCalls)
             s.liveCalls.removeAll()
-            return calls
+            return (calls, s.takeRoomWaiters())
         }
+        for waiter in waiters { waiter.resume() }
+        return calls
     }
 
     /// Writes queued frames while the channel stays writable, then flushes once. What is left waits for
@@ -159,7 +195,7 @@ public final class OutboundQueue: RPCOutbound {
     private func drain() {
         var writable = channel.isWritable
         while writable {
-            let items = state.withLockedValue { s -> [Item] in
+            let (items, waiters) = state.withLockedValue { s -> ([Item], [CheckedContinuation<Void, Never>]) in
                 // NOTE: a bounded batch per round, so a huge backlog is handed to NIO only as fast as it drains.
                 var take: [Item] = []
                 take.reserveCapacity(min(s.pending.count, Self.drainBatch))
@@ -168,8 +204,9 @@ public final class OutboundQueue: RPCOutbound {
                     take.append(item)
                 }
                 if take.isEmpty { s.drainScheduled = false }
-                return take
+                return (take, s.takeRoomWaiters())
             }
+            for waiter in waiters { waiter.resume() }
             if items.isEmpty { break }
             for item in items { channel.write(item.buffer, promise: nil) }
             writable = channel.isWritable

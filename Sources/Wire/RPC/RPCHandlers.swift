@@ -37,6 +37,26 @@ public struct RPCStreamWriter<Message: WireMessage>: Sendable {
         FrameEncoder.write(Frame(callID: callID, kind: .streamMessage, payload: payload), into: &buffer)
         outbound.enqueue(callID: callID, buffer, finishesCall: false)
     }
+
+    /// Queues one message whose `payloadSize` encoded bytes `writePayload` writes straight into the frame (a sender
+    /// gathering bulk bytes from its own memory copies them once); see `FrameEncoder.write(_:payloadSize:into:writePayload:)`.
+    public func send(payloadSize: Int, writePayload: (UnsafeMutableRawBufferPointer) -> Void) throws {
+        guard outbound.isLive(callID) else { throw RPCError(.cancelled, "the call is no longer active") }
+        var buffer = outbound.allocator.buffer(capacity: 64 + payloadSize)
+        FrameEncoder.write(
+            Frame(callID: callID, kind: .streamMessage), payloadSize: payloadSize, into: &buffer,
+            writePayload: writePayload)
+        outbound.enqueue(callID: callID, buffer, finishesCall: false)
+    }
+
+    /// Suspends while more than `maxQueuedBytes` of this call's connection wait to be written; throws CANCELLED once
+    /// the call is over. A bulk sender calls it between messages to go only as fast as its reader reads (`send`
+    /// never blocks, and a connection left too far behind is cut off: `OutboundQueue`).
+    public func waitForRoom(maxQueuedBytes: Int) async throws {
+        await outbound.waitForRoom(maxQueuedBytes: maxQueuedBytes)
+        guard outbound.isLive(callID) else { throw RPCError(.cancelled, "the call is no longer active") }
+        try Task.checkCancellation()
+    }
 }
 
 /// The server's method table: unary and server-streaming handlers by full method name ("apus.v1.Health/Check").

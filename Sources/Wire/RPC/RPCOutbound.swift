@@ -16,9 +16,15 @@ protocol RPCOutbound: AnyObject, Sendable {
 
     /// Queues stream messages of several calls at once (one flush for all of them on a connection).
     func enqueue(batch: [(callID: UInt64, buffer: ByteBuffer)])
+
+    /// Returns once at most `maxQueuedBytes` wait to be written, the outbound closed, or the task was cancelled.
+    func waitForRoom(maxQueuedBytes: Int) async
 }
 
 extension RPCOutbound {
+    /// An outbound that hands frames on at once (an in-process call) always has room.
+    func waitForRoom(maxQueuedBytes: Int) async {}
+
     /// Ends the call with an ERROR frame carrying `error` (unless it already ended).
     func fail(callID: UInt64, _ error: RPCError) {
         let frame = Frame(callID: callID, kind: .error, status: error.code, statusMessage: error.message)

@@ -74,4 +74,39 @@ struct BackpressureTests {
             await client.close()
         }
     }
+
+    @Test("a sender that waits for room streams far more than the unread limit to a slow reader without being cut off")
+    func waitForRoomPacesTheSender() async throws {
+        let method = "test.Bulk/Stream"
+        var h = makeTestHandlers()
+        h.serverStreaming(method) { (_: ApusV1.HealthCheckRequest, _, writer: RPCStreamWriter<ApusV1.KVChunk>) in
+            for i in 0..<48 {
+                try await writer.waitForRoom(maxQueuedBytes: 1 << 20)
+                try writer.send(payloadSize: 4 + (256 << 10)) { out in
+                    // KVChunk field 4 (keys), length 256 KiB: varint 0x80 0x80 0x10.
+                    for (j, byte) in [0x22, 0x80, 0x80, 0x10].enumerated() { out[j] = UInt8(byte) }
+                    out[4...].initializeMemory(as: UInt8.self, repeating: UInt8(i))
+                }
+            }
+        }
+        // 12 MiB in all, four times what the server lets a reader leave unread; the peer reads nothing at first.
+        try await withTestServer(h, identity: .init(service: "test", maxPendingOutboundBytes: 3 << 20)) { port in
+            let peer = try await RawPeer.connect(port: port, reading: false)
+            try await peer.sendHello()
+            try await peer.send(FrameEncoder.encode(
+                Frame(callID: 1, kind: .request, method: method, payload: ApusV1.HealthCheckRequest().encoded())))
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(peer.channel.isActive, "the sender outran the reader and was cut off")
+            try await peer.channel.setOption(.autoRead, value: true)
+            peer.channel.read()
+            let end = ContinuousClock.now + .seconds(20)
+            while !peer.frames.contains(where: { $0.kind == .streamEnd }) && ContinuousClock.now < end {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let chunks = try peer.frames.filter { $0.kind == .streamMessage }.map { try ApusV1.KVChunk(decoding: $0.payload) }
+            #expect(chunks.count == 48)
+            #expect(chunks.enumerated().allSatisfy { $1.keys.count == 256 << 10 && $1.keys.last == UInt8($0) })
+            try await peer.channel.close()
+        }
+    }
 }

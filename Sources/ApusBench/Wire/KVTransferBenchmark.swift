@@ -1,0 +1,153 @@
+import Foundation
+import Wire
+
+/// `apus bench kv-transfer`: LoadKV throughput between two runner processes, against the same run's single-core
+/// memcpy bandwidth (docs/disaggregation.md §3).
+///
+/// Methodology: the consumer is asked to pull N blocks (every layer, K and V) from the producer, N chosen per size
+/// as the nearest whole number of blocks (at least one); each size runs `warmup` untimed then `repeats` timed calls,
+/// each timed from just before the LoadKV call to its answer. The two block lists interleave (producer even ids,
+/// consumer odd ids), so the producer gathers and the consumer scatters block by block as with a real allocator.
+/// memcpy is timed on a buffer of 4× the last-level cache (at least 256 MiB), best of `repeats`.
+public enum KVTransferBenchmark {
+    public struct Options: Sendable {
+        public var sizes: [Int] = [64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20]
+        public var repeats = 10
+        public var warmup = 2
+        public init() {}
+    }
+
+    public struct Row: Sendable {
+        public var requestedBytes: Int
+        public var blocks: Int
+        public var bytes: Int
+        public var bestGBps: Double
+        public var medianGBps: Double
+    }
+
+    public struct Result: Sendable {
+        public var rows: [Row]
+        public var memcpyGBps: Double
+        public var memcpyBufferBytes: Int
+        /// Bytes of one block across all layers, K and V.
+        public var blockBytes: Int
+    }
+
+    /// Blocks each cache needs for the largest size (both lists fit, interleaved).
+    public static func cacheBlocks(_ options: Options, blockBytes: Int) -> Int {
+        2 * blocks(for: options.sizes.max() ?? 0, blockBytes: blockBytes) + 2
+    }
+
+    static func blocks(for size: Int, blockBytes: Int) -> Int { max(1, (size + blockBytes / 2) / blockBytes) }
+
+    /// Runs every size against a consumer runner (`consumer`) that pulls from the producer at `producerAddress`;
+    /// both caches must hold `cacheBlocks` blocks.
+    public static func run(
+        consumer: RPCClient, producerAddress: String, producerIncarnation: String, numLayers: Int, blockBytes: Int,
+        options: Options
+    ) async throws -> Result {
+        var rows: [Row] = []
+        for size in options.sizes {
+            let n = blocks(for: size, blockBytes: blockBytes)
+            guard !rows.contains(where: { $0.blocks == n }) else { continue }
+            let request = ApusV1.LoadKVRequest(
+                requestID: "bench-\(size)",
+                sources: [ApusV1.KVLoadSource(
+                    address: producerAddress, remoteBlockIDs: (0..<n).map { UInt32(2 * $0) }, firstLayer: 0,
+                    endLayer: UInt32(numLayers), incarnationID: producerIncarnation)],
+                localBlockIDs: (0..<n).map { UInt32(2 * $0 + 1) })
+            var seconds: [Double] = []
+            for i in 0..<(options.warmup + options.repeats) {
+                let start = ContinuousClock.now
+                let answer = try await consumer.unary(
+                    RPCMethod.loadKV, request, as: ApusV1.LoadKVResult.self, timeout: .seconds(120))
+                let elapsed = start.duration(to: .now)
+                guard answer.bytes == UInt64(n * blockBytes) else {
+                    throw BenchmarkError("LoadKV moved \(answer.bytes) bytes, expected \(n * blockBytes)")
+                }
+                if i >= options.warmup { seconds.append(Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)) }
+            }
+            seconds.sort()
+            let bytes = Double(n * blockBytes)
+            rows.append(Row(
+                requestedBytes: size, blocks: n, bytes: n * blockBytes, bestGBps: bytes / seconds[0] / 1e9,
+                medianGBps: bytes / seconds[seconds.count / 2] / 1e9))
+        }
+        let bufferBytes = max(256 << 20, 4 * lastLevelCacheBytes())
+        return Result(
+            rows: rows, memcpyGBps: memcpyBandwidth(bytes: bufferBytes, repeats: max(3, options.repeats)),
+            memcpyBufferBytes: bufferBytes, blockBytes: blockBytes)
+    }
+
+    /// Single-core memcpy bandwidth (bytes copied per second / 1e9) between two non-zero buffers of `bytes`.
+    public static func memcpyBandwidth(bytes: Int, repeats: Int) -> Double {
+        let source = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 64)
+        let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 64)
+        defer {
+            source.deallocate()
+            destination.deallocate()
+        }
+        // NOTE: non-zero and touched: untouched pages would all map the shared zero page and copy from cache.
+        for i in stride(from: 0, to: bytes, by: 8) { source.storeBytes(of: UInt64(i) | 1, toByteOffset: i, as: UInt64.self) }
+        destination.initializeMemory(as: UInt8.self, repeating: 1)
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = ContinuousClock.now
+            destination.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: bytes)
+            let d = start.duration(to: .now).components
+            best = min(best, Double(d.seconds) + Double(d.attoseconds) / 1e18)
+        }
+        return Double(bytes) / best / 1e9
+    }
+
+    /// The largest cache of CPU 0 (sysfs), or 32 MiB when unknown.
+    static func lastLevelCacheBytes() -> Int {
+        var largest = 0
+        for index in 0..<8 {
+            let path = "/sys/devices/system/cpu/cpu0/cache/index\(index)/size"
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let scale = t.hasSuffix("K") ? 1 << 10 : t.hasSuffix("M") ? 1 << 20 : 1
+            if let v = Int(t.trimmingCharacters(in: .letters)) { largest = max(largest, v * scale) }
+        }
+        return largest > 0 ? largest : 32 << 20
+    }
+
+    /// One line per size, the memcpy line, and the target line (≥ 50% of memcpy at every size of 1 MiB and more).
+    public static func lines(_ r: Result) -> [String] {
+        func f(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
+        func mib(_ b: Int) -> String { b >= 1 << 20 ? "\(f(Double(b) / 1048576, 2)) MiB" : "\(b >> 10) KiB" }
+        var lines = ["kv-transfer: LoadKV between two runner processes on 127.0.0.1, block = \(mib(r.blockBytes)) "
+            + "(all layers, K and V)"]
+        for row in r.rows {
+            lines.append(
+                "  \(mib(row.bytes)) (\(row.blocks) blocks): best \(f(row.bestGBps)) GB/s, median \(f(row.medianGBps)) "
+                    + "GB/s = \(f(100 * row.bestGBps / r.memcpyGBps, 1))% / \(f(100 * row.medianGBps / r.memcpyGBps, 1))% "
+                    + "of memcpy")
+        }
+        lines.append("  memcpy, one core, \(mib(r.memcpyBufferBytes)) buffer: \(f(r.memcpyGBps)) GB/s")
+        let large = r.rows.filter { $0.bytes >= 1 << 20 }
+        let worst = large.map { $0.medianGBps / r.memcpyGBps }.min() ?? 0
+        lines.append(
+            "target: median LoadKV ≥ 50% of single-core memcpy at every size ≥ 1 MiB (worst \(f(100 * worst, 1))%): "
+                + (worst >= 0.5 && !large.isEmpty ? "met" : "MISSED"))
+        return lines
+    }
+
+    /// One JSON object per size.
+    public static func jsonLines(_ r: Result) -> [String] {
+        r.rows.map { row in
+            let fields: [String: Any] = [
+                "bench": "kv-transfer", "bytes": row.bytes, "blocks": row.blocks, "best_gbps": row.bestGBps,
+                "median_gbps": row.medianGBps, "memcpy_gbps": r.memcpyGBps,
+            ]
+            let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data()
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+}
+
+struct BenchmarkError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
