@@ -188,16 +188,16 @@ struct EngineKVTransferTests {
 
     @Test("a producer frees a hold nobody released after --kv-transfer-timeout; a keep-alive restarts the timeout")
     func holdTimesOut() async throws {
-        let pair = try await Self.pair(holdTimeout: .milliseconds(300))
+        let pair = try await Self.pair(holdTimeout: .seconds(1))
         defer { pair.stop() }
         _ = try #require(try await Self.prefill(pair.producer, "a"))
         _ = try #require(try await Self.prefill(pair.producer, "b"))
-        #expect(pair.producer.state.load.kvTransfer.numHeld == 2)
-        for _ in 0..<4 {
-            try await Task.sleep(for: .milliseconds(150))
+        try await Self.waitFor { pair.producer.state.load.kvTransfer.numHeld == 2 }
+        for _ in 0..<5 {
+            try await Task.sleep(for: .milliseconds(300))
             #expect(await pair.producer.kvTransferControl(["b"], .keepAlive) == ["b"])
         }
-        // a expired meanwhile; b was kept alive.
+        // a expired meanwhile (1.5 s without a keep-alive); b was kept alive.
         #expect(await pair.producer.kvTransferControl(["a", "b"], .keepAlive) == ["b"])
         try await Self.waitFor { pair.producer.state.load.kvTransfer.numHeld == 0 }
         #expect(pair.producer.state.load.kvTransfer.holdsTimedOut == 2)
