@@ -68,7 +68,8 @@ public enum KVTransferBenchmark {
                 guard answer.bytes == UInt64(n * blockBytes) else {
                     throw BenchmarkError("LoadKV moved \(answer.bytes) bytes, expected \(n * blockBytes)")
                 }
-                if i >= options.warmup { seconds.append(Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)) }
+                let c = elapsed.components
+                if i >= options.warmup { seconds.append(Double(c.seconds) + Double(c.attoseconds) / 1e18) }
             }
             seconds.sort()
             let bytes = Double(n * blockBytes)
@@ -92,7 +93,9 @@ public enum KVTransferBenchmark {
             destination.deallocate()
         }
         // NOTE: non-zero and touched: untouched pages would all map the shared zero page and copy from cache.
-        for i in stride(from: 0, to: bytes, by: 8) { source.storeBytes(of: UInt64(i) | 1, toByteOffset: i, as: UInt64.self) }
+        for i in stride(from: 0, to: bytes, by: 8) {
+            source.storeBytes(of: UInt64(i) | 1, toByteOffset: i, as: UInt64.self)
+        }
         destination.initializeMemory(as: UInt8.self, repeating: 1)
         var best = Double.infinity
         for _ in 0..<repeats {
@@ -124,10 +127,10 @@ public enum KVTransferBenchmark {
         var lines = ["kv-transfer: LoadKV between two runner processes on 127.0.0.1, block = \(mib(r.blockBytes)) "
             + "(all layers, K and V)"]
         for row in r.rows {
+            let (best, median) = (100 * row.bestGBps / r.memcpyGBps, 100 * row.medianGBps / r.memcpyGBps)
             lines.append(
                 "  \(mib(row.bytes)) (\(row.blocks) blocks): best \(f(row.bestGBps)) GB/s, median \(f(row.medianGBps)) "
-                    + "GB/s = \(f(100 * row.bestGBps / r.memcpyGBps, 1))% / \(f(100 * row.medianGBps / r.memcpyGBps, 1))% "
-                    + "of memcpy")
+                    + "GB/s = \(f(best, 1))% / \(f(median, 1))% of memcpy")
         }
         lines.append("  memcpy, one core, \(mib(r.memcpyBufferBytes)) buffer: \(f(r.memcpyGBps)) GB/s")
         if let tcp = r.loopbackTCPGBps {
