@@ -40,7 +40,8 @@ struct KVLoadPlan {
             guard first < end, end <= total else {
                 throw RPCError(.invalidArgument, "\(name) has a bad layer range [\(first), \(end)) of \(total) layers")
             }
-            let layers = max(first, pages.layers.lowerBound)..<max(min(end, pages.layers.upperBound), pages.layers.lowerBound)
+            let own = pages.layers
+            let layers = max(first, own.lowerBound)..<max(min(end, own.upperBound), own.lowerBound)
             guard !layers.isEmpty else { continue }  // another pipeline stage's layers
             if let other = reads.first(where: { $0.layers.overlaps(layers) }) {
                 throw RPCError(.invalidArgument, "\(name) and \(other.address) both cover layers of this runner")

@@ -11,7 +11,7 @@ struct KVReadPlan: Equatable {
         var numBlocks: Int
     }
 
-    /// 4 MiB: on loopback, larger chunks gained nothing measurable and smaller ones lost a little (§3).
+    /// 4 MiB: on loopback, 1 and 4 MiB chunks measured alike, 256 KiB a little slower, 16 MiB clearly slower (§3).
     static let defaultMaxChunkBytes = 4 << 20
     /// The most a reader may ask for, well under the 64 MiB frame limit.
     static let maxChunkBytesLimit = 32 << 20

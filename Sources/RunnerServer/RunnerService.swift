@@ -90,7 +90,8 @@ public final class RunnerService: Sendable {
             try await onQueue { backend.reset() }
             return ApusV1.ResetResponse()
         }
-        h.serverStreaming(RPCMethod.readKV) { (request: ApusV1.ReadKVRequest, _, writer: RPCStreamWriter<ApusV1.KVChunk>) in
+        h.serverStreaming(RPCMethod.readKV) {
+            (request: ApusV1.ReadKVRequest, _, writer: RPCStreamWriter<ApusV1.KVChunk>) in
             try await KVReader.stream(request, pages: try Self.pages(backend), to: writer)
         }
         h.unary(RPCMethod.loadKV) { [kvLoader] (request: ApusV1.LoadKVRequest, context) in

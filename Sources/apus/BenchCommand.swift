@@ -6,7 +6,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract:
-            "Benchmarks: wire (vs grpc-swift), scheduler, runner, quant, tokenizer, router, messages, serve, lora, kv-transfer.",
+            "Benchmarks: wire (vs grpc-swift), scheduler, runner, quant, tokenizer, router, messages, serve, lora, "
+            + "kv-transfer.",
         subcommands: [
             BenchWireCommand.self, BenchSchedulerCommand.self, BenchRunnerCommand.self, BenchQuantCommand.self,
             BenchTokenizerCommand.self, BenchAsyncCommand.self,

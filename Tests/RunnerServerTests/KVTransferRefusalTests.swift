@@ -65,9 +65,12 @@ struct KVTransferRefusalTests {
         try await KVTest.serve(producer) { p in
             try await KVTest.serve(consumer) { c in
                 func load(_ sources: [ApusV1.KVLoadSource], _ local: [UInt32]) async throws {
-                    _ = try await KVTest.loadKV(c, ApusV1.LoadKVRequest(requestID: "x", sources: sources, localBlockIDs: local))
+                    _ = try await KVTest.loadKV(
+                        c, ApusV1.LoadKVRequest(requestID: "x", sources: sources, localBlockIDs: local))
                 }
-                await KVTest.expectError(.invalidArgument, ["local_block_ids is empty"]) { try await load([KVTest.source(p, [])], []) }
+                await KVTest.expectError(.invalidArgument, ["local_block_ids is empty"]) {
+                    try await load([KVTest.source(p, [])], [])
+                }
                 await KVTest.expectError(.invalidArgument, ["local block id 40", "32 blocks"]) {
                     try await load([KVTest.source(p, [1, 2])], [1, 40])
                 }

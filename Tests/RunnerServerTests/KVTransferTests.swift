@@ -125,7 +125,8 @@ struct KVTransferTests {
                 let busy = [p, c].map { address in
                     Task {
                         let client = KVTest.client(address)
-                        _ = try await client.unary(RPCMethod.execute, ApusV1.SchedulerOutput(stepID: 1), as: ApusV1.ModelRunnerOutput.self)
+                        _ = try await client.unary(
+                            RPCMethod.execute, ApusV1.SchedulerOutput(stepID: 1), as: ApusV1.ModelRunnerOutput.self)
                         await client.close()
                     }
                 }

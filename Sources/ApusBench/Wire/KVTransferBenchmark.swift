@@ -8,7 +8,8 @@ import Wire
 /// as the nearest whole number of blocks (at least one); each size runs `warmup` untimed then `repeats` timed calls,
 /// each timed from just before the LoadKV call to its answer. The two block lists interleave (producer even ids,
 /// consumer odd ids), so the producer gathers and the consumer scatters block by block as with a real allocator.
-/// memcpy is timed on a buffer of 4× the last-level cache (at least 256 MiB), best of `repeats`.
+/// memcpy is timed on a buffer of 4× the last-level cache (at least 256 MiB), best of `repeats`. For context the
+/// report adds what bare loopback TCP moves on the same machine (`LoopbackTCP`): the wire's own ceiling.
 public enum KVTransferBenchmark {
     public struct Options: Sendable {
         public var sizes: [Int] = [64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20]
@@ -29,6 +30,8 @@ public enum KVTransferBenchmark {
         public var rows: [Row]
         public var memcpyGBps: Double
         public var memcpyBufferBytes: Int
+        /// Raw loopback TCP between two threads, best of three 256 MiB runs (nil: not measurable).
+        public var loopbackTCPGBps: Double?
         /// Bytes of one block across all layers, K and V.
         public var blockBytes: Int
     }
@@ -65,7 +68,8 @@ public enum KVTransferBenchmark {
                 guard answer.bytes == UInt64(n * blockBytes) else {
                     throw BenchmarkError("LoadKV moved \(answer.bytes) bytes, expected \(n * blockBytes)")
                 }
-                if i >= options.warmup { seconds.append(Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)) }
+                let c = elapsed.components
+                if i >= options.warmup { seconds.append(Double(c.seconds) + Double(c.attoseconds) / 1e18) }
             }
             seconds.sort()
             let bytes = Double(n * blockBytes)
@@ -74,9 +78,10 @@ public enum KVTransferBenchmark {
                 medianGBps: bytes / seconds[seconds.count / 2] / 1e9))
         }
         let bufferBytes = max(256 << 20, 4 * lastLevelCacheBytes())
+        let tcp = (0..<3).compactMap { _ in LoopbackTCP.bandwidth(bytes: 256 << 20) }.max()
         return Result(
             rows: rows, memcpyGBps: memcpyBandwidth(bytes: bufferBytes, repeats: max(3, options.repeats)),
-            memcpyBufferBytes: bufferBytes, blockBytes: blockBytes)
+            memcpyBufferBytes: bufferBytes, loopbackTCPGBps: tcp, blockBytes: blockBytes)
     }
 
     /// Single-core memcpy bandwidth (bytes copied per second / 1e9) between two non-zero buffers of `bytes`.
@@ -88,7 +93,9 @@ public enum KVTransferBenchmark {
             destination.deallocate()
         }
         // NOTE: non-zero and touched: untouched pages would all map the shared zero page and copy from cache.
-        for i in stride(from: 0, to: bytes, by: 8) { source.storeBytes(of: UInt64(i) | 1, toByteOffset: i, as: UInt64.self) }
+        for i in stride(from: 0, to: bytes, by: 8) {
+            source.storeBytes(of: UInt64(i) | 1, toByteOffset: i, as: UInt64.self)
+        }
         destination.initializeMemory(as: UInt8.self, repeating: 1)
         var best = Double.infinity
         for _ in 0..<repeats {
@@ -120,12 +127,17 @@ public enum KVTransferBenchmark {
         var lines = ["kv-transfer: LoadKV between two runner processes on 127.0.0.1, block = \(mib(r.blockBytes)) "
             + "(all layers, K and V)"]
         for row in r.rows {
+            let (best, median) = (100 * row.bestGBps / r.memcpyGBps, 100 * row.medianGBps / r.memcpyGBps)
             lines.append(
                 "  \(mib(row.bytes)) (\(row.blocks) blocks): best \(f(row.bestGBps)) GB/s, median \(f(row.medianGBps)) "
-                    + "GB/s = \(f(100 * row.bestGBps / r.memcpyGBps, 1))% / \(f(100 * row.medianGBps / r.memcpyGBps, 1))% "
-                    + "of memcpy")
+                    + "GB/s = \(f(best, 1))% / \(f(median, 1))% of memcpy")
         }
         lines.append("  memcpy, one core, \(mib(r.memcpyBufferBytes)) buffer: \(f(r.memcpyGBps)) GB/s")
+        if let tcp = r.loopbackTCPGBps {
+            lines.append(
+                "  bare loopback TCP, one connection, 4 MiB writes: \(f(tcp)) GB/s = \(f(100 * tcp / r.memcpyGBps, 1))% "
+                    + "of memcpy (the wire's ceiling here)")
+        }
         let large = r.rows.filter { $0.bytes >= 1 << 20 }
         let worst = large.map { $0.medianGBps / r.memcpyGBps }.min() ?? 0
         lines.append(
@@ -139,7 +151,7 @@ public enum KVTransferBenchmark {
         r.rows.map { row in
             let fields: [String: Any] = [
                 "bench": "kv-transfer", "bytes": row.bytes, "blocks": row.blocks, "best_gbps": row.bestGBps,
-                "median_gbps": row.medianGBps, "memcpy_gbps": r.memcpyGBps,
+                "median_gbps": row.medianGBps, "memcpy_gbps": r.memcpyGBps, "loopback_tcp_gbps": r.loopbackTCPGBps ?? 0,
             ]
             let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self)

@@ -64,7 +64,9 @@ extension ApusV1.KVChunk {
         public init(parsing raw: UnsafeRawBufferPointer) throws(WireDecodingError) {
             var reader = ProtobufFieldReader(raw)
             func uint32(_ v: UInt64, _ name: String) throws(WireDecodingError) -> UInt32 {
-                guard let value = UInt32(exactly: v) else { throw WireDecodingError("KVChunk.\(name) \(v) is out of range") }
+                guard let value = UInt32(exactly: v) else {
+                    throw WireDecodingError("KVChunk.\(name) \(v) is out of range")
+                }
                 return value
             }
             while let (field, type) = try reader.nextField() {

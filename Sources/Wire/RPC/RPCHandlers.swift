@@ -39,7 +39,7 @@ public struct RPCStreamWriter<Message: WireMessage>: Sendable {
     }
 
     /// Queues one message whose `payloadSize` encoded bytes `writePayload` writes straight into the frame (a sender
-    /// gathering bulk bytes from its own memory copies them once); see `FrameEncoder.write(_:payloadSize:into:writePayload:)`.
+    /// gathering bulk bytes from its own memory copies them once); as `FrameEncoder.write(_:payloadSize:into:…)`.
     public func send(payloadSize: Int, writePayload: (UnsafeMutableRawBufferPointer) -> Void) throws {
         guard outbound.isLive(callID) else { throw RPCError(.cancelled, "the call is no longer active") }
         var buffer = outbound.allocator.buffer(capacity: 64 + payloadSize)

@@ -8,8 +8,7 @@ struct KVChunkBulkTests {
         let side = keys.reduce(0) { $0 + $1.count }
         let size = ApusV1.KVChunk.encodedSize(layer: layer, blockOffset: offset, numBlocks: blocks, sideBytes: side)
         // Segments as raw pointers into arrays kept alive for the write.
-        let k = keys.map { seg in UnsafeRawBufferPointer(UnsafeMutableRawBufferPointer.allocate(byteCount: seg.count, alignment: 1).initialized(seg)) }
-        let v = values.map { seg in UnsafeRawBufferPointer(UnsafeMutableRawBufferPointer.allocate(byteCount: seg.count, alignment: 1).initialized(seg)) }
+        let (k, v) = (keys.map(copy), values.map(copy))
         defer { (k + v).forEach { $0.deallocate() } }
         return [UInt8](unsafeUninitializedCapacity: size) { out, count in
             ApusV1.KVChunk.write(
@@ -45,9 +44,9 @@ struct KVChunkBulkTests {
     }
 }
 
-extension UnsafeMutableRawBufferPointer {
-    fileprivate func initialized(_ bytes: [UInt8]) -> UnsafeMutableRawBufferPointer {
-        copyBytes(from: bytes)
-        return self
-    }
+/// A segment of memory outside any array, as the KV cache is; deallocate it after use.
+private func copy(_ bytes: [UInt8]) -> UnsafeRawBufferPointer {
+    let p = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+    p.copyBytes(from: bytes)
+    return UnsafeRawBufferPointer(p)
 }
