@@ -6,17 +6,19 @@
 # colocated, both cores run prefills and decodes; 1P1D, core 0 runs every prefill and core 1 every decode. The
 # engine-cores, router and api are not pinned. Two `apus bench serve` clients run at once against the api:
 #   decode load:  --num-prompts N short prompts (64 tokens) × 128 output tokens, 8 at a time
-#   prefill load: long prompts (2048 tokens) × 4 output tokens, one every 2 s (Poisson)
+#   prefill load: LONG_PROMPTS long prompts (2048 tokens) × 4 output tokens, LONG_RATE per second (Poisson),
+#                 arriving throughout the decode load
 # and the decode client's ITL percentiles are compared. Release build; SmolLM2 by default.
 #
-#   scripts/bench-pd.sh [MODEL]     (env: APUS=path/to/apus, DECODE_PROMPTS=48, LONG_PROMPTS=8, LONG_LEN=2048)
+#   scripts/bench-pd.sh [MODEL]     (env: APUS=path/to/apus, DECODE_PROMPTS=48, LONG_PROMPTS=16, LONG_LEN=2048, LONG_RATE=0.25)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 apus=${APUS:-.build/release/apus}
 model=${1:-$(scripts/fetch-smollm2.sh)}
 decode_prompts=${DECODE_PROMPTS:-48}
-long_prompts=${LONG_PROMPTS:-8}
+long_prompts=${LONG_PROMPTS:-16}
 long_len=${LONG_LEN:-2048}
+long_rate=${LONG_RATE:-0.25}
 base=${BASE_PORT:-17300}
 logs=$(mktemp -d)
 pids=()
@@ -77,7 +79,7 @@ load() {  # load LABEL: both clients at once; prints the decode client's summary
     "$apus" bench serve --base-url "$url" --num-prompts 4 --input-len 64 --output-len 8 --seed 7 >/dev/null
     "$apus" bench serve --base-url "$url" --num-prompts 1 --input-len "$long_len" --output-len 2 --seed 8 >/dev/null
     "$apus" bench serve --base-url "$url" --num-prompts "$long_prompts" --input-len "$long_len" --output-len 4 \
-        --request-rate 0.5 --seed 2 --json >"$logs/long-$label.json" &
+        --request-rate "$long_rate" --seed 2 --json >"$logs/long-$label.json" &
     local long=$!
     "$apus" bench serve --base-url "$url" --num-prompts "$decode_prompts" --input-len 64 --output-len 128 \
         --max-concurrency 8 --seed 1 --json >"$logs/decode-$label.json"
@@ -89,7 +91,7 @@ load() {  # load LABEL: both clients at once; prints the decode client's summary
 }
 
 echo "# $(date -u); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(uptime)"
-echo "# model $model; decode load $decode_prompts × (64 in, 128 out) at concurrency 8; prefill load $long_prompts × ($long_len in, 4 out) at 0.5/s"
+echo "# model $model; decode load $decode_prompts × (64 in, 128 out) at concurrency 8; prefill load $long_prompts × ($long_len in, 4 out) at $long_rate/s"
 for mode in colocated pd; do
     cluster "$mode"
     load "$mode"
