@@ -2541,7 +2541,7 @@ const ProtobufCMessageDescriptor apus__v1__watch_load_request__descriptor =
   (ProtobufCMessageInit) apus__v1__watch_load_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__load_report__field_descriptors[19] =
+static const ProtobufCFieldDescriptor apus__v1__load_report__field_descriptors[20] =
 {
   {
     "engine_id",
@@ -2771,6 +2771,18 @@ static const ProtobufCFieldDescriptor apus__v1__load_report__field_descriptors[1
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "num_waiting_for_remote_kvs",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__LoadReport, num_waiting_for_remote_kvs),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__load_report__field_indices_by_name[] = {
   0,   /* field[0] = engine_id */
@@ -2785,6 +2797,7 @@ static const unsigned apus__v1__load_report__field_indices_by_name[] = {
   1,   /* field[1] = num_running */
   11,   /* field[11] = num_streams */
   2,   /* field[2] = num_waiting */
+  19,   /* field[19] = num_waiting_for_remote_kvs */
   5,   /* field[5] = prefix_cache_hits */
   4,   /* field[4] = prefix_cache_queries */
   18,   /* field[18] = runner_silence_us */
@@ -2796,7 +2809,7 @@ static const unsigned apus__v1__load_report__field_indices_by_name[] = {
 static const ProtobufCIntRange apus__v1__load_report__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 19 }
+  { 0, 20 }
 };
 const ProtobufCMessageDescriptor apus__v1__load_report__descriptor =
 {
@@ -2806,7 +2819,7 @@ const ProtobufCMessageDescriptor apus__v1__load_report__descriptor =
   "Apus__V1__LoadReport",
   "apus.v1",
   sizeof(Apus__V1__LoadReport),
-  19,
+  20,
   apus__v1__load_report__field_descriptors,
   apus__v1__load_report__field_indices_by_name,
   1,  apus__v1__load_report__number_ranges,

@@ -4,8 +4,6 @@ import ServingCore
 
 /// The engine loop's bookkeeping for disaggregated prefill/decode (docs/disaggregation.md §2). Loop-owned.
 struct KVTransferBook {
-    /// Producer: when each held prefill's blocks are freed unless a consumer keeps them alive or releases them.
-    var holdDeadlines: [String: ContinuousClock.Instant] = [:]
     /// Consumer: requests whose producer still holds blocks for them, with the producer's address and request id;
     /// an entry goes when the pull starts (the pull releases) or when the request no longer needs the blocks.
     var producers: [String: (address: String, remoteID: String)] = [:]
@@ -125,11 +123,11 @@ extension EngineCore {
         return KVLoadResult(requestID: load.requestID, success: true, stats: stats)
     }
 
-    /// Applies returned pulls and consumers' calls (on the loop, from `applyInbox`), then expires holds and sends
-    /// keep-alives that are due.
-    func applyKVTransfer(_ results: [KVLoadResult], _ calls: [KVControlCall]) {
-        let before = kvTransferStats
-        defer { if kvTransferStats != before { publish() } }
+    /// Applies returned pulls (on the loop, from `applyInbox`), frees the blocks of released and expired holds, and
+    /// sends the keep-alives that are due.
+    func applyKVTransfer(_ results: [KVLoadResult]) {
+        // NOTE: against what was published, not what this call found: releases change the counts off the loop.
+        defer { if kvTransferStats != state.load.kvTransfer { publish() } }
         for r in results {
             kv.pulls.remove(r.requestID)
             scheduler.finishKVLoad(r.requestID, success: r.success)
@@ -145,15 +143,12 @@ extension EngineCore {
                 kvLog?("request \(r.requestID): KV pull failed, computing the prompt instead: \(r.error ?? "?")")
             }
         }
-        for call in calls { call.reply(applyKVControl(call.requestIDs, call.action)) }
         let now = ContinuousClock.now
-        if !kv.holdDeadlines.isEmpty {
-            let expired = kv.holdDeadlines.filter { $0.value <= now }.map(\.key)
+        if !scheduler.heldForTransfer.isEmpty {
+            let (released, expired) = kvHolds.takeFrees(now: now)
+            scheduler.releaseHeldTransfers(released + expired)
             if !expired.isEmpty {
-                for id in expired { kv.holdDeadlines[id] = nil }
-                let freed = scheduler.releaseHeldTransfers(expired)
-                kv.stats.holdsTimedOut += freed.count
-                kvLog?("freed the KV blocks of \(freed.count) prefill(s) no consumer pulled within \(configuration.kvTransfer.holdTimeout)")
+                kvLog?("freed the KV blocks of \(expired.count) prefill(s) no consumer pulled within \(configuration.kvTransfer.holdTimeout)")
             }
         }
         if !kv.producers.isEmpty, let peers = kvPeers,
@@ -165,22 +160,6 @@ extension EngineCore {
                 let ids = refs.map(\.remoteID)
                 Task { _ = try? await peers.control(producer: address, requestIDs: ids, action: .keepAlive) }
             }
-        }
-    }
-
-    /// A keep-alive restarts the holds' timeouts; a release frees them. Returns the ids that were held.
-    func applyKVControl(_ ids: [String], _ action: KVTransferAction) -> [String] {
-        switch action {
-        case .keepAlive:
-            let deadline = ContinuousClock.now + configuration.kvTransfer.holdTimeout
-            let held = ids.filter { scheduler.heldForTransfer[$0] != nil }
-            for id in held { kv.holdDeadlines[id] = deadline }
-            return held
-        case .release:
-            let released = scheduler.releaseHeldTransfers(ids)
-            for id in released { kv.holdDeadlines[id] = nil }
-            kv.stats.holdsReleased += released.count
-            return released
         }
     }
 
@@ -197,12 +176,12 @@ extension EngineCore {
         p.remoteAddress = configuration.kvTransfer.advertisedAddress
         p.remoteRunners = sources
         o.kvTransferParams = p
-        kv.holdDeadlines[o.reqID] = .now + configuration.kvTransfer.holdTimeout
+        kvHolds.add(o.reqID, deadline: .now + configuration.kvTransfer.holdTimeout)
     }
 
     /// How long the idle loop may sleep: until the next hold expires or keep-alive is due (nil: until work comes).
     var kvWakeInterval: Duration? {
-        guard !kv.holdDeadlines.isEmpty || !kv.producers.isEmpty else { return nil }
+        guard !scheduler.heldForTransfer.isEmpty || !kv.producers.isEmpty else { return nil }
         let c = configuration.kvTransfer
         let tick = min(c.holdTimeout, c.heartbeatInterval) / 4
         return max(.milliseconds(10), min(tick, .seconds(1)))
@@ -216,7 +195,7 @@ extension EngineCore {
     /// The counters for load reports.
     var kvTransferStats: KVTransferStats {
         var s = kv.stats
-        s.numHeld = scheduler.heldForTransfer.count
+        (s.numHeld, s.holdsReleased, s.holdsTimedOut) = kvHolds.counts
         s.numLoading = kv.pulls.count
         return s
     }
@@ -224,11 +203,15 @@ extension EngineCore {
 
 extension EngineCore {
     /// A consumer's (or a router's) keep-alive or release of blocks this producer holds; returns the ids that were
-    /// held. Applied on the loop; an engine that is shutting down holds nothing.
-    public func kvTransferControl(_ ids: [String], _ action: KVTransferAction) async -> [String] {
-        await withCheckedContinuation { (c: CheckedContinuation<[String], Never>) in
-            let queued = inbox.add(KVControlCall(requestIDs: ids, action: action, reply: { c.resume(returning: $0) }))
-            if !queued { c.resume(returning: []) }
+    /// held. Answered at once from any thread (`KVHoldTable`); the loop frees released blocks between steps.
+    public func kvTransferControl(_ ids: [String], _ action: KVTransferAction) -> [String] {
+        switch action {
+        case .keepAlive:
+            return kvHolds.keepAlive(ids, deadline: .now + configuration.kvTransfer.holdTimeout)
+        case .release:
+            let released = kvHolds.release(ids)
+            if !released.isEmpty { inbox.wake() }
+            return released
         }
     }
 }

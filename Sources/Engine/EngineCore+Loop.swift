@@ -97,7 +97,7 @@ extension EngineCore {
         let pending = inbox.take()
         applyAborts(pending.aborts)
         for (request, sink) in pending.adds { admit(request, sink) }
-        applyKVTransfer(pending.kvLoadResults, pending.kvControls)
+        applyKVTransfer(pending.kvLoadResults)
         flushStep()
     }
 
@@ -212,7 +212,6 @@ extension EngineCore {
         flushStep()
         let pending = inbox.close()
         for (_, sink) in pending.adds { sink.close(.shuttingDown) }
-        for call in pending.kvControls { call.reply([]) }
         for (_, sink) in sinks { sink.close(.shuttingDown) }
         sinks.removeAll()
     }

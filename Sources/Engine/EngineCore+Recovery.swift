@@ -10,6 +10,7 @@ extension EngineCore {
     /// and the engine keeps trying to reconnect.
     func recoverFromRunnerLoss(_ why: String) async {
         state.setReadiness(.runnerLost(why))
+        kvHolds.removeAll()
         scheduler.preemptAllRunning()
         _ = scheduler.resetPrefixCache()
         knownToRunner.removeAll()

@@ -55,6 +55,8 @@ public final class EngineCore: @unchecked Sendable {
     /// The consumer's line to producer engine-cores (nil: pulls run without keep-alive and release).
     let kvPeers: (any KVTransferPeers)?
     var kv = KVTransferBook()
+    /// Producer: the held prefills consumers may still read (answered off the loop).
+    let kvHolds = KVHoldTable()
     var abortsTotal = 0
     var finishedTotal = 0
     /// Monotonic nanoseconds; times the runners' steps (`state.stepTiming`).

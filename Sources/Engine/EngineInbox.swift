@@ -7,11 +7,10 @@ final class EngineInbox: Sendable {
     struct Pending {
         var adds: [(EngineRequest, RequestSink)] = []
         var aborts: [String] = []
-        /// Disaggregated prefill/decode: pulls that returned, and consumers' keep-alives and releases.
+        /// Disaggregated prefill/decode: pulls that returned.
         var kvLoadResults: [KVLoadResult] = []
-        var kvControls: [KVControlCall] = []
 
-        var isEmpty: Bool { adds.isEmpty && aborts.isEmpty && kvLoadResults.isEmpty && kvControls.isEmpty }
+        var isEmpty: Bool { adds.isEmpty && aborts.isEmpty && kvLoadResults.isEmpty }
     }
 
     private struct State {
@@ -103,9 +102,13 @@ final class EngineInbox: Sendable {
         enqueue { $0.kvLoadResults.append(result) }
     }
 
-    /// Queues a keep-alive or release for the loop; false once the inbox is closed.
-    func add(_ call: KVControlCall) -> Bool {
-        enqueue { $0.kvControls.append(call) }
+    /// Wakes the loop if it sleeps (released KV holds to free), queueing nothing.
+    func wake() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
     }
 
     @discardableResult

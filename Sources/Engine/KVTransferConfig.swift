@@ -63,10 +63,3 @@ struct KVLoadResult: Sendable {
     var stats: KVLoadStats?
     var error: String?
 }
-
-/// A keep-alive or release from a consumer (or a router), answered by the loop with the ids it held.
-struct KVControlCall: Sendable {
-    var requestIDs: [String]
-    var action: KVTransferAction
-    var reply: @Sendable ([String]) -> Void
-}

@@ -49,7 +49,7 @@ public final class EngineService: Sendable {
             case .release: action = .release
             default: throw RPCError(.invalidArgument, "KVTransferControl: action must be KEEP_ALIVE or RELEASE")
             }
-            return ApusV1.KVTransferControlResponse(heldRequestIDs: await engine.kvTransferControl(request.requestIDs, action))
+            return ApusV1.KVTransferControlResponse(heldRequestIDs: engine.kvTransferControl(request.requestIDs, action))
         }
         return h
     }

@@ -66,7 +66,8 @@ extension ApusV1.LoadReport {
             prefixCacheHits: UInt64(l.prefixCacheHits), numPreemptions: UInt64(l.numPreemptions),
             stepCounter: UInt64(l.stepCounter), lastStepTimeUS: l.lastStepTimeMicros,
             numGPUBlocks: UInt32(clamping: l.numGPUBlocks), numFreeBlocks: UInt32(clamping: l.numFreeBlocks),
-            numStreams: UInt32(clamping: l.numStreams))
+            numStreams: UInt32(clamping: l.numStreams),
+            numWaitingForRemoteKvs: UInt32(clamping: l.kvTransfer.numLoading))
     }
 
     /// The load plus the runners' step timing as of `now` (engine clock, nanoseconds) and their silence.

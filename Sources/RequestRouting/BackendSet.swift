@@ -85,7 +85,8 @@ public struct BackendSet: Sendable {
         backends[position].load = load
         backends[position].loadTime = now
         let report = HealthEvent.stepCounterObserved(
-            load.stepCounter, hasWork: load.hasWork, inFlight: load.stepInFlight, lastStep: load.lastStep)
+            load.stepCounter, hasWork: load.hasWork, inFlight: load.stepInFlight, lastStep: load.lastStep,
+            pulling: load.waitingForRemoteKVs > 0)
         return backends[position].health.handle(report, now: now)
     }
 

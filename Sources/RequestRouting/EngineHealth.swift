@@ -95,9 +95,9 @@ public struct EngineHealth: Sendable {
         case .requestSucceeded:
             consecutiveErrors = 0
             hungDetector.observeSuccess(now: now)
-        case .stepCounterObserved(let counter, let hasWork, let inFlight, let lastStep):
+        case .stepCounterObserved(let counter, let hasWork, let inFlight, let lastStep, let pulling):
             hungDetector.observeReport(
-                counter: counter, hasWork: hasWork, inFlight: inFlight, lastStep: lastStep, now: now)
+                counter: counter, hasWork: hasWork, inFlight: inFlight, lastStep: lastStep, pulling: pulling, now: now)
         case .timePassed(let routerInFlight): hungDetector.observeRouterWork(routerInFlight, now: now)
         case .drainRequested: draining = true
         case .removed: removed = true

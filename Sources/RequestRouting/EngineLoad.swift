@@ -31,6 +31,8 @@ public struct EngineLoad: Sendable, Equatable {
     public var stepInFlight: StepTime?
     /// The last step that returned from the runners; nil before the first.
     public var lastStep: StepTime?
+    /// Disaggregated decode: requests waiting for their KV pull (an engine with only these runs no step).
+    public var waitingForRemoteKVs = 0
 
     public init(
         waiting: Int = 0, running: Int = 0, kvUsage: Double = 0, prefixCacheHitRate: Double = 0,

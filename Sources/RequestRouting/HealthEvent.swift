@@ -25,9 +25,11 @@ public enum HealthEvent: Sendable, Equatable {
     /// A request's upstream call ended well.
     case requestSucceeded
     /// A load report carried this step counter; `hasWork` is the engine's own waiting + running > 0; `inFlight`
-    /// the runner step in flight (elapsed so far) and `lastStep` the last one that returned, when it reported them.
+    /// the runner step in flight (elapsed so far) and `lastStep` the last one that returned, when it reported them;
+    /// `pulling`: requests wait for KV pulls (disaggregated decode), which advance without steps.
     case stepCounterObserved(
-        UInt64, hasWork: Bool, inFlight: EngineLoad.StepTime? = nil, lastStep: EngineLoad.StepTime? = nil)
+        UInt64, hasWork: Bool, inFlight: EngineLoad.StepTime? = nil, lastStep: EngineLoad.StepTime? = nil,
+        pulling: Bool = false)
     /// Time passed (a periodic tick); `routerInFlight` is the router's own in-flight count on the engine.
     case timePassed(routerInFlight: Int)
     /// Admin `Drain` or a re-resolution that no longer lists the engine: no new requests.

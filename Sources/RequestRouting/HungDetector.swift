@@ -48,20 +48,22 @@ struct HungDetector: Sendable {
         return max(hungAfter, UInt64(min(stepMultiple * expected, Double(UInt64.max / 2))))
     }
 
-    /// A load report: the step counter, whether the engine has requests, the step in flight (elapsed so far) and
-    /// the last step that returned. A new counter value teaches the last step's time per token.
+    /// A load report: the step counter, whether the engine has requests, the step in flight (elapsed so far), the
+    /// last step that returned, and whether requests wait for KV pulls. A new counter value teaches the last step's
+    /// time per token.
     mutating func observeReport(
         counter: UInt64, hasWork: Bool, inFlight step: EngineLoad.StepTime?, lastStep: EngineLoad.StepTime?,
-        now: UInt64
+        pulling: Bool = false, now: UInt64
     ) {
         if counter != lastCounter {
             if let lastStep, lastStep.numScheduledTokens > 0 { learn(lastStep) }
             lastCounter = counter
             lastProgress = now
         }
-        // NOTE: an idle engine's counter stands still legitimately, and a step in flight is judged by its own
-        // limit; both restart the between-steps window.
-        if !hasWork || step != nil { lastProgress = now }
+        // NOTE: an idle engine's counter stands still legitimately, a step in flight is judged by its own limit, and
+        // an engine waiting only for KV pulls has no step to run (the engine bounds each pull by its own timeout);
+        // all three restart the between-steps window.
+        if !hasWork || step != nil || pulling { lastProgress = now }
         lastHeard = now
         inFlight = step.map { ($0, now) }
         engineHasWork = hasWork || step != nil

@@ -53,7 +53,7 @@ final class InProcessPeers: KVTransferPeers {
         guard let engine = engines.withLock({ $0[address] }) else {
             throw ExecutorError.runnerLost("no producer at \(address)")
         }
-        return Set(await engine.kvTransferControl(requestIDs, action))
+        return Set(engine.kvTransferControl(requestIDs, action))
     }
 }
 
@@ -180,7 +180,7 @@ struct EngineKVTransferTests {
         let pair = try await Self.pair()
         defer { pair.stop() }
         let params = try #require(try await Self.prefill(pair.producer, "r"))
-        #expect(await pair.producer.kvTransferControl(["r"], .release) == ["r"])
+        #expect(pair.producer.kvTransferControl(["r"], .release) == ["r"])
         let log = try await Self.run(pair.consumer, Self.request("r", maxTokens: 2, kv: params))
         #expect(log.tokens == [10, 11])
         #expect(pair.consumerExecutor.pulls.withLock { $0.isEmpty })
@@ -195,10 +195,10 @@ struct EngineKVTransferTests {
         try await Self.waitFor { pair.producer.state.load.kvTransfer.numHeld == 2 }
         for _ in 0..<5 {
             try await Task.sleep(for: .milliseconds(300))
-            #expect(await pair.producer.kvTransferControl(["b"], .keepAlive) == ["b"])
+            #expect(pair.producer.kvTransferControl(["b"], .keepAlive) == ["b"])
         }
         // a expired meanwhile (1.5 s without a keep-alive); b was kept alive.
-        #expect(await pair.producer.kvTransferControl(["a", "b"], .keepAlive) == ["b"])
+        #expect(pair.producer.kvTransferControl(["a", "b"], .keepAlive) == ["b"])
         try await Self.waitFor { pair.producer.state.load.kvTransfer.numHeld == 0 }
         #expect(pair.producer.state.load.kvTransfer.holdsTimedOut == 2)
     }

@@ -79,6 +79,20 @@ struct EngineHealthTests {
         #expect(health.handle(.stepCounterObserved(11, hasWork: true), now: 3 * Self.second) == [.admit])
     }
 
+    @Test("an engine whose requests only wait for KV pulls runs no step and is not hung; when reports stop, it is")
+    func pullingIsNotHung() {
+        var health = Self.ready()
+        _ = health.handle(.stepCounterObserved(10, hasWork: true, pulling: true), now: 0)
+        for t in 1...8 {
+            #expect(health.handle(.stepCounterObserved(10, hasWork: true, pulling: true), now: UInt64(t) * Self.second / 2) == [])
+            #expect(health.handle(.timePassed(routerInFlight: 2), now: UInt64(t) * Self.second / 2) == [])
+        }
+        #expect(health.isDispatchable)
+        // The pulls landed but no step ran for the window: stuck between steps.
+        _ = health.handle(.stepCounterObserved(10, hasWork: true), now: 4 * Self.second)
+        #expect(health.handle(.timePassed(routerInFlight: 2), now: 6 * Self.second) == [.eject(.hung), .startProbing])
+    }
+
     @Test("an idle engine whose counter stands still is not hung")
     func idleIsNotHung() {
         var health = Self.ready()

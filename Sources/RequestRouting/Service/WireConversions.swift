@@ -17,6 +17,7 @@ extension EngineLoad {
                     duration: report.lastStepDurationUS &* 1_000,
                     numScheduledTokens: Int(report.lastStepNumScheduledTokens))
                 : nil)
+        waitingForRemoteKVs = Int(report.numWaitingForRemoteKvs)
     }
 }
 

@@ -754,6 +754,9 @@ extension ApusV1 {
         /// How long ago the engine-core last heard from its runners (any frame, keepalive pongs included; the longest
         /// over its runners), microseconds; has_runner_silence_us is false when it cannot tell (in-process runner).
         public var runnerSilenceUS: UInt64?
+        /// Disaggregated decode: requests waiting for their KV pull (vLLM's WAITING_FOR_REMOTE_KVS). An engine with
+        /// only these has no step to run, yet is not stuck: each pull is bounded by the engine's --kv-load-timeout.
+        public var numWaitingForRemoteKvs: UInt32
 
         public init(
             engineID: String = "", numRunning: UInt32 = 0, numWaiting: UInt32 = 0, kvCacheUsage: Float = 0,
@@ -761,7 +764,7 @@ extension ApusV1 {
             stepCounter: UInt64 = 0, lastStepTimeUS: UInt64 = 0, numGPUBlocks: UInt32 = 0, numFreeBlocks: UInt32 = 0,
             numStreams: UInt32 = 0, stepInFlight: Bool = false, stepElapsedUS: UInt64 = 0,
             stepNumScheduledTokens: UInt32 = 0, lastStepDurationUS: UInt64 = 0, lastStepNumScheduledTokens: UInt32 = 0,
-            runnerSilenceUS: UInt64? = nil
+            runnerSilenceUS: UInt64? = nil, numWaitingForRemoteKvs: UInt32 = 0
         ) {
             self.engineID = engineID
             self.numRunning = numRunning
@@ -781,6 +784,7 @@ extension ApusV1 {
             self.lastStepDurationUS = lastStepDurationUS
             self.lastStepNumScheduledTokens = lastStepNumScheduledTokens
             self.runnerSilenceUS = runnerSilenceUS
+            self.numWaitingForRemoteKvs = numWaitingForRemoteKvs
         }
     }
 }
@@ -808,6 +812,7 @@ extension ApusV1.LoadReport: CMessageConvertible {
         c.last_step_num_scheduled_tokens = lastStepNumScheduledTokens
         c.has_runner_silence_us = cBool(runnerSilenceUS != nil)
         c.runner_silence_us = runnerSilenceUS ?? 0
+        c.num_waiting_for_remote_kvs = numWaitingForRemoteKvs
     }
 
     init(c: Apus__V1__LoadReport) throws(WireDecodingError) {
@@ -819,7 +824,8 @@ extension ApusV1.LoadReport: CMessageConvertible {
             numStreams: c.num_streams, stepInFlight: c.step_in_flight != 0, stepElapsedUS: c.step_elapsed_us,
             stepNumScheduledTokens: c.step_num_scheduled_tokens, lastStepDurationUS: c.last_step_duration_us,
             lastStepNumScheduledTokens: c.last_step_num_scheduled_tokens,
-            runnerSilenceUS: c.has_runner_silence_us != 0 ? c.runner_silence_us : nil)
+            runnerSilenceUS: c.has_runner_silence_us != 0 ? c.runner_silence_us : nil,
+            numWaitingForRemoteKvs: c.num_waiting_for_remote_kvs)
     }
 }
 

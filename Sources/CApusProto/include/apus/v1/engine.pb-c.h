@@ -513,10 +513,15 @@ struct  Apus__V1__LoadReport
    */
   protobuf_c_boolean has_runner_silence_us;
   uint64_t runner_silence_us;
+  /*
+   * Disaggregated decode: requests waiting for their KV pull (vLLM's WAITING_FOR_REMOTE_KVS). An engine with only
+   * these has no step to run, yet is not stuck: each pull is bounded by the engine's --kv-load-timeout.
+   */
+  uint32_t num_waiting_for_remote_kvs;
 };
 #define APUS__V1__LOAD_REPORT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__load_report__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Apus__V1__SubscribeKVEventsRequest
