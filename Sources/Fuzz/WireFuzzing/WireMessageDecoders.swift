@@ -72,6 +72,24 @@ public enum WireMessageDecoders {
         entry(ApusV1.ResetRequest.self),
         entry(ApusV1.ResetResponse.self),
         entry(ApusV1.Hello.self),
+        // Disaggregated prefill/decode.
+        entry(ApusV1.KVTransferParams.self) { message in
+            if let params = try? KVTransferParams(message) { _ = ApusV1.KVTransferParams(params).encoded() }
+        },
+        entry(ApusV1.KVSource.self),
+        entry(ApusV1.KVTransferControlRequest.self),
+        entry(ApusV1.KVTransferControlResponse.self),
+        entry(ApusV1.KVLayout.self),
+        entry(ApusV1.LoadKVRequest.self),
+        entry(ApusV1.KVLoadSource.self),
+        entry(ApusV1.LoadKVResult.self),
+        entry(ApusV1.ReadKVRequest.self),
+        entry(ApusV1.KVChunk.self),
+        Entry(name: "KVChunk.Fields(parsing:)") { bytes in
+            // The consumer runner's in-place read of a chunk: its byte ranges must lie inside the payload.
+            guard let fields = try? ApusV1.KVChunk.Fields(parsing: bytes) else { return }
+            precondition(fields.keys.upperBound <= bytes.count && fields.values.upperBound <= bytes.count)
+        },
         Entry(name: "GenerateOutput.finishReason(encoded:)") { bytes in
             _ = try? ApusV1.GenerateOutput.finishReason(encoded: Array(bytes))
         },
