@@ -30,6 +30,10 @@ public enum KVTransferBenchmark {
         public var medianGBps: Double
         /// Every call of this size was copied through shared memory (`LoadKVResult.shared_memory_sources`).
         public var sharedMemory: Bool
+        /// Median time of a call as timed here, and inside the consumer (`LoadKVResult.elapsed_us`), µs: the
+        /// difference is the LoadKV call itself (the engine-core's RPC to its runner).
+        public var medianCallUS: Double
+        public var medianConsumerUS: Double
     }
 
     /// One consumer's rows: the runner's default path, or TCP forced with `--kv-transfer-shared-memory off`.
@@ -96,6 +100,7 @@ public enum KVTransferBenchmark {
                 localBlockIDs: (0..<n).map { UInt32(2 * $0 + 1) })
             var seconds: [Double] = []
             var sharedMemory = true
+            var consumerUS: [Double] = []
             for i in 0..<(options.warmup + options.repeats) {
                 let start = ContinuousClock.now
                 let answer = try await consumer.unary(
@@ -106,13 +111,17 @@ public enum KVTransferBenchmark {
                 }
                 sharedMemory = sharedMemory && answer.sharedMemorySources == 1
                 let c = elapsed.components
-                if i >= options.warmup { seconds.append(Double(c.seconds) + Double(c.attoseconds) / 1e18) }
+                if i >= options.warmup {
+                    seconds.append(Double(c.seconds) + Double(c.attoseconds) / 1e18)
+                    consumerUS.append(Double(answer.elapsedUS))
+                }
             }
             seconds.sort()
             let bytes = Double(n * blockBytes)
             rows.append(Row(
                 requestedBytes: size, blocks: n, bytes: n * blockBytes, bestGBps: bytes / seconds[0] / 1e9,
-                medianGBps: bytes / seconds[seconds.count / 2] / 1e9, sharedMemory: sharedMemory))
+                medianGBps: bytes / seconds[seconds.count / 2] / 1e9, sharedMemory: sharedMemory,
+                medianCallUS: seconds[seconds.count / 2] * 1e6, medianConsumerUS: consumerUS.sorted()[consumerUS.count / 2]))
         }
         return rows
     }
@@ -165,7 +174,8 @@ public enum KVTransferBenchmark {
                 let (best, median) = (100 * row.bestGBps / r.memcpyGBps, 100 * row.medianGBps / r.memcpyGBps)
                 lines.append(
                     "    \(mib(row.bytes)) (\(row.blocks) blocks): best \(f(row.bestGBps)) GB/s, median "
-                        + "\(f(row.medianGBps)) GB/s = \(f(best, 1))% / \(f(median, 1))% of memcpy")
+                        + "\(f(row.medianGBps)) GB/s = \(f(best, 1))% / \(f(median, 1))% of memcpy; median call "
+                        + "\(f(row.medianCallUS, 0)) µs, \(f(row.medianConsumerUS, 0)) µs of it in the consumer")
             }
         }
         lines.append("  memcpy, one core, \(mib(r.memcpyBufferBytes)) buffer: \(f(r.memcpyGBps)) GB/s")
@@ -188,7 +198,8 @@ public enum KVTransferBenchmark {
         r.paths.flatMap { path in path.rows.map { (path, $0) } }.map { path, row in
             let fields: [String: Any] = [
                 "bench": "kv-transfer", "path": row.sharedMemory ? "shared_memory" : "tcp", "default": path.isDefault,
-                "bytes": row.bytes, "blocks": row.blocks, "best_gbps": row.bestGBps,
+                "bytes": row.bytes, "blocks": row.blocks, "best_gbps": row.bestGBps, "median_call_us": row.medianCallUS,
+                "median_consumer_us": row.medianConsumerUS,
                 "median_gbps": row.medianGBps, "memcpy_gbps": r.memcpyGBps, "loopback_tcp_gbps": r.loopbackTCPGBps ?? 0,
             ]
             let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data()
