@@ -28,7 +28,9 @@ final class KVMapping: @unchecked Sendable {
         guard fd >= 0 else { throw Unavailable("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw Unavailable("cannot stat \(path): \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &info) == 0 else {
+            throw Unavailable("cannot stat \(path): \(String(cString: strerror(errno)))")
+        }
         // NOTE: the producer may have replaced its cache since it answered, and a new file may hold the same fd.
         guard UInt64(info.st_ino) == source.inode, Int(info.st_size) == size else {
             throw Unavailable(

@@ -30,7 +30,9 @@ final class KVMappings: Sendable {
 
     /// The mapping of `source` for the producer at `address`: the cached one when it names the same file, else a new
     /// one (replacing the old).
-    func mapping(_ source: ApusV1.KVSharedMemory, address: String, now: ContinuousClock.Instant) throws(KVMapping.Unavailable) -> KVMapping {
+    func mapping(
+        _ source: ApusV1.KVSharedMemory, address: String, now: ContinuousClock.Instant
+    ) throws(KVMapping.Unavailable) -> KVMapping {
         let cached = entries.withLock { entries -> KVMapping? in
             guard let entry = entries[address], entry.mapping.maps(source) else { return nil }
             entries[address]!.lastUsed = now
@@ -66,6 +68,4 @@ final class KVMappings: Sendable {
             }
         }
     }
-
-    var count: Int { entries.withLock { $0.count } }
 }

@@ -37,7 +37,9 @@ enum KVSharedCopy {
             try Task.checkCancellation()
             for (values, offset) in [(false, source.keyOffsets[i]), (true, source.valueOffsets[i])] {
                 for run in runs {
-                    guard let destination = pages.pointer(layer: layer, block: run.local, values: values) else { continue }
+                    guard let destination = pages.pointer(layer: layer, block: run.local, values: values) else {
+                        continue
+                    }
                     destination.copyMemory(
                         from: mapping.base + Int(offset) + run.remote * blockBytes, byteCount: run.count * blockBytes)
                 }

@@ -167,7 +167,8 @@ struct KVSharedMemoryTests {
                 }
             }
             // An answer to a read that did not offer shared memory.
-            try await KVTest.serve(KVTransferRefusalTests.malicious([ApusV1.KVChunk(sharedMemory: real).encoded()])) { p in
+            let unasked = KVTransferRefusalTests.malicious([ApusV1.KVChunk(sharedMemory: real).encoded()])
+            try await KVTest.serve(unasked) { p in
                 try await KVTest.serve(try KVTest.backend(), sharedMemory: false) { offFree in
                     await KVTest.expectError(.dataLoss, ["did not offer"]) {
                         _ = try await KVTest.loadKV(offFree, ApusV1.LoadKVRequest(
@@ -195,7 +196,8 @@ struct KVSharedMemoryTests {
                 // the new file may well reuse the old one's descriptor number.
                 KVTest.fill(producer.kvPages()!, blocks: [3])
                 #expect(producer.kvPages()!.sharedMemory(layers: 0..<4)!.inode != old.inode)
-                let r = try await KVTest.loadKV(c, ApusV1.LoadKVRequest(sources: [KVTest.source(p, [3])], localBlockIDs: [9]))
+                let r = try await KVTest.loadKV(
+                    c, ApusV1.LoadKVRequest(sources: [KVTest.source(p, [3])], localBlockIDs: [9]))
                 #expect(r.sharedMemorySources == 1)
             }
         }
