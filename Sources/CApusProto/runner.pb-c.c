@@ -907,6 +907,96 @@ void   apus__v1__read_kvrequest__free_unpacked
   assert(message->base.descriptor == &apus__v1__read_kvrequest__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   apus__v1__kvhost_identity__init
+                     (Apus__V1__KVHostIdentity         *message)
+{
+  static const Apus__V1__KVHostIdentity init_value = APUS__V1__KVHOST_IDENTITY__INIT;
+  *message = init_value;
+}
+size_t apus__v1__kvhost_identity__get_packed_size
+                     (const Apus__V1__KVHostIdentity *message)
+{
+  assert(message->base.descriptor == &apus__v1__kvhost_identity__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__kvhost_identity__pack
+                     (const Apus__V1__KVHostIdentity *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__kvhost_identity__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__kvhost_identity__pack_to_buffer
+                     (const Apus__V1__KVHostIdentity *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__kvhost_identity__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__KVHostIdentity *
+       apus__v1__kvhost_identity__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__KVHostIdentity *)
+     protobuf_c_message_unpack (&apus__v1__kvhost_identity__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__kvhost_identity__free_unpacked
+                     (Apus__V1__KVHostIdentity *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__kvhost_identity__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   apus__v1__kvshared_memory__init
+                     (Apus__V1__KVSharedMemory         *message)
+{
+  static const Apus__V1__KVSharedMemory init_value = APUS__V1__KVSHARED_MEMORY__INIT;
+  *message = init_value;
+}
+size_t apus__v1__kvshared_memory__get_packed_size
+                     (const Apus__V1__KVSharedMemory *message)
+{
+  assert(message->base.descriptor == &apus__v1__kvshared_memory__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t apus__v1__kvshared_memory__pack
+                     (const Apus__V1__KVSharedMemory *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &apus__v1__kvshared_memory__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t apus__v1__kvshared_memory__pack_to_buffer
+                     (const Apus__V1__KVSharedMemory *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &apus__v1__kvshared_memory__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Apus__V1__KVSharedMemory *
+       apus__v1__kvshared_memory__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Apus__V1__KVSharedMemory *)
+     protobuf_c_message_unpack (&apus__v1__kvshared_memory__descriptor,
+                                allocator, len, data);
+}
+void   apus__v1__kvshared_memory__free_unpacked
+                     (Apus__V1__KVSharedMemory *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &apus__v1__kvshared_memory__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   apus__v1__kvchunk__init
                      (Apus__V1__KVChunk         *message)
 {
@@ -2558,7 +2648,7 @@ const ProtobufCMessageDescriptor apus__v1__kvload_source__descriptor =
   (ProtobufCMessageInit) apus__v1__kvload_source__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__load_kvresult__field_descriptors[3] =
+static const ProtobufCFieldDescriptor apus__v1__load_kvresult__field_descriptors[4] =
 {
   {
     "bytes",
@@ -2596,16 +2686,29 @@ static const ProtobufCFieldDescriptor apus__v1__load_kvresult__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "shared_memory_sources",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__LoadKVResult, shared_memory_sources),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__load_kvresult__field_indices_by_name[] = {
   0,   /* field[0] = bytes */
   2,   /* field[2] = elapsed_us */
   1,   /* field[1] = num_blocks */
+  3,   /* field[3] = shared_memory_sources */
 };
 static const ProtobufCIntRange apus__v1__load_kvresult__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor apus__v1__load_kvresult__descriptor =
 {
@@ -2615,14 +2718,14 @@ const ProtobufCMessageDescriptor apus__v1__load_kvresult__descriptor =
   "Apus__V1__LoadKVResult",
   "apus.v1",
   sizeof(Apus__V1__LoadKVResult),
-  3,
+  4,
   apus__v1__load_kvresult__field_descriptors,
   apus__v1__load_kvresult__field_indices_by_name,
   1,  apus__v1__load_kvresult__number_ranges,
   (ProtobufCMessageInit) apus__v1__load_kvresult__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__read_kvrequest__field_descriptors[6] =
+static const ProtobufCFieldDescriptor apus__v1__read_kvrequest__field_descriptors[7] =
 {
   {
     "layout",
@@ -2696,6 +2799,18 @@ static const ProtobufCFieldDescriptor apus__v1__read_kvrequest__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "reader_host",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__ReadKVRequest, reader_host),
+    &apus__v1__kvhost_identity__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__read_kvrequest__field_indices_by_name[] = {
   1,   /* field[1] = block_ids */
@@ -2704,11 +2819,12 @@ static const unsigned apus__v1__read_kvrequest__field_indices_by_name[] = {
   4,   /* field[4] = incarnation_id */
   0,   /* field[0] = layout */
   5,   /* field[5] = max_chunk_bytes */
+  6,   /* field[6] = reader_host */
 };
 static const ProtobufCIntRange apus__v1__read_kvrequest__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor apus__v1__read_kvrequest__descriptor =
 {
@@ -2718,14 +2834,181 @@ const ProtobufCMessageDescriptor apus__v1__read_kvrequest__descriptor =
   "Apus__V1__ReadKVRequest",
   "apus.v1",
   sizeof(Apus__V1__ReadKVRequest),
-  6,
+  7,
   apus__v1__read_kvrequest__field_descriptors,
   apus__v1__read_kvrequest__field_indices_by_name,
   1,  apus__v1__read_kvrequest__number_ranges,
   (ProtobufCMessageInit) apus__v1__read_kvrequest__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor apus__v1__kvchunk__field_descriptors[5] =
+static const ProtobufCFieldDescriptor apus__v1__kvhost_identity__field_descriptors[3] =
+{
+  {
+    "boot_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVHostIdentity, boot_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pid_namespace",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVHostIdentity, pid_namespace),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "net_namespace",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVHostIdentity, net_namespace),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__kvhost_identity__field_indices_by_name[] = {
+  0,   /* field[0] = boot_id */
+  2,   /* field[2] = net_namespace */
+  1,   /* field[1] = pid_namespace */
+};
+static const ProtobufCIntRange apus__v1__kvhost_identity__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor apus__v1__kvhost_identity__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.KVHostIdentity",
+  "KVHostIdentity",
+  "Apus__V1__KVHostIdentity",
+  "apus.v1",
+  sizeof(Apus__V1__KVHostIdentity),
+  3,
+  apus__v1__kvhost_identity__field_descriptors,
+  apus__v1__kvhost_identity__field_indices_by_name,
+  1,  apus__v1__kvhost_identity__number_ranges,
+  (ProtobufCMessageInit) apus__v1__kvhost_identity__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__kvshared_memory__field_descriptors[6] =
+{
+  {
+    "pid",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVSharedMemory, pid),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fd",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVSharedMemory, fd),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "inode",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVSharedMemory, inode),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "size",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVSharedMemory, size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "key_offsets",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Apus__V1__KVSharedMemory, n_key_offsets),
+    offsetof(Apus__V1__KVSharedMemory, key_offsets),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value_offsets",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Apus__V1__KVSharedMemory, n_value_offsets),
+    offsetof(Apus__V1__KVSharedMemory, value_offsets),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned apus__v1__kvshared_memory__field_indices_by_name[] = {
+  1,   /* field[1] = fd */
+  2,   /* field[2] = inode */
+  4,   /* field[4] = key_offsets */
+  0,   /* field[0] = pid */
+  3,   /* field[3] = size */
+  5,   /* field[5] = value_offsets */
+};
+static const ProtobufCIntRange apus__v1__kvshared_memory__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor apus__v1__kvshared_memory__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "apus.v1.KVSharedMemory",
+  "KVSharedMemory",
+  "Apus__V1__KVSharedMemory",
+  "apus.v1",
+  sizeof(Apus__V1__KVSharedMemory),
+  6,
+  apus__v1__kvshared_memory__field_descriptors,
+  apus__v1__kvshared_memory__field_indices_by_name,
+  1,  apus__v1__kvshared_memory__number_ranges,
+  (ProtobufCMessageInit) apus__v1__kvshared_memory__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor apus__v1__kvchunk__field_descriptors[6] =
 {
   {
     "layer",
@@ -2787,18 +3070,31 @@ static const ProtobufCFieldDescriptor apus__v1__kvchunk__field_descriptors[5] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "shared_memory",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Apus__V1__KVChunk, shared_memory),
+    &apus__v1__kvshared_memory__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned apus__v1__kvchunk__field_indices_by_name[] = {
   1,   /* field[1] = block_offset */
   3,   /* field[3] = keys */
   0,   /* field[0] = layer */
   2,   /* field[2] = num_blocks */
+  5,   /* field[5] = shared_memory */
   4,   /* field[4] = values */
 };
 static const ProtobufCIntRange apus__v1__kvchunk__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor apus__v1__kvchunk__descriptor =
 {
@@ -2808,7 +3104,7 @@ const ProtobufCMessageDescriptor apus__v1__kvchunk__descriptor =
   "Apus__V1__KVChunk",
   "apus.v1",
   sizeof(Apus__V1__KVChunk),
-  5,
+  6,
   apus__v1__kvchunk__field_descriptors,
   apus__v1__kvchunk__field_indices_by_name,
   1,  apus__v1__kvchunk__number_ranges,

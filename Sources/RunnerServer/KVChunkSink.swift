@@ -2,7 +2,8 @@ import Wire
 
 /// Writes the chunks of one ReadKV stream into this runner's cache: each chunk is checked in full (layer, block
 /// positions, byte counts, no position twice) before any of its bytes is copied, so a faulty or malicious producer
-/// can never write outside the blocks the LoadKV call named.
+/// can never write outside the blocks the LoadKV call named. A stream may instead be one shared-memory answer (when
+/// the read offered it), which the sink only records: the caller copies from the mapped file (`KVSharedCopy`).
 struct KVChunkSink {
     /// A chunk or stream that breaks the contract (LoadKV answers DATA_LOSS).
     struct Invalid: Error {
@@ -13,14 +14,19 @@ struct KVChunkSink {
     let layers: Range<Int>
     let localBlockIDs: [Int]
     let pages: KVPages
+    /// Whether the read offered to map the producer's memory (`ReadKVRequest.reader_host`).
+    let offeredSharedMemory: Bool
     /// Per (layer, block position): written already.
     private var written: [Bool]
     private(set) var bytes = 0
+    /// The producer's shared-memory answer, the stream's only chunk.
+    private(set) var sharedMemory: ApusV1.KVSharedMemory?
 
-    init(layers: Range<Int>, localBlockIDs: [Int], pages: KVPages) {
+    init(layers: Range<Int>, localBlockIDs: [Int], pages: KVPages, offeredSharedMemory: Bool = false) {
         self.layers = layers
         self.localBlockIDs = localBlockIDs
         self.pages = pages
+        self.offeredSharedMemory = offeredSharedMemory
         written = Array(repeating: false, count: layers.count * localBlockIDs.count)
     }
 
@@ -30,6 +36,17 @@ struct KVChunkSink {
             chunk = try ApusV1.KVChunk.Fields(parsing: payload)
         } catch {
             throw Invalid("undecodable KVChunk: \(error.message)")
+        }
+        guard sharedMemory == nil else { throw Invalid("a chunk after the shared-memory answer") }
+        if let range = chunk.sharedMemory {
+            guard offeredSharedMemory else { throw Invalid("a shared-memory answer to a read that did not offer it") }
+            guard bytes == 0 else { throw Invalid("a shared-memory answer after chunks of bytes") }
+            do {
+                sharedMemory = try ApusV1.KVSharedMemory(decoding: UnsafeRawBufferPointer(rebasing: payload[range]))
+            } catch {
+                throw Invalid("undecodable KVSharedMemory: \(error.message)")
+            }
+            return
         }
         let (layer, offset, count) = (Int(chunk.layer), Int(chunk.blockOffset), Int(chunk.numBlocks))
         guard layers.contains(layer) else {
@@ -62,8 +79,9 @@ struct KVChunkSink {
         bytes += 2 * side
     }
 
-    /// Throws unless every block of every layer arrived.
+    /// Throws unless every block of every layer arrived, or the shared-memory answer did.
     func finish() throws {
+        guard sharedMemory == nil else { return }
         let missing = written.count { !$0 }
         guard missing == 0 else {
             throw Invalid("stream ended with \(missing) of \(written.count) (layer, block) pairs missing")

@@ -4,7 +4,10 @@ import Wire
 /// Consumer side of a KV transfer (LoadKV): reads the named blocks from each producer runner with ReadKV and writes
 /// them into this runner's cache (docs/disaggregation.md §3).
 ///
-/// One long-lived `RPCClient` per producer address, made on first use; sources are read concurrently.
+/// One long-lived `RPCClient` per producer address, made on first use; sources are read concurrently. With
+/// `sharedMemory`, each read offers to map the producer's memory: a producer on this host whose cache is in a memory
+/// file answers where it is, and the blocks are copied from a mapping of it (`KVMappings`, `KVSharedCopy`); when
+/// the file cannot be mapped here, the read is sent again without the offer and streams over TCP.
 public final class KVLoader: Sendable {
     public struct Options: Sendable {
         /// How this runner dials producers: its service's auth token and TLS client settings.
@@ -13,6 +16,11 @@ public final class KVLoader: Sendable {
         public var maxChunkBytes: Int = 0
         /// The time a LoadKV call gets when it came without a deadline: a stalled producer never hangs it forever.
         public var defaultTimeout: Duration = .seconds(60)
+        /// Offer producers on this host to copy from their memory file (`--kv-transfer-shared-memory auto`).
+        public var sharedMemory = true
+        /// A producer's mapping unused this long is dropped; one whose memory failed to map is not offered again
+        /// for as long.
+        public var sharedMemoryIdle: Duration = .seconds(60)
 
         public init(client: RPCClient.Configuration = Options.defaultClient) {
             self.client = client
@@ -29,9 +37,11 @@ public final class KVLoader: Sendable {
 
     public let options: Options
     private let clients = Mutex<[String: RPCClient]>([:])
+    let mappings: KVMappings
 
     public init(options: Options = Options()) {
         self.options = options
+        mappings = KVMappings(idle: options.sharedMemoryIdle)
     }
 
     private func client(_ read: KVLoadPlan.Read) -> RPCClient {
@@ -55,26 +65,60 @@ public final class KVLoader: Sendable {
         // NOTE: the reads end a little before the call's own deadline, so the caller learns which producer stalled
         // instead of the bare DEADLINE_EXCEEDED the RPC layer answers at the deadline itself.
         let readDeadline = deadline - min(.milliseconds(100), start.duration(to: deadline) / 10)
-        let bytes = try await withThrowingTaskGroup(of: Int.self) { group in
+        mappings.sweep(now: start)
+        let pulled = try await withThrowingTaskGroup(of: (bytes: Int, shared: Bool).self) { group in
             for read in plan.reads {
                 group.addTask { try await self.pull(read, into: pages, localBlockIDs: plan.localBlockIDs, readDeadline) }
             }
-            return try await group.reduce(0, +)
+            return try await group.reduce(into: [(bytes: Int, shared: Bool)]()) { $0.append($1) }
         }
         let elapsed = start.duration(to: .now).components
         return ApusV1.LoadKVResult(
-            bytes: UInt64(bytes), numBlocks: UInt32(plan.localBlockIDs.count),
-            elapsedUS: UInt64(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000))
+            bytes: UInt64(pulled.reduce(0) { $0 + $1.bytes }), numBlocks: UInt32(plan.localBlockIDs.count),
+            elapsedUS: UInt64(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000),
+            sharedMemorySources: UInt32(pulled.count { $0.shared }))
     }
 
+    /// One source's blocks: through shared memory when offered, answered and mappable, else streamed.
     private func pull(
         _ read: KVLoadPlan.Read, into pages: KVPages, localBlockIDs: [Int], _ deadline: ContinuousClock.Instant
-    ) async throws -> Int {
+    ) async throws -> (bytes: Int, shared: Bool) {
+        var read = read
+        if options.sharedMemory, pages.cache != nil, let host = ApusV1.KVHostIdentity.current,
+           mappings.shouldOffer(read.address, now: .now) {
+            read.request.readerHost = host
+        }
+        do {
+            let sink = try await stream(read, into: pages, localBlockIDs: localBlockIDs, deadline)
+            guard let source = sink.sharedMemory else { return (sink.bytes, false) }
+            do {
+                let mapping = try mappings.mapping(source, address: read.address, now: .now)
+                let bytes = try KVSharedCopy.copy(
+                    mapping, layers: read.layers, remoteBlockIDs: read.request.blockIDs.map(Int.init),
+                    localBlockIDs: localBlockIDs, pages: pages)
+                return (bytes, true)
+            } catch is KVMapping.Unavailable {
+                // NOTE: another user, another container's /proc, a file replaced meanwhile: TCP always works.
+                mappings.refuse(read.address, now: .now)
+                read.request.readerHost = nil
+                return (try await stream(read, into: pages, localBlockIDs: localBlockIDs, deadline).bytes, false)
+            }
+        } catch {
+            throw Self.status(of: error, reading: read.address)
+        }
+    }
+
+    /// Reads one ReadKV stream to its end into a sink: the bytes written, or the shared-memory answer.
+    private func stream(
+        _ read: KVLoadPlan.Read, into pages: KVPages, localBlockIDs: [Int], _ deadline: ContinuousClock.Instant
+    ) async throws -> KVChunkSink {
         let timeout = ContinuousClock.now.duration(to: deadline)
         guard timeout > .zero else {
             throw RPCError(.deadlineExceeded, "deadline exceeded before reading from producer runner \(read.address)")
         }
-        var sink = KVChunkSink(layers: read.layers, localBlockIDs: localBlockIDs, pages: pages)
+        var sink = KVChunkSink(
+            layers: read.layers, localBlockIDs: localBlockIDs, pages: pages,
+            offeredSharedMemory: read.request.readerHost != nil)
         var stream: RPCEncodedResponseStream?
         do {
             stream = try await client(read).serverStreamEncoded(
@@ -87,9 +131,9 @@ public final class KVLoader: Sendable {
             try sink.finish()
         } catch {
             stream?.cancel(RPCError(.cancelled, "LoadKV stopped reading"))
-            throw Self.status(of: error, reading: read.address)
+            throw error
         }
-        return sink.bytes
+        return sink
     }
 
     /// The status LoadKV answers for a failed read from the producer at `address`.

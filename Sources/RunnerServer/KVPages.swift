@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import ModelRuntime
 import Wire
 
@@ -49,6 +54,18 @@ public struct KVPages: @unchecked Sendable {
         precondition(layers.contains(layer) && (0..<numBlocks).contains(block), "layer \(layer) block \(block) outside")
         let buffer = values ? cache.values[layer - layers.lowerBound] : cache.keys[layer - layers.lowerBound]
         return UnsafeMutableRawPointer(buffer.pointer) + block * blockBytes
+    }
+
+    /// Where a reader on this host finds `layers` of this cache (docs/disaggregation.md §3): the memory file as
+    /// this process holds it and each layer's K and V offsets in it; nil when the cache is in ordinary memory.
+    func sharedMemory(layers: Range<Int>) -> ApusV1.KVSharedMemory? {
+        guard let cache, let file = cache.memoryFile else { return nil }
+        func offsets(_ buffers: [FloatBuffer]) -> [UInt64] {
+            layers.map { UInt64(cache.fileOffset(of: buffers[$0 - self.layers.lowerBound])!) }
+        }
+        return ApusV1.KVSharedMemory(
+            pid: UInt32(getpid()), fd: file.fd, inode: file.inode, size: UInt64(file.count),
+            keyOffsets: offsets(cache.keys), valueOffsets: offsets(cache.values))
     }
 
     /// The first field whose value differs from `other`'s, as "field: here X, request Y"; nil when they match.

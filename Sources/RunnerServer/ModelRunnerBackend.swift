@@ -11,14 +11,20 @@ public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
     let modelName: String
     let incarnation: String
     let memoryBudgetBytes: Int
+    /// Whether the target's KV cache goes in a shared memory file, for same-host transfers (docs/disaggregation.md §3).
+    let kvCacheInMemoryFile: Bool
     /// The target model's cache for KV transfers, read from any thread (`kvPages()`); the draft's is not transferred.
     private let pages = Mutex<KVPages?>(nil)
 
-    public init(runner: ModelRunner, modelName: String, incarnation: String, memoryBudgetBytes: Int) {
+    public init(
+        runner: ModelRunner, modelName: String, incarnation: String, memoryBudgetBytes: Int,
+        kvCacheInMemoryFile: Bool = false
+    ) {
         self.runner = runner
         self.modelName = modelName
         self.incarnation = incarnation
         self.memoryBudgetBytes = memoryBudgetBytes
+        self.kvCacheInMemoryFile = kvCacheInMemoryFile
     }
 
     public var isCacheInitialized: Bool { runner.kvCache != nil }
@@ -59,7 +65,7 @@ public final class ModelRunnerBackend: RunnerBackend, @unchecked Sendable {
 
     public func initializeCache(numBlocks: Int, blockSize: Int) throws -> UInt64 {
         pages.withLock { $0 = nil }
-        runner.initializeKVCache(numBlocks: numBlocks, blockSize: blockSize)
+        runner.initializeKVCache(numBlocks: numBlocks, blockSize: blockSize, inMemoryFile: kvCacheInMemoryFile)
         let made = KVPages(
             cache: runner.kvCache!, model: modelName, layers: runner.stage.layers,
             numLayersTotal: runner.stage.numLayersTotal, incarnationID: incarnation)

@@ -4,12 +4,13 @@ import Foundation
 import ModelRuntime
 import Wire
 
-/// `apus bench kv-transfer`: LoadKV throughput between two `apus runner` children on loopback, against single-core
-/// memcpy (docs/disaggregation.md §3). The children are always stopped, whatever ends the run.
+/// `apus bench kv-transfer`: LoadKV throughput between `apus runner` children on loopback (a producer, a consumer
+/// with the defaults, one with shared memory off), against single-core memcpy (docs/disaggregation.md §3). The
+/// children are always stopped, whatever ends the run.
 struct BenchKVTransferCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kv-transfer",
-        abstract: "Runner-to-runner KV transfer (LoadKV/ReadKV) GB/s vs single-core memcpy, on loopback.")
+        abstract: "Runner-to-runner KV transfer (LoadKV/ReadKV; shared memory and TCP) GB/s vs single-core memcpy.")
 
     @Option(help: "A Hugging Face model directory or GGUF file (default: dummy weights of the ~100M Llama).")
     var model: String?
@@ -33,8 +34,10 @@ struct BenchKVTransferCommand: AsyncParsableCommand {
         defer { children.reversed().forEach { $0.stop() } }
         let common = ["--host", "127.0.0.1", "--port", "0", "--admin-port=-1", "--log-level", "warning",
                       "--memory-budget", "8GiB", "--kv-transfer-chunk-bytes", "\(chunkBytes)"]
-        for name in ["producer", "consumer"] {
-            let child = ChildProcess(name: name, arguments: ["runner"] + modelArgs + common)
+        // NOTE: the producer and the first consumer keep the runner's defaults; the second is forced onto TCP.
+        let extra = [[], [], ["--kv-transfer-shared-memory", "off"]]
+        for (name, more) in zip(["producer", "consumer", "tcp-consumer"], extra) {
+            let child = ChildProcess(name: name, arguments: ["runner"] + modelArgs + common + more)
             children.append(child)
             try await child.start()
         }
@@ -55,7 +58,7 @@ struct BenchKVTransferCommand: AsyncParsableCommand {
                 as: ApusV1.InitializeCacheResponse.self, timeout: .seconds(120))
         }
         let result = try await KVTransferBenchmark.run(
-            consumer: clients[1], producerAddress: children[0].address("wire")!,
+            defaultConsumer: clients[1], tcpConsumer: clients[2], producerAddress: children[0].address("wire")!,
             producerIncarnation: description.incarnationID, numLayers: Int(spec.numLayers), blockBytes: blockBytes,
             options: options)
         for client in clients { await client.close() }

@@ -87,6 +87,18 @@ struct RunnerCommand: AsyncParsableCommand {
         help: "Largest KVChunk this runner asks of producer runners in LoadKV, bytes (0: the producer's default).")
     var kvTransferChunkBytes = 0
 
+    @Option(
+        name: .customLong("kv-transfer-shared-memory"),
+        help: ArgumentHelp(
+            "auto: keep the KV cache in a shared memory file and copy KV through shared memory with runners on this "
+                + "host (same boot, pid and network namespace), TCP otherwise or when mapping fails; off: TCP only "
+                + "(docs/disaggregation.md §3)."))
+    var kvTransferSharedMemory: SharedMemoryMode = .auto
+
+    enum SharedMemoryMode: String, ExpressibleByArgument, CaseIterable {
+        case auto, off
+    }
+
     func validate() throws {
         guard (0...(32 << 20)).contains(kvTransferChunkBytes) else {
             throw ValidationError("--kv-transfer-chunk-bytes must be in 0...\(32 << 20), got \(kvTransferChunkBytes)")
@@ -144,6 +156,7 @@ struct RunnerCommand: AsyncParsableCommand {
         client.tls = service.clientTLS()
         var options = KVLoader.Options(client: client)
         options.maxChunkBytes = kvTransferChunkBytes
+        options.sharedMemory = kvTransferSharedMemory == .auto
         return options
     }
 
@@ -168,7 +181,8 @@ struct RunnerCommand: AsyncParsableCommand {
         }
         if enableLoRA { runner.enableLoRA(LoRAConfig(maxLoRARank: maxLoRARank, maxCPULoRAs: maxCPULoRAs)) }
         return ModelRunnerBackend(
-            runner: runner, modelName: name, incarnation: incarnation, memoryBudgetBytes: try parseBytes(memoryBudget))
+            runner: runner, modelName: name, incarnation: incarnation, memoryBudgetBytes: try parseBytes(memoryBudget),
+            kvCacheInMemoryFile: kvTransferSharedMemory == .auto)
     }
 
     /// Where a model's weights come from: `--model`'s values, and `--load-format dummy` keeps a real model's shape.

@@ -11,14 +11,15 @@ enum KVTest {
     static let blockSize = 16
 
     /// A real backend with an initialized cache (unless `blocks` is 0).
+    /// `sharedMemory`: the cache lives in a memory file, so readers on this host may copy from it directly.
     static func backend(
         stage: Int = 0, of stages: Int = 1, blocks: Int = 32, blockSize: Int = blockSize, model: String = "embedded",
-        incarnation: String? = nil
+        incarnation: String? = nil, sharedMemory: Bool = false
     ) throws -> ModelRunnerBackend {
         let runner = try ModelRunner(source: .embeddedDefault, blasThreads: 1, stageIndex: stage, stageCount: stages)
         let backend = ModelRunnerBackend(
             runner: runner, modelName: model, incarnation: incarnation ?? "inc-\(stage)-of-\(stages)",
-            memoryBudgetBytes: 1 << 30)
+            memoryBudgetBytes: 1 << 30, kvCacheInMemoryFile: sharedMemory)
         if blocks > 0 { _ = try backend.initializeCache(numBlocks: blocks, blockSize: blockSize) }
         return backend
     }
@@ -33,11 +34,14 @@ enum KVTest {
     }
 
     /// Serves a runner service over `backend`; small chunks unless told otherwise, so transfers take several.
+    /// `sharedMemory`: the runner's LoadKV offers producers on this host to copy from their memory file.
     static func serve<R>(
-        _ backend: any RunnerBackend, maxChunkBytes: Int = 3 * 8192, _ body: (String) async throws -> R
+        _ backend: any RunnerBackend, maxChunkBytes: Int = 3 * 8192, sharedMemory: Bool = true,
+        _ body: (String) async throws -> R
     ) async throws -> R {
         var options = KVLoader.Options()
         options.maxChunkBytes = maxChunkBytes
+        options.sharedMemory = sharedMemory
         let service = RunnerService(backend: backend, kvLoader: KVLoader(options: options))
         return try await serve(service.handlers, body)
     }

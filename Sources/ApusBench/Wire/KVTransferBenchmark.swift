@@ -10,6 +10,10 @@ import Wire
 /// consumer odd ids), so the producer gathers and the consumer scatters block by block as with a real allocator.
 /// memcpy is timed on a buffer of 4× the last-level cache (at least 256 MiB), best of `repeats`. For context the
 /// report adds what bare loopback TCP moves on the same machine (`LoopbackTCP`): the wire's own ceiling.
+///
+/// Two paths are measured against the same producer: a consumer with the runner's defaults (shared memory when it
+/// works: the producer's cache in a memory file the consumer maps) and one with `--kv-transfer-shared-memory off`
+/// (TCP). The target line judges the default path; each row says which path every call of it took.
 public enum KVTransferBenchmark {
     public struct Options: Sendable {
         public var sizes: [Int] = [64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20]
@@ -24,10 +28,26 @@ public enum KVTransferBenchmark {
         public var bytes: Int
         public var bestGBps: Double
         public var medianGBps: Double
+        /// Every call of this size was copied through shared memory (`LoadKVResult.shared_memory_sources`).
+        public var sharedMemory: Bool
+        /// Median time of a call as timed here, and inside the consumer (`LoadKVResult.elapsed_us`), µs: the
+        /// difference is the LoadKV call itself (the engine-core's RPC to its runner).
+        public var medianCallUS: Double
+        public var medianConsumerUS: Double
+    }
+
+    /// One consumer's rows: the runner's default path, or TCP forced with `--kv-transfer-shared-memory off`.
+    public struct Path: Sendable {
+        public var isDefault: Bool
+        public var rows: [Row]
+        public var name: String {
+            (rows.allSatisfy(\.sharedMemory) ? "shared memory" : rows.contains(where: \.sharedMemory) ? "mixed" : "TCP")
+                + (isDefault ? ", the runner's default" : ", --kv-transfer-shared-memory off")
+        }
     }
 
     public struct Result: Sendable {
-        public var rows: [Row]
+        public var paths: [Path]
         public var memcpyGBps: Double
         public var memcpyBufferBytes: Int
         /// Raw loopback TCP between two threads, best of three 256 MiB runs (nil: not measurable).
@@ -43,12 +63,31 @@ public enum KVTransferBenchmark {
 
     static func blocks(for size: Int, blockBytes: Int) -> Int { max(1, (size + blockBytes / 2) / blockBytes) }
 
-    /// Runs every size against a consumer runner (`consumer`) that pulls from the producer at `producerAddress`;
-    /// both caches must hold `cacheBlocks` blocks.
+    /// Runs every size against each consumer runner (`defaultConsumer` with the runner's defaults, `tcpConsumer`
+    /// with shared memory off) pulling from the producer at `producerAddress`; every cache must hold `cacheBlocks`
+    /// blocks.
     public static func run(
-        consumer: RPCClient, producerAddress: String, producerIncarnation: String, numLayers: Int, blockBytes: Int,
-        options: Options
+        defaultConsumer: RPCClient, tcpConsumer: RPCClient, producerAddress: String, producerIncarnation: String,
+        numLayers: Int, blockBytes: Int, options: Options
     ) async throws -> Result {
+        var paths: [Path] = []
+        for (consumer, isDefault) in [(defaultConsumer, true), (tcpConsumer, false)] {
+            let rows = try await rows(
+                consumer, producerAddress: producerAddress, producerIncarnation: producerIncarnation,
+                numLayers: numLayers, blockBytes: blockBytes, options: options)
+            paths.append(Path(isDefault: isDefault, rows: rows))
+        }
+        let bufferBytes = max(256 << 20, 4 * lastLevelCacheBytes())
+        let tcp = (0..<3).compactMap { _ in LoopbackTCP.bandwidth(bytes: 256 << 20) }.max()
+        return Result(
+            paths: paths, memcpyGBps: memcpyBandwidth(bytes: bufferBytes, repeats: max(3, options.repeats)),
+            memcpyBufferBytes: bufferBytes, loopbackTCPGBps: tcp, blockBytes: blockBytes)
+    }
+
+    static func rows(
+        _ consumer: RPCClient, producerAddress: String, producerIncarnation: String, numLayers: Int, blockBytes: Int,
+        options: Options
+    ) async throws -> [Row] {
         var rows: [Row] = []
         for size in options.sizes {
             let n = blocks(for: size, blockBytes: blockBytes)
@@ -60,6 +99,8 @@ public enum KVTransferBenchmark {
                     endLayer: UInt32(numLayers), incarnationID: producerIncarnation)],
                 localBlockIDs: (0..<n).map { UInt32(2 * $0 + 1) })
             var seconds: [Double] = []
+            var sharedMemory = true
+            var consumerUS: [Double] = []
             for i in 0..<(options.warmup + options.repeats) {
                 let start = ContinuousClock.now
                 let answer = try await consumer.unary(
@@ -68,20 +109,21 @@ public enum KVTransferBenchmark {
                 guard answer.bytes == UInt64(n * blockBytes) else {
                     throw BenchmarkError("LoadKV moved \(answer.bytes) bytes, expected \(n * blockBytes)")
                 }
+                sharedMemory = sharedMemory && answer.sharedMemorySources == 1
                 let c = elapsed.components
-                if i >= options.warmup { seconds.append(Double(c.seconds) + Double(c.attoseconds) / 1e18) }
+                if i >= options.warmup {
+                    seconds.append(Double(c.seconds) + Double(c.attoseconds) / 1e18)
+                    consumerUS.append(Double(answer.elapsedUS))
+                }
             }
             seconds.sort()
             let bytes = Double(n * blockBytes)
             rows.append(Row(
                 requestedBytes: size, blocks: n, bytes: n * blockBytes, bestGBps: bytes / seconds[0] / 1e9,
-                medianGBps: bytes / seconds[seconds.count / 2] / 1e9))
+                medianGBps: bytes / seconds[seconds.count / 2] / 1e9, sharedMemory: sharedMemory,
+                medianCallUS: seconds[seconds.count / 2] * 1e6, medianConsumerUS: consumerUS.sorted()[consumerUS.count / 2]))
         }
-        let bufferBytes = max(256 << 20, 4 * lastLevelCacheBytes())
-        let tcp = (0..<3).compactMap { _ in LoopbackTCP.bandwidth(bytes: 256 << 20) }.max()
-        return Result(
-            rows: rows, memcpyGBps: memcpyBandwidth(bytes: bufferBytes, repeats: max(3, options.repeats)),
-            memcpyBufferBytes: bufferBytes, loopbackTCPGBps: tcp, blockBytes: blockBytes)
+        return rows
     }
 
     /// Single-core memcpy bandwidth (bytes copied per second / 1e9) between two non-zero buffers of `bytes`.
@@ -124,13 +166,17 @@ public enum KVTransferBenchmark {
     public static func lines(_ r: Result) -> [String] {
         func f(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
         func mib(_ b: Int) -> String { b >= 1 << 20 ? "\(f(Double(b) / 1048576, 2)) MiB" : "\(b >> 10) KiB" }
-        var lines = ["kv-transfer: LoadKV between two runner processes on 127.0.0.1, block = \(mib(r.blockBytes)) "
+        var lines = ["kv-transfer: LoadKV between runner processes on 127.0.0.1, block = \(mib(r.blockBytes)) "
             + "(all layers, K and V)"]
-        for row in r.rows {
-            let (best, median) = (100 * row.bestGBps / r.memcpyGBps, 100 * row.medianGBps / r.memcpyGBps)
-            lines.append(
-                "  \(mib(row.bytes)) (\(row.blocks) blocks): best \(f(row.bestGBps)) GB/s, median \(f(row.medianGBps)) "
-                    + "GB/s = \(f(best, 1))% / \(f(median, 1))% of memcpy")
+        for path in r.paths {
+            lines.append("  \(path.name):")
+            for row in path.rows {
+                let (best, median) = (100 * row.bestGBps / r.memcpyGBps, 100 * row.medianGBps / r.memcpyGBps)
+                lines.append(
+                    "    \(mib(row.bytes)) (\(row.blocks) blocks): best \(f(row.bestGBps)) GB/s, median "
+                        + "\(f(row.medianGBps)) GB/s = \(f(best, 1))% / \(f(median, 1))% of memcpy; median call "
+                        + "\(f(row.medianCallUS, 0)) µs, \(f(row.medianConsumerUS, 0)) µs of it in the consumer")
+            }
         }
         lines.append("  memcpy, one core, \(mib(r.memcpyBufferBytes)) buffer: \(f(r.memcpyGBps)) GB/s")
         if let tcp = r.loopbackTCPGBps {
@@ -138,19 +184,22 @@ public enum KVTransferBenchmark {
                 "  bare loopback TCP, one connection, 4 MiB writes: \(f(tcp)) GB/s = \(f(100 * tcp / r.memcpyGBps, 1))% "
                     + "of memcpy (the wire's ceiling here)")
         }
-        let large = r.rows.filter { $0.bytes >= 1 << 20 }
+        let byDefault = r.paths.first(where: \.isDefault)
+        let large = (byDefault?.rows ?? []).filter { $0.bytes >= 1 << 20 }
         let worst = large.map { $0.medianGBps / r.memcpyGBps }.min() ?? 0
         lines.append(
-            "target: median LoadKV ≥ 50% of single-core memcpy at every size ≥ 1 MiB (worst \(f(100 * worst, 1))%): "
-                + (worst >= 0.5 && !large.isEmpty ? "met" : "MISSED"))
+            "target (\(byDefault?.name ?? "no default path")): median LoadKV ≥ 50% of single-core memcpy at every "
+                + "size ≥ 1 MiB (worst \(f(100 * worst, 1))%): " + (worst >= 0.5 && !large.isEmpty ? "met" : "MISSED"))
         return lines
     }
 
     /// One JSON object per size.
     public static func jsonLines(_ r: Result) -> [String] {
-        r.rows.map { row in
+        r.paths.flatMap { path in path.rows.map { (path, $0) } }.map { path, row in
             let fields: [String: Any] = [
-                "bench": "kv-transfer", "bytes": row.bytes, "blocks": row.blocks, "best_gbps": row.bestGBps,
+                "bench": "kv-transfer", "path": row.sharedMemory ? "shared_memory" : "tcp", "default": path.isDefault,
+                "bytes": row.bytes, "blocks": row.blocks, "best_gbps": row.bestGBps, "median_call_us": row.medianCallUS,
+                "median_consumer_us": row.medianConsumerUS,
                 "median_gbps": row.medianGBps, "memcpy_gbps": r.memcpyGBps, "loopback_tcp_gbps": r.loopbackTCPGBps ?? 0,
             ]
             let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data()

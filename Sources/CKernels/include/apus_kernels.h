@@ -72,4 +72,9 @@ int apus_parallel_workers(void);
  * freed large buffers in its heap once its mmap threshold has risen past their size. */
 void apus_release_free_memory(void);
 
+/* A sealed anonymous memory file of `size` bytes (Linux memfd_create, close-on-exec; its size can never change
+ * again, so a mapping of it never faults past its end): the file descriptor, or -1 with errno set (ENOSYS where
+ * memfd does not exist). */
+int apus_memfd_create(const char *name, size_t size);
+
 #endif

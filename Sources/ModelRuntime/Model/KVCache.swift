@@ -10,8 +10,15 @@ public final class KVCache: @unchecked Sendable {
     public let headDim: Int
     public let keys: [FloatBuffer]
     public let values: [FloatBuffer]
+    /// The memory file every layer's buffers are carved from, when the cache was asked to live in one and the
+    /// system has them; nil for ordinary memory.
+    public let memoryFile: MemoryFile?
 
-    public init(numLayers: Int, numBlocks: Int, blockSize: Int, numKVHeads: Int, headDim: Int) {
+    /// `inMemoryFile`: put every buffer in one shared memory file (`MemoryFile`) that runners on the same host can
+    /// map to copy blocks without a socket (docs/disaggregation.md §3); ordinary memory when that fails.
+    public init(
+        numLayers: Int, numBlocks: Int, blockSize: Int, numKVHeads: Int, headDim: Int, inMemoryFile: Bool = false
+    ) {
         precondition(numBlocks > 0 && blockSize > 0, "empty KV cache")
         self.numBlocks = numBlocks
         self.blockSize = blockSize
@@ -21,8 +28,26 @@ public final class KVCache: @unchecked Sendable {
         // NOTE: zero-filled although every slot is written before it is read: the memory is committed when the
         // cache is sized, so a node short of memory fails at start rather than at the request that first reaches
         // an untouched page, and a serving runner's resident memory stays flat (the chaos soak checks it).
-        keys = (0..<numLayers).map { _ in FloatBuffer(count: n) }
-        values = (0..<numLayers).map { _ in FloatBuffer(count: n) }
+        // A memory file is zero-filled the same way (`MemoryFile` writes every page).
+        let stride = (n * MemoryLayout<Float>.stride + 63) / 64 * 64
+        if inMemoryFile, numLayers > 0, let file = MemoryFile(name: "apus-kv-cache", count: 2 * numLayers * stride) {
+            func slice(_ i: Int) -> FloatBuffer {
+                FloatBuffer(
+                    wrapping: (file.base + i * stride).bindMemory(to: Float.self, capacity: n), count: n, owner: file)
+            }
+            memoryFile = file
+            keys = (0..<numLayers).map { slice(2 * $0) }
+            values = (0..<numLayers).map { slice(2 * $0 + 1) }
+        } else {
+            memoryFile = nil
+            keys = (0..<numLayers).map { _ in FloatBuffer(count: n) }
+            values = (0..<numLayers).map { _ in FloatBuffer(count: n) }
+        }
+    }
+
+    /// Where `buffer` (one of this cache's) starts in `memoryFile`; nil without one.
+    public func fileOffset(of buffer: FloatBuffer) -> Int? {
+        memoryFile.map { UnsafeRawPointer($0.base).distance(to: UnsafeRawPointer(buffer.pointer)) }
     }
 
     public var numSlots: Int { numBlocks * blockSize }

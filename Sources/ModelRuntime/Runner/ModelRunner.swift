@@ -148,17 +148,23 @@ public final class ModelRunner {
         return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     }
 
-    /// Allocates the KV cache; drops all request state (old block contents are gone).
+    /// Allocates the KV cache in ordinary memory; drops all request state (old block contents are gone).
     ///
     /// Precondition: both sizes positive (the runner service checks the request before calling).
     public func initializeKVCache(numBlocks: Int, blockSize: Int) {
+        initializeKVCache(numBlocks: numBlocks, blockSize: blockSize, inMemoryFile: false)
+    }
+
+    /// As `initializeKVCache(numBlocks:blockSize:)`; `inMemoryFile` puts the target's cache in a shared memory file
+    /// (`KVCache.memoryFile`) when the system allows, for same-host KV transfers; the draft's never.
+    public func initializeKVCache(numBlocks: Int, blockSize: Int, inMemoryFile: Bool) {
         precondition(numBlocks > 0 && blockSize > 0, "numBlocks and blockSize must be positive")
         kvCache = nil
         draft?.initializeKVCache(numBlocks: numBlocks, blockSize: blockSize)
         Self.releaseFreedMemory()
         kvCache = KVCache(
             numLayers: stage.layers.count, numBlocks: numBlocks, blockSize: blockSize,
-            numKVHeads: config.numKVHeads, headDim: config.headDim)
+            numKVHeads: config.numKVHeads, headDim: config.headDim, inMemoryFile: inMemoryFile)
         reset()
     }
 

@@ -58,6 +58,8 @@ extension ApusV1.KVChunk {
         public var numBlocks: UInt32 = 0
         public var keys: Range<Int> = 0..<0
         public var values: Range<Int> = 0..<0
+        /// Where the encoded `shared_memory` message lies, when the chunk has one.
+        public var sharedMemory: Range<Int>?
 
         /// Reads the fields of an encoded chunk; bounds are checked, unknown fields skipped, and a value out of
         /// uint32 range or of the wrong wire type throws. Nothing is copied.
@@ -76,7 +78,8 @@ extension ApusV1.KVChunk {
                 case (3, .varint): numBlocks = try uint32(try reader.varint(), "num_blocks")
                 case (4, .lengthDelimited): keys = try reader.lengthDelimited()
                 case (5, .lengthDelimited): values = try reader.lengthDelimited()
-                case (1...5, _): throw WireDecodingError("KVChunk field \(field) has wire type \(type.rawValue)")
+                case (6, .lengthDelimited): sharedMemory = try reader.lengthDelimited()
+                case (1...6, _): throw WireDecodingError("KVChunk field \(field) has wire type \(type.rawValue)")
                 default: try reader.skip(type)
                 }
             }

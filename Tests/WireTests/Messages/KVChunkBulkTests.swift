@@ -34,11 +34,16 @@ struct KVChunkBulkTests {
     @Test("Fields finds the scalars and byte ranges of protobuf-c's encoding, and refuses malformed input")
     func fieldsReadInPlace() throws {
         let chunk = ApusV1.KVChunk(layer: 2, blockOffset: 5, numBlocks: 3, keys: [1, 2, 3, 4], values: [5, 6, 7, 8])
-        let bytes = chunk.encoded() + [0x30, 0x01]  // an unknown field 6 is skipped
+        let bytes = chunk.encoded() + [0x38, 0x01]  // an unknown field 7 is skipped
         let fields = try bytes.withUnsafeBytes { try ApusV1.KVChunk.Fields(parsing: $0) }
-        #expect(fields.layer == 2 && fields.blockOffset == 5 && fields.numBlocks == 3)
+        #expect(fields.layer == 2 && fields.blockOffset == 5 && fields.numBlocks == 3 && fields.sharedMemory == nil)
         #expect(Array(bytes[fields.keys]) == [1, 2, 3, 4] && Array(bytes[fields.values]) == [5, 6, 7, 8])
-        for bad: [UInt8] in [[0x22, 0x05, 0x01], [0x08], [0x0A, 0x00], [0x18, 0x80, 0x80, 0x80, 0x80, 0x10], [0x00]] {
+        // A shared-memory answer: its message's range, decodable on its own.
+        let shared = ApusV1.KVSharedMemory(pid: 7, fd: 12, inode: 99, size: 1 << 40, keyOffsets: [0, 64], valueOffsets: [128, 192])
+        let answer = ApusV1.KVChunk(sharedMemory: shared).encoded()
+        let range = try #require(try answer.withUnsafeBytes { try ApusV1.KVChunk.Fields(parsing: $0) }.sharedMemory)
+        #expect(try ApusV1.KVSharedMemory(decoding: Array(answer[range])) == shared)
+        for bad: [UInt8] in [[0x22, 0x05, 0x01], [0x08], [0x0A, 0x00], [0x18, 0x80, 0x80, 0x80, 0x80, 0x10], [0x00], [0x30, 0x01]] {
             #expect(throws: WireDecodingError.self, "\(bad)") { try bad.withUnsafeBytes { try ApusV1.KVChunk.Fields(parsing: $0) } }
         }
     }

@@ -828,11 +828,14 @@ extension ApusV1 {
         public var bytes: UInt64
         public var numBlocks: UInt32
         public var elapsedUS: UInt64
+        /// Sources whose blocks were copied through shared memory (same host); the others streamed over TCP.
+        public var sharedMemorySources: UInt32
 
-        public init(bytes: UInt64 = 0, numBlocks: UInt32 = 0, elapsedUS: UInt64 = 0) {
+        public init(bytes: UInt64 = 0, numBlocks: UInt32 = 0, elapsedUS: UInt64 = 0, sharedMemorySources: UInt32 = 0) {
             self.bytes = bytes
             self.numBlocks = numBlocks
             self.elapsedUS = elapsedUS
+            self.sharedMemorySources = sharedMemorySources
         }
     }
 }
@@ -844,10 +847,13 @@ extension ApusV1.LoadKVResult: CMessageConvertible {
         c.bytes = bytes
         c.num_blocks = numBlocks
         c.elapsed_us = elapsedUS
+        c.shared_memory_sources = sharedMemorySources
     }
 
     init(c: Apus__V1__LoadKVResult) throws(WireDecodingError) {
-        self.init(bytes: c.bytes, numBlocks: c.num_blocks, elapsedUS: c.elapsed_us)
+        self.init(
+            bytes: c.bytes, numBlocks: c.num_blocks, elapsedUS: c.elapsed_us,
+            sharedMemorySources: c.shared_memory_sources)
     }
 }
 
@@ -864,10 +870,13 @@ extension ApusV1 {
         public var incarnationID: String
         /// Largest chunk the reader wants, bytes (0: the producer's default).
         public var maxChunkBytes: UInt32
+        /// Set by a reader that can map this runner's KV memory itself: a producer on the same host (equal identities)
+        /// whose cache lives in a memory file answers one KVChunk with `shared_memory` and no bytes (docs §3).
+        public var readerHost: KVHostIdentity?
 
         public init(
             layout: KVLayout? = nil, blockIDs: [UInt32] = [], firstLayer: UInt32 = 0, endLayer: UInt32 = 0,
-            incarnationID: String = "", maxChunkBytes: UInt32 = 0
+            incarnationID: String = "", maxChunkBytes: UInt32 = 0, readerHost: KVHostIdentity? = nil
         ) {
             self.layout = layout
             self.blockIDs = blockIDs
@@ -875,6 +884,7 @@ extension ApusV1 {
             self.endLayer = endLayer
             self.incarnationID = incarnationID
             self.maxChunkBytes = maxChunkBytes
+            self.readerHost = readerHost
         }
     }
 }
@@ -890,6 +900,7 @@ extension ApusV1.ReadKVRequest: CMessageConvertible {
         c.end_layer = endLayer
         c.incarnation_id = arena.cString(incarnationID)
         c.max_chunk_bytes = maxChunkBytes
+        c.reader_host = readerHost.map { arena.message($0) }
     }
 
     init(c: Apus__V1__ReadKVRequest) throws(WireDecodingError) {
@@ -898,7 +909,91 @@ extension ApusV1.ReadKVRequest: CMessageConvertible {
             blockIDs: try CDecode.array(c.block_ids, c.n_block_ids, "ReadKVRequest.block_ids"),
             firstLayer: c.first_layer, endLayer: c.end_layer,
             incarnationID: try CDecode.string(c.incarnation_id, "ReadKVRequest.incarnation_id"),
-            maxChunkBytes: c.max_chunk_bytes)
+            maxChunkBytes: c.max_chunk_bytes, readerHost: try CDecode.message(c.reader_host))
+    }
+}
+
+extension ApusV1 {
+    /// `apus.v1.KVHostIdentity`.
+    ///
+    /// Where a process runs, as far as sharing memory goes: equal values mean one kernel boot, one pid namespace (so a
+    /// pid names the same process) and one network namespace (a different one is treated as another host).
+    public struct KVHostIdentity: Sendable, Equatable {
+        public var bootID: String
+        public var pidNamespace: UInt64
+        public var netNamespace: UInt64
+
+        public init(bootID: String = "", pidNamespace: UInt64 = 0, netNamespace: UInt64 = 0) {
+            self.bootID = bootID
+            self.pidNamespace = pidNamespace
+            self.netNamespace = netNamespace
+        }
+    }
+}
+
+extension ApusV1.KVHostIdentity: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__kvhost_identity__init)
+
+    func fill(_ c: inout Apus__V1__KVHostIdentity, in arena: CArena) {
+        c.boot_id = arena.cString(bootID)
+        c.pid_namespace = pidNamespace
+        c.net_namespace = netNamespace
+    }
+
+    init(c: Apus__V1__KVHostIdentity) throws(WireDecodingError) {
+        self.init(
+            bootID: try CDecode.string(c.boot_id, "KVHostIdentity.boot_id"), pidNamespace: c.pid_namespace,
+            netNamespace: c.net_namespace)
+    }
+}
+
+extension ApusV1 {
+    /// `apus.v1.KVSharedMemory`.
+    ///
+    /// A producer's KV memory file, for a reader on its host: open /proc/<pid>/fd/<fd> read-only, check that it is
+    /// the file named by `inode` and `size`, map it, and copy block b of layer l from key_offsets[l - first_layer] +
+    /// b × block bytes (values likewise). Offsets cover the request's layers [first_layer, end_layer).
+    public struct KVSharedMemory: Sendable, Equatable {
+        public var pid: UInt32
+        public var fd: Int32
+        public var inode: UInt64
+        public var size: UInt64
+        public var keyOffsets: [UInt64]
+        public var valueOffsets: [UInt64]
+
+        public init(
+            pid: UInt32 = 0, fd: Int32 = 0, inode: UInt64 = 0, size: UInt64 = 0, keyOffsets: [UInt64] = [],
+            valueOffsets: [UInt64] = []
+        ) {
+            self.pid = pid
+            self.fd = fd
+            self.inode = inode
+            self.size = size
+            self.keyOffsets = keyOffsets
+            self.valueOffsets = valueOffsets
+        }
+    }
+}
+
+extension ApusV1.KVSharedMemory: CMessageConvertible {
+    nonisolated(unsafe) public static let descriptor = protobufDescriptor(apus__v1__kvshared_memory__init)
+
+    func fill(_ c: inout Apus__V1__KVSharedMemory, in arena: CArena) {
+        c.pid = pid
+        c.fd = fd
+        c.inode = inode
+        c.size = size
+        c.n_key_offsets = keyOffsets.count
+        c.key_offsets = arena.copy(keyOffsets)
+        c.n_value_offsets = valueOffsets.count
+        c.value_offsets = arena.copy(valueOffsets)
+    }
+
+    init(c: Apus__V1__KVSharedMemory) throws(WireDecodingError) {
+        self.init(
+            pid: c.pid, fd: c.fd, inode: c.inode, size: c.size,
+            keyOffsets: try CDecode.array(c.key_offsets, c.n_key_offsets, "KVSharedMemory.key_offsets"),
+            valueOffsets: try CDecode.array(c.value_offsets, c.n_value_offsets, "KVSharedMemory.value_offsets"))
     }
 }
 
@@ -914,15 +1009,20 @@ extension ApusV1 {
         public var numBlocks: UInt32
         public var keys: [UInt8]
         public var values: [UInt8]
+        /// The answer to a reader on this host (ReadKVRequest.reader_host): the only chunk of the stream, with no
+        /// bytes.
+        public var sharedMemory: KVSharedMemory?
 
         public init(
-            layer: UInt32 = 0, blockOffset: UInt32 = 0, numBlocks: UInt32 = 0, keys: [UInt8] = [], values: [UInt8] = []
+            layer: UInt32 = 0, blockOffset: UInt32 = 0, numBlocks: UInt32 = 0, keys: [UInt8] = [], values: [UInt8] = [],
+            sharedMemory: KVSharedMemory? = nil
         ) {
             self.layer = layer
             self.blockOffset = blockOffset
             self.numBlocks = numBlocks
             self.keys = keys
             self.values = values
+            self.sharedMemory = sharedMemory
         }
     }
 }
@@ -936,11 +1036,12 @@ extension ApusV1.KVChunk: CMessageConvertible {
         c.num_blocks = numBlocks
         c.keys = arena.binary(keys)
         c.values = arena.binary(values)
+        c.shared_memory = sharedMemory.map { arena.message($0) }
     }
 
     init(c: Apus__V1__KVChunk) throws(WireDecodingError) {
         self.init(
             layer: c.layer, blockOffset: c.block_offset, numBlocks: c.num_blocks, keys: CDecode.bytes(c.keys),
-            values: CDecode.bytes(c.values))
+            values: CDecode.bytes(c.values), sharedMemory: try CDecode.message(c.shared_memory))
     }
 }

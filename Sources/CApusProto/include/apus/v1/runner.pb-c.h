@@ -36,6 +36,8 @@ typedef struct Apus__V1__LoadKVRequest Apus__V1__LoadKVRequest;
 typedef struct Apus__V1__KVLoadSource Apus__V1__KVLoadSource;
 typedef struct Apus__V1__LoadKVResult Apus__V1__LoadKVResult;
 typedef struct Apus__V1__ReadKVRequest Apus__V1__ReadKVRequest;
+typedef struct Apus__V1__KVHostIdentity Apus__V1__KVHostIdentity;
+typedef struct Apus__V1__KVSharedMemory Apus__V1__KVSharedMemory;
 typedef struct Apus__V1__KVChunk Apus__V1__KVChunk;
 
 
@@ -437,10 +439,14 @@ struct  Apus__V1__LoadKVResult
   uint64_t bytes;
   uint32_t num_blocks;
   uint64_t elapsed_us;
+  /*
+   * Sources whose blocks were copied through shared memory (same host); the others streamed over TCP.
+   */
+  uint32_t shared_memory_sources;
 };
 #define APUS__V1__LOAD_KVRESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__load_kvresult__descriptor) \
-    , 0, 0, 0 }
+    , 0, 0, 0, 0 }
 
 
 /*
@@ -462,10 +468,53 @@ struct  Apus__V1__ReadKVRequest
    * Largest chunk the reader wants, bytes (0: the producer's default).
    */
   uint32_t max_chunk_bytes;
+  /*
+   * Set by a reader that can map this runner's KV memory itself: a producer on the same host (equal identities)
+   * whose cache lives in a memory file answers one KVChunk with `shared_memory` and no bytes (docs §3).
+   */
+  Apus__V1__KVHostIdentity *reader_host;
 };
 #define APUS__V1__READ_KVREQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__read_kvrequest__descriptor) \
-    , NULL, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, 0 }
+    , NULL, 0,NULL, 0, 0, (char *)protobuf_c_empty_string, 0, NULL }
+
+
+/*
+ * Where a process runs, as far as sharing memory goes: equal values mean one kernel boot, one pid namespace (so a
+ * pid names the same process) and one network namespace (a different one is treated as another host).
+ */
+struct  Apus__V1__KVHostIdentity
+{
+  ProtobufCMessage base;
+  char *boot_id;
+  uint64_t pid_namespace;
+  uint64_t net_namespace;
+};
+#define APUS__V1__KVHOST_IDENTITY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__kvhost_identity__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * A producer's KV memory file, for a reader on its host: open /proc/<pid>/fd/<fd> read-only, check that it is
+ * the file named by `inode` and `size`, map it, and copy block b of layer l from key_offsets[l - first_layer] +
+ * b × block bytes (values likewise). Offsets cover the request's layers [first_layer, end_layer).
+ */
+struct  Apus__V1__KVSharedMemory
+{
+  ProtobufCMessage base;
+  uint32_t pid;
+  int32_t fd;
+  uint64_t inode;
+  uint64_t size;
+  size_t n_key_offsets;
+  uint64_t *key_offsets;
+  size_t n_value_offsets;
+  uint64_t *value_offsets;
+};
+#define APUS__V1__KVSHARED_MEMORY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&apus__v1__kvshared_memory__descriptor) \
+    , 0, 0, 0, 0, 0,NULL, 0,NULL }
 
 
 /*
@@ -481,10 +530,14 @@ struct  Apus__V1__KVChunk
   uint32_t num_blocks;
   ProtobufCBinaryData keys;
   ProtobufCBinaryData values;
+  /*
+   * The answer to a reader on this host (ReadKVRequest.reader_host): the only chunk of the stream, with no bytes.
+   */
+  Apus__V1__KVSharedMemory *shared_memory;
 };
 #define APUS__V1__KVCHUNK__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&apus__v1__kvchunk__descriptor) \
-    , 0, 0, 0, {0,NULL}, {0,NULL} }
+    , 0, 0, 0, {0,NULL}, {0,NULL}, NULL }
 
 
 /* Apus__V1__DescribeRequest methods */
@@ -867,6 +920,44 @@ Apus__V1__ReadKVRequest *
 void   apus__v1__read_kvrequest__free_unpacked
                      (Apus__V1__ReadKVRequest *message,
                       ProtobufCAllocator *allocator);
+/* Apus__V1__KVHostIdentity methods */
+void   apus__v1__kvhost_identity__init
+                     (Apus__V1__KVHostIdentity         *message);
+size_t apus__v1__kvhost_identity__get_packed_size
+                     (const Apus__V1__KVHostIdentity   *message);
+size_t apus__v1__kvhost_identity__pack
+                     (const Apus__V1__KVHostIdentity   *message,
+                      uint8_t             *out);
+size_t apus__v1__kvhost_identity__pack_to_buffer
+                     (const Apus__V1__KVHostIdentity   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__KVHostIdentity *
+       apus__v1__kvhost_identity__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__kvhost_identity__free_unpacked
+                     (Apus__V1__KVHostIdentity *message,
+                      ProtobufCAllocator *allocator);
+/* Apus__V1__KVSharedMemory methods */
+void   apus__v1__kvshared_memory__init
+                     (Apus__V1__KVSharedMemory         *message);
+size_t apus__v1__kvshared_memory__get_packed_size
+                     (const Apus__V1__KVSharedMemory   *message);
+size_t apus__v1__kvshared_memory__pack
+                     (const Apus__V1__KVSharedMemory   *message,
+                      uint8_t             *out);
+size_t apus__v1__kvshared_memory__pack_to_buffer
+                     (const Apus__V1__KVSharedMemory   *message,
+                      ProtobufCBuffer     *buffer);
+Apus__V1__KVSharedMemory *
+       apus__v1__kvshared_memory__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   apus__v1__kvshared_memory__free_unpacked
+                     (Apus__V1__KVSharedMemory *message,
+                      ProtobufCAllocator *allocator);
 /* Apus__V1__KVChunk methods */
 void   apus__v1__kvchunk__init
                      (Apus__V1__KVChunk         *message);
@@ -948,6 +1039,12 @@ typedef void (*Apus__V1__LoadKVResult_Closure)
 typedef void (*Apus__V1__ReadKVRequest_Closure)
                  (const Apus__V1__ReadKVRequest *message,
                   void *closure_data);
+typedef void (*Apus__V1__KVHostIdentity_Closure)
+                 (const Apus__V1__KVHostIdentity *message,
+                  void *closure_data);
+typedef void (*Apus__V1__KVSharedMemory_Closure)
+                 (const Apus__V1__KVSharedMemory *message,
+                  void *closure_data);
 typedef void (*Apus__V1__KVChunk_Closure)
                  (const Apus__V1__KVChunk *message,
                   void *closure_data);
@@ -977,6 +1074,8 @@ extern const ProtobufCMessageDescriptor apus__v1__load_kvrequest__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__kvload_source__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__load_kvresult__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__read_kvrequest__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__kvhost_identity__descriptor;
+extern const ProtobufCMessageDescriptor apus__v1__kvshared_memory__descriptor;
 extern const ProtobufCMessageDescriptor apus__v1__kvchunk__descriptor;
 
 PROTOBUF_C__END_DECLS
