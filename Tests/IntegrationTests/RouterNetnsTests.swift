@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import ServingCore
 import Testing
 import Wire
@@ -150,19 +151,29 @@ final class Netns: Sendable {
     }()
 
     let names: [String]
+    let hostLinks: [String]
     let bridge: String
     let prefix: String
+    /// Instances made by this process so far: each gets names and a subnet of its own, since the kernel tears a
+    /// deleted namespace's links down asynchronously and the next test's identical names could still exist.
+    private static let instances = Mutex(0)
 
     init(count: Int) throws {
         let pid = Int(getpid())
-        bridge = "apbr\(pid % 100_000)"
-        prefix = "10.\(200 + pid % 50).\(pid / 50 % 250)"
-        names = (0..<count).map { "apus\(pid)n\($0)" }
+        let instance = Self.instances.withLock { n in
+            defer { n += 1 }
+            return n
+        }
+        let tag = "\(pid % 100_000)i\(instance % 100)"
+        bridge = "apbr\(tag)"
+        prefix = "10.\(200 + pid % 50).\((pid / 50 + instance) % 250)"
+        names = (0..<count).map { "apus\(pid)i\(instance)n\($0)" }
+        hostLinks = (0..<count).map { "va\(tag)n\($0)" }
         try Self.run(["link", "add", bridge, "type", "bridge"])
         try Self.run(["addr", "add", "\(prefix).1/24", "dev", bridge])
         try Self.run(["link", "set", bridge, "up"])
         for (index, name) in names.enumerated() {
-            let host = "va\(pid % 100_000)n\(index)"
+            let host = hostLinks[index]
             try Self.run(["netns", "add", name])
             try Self.run(["link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", name])
             try Self.run(["link", "set", host, "master", bridge, "up"])
@@ -182,6 +193,8 @@ final class Netns: Sendable {
     }
 
     func tearDown() {
+        // NOTE: deleting a veth's host end removes the pair at once; a deleted namespace's links go asynchronously.
+        for link in hostLinks { _ = try? Self.run(["link", "del", link]) }
         for name in names { _ = try? Self.run(["netns", "del", name]) }
         _ = try? Self.run(["link", "del", bridge])
     }
