@@ -169,17 +169,23 @@ final class Netns: Sendable {
         prefix = "10.\(200 + pid % 50).\((pid / 50 + instance) % 250)"
         names = (0..<count).map { "apus\(pid)i\(instance)n\($0)" }
         hostLinks = (0..<count).map { "va\(tag)n\($0)" }
-        try Self.run(["link", "add", bridge, "type", "bridge"])
-        try Self.run(["addr", "add", "\(prefix).1/24", "dev", bridge])
-        try Self.run(["link", "set", bridge, "up"])
-        for (index, name) in names.enumerated() {
-            let host = hostLinks[index]
-            try Self.run(["netns", "add", name])
-            try Self.run(["link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", name])
-            try Self.run(["link", "set", host, "master", bridge, "up"])
-            try Self.run(["-n", name, "addr", "add", "\(address(index))/24", "dev", "eth0"])
-            try Self.run(["-n", name, "link", "set", "eth0", "up"])
-            try Self.run(["-n", name, "link", "set", "lo", "up"])
+        do {
+            try Self.run(["link", "add", bridge, "type", "bridge"])
+            try Self.run(["addr", "add", "\(prefix).1/24", "dev", bridge])
+            try Self.run(["link", "set", bridge, "up"])
+            for (index, name) in names.enumerated() {
+                let host = hostLinks[index]
+                try Self.run(["netns", "add", name])
+                try Self.run(["link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", name])
+                try Self.run(["link", "set", host, "master", bridge, "up"])
+                try Self.run(["-n", name, "addr", "add", "\(address(index))/24", "dev", "eth0"])
+                try Self.run(["-n", name, "link", "set", "eth0", "up"])
+                try Self.run(["-n", name, "link", "set", "lo", "up"])
+            }
+        } catch {
+            // Leave nothing behind when the set-up fails halfway.
+            tearDown()
+            throw error
         }
     }
 
