@@ -28,11 +28,9 @@ public final class RPCKVTransferPeers: KVTransferPeers {
     private func client(for address: String) throws -> RPCClient {
         try clients.withLock { clients in
             if let c = clients[address] { return c }
-            guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-                (1...65535).contains(port)
-            else { throw RPCError(.invalidArgument, "producer address \(address) is not HOST:PORT") }
-            var host = String(address[..<colon])
-            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            guard let (host, port) = splitHostPort(address) else {
+                throw RPCError(.invalidArgument, "producer address \(address) is not HOST:PORT")
+            }
             let c = RPCClient(host: host, port: port, configuration: configuration)
             clients[address] = c
             return c

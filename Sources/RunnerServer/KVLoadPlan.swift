@@ -27,7 +27,7 @@ struct KVLoadPlan {
         var reads: [Read] = []
         for (i, source) in request.sources.enumerated() {
             let name = "source \(i) (\(source.address))"
-            guard let (host, port) = Self.hostPort(source.address) else {
+            guard let (host, port) = splitHostPort(source.address) else {
                 throw RPCError(.invalidArgument, "\(name): address must be HOST:PORT")
             }
             guard source.remoteBlockIDs.count == request.localBlockIDs.count else {
@@ -62,14 +62,5 @@ struct KVLoadPlan {
         }
         self.localBlockIDs = request.localBlockIDs.map(Int.init)
         self.reads = reads
-    }
-
-    /// "host:port" or "[v6]:port".
-    static func hostPort(_ address: String) -> (String, Int)? {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-              (1...65535).contains(port) else { return nil }
-        var host = String(address[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return host.isEmpty ? nil : (host, port)
     }
 }

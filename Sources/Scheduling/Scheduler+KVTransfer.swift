@@ -72,9 +72,6 @@ extension Scheduler {
         finishedKVLoads[id] = success
     }
 
-    /// Requests waiting for a pull (for load reports).
-    public var numWaitingForRemoteKVs: Int { requests.values.count { $0.status == .waitingForRemoteKVs } }
-
     /// What admission does with a waiting request that has (or had) a pull.
     enum RemotePrefillAdmission {
         /// On to the ordinary admission (no pull needed, or none any more).

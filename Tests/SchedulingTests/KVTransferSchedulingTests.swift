@@ -25,6 +25,15 @@ struct KVTransferSchedulingTests {
         return p
     }
 
+    /// A decode leg's params for a 40-token prompt the producer holds in blocks 5, 6, 7.
+    func consumerParams() -> KVTransferParams {
+        var p = KVTransferParams(doRemotePrefill: true)
+        p.remoteBlockIDs = [5, 6, 7]
+        p.remoteBlockSize = 16
+        p.remoteNumTokens = 40
+        return remote(p)
+    }
+
     /// One step with token 7 for every request past its prefill; returns the outputs.
     @discardableResult
     func step(_ s: Scheduler) -> (SchedulerOutput, [EngineCoreOutput]) {
@@ -107,11 +116,7 @@ struct KVTransferSchedulingTests {
     @Test("a failed pull frees its blocks and the request computes the whole prompt itself")
     func failedPullRecomputes() throws {
         let s = try scheduler()
-        var p = KVTransferParams(doRemotePrefill: true)
-        p.remoteBlockIDs = [5, 6, 7]
-        p.remoteBlockSize = 16
-        p.remoteNumTokens = 40
-        p = remote(p)
+        let p = consumerParams()
         let free = s.kvCacheManager.numFreeBlocks
         try s.addRequest(requestID: "r", promptTokenIDs: T.tokens(0, 40), kvTransfer: p)
         step(s)
@@ -131,11 +136,7 @@ struct KVTransferSchedulingTests {
         // Warm the prefix cache with the first 32 tokens (2 blocks).
         try s.addRequest(requestID: "warm", promptTokenIDs: Array(prompt.prefix(33)), samplingParams: T.params(maxTokens: 1))
         step(s)
-        var p = KVTransferParams(doRemotePrefill: true)
-        p.remoteBlockIDs = [5, 6, 7]
-        p.remoteBlockSize = 16
-        p.remoteNumTokens = 40
-        p = remote(p)
+        let p = consumerParams()
         try s.addRequest(requestID: "r", promptTokenIDs: prompt, kvTransfer: p)
         step(s)
         let load = try #require(s.takeKVLoadsToStart().first)
@@ -171,11 +172,7 @@ struct KVTransferSchedulingTests {
     @Test("a request aborted while its pull runs keeps its blocks until the pull returns")
     func abortDuringPull() throws {
         let s = try scheduler()
-        var p = KVTransferParams(doRemotePrefill: true)
-        p.remoteBlockIDs = [5, 6, 7]
-        p.remoteBlockSize = 16
-        p.remoteNumTokens = 40
-        p = remote(p)
+        let p = consumerParams()
         let free = s.kvCacheManager.numFreeBlocks
         try s.addRequest(requestID: "r", promptTokenIDs: T.tokens(0, 40), kvTransfer: p)
         step(s)
@@ -193,11 +190,7 @@ struct KVTransferSchedulingTests {
         let s = try scheduler(blocks: 5)
         try s.addRequest(requestID: "big", promptTokenIDs: T.tokens(500, 40), samplingParams: T.params(maxTokens: 2))
         step(s)
-        var p = KVTransferParams(doRemotePrefill: true)
-        p.remoteBlockIDs = [5, 6, 7]
-        p.remoteBlockSize = 16
-        p.remoteNumTokens = 40
-        p = remote(p)
+        let p = consumerParams()
         try s.addRequest(requestID: "r", promptTokenIDs: T.tokens(0, 40), kvTransfer: p)
         step(s)
         #expect(s.takeKVLoadsToStart().isEmpty)
@@ -212,11 +205,7 @@ struct KVTransferSchedulingTests {
         let s = try scheduler()
         try addPrefill(s, "p", T.tokens(0, 40))
         step(s)
-        var p = KVTransferParams(doRemotePrefill: true)
-        p.remoteBlockIDs = [5, 6, 7]
-        p.remoteBlockSize = 16
-        p.remoteNumTokens = 40
-        p = remote(p)
+        let p = consumerParams()
         try s.addRequest(requestID: "r", promptTokenIDs: T.tokens(100, 40), kvTransfer: p)
         step(s)
         #expect(s.takeKVLoadsToStart().count == 1)

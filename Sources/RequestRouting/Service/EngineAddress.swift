@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// A `host:port` engine address as given on the command line or to `AddBackend` (IPv6 as `[::1]:port`).
 public struct EngineAddress: Sendable, Hashable, CustomStringConvertible {
@@ -12,12 +13,7 @@ public struct EngineAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `host:port`; nil when the port is missing or out of range or the host is empty.
     public init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (1...65535).contains(port)
-        else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty, !host.contains(" ") else { return nil }
+        guard let (host, port) = splitHostPort(text), !host.contains(" ") else { return nil }
         self.init(host: host, port: port)
     }
 

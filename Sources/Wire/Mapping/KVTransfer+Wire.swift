@@ -15,14 +15,11 @@ extension ApusV1.KVTransferParams {
             remoteBlockSize: UInt32(clamping: p.remoteBlockSize), remoteNumTokens: UInt32(clamping: p.remoteNumTokens))
     }
 
-    /// "host:port" → (host, port); an address without a port keeps it whole with port 0. IPv6 hosts keep their
+    /// "host:port" → (host, port); an address that does not parse keeps it whole with port 0. IPv6 hosts keep their
     /// brackets out of `remote_host`, as vLLM's fields carry them.
     static func split(_ address: String) -> (String, UInt32) {
-        guard let colon = address.lastIndex(of: ":"), let port = UInt32(address[address.index(after: colon)...])
-        else { return (address, 0) }
-        var host = String(address[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host, port)
+        guard let (host, port) = splitHostPort(address) else { return (address, 0) }
+        return (host, UInt32(port))
     }
 }
 
